@@ -1,0 +1,42 @@
+/** Flag parsing: node:util parseArgs for syntax, zod for meaning. Every failure is a CliError. */
+import { parseArgs, type ParseArgsConfig } from "node:util"
+import { z } from "zod"
+import { CliError } from "./errors.ts"
+
+export type FlagSpec = NonNullable<ParseArgsConfig["options"]>
+
+export function parseFlags<S extends z.ZodType>(command: string, argv: string[], spec: FlagSpec, schema: S): z.infer<S> {
+  let values: Record<string, unknown>
+  let positionals: string[]
+  try {
+    ;({ values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true }))
+  } catch (error) {
+    // parseArgs explains at length; its first sentence is the useful part.
+    const first = (error as Error).message.split(/\.\s|\n/)[0] ?? "bad flags"
+    throw new CliError(`${command}: ${first} (see vivarium --help)`)
+  }
+  if (positionals.length) throw new CliError(`${command}: unexpected argument '${positionals[0]}' (see vivarium ${command} --help)`)
+  const parsed = schema.safeParse(values)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}: ` : ""
+    throw new CliError(`${command}: ${flag}${issue.message}`)
+  }
+  return parsed.data
+}
+
+/** Pulls the leading positional arguments (ids) off argv before flags are parsed. */
+export function takePositionals(command: string, argv: string[], names: string[]): [string[], string[]] {
+  const values = argv.slice(0, names.length)
+  if (values.length < names.length || values.some(v => v.startsWith("-")))
+    throw new CliError(`${command}: missing ${names.slice(values.filter(v => !v.startsWith("-")).length).join(" ")} (see vivarium ${command} --help)`)
+  return [values, argv.slice(names.length)]
+}
+
+export const Port = z.coerce
+  .number({ error: "port must be a number from 0 to 65535" })
+  .int("port must be a whole number")
+  .min(0, "port must be a number from 0 to 65535")
+  .max(65535, "port must be a number from 0 to 65535")
+export const UsdFlag = z.coerce.number({ error: "expected a USD amount such as 0.10" }).nonnegative("budgets are USD amounts of 0 or more").max(1000)
+export const RelayUrl = z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, "expected ws://host:port")

@@ -1,0 +1,54 @@
+/** `vivarium status`: queue counts, peers, kill switch and data issues at a glance. */
+import { z } from "zod"
+import { parseFlags } from "../args.ts"
+import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
+import { printIssues } from "./task.ts"
+
+const FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
+const Input = ConnectionInput.extend({ json: z.boolean() })
+
+/** A peer counts as online when its heartbeat is this recent. */
+export const ONLINE_WINDOW_MS = 30_000
+
+export async function runStatus(argv: string[]): Promise<number> {
+  const flags = parseFlags("status", argv, FLAGS, Input)
+  const report = await withPeer(flags, peer => {
+    const ws = peer.workspace
+    const root = ws.root
+    const now = Date.now()
+    const peers = Object.values(root.peers).map(p => ({
+      name: p.name,
+      role: p.role,
+      state: p.state,
+      online: p.lastSeen !== undefined && now - p.lastSeen < ONLINE_WINDOW_MS,
+    }))
+    return {
+      workspace: root.name,
+      queue: ws.countByStatus(),
+      peers,
+      peersOnline: peers.filter(p => p.online).length,
+      killSwitch: root.controls.killSwitch,
+      spendCapUsd: root.controls.spendCapUsd,
+      dataIssues: ws.issues,
+    }
+  })
+  if (flags.json) {
+    console.log(JSON.stringify(report, null, 2))
+    return 0
+  }
+  printIssues(report.dataIssues)
+  const counts = Object.entries(report.queue)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${s} ${n}`)
+  const ks = report.killSwitch
+  console.log(
+    [
+      `workspace:   ${report.workspace}`,
+      `queue:       ${counts.length ? counts.join(", ") : "empty"}`,
+      `peers:       ${report.peersOnline} online of ${report.peers.length} registered` +
+        (report.peers.some(p => p.state === "pending") ? ` (${report.peers.filter(p => p.state === "pending").length} awaiting approval)` : ""),
+      `kill switch: ${ks.on ? `ON — ${ks.reason} (by ${ks.setBy} at ${new Date(ks.setAt).toISOString()})` : "off"}`,
+    ].join("\n"),
+  )
+  return 0
+}

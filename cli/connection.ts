@@ -1,0 +1,57 @@
+/** How peer commands find their relay: flags, then environment, then the local data dir. */
+import { resolve } from "node:path"
+import { z } from "zod"
+import { readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
+import { connectPeer, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
+import { RelayUrl, type FlagSpec } from "./args.ts"
+import { CliError } from "./errors.ts"
+
+export const DEFAULT_DATA_DIR = ".vivarium"
+
+export const CONNECTION_FLAGS = {
+  relay: { type: "string" },
+  token: { type: "string" },
+  data: { type: "string" },
+} satisfies FlagSpec
+
+export const ConnectionInput = z.object({
+  relay: RelayUrl.optional(),
+  token: z.string().min(1, "token is empty").optional(),
+  data: z.string().min(1).optional(),
+})
+export type ConnectionInput = z.infer<typeof ConnectionInput>
+
+export function resolveConnection(flags: ConnectionInput, env = process.env): { relay: string; token: string } {
+  const dataDir = resolve(flags.data ?? DEFAULT_DATA_DIR)
+  const local = readRelayAddress(dataDir)
+  const localHost = local && (local.host === "0.0.0.0" || local.host === "::" ? "127.0.0.1" : local.host)
+  const relay = flags.relay ?? env.VIVARIUM_RELAY ?? (local ? `ws://${localHost}:${local.port}` : undefined)
+  const token = flags.token ?? env.VIVARIUM_TOKEN ?? readSecret(dataDir)
+  if (!relay || !token) {
+    throw new CliError(
+      `no relay to talk to: pass --relay ws://host:port --token SECRET, set VIVARIUM_RELAY and VIVARIUM_TOKEN, or run where 'vivarium start' keeps ${DEFAULT_DATA_DIR}/`,
+    )
+  }
+  const checked = RelayUrl.safeParse(relay)
+  if (!checked.success) throw new CliError(`VIVARIUM_RELAY: expected ws://host:port, got ${relay}`)
+  return { relay, token }
+}
+
+/** Connects as a short-lived peer, runs `fn`, makes sure the relay has our changes, disconnects. */
+export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer) => Promise<T> | T): Promise<T> {
+  const { relay, token } = resolveConnection(flags)
+  let peer: NodePeer
+  try {
+    peer = await connectPeer({ relay, token, connectTimeoutMs: 10_000 })
+  } catch (error) {
+    if (error instanceof RelayError) throw new CliError(error.message)
+    throw error
+  }
+  try {
+    const result = await fn(peer)
+    await peer.flushToRelay()
+    return result
+  } finally {
+    await peer.close()
+  }
+}

@@ -1,0 +1,77 @@
+/** `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error. */
+import { ZodError } from "zod"
+import { runJoinLink } from "./commands/joinLink.ts"
+import { runRelayCommand } from "./commands/relay.ts"
+import { runStatus } from "./commands/status.ts"
+import { TASK_SUBCOMMANDS } from "./commands/task.ts"
+import { CliError } from "./errors.ts"
+
+const HELP = `vivarium — a local-first workspace for operators and AI residents
+
+Usage: vivarium <command> [flags]
+
+Run the workspace:
+  start     [--port 8420] [--data .vivarium] [--lan | --host H]   relay + control panel + local worker
+  relay     [--port 8420] [--data .vivarium] [--lan | --host H]   the relay alone
+  join-link [--data .vivarium] [--json]                          link, relay address and secret
+
+Work with a running workspace (peer commands):
+  task add  (--prompt TEXT | --command CMD) [--title T] [--depends-on ID,...]
+            [--max-budget USD] [--min-budget USD] [--model M] [--priority N] [--json]
+  task list [--status S] [--json]
+  status    [--json]
+
+Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
+VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
+They act as the operator named by VIVARIUM_OPERATOR (default: your login name).
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
+
+const TASK_HELP = `Usage: vivarium task <add|list> [flags]   (see vivarium --help)`
+
+type Command = (argv: string[]) => Promise<number>
+
+const COMMANDS: Record<string, Command> = {
+  start: argv => runRelayCommand("start", argv),
+  relay: argv => runRelayCommand("relay", argv),
+  "join-link": runJoinLink,
+  status: runStatus,
+  task: async argv => {
+    const [sub, ...rest] = argv
+    if (!sub || sub === "--help" || sub === "-h") {
+      console.log(TASK_HELP)
+      return sub ? 0 : 2
+    }
+    const run = TASK_SUBCOMMANDS[sub]
+    if (!run) throw new CliError(`task: unknown subcommand '${sub}' (expected ${Object.keys(TASK_SUBCOMMANDS).join(", ")})`)
+    return run(rest)
+  },
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(HELP)
+    return name ? 0 : 2
+  }
+  const command = COMMANDS[name]
+  try {
+    if (!command) throw new CliError(`unknown command '${name}' (see vivarium --help)`)
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(name === "task" ? TASK_HELP : HELP)
+      return 0
+    }
+    return await command(rest)
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`vivarium: ${error.message}`)
+      return error.exitCode
+    }
+    if (error instanceof ZodError) {
+      console.error(`vivarium: ${error.issues[0]?.path.join(".")}: ${error.issues[0]?.message}`)
+      return 2
+    }
+    console.error(`vivarium: ${(error as Error).message}`)
+    return 1
+  }
+}

@@ -1,0 +1,28 @@
+/** Relay counters, rendered in the Prometheus text format at GET /metrics. */
+
+export class RelayMetrics {
+  connectedPeers = 0
+  documentsLoaded = 0
+  messagesIn = 0
+  messagesOut = 0
+  bytesIn = 0
+  bytesOut = 0
+  authFailures = 0
+  dataIssues = 0
+
+  render(): string {
+    const lines: string[] = []
+    const metric = (name: string, type: "gauge" | "counter", help: string, value: number) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`)
+    }
+    metric("vivarium_connected_peers", "gauge", "WebSocket peers connected now", this.connectedPeers)
+    metric("vivarium_documents_loaded", "gauge", "Documents held in the relay's memory", this.documentsLoaded)
+    metric("vivarium_sync_messages_in_total", "counter", "Sync protocol messages received", this.messagesIn)
+    metric("vivarium_sync_messages_out_total", "counter", "Sync protocol messages sent", this.messagesOut)
+    metric("vivarium_sync_bytes_in_total", "counter", "Sync protocol bytes received", this.bytesIn)
+    metric("vivarium_sync_bytes_out_total", "counter", "Sync protocol bytes sent", this.bytesOut)
+    metric("vivarium_auth_failures_total", "counter", "Connections and requests refused for a missing or wrong secret", this.authFailures)
+    metric("vivarium_data_issues", "gauge", "Schema problems found in workspace documents now", this.dataIssues)
+    return lines.join("\n") + "\n"
+  }
+}

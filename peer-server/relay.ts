@@ -1,0 +1,166 @@
+/**
+ * The relay: one HTTP server that upgrades authenticated WebSockets into automerge-repo
+ * sync, keeps every document on disk, and answers health, metrics and workspace lookups.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http"
+import type { Duplex } from "node:stream"
+import { randomUUID } from "node:crypto"
+import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
+import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
+import createDebug from "debug"
+import { WebSocketServer, type WebSocket } from "ws"
+import { createWorkspace } from "../src/workspace/createWorkspace.ts"
+import { Workspace } from "../src/workspace/workspace.ts"
+import { presentedToken, tokenMatches } from "./auth.ts"
+import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
+import { handleHttp } from "./http.ts"
+import { RelayMetrics } from "./metrics.ts"
+
+const debug = createDebug("app:relay")
+
+export interface RelayOptions {
+  dataDir: string
+  /** 0 picks a free port. */
+  port?: number
+  host?: string
+  workspaceName?: string
+  /** How long the relay may hold a received change before writing it to disk. */
+  saveDebounceMs?: number
+  /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
+  log?: (line: string) => void
+}
+
+export interface Relay {
+  readonly host: string
+  readonly port: number
+  /** http://host:port */
+  readonly httpUrl: string
+  /** ws://host:port (add ?token=SECRET to connect) */
+  readonly wsUrl: string
+  readonly token: string
+  readonly rootUrl: AutomergeUrl
+  readonly repo: Repo
+  readonly workspace: Workspace
+  readonly metrics: RelayMetrics
+  readonly startedAt: number
+  close(): Promise<void>
+}
+
+export async function startRelay(opts: RelayOptions): Promise<Relay> {
+  const log = opts.log ?? ((line: string) => console.error(line))
+  const paths = ensureDataDir(opts.dataDir)
+  const token = loadOrCreateSecret(paths)
+  const metrics = new RelayMetrics()
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
+  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0])
+  const repo = new Repo({
+    network: [adapter],
+    storage: new NodeFSStorageAdapter(paths.storage),
+    peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
+    // A relay never pushes documents; it answers what authenticated peers ask for or send.
+    sharePolicy: async () => false,
+    saveDebounceRate: opts.saveDebounceMs ?? 25,
+  })
+
+  let pointer = readWorkspacePointer(paths)
+  let rootUrl: AutomergeUrl
+  if (pointer) {
+    rootUrl = pointer.rootUrl as AutomergeUrl
+  } else {
+    const now = Date.now()
+    const workspaceId = randomUUID()
+    const root = createWorkspace(repo, { name: opts.workspaceName ?? "Vivarium", workspaceId, createdBy: "relay", now })
+    await repo.flush()
+    rootUrl = root.url
+    pointer = { rootUrl, workspaceId, createdAt: now }
+    writeWorkspacePointer(paths, pointer)
+    log(`created workspace ${workspaceId} in ${paths.dir}`)
+  }
+  const workspace = await Workspace.open(repo, rootUrl)
+  const reportIssues = () => {
+    const issues = workspace.issues
+    if (issues.length !== metrics.dataIssues)
+      for (const i of issues.slice(0, 10)) log(`data issue: ${i.doc} ${i.path}: ${i.message}`)
+    metrics.dataIssues = issues.length
+  }
+  reportIssues()
+  workspace.tasks.on("change", reportIssues)
+  workspace.rootHandle.on("change", reportIssues)
+
+  // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
+  while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))
+
+  wss.on("connection", socket => countTraffic(socket, metrics))
+  const startedAt = Date.now()
+  const server: Server = createServer((req, res) => {
+    metrics.documentsLoaded = Object.keys(repo.handles).length
+    handleHttp(req, res, { token, rootUrl, pointer, metrics, startedAt, workspace, onAuthFailure: reason => refuse(req, reason) })
+  })
+  const refuse = (req: IncomingMessage, reason: string) => {
+    metrics.authFailures++
+    log(`refused ${req.socket.remoteAddress ?? "?"} ${req.method} ${new URL(req.url ?? "/", "http://x").pathname}: ${reason}`)
+  }
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const presented = presentedToken(req)
+    if (!tokenMatches(presented, token)) {
+      refuse(req, presented ? "wrong secret" : "no secret")
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+      return
+    }
+    wss.handleUpgrade(req, socket, head, ws => wss.emit("connection", ws, req))
+  })
+
+  const host = opts.host ?? "127.0.0.1"
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(opts.port ?? 0, host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === "object" && address ? address.port : (opts.port ?? 0)
+  const urlHost = host.includes(":") ? `[${host}]` : host
+  debug("listening on %s:%d", host, port)
+
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      workspace.close()
+      server.close()
+      for (const client of wss.clients) client.terminate()
+      wss.close()
+      await repo.flush()
+      await repo.shutdown().catch(error => debug("shutdown: %O", error))
+      server.closeAllConnections()
+    })())
+
+  return {
+    host,
+    port,
+    httpUrl: `http://${urlHost}:${port}`,
+    wsUrl: `ws://${urlHost}:${port}`,
+    token,
+    rootUrl,
+    repo,
+    workspace,
+    metrics,
+    startedAt,
+    close,
+  }
+}
+
+/** Counts sync traffic per socket for /metrics (each frame is one repo message). */
+function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
+  metrics.connectedPeers++
+  socket.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+    metrics.messagesIn++
+    metrics.bytesIn += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength
+  })
+  socket.once("close", () => metrics.connectedPeers--)
+  const send = socket.send.bind(socket) as (data: Uint8Array, ...rest: unknown[]) => void
+  socket.send = ((data: Uint8Array, ...rest: unknown[]) => {
+    metrics.messagesOut++
+    metrics.bytesOut += data.byteLength ?? 0
+    send(data, ...rest)
+  }) as typeof socket.send
+}

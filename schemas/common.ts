@@ -1,0 +1,50 @@
+import { z } from "zod"
+
+/** Every document carries the version of the schema it was written with. */
+export const SCHEMA_VERSION = 1
+
+/** Text limits: they keep one hostile peer from bloating every replica (see docs/SECURITY.md). */
+export const LIMITS = {
+  name: 80,
+  title: 200,
+  prompt: 4_000,
+  command: 1_000,
+  reason: 500,
+  result: 64_000,
+  message: 1_200,
+  objective: 20_000,
+  auditData: 16_000,
+} as const
+
+/** Milliseconds since the epoch; every timestamp in a document uses it. */
+export const Timestamp = z.number().int().nonnegative()
+
+/** An automerge-repo document URL (`automerge:<base58 id>`). */
+export const DocUrl = z.string().regex(/^automerge:[1-9A-HJ-NP-Za-km-z]+$/, "expected an automerge: URL")
+
+/** Ids are short, printable and safe as map keys. */
+export const Id = z
+  .string()
+  .min(1)
+  .max(120)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, "ids are letters, digits, '_', '.', ':' or '-'")
+
+export const PeerName = z
+  .string()
+  .min(1)
+  .max(LIMITS.name)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "peer names are letters, digits, '_', '.' or '-'")
+
+/** Raw Ed25519 public key, 32 bytes as 64 hex characters. */
+export const PublicKeyHex = z.string().regex(/^[0-9a-f]{64}$/, "expected a 32-byte hex Ed25519 public key")
+
+export const Usd = z.number().nonnegative().max(1_000_000)
+
+export const SchemaVersion = z.literal(SCHEMA_VERSION)
+
+/** Who made a change: a registered peer (worker, operator) or the relay acting as "system". */
+export const ActorKind = z.enum(["worker", "operator", "system"])
+export type ActorKind = z.infer<typeof ActorKind>
+
+export const Actor = z.object({ kind: ActorKind, name: PeerName })
+export type Actor = z.infer<typeof Actor>

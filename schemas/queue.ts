@@ -1,0 +1,151 @@
+import { z } from "zod"
+import { Actor, Id, LIMITS, PeerName, SchemaVersion, Timestamp, Usd } from "./common.ts"
+import { ModelChoice } from "./root.ts"
+
+export const TASK_STATUSES = [
+  "queued",
+  "claimed",
+  "running",
+  "pending_review",
+  "approved",
+  "requeued",
+  "failed",
+  "cancelled",
+  "blocked",
+] as const
+export const TaskStatus = z.enum(TASK_STATUSES)
+export type TaskStatus = z.infer<typeof TaskStatus>
+
+export const TaskMode = z.enum(["llm", "local"])
+export type TaskMode = z.infer<typeof TaskMode>
+
+export const BlockReasonKind = z.enum(["dependency", "kill_switch", "no_key"])
+export type BlockReasonKind = z.infer<typeof BlockReasonKind>
+
+/** What a task is attached to (quests and bounties live in their own documents). */
+export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })
+
+/**
+ * The lease a worker holds while it runs a task. Only the relay grants leases
+ * (docs/RUNTIME_CONTRACT.md); the holder renews `expiresAt` through heartbeats.
+ */
+export const Lease = z.object({
+  leaseId: Id,
+  holder: PeerName,
+  grantedAt: Timestamp,
+  expiresAt: Timestamp,
+})
+export type Lease = z.infer<typeof Lease>
+
+export const TokenUsage = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+})
+
+export const TaskResult = z.object({
+  output: z.string().max(LIMITS.result),
+  exitCode: z.number().int().optional(),
+  model: z.string().max(LIMITS.name),
+  usage: TokenUsage.optional(),
+  costUsd: Usd,
+  leaseId: Id,
+  worker: PeerName,
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
+})
+export type TaskResult = z.infer<typeof TaskResult>
+
+export const Verdict = z.enum(["approve", "minor_issues", "reject"])
+export const TaskReview = z.object({
+  verdict: Verdict,
+  confidence: z.number().min(0).max(1),
+  issues: z.array(z.string().max(LIMITS.reason)).max(50),
+  needsHuman: z.boolean(),
+  reviewer: PeerName,
+  at: Timestamp,
+  /** Set by the operator who decided a pending review. */
+  decidedBy: PeerName.optional(),
+  tip: z.number().int().nonnegative().max(1_000).optional(),
+  feedback: z.string().max(LIMITS.message).optional(),
+})
+export type TaskReview = z.infer<typeof TaskReview>
+
+/** One line of a task's history: every transition, by whom and why. */
+export const TaskEvent = z.object({
+  at: Timestamp,
+  from: TaskStatus,
+  to: TaskStatus,
+  by: Actor,
+  reason: z.string().max(LIMITS.reason).optional(),
+})
+export type TaskEvent = z.infer<typeof TaskEvent>
+
+/** A run of a task under a lease; two entries with different leases reveal a duplicate run. */
+export const ExecutionRecord = z.object({
+  leaseId: Id,
+  worker: PeerName,
+  startedAt: Timestamp,
+  finishedAt: Timestamp.optional(),
+  outcome: z.enum(["ok", "error", "cancelled", "lost"]).optional(),
+})
+export type ExecutionRecord = z.infer<typeof ExecutionRecord>
+
+export const Task = z
+  .object({
+    id: Id,
+    title: z.string().min(1).max(LIMITS.title),
+    mode: TaskMode,
+    prompt: z.string().max(LIMITS.prompt).optional(),
+    command: z.string().max(LIMITS.command).optional(),
+    model: ModelChoice,
+    minBudgetUsd: Usd,
+    maxBudgetUsd: Usd,
+    priority: z.number().int().min(-100).max(100),
+    dependsOn: z.array(Id).max(100),
+    targetIdentity: Id.optional(),
+    link: TaskLink.optional(),
+    room: Id.optional(),
+    status: TaskStatus,
+    blocked: z.object({ kind: BlockReasonKind, reason: z.string().max(LIMITS.reason) }).optional(),
+    /** Review rejections so far; at 3 the task fails. */
+    attempts: z.number().int().nonnegative(),
+    /** Execution errors so far (retried with backoff up to a limit). */
+    errors: z.number().int().nonnegative(),
+    /** Not claimable before this time (backoff after an execution error). */
+    notBefore: Timestamp.optional(),
+    /** Workers asking for the lease; the relay grants one (see Lease). */
+    claims: z.record(PeerName, Timestamp),
+    lease: Lease.optional(),
+    executions: z.array(ExecutionRecord).max(100),
+    duplicateRun: z.boolean().optional(),
+    result: TaskResult.optional(),
+    review: TaskReview.optional(),
+    lastError: z.string().max(LIMITS.reason).optional(),
+    createdBy: PeerName,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    history: z.array(TaskEvent).max(500),
+  })
+  .refine(t => (t.mode === "llm" ? !!t.prompt : !!t.command), {
+    message: "an llm task needs a prompt and a local task needs a command",
+    path: ["mode"],
+  })
+  .refine(t => t.minBudgetUsd <= t.maxBudgetUsd, { message: "minBudgetUsd exceeds maxBudgetUsd", path: ["minBudgetUsd"] })
+export type Task = z.infer<typeof Task>
+
+/** The live queue: open tasks and recently finished ones. Keyed by task id so edits to different tasks merge. */
+export const QueueDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("queue"),
+  tasks: z.record(Id, Task),
+})
+export type QueueDoc = z.infer<typeof QueueDoc>
+
+/** Finished tasks of one month, moved out of the live queue by the relay. */
+export const ArchiveDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("archive"),
+  period: z.string().regex(/^\d{4}-\d{2}$/),
+  tasks: z.record(Id, Task),
+})
+export type ArchiveDoc = z.infer<typeof ArchiveDoc>

@@ -1,0 +1,77 @@
+import { z } from "zod"
+import { DocUrl, LIMITS, PeerName, PublicKeyHex, SchemaVersion, Timestamp, Usd } from "./common.ts"
+
+export const MODEL_WHITELIST = [
+  "llama-3.1-8b-instant",
+  "llama-3.3-70b-versatile",
+  "openai/gpt-oss-20b",
+  "openai/gpt-oss-120b",
+] as const
+export const ModelChoice = z.enum(["auto", ...MODEL_WHITELIST])
+export type ModelChoice = z.infer<typeof ModelChoice>
+
+export const PeerRole = z.enum(["worker", "operator", "relay"])
+export const ApprovalState = z.enum(["pending", "approved", "revoked"])
+export type ApprovalState = z.infer<typeof ApprovalState>
+
+/** A registered peer. Keyed by name in `root.peers`; its public key verifies its audit log. */
+export const PeerRecord = z.object({
+  name: PeerName,
+  role: PeerRole,
+  publicKey: PublicKeyHex,
+  state: ApprovalState,
+  registeredAt: Timestamp,
+  decidedBy: PeerName.optional(),
+  decidedAt: Timestamp.optional(),
+  /** The peer's own audit-log document. */
+  auditUrl: DocUrl,
+  /** Last heartbeat written by the peer itself. */
+  lastSeen: Timestamp.optional(),
+  /** Workers say whether they hold a GROQ_API_KEY (never the key itself). */
+  hasLlmKey: z.boolean().optional(),
+})
+export type PeerRecord = z.infer<typeof PeerRecord>
+
+export const KillSwitch = z.object({
+  on: z.boolean(),
+  reason: z.string().max(LIMITS.reason),
+  setBy: PeerName,
+  setAt: Timestamp,
+})
+export type KillSwitch = z.infer<typeof KillSwitch>
+
+export const RuntimeControls = z.object({
+  killSwitch: KillSwitch,
+  spendCapUsd: Usd,
+  defaultMinBudgetUsd: Usd,
+  defaultMaxBudgetUsd: Usd,
+  defaultModel: ModelChoice,
+  /** Route every result through human review, whatever the critic says. */
+  reviewEverything: z.boolean(),
+})
+export type RuntimeControls = z.infer<typeof RuntimeControls>
+
+/** URLs of every other document of the workspace. */
+export const DocumentUrls = z.object({
+  queue: DocUrl,
+  identities: DocUrl,
+  wallets: DocUrl,
+  rooms: DocUrl,
+  quests: DocUrl,
+  bounties: DocUrl,
+  /** Finished tasks move to one archive document per month ("2026-11"). */
+  archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
+})
+export type DocumentUrls = z.infer<typeof DocumentUrls>
+
+export const RootDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("root"),
+  workspaceId: z.string().min(8).max(64),
+  name: z.string().min(1).max(LIMITS.name),
+  createdAt: Timestamp,
+  docs: DocumentUrls,
+  peers: z.record(PeerName, PeerRecord),
+  controls: RuntimeControls,
+})
+export type RootDoc = z.infer<typeof RootDoc>

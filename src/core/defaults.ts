@@ -1,0 +1,22 @@
+/** Runtime-contract defaults (docs/RUNTIME_CONTRACT.md lists where they differ from the Python original). */
+import type { RuntimeControls } from "../../schemas/index.ts"
+
+export const DEFAULT_MIN_BUDGET_USD = 0.05
+export const DEFAULT_MAX_BUDGET_USD = 0.1
+export const DEFAULT_SPEND_CAP_USD = 1.0
+/** A critic rejection requeues a task; the third one fails it. */
+export const MAX_REVIEW_ATTEMPTS = 3
+export const DEFAULT_LEASE_MS = 60_000
+/** Tasks finished longer ago than this move from the live queue to a monthly archive. */
+export const DEFAULT_ARCHIVE_AFTER_MS = 24 * 60 * 60 * 1000
+
+export function defaultControls(setBy: string, now: number): RuntimeControls {
+  return {
+    killSwitch: { on: false, reason: "", setBy, setAt: now },
+    spendCapUsd: DEFAULT_SPEND_CAP_USD,
+    defaultMinBudgetUsd: DEFAULT_MIN_BUDGET_USD,
+    defaultMaxBudgetUsd: DEFAULT_MAX_BUDGET_USD,
+    defaultModel: "auto",
+    reviewEverything: false,
+  }
+}

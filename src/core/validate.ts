@@ -1,0 +1,139 @@
+/**
+ * Reading documents written by other peers. A broken or hostile peer can write anything
+ * into a CRDT, so readers validate entry by entry: an invalid entry is reported with its
+ * document and path and left out, and the valid rest stays usable.
+ */
+import type { z } from "zod"
+import { DOCUMENT_SCHEMAS, RootDoc, type DocumentKind } from "../../schemas/index.ts"
+import { defaultControls } from "./defaults.ts"
+
+export interface DataIssue {
+  /** Document kind and, where known, its URL: "queue automerge:abc…". */
+  doc: string
+  /** Dotted path inside the document: "tasks.task-1.status". */
+  path: string
+  message: string
+}
+
+export function formatPath(parts: readonly PropertyKey[]): string {
+  return parts.map(p => String(p)).join(".")
+}
+
+function issuesOf(error: z.ZodError, doc: string, base: readonly PropertyKey[]): DataIssue[] {
+  return error.issues.slice(0, 5).map(i => ({
+    doc,
+    path: formatPath([...base, ...i.path]),
+    message: i.message.length > 200 ? `${i.message.slice(0, 200)}…` : i.message,
+  }))
+}
+
+/** Validates one value; returns it (as a plain copy) or undefined plus issues. */
+export function validateValue<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  doc: string,
+  path: readonly PropertyKey[],
+  issues: DataIssue[],
+): z.infer<S> | undefined {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  issues.push(...issuesOf(parsed.error, doc, path))
+  return undefined
+}
+
+/** Validates each entry of a record (tasks by id, peers by name …) on its own. */
+export function validateEntries<S extends z.ZodType>(
+  schema: S,
+  record: unknown,
+  doc: string,
+  path: readonly PropertyKey[],
+  issues: DataIssue[],
+): Map<string, z.infer<S>> {
+  const out = new Map<string, z.infer<S>>()
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    issues.push({ doc, path: formatPath(path), message: "expected an object of entries" })
+    return out
+  }
+  for (const [key, value] of Object.entries(record)) {
+    const entry = validateValue(schema, value, doc, [...path, key], issues)
+    if (entry !== undefined) out.set(key, entry)
+  }
+  return out
+}
+
+/** Validates each element of a list (room messages, audit entries) on its own. */
+export function validateList<S extends z.ZodType>(
+  schema: S,
+  list: unknown,
+  doc: string,
+  path: readonly PropertyKey[],
+  issues: DataIssue[],
+): z.infer<S>[] {
+  if (!Array.isArray(list)) {
+    issues.push({ doc, path: formatPath(path), message: "expected a list" })
+    return []
+  }
+  const out: z.infer<S>[] = []
+  list.forEach((item, i) => {
+    const entry = validateValue(schema, item, doc, [...path, i], issues)
+    if (entry !== undefined) out.push(entry)
+  })
+  return out
+}
+
+export class InvalidDocumentError extends Error {
+  override readonly name = "InvalidDocumentError"
+  constructor(
+    readonly doc: string,
+    readonly issues: DataIssue[],
+  ) {
+    super(`${doc} is not a valid Vivarium document: ${issues.map(i => `${i.path || "(root)"}: ${i.message}`).join("; ")}`)
+  }
+}
+
+/** Checks the fields every document shares before its entries are read one by one. */
+export function assertDocumentKind(kind: DocumentKind, value: unknown, doc: string): void {
+  const v = value as { kind?: unknown; schemaVersion?: unknown } | undefined
+  const issues: DataIssue[] = []
+  if (!v || typeof v !== "object") issues.push({ doc, path: "", message: "document is empty" })
+  else {
+    if (v.kind !== kind) issues.push({ doc, path: "kind", message: `expected "${kind}", got ${JSON.stringify(v.kind)}` })
+    const version = DOCUMENT_SCHEMAS[kind].shape.schemaVersion.value
+    if (v.schemaVersion !== version)
+      issues.push({ doc, path: "schemaVersion", message: `expected ${version}, got ${JSON.stringify(v.schemaVersion)}` })
+  }
+  if (issues.length) throw new InvalidDocumentError(doc, issues)
+}
+
+/**
+ * The root document: its URLs must be valid (without them nothing can be found), while
+ * bad peers are dropped one by one and bad controls fall back to safe defaults field by
+ * field. The kill switch falls back to ON: a corrupted switch must not silently resume work.
+ */
+export function readRoot(value: unknown, doc: string, issues: DataIssue[]): RootDoc {
+  assertDocumentKind("root", value, doc)
+  const v = value as Record<string, unknown>
+  const fatal: DataIssue[] = []
+  const docs = validateValue(RootDoc.shape.docs, v.docs, doc, ["docs"], fatal)
+  const workspaceId = validateValue(RootDoc.shape.workspaceId, v.workspaceId, doc, ["workspaceId"], fatal)
+  if (!docs || !workspaceId) throw new InvalidDocumentError(doc, fatal)
+  const peers = Object.fromEntries(validateEntries(RootDoc.shape.peers.valueType, v.peers, doc, ["peers"], issues))
+  const fallback = defaultControls("system", 0)
+  fallback.killSwitch = { on: true, reason: "kill switch unreadable: see data issues", setBy: "system", setAt: 0 }
+  const rawControls = (v.controls ?? {}) as Record<string, unknown>
+  const controls = { ...fallback }
+  for (const key of Object.keys(fallback) as (keyof typeof fallback)[]) {
+    const field = validateValue(RootDoc.shape.controls.shape[key], rawControls[key], doc, ["controls", key], issues)
+    if (field !== undefined) (controls as Record<string, unknown>)[key] = field
+  }
+  return {
+    schemaVersion: 1,
+    kind: "root",
+    workspaceId,
+    name: validateValue(RootDoc.shape.name, v.name, doc, ["name"], issues) ?? "(unnamed workspace)",
+    createdAt: validateValue(RootDoc.shape.createdAt, v.createdAt, doc, ["createdAt"], issues) ?? 0,
+    docs,
+    peers,
+    controls,
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * A Node peer of a running relay (CLI commands, workers, tests): asks the relay for the
+ * workspace over HTTP, then syncs over an authenticated WebSocket.
+ */
+import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
+import { z } from "zod"
+import { DocUrl } from "../../schemas/index.ts"
+import { whenPeerHas } from "../workspace/sync.ts"
+import { Workspace } from "../workspace/workspace.ts"
+
+export class RelayError extends Error {
+  override readonly name = "RelayError"
+}
+
+export interface PeerOptions {
+  /** ws://host:port of the relay. */
+  relay: string
+  token: string
+  /** Keep documents on disk here (workers); omit for a memory-only peer (CLI). */
+  storageDir?: string
+  /** Reconnect interval after the relay goes away. */
+  retryMs?: number
+  connectTimeoutMs?: number
+  peerId?: string
+}
+
+export interface NodePeer {
+  readonly repo: Repo
+  readonly workspace: Workspace
+  readonly relayPeerId: () => PeerId | undefined
+  /** Waits until the relay holds every local change of the root and queue documents. */
+  flushToRelay(timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+const WorkspaceAnswer = z.object({ rootUrl: DocUrl, workspaceId: z.string(), name: z.string() })
+
+export function relayHttpUrl(relay: string): string {
+  const url = new URL(relay)
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new RelayError(`relay address must start with ws:// or wss://, got ${relay}`)
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:"
+  url.search = ""
+  return url.toString().replace(/\/$/, "")
+}
+
+export async function fetchWorkspace(relay: string, token: string): Promise<z.infer<typeof WorkspaceAnswer>> {
+  const http = relayHttpUrl(relay)
+  let res: Response
+  try {
+    res = await fetch(`${http}/api/workspace`, { headers: { Authorization: `Bearer ${token}` } })
+  } catch (error) {
+    throw new RelayError(`cannot reach the relay at ${http} (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message})`)
+  }
+  if (res.status === 401) throw new RelayError(`the relay at ${http} refused the secret (401): check --token or VIVARIUM_TOKEN`)
+  if (!res.ok) throw new RelayError(`the relay at ${http} answered ${res.status} to /api/workspace`)
+  const parsed = WorkspaceAnswer.safeParse(await res.json())
+  if (!parsed.success) throw new RelayError(`the relay at ${http} sent an unexpected workspace answer`)
+  return parsed.data
+}
+
+export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
+  const { rootUrl } = await fetchWorkspace(opts.relay, opts.token)
+  const wsUrl = new URL(opts.relay)
+  wsUrl.searchParams.set("token", opts.token)
+  const adapter = new WebSocketClientAdapter(wsUrl.toString(), opts.retryMs ?? 1000)
+  const repo = new Repo({
+    network: [adapter],
+    ...(opts.storageDir ? { storage: new NodeFSStorageAdapter(opts.storageDir) } : {}),
+    ...(opts.peerId ? { peerId: opts.peerId as PeerId } : {}),
+  })
+  const timeoutMs = opts.connectTimeoutMs ?? 10_000
+  await new Promise<void>((resolve, reject) => {
+    if (repo.peers.length) return resolve()
+    const timer = setTimeout(() => reject(new RelayError(`no sync connection to ${opts.relay} within ${timeoutMs} ms`)), timeoutMs)
+    repo.networkSubsystem.once("peer", () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  }).catch(async error => {
+    await repo.shutdown().catch(() => {})
+    throw error
+  })
+  const workspace = await Workspace.open(repo, rootUrl as AutomergeUrl)
+  const relayPeerId = () => adapter.remotePeerId
+  return {
+    repo,
+    workspace,
+    relayPeerId,
+    async flushToRelay(timeout = 10_000) {
+      const peer = relayPeerId()
+      if (!peer) throw new RelayError("not connected to the relay")
+      await Promise.all([
+        whenPeerHas(repo, workspace.rootHandle, peer, timeout),
+        whenPeerHas(repo, workspace.queueHandle, peer, timeout),
+      ])
+    },
+    async close() {
+      workspace.close()
+      await repo.flush()
+      await repo.shutdown().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,56 @@
+/** Creating a new workspace: the root document and every child document it points to. */
+import type { DocHandle, Repo } from "@automerge/automerge-repo/slim"
+import {
+  CANONICAL_ROOMS,
+  SCHEMA_VERSION,
+  type BountiesDoc,
+  type IdentitiesDoc,
+  type QuestIndexDoc,
+  type QueueDoc,
+  type RoomDoc,
+  type RoomEntry,
+  type RoomIndexDoc,
+  type RootDoc,
+  type WalletsDoc,
+} from "../../schemas/index.ts"
+import { defaultControls } from "../core/defaults.ts"
+
+export interface CreateWorkspaceOptions {
+  name: string
+  workspaceId: string
+  createdBy: string
+  now: number
+}
+
+export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHandle<RootDoc> {
+  const v = SCHEMA_VERSION
+  const queue = repo.create<QueueDoc>({ schemaVersion: v, kind: "queue", tasks: {} })
+  const identities = repo.create<IdentitiesDoc>({ schemaVersion: v, kind: "identities", identities: {} })
+  const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {} })
+  const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
+  const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
+  const rooms: Record<string, RoomEntry> = {}
+  for (const id of CANONICAL_ROOMS) {
+    const room = repo.create<RoomDoc>({ schemaVersion: v, kind: "room", roomId: id, messages: [] })
+    rooms[id] = { id, kind: "room", title: id, members: [], url: room.url, createdAt: opts.now }
+  }
+  const roomIndex = repo.create<RoomIndexDoc>({ schemaVersion: v, kind: "rooms", rooms })
+  return repo.create<RootDoc>({
+    schemaVersion: v,
+    kind: "root",
+    workspaceId: opts.workspaceId,
+    name: opts.name,
+    createdAt: opts.now,
+    docs: {
+      queue: queue.url,
+      identities: identities.url,
+      wallets: wallets.url,
+      rooms: roomIndex.url,
+      quests: quests.url,
+      bounties: bounties.url,
+      archives: {},
+    },
+    peers: {},
+    controls: defaultControls(opts.createdBy, opts.now),
+  })
+}

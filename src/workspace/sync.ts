@@ -1,0 +1,38 @@
+/** Waiting for a document to reach a peer: "the relay has every change we have". */
+import type { DocHandle, PeerId, Repo } from "@automerge/automerge-repo/slim"
+
+export class SyncTimeoutError extends Error {
+  override readonly name = "SyncTimeoutError"
+  constructor(readonly documentUrl: string, readonly timeoutMs: number) {
+    super(`${documentUrl} did not reach the relay within ${timeoutMs} ms; is the relay still up? (changes stay on this peer and sync on the next connection)`)
+  }
+}
+
+/** True when the remote peer's last known heads include all of ours. */
+export function peerHasOurHeads(repo: Repo, handle: DocHandle<unknown>, peerId: PeerId): boolean {
+  const storageId = repo.peerMetadataByPeerId[peerId]?.storageId
+  if (!storageId) return false
+  const theirs = new Set(handle.getSyncInfo(storageId)?.lastHeads ?? [])
+  return handle.heads().every(h => theirs.has(h))
+}
+
+/** Resolves once `peerId` (a relay with storage) holds every change of `handle`. */
+export function whenPeerHas(repo: Repo, handle: DocHandle<unknown>, peerId: PeerId, timeoutMs: number): Promise<void> {
+  if (peerHasOurHeads(repo, handle, peerId)) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!peerHasOurHeads(repo, handle, peerId)) return
+      cleanup()
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new SyncTimeoutError(handle.url, timeoutMs))
+    }, timeoutMs)
+    const cleanup = () => {
+      clearTimeout(timer)
+      repo.synchronizer.off("sync-state", check)
+    }
+    repo.synchronizer.on("sync-state", check)
+  })
+}

@@ -1,0 +1,89 @@
+/**
+ * A validated, plain-object view of one record inside a replicated document (tasks by
+ * id, ledger entries by key …). After the first full pass only the entries that a
+ * change touched are validated again, so a 10,000-task queue stays cheap to watch.
+ */
+import type { DocHandle, DocHandleChangePayload } from "@automerge/automerge-repo/slim"
+import { EventEmitter } from "eventemitter3"
+import type { z } from "zod"
+import { validateValue, type DataIssue } from "../core/validate.ts"
+
+export interface ValidatedRecordEvents {
+  change: (payload: { changedKeys: ReadonlySet<string> | "all" }) => void
+}
+
+export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<ValidatedRecordEvents> {
+  readonly #entries = new Map<string, z.infer<S>>()
+  readonly #issues = new Map<string, DataIssue[]>()
+  readonly #handle: DocHandle<unknown>
+  readonly #onChange = (p: DocHandleChangePayload<unknown>) => this.#applyPatches(p)
+
+  constructor(
+    handle: DocHandle<unknown>,
+    readonly schema: S,
+    readonly field: string,
+    readonly docLabel: string,
+  ) {
+    super()
+    this.#handle = handle
+    this.#revalidateAll()
+    handle.on("change", this.#onChange)
+  }
+
+  get entries(): ReadonlyMap<string, z.infer<S>> {
+    return this.#entries
+  }
+
+  get(key: string): z.infer<S> | undefined {
+    return this.#entries.get(key)
+  }
+
+  get issues(): DataIssue[] {
+    return [...this.#issues.values()].flat()
+  }
+
+  close(): void {
+    this.#handle.off("change", this.#onChange)
+    this.removeAllListeners()
+  }
+
+  #record(): Record<string, unknown> {
+    const doc = this.#handle.doc() as Record<string, unknown>
+    const record = doc[this.field]
+    return record && typeof record === "object" ? (record as Record<string, unknown>) : {}
+  }
+
+  #validate(key: string, value: unknown): void {
+    this.#entries.delete(key)
+    this.#issues.delete(key)
+    if (value === undefined) return
+    const issues: DataIssue[] = []
+    const entry = validateValue(this.schema, value, this.docLabel, [this.field, key], issues)
+    if (entry !== undefined) this.#entries.set(key, entry)
+    if (issues.length) this.#issues.set(key, issues)
+  }
+
+  #revalidateAll(): void {
+    this.#entries.clear()
+    this.#issues.clear()
+    for (const [key, value] of Object.entries(this.#record())) this.#validate(key, value)
+  }
+
+  #applyPatches({ patches }: DocHandleChangePayload<unknown>): void {
+    const touched = new Set<string>()
+    for (const patch of patches) {
+      if (patch.path[0] !== this.field) continue
+      const key = patch.path[1]
+      if (typeof key !== "string") {
+        this.#revalidateAll()
+        this.emit("change", { changedKeys: "all" })
+        return
+      }
+      touched.add(key)
+    }
+    if (!touched.size) return
+    const record = this.#record()
+    for (const key of touched) this.#validate(key, record[key])
+    this.emit("change", { changedKeys: touched })
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A peer's view of one workspace: the root document and the live queue, validated as
+ * they are read. Used alike by the CLI, workers, the relay and (later) the PWA; the
+ * transport and storage are the caller's choice of Repo.
+ */
+import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
+import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
+import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
+import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
+import { ValidatedRecord } from "./validatedRecord.ts"
+
+export class TaskNotFoundError extends Error {
+  override readonly name = "TaskNotFoundError"
+  constructor(readonly taskId: string) {
+    super(`no task ${taskId} in the live queue (see 'vivarium task list')`)
+  }
+}
+
+export class Workspace {
+  readonly tasks: ValidatedRecord<typeof Task>
+  #rootCache?: { heads: string; root: RootDoc; issues: DataIssue[] }
+
+  private constructor(
+    readonly repo: Repo,
+    readonly rootHandle: DocHandle<RootDoc>,
+    readonly queueHandle: DocHandle<QueueDoc>,
+  ) {
+    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`)
+  }
+
+  static async open(repo: Repo, rootUrl: AutomergeUrl): Promise<Workspace> {
+    const rootHandle = await repo.find<RootDoc>(rootUrl)
+    const root = readRoot(rootHandle.doc(), `root ${rootUrl}`, [])
+    const queueHandle = await repo.find<QueueDoc>(root.docs.queue as AutomergeUrl)
+    assertDocumentKind("queue", queueHandle.doc(), `queue ${queueHandle.url}`)
+    return new Workspace(repo, rootHandle, queueHandle)
+  }
+
+  /** The validated root document (recomputed only when its heads move). */
+  get root(): RootDoc {
+    return this.#readRootCached().root
+  }
+
+  /** Every problem found in the documents this view reads, with document and path. */
+  get issues(): DataIssue[] {
+    return [...this.#readRootCached().issues, ...this.tasks.issues]
+  }
+
+  #readRootCached(): { root: RootDoc; issues: DataIssue[] } {
+    const heads = this.rootHandle.heads().join(",")
+    if (this.#rootCache?.heads !== heads) {
+      const issues: DataIssue[] = []
+      const root = readRoot(this.rootHandle.doc(), `root ${this.rootHandle.url}`, issues)
+      this.#rootCache = { heads, root, issues }
+    }
+    return this.#rootCache
+  }
+
+  addTask(input: NewTaskInput, by: Actor, now = Date.now()): Task {
+    const parsed = NewTaskInput.parse(input)
+    const task = buildTask(parsed, this.root.controls, by, now, newTaskId(now))
+    this.queueHandle.change(d => {
+      d.tasks[task.id] = task
+    })
+    return task
+  }
+
+  /**
+   * Changes one task inside a queue change. `mutate` sees the live draft and should
+   * use applyTransition for status moves; it throws (and nothing is written) on refusal.
+   */
+  updateTask(id: string, mutate: (draft: Task, current: Task) => void): void {
+    const current = this.tasks.get(id)
+    if (!current) throw new TaskNotFoundError(id)
+    // Automerge discards a change whose callback throws, so a refusal writes nothing.
+    this.queueHandle.change(d => {
+      const draft = d.tasks[id]
+      if (draft) mutate(draft, current)
+    })
+  }
+
+  countByStatus(): Record<TaskStatus, number> {
+    const counts = {
+      queued: 0,
+      claimed: 0,
+      running: 0,
+      pending_review: 0,
+      approved: 0,
+      requeued: 0,
+      failed: 0,
+      cancelled: 0,
+      blocked: 0,
+    } satisfies Record<TaskStatus, number>
+    for (const task of this.tasks.entries.values()) counts[task.status]++
+    return counts
+  }
+
+  close(): void {
+    this.tasks.close()
+  }
+}

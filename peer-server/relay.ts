@@ -15,6 +15,8 @@ import { Workspace } from "../src/workspace/workspace.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp } from "./http.ts"
+import { archiveFinishedTasks } from "./archiver.ts"
+import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { RelayMetrics } from "./metrics.ts"
 
 const debug = createDebug("app:relay")
@@ -27,6 +29,10 @@ export interface RelayOptions {
   workspaceName?: string
   /** How long the relay may hold a received change before writing it to disk. */
   saveDebounceMs?: number
+  /** Finished tasks older than this leave the live queue for a monthly archive. */
+  archiveAfterMs?: number
+  /** How often the relay looks for tasks to archive. */
+  archiveIntervalMs?: number
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
 }
@@ -122,9 +128,19 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const urlHost = host.includes(":") ? `[${host}]` : host
   debug("listening on %s:%d", host, port)
 
+  const archiveAfterMs = opts.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS
+  const archiveTimer = setInterval(() => {
+    archiveFinishedTasks(repo, workspace, Date.now(), archiveAfterMs).then(
+      moved => moved && log(`archived ${moved} finished tasks`),
+      error => log(`archiving failed (will retry): ${(error as Error).message}`),
+    )
+  }, opts.archiveIntervalMs ?? 60_000)
+  archiveTimer.unref()
+
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
+      clearInterval(archiveTimer)
       workspace.close()
       server.close()
       for (const client of wss.clients) client.terminate()

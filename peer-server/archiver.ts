@@ -1,0 +1,33 @@
+/**
+ * Moves finished tasks out of the live queue into monthly archive documents, so that a
+ * workspace with 100,000 finished tasks still opens fast. Copy first, delete second:
+ * a crash in between leaves a task in both places (harmless, keyed by id), never in none.
+ */
+import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
+import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc } from "../schemas/index.ts"
+import { planArchive } from "../src/core/archive.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
+
+export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: number, afterMs: number): Promise<number> {
+  const plan = planArchive(ws.tasks.entries.values(), now, afterMs)
+  let moved = 0
+  for (const [period, tasks] of plan) {
+    let url = ws.root.docs.archives[period] as AutomergeUrl | undefined
+    if (!url) {
+      url = repo.create<ArchiveDoc>({ schemaVersion: SCHEMA_VERSION, kind: "archive", period, tasks: {} }).url
+      const created = url
+      ws.rootHandle.change((d: RootDoc) => {
+        d.docs.archives[period] = created
+      })
+    }
+    const archive = await repo.find<ArchiveDoc>(url)
+    archive.change(d => {
+      for (const task of tasks) d.tasks[task.id] = task
+    })
+    ws.queueHandle.change(d => {
+      for (const task of tasks) delete d.tasks[task.id]
+    })
+    moved += tasks.length
+  }
+  return moved
+}

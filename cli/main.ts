@@ -4,6 +4,10 @@ import { runJoinLink } from "./commands/joinLink.ts"
 import { runRelayCommand } from "./commands/relay.ts"
 import { runStatus } from "./commands/status.ts"
 import { TASK_SUBCOMMANDS } from "./commands/task.ts"
+import { REVIEW_SUBCOMMANDS } from "./commands/review.ts"
+import { runWorkerCommand } from "./commands/worker.ts"
+import { killSwitchCommand } from "./commands/control.ts"
+import { runAuditCommand } from "./commands/audit.ts"
 import { CliError } from "./errors.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
@@ -19,7 +23,16 @@ Work with a running workspace (peer commands):
   task add  (--prompt TEXT | --command CMD) [--title T] [--depends-on ID,...]
             [--max-budget USD] [--min-budget USD] [--model M] [--priority N] [--json]
   task list [--status S] [--json]
+  task approve ID [--tip N] [--feedback TEXT]     decide a task in pending_review
+  task requeue ID | task fail ID | task cancel ID [--reason TEXT]
   status    [--json]
+  halt --reason TEXT | resume                      the kill switch
+  audit verify [--json]                            check every peer's signed audit log
+
+Workers:
+  worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
+            [--concurrency 1] [--lease-ms 60000]   run a worker peer (GROQ_API_KEY enables LLM tasks)
+  worker approve NAME | worker revoke NAME | worker list [--json]
 
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
@@ -27,7 +40,8 @@ They act as the operator named by VIVARIUM_OPERATOR (default: your login name).
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
 
-const TASK_HELP = `Usage: vivarium task <add|list> [flags]   (see vivarium --help)`
+const ALL_TASK_SUBCOMMANDS = { ...TASK_SUBCOMMANDS, ...REVIEW_SUBCOMMANDS }
+const TASK_HELP = `Usage: vivarium task <${Object.keys(ALL_TASK_SUBCOMMANDS).join("|")}> [flags]   (see vivarium --help)`
 
 type Command = (argv: string[]) => Promise<number>
 
@@ -36,14 +50,18 @@ const COMMANDS: Record<string, Command> = {
   relay: argv => runRelayCommand("relay", argv),
   "join-link": runJoinLink,
   status: runStatus,
+  worker: runWorkerCommand,
+  halt: killSwitchCommand(true),
+  resume: killSwitchCommand(false),
+  audit: runAuditCommand,
   task: async argv => {
     const [sub, ...rest] = argv
     if (!sub || sub === "--help" || sub === "-h") {
       console.log(TASK_HELP)
       return sub ? 0 : 2
     }
-    const run = TASK_SUBCOMMANDS[sub]
-    if (!run) throw new CliError(`task: unknown subcommand '${sub}' (expected ${Object.keys(TASK_SUBCOMMANDS).join(", ")})`)
+    const run = ALL_TASK_SUBCOMMANDS[sub as keyof typeof ALL_TASK_SUBCOMMANDS]
+    if (!run) throw new CliError(`task: unknown subcommand '${sub}' (expected ${Object.keys(ALL_TASK_SUBCOMMANDS).join(", ")})`)
     return run(rest)
   },
 }

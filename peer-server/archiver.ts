@@ -4,13 +4,14 @@
  * a crash in between leaves a task in both places (harmless, keyed by id), never in none.
  */
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
-import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc, type Task } from "../schemas/index.ts"
 import { planArchive } from "../src/core/archive.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
-export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: number, afterMs: number): Promise<number> {
+/** Returns the tasks it moved. */
+export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: number, afterMs: number): Promise<Task[]> {
   const plan = planArchive(ws.tasks.entries.values(), now, afterMs)
-  let moved = 0
+  const moved: Task[] = []
   for (const [period, tasks] of plan) {
     let url = ws.root.docs.archives[period] as AutomergeUrl | undefined
     if (!url) {
@@ -27,7 +28,7 @@ export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: numbe
     ws.queueHandle.change(d => {
       for (const task of tasks) delete d.tasks[task.id]
     })
-    moved += tasks.length
+    moved.push(...tasks)
   }
   return moved
 }

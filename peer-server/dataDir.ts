@@ -3,10 +3,11 @@
  * storage. Files holding secrets are written with mode 0600.
  */
 import { randomBytes } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { z } from "zod"
 import { DocUrl, Timestamp } from "../schemas/index.ts"
+import { writeFileAtomic } from "../src/peer/files.ts"
 
 export const WorkspacePointer = z.object({ rootUrl: DocUrl, workspaceId: z.string(), createdAt: Timestamp })
 export type WorkspacePointer = z.infer<typeof WorkspacePointer>
@@ -25,14 +26,6 @@ export function dataDirPaths(dir: string): DataDirPaths {
     workspace: join(dir, "workspace.json"),
     storage: join(dir, "automerge"),
   }
-}
-
-/** Write-then-rename, so a crash never leaves a half-written file. */
-export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, text, { mode })
-  renameSync(tmp, path)
-  chmodSync(path, mode)
 }
 
 export function ensureDataDir(dir: string): DataDirPaths {

@@ -12,11 +12,17 @@ import createDebug from "debug"
 import { WebSocketServer, type WebSocket } from "ws"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
+import { flushReady } from "../src/workspace/sync.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
+import { totalSpend } from "../src/core/scheduling.ts"
+import { loadOrCreateIdentity, registerPeer } from "../src/peer/peerIdentity.ts"
+import type { ArchiveDoc } from "../schemas/index.ts"
+import { Scheduler } from "./scheduler.ts"
+import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
 
 const debug = createDebug("app:relay")
@@ -33,6 +39,11 @@ export interface RelayOptions {
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
   archiveIntervalMs?: number
+  /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
+  leaseMs?: number
+  schedulerTickMs?: number
+  /** A worker whose heartbeat is older than this is offline (for the "no key" rule). */
+  onlineWindowMs?: number
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
 }
@@ -71,6 +82,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   })
 
   let pointer = readWorkspacePointer(paths)
+  const existedBefore = !!pointer
   let rootUrl: AutomergeUrl
   if (pointer) {
     rootUrl = pointer.rootUrl as AutomergeUrl
@@ -82,7 +94,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     rootUrl = root.url
     pointer = { rootUrl, workspaceId, createdAt: now }
     writeWorkspacePointer(paths, pointer)
-    log(`created workspace ${workspaceId} in ${paths.dir}`)
   }
   const workspace = await Workspace.open(repo, rootUrl)
   const reportIssues = () => {
@@ -93,6 +104,23 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
   reportIssues()
   workspace.tasks.on("change", reportIssues)
+
+  // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
+  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
+  const audit = await registerPeer(repo, workspace, identity, "approved")
+  let archivedSpendUsd = 0
+  for (const url of Object.values(workspace.root.docs.archives)) {
+    const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
+    archivedSpendUsd += totalSpend(Object.values(archive.doc().tasks ?? {}))
+  }
+  const scheduler = new Scheduler(workspace, {
+    ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+    ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
+    archivedSpendUsd: () => archivedSpendUsd,
+    audit: (kind, subject, data) => void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`)),
+    log,
+  })
+  scheduler.start(opts.schedulerTickMs ?? 500)
   workspace.rootHandle.on("change", reportIssues)
 
   // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
@@ -118,34 +146,53 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     wss.handleUpgrade(req, socket, head, ws => wss.emit("connection", ws, req))
   })
 
-  const host = opts.host ?? "127.0.0.1"
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject)
-    server.listen(opts.port ?? 0, host, () => resolve())
-  })
-  const address = server.address()
-  const port = typeof address === "object" && address ? address.port : (opts.port ?? 0)
-  const urlHost = host.includes(":") ? `[${host}]` : host
-  debug("listening on %s:%d", host, port)
-
   const archiveAfterMs = opts.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS
   const archiveTimer = setInterval(() => {
     archiveFinishedTasks(repo, workspace, Date.now(), archiveAfterMs).then(
-      moved => moved && log(`archived ${moved} finished tasks`),
+      moved => {
+        if (!moved.length) return
+        archivedSpendUsd += totalSpend(moved)
+        log(`archived ${moved.length} finished tasks`)
+      },
       error => log(`archiving failed (will retry): ${(error as Error).message}`),
     )
   }, opts.archiveIntervalMs ?? 60_000)
   archiveTimer.unref()
 
+  const host = opts.host ?? "127.0.0.1"
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(opts.port ?? 0, host, () => resolve())
+    })
+  } catch (error) {
+    // Port in use or no such address: stop everything started so far, so the process can exit.
+    clearInterval(archiveTimer)
+    scheduler.stop()
+    workspace.close()
+    wss.close()
+    await flushReady(repo)
+    await repo.shutdown().catch(() => {})
+    throw error
+  }
+  if (!existedBefore) log(`created workspace ${pointer.workspaceId} in ${paths.dir}`)
+  const address = server.address()
+  const port = typeof address === "object" && address ? address.port : (opts.port ?? 0)
+  const urlHost = host.includes(":") ? `[${host}]` : host
+  debug("listening on %s:%d", host, port)
+
+
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
       clearInterval(archiveTimer)
+      scheduler.stop()
+      await audit.settled()
       workspace.close()
       server.close()
       for (const client of wss.clients) client.terminate()
       wss.close()
-      await repo.flush()
+      await flushReady(repo)
       await repo.shutdown().catch(error => debug("shutdown: %O", error))
       server.closeAllConnections()
     })())

@@ -13,6 +13,7 @@ export const AUDIT_KINDS = [
   "data_rejected",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
+export type AuditKind = z.infer<typeof AuditKind>
 
 /**
  * One entry of a peer's hash-chained audit log. `prev` is the hash of the previous

@@ -33,7 +33,10 @@ export const Lease = z.object({
   leaseId: Id,
   holder: PeerName,
   grantedAt: Timestamp,
+  /** Shown to operators; the relay decides expiry by its own clock from `renewals`. */
   expiresAt: Timestamp,
+  /** Bumped by the holder's heartbeat; a count that stops moving means a lost holder. */
+  renewals: z.number().int().nonnegative(),
 })
 export type Lease = z.infer<typeof Lease>
 

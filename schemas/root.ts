@@ -25,6 +25,17 @@ export const PeerRecord = z.object({
   decidedAt: Timestamp.optional(),
   /** The peer's own audit-log document. */
   auditUrl: DocUrl,
+  /**
+   * The newest entry of that log as signed by the peer itself (`head:<peer>:<seq>:<hash>`),
+   * so a reader can tell a truncated log from a short one. See src/core/audit.ts.
+   */
+  auditHead: z
+    .object({
+      seq: z.number().int().nonnegative(),
+      hash: z.string().regex(/^[0-9a-f]{64}$/),
+      sig: z.string().regex(/^[0-9a-f]{128}$/),
+    })
+    .optional(),
   /** Last heartbeat written by the peer itself. */
   lastSeen: Timestamp.optional(),
   /** Workers say whether they hold a GROQ_API_KEY (never the key itself). */

@@ -7,6 +7,33 @@ import { startRelay, type Relay } from "../../peer-server/relay.ts"
 import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
+import { join } from "node:path"
+import type { RootDoc } from "../../schemas/index.ts"
+import { Worker } from "../../worker/worker.ts"
+
+export const EMBEDDED_WORKER = "local-worker"
+
+/**
+ * The worker started by `vivarium start` runs on the relay's machine under the relay's
+ * control, so the relay approves it as soon as its registration arrives.
+ */
+function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
+  const root = relay.workspace.rootHandle
+  return new Promise(done => {
+    const check = () => {
+      const peer = relay.workspace.root.peers[name]
+      if (!peer) return
+      root.off("change", check)
+      if (peer.state === "pending")
+        root.change((d: RootDoc) => {
+          Object.assign(d.peers[name]!, { state: "approved", decidedBy: "relay", decidedAt: Date.now() })
+        })
+      done()
+    }
+    root.on("change", check)
+    check()
+  })
+}
 
 const FLAGS = {
   port: { type: "string", default: "8420" },
@@ -58,6 +85,18 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     throw error
   }
   writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt })
+  let worker: Worker | undefined
+  if (command === "start") {
+    const approved = approveWhenRegistered(relay, EMBEDDED_WORKER)
+    worker = await Worker.start({
+      relay: host === "0.0.0.0" || host === "::" ? `ws://127.0.0.1:${relay.port}` : relay.wsUrl,
+      token: relay.token,
+      dataDir: join(dataDir, "worker"),
+      name: EMBEDDED_WORKER,
+      log: line => console.error(`[worker] ${line}`),
+    })
+    await approved
+  }
 
   const localHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host
   const localBase = `http://${localHost}:${relay.port}`
@@ -73,13 +112,17 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     for (const ip of lanAddresses()) lines.push(`  From the LAN:  ${joinLink(`http://${ip}:${relay.port}`, relay.token)}`)
     lines.push(`  Add a worker:  vivarium worker --relay ws://<this machine>:${relay.port} --token ${relay.token}`)
   }
-  lines.push(`  Try:           vivarium task add --command "ls"   then   vivarium task list`, `Press Ctrl+C to stop.`)
+  if (command === "start")
+    lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
+  lines.push(`  Try:           npx vivarium task add --command "ls"   then   npx vivarium task list`, `Press Ctrl+C to stop.`)
   console.log(lines.join("\n"))
 
   return new Promise<number>(done => {
     const stop = (signal: string) => {
       console.error(`[relay] ${signal}: saving and stopping…`)
-      relay.close().then(
+      Promise.resolve(worker?.stop())
+        .then(() => relay.close())
+        .then(
         () => done(0),
         error => {
           console.error(`[relay] error while stopping: ${(error as Error).message}`)

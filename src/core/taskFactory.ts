@@ -20,6 +20,7 @@ export const NewTaskInput = z
   })
   .strict()
   .refine(t => !!t.prompt !== !!t.command, { message: "give exactly one of prompt or command" })
+  .refine(t => !t.mode || (t.mode === "llm" ? !!t.prompt : !!t.command), { message: "an llm task needs a prompt and a local task a command" })
 export type NewTaskInput = z.infer<typeof NewTaskInput>
 
 /** `task-<time base36>-<4 hex>`: sortable by creation and unique across offline peers. */

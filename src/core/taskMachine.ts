@@ -77,6 +77,8 @@ export function applyTransition(task: Task, to: TaskStatus, by: Actor, now: numb
   assertTransition(task, to, by.kind)
   const event: TaskEvent = { at: now, from: task.status, to, by: { kind: by.kind, name: by.name } }
   if (reason !== undefined) event.reason = reason.slice(0, 500)
+  // The schema caps history at 500 events; the oldest make way (the audit log keeps them all).
+  if (task.history.length >= 500) task.history.splice(0, task.history.length - 499)
   task.history.push(event)
   task.status = to
   task.updatedAt = now

@@ -7,7 +7,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { z } from "zod"
 import { DocUrl } from "../../schemas/index.ts"
-import { whenPeerHas } from "../workspace/sync.ts"
+import { flushReady, whenPeerHas } from "../workspace/sync.ts"
 import { Workspace } from "../workspace/workspace.ts"
 
 export class RelayError extends Error {
@@ -98,7 +98,7 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
     },
     async close() {
       workspace.close()
-      await repo.flush()
+      await flushReady(repo)
       await repo.shutdown().catch(() => {})
     },
   }

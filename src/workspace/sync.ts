@@ -36,3 +36,9 @@ export function whenPeerHas(repo: Repo, handle: DocHandle<unknown>, peerId: Peer
     repo.synchronizer.on("sync-state", check)
   })
 }
+
+/** Saves every ready document; a handle that never became available must not stop shutdown. */
+export async function flushReady(repo: Repo): Promise<void> {
+  const ready = Object.values(repo.handles).filter(h => h.isReady()).map(h => h.documentId)
+  await repo.flush(ready)
+}

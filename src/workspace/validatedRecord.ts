@@ -47,10 +47,16 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     this.removeAllListeners()
   }
 
+  /** The record itself; a field that is not an object of entries is reported under the key "". */
   #record(): Record<string, unknown> {
     const doc = this.#handle.doc() as Record<string, unknown>
     const record = doc[this.field]
-    return record && typeof record === "object" ? (record as Record<string, unknown>) : {}
+    if (record && typeof record === "object" && !Array.isArray(record)) {
+      this.#issues.delete("")
+      return record as Record<string, unknown>
+    }
+    this.#issues.set("", [{ doc: this.docLabel, path: this.field, message: "expected an object of entries" }])
+    return {}
   }
 
   #validate(key: string, value: unknown): void {
@@ -66,6 +72,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   #revalidateAll(): void {
     this.#entries.clear()
     this.#issues.clear()
+    // (#record re-adds the shape issue if the field is still broken)
     for (const [key, value] of Object.entries(this.#record())) this.#validate(key, value)
   }
 

@@ -1,0 +1,106 @@
+/**
+ * Peers of either system, so a benchmark drives both the same way.
+ *  - vivarium: `connectPeer` (HTTP workspace lookup, authenticated WebSocket, Workspace.open).
+ *  - bare: a plain Repo with a WebSocketClientAdapter and nothing else.
+ * Neither peer has storage (memory-only, like the CLI).
+ */
+import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { connectPeer } from "../../src/peer/nodePeer.ts"
+import type { Workspace } from "../../src/workspace/workspace.ts"
+import type { SystemName } from "./relays.ts"
+
+export interface RelayAddress {
+  wsUrl: string
+  token: string
+}
+
+export interface BenchPeer {
+  readonly system: SystemName
+  readonly repo: Repo
+  /** Only for vivarium peers. */
+  readonly workspace: Workspace | undefined
+  readonly relayPeerId: PeerId
+  close(): Promise<void>
+}
+
+export async function connectBenchPeer(system: SystemName, relay: RelayAddress, timeoutMs = 15_000): Promise<BenchPeer> {
+  if (system === "vivarium") {
+    const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, connectTimeoutMs: timeoutMs })
+    const relayPeerId = peer.relayPeerId()
+    if (!relayPeerId) throw new Error("vivarium peer: connected but no relay peer id")
+    return { system, repo: peer.repo, workspace: peer.workspace, relayPeerId, close: () => peer.close() }
+  }
+  const repo = new Repo({ network: [new WebSocketClientAdapter(relay.wsUrl, 1000)] })
+  const relayPeerId = await new Promise<PeerId>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bare peer: no connection to ${relay.wsUrl} within ${timeoutMs} ms`)), timeoutMs)
+    repo.networkSubsystem.once("peer", ({ peerId }) => {
+      clearTimeout(timer)
+      resolve(peerId)
+    })
+  }).catch(async error => {
+    await repo.shutdown().catch(() => {})
+    throw error
+  })
+  return {
+    system,
+    repo,
+    workspace: undefined,
+    relayPeerId,
+    async close() {
+      await repo.flush().catch(() => {})
+      await repo.shutdown().catch(() => {})
+    },
+  }
+}
+
+/** True when the relay (a peer with storage) reported heads that include all of ours. */
+function relayHasOurHeads(repo: Repo, handle: DocHandle<unknown>, relay: PeerId): boolean {
+  const storageId = repo.peerMetadataByPeerId[relay]?.storageId
+  if (!storageId) return false
+  const theirs = new Set(handle.getSyncInfo(storageId)?.lastHeads ?? [])
+  return handle.heads().every(h => theirs.has(h))
+}
+
+/** Resolves once the relay holds every change of `handle` (event-driven: sync-state events). */
+export function whenRelayHas(peer: BenchPeer, handle: DocHandle<unknown>, timeoutMs = 120_000): Promise<void> {
+  const { repo, relayPeerId } = peer
+  if (relayHasOurHeads(repo, handle, relayPeerId)) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!relayHasOurHeads(repo, handle, relayPeerId)) return
+      cleanup()
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`${handle.url} did not reach the relay within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const cleanup = () => {
+      clearTimeout(timer)
+      repo.synchronizer.off("sync-state", check)
+    }
+    repo.synchronizer.on("sync-state", check)
+  })
+}
+
+/** Resolves with the first `change` payload of `handle` for which `test` holds (or at once if it holds now). */
+export function whenDoc<T>(handle: DocHandle<T>, test: (doc: T) => boolean, timeoutMs: number, what: string): Promise<void> {
+  if (test(handle.doc() as T)) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const onChange = ({ doc }: { doc: T }) => {
+      if (!test(doc)) return
+      cleanup()
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`${what}: not reached within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const cleanup = () => {
+      clearTimeout(timer)
+      handle.off("change", onChange)
+    }
+    handle.on("change", onChange)
+  })
+}

@@ -1,0 +1,34 @@
+/** Starting the two relays under test as child processes, so their CPU and RSS can be read. */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import type { Cleanup } from "./cleanup.ts"
+import { spawnNode, tempDir, type Child } from "./proc.ts"
+
+export type SystemName = "vivarium" | "bare"
+export const SYSTEMS: readonly SystemName[] = ["vivarium", "bare"]
+
+export interface RelayProcess {
+  readonly system: SystemName
+  readonly wsUrl: string
+  /** The join secret (Vivarium); empty for the bare relay, which has no auth. */
+  readonly token: string
+  readonly pid: number
+  readonly dataDir: string
+  readonly child: Child
+  stop(): Promise<void>
+}
+
+/**
+ * vivarium: the real CLI, `node bin/vivarium.js relay --port 0 --data DIR`.
+ * bare: `node --import tsx bench/bareRelay.ts DIR`.
+ */
+export async function startRelayProcess(cleanup: Cleanup, system: SystemName): Promise<RelayProcess> {
+  const dataDir = tempDir(cleanup, `${system}-relay`)
+  const child =
+    system === "vivarium"
+      ? spawnNode(cleanup, "vivarium relay", [], ["bin/vivarium.js", "relay", "--port", "0", "--data", dataDir])
+      : spawnNode(cleanup, "bare relay", ["--import", "tsx"], ["bench/bareRelay.ts", dataDir])
+  const m = await child.waitForLine(/Relay:\s+(ws:\/\/\S+)/, 30_000)
+  const token = system === "vivarium" ? readFileSync(join(dataDir, "join-secret"), "utf8").trim() : ""
+  return { system, wsUrl: m[1]!, token, pid: child.pid, dataDir, child, stop: () => child.stop() }
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm run bench [-- <suite> ...]`: runs the named suites (all of them without an
+ * argument), prints a summary and writes each suite's section of docs/PERFORMANCE.md.
+ *
+ * Adding a suite: write bench/<name>.ts exporting `suite: BenchSuite` and add a line to
+ * SUITES. Suites are loaded lazily, so one suite's imports never slow another down.
+ */
+import { Cleanup } from "./lib/cleanup.ts"
+import { machineInfo } from "./lib/machine.ts"
+import { REPO_ROOT } from "./lib/proc.ts"
+import { writeSection } from "./lib/report.ts"
+import type { BenchSuite } from "./lib/suite.ts"
+
+const SUITES: Record<string, () => Promise<BenchSuite>> = {
+  sync: async () => (await import("./sync.ts")).suite,
+  // queue: async () => (await import("./queue.ts")).suite,
+  // ui: async () => (await import("./ui.ts")).suite,
+  // social: async () => (await import("./social.ts")).suite,
+}
+
+const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(`Usage: npm run bench [-- <suite> ...]\nSuites: ${Object.keys(SUITES).join(", ")} (default: all)`)
+    return 0
+  }
+  const names = argv.length ? argv : Object.keys(SUITES)
+  const unknown = names.filter(n => !(n in SUITES))
+  if (unknown.length) {
+    console.error(`bench: unknown suite ${unknown.join(", ")} (known: ${Object.keys(SUITES).join(", ")})`)
+    return 2
+  }
+
+  const cleanup = new Cleanup()
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return
+    interrupted = true
+    console.error(`[bench] ${signal}: cleaning up…`)
+    void cleanup.runAll().finally(() => process.exit(130))
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+
+  const machine = machineInfo()
+  const summaries: string[] = []
+  let failed = 0
+  try {
+    for (const name of names) {
+      const suite = await SUITES[name]!()
+      const started = performance.now()
+      console.error(`[bench] suite ${name}: ${suite.description}`)
+      try {
+        const result = await suite.run({ cleanup, machine, log: line => console.error(`[bench:${name}] ${line}`) })
+        writeSection(REPORT, suite.heading, result.markdown)
+        const seconds = ((performance.now() - started) / 1000).toFixed(0)
+        summaries.push(`=== ${name} (${seconds} s; written to docs/PERFORMANCE.md, "${suite.heading}") ===\n${result.summary}`)
+      } catch (error) {
+        failed++
+        console.error(`[bench] suite ${name} failed: ${(error as Error).stack ?? error}`)
+      } finally {
+        await cleanup.runAll()
+      }
+    }
+  } finally {
+    await cleanup.runAll()
+  }
+  console.log(summaries.join("\n\n"))
+  return failed ? 1 : 0
+}
+
+process.exitCode = await main(process.argv.slice(2))
+// Repos and sockets of finished suites may keep timers alive; everything was cleaned up.
+process.exit()

@@ -1,0 +1,113 @@
+/**
+ * Child process of the sync benchmark (part 3): K operators, each its own peer (own Repo,
+ * own WebSocket), typing into Automerge text at a fixed rate.
+ *
+ *   node --import tsx bench/syncTypists.ts
+ *
+ * stdin/stdout protocol, one line each:
+ *   parent → `CONFIG {json}`   child connects every typist, finds its document → `READY`
+ *   parent → `GO <epoch ms>`   typing starts at that wall-clock time, lasts durationMs → `DONE {json}`
+ *   parent → `EXIT` (or stdin closes)   child disconnects and exits
+ */
+import * as A from "@automerge/automerge"
+import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
+import { createInterface } from "node:readline"
+import type { QuestDoc } from "../schemas/index.ts"
+import { connectBenchPeer, type BenchPeer } from "./lib/peers.ts"
+import { epochNow } from "./lib/proc.ts"
+import type { SystemName } from "./lib/relays.ts"
+
+export interface TypistsConfig {
+  system: SystemName
+  wsUrl: string
+  token: string
+  /** One entry per typist: the letter it types, its document, and the index of the newline it types before. */
+  typists: { letter: string; docUrl: string; cursorIndex: number }[]
+  periodMs: number
+  durationMs: number
+}
+
+export interface TypistsDone {
+  /** [typist, keystroke number, epoch ms just before handle.change] */
+  sends: [number, number, number][]
+  /** CPU of this process over the typing window, ms. */
+  cpuMs: number
+  /** Largest delay of a keystroke behind its schedule, ms (timer lateness under load). */
+  maxLateMs: number
+}
+
+let peers: BenchPeer[] = []
+let config: TypistsConfig | undefined
+let exiting = false
+
+async function exit(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true
+    await Promise.all(peers.map(p => p.close().catch(() => {})))
+  }
+  process.exit(code)
+}
+
+async function prepare(cfg: TypistsConfig) {
+  peers = await Promise.all(cfg.typists.map(() => connectBenchPeer(cfg.system, cfg)))
+  const handles = await Promise.all(cfg.typists.map((t, i) => peers[i]!.repo.find<QuestDoc>(t.docUrl as AutomergeUrl)))
+  const cursors = cfg.typists.map((t, i) => A.getCursor(handles[i]!.doc(), ["objective"], t.cursorIndex))
+  return { handles, cursors }
+}
+
+let prepared: { handles: DocHandle<QuestDoc>[]; cursors: A.Cursor[] } | undefined
+
+function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
+  const { handles, cursors } = prepared!
+  const sends: [number, number, number][] = []
+  const c0 = process.cpuUsage()
+  let maxLateMs = 0
+  const k = cfg.typists.length
+  const endAt = startAt + cfg.durationMs
+  const one = (i: number) =>
+    new Promise<void>(resolve => {
+      const offset = (i * cfg.periodMs) / k
+      const letter = cfg.typists[i]!.letter
+      let n = 0
+      const next = () => {
+        const due = startAt + offset + n * cfg.periodMs
+        if (due >= endAt) return resolve()
+        setTimeout(() => {
+          const t = epochNow()
+          maxLateMs = Math.max(maxLateMs, t - due)
+          handles[i]!.change(d => A.splice(d, ["objective"], cursors[i]!, 0, letter))
+          sends.push([i, n, t])
+          n++
+          next()
+        }, Math.max(0, due - epochNow()))
+      }
+      next()
+    })
+  return Promise.all(cfg.typists.map((_, i) => one(i))).then(() => {
+    const cpu = process.cpuUsage(c0)
+    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs }
+  })
+}
+
+process.once("SIGTERM", () => void exit(0))
+process.stdin.on("end", () => void exit(0))
+createInterface({ input: process.stdin }).on("line", line => {
+  void (async () => {
+    try {
+      if (line.startsWith("CONFIG ")) {
+        config = JSON.parse(line.slice(7)) as TypistsConfig
+        prepared = await prepare(config)
+        console.log("READY")
+      } else if (line.startsWith("GO ")) {
+        const done = await type(config!, Number(line.slice(3)))
+        console.log(`DONE ${JSON.stringify(done)}`)
+      } else if (line === "EXIT") {
+        await exit(0)
+      }
+    } catch (error) {
+      console.error(`typists: ${(error as Error).stack ?? error}`)
+      await exit(1)
+    }
+  })()
+})
+console.log("LOADED")

@@ -1,0 +1,109 @@
+/** `vivarium worker` (run a worker peer) and `worker approve|revoke|list` (operator decisions). */
+import { resolve } from "node:path"
+import { z } from "zod"
+import { PeerName, type RootDoc } from "../../schemas/index.ts"
+import { Worker } from "../../worker/worker.ts"
+import { parseFlags, takePositionals } from "../args.ts"
+import { CONNECTION_FLAGS, ConnectionInput, resolveConnection } from "../connection.ts"
+import { CliError } from "../errors.ts"
+import { withOperator } from "../operatorPeer.ts"
+import { ONLINE_WINDOW_MS } from "./status.ts"
+import { withPeer } from "../connection.ts"
+
+const RUN_FLAGS = {
+  ...CONNECTION_FLAGS,
+  name: { type: "string" },
+  concurrency: { type: "string", default: "1" },
+  "lease-ms": { type: "string" },
+} as const
+const RunInput = ConnectionInput.extend({
+  name: PeerName.optional(),
+  concurrency: z.coerce.number({ error: "concurrency must be a number from 1 to 64" }).int().min(1).max(64),
+  "lease-ms": z.coerce.number({ error: "lease-ms must be a number of milliseconds" }).int().min(200).max(3_600_000).optional(),
+})
+
+/** Stops `worker` on SIGINT/SIGTERM, giving its running tasks back first. */
+export function stopOnSignals(stop: () => Promise<void>): Promise<number> {
+  return new Promise(done => {
+    const handler = (signal: string) => {
+      console.error(`[worker] ${signal}: giving running tasks back and stopping…`)
+      stop().then(() => done(0), () => done(1))
+    }
+    process.once("SIGINT", () => handler("SIGINT"))
+    process.once("SIGTERM", () => handler("SIGTERM"))
+  })
+}
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseFlags("worker", argv, RUN_FLAGS, RunInput)
+  const { relay, token } = resolveConnection({ ...(flags.relay ? { relay: flags.relay } : {}), ...(flags.token ? { token: flags.token } : {}) })
+  const dataDir = resolve(flags.data ?? ".vivarium-worker")
+  const worker = await Worker.start({
+    relay,
+    token,
+    dataDir,
+    concurrency: flags.concurrency,
+    ...(flags.name ? { name: flags.name } : {}),
+    ...(flags["lease-ms"] ? { leaseMs: flags["lease-ms"] } : {}),
+    log: line => console.error(line),
+  })
+  const me = worker.workspace.root.peers[worker.name]
+  console.log(
+    `worker ${worker.name} connected to ${relay} (data ${dataDir}, concurrency ${flags.concurrency}, ` +
+      `${process.env.GROQ_API_KEY ? "LLM key present" : "no GROQ_API_KEY: local tasks only"})`,
+  )
+  if (me?.state !== "approved") console.log(`waiting for approval: an operator runs 'vivarium worker approve ${worker.name}'`)
+  return stopOnSignals(() => worker.stop())
+}
+
+function decide(state: "approved" | "revoked") {
+  return async (argv: string[]): Promise<number> => {
+    const command = `worker ${state === "approved" ? "approve" : "revoke"}`
+    const [[name], rest] = takePositionals(command, argv, ["NAME"])
+    const flags = parseFlags(command, rest, CONNECTION_FLAGS, ConnectionInput)
+    await withOperator(flags, async ({ peer, actor, audit }) => {
+      const peerRecord = peer.workspace.root.peers[name!]
+      if (!peerRecord || peerRecord.role !== "worker") throw new CliError(`${command}: no worker named ${name} (see vivarium worker list)`)
+      if (peerRecord.state === state) throw new CliError(`${command}: ${name} is already ${state}`)
+      const now = Date.now()
+      peer.workspace.rootHandle.change((d: RootDoc) => {
+        const p = d.peers[name!]!
+        p.state = state
+        p.decidedBy = actor.name
+        p.decidedAt = now
+      })
+      await audit.append("peer_decision", name!, { state })
+    })
+    console.log(`${name} ${state}`)
+    return 0
+  }
+}
+
+const LIST_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
+async function list(argv: string[]): Promise<number> {
+  const flags = parseFlags("worker list", argv, LIST_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
+  const workers = await withPeer(flags, peer =>
+    Object.values(peer.workspace.root.peers)
+      .filter(p => p.role === "worker")
+      .map(p => ({
+        name: p.name,
+        state: p.state,
+        online: p.lastSeen !== undefined && Date.now() - p.lastSeen < ONLINE_WINDOW_MS,
+        hasLlmKey: p.hasLlmKey ?? false,
+        lastSeen: p.lastSeen,
+      })),
+  )
+  if (flags.json) console.log(JSON.stringify(workers, null, 2))
+  else if (!workers.length) console.log("no workers registered")
+  else for (const w of workers) console.log(`${w.name.padEnd(24)} ${w.state.padEnd(9)} ${w.online ? "online " : "offline"} ${w.hasLlmKey ? "llm+local" : "local"}`)
+  return 0
+}
+
+export async function runWorkerCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === "approve") return decide("approved")(rest)
+  if (sub === "revoke") return decide("revoked")(rest)
+  if (sub === "list") return list(rest)
+  if (sub && !sub.startsWith("-")) throw new CliError(`worker: unknown subcommand '${sub}' (expected approve, revoke, list, or flags to run a worker)`)
+  return run(argv)
+}

@@ -1,0 +1,172 @@
+/**
+ * The relay acting as `system`: the single writer of lease grants and expiries, blocked
+ * states, duplicate-run flags and the spend-cap kill switch. A single writer is what makes
+ * "every task runs exactly once while everyone is connected" hold on a CRDT queue.
+ */
+import createDebug from "debug"
+import type { Actor, AuditKind, Task } from "../schemas/index.ts"
+import { applyTransition } from "../src/core/taskMachine.ts"
+import {
+  chooseLeaseWinner,
+  hasDuplicateRun,
+  isApprovedWorker,
+  isReady,
+  reconcileBlock,
+  totalSpend,
+} from "../src/core/scheduling.ts"
+import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
+
+const debug = createDebug("app:relay:scheduler")
+
+export const SYSTEM: Actor = { kind: "system", name: "relay" }
+
+export interface SchedulerOptions {
+  leaseMs?: number
+  /** How often leases, backoffs and peers are re-checked without a document change. */
+  tickMs?: number
+  /** A worker whose heartbeat is older than this does not count as online. */
+  onlineWindowMs?: number
+  /** Spend already moved to archives (the live queue only holds recent tasks). */
+  archivedSpendUsd?: () => number
+  audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
+  log?: (line: string) => void
+  newLeaseId?: () => string
+}
+
+export class Scheduler {
+  readonly #ws: Workspace
+  readonly #leaseMs: number
+  readonly #onlineWindowMs: number
+  readonly #opts: SchedulerOptions
+  /** leaseId → the renewal count last seen and when (relay clock): expiry needs no shared clock. */
+  readonly #observed = new Map<string, { renewals: number; at: number }>()
+  #timer?: NodeJS.Timeout
+  #pending = false
+  readonly #trigger = () => {
+    if (this.#pending) return
+    this.#pending = true
+    setImmediate(() => {
+      this.#pending = false
+      this.runOnce(Date.now())
+    })
+  }
+
+  constructor(ws: Workspace, opts: SchedulerOptions = {}) {
+    this.#ws = ws
+    this.#opts = opts
+    this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
+    this.#onlineWindowMs = opts.onlineWindowMs ?? 15_000
+  }
+
+  start(tickMs = this.#opts.tickMs ?? 500): void {
+    this.#ws.tasks.on("change", this.#trigger)
+    this.#ws.rootHandle.on("change", this.#trigger)
+    this.#timer = setInterval(this.#trigger, tickMs)
+    this.#timer.unref()
+    this.#trigger()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#ws.tasks.off("change", this.#trigger)
+    this.#ws.rootHandle.off("change", this.#trigger)
+  }
+
+  /** One pass over the live queue; all task writes go into one change. */
+  runOnce(now: number): void {
+    const root = this.#ws.root
+    const byId = this.#ws.tasks.entries
+    const llmKeyAvailable = Object.values(root.peers).some(
+      p => isApprovedWorker(p) && p.hasLlmKey && p.lastSeen !== undefined && now - p.lastSeen < this.#onlineWindowMs,
+    )
+    const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
+    const edits: { id: string; apply: (draft: Task) => void; audit?: [AuditKind, Record<string, unknown>] }[] = []
+
+    for (const task of byId.values()) {
+      const lease = task.lease
+      if (lease && (task.status === "claimed" || task.status === "running")) {
+        const seen = this.#observed.get(lease.leaseId)
+        if (!seen || seen.renewals !== lease.renewals) this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
+        else if (now - seen.at > this.#leaseMs) {
+          this.#observed.delete(lease.leaseId)
+          const reason = `lease of ${lease.holder} expired (no heartbeat for ${this.#leaseMs} ms)`
+          edits.push({
+            id: task.id,
+            apply: d => {
+              applyTransition(d, "queued", SYSTEM, now, reason)
+              delete d.lease
+              for (const e of d.executions) if (e.leaseId === lease.leaseId && e.finishedAt === undefined) e.outcome = "lost"
+              d.claims = {}
+            },
+            audit: ["lease", { action: "expired", holder: lease.holder, leaseId: lease.leaseId }],
+          })
+          continue
+        }
+      }
+      if (task.duplicateRun !== true && hasDuplicateRun(task)) {
+        const workers = task.executions.filter(e => e.finishedAt !== undefined).map(e => e.worker)
+        edits.push({
+          id: task.id,
+          apply: d => {
+            d.duplicateRun = true
+          },
+          audit: ["duplicate_run", { workers }],
+        })
+      }
+      const block = reconcileBlock(task, byId, ctx)
+      if (block) {
+        edits.push({
+          id: task.id,
+          apply: d => {
+            applyTransition(d, block.to, SYSTEM, now, block.reason)
+            if (block.to === "blocked") d.blocked = { kind: block.kind, reason: block.reason }
+            else delete d.blocked
+            d.claims = {}
+          },
+          audit: ["transition", { to: block.to, reason: block.reason }],
+        })
+        continue
+      }
+      if (!ctx.killSwitch.on && Object.keys(task.claims).length && isReady(task, byId, now)) {
+        const holder = chooseLeaseWinner(task, root)
+        if (!holder) continue
+        const leaseId = this.#opts.newLeaseId?.() ?? `${task.id}.${now.toString(36)}.${Math.random().toString(36).slice(2, 6)}`
+        edits.push({
+          id: task.id,
+          apply: d => {
+            applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`)
+            d.lease = { leaseId, holder, grantedAt: now, expiresAt: now + this.#leaseMs, renewals: 0 }
+            d.claims = {}
+          },
+          audit: ["lease", { action: "granted", holder, leaseId }],
+        })
+      }
+    }
+
+    if (edits.length) {
+      this.#ws.queueHandle.change(d => {
+        for (const edit of edits) {
+          const draft = d.tasks[edit.id]
+          if (draft) edit.apply(draft)
+        }
+      })
+      for (const edit of edits) if (edit.audit) this.#opts.audit?.(edit.audit[0], edit.id, edit.audit[1])
+      debug("applied %d edits", edits.length)
+    }
+    this.#enforceSpendCap(now)
+  }
+
+  #enforceSpendCap(now: number): void {
+    const { spendCapUsd, killSwitch } = this.#ws.root.controls
+    if (killSwitch.on) return
+    const spent = totalSpend(this.#ws.tasks.entries.values()) + (this.#opts.archivedSpendUsd?.() ?? 0)
+    if (spent < spendCapUsd) return
+    const reason = `spend cap reached ($${spent.toFixed(4)} >= $${spendCapUsd.toFixed(2)})`
+    this.#ws.rootHandle.change(d => {
+      d.controls.killSwitch = { on: true, reason, setBy: SYSTEM.name, setAt: now }
+    })
+    this.#opts.log?.(`kill switch set: ${reason}`)
+    this.#opts.audit?.("kill_switch", "workspace", { on: true, reason })
+  }
+}

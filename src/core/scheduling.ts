@@ -1,0 +1,114 @@
+/**
+ * Scheduling rules over the replicated queue: what is ready, who may take it, who wins a
+ * lease, and which tasks must be blocked or unblocked. Pure; the relay and the workers
+ * apply them to their own replicas.
+ */
+import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../schemas/index.ts"
+import { CLAIMABLE_STATUSES } from "./taskMachine.ts"
+
+export type TaskIndex = ReadonlyMap<string, Task>
+
+export type DependencyState =
+  | { state: "ready" }
+  | { state: "waiting"; on: string[] }
+  | { state: "broken"; dep: string; reason: string }
+
+/** A task waits until every dependency is approved; a failed or cancelled one breaks it. */
+export function dependencyState(task: Task, byId: TaskIndex): DependencyState {
+  const waiting: string[] = []
+  for (const id of task.dependsOn) {
+    const dep = byId.get(id)
+    if (dep?.status === "approved") continue
+    if (dep && (dep.status === "failed" || dep.status === "cancelled"))
+      return { state: "broken", dep: id, reason: `dependency ${id} ${dep.status}` }
+    waiting.push(id)
+  }
+  return waiting.length ? { state: "waiting", on: waiting } : { state: "ready" }
+}
+
+export interface WorkerProfile {
+  name: string
+  hasLlmKey: boolean
+  /** Residents this worker plays; a task targeted at another identity is not for it. */
+  identities: readonly string[]
+}
+
+export function isReady(task: Task, byId: TaskIndex, now: number): boolean {
+  return (
+    CLAIMABLE_STATUSES.has(task.status) &&
+    !task.lease &&
+    (task.notBefore ?? 0) <= now &&
+    dependencyState(task, byId).state === "ready"
+  )
+}
+
+export function workerCanTake(task: Task, worker: WorkerProfile): boolean {
+  if (task.mode === "llm" && !worker.hasLlmKey) return false
+  return !task.targetIdentity || worker.identities.includes(task.targetIdentity)
+}
+
+/** Higher priority first, then FIFO by creation, then id for a total order. */
+export function compareForDispatch(a: Task, b: Task): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+}
+
+export function pickCandidates(byId: TaskIndex, worker: WorkerProfile, now: number, limit: number): Task[] {
+  if (limit <= 0) return []
+  return [...byId.values()]
+    .filter(t => isReady(t, byId, now) && workerCanTake(t, worker) && t.claims[worker.name] === undefined)
+    .sort(compareForDispatch)
+    .slice(0, limit)
+}
+
+export function isApprovedWorker(peer: PeerRecord | undefined): peer is PeerRecord {
+  return peer?.role === "worker" && peer.state === "approved"
+}
+
+/** The earliest claim from an eligible worker wins; names break ties, the same on every replica. */
+export function chooseLeaseWinner(task: Task, root: RootDoc): string | undefined {
+  return Object.entries(task.claims)
+    .filter(([name]) => {
+      // Workers check identity targeting before they claim; the relay checks approval and keys.
+      const peer = root.peers[name]
+      return isApprovedWorker(peer) && (task.mode !== "llm" || !!peer.hasLlmKey)
+    })
+    .sort(([a, at], [b, bt]) => at - bt || a.localeCompare(b))[0]?.[0]
+}
+
+export const NO_KEY_REASON = "no GROQ_API_KEY on any worker"
+
+export interface BlockContext {
+  killSwitch: { on: boolean; reason: string }
+  /** Whether an approved, online worker holds an LLM key. */
+  llmKeyAvailable: boolean
+}
+
+export type BlockDecision = { to: "blocked"; kind: BlockReasonKind; reason: string } | { to: "queued"; reason: string } | undefined
+
+/** What the relay should do about a task's blocked state now; undefined leaves it alone. */
+export function reconcileBlock(task: Task, byId: TaskIndex, ctx: BlockContext): BlockDecision {
+  if (CLAIMABLE_STATUSES.has(task.status) && !task.lease) {
+    const deps = dependencyState(task, byId)
+    if (deps.state === "broken") return { to: "blocked", kind: "dependency", reason: deps.reason }
+    if (ctx.killSwitch.on) return { to: "blocked", kind: "kill_switch", reason: `kill switch: ${ctx.killSwitch.reason}` }
+    if (task.mode === "llm" && !ctx.llmKeyAvailable) return { to: "blocked", kind: "no_key", reason: NO_KEY_REASON }
+    return undefined
+  }
+  if (task.status === "blocked" && task.blocked) {
+    if (task.blocked.kind === "kill_switch" && !ctx.killSwitch.on) return { to: "queued", reason: "kill switch released" }
+    if (task.blocked.kind === "no_key" && ctx.llmKeyAvailable && !ctx.killSwitch.on) return { to: "queued", reason: "a worker with an LLM key is online" }
+  }
+  return undefined
+}
+
+/** Two executions that both finished their work mean the task ran twice (a partition). */
+export function hasDuplicateRun(task: Task): boolean {
+  return task.executions.filter(e => e.finishedAt !== undefined && e.outcome !== "lost" && e.outcome !== "cancelled").length >= 2
+}
+
+/** Spend is derived from results, never stored as a counter two peers could both change. */
+export function totalSpend(tasks: Iterable<Task>): number {
+  let sum = 0
+  for (const t of tasks) sum += t.result?.costUsd ?? 0
+  return sum
+}

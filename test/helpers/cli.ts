@@ -1,0 +1,48 @@
+/** Runs one CLI command to completion: `node bin/vivarium.js ARGS` → {code, stdout, stderr}. */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { spawnCli } from "./child.ts"
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunCliOptions {
+  /** Working directory; defaults to an empty temp dir, so no stray .vivarium/ is found. */
+  cwd?: string
+  /** Added to the environment (undefined removes a variable). VIVARIUM_* of ours never leak in. */
+  env?: Record<string, string | undefined>
+  timeoutMs?: number
+}
+
+let emptyDir: string | undefined
+function defaultCwd(): string {
+  if (!emptyDir) {
+    const dir = mkdtempSync(join(tmpdir(), "vivarium-cli-cwd-"))
+    emptyDir = dir
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
+  }
+  return emptyDir
+}
+
+export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  const run = spawnCli(args, { cwd: opts.cwd ?? defaultCwd(), ...(opts.env ? { env: opts.env } : {}) })
+  const timeoutMs = opts.timeoutMs ?? 20_000
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill("SIGKILL")
+      reject(new Error(`vivarium ${args.join(" ")} did not finish within ${timeoutMs} ms\nstdout: ${run.stdout()}\nstderr: ${run.stderr()}`))
+    }, timeoutMs)
+  })
+  try {
+    const exit = await Promise.race([run.exited, timedOut])
+    return { ...exit, stdout: run.stdout(), stderr: run.stderr() }
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,18 @@
+/** An in-process relay on 127.0.0.1, port 0, in its own temp data dir; closed by the teardown. */
+import { startRelay, type Relay, type RelayOptions } from "../../peer-server/relay.ts"
+import { makeTempDir } from "./tempDir.ts"
+import type { Teardown } from "./teardown.ts"
+
+export interface TestRelay extends Relay {
+  readonly dataDir: string
+  /** The relay's operator log lines (auth failures, data issues). */
+  readonly logs: string[]
+}
+
+export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
+  const logs: string[] = []
+  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, dataDir })
+  teardown.add(() => relay.close())
+  return { ...relay, dataDir, logs }
+}

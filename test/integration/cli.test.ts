@@ -1,0 +1,138 @@
+/**
+ * The `vivarium` CLI as users run it: `node bin/vivarium.js …` as child processes, against
+ * a relay child process. Tests run concurrently (each CLI run mostly waits), so every test
+ * cleans up through its own teardown. More cases run in-process in
+ * test/integration/cliMain.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { TASK_STATUSES } from "../../schemas/index.ts"
+import { runCli, type CliResult } from "../helpers/cli.ts"
+import { spawnRelay, type RelayProcess } from "../helpers/relayProcess.ts"
+import { createTeardown, teardownFor } from "../helpers/teardown.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
+
+/** A user error: exit code 2, nothing on stdout, exactly one line on stderr. */
+function expectUsageError(result: CliResult, pattern: RegExp): void {
+  const context = JSON.stringify(result)
+  expect(result.code, context).toBe(2)
+  expect(result.stdout, context).toBe("")
+  const lines = result.stderr.split("\n").filter(Boolean)
+  expect(lines, context).toHaveLength(1)
+  expect(lines[0], context).toMatch(/^vivarium: /)
+  expect(lines[0], context).toMatch(pattern)
+}
+
+function expectOk(result: CliResult): void {
+  expect(result, JSON.stringify(result)).toMatchObject({ code: 0, stderr: "" })
+}
+
+const authFailures = async (httpUrl: string) =>
+  Number(/^vivarium_auth_failures_total (\d+)$/m.exec(await (await fetch(`${httpUrl}/metrics`)).text())![1])
+
+describe.concurrent("vivarium CLI", () => {
+  describe("bad usage gives one line on stderr and exit code 2", () => {
+    it.each([
+      ["an unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
+      ["an unknown task subcommand", ["task", "frob"], /task: unknown subcommand 'frob' \(expected add, list, approve, requeue, fail, cancel\)/],
+      ["an unknown flag", ["task", "add", "--prompt", "hi", "--bogus"], /task add: Unknown option '--bogus'/],
+      ["a non-numeric port", ["relay", "--port", "abc"], /relay: --port: port must be a number from 0 to 65535/],
+      ["a negative budget", ["task", "add", "--command", "ls", "--max-budget", "-1"], /task add: .*max-budget/],
+      ["both --prompt and --command", ["task", "add", "--prompt", "p", "--command", "c"], /task add: give exactly one of --prompt TEXT or --command CMD/],
+      ["neither --prompt nor --command", ["task", "add", "--title", "t"], /task add: give exactly one of --prompt TEXT or --command CMD/],
+    ])("%s", async (_label, args, pattern) => {
+      expectUsageError(await runCli(args), pattern)
+    })
+  })
+
+  describe("peer commands against a relay child process", () => {
+    const shared = createTeardown()
+    afterAll(() => shared.run())
+    let relay: RelayProcess
+    let dataDir: string
+    beforeAll(async () => {
+      dataDir = makeTempDir(shared, "vivarium-cli-data-")
+      relay = await spawnRelay(shared, { dataDir })
+    })
+
+    it("task add + task list --json, finding the relay through --data DIR", async () => {
+      const added = await runCli(["task", "add", "--command", "echo hi", "--title", "greet", "--max-budget", "0.2", "--json", "--data", dataDir])
+      expectOk(added)
+      const task = JSON.parse(added.stdout) as { id: string }
+      expect(task).toMatchObject({ status: "queued", mode: "local", maxBudgetUsd: 0.2, minBudgetUsd: 0.05, createdBy: "tester" })
+
+      const listed = await runCli(["task", "list", "--json", "--data", dataDir])
+      expectOk(listed)
+      const tasks = JSON.parse(listed.stdout) as unknown
+      expect(Array.isArray(tasks)).toBe(true)
+      expect(tasks).toContainEqual(expect.objectContaining({ id: task.id, status: "queued", title: "greet" }))
+    })
+
+    it("task add + task list --json, finding the relay through VIVARIUM_RELAY and VIVARIUM_TOKEN", async () => {
+      const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
+      // A local task: with no worker holding a key, the relay would block an LLM task at once.
+      const added = await runCli(["task", "add", "--command", "echo haiku"], { env })
+      expectOk(added)
+      const id = added.stdout.trim()
+      expect(id).toMatch(/^task-[0-9a-z]+-[0-9a-f]{4}$/)
+
+      const listed = await runCli(["task", "list", "--json", "--status", "queued"], { env })
+      expectOk(listed)
+      const tasks = JSON.parse(listed.stdout) as Array<{ id: string; status: string }>
+      expect(tasks).toContainEqual(expect.objectContaining({ id, status: "queued", mode: "local", command: "echo haiku" }))
+      for (const t of tasks) expect(t).toEqual(expect.objectContaining({ id: expect.any(String), status: "queued" }))
+    })
+
+    it("join-link --json prints {url, relay, token}", async () => {
+      const result = await runCli(["join-link", "--json", "--data", dataDir])
+      expectOk(result)
+      expect(JSON.parse(result.stdout)).toEqual({
+        url: `${relay.httpUrl}/#join=${encodeURIComponent(relay.token)}`,
+        relay: relay.wsUrl,
+        token: relay.token,
+      })
+    })
+
+    it("a wrong token exits 2 with one clear line, and the relay counts the refusal", async () => {
+      const before = await authFailures(relay.httpUrl)
+      const viaFlag = await runCli(["task", "list", "--relay", relay.wsUrl, "--token", "definitely-not-the-secret"])
+      expectUsageError(viaFlag, /refused the secret \(401\).*--token or VIVARIUM_TOKEN/)
+      const viaEnv = await runCli(["status"], { env: { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: "definitely-not-the-secret" } })
+      expectUsageError(viaEnv, /refused the secret \(401\)/)
+      expect(viaFlag.stderr + viaEnv.stderr).not.toContain(relay.token)
+      expect(await authFailures(relay.httpUrl)).toBe(before + 2)
+    })
+
+    it("relay on a port that is in use: one line, exit code 2, and the process ends", async ({ onTestFinished }) => {
+      const otherDir = makeTempDir(teardownFor({ onTestFinished }))
+      const result = await runCli(["relay", "--port", String(relay.port), "--data", otherDir], { timeoutMs: 8_000 })
+      expectUsageError(result, new RegExp(`relay: port ${relay.port} is in use`))
+    })
+  })
+
+  it("relay stops cleanly on SIGTERM (exit code 0); after a restart its data is there and status --json counts it", async ({ onTestFinished }) => {
+    const teardown = teardownFor({ onTestFinished })
+    const dataDir = makeTempDir(teardown, "vivarium-cli-lifecycle-")
+    const first = await spawnRelay(teardown, { dataDir })
+    const added = await runCli(["task", "add", "--command", "echo survive", "--data", dataDir])
+    expectOk(added)
+    const id = added.stdout.trim()
+
+    const exit = await first.stop("SIGTERM")
+    expect(exit, first.stderr()).toEqual({ code: 0, signal: null })
+    expect(first.stderr()).toMatch(/SIGTERM: saving and stopping/)
+    expect(first.stderr()).not.toMatch(/error/i)
+
+    const second = await spawnRelay(teardown, { dataDir })
+    expect(second.token).toBe(first.token)
+    const listed = await runCli(["task", "list", "--json", "--data", dataDir])
+    expectOk(listed)
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, command: "echo survive", status: "queued" })])
+
+    const status = await runCli(["status", "--json"], { env: { VIVARIUM_RELAY: second.wsUrl, VIVARIUM_TOKEN: second.token } })
+    expectOk(status)
+    const report = JSON.parse(status.stdout) as { queue: Record<string, number> }
+    expect(report.queue).toEqual(Object.fromEntries(TASK_STATUSES.map(s => [s, s === "queued" ? 1 : 0])))
+    // The only registered peer is the relay itself (it signs its system actions).
+    expect(report).toMatchObject({ workspace: "Vivarium", peers: [{ name: "relay", role: "relay", state: "approved" }], killSwitch: { on: false }, dataIssues: [] })
+  })
+})

@@ -1,0 +1,184 @@
+/**
+ * Execution plane over real WebSockets: relay (the lease arbiter) + worker peers + the real
+ * groq-sdk against a fake Groq server on loopback.
+ */
+import { describe, expect, it } from "vitest"
+import type { RootDoc, Task } from "../../schemas/index.ts"
+import { applyTransition } from "../../src/core/taskMachine.ts"
+import { NO_KEY_REASON } from "../../src/core/scheduling.ts"
+import { groqClient } from "../../worker/llm.ts"
+import { Worker, type WorkerOptions } from "../../worker/worker.ts"
+import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
+import { useTeardown, type Teardown } from "../helpers/teardown.ts"
+import { waitFor } from "../helpers/waitFor.ts"
+
+const teardown = useTeardown()
+const OPERATOR = { kind: "operator", name: "alice" } as const
+
+async function startWorker(t: Teardown, relay: TestRelay, name: string, opts: Partial<WorkerOptions> & { fake?: FakeGroq } = {}): Promise<Worker> {
+  const { fake, ...rest } = opts
+  const worker = await Worker.start({
+    relay: relay.wsUrl,
+    token: relay.token,
+    dataDir: makeTempDir(t, `vivarium-${name}-`),
+    name,
+    scanMs: 50,
+    heartbeatMs: 200,
+    leaseMs: 3_000,
+    env: {},
+    ...(fake ? { llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL, maxRetries: 3 }) } : {}),
+    ...rest,
+  })
+  t.add(() => worker.stop())
+  return worker
+}
+
+/** The relay approves a worker the way an operator would (`vivarium worker approve`). */
+async function approve(relay: TestRelay, name: string): Promise<void> {
+  await waitFor(() => !!relay.workspace.root.peers[name], { events: [[relay.workspace.rootHandle, "change"]] })
+  relay.workspace.rootHandle.change((d: RootDoc) => {
+    Object.assign(d.peers[name]!, { state: "approved", decidedBy: "alice", decidedAt: Date.now() })
+  })
+}
+
+function statusOf(relay: TestRelay, id: string): Task["status"] | undefined {
+  return relay.workspace.tasks.get(id)?.status
+}
+
+async function until(relay: TestRelay, id: string, status: Task["status"], timeoutMs = 10_000): Promise<Task> {
+  await waitFor(() => statusOf(relay, id) === status, {
+    timeoutMs,
+    events: [[relay.workspace.tasks, "change"]],
+    message: `task ${id} to become ${status} (is ${statusOf(relay, id)})`,
+  })
+  return relay.workspace.tasks.get(id)!
+}
+
+describe("worker peers", () => {
+  it("a pending worker claims nothing; once approved it runs a local task to pending_review, and the operator approves", async () => {
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    const worker = await startWorker(teardown, relay, "w1")
+    const op = await connectTestPeer(teardown, relay)
+    const task = op.workspace.addTask({ command: "echo hello from the jail" }, OPERATOR)
+    await waitFor(() => !!relay.workspace.tasks.get(task.id), { events: [[relay.workspace.tasks, "change"]] })
+    expect(relay.workspace.root.peers.w1?.state).toBe("pending")
+    expect(statusOf(relay, task.id)).toBe("queued")
+
+    await approve(relay, "w1")
+    const done = await until(relay, task.id, "pending_review")
+    expect(done.result?.output.trim()).toBe("hello from the jail")
+    expect(done.result?.worker).toBe(worker.name)
+    expect(done.review?.needsHuman).toBe(true)
+    expect(done.history.map(h => `${h.to}:${h.by.kind}`)).toEqual(["claimed:system", "running:worker", "pending_review:worker"])
+
+    await waitFor(() => op.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
+    op.workspace.updateTask(task.id, d => applyTransition(d, "approved", OPERATOR, Date.now(), "looks right"))
+    await until(relay, task.id, "approved")
+  })
+
+  it("3 workers and 300 LLM tasks: every task executed exactly once", async () => {
+    const fake = await startFakeGroq()
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    const workers = await Promise.all(["a", "b", "c"].map(n => startWorker(teardown, relay, `w-${n}`, { fake, concurrency: 4 })))
+    for (const w of workers) await approve(relay, w.name)
+    const op = await connectTestPeer(teardown, relay)
+    const ids: string[] = []
+    op.workspace.queueHandle.change(() => {})
+    for (let i = 0; i < 300; i++) ids.push(op.workspace.addTask({ prompt: `Summarise item number ${i} in one sentence.` }, OPERATOR).id)
+    await waitFor(() => ids.every(id => statusOf(relay, id) === "approved"), {
+      timeoutMs: 90_000,
+      intervalMs: 200,
+      events: [[relay.workspace.tasks, "change"]],
+      message: "all 300 tasks approved",
+    })
+    expect(fake.counts.size).toBe(300)
+    expect([...fake.counts.values()].every(n => n === 1)).toBe(true)
+    const byWorker = new Map<string, number>()
+    for (const id of ids) {
+      const t = relay.workspace.tasks.get(id)!
+      byWorker.set(t.result!.worker, (byWorker.get(t.result!.worker) ?? 0) + 1)
+      expect(t.executions).toHaveLength(1)
+      expect(t.result!.costUsd).toBeGreaterThan(0)
+    }
+    expect(byWorker.size).toBe(3)
+  }, 120_000)
+
+  it("with no key on any worker, LLM tasks are blocked with the reason while local tasks still run", async () => {
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    await startWorker(teardown, relay, "local-only")
+    await approve(relay, "local-only")
+    const op = await connectTestPeer(teardown, relay)
+    const llm = op.workspace.addTask({ prompt: "Write a haiku about relays." }, OPERATOR)
+    const local = op.workspace.addTask({ command: "pwd" }, OPERATOR)
+    const blocked = await until(relay, llm.id, "blocked")
+    expect(blocked.blocked).toEqual({ kind: "no_key", reason: NO_KEY_REASON })
+    await until(relay, local.id, "pending_review")
+  })
+
+  it("dependencies wait for approval; a failed dependency blocks the dependant with a reason", async () => {
+    const fake = await startFakeGroq()
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    await startWorker(teardown, relay, "w1", { fake })
+    await approve(relay, "w1")
+    const op = await connectTestPeer(teardown, relay)
+    const a = op.workspace.addTask({ command: "echo step one" }, OPERATOR)
+    const b = op.workspace.addTask({ prompt: "Step two, after step one.", dependsOn: [a.id] }, OPERATOR)
+    const c = op.workspace.addTask({ prompt: "Step three, after step two.", dependsOn: [b.id] }, OPERATOR)
+    await until(relay, a.id, "pending_review")
+    expect(statusOf(relay, b.id)).toBe("queued")
+    await waitFor(() => op.workspace.tasks.get(a.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
+    op.workspace.updateTask(a.id, d => applyTransition(d, "approved", OPERATOR, Date.now()))
+    await until(relay, b.id, "approved")
+    await until(relay, c.id, "approved")
+    expect(fake.counts.get("Step two, after step one.")).toBe(1)
+
+    const x = op.workspace.addTask({ command: "ls no-such-file" }, OPERATOR)
+    const y = op.workspace.addTask({ command: "echo never", dependsOn: [x.id] }, OPERATOR)
+    await until(relay, x.id, "failed", 20_000)
+    const blocked = await until(relay, y.id, "blocked")
+    expect(blocked.blocked?.kind).toBe("dependency")
+    expect(blocked.blocked?.reason).toContain(x.id)
+  }, 40_000)
+
+  it("the kill switch stops claiming and cancels running tasks with the reason", async () => {
+    const fake = await startFakeGroq({ kind: "hang" })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    await startWorker(teardown, relay, "w1", { fake })
+    await approve(relay, "w1")
+    const op = await connectTestPeer(teardown, relay)
+    const running = op.workspace.addTask({ prompt: "A long task that hangs." }, OPERATOR)
+    await until(relay, running.id, "running")
+    await waitFor(() => fake.hungCount() === 1)
+    const t0 = Date.now()
+    op.workspace.rootHandle.change((d: RootDoc) => {
+      d.controls.killSwitch = { on: true, reason: "operator test halt", setBy: "alice", setAt: t0 }
+    })
+    const cancelled = await until(relay, running.id, "cancelled", 2_000)
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    expect(cancelled.history.at(-1)?.reason).toContain("operator test halt")
+    const later = op.workspace.addTask({ prompt: "Must not run while halted." }, OPERATOR)
+    const blocked = await until(relay, later.id, "blocked")
+    expect(blocked.blocked?.kind).toBe("kill_switch")
+    expect(fake.counts.get("Must not run while halted.")).toBeUndefined()
+  })
+
+  it("429 and 500 answers are retried by the SDK; usage and cost are recorded", async () => {
+    const fake = await startFakeGroq({ kind: "fail", status: 429, times: 2 })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    await startWorker(teardown, relay, "w1", { fake })
+    await approve(relay, "w1")
+    const op = await connectTestPeer(teardown, relay)
+    const t = op.workspace.addTask({ prompt: "Retry me please." }, OPERATOR)
+    const done = await until(relay, t.id, "approved")
+    expect(fake.counts.get("Retry me please.")).toBe(3)
+    expect(done.result?.usage).toEqual({ promptTokens: 40, completionTokens: 60 })
+    expect(done.result?.costUsd).toBeCloseTo((40 * 0.05 + 60 * 0.08) / 1e6, 12)
+  })
+})

@@ -1,0 +1,401 @@
+/**
+ * The headless worker peer: asks the relay for leases on ready tasks, runs what it is
+ * granted (renewing the lease while it runs), puts results through the critic, and signs
+ * every action into its own audit log. See docs/RUNTIME_CONTRACT.md for the lease protocol.
+ */
+import { mkdirSync } from "node:fs"
+import { hostname } from "node:os"
+import { join } from "node:path"
+import createDebug from "debug"
+import { EventEmitter } from "eventemitter3"
+import type { Actor, AuditKind, RootDoc, Task, TaskStatus } from "../schemas/index.ts"
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
+import { critique, routeReview } from "../src/core/critic.ts"
+import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
+import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
+import { pickCandidates, totalSpend, type WorkerProfile } from "../src/core/scheduling.ts"
+import { applyTransition, CLAIMABLE_STATUSES } from "../src/core/taskMachine.ts"
+import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
+import { loadOrCreateIdentity, registerPeer, type PeerIdentity } from "../src/peer/peerIdentity.ts"
+import type { AuditLog } from "../src/workspace/auditLog.ts"
+import { artifactExistsIn, execute, type Executed } from "./execute.ts"
+import { groqClient, type LlmClient } from "./llm.ts"
+import { RateLimiter } from "./rateLimit.ts"
+
+export interface WorkerOptions {
+  relay: string
+  token: string
+  dataDir: string
+  name?: string
+  concurrency?: number
+  leaseMs?: number
+  /** How often the worker writes its `lastSeen`. */
+  heartbeatMs?: number
+  /** Re-scan interval for backoffs and timers (document changes trigger scans at once). */
+  scanMs?: number
+  identities?: string[]
+  /** An LLM client; by default one is made from GROQ_API_KEY / GROQ_BASE_URL if set. */
+  llm?: LlmClient
+  env?: NodeJS.ProcessEnv
+  policy?: LocalPolicy
+  rateLimitPerMinute?: number
+  maxExecutionErrors?: number
+  backoff?: BackoffOptions
+  log?: (line: string) => void
+}
+
+export interface WorkerEvents {
+  "task-finished": (payload: { taskId: string; status: TaskStatus | "lost" }) => void
+  approved: () => void
+}
+
+type ResolvedOptions = Required<Pick<WorkerOptions, "concurrency" | "leaseMs" | "heartbeatMs" | "scanMs" | "maxExecutionErrors">> & WorkerOptions
+
+interface Run {
+  leaseId: string
+  abort: AbortController
+  done: Promise<void>
+}
+
+export const DEFAULT_MAX_EXECUTION_ERRORS = 3
+
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly name: string
+  readonly #peer: NodePeer
+  readonly #audit: AuditLog
+  readonly #opts: ResolvedOptions
+  readonly #profile: WorkerProfile
+  readonly #actor: Actor
+  readonly #jailDir: string
+  readonly #llm?: LlmClient
+  readonly #rate: RateLimiter
+  readonly #runs = new Map<string, Run>()
+  readonly #pendingClaims = new Set<string>()
+  readonly #timers: NodeJS.Timeout[] = []
+  readonly #debug: createDebug.Debugger
+  #disconnectedAt?: number
+  #scanQueued = false
+  #stopped = false
+
+  private constructor(peer: NodePeer, id: PeerIdentity, audit: AuditLog, opts: ResolvedOptions, llm: LlmClient | undefined) {
+    super()
+    this.#peer = peer
+    this.#audit = audit
+    this.#opts = opts
+    this.name = id.name
+    this.#actor = { kind: "worker", name: id.name }
+    this.#llm = llm
+    this.#profile = { name: id.name, hasLlmKey: !!llm, identities: opts.identities ?? [] }
+    this.#jailDir = join(opts.dataDir, "workspace")
+    mkdirSync(this.#jailDir, { recursive: true })
+    this.#rate = new RateLimiter(opts.rateLimitPerMinute ?? 60)
+    this.#debug = createDebug(`app:worker:${id.name}`)
+  }
+
+  static async start(options: WorkerOptions): Promise<Worker> {
+    const opts = {
+      concurrency: 1,
+      leaseMs: DEFAULT_LEASE_MS,
+      heartbeatMs: 5_000,
+      scanMs: 500,
+      maxExecutionErrors: DEFAULT_MAX_EXECUTION_ERRORS,
+      ...options,
+    }
+    const env = opts.env ?? process.env
+    const llm =
+      opts.llm ??
+      (env.GROQ_API_KEY ? groqClient({ apiKey: env.GROQ_API_KEY, ...(env.GROQ_BASE_URL ? { baseURL: env.GROQ_BASE_URL } : {}) }) : undefined)
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+    const id = await loadOrCreateIdentity(opts.dataDir, opts.name ?? `worker-${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}`, "worker")
+    if (opts.name && opts.name !== id.name) throw new Error(`data dir ${opts.dataDir} belongs to worker ${id.name}, not ${opts.name}`)
+    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), retryMs: 1000 })
+    const audit = await registerPeer(peer.repo, peer.workspace, id, "pending")
+    const worker = new Worker(peer, id, audit, opts, llm)
+    worker.#begin()
+    return worker
+  }
+
+  get workspace() {
+    return this.#peer.workspace
+  }
+
+  get runningTasks(): string[] {
+    return [...this.#runs.keys()]
+  }
+
+  #log(line: string): void {
+    this.#debug(line)
+    this.#opts.log?.(`[${this.name}] ${line}`)
+  }
+
+  #auditAsync(kind: AuditKind, subject: string, data: Record<string, unknown>): void {
+    this.#audit.append(kind, subject, data).catch(error => this.#log(`audit append failed: ${(error as Error).message}`))
+  }
+
+  #begin(): void {
+    const ws = this.#peer.workspace
+    const trigger = () => this.#queueScan()
+    ws.tasks.on("change", trigger)
+    ws.rootHandle.on("change", trigger)
+    const net = this.#peer.repo.networkSubsystem
+    net.on("peer-disconnected", () => (this.#disconnectedAt ??= Date.now()))
+    net.on("peer", () => {
+      this.#disconnectedAt = undefined
+      this.#queueScan()
+    })
+    this.#heartbeat()
+    this.#timers.push(setInterval(() => this.#heartbeat(), this.#opts.heartbeatMs), setInterval(trigger, this.#opts.scanMs))
+    this.#queueScan()
+  }
+
+  #heartbeat(): void {
+    const now = Date.now()
+    this.#peer.workspace.rootHandle.change((d: RootDoc) => {
+      const me = d.peers[this.name]
+      if (!me) return
+      me.lastSeen = now
+      if (me.hasLlmKey !== this.#profile.hasLlmKey) me.hasLlmKey = this.#profile.hasLlmKey
+    })
+  }
+
+  #queueScan(): void {
+    if (this.#scanQueued || this.#stopped) return
+    this.#scanQueued = true
+    setImmediate(() => {
+      this.#scanQueued = false
+      if (!this.#stopped) this.#scan(Date.now())
+    })
+  }
+
+  #scan(now: number): void {
+    const ws = this.#peer.workspace
+    const root = ws.root
+    const me = root.peers[this.name]
+    const ks = root.controls.killSwitch
+    if (ks.on) return this.#abortAll(`kill switch: ${ks.reason}`)
+    if (me?.state === "revoked") return this.#abortAll("worker revoked by an operator")
+    // A worker cut off from the relay longer than most of a lease stops, so that the task
+    // can run elsewhere without two runs overlapping for long (docs/RUNTIME_CONTRACT.md).
+    if (this.#disconnectedAt !== undefined && now - this.#disconnectedAt > this.#opts.leaseMs * 0.8)
+      return this.#abortAll("cut off from the relay")
+    if (me?.state !== "approved") return
+
+    const byId = ws.tasks.entries
+    for (const task of byId.values())
+      if (task.status === "claimed" && task.lease?.holder === this.name && !this.#runs.has(task.id)) this.#startRun(task)
+
+    for (const id of this.#pendingClaims) {
+      const task = byId.get(id)
+      if (!task || !CLAIMABLE_STATUSES.has(task.status) || task.claims[this.name] === undefined) this.#pendingClaims.delete(id)
+    }
+    if (this.#disconnectedAt !== undefined) return
+    const free = this.#opts.concurrency - this.#runs.size - this.#pendingClaims.size
+    const candidates = pickCandidates(byId, this.#profile, now, free)
+    if (!candidates.length) return
+    ws.queueHandle.change(d => {
+      for (const t of candidates) {
+        const draft = d.tasks[t.id]
+        if (draft) draft.claims[this.name] = now
+      }
+    })
+    for (const t of candidates) this.#pendingClaims.add(t.id)
+  }
+
+  #abortAll(reason: string): void {
+    for (const run of this.#runs.values()) if (!run.abort.signal.aborted) run.abort.abort(new Error(reason))
+  }
+
+  /** Applies `mutate` to the task if this worker still holds `leaseId`; false if the lease is gone. */
+  #updateHeld(taskId: string, leaseId: string, mutate: (d: Task) => void): boolean {
+    let held = false
+    this.#peer.workspace.queueHandle.change(d => {
+      const draft = d.tasks[taskId]
+      if (!draft || draft.lease?.leaseId !== leaseId) return
+      held = true
+      mutate(draft)
+    })
+    return held
+  }
+
+  #transition(taskId: string, leaseId: string, to: TaskStatus, reason: string, mutate?: (d: Task) => void): boolean {
+    const now = Date.now()
+    let from: TaskStatus | undefined
+    const held = this.#updateHeld(taskId, leaseId, d => {
+      from = d.status
+      mutate?.(d)
+      applyTransition(d, to, this.#actor, now, reason)
+    })
+    if (held) this.#auditAsync("transition", taskId, { from, to, reason, leaseId })
+    return held
+  }
+
+  #startRun(task: Task): void {
+    const leaseId = task.lease!.leaseId
+    const abort = new AbortController()
+    this.#pendingClaims.delete(task.id)
+    const run: Run = { leaseId, abort, done: Promise.resolve() }
+    this.#runs.set(task.id, run)
+    run.done = this.#run(task, leaseId, abort.signal)
+      .catch(error => this.#log(`task ${task.id}: ${(error as Error).message}`))
+      .finally(() => {
+        this.#runs.delete(task.id)
+        this.#queueScan()
+      })
+  }
+
+  async #run(task: Task, leaseId: string, signal: AbortSignal): Promise<void> {
+    const ws = this.#peer.workspace
+    const root = ws.root
+    const spent = totalSpend(ws.tasks.entries.values())
+    if (task.mode === "llm" && spent >= root.controls.spendCapUsd) {
+      this.#transition(task.id, leaseId, "queued", `spend cap reached ($${spent.toFixed(4)}); lease given back`, d => {
+        delete d.lease
+      })
+      return
+    }
+    const startedAt = Date.now()
+    const started = this.#transition(task.id, leaseId, "running", "started", d => {
+      d.executions.push({ leaseId, worker: this.name, startedAt })
+    })
+    if (!started) {
+      this.emit("task-finished", { taskId: task.id, status: "lost" })
+      return
+    }
+
+    const renew = setInterval(() => {
+      const now = Date.now()
+      const held = this.#updateHeld(task.id, leaseId, d => {
+        d.lease!.renewals += 1
+        d.lease!.expiresAt = now + this.#opts.leaseMs
+      })
+      if (!held && !signal.aborted) this.#runs.get(task.id)?.abort.abort(new Error("lease lost"))
+    }, Math.max(50, Math.floor(this.#opts.leaseMs / 3)))
+
+    try {
+      const result = await execute(task, {
+        jailDir: this.#jailDir,
+        policy: this.#opts.policy ?? DEFAULT_LOCAL_POLICY,
+        ...(this.#llm ? { llm: this.#llm } : {}),
+        rateLimiter: this.#rate,
+        signal,
+      })
+      if (result.kind === "refused") {
+        const reason = `blocked by safety (${result.rule}): ${result.reason}`
+        this.#auditAsync("safety_block", task.id, { rule: result.rule, reason: result.reason })
+        this.#log(`task ${task.id} ${reason}`)
+        this.#finish(task.id, leaseId, "failed", reason, d => {
+          d.lastError = reason.slice(0, 500)
+        })
+        return
+      }
+      if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
+      this.#complete(task, leaseId, startedAt, result)
+    } catch (error) {
+      if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
+      this.#failedAttempt(task, leaseId, (error as Error).message)
+    } finally {
+      clearInterval(renew)
+    }
+  }
+
+  /** Ends the run with a status and marks this execution finished; the lease is released. */
+  #finish(taskId: string, leaseId: string, to: TaskStatus, reason: string, mutate?: (d: Task) => void, outcome: "ok" | "error" | "cancelled" = "error"): void {
+    const now = Date.now()
+    const held = this.#transition(taskId, leaseId, to, reason, d => {
+      mutate?.(d)
+      for (const e of d.executions) if (e.leaseId === leaseId) Object.assign(e, { finishedAt: now, outcome })
+      delete d.lease
+      d.claims = {}
+    })
+    if (!held) this.#recordLostRun(taskId, leaseId, outcome, now)
+    this.emit("task-finished", { taskId, status: held ? to : "lost" })
+  }
+
+  /**
+   * Our lease is gone (expired while we were cut off): the result is not applied, but the
+   * finished run is recorded so that the relay can detect and report the duplicate.
+   */
+  #recordLostRun(taskId: string, leaseId: string, outcome: "ok" | "error" | "cancelled", now: number): void {
+    this.#peer.workspace.queueHandle.change(d => {
+      const draft = d.tasks[taskId]
+      const e = draft?.executions.find(x => x.leaseId === leaseId)
+      if (e && e.finishedAt === undefined) Object.assign(e, { finishedAt: now, outcome })
+    })
+    this.#log(`task ${taskId}: finished after losing lease ${leaseId}; result not applied`)
+  }
+
+  #complete(task: Task, leaseId: string, startedAt: number, r: Executed): void {
+    const root = this.#peer.workspace.root
+    const c = critique({
+      mode: task.mode,
+      output: r.output,
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      artifactExists: artifactExistsIn(this.#jailDir),
+    })
+    const route = routeReview(task, c, root.controls)
+    const now = Date.now()
+    this.#finish(
+      task.id,
+      leaseId,
+      route.to,
+      route.reason,
+      d => {
+        d.result = {
+          output: r.output,
+          model: r.model,
+          costUsd: r.costUsd,
+          leaseId,
+          worker: this.name,
+          startedAt,
+          finishedAt: now,
+          ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+          ...(r.usage ? { usage: r.usage } : {}),
+        }
+        d.review = { verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now }
+        d.attempts = route.attempts
+      },
+      "ok",
+    )
+  }
+
+  #failedAttempt(task: Task, leaseId: string, message: string): void {
+    const errors = task.errors + 1
+    const final = errors >= this.#opts.maxExecutionErrors
+    const delay = backoffDelay(errors, this.#opts.backoff ?? DEFAULT_BACKOFF)
+    const reason = final
+      ? `execution failed ${errors} times; last: ${message}`
+      : `execution error ${errors} of ${this.#opts.maxExecutionErrors}, retry in ${Math.round(delay / 100) / 10} s: ${message}`
+    this.#log(`task ${task.id}: ${reason}`)
+    this.#finish(task.id, leaseId, final ? "failed" : "requeued", reason, d => {
+      d.errors = errors
+      d.lastError = message.slice(0, 500)
+      if (!final) d.notBefore = Date.now() + delay
+    })
+  }
+
+  #aborted(taskId: string, leaseId: string, reason: string): void {
+    // A kill switch or revocation cancels the task; a lost connection only stops our run.
+    if (reason.startsWith("kill switch") || reason.startsWith("worker revoked")) this.#finish(taskId, leaseId, "cancelled", reason, undefined, "cancelled")
+    else {
+      this.#recordLostRun(taskId, leaseId, "cancelled", Date.now())
+      this.emit("task-finished", { taskId, status: "lost" })
+    }
+  }
+
+  /** Stops claiming, gives running tasks back (requeued), and makes sure the relay has it all. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    for (const t of this.#timers) clearInterval(t)
+    const runs = [...this.#runs.entries()]
+    for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
+    await Promise.all(runs.map(([, r]) => r.done))
+    for (const [taskId, run] of runs) this.#transition(taskId, run.leaseId, "requeued", "worker stopped", d => delete d.lease)
+    this.#peer.workspace.queueHandle.change(d => {
+      for (const id of this.#pendingClaims) delete d.tasks[id]?.claims[this.name]
+    })
+    await this.#audit.settled()
+    await this.#peer.flushToRelay(5_000).catch(() => {})
+    await this.#peer.close()
+  }
+}

@@ -146,7 +146,7 @@ interface LatencyResults {
   sweep: { gapMs: number; stats: Record<SystemName, Summary> }[]
 }
 
-async function latencyPart(ctx: SuiteContext): Promise<LatencyResults> {
+export async function latencyPart(ctx: SuiteContext): Promise<LatencyResults> {
   return scoped(ctx.cleanup, "latency", async scope => {
     const relays = {} as Record<SystemName, RelayProcess>
     const rigs = {} as Record<SystemName, LatencyRig>
@@ -304,7 +304,7 @@ function medianBy(results: OpenResult[]): OpenResult {
   }
 }
 
-async function openPart(ctx: SuiteContext): Promise<OpenResults> {
+export async function openPart(ctx: SuiteContext): Promise<OpenResults> {
   return scoped(ctx.cleanup, "open", async scope => {
     const relays = {} as Record<SystemName, RelayProcess>
     for (const system of SYSTEMS) relays[system] = await startRelayProcess(scope, system)
@@ -348,7 +348,7 @@ interface PhaseResult {
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: DocMode, k: number): Promise<PhaseResult> {
+export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: DocMode, k: number): Promise<PhaseResult> {
   if (k > LETTERS.length) throw new Error(`at most ${LETTERS.length} typists`)
   const { charsPerSecond, durationMs, warmupMs, drainMs } = CONFIG.editors
   return scoped(ctx.cleanup, `editors ${system} ${mode} K=${k}`, async scope => {
@@ -468,7 +468,7 @@ async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: DocMode
   })
 }
 
-async function editorsPart(ctx: SuiteContext): Promise<PhaseResult[]> {
+export async function editorsPart(ctx: SuiteContext): Promise<PhaseResult[]> {
   const results: PhaseResult[] = []
   let flip = false
   for (const k of CONFIG.editors.ks)

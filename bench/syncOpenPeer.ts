@@ -53,6 +53,10 @@ const m0 = process.memoryUsage()
 const c0 = process.cpuUsage()
 const t0 = performance.now()
 
+process.on("unhandledRejection", error => {
+  console.error(`fresh peer failed after ${(performance.now() - t0).toFixed(0)} ms: ${(error as Error).stack ?? error}`)
+  process.exit(1)
+})
 const peer = await connectBenchPeer(config.system, config)
 const connectMs = performance.now() - t0
 let queueHandle: DocHandle<QueueDoc>

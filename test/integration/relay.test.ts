@@ -129,38 +129,6 @@ describe("relay: replication between Node peers", () => {
     expect(QuestDoc.parse(merged)).toEqual(merged)
   })
 
-  it("changes the relay sent into a connection that silently dropped reach the peer once it reconnects", async () => {
-    // A network drop the relay has not noticed yet (Wi-Fi gone, laptop asleep): whatever
-    // it sends B meanwhile is lost. B then reconnects with the same peer id.
-    const relay = await startTestRelay(teardown)
-    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const doc = a!.repo.create<{ n: number; log: string }>({ n: 0, log: "" })
-    await whenPeerHas(a!.repo, doc, a!.relayPeerId()!, 5_000)
-    const docB = await b!.repo.find<{ n: number; log: string }>(doc.url)
-    const docC = await c!.repo.find<{ n: number; log: string }>(doc.url)
-
-    const adapter = b!.repo.networkSubsystem.adapters[0] as WebSocketClientAdapter
-    const tcp = (adapter.socket as unknown as { _socket?: Socket })._socket
-    if (!tcp) throw new Error("ws internals changed: no _socket on the client WebSocket")
-    tcp.pause() // B stops reading: the relay's next messages to B go nowhere
-    doc.change(d => {
-      d.n = 1
-    })
-    // C got the change, so the relay has sent it to B too.
-    await waitFor(() => docC.doc().n === 1, { events: [[docC, "change"]] })
-    b!.repo.networkSubsystem.disconnect()
-    docB.change(d => {
-      splice(d, ["log"], 0, 0, "b was offline")
-    })
-    b!.repo.networkSubsystem.reconnect()
-
-    await waitFor(() => expect(docB.doc()).toEqual({ n: 1, log: "b was offline" }), {
-      events: [[docB, "change"]],
-      timeoutMs: 5_000,
-      message: "B to get the change that was lost in flight",
-    })
-    await waitFor(() => expect(doc.doc()).toEqual({ n: 1, log: "b was offline" }), { events: [[doc, "change"]] })
-  })
 })
 
 describe("relay: crash safety", () => {
@@ -338,7 +306,8 @@ describe("relay: schema-invalid data from a peer", () => {
     const relay = await startTestRelay(teardown)
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
     const good1 = b!.workspace.addTask({ command: "echo one" }, bob)
-    const good2 = b!.workspace.addTask({ prompt: "say two" }, bob, Date.now() + 1)
+    // Command tasks: the relay's scheduler blocks llm tasks while no worker with a key is online.
+    const good2 = b!.workspace.addTask({ command: "echo two" }, bob, Date.now() + 1)
     for (const peer of [a!, c!]) await waitForTask(peer, good2.id)
 
     // A misbehaving peer writes straight into the queue, past Workspace.addTask.

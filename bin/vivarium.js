@@ -4,4 +4,7 @@ import { register } from "tsx/esm/api"
 
 register()
 const { main } = await import("../cli/main.ts")
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+// Exit once output is flushed: a finished command must not linger on library timers.
+process.exitCode = code
+process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))

@@ -33,10 +33,31 @@ export function takePositionals(command: string, argv: string[], names: string[]
   return [values, argv.slice(names.length)]
 }
 
-export const Port = z.coerce
-  .number({ error: "port must be a number from 0 to 65535" })
-  .int("port must be a whole number")
-  .min(0, "port must be a number from 0 to 65535")
-  .max(65535, "port must be a number from 0 to 65535")
-export const UsdFlag = z.coerce.number({ error: "expected a USD amount such as 0.10" }).nonnegative("budgets are USD amounts of 0 or more").max(1000)
+export interface NumberFlagSpec {
+  min: number
+  max: number
+  /** Said when the value is missing or not a number. */
+  nan: string
+  /** Said when it is out of range (defaults to `nan`). */
+  range?: string
+  /** Said when it must be whole and is not; omit to allow fractions. */
+  int?: string
+}
+
+/** A numeric flag: an empty value (`--port=`) is an error, never a silent 0. */
+export function numberFlag(spec: NumberFlagSpec) {
+  const range = spec.range ?? spec.nan
+  let number = z.coerce.number<string>({ error: spec.nan }).min(spec.min, range).max(spec.max, range)
+  if (spec.int) number = number.int(spec.int)
+  return z.string().trim().min(1, spec.nan).pipe(number)
+}
+
+const PORT_RANGE = "port must be a number from 0 to 65535"
+export const Port = numberFlag({ min: 0, max: 65535, nan: PORT_RANGE, int: "port must be a whole number" })
+export const UsdFlag = numberFlag({
+  min: 0,
+  max: 1000,
+  nan: "expected a USD amount such as 0.10",
+  range: "budgets are USD amounts of 0 or more, at most 1000",
+})
 export const RelayUrl = z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, "expected ws://host:port")

@@ -72,13 +72,34 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
   const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0])
+  // Documents each peer has asked for or sent. The relay announces exactly these back, so a
+  // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
+  // for its documents, and no peer learns of a document it never named.
+  const named = new Map<PeerId, Set<string>>()
   const repo = new Repo({
     network: [adapter],
     storage: new NodeFSStorageAdapter(paths.storage),
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
-    // A relay never pushes documents; it answers what authenticated peers ask for or send.
-    sharePolicy: async () => false,
+    sharePolicy: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
     saveDebounceRate: opts.saveDebounceMs ?? 25,
+  })
+
+  repo.networkSubsystem.on("message", msg => {
+    if (!("documentId" in msg) || !msg.documentId) return
+    let docs = named.get(msg.senderId)
+    if (!docs) named.set(msg.senderId, (docs = new Set()))
+    docs.add(msg.documentId)
+  })
+  // A rejoining peer keeps its id, so its list outlives a disconnect, but not forever.
+  const forget = new Map<PeerId, NodeJS.Timeout>()
+  repo.networkSubsystem.on("peer-disconnected", ({ peerId }) => {
+    const timer = setTimeout(() => (named.delete(peerId), forget.delete(peerId)), 10 * 60_000)
+    timer.unref()
+    forget.set(peerId, timer)
+  })
+  repo.networkSubsystem.on("peer", ({ peerId }) => {
+    clearTimeout(forget.get(peerId))
+    forget.delete(peerId)
   })
 
   let pointer = readWorkspacePointer(paths)
@@ -186,6 +207,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const close = () =>
     (closing ??= (async () => {
       clearInterval(archiveTimer)
+      for (const timer of forget.values()) clearTimeout(timer)
       scheduler.stop()
       await audit.settled()
       workspace.close()

@@ -3,14 +3,14 @@ import { z } from "zod"
 import { Id, LIMITS, type TaskStatus } from "../../schemas/index.ts"
 import { applyTransition, TransitionError } from "../../src/core/taskMachine.ts"
 import { TaskNotFoundError } from "../../src/workspace/workspace.ts"
-import { parseFlags, takePositionals } from "../args.ts"
+import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
 
 const FLAGS = { ...CONNECTION_FLAGS, tip: { type: "string" }, feedback: { type: "string" }, reason: { type: "string" } } as const
 const Input = ConnectionInput.extend({
-  tip: z.coerce.number({ error: "tip must be a whole number of tokens" }).int("tip must be a whole number of tokens").min(0).max(1000).optional(),
+  tip: numberFlag({ min: 0, max: 1000, nan: "tip must be a whole number of tokens from 0 to 1000", int: "tip must be a whole number of tokens from 0 to 1000" }).optional(),
   feedback: z.string().min(1).max(LIMITS.message).optional(),
   reason: z.string().min(1).max(LIMITS.reason).optional(),
 })

@@ -2,7 +2,7 @@
 import { z } from "zod"
 import { Id, ModelChoice, TaskStatus, type Task } from "../../schemas/index.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
-import { parseFlags, UsdFlag } from "../args.ts"
+import { numberFlag, parseFlags, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { operatorActor } from "../operator.ts"
@@ -37,7 +37,7 @@ const AddInput = ConnectionInput.extend({
   "max-budget": UsdFlag.optional(),
   "min-budget": UsdFlag.optional(),
   model: ModelChoice.optional(),
-  priority: z.coerce.number().int().min(-100).max(100).optional(),
+  priority: numberFlag({ min: -100, max: 100, nan: "priority must be a whole number from -100 to 100", int: "priority must be a whole number from -100 to 100" }).optional(),
   json: z.boolean(),
 }).refine(v => !!v.prompt !== !!v.command, { message: "give exactly one of --prompt TEXT or --command CMD" })
 

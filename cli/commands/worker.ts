@@ -3,7 +3,7 @@ import { resolve } from "node:path"
 import { z } from "zod"
 import { PeerName, type RootDoc } from "../../schemas/index.ts"
 import { Worker } from "../../worker/worker.ts"
-import { parseFlags, takePositionals } from "../args.ts"
+import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, resolveConnection } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
@@ -18,8 +18,8 @@ const RUN_FLAGS = {
 } as const
 const RunInput = ConnectionInput.extend({
   name: PeerName.optional(),
-  concurrency: z.coerce.number({ error: "concurrency must be a number from 1 to 64" }).int().min(1).max(64),
-  "lease-ms": z.coerce.number({ error: "lease-ms must be a number of milliseconds" }).int().min(200).max(3_600_000).optional(),
+  concurrency: numberFlag({ min: 1, max: 64, nan: "concurrency must be a whole number from 1 to 64", int: "concurrency must be a whole number from 1 to 64" }),
+  "lease-ms": numberFlag({ min: 200, max: 3_600_000, nan: "lease-ms must be a whole number of milliseconds from 200 to 3600000", int: "lease-ms must be a whole number of milliseconds from 200 to 3600000" }).optional(),
 })
 
 /** Stops `worker` on SIGINT/SIGTERM, giving its running tasks back first. */

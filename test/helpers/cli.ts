@@ -19,18 +19,10 @@ export interface RunCliOptions {
   timeoutMs?: number
 }
 
-let emptyDir: string | undefined
-function defaultCwd(): string {
-  if (!emptyDir) {
-    const dir = mkdtempSync(join(tmpdir(), "vivarium-cli-cwd-"))
-    emptyDir = dir
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
-  }
-  return emptyDir
-}
-
 export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
-  const run = spawnCli(args, { cwd: opts.cwd ?? defaultCwd(), ...(opts.env ? { env: opts.env } : {}) })
+  // By default an empty directory of its own, so no stray .vivarium/ is found.
+  const scratch = opts.cwd ? undefined : mkdtempSync(join(tmpdir(), "vivarium-cli-cwd-"))
+  const run = spawnCli(args, { cwd: opts.cwd ?? scratch!, ...(opts.env ? { env: opts.env } : {}) })
   const timeoutMs = opts.timeoutMs ?? 20_000
   let timer: NodeJS.Timeout | undefined
   const timedOut = new Promise<never>((_, reject) => {
@@ -44,5 +36,6 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
     return { ...exit, stdout: run.stdout(), stderr: run.stderr() }
   } finally {
     clearTimeout(timer)
+    if (scratch) rmSync(scratch, { recursive: true, force: true })
   }
 }

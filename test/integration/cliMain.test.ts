@@ -53,6 +53,15 @@ describe("CLI main(): flag errors are one line and exit code 2", () => {
     expectUsageError(await run(argv), pattern)
   })
 
+  it.each([
+    ["an empty --max-budget (not $0)", ["task", "add", "--command", "ls", "--max-budget="], /task add: --max-budget: /],
+    ["an empty --min-budget (not $0)", ["task", "add", "--command", "ls", "--min-budget", ""], /task add: --min-budget: /],
+    ["an empty --priority (not 0)", ["task", "add", "--command", "ls", "--priority="], /task add: --priority: /],
+  ])("%s", async (_label, argv, pattern) => {
+    // --data: so that, should the flag be accepted, no relay is found and nothing is written.
+    expectUsageError(await run([...argv, "--data", emptyDir]), pattern)
+  })
+
   it("no relay to talk to: no flags, no environment, no local data dir", async () => {
     expectUsageError(await run(["task", "list", "--data", emptyDir]), /no relay to talk to/)
   })

@@ -132,6 +132,39 @@ describe("relay: replication between Node peers", () => {
 })
 
 describe("relay: crash safety", () => {
+  it("changes the relay sent into a connection that silently dropped reach the peer once it reconnects", async () => {
+    // A network drop the relay has not noticed yet (Wi-Fi gone, laptop asleep): whatever
+    // it sends B meanwhile is lost. B then reconnects with the same peer id.
+    const relay = await startTestRelay(teardown)
+    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
+    const doc = a!.repo.create<{ n: number; log: string }>({ n: 0, log: "" })
+    await whenPeerHas(a!.repo, doc, a!.relayPeerId()!, 5_000)
+    const docB = await b!.repo.find<{ n: number; log: string }>(doc.url)
+    const docC = await c!.repo.find<{ n: number; log: string }>(doc.url)
+
+    const adapter = b!.repo.networkSubsystem.adapters[0] as WebSocketClientAdapter
+    const tcp = (adapter.socket as unknown as { _socket?: Socket })._socket
+    if (!tcp) throw new Error("ws internals changed: no _socket on the client WebSocket")
+    tcp.pause() // B stops reading: the relay's next messages to B go nowhere
+    doc.change(d => {
+      d.n = 1
+    })
+    // C got the change, so the relay has sent it to B too.
+    await waitFor(() => docC.doc().n === 1, { events: [[docC, "change"]] })
+    b!.repo.networkSubsystem.disconnect()
+    docB.change(d => {
+      splice(d, ["log"], 0, 0, "b was offline")
+    })
+    b!.repo.networkSubsystem.reconnect()
+
+    await waitFor(() => expect(docB.doc()).toEqual({ n: 1, log: "b was offline" }), {
+      events: [[docB, "change"]],
+      timeoutMs: 5_000,
+      message: "B to get the change that was lost in flight",
+    })
+    await waitFor(() => expect(doc.doc()).toEqual({ n: 1, log: "b was offline" }), { events: [[doc, "change"]] })
+  })
+
   it("SIGKILL and restart on the same data dir loses nothing a peer had synced", async () => {
     const dataDir = makeTempDir(teardown, "vivarium-crash-")
     const first = await spawnRelay(teardown, { dataDir })

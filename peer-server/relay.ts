@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from "ws"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
+import { ClosableStorageAdapter } from "../src/peer/closableStorage.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp } from "./http.ts"
@@ -76,9 +77,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
   const named = new Map<PeerId, Set<string>>()
+  const storage = new ClosableStorageAdapter(new NodeFSStorageAdapter(paths.storage))
   const repo = new Repo({
     network: [adapter],
-    storage: new NodeFSStorageAdapter(paths.storage),
+    storage,
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
     sharePolicy: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
     saveDebounceRate: opts.saveDebounceMs ?? 25,
@@ -194,6 +196,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     wss.close()
     await flushReady(repo)
     await repo.shutdown().catch(() => {})
+    await storage.close()
     throw error
   }
   if (!existedBefore) log(`created workspace ${pointer.workspaceId} in ${paths.dir}`)
@@ -216,6 +219,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       wss.close()
       await flushReady(repo)
       await repo.shutdown().catch(error => debug("shutdown: %O", error))
+      await storage.close()
       server.closeAllConnections()
     })())
 

@@ -7,6 +7,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { z } from "zod"
 import { DocUrl } from "../../schemas/index.ts"
+import { ClosableStorageAdapter } from "./closableStorage.ts"
 import { flushReady, whenPeerHas } from "../workspace/sync.ts"
 import { Workspace } from "../workspace/workspace.ts"
 
@@ -65,9 +66,10 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
   const wsUrl = new URL(opts.relay)
   wsUrl.searchParams.set("token", opts.token)
   const adapter = new WebSocketClientAdapter(wsUrl.toString(), opts.retryMs ?? 1000)
+  const storage = opts.storageDir ? new ClosableStorageAdapter(new NodeFSStorageAdapter(opts.storageDir)) : undefined
   const repo = new Repo({
     network: [adapter],
-    ...(opts.storageDir ? { storage: new NodeFSStorageAdapter(opts.storageDir) } : {}),
+    ...(storage ? { storage } : {}),
     ...(opts.peerId ? { peerId: opts.peerId as PeerId } : {}),
   })
   const timeoutMs = opts.connectTimeoutMs ?? 10_000
@@ -80,6 +82,7 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
     })
   }).catch(async error => {
     await repo.shutdown().catch(() => {})
+    await storage?.close()
     throw error
   })
   const workspace = await Workspace.open(repo, rootUrl as AutomergeUrl)
@@ -100,6 +103,7 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
       workspace.close()
       await flushReady(repo)
       await repo.shutdown().catch(() => {})
+      await storage?.close()
     },
   }
 }

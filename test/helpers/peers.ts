@@ -1,6 +1,5 @@
 /** Node peers of a relay (over real WebSockets), closed by the teardown. */
 import { connectPeer, type NodePeer, type PeerOptions } from "../../src/peer/nodePeer.ts"
-import { trackStorage } from "./quietStorage.ts"
 import type { Teardown } from "./teardown.ts"
 
 export interface RelayAddress {
@@ -11,17 +10,12 @@ export interface RelayAddress {
 export async function connectTestPeer(teardown: Teardown, relay: RelayAddress, opts: Partial<PeerOptions> = {}): Promise<NodePeer> {
   // A short retry keeps reconnects (after disconnect or a relay restart) quick.
   const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, retryMs: 200, connectTimeoutMs: 10_000, ...opts })
-  const storage = trackStorage(peer.repo)
   let closed = false
   const close = peer.close.bind(peer)
   const closeOnce = async () => {
     if (closed) return
     closed = true
-    try {
-      await close()
-    } finally {
-      await storage.quiet()
-    }
+    await close()
   }
   teardown.add(closeOnce)
   return { ...peer, close: closeOnce }

@@ -1,6 +1,5 @@
 /** An in-process relay on 127.0.0.1, port 0, in its own temp data dir; closed by the teardown. */
 import { startRelay, type Relay, type RelayOptions } from "../../peer-server/relay.ts"
-import { trackStorage } from "./quietStorage.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
 
@@ -14,14 +13,6 @@ export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOpti
   const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
   const logs: string[] = []
   const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, dataDir })
-  const storage = trackStorage(relay.repo)
-  teardown.add(async () => {
-    try {
-      await relay.close()
-    } finally {
-      // Late throttled saves would otherwise re-create the data dir after it is removed.
-      await storage.quiet()
-    }
-  })
+  teardown.add(() => relay.close())
   return { ...relay, dataDir, logs }
 }

@@ -25,6 +25,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     return {
       workspace: root.name,
       queue: ws.countByStatus(),
+      duplicateRuns: [...ws.tasks.entries.values()].filter(t => t.duplicateRun).map(t => t.id),
       peers,
       peersOnline: peers.filter(p => p.online).length,
       killSwitch: root.controls.killSwitch,
@@ -47,6 +48,7 @@ export async function runStatus(argv: string[]): Promise<number> {
       `queue:       ${counts.length ? counts.join(", ") : "empty"}`,
       `peers:       ${report.peersOnline} online of ${report.peers.length} registered` +
         (report.peers.some(p => p.state === "pending") ? ` (${report.peers.filter(p => p.state === "pending").length} awaiting approval)` : ""),
+      ...(report.duplicateRuns.length ? [`ran twice:   ${report.duplicateRuns.join(", ")} (a partition let two workers run them)`] : []),
       `kill switch: ${ks.on ? `ON — ${ks.reason} (by ${ks.setBy} at ${new Date(ks.setAt).toISOString()})` : "off"}`,
     ].join("\n"),
   )

@@ -69,7 +69,11 @@ const LIST_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: fals
 const ListInput = ConnectionInput.extend({ json: z.boolean(), status: TaskStatus.optional() })
 
 function formatRow(t: Task): string {
-  return `${t.id.padEnd(24)} ${t.status.padEnd(15)} ${t.mode.padEnd(5)} ${t.title}`
+  const notes = [
+    t.blocked && t.status === "blocked" ? `blocked: ${t.blocked.reason}` : "",
+    t.duplicateRun ? "RAN TWICE (partition), see vivarium audit verify" : "",
+  ].filter(Boolean)
+  return `${t.id.padEnd(24)} ${t.status.padEnd(15)} ${t.mode.padEnd(5)} ${t.title}${notes.length ? `  [${notes.join("; ")}]` : ""}`
 }
 
 async function list(argv: string[]): Promise<number> {

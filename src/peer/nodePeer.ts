@@ -31,7 +31,7 @@ export interface NodePeer {
   readonly repo: Repo
   readonly workspace: Workspace
   readonly relayPeerId: () => PeerId | undefined
-  /** Waits until the relay holds every local change of the root and queue documents. */
+  /** Waits until the relay holds every local change of every document this peer has open. */
   flushToRelay(timeoutMs?: number): Promise<void>
   close(): Promise<void>
 }
@@ -94,10 +94,9 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
     async flushToRelay(timeout = 10_000) {
       const peer = relayPeerId()
       if (!peer) throw new RelayError("not connected to the relay")
-      await Promise.all([
-        whenPeerHas(repo, workspace.rootHandle, peer, timeout),
-        whenPeerHas(repo, workspace.queueHandle, peer, timeout),
-      ])
+      // Every document this peer holds (root, queue, its audit log, …), not just the queue.
+      const ready = Object.values(repo.handles).filter(h => h.isReady())
+      await Promise.all(ready.map(h => whenPeerHas(repo, h, peer, timeout)))
     },
     async close() {
       workspace.close()

@@ -1,0 +1,92 @@
+/**
+ * The operator's CLI against a live workspace: admitting workers, deciding reviews, the
+ * kill switch, and verifying the signed audit logs (also after tampering).
+ */
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import { describe, expect, it } from "vitest"
+import type { AuditDoc, Task } from "../../schemas/index.ts"
+import { Worker } from "../../worker/worker.ts"
+import { runCli } from "../helpers/cli.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
+import { useTeardown } from "../helpers/teardown.ts"
+import { waitFor } from "../helpers/waitFor.ts"
+
+const teardown = useTeardown()
+
+function statusOf(relay: TestRelay, id: string): Task["status"] | undefined {
+  return relay.workspace.tasks.get(id)?.status
+}
+
+describe("operator CLI", () => {
+  it("approves workers, decides reviews, halts and resumes, and verifies the signed audit logs", async () => {
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token, VIVARIUM_HOME: makeTempDir(teardown, "vivarium-home-") }
+    const cli = async (args: string[], code = 0) => {
+      const r = await runCli(args, { env })
+      expect(r.code, `${args.join(" ")}\n${r.stdout}\n${r.stderr}`).toBe(code)
+      if (code === 2) expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      return r
+    }
+    const worker = await Worker.start({ relay: relay.wsUrl, token: relay.token, dataDir: makeTempDir(teardown, "vivarium-w1-"), name: "w1", scanMs: 50, env: {} })
+    teardown.add(() => worker.stop())
+    await waitFor(() => !!relay.workspace.root.peers.w1, { events: [[relay.workspace.rootHandle, "change"]] })
+
+    // Admission.
+    expect(JSON.parse((await cli(["worker", "list", "--json"])).stdout)).toEqual([expect.objectContaining({ name: "w1", state: "pending" })])
+    await cli(["worker", "approve", "w1"])
+    expect((await cli(["worker", "approve", "w1"], 2)).stderr).toMatch(/w1 is already approved/)
+    expect((await cli(["worker", "approve", "nobody"], 2)).stderr).toMatch(/no worker named nobody/)
+    expect(relay.workspace.root.peers.w1).toMatchObject({ state: "approved", decidedBy: "tester" })
+
+    // Review: a local result waits for a human; approve it once, and only once.
+    const id = (await cli(["task", "add", "--command", "echo reviewed"])).stdout.trim()
+    await waitFor(() => statusOf(relay, id) === "pending_review", { timeoutMs: 10_000, events: [[relay.workspace.tasks, "change"]] })
+    await cli(["task", "approve", id, "--tip", "3", "--feedback", "nice and short"])
+    await waitFor(() => statusOf(relay, id) === "approved", { events: [[relay.workspace.tasks, "change"]] })
+    expect(relay.workspace.tasks.get(id)?.review).toMatchObject({ decidedBy: "tester", tip: 3, feedback: "nice and short" })
+    expect((await cli(["task", "approve", id], 2)).stderr).toMatch(/approved is final/)
+    expect((await cli(["task", "requeue", "task-does-not-exist"], 2)).stderr).toMatch(/no task task-does-not-exist/)
+
+    // Kill switch: new work is blocked, not run; fail is refused outside pending_review; cancel works.
+    await cli(["halt", "--reason", "maintenance window"])
+    expect((await cli(["halt"], 2)).stderr).toMatch(/--reason TEXT is required/)
+    const held = (await cli(["task", "add", "--command", "echo later"])).stdout.trim()
+    await waitFor(() => statusOf(relay, held) === "blocked", { events: [[relay.workspace.tasks, "change"]] })
+    expect((await cli(["status"])).stdout).toMatch(/kill switch: ON — maintenance window \(by tester/)
+    expect((await cli(["task", "list"])).stdout).toMatch(/blocked: kill switch: maintenance window/)
+    expect((await cli(["task", "fail", held], 2)).stderr).toMatch(/blocked; it cannot become failed/)
+    await cli(["resume"])
+    await waitFor(() => statusOf(relay, held) !== "blocked", { events: [[relay.workspace.tasks, "change"]] })
+    await waitFor(() => statusOf(relay, held) === "pending_review", { timeoutMs: 10_000, events: [[relay.workspace.tasks, "change"]] })
+    await cli(["task", "requeue", held])
+    await waitFor(() => statusOf(relay, held) === "pending_review" && relay.workspace.tasks.get(held)!.executions.length === 2, {
+      timeoutMs: 10_000,
+      events: [[relay.workspace.tasks, "change"]],
+    })
+    await cli(["task", "fail", held, "--reason", "not needed after all"])
+    await cli(["worker", "revoke", "w1"])
+
+    // Every peer's chain verifies: the operator's decisions, the worker's transitions, the relay's grants.
+    const verified = JSON.parse((await cli(["audit", "verify", "--json"])).stdout) as { ok: boolean; peers: { peer: string; ok: boolean; entries: number }[] }
+    expect(verified.ok).toBe(true)
+    expect(verified.peers.map(p => p.peer).sort()).toEqual(["relay", "tester", "w1"])
+    expect(verified.peers.every(p => p.ok && p.entries > 0)).toBe(true)
+
+    // A second peer rewrites one byte of the operator's approval entry: verify names peer and seq.
+    const intruder = await connectTestPeer(teardown, relay)
+    const log = await intruder.repo.find<AuditDoc>(intruder.workspace.root.peers.tester!.auditUrl as AutomergeUrl)
+    const seq = log.doc().entries.findIndex(e => e.kind === "approval")
+    expect(seq).toBeGreaterThanOrEqual(0)
+    log.change(d => {
+      d.entries[seq]!.data = d.entries[seq]!.data.replace('"tip":3', '"tip":9')
+    })
+    await intruder.flushToRelay()
+    await intruder.repo.flush()
+    const broken = await runCli(["audit", "verify"], { env })
+    expect(broken.code).toBe(1)
+    expect(broken.stdout).toMatch(new RegExp(`BROKEN  tester: seq ${seq}:`))
+    expect(broken.stderr).toMatch(new RegExp(`peer tester broken at seq ${seq}`))
+  }, 90_000)
+})

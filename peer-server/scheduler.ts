@@ -15,6 +15,7 @@ import {
   totalSpend,
 } from "../src/core/scheduling.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
+import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
 const debug = createDebug("app:relay:scheduler")
@@ -162,7 +163,7 @@ export class Scheduler {
     if (killSwitch.on) return
     const spent = totalSpend(this.#ws.tasks.entries.values()) + (this.#opts.archivedSpendUsd?.() ?? 0)
     if (spent < spendCapUsd) return
-    const reason = `spend cap reached ($${spent.toFixed(4)} >= $${spendCapUsd.toFixed(2)})`
+    const reason = `spend cap reached (${formatUsd(spent)} >= ${formatUsd(spendCapUsd)})`
     this.#ws.rootHandle.change(d => {
       d.controls.killSwitch = { on: true, reason, setBy: SYSTEM.name, setAt: now }
     })

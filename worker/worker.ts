@@ -12,13 +12,14 @@ import type { Actor, AuditKind, RootDoc, Task, TaskStatus } from "../schemas/ind
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
 import { critique, routeReview } from "../src/core/critic.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
+import { formatUsd } from "../src/core/pricing.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
 import { pickCandidates, totalSpend, type WorkerProfile } from "../src/core/scheduling.ts"
 import { applyTransition, CLAIMABLE_STATUSES } from "../src/core/taskMachine.ts"
 import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity, registerPeer, type PeerIdentity } from "../src/peer/peerIdentity.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
-import { artifactExistsIn, execute, type Executed } from "./execute.ts"
+import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { RateLimiter } from "./rateLimit.ts"
 
@@ -73,6 +74,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #pendingClaims = new Set<string>()
   readonly #timers: NodeJS.Timeout[] = []
   readonly #debug: createDebug.Debugger
+  readonly #policy: LocalPolicy
   #disconnectedAt?: number
   #scanQueued = false
   #stopped = false
@@ -89,6 +91,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#jailDir = join(opts.dataDir, "workspace")
     mkdirSync(this.#jailDir, { recursive: true })
     this.#rate = new RateLimiter(opts.rateLimitPerMinute ?? 60)
+    this.#policy = opts.policy ?? DEFAULT_LOCAL_POLICY
     this.#debug = createDebug(`app:worker:${id.name}`)
   }
 
@@ -248,11 +251,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const root = ws.root
     const spent = totalSpend(ws.tasks.entries.values())
     if (task.mode === "llm" && spent >= root.controls.spendCapUsd) {
-      this.#transition(task.id, leaseId, "queued", `spend cap reached ($${spent.toFixed(4)}); lease given back`, d => {
+      this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spent)}); lease given back`, d => {
         delete d.lease
       })
       return
     }
+    // First safety check: before the task starts (execute() checks again right before running).
+    const refused = safetyCheck(task, { jailDir: this.#jailDir, policy: this.#policy })
+    if (refused.kind === "refused") return this.#refuse(task.id, leaseId, refused, "claimed")
     const startedAt = Date.now()
     const started = this.#transition(task.id, leaseId, "running", "started", d => {
       d.executions.push({ leaseId, worker: this.name, startedAt })
@@ -274,20 +280,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       const result = await execute(task, {
         jailDir: this.#jailDir,
-        policy: this.#opts.policy ?? DEFAULT_LOCAL_POLICY,
+        policy: this.#policy,
         ...(this.#llm ? { llm: this.#llm } : {}),
         rateLimiter: this.#rate,
         signal,
       })
-      if (result.kind === "refused") {
-        const reason = `blocked by safety (${result.rule}): ${result.reason}`
-        this.#auditAsync("safety_block", task.id, { rule: result.rule, reason: result.reason })
-        this.#log(`task ${task.id} ${reason}`)
-        this.#finish(task.id, leaseId, "failed", reason, d => {
-          d.lastError = reason.slice(0, 500)
-        })
-        return
-      }
+      if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
       this.#complete(task, leaseId, startedAt, result)
     } catch (error) {
@@ -296,6 +294,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } finally {
       clearInterval(renew)
     }
+  }
+
+  /** A safety or budget refusal: the task fails with the reason, and the block is audited. */
+  #refuse(taskId: string, leaseId: string, r: Refusal, stage: "claimed" | "running"): void {
+    const reason = `blocked by safety (${r.rule}): ${r.reason}`
+    this.#auditAsync("safety_block", taskId, { rule: r.rule, reason: r.reason, stage })
+    this.#log(`task ${taskId} ${reason}`)
+    this.#finish(taskId, leaseId, "failed", reason, d => {
+      d.lastError = reason.slice(0, 500)
+    })
   }
 
   /** Ends the run with a status and marks this execution finished; the lease is released. */

@@ -52,3 +52,8 @@ export function completionTokensWithin(model: Model, promptTokens: number, budge
   if (left <= 0) return 0
   return Math.min(Math.floor((left * 1e6) / p.output), p.maxCompletion, DEFAULT_MAX_COMPLETION_TOKENS)
 }
+
+/** Dollars readable at any size: cents for normal amounts, two significant digits for fractions of a cent. */
+export function formatUsd(usd: number): string {
+  return `$${usd >= 0.01 || usd === 0 ? usd.toFixed(2) : usd.toPrecision(2)}`
+}

@@ -97,7 +97,7 @@ export class Scheduler {
             apply: d => {
               applyTransition(d, "queued", SYSTEM, now, reason)
               delete d.lease
-              for (const e of d.executions) if (e.leaseId === lease.leaseId && e.finishedAt === undefined) e.outcome = "lost"
+              for (const e of d.executions) if (e.leaseId === lease.leaseId) e.expiredAt = now
               d.claims = {}
             },
             audit: ["lease", { action: "expired", holder: lease.holder, leaseId: lease.leaseId }],
@@ -106,7 +106,7 @@ export class Scheduler {
         }
       }
       if (task.duplicateRun !== true && hasDuplicateRun(task)) {
-        const workers = task.executions.filter(e => e.finishedAt !== undefined).map(e => e.worker)
+        const workers = task.executions.filter(e => e.finishedAt !== undefined && e.outcome !== "cancelled").map(e => e.worker)
         edits.push({
           id: task.id,
           apply: d => {

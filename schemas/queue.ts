@@ -89,7 +89,10 @@ export const ExecutionRecord = z.object({
   worker: PeerName,
   startedAt: Timestamp,
   finishedAt: Timestamp.optional(),
-  outcome: z.enum(["ok", "error", "cancelled", "lost"]).optional(),
+  /** Written only by the worker that ran it. */
+  outcome: z.enum(["ok", "error", "cancelled"]).optional(),
+  /** Written only by the relay, when it expired this run's lease (so the two never conflict). */
+  expiredAt: Timestamp.optional(),
 })
 export type ExecutionRecord = z.infer<typeof ExecutionRecord>
 

@@ -12,7 +12,7 @@ export class RateLimiter {
 
   #refill(): void {
     const t = this.now()
-    this.#tokens = Math.min(this.perMinute, this.#tokens + ((t - this.#last) * this.perMinute) / 60_000)
+    this.#tokens = Math.min(this.perMinute, this.#tokens + (Math.max(0, t - this.#last) * this.perMinute) / 60_000)
     this.#last = t
   }
 

@@ -28,11 +28,11 @@ const ERROR_MARKERS: [RegExp, string][] = [
   [/Traceback \(most recent call last\)/, "output contains a Python traceback"],
   [/^\s*(fatal|error|exception|panic)\b\s*:/im, "output reports an error"],
   [/command not found|No such file or directory|Permission denied/i, "output reports a failed command"],
-  [/^\s*I('m| am) sorry,? (but )?I can(no|')t\b/i, "the model refused the task"],
+  [/^\s*I(?:['’]m| am) sorry,? (?:but )?I can(?:no|['’])t\b/i, "the model refused the task"],
 ]
 
 // Only at the very start: "I will…" inside a real answer is fine, an answer that *is* a plan is not.
-const PLANNING = /^\s*(i will|i'll|i would|i can create|i am going to|let me|here is (the|my) plan|here is the proposal|proposal:|the document will)\b/i
+const PLANNING = /^\s*(?:(?:i will|i['’]ll|i would|i can create|i am going to|let me|here is (?:the|my) plan|here is the proposal|the document will)\b|proposal:)/i
 
 const CLAIMED_ARTIFACT = /\b(?:created|wrote|saved|generated)\s+(?:the\s+)?(?:file\s+)?[`'"]?([\w][\w./-]*\.[A-Za-z0-9]{1,8})[`'"]?/gi
 

@@ -101,9 +101,13 @@ export function reconcileBlock(task: Task, byId: TaskIndex, ctx: BlockContext): 
   return undefined
 }
 
-/** Two executions that both finished their work mean the task ran twice (a partition). */
+/**
+ * The task ran twice: two runs did their work, and one of them kept going after the relay
+ * had expired its lease (a partition). Runs one after another (retries) are not duplicates.
+ */
 export function hasDuplicateRun(task: Task): boolean {
-  return task.executions.filter(e => e.finishedAt !== undefined && e.outcome !== "lost" && e.outcome !== "cancelled").length >= 2
+  const ran = task.executions.filter(e => e.finishedAt !== undefined && e.outcome !== "cancelled")
+  return ran.length >= 2 && ran.some(e => e.expiredAt !== undefined)
 }
 
 /** Spend is derived from results, never stored as a counter two peers could both change. */

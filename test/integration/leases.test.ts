@@ -69,9 +69,9 @@ describe("leases", () => {
     await until(relay, "the task approved by the rescuer", () => task(relay, t.id)?.status === "approved")
     const done = task(relay, t.id)!
     expect(done.result?.worker).toBe("rescuer")
-    expect(done.executions.map(e => [e.worker, e.outcome])).toEqual([
-      ["doomed", "lost"],
-      ["rescuer", "ok"],
+    expect(done.executions.map(e => [e.worker, e.outcome, e.expiredAt !== undefined])).toEqual([
+      ["doomed", undefined, true],
+      ["rescuer", "ok", false],
     ])
     expect(done.history.map(h => h.to)).toEqual(["claimed", "running", "queued", "claimed", "running", "approved"])
     expect(done.history[2]?.reason).toContain(`lease of doomed expired`)

@@ -40,6 +40,8 @@ export interface RelayOptions {
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
   archiveIntervalMs?: number
+  /** How long a silent peer stays connected before the relay drops it. */
+  keepAliveMs?: number
   /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
   leaseMs?: number
   schedulerTickMs?: number
@@ -72,7 +74,9 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const metrics = new RelayMetrics()
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0])
+  // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
+  // for seconds) must not be dropped as dead; the default 5 s is too short for that.
+  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.

@@ -73,19 +73,23 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
     ...(opts.peerId ? { peerId: opts.peerId as PeerId } : {}),
   })
   const timeoutMs = opts.connectTimeoutMs ?? 10_000
-  await new Promise<void>((resolve, reject) => {
-    if (repo.peers.length) return resolve()
-    const timer = setTimeout(() => reject(new RelayError(`no sync connection to ${opts.relay} within ${timeoutMs} ms`)), timeoutMs)
-    repo.networkSubsystem.once("peer", () => {
-      clearTimeout(timer)
-      resolve()
+  let workspace: Workspace
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (repo.peers.length) return resolve()
+      const timer = setTimeout(() => reject(new RelayError(`no sync connection to ${opts.relay} within ${timeoutMs} ms`)), timeoutMs)
+      repo.networkSubsystem.once("peer", () => {
+        clearTimeout(timer)
+        resolve()
+      })
     })
-  }).catch(async error => {
+    workspace = await Workspace.open(repo, rootUrl as AutomergeUrl)
+  } catch (error) {
+    // Do not leave a Repo reconnecting in the background behind a failed connect.
     await repo.shutdown().catch(() => {})
     await storage?.close()
     throw error
-  })
-  const workspace = await Workspace.open(repo, rootUrl as AutomergeUrl)
+  }
   const relayPeerId = () => adapter.remotePeerId
   return {
     repo,

@@ -104,7 +104,7 @@ describe.concurrent("vivarium CLI", () => {
 
     it("relay on a port that is in use: one line, exit code 2, and the process ends", async ({ onTestFinished }) => {
       const otherDir = makeTempDir(teardownFor({ onTestFinished }))
-      const result = await runCli(["relay", "--port", String(relay.port), "--data", otherDir], { timeoutMs: 8_000 })
+      const result = await runCli(["relay", "--port", String(relay.port), "--data", otherDir], { timeoutMs: 20_000 })
       expectUsageError(result, new RegExp(`relay: port ${relay.port} is in use`))
     })
   })

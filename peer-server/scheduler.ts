@@ -1,19 +1,13 @@
 /**
- * The relay acting as `system`: the single writer of lease grants and expiries, blocked
+ * The relay acting as `system`: the single writer of lease grants (it assigns ready tasks to
+ * online workers with free slots) and expiries, blocked
  * states, duplicate-run flags and the spend-cap kill switch. A single writer is what makes
  * "every task runs exactly once while everyone is connected" hold on a CRDT queue.
  */
 import createDebug from "debug"
 import type { Actor, AuditKind, Task } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
-import {
-  chooseLeaseWinner,
-  hasDuplicateRun,
-  isApprovedWorker,
-  isReady,
-  reconcileBlock,
-  totalSpend,
-} from "../src/core/scheduling.ts"
+import { assignLeases, hasDuplicateRun, isApprovedWorker, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
@@ -42,6 +36,8 @@ export class Scheduler {
   readonly #opts: SchedulerOptions
   /** leaseId → the renewal count last seen and when (relay clock): expiry needs no shared clock. */
   readonly #observed = new Map<string, { renewals: number; at: number }>()
+  /** Holders whose lease expired, and when: no new lease until they are heard from again. */
+  readonly #lapsed = new Map<string, number>()
   #timer?: NodeJS.Timeout
   #pending = false
   readonly #trigger = () => {
@@ -82,6 +78,7 @@ export class Scheduler {
       p => isApprovedWorker(p) && p.hasLlmKey && p.lastSeen !== undefined && now - p.lastSeen < this.#onlineWindowMs,
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
+    const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed), now)
     const edits: { id: string; apply: (draft: Task) => void; audit?: [AuditKind, Record<string, unknown>] }[] = []
 
     for (const task of byId.values()) {
@@ -91,6 +88,7 @@ export class Scheduler {
         if (!seen || seen.renewals !== lease.renewals) this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
         else if (now - seen.at > this.#leaseMs) {
           this.#observed.delete(lease.leaseId)
+          this.#lapsed.set(lease.holder, now)
           const reason = `lease of ${lease.holder} expired (no heartbeat for ${this.#leaseMs} ms)`
           edits.push({
             id: task.id,
@@ -98,7 +96,6 @@ export class Scheduler {
               applyTransition(d, "queued", SYSTEM, now, reason)
               delete d.lease
               for (const e of d.executions) if (e.leaseId === lease.leaseId) e.expiredAt = now
-              d.claims = {}
             },
             audit: ["lease", { action: "expired", holder: lease.holder, leaseId: lease.leaseId }],
           })
@@ -123,22 +120,19 @@ export class Scheduler {
             applyTransition(d, block.to, SYSTEM, now, block.reason)
             if (block.to === "blocked") d.blocked = { kind: block.kind, reason: block.reason }
             else delete d.blocked
-            d.claims = {}
           },
           audit: ["transition", { to: block.to, reason: block.reason }],
         })
         continue
       }
-      if (!ctx.killSwitch.on && Object.keys(task.claims).length && isReady(task, byId, now)) {
-        const holder = chooseLeaseWinner(task, root)
-        if (!holder) continue
+      const holder = assignments.get(task.id)
+      if (holder) {
         const leaseId = this.#opts.newLeaseId?.() ?? `${task.id}.${now.toString(36)}.${Math.random().toString(36).slice(2, 6)}`
         edits.push({
           id: task.id,
           apply: d => {
             applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`)
             d.lease = { leaseId, holder, grantedAt: now, expiresAt: now + this.#leaseMs, renewals: 0 }
-            d.claims = {}
           },
           audit: ["lease", { action: "granted", holder, leaseId }],
         })

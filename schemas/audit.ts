@@ -31,11 +31,25 @@ export const AuditEntry = z.object({
 })
 export type AuditEntry = z.infer<typeof AuditEntry>
 
+/**
+ * The owner's signed statement "my log's entry `seq` has hash `hash`": `sig` is the
+ * Ed25519 signature over `head:<peer>:<seq>:<hash>`. It lets a reader tell a truncated
+ * log from a short one (see src/core/audit.ts).
+ */
+export const SignedHead = z.object({
+  seq: z.number().int().nonnegative(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  sig: z.string().regex(/^[0-9a-f]{128}$/),
+})
+export type SignedHead = z.infer<typeof SignedHead>
+
 export const AuditDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("audit"),
   peer: PeerName,
   entries: z.array(AuditEntry),
+  /** The newest entry as signed by the owner, written in the same change as that entry. */
+  head: SignedHead.optional(),
 })
 export type AuditDoc = z.infer<typeof AuditDoc>
 

@@ -26,8 +26,8 @@ export type BlockReasonKind = z.infer<typeof BlockReasonKind>
 export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })
 
 /**
- * The lease a worker holds while it runs a task. Only the relay grants leases
- * (docs/RUNTIME_CONTRACT.md); the holder renews `expiresAt` through heartbeats.
+ * The lease a worker holds while it runs a task. Only the relay grants leases, to online
+ * workers with free slots (docs/RUNTIME_CONTRACT.md); the holder renews it by heartbeats.
  */
 export const Lease = z.object({
   leaseId: Id,
@@ -119,8 +119,6 @@ export const Task = z
     errors: z.number().int().nonnegative(),
     /** Not claimable before this time (backoff after an execution error). */
     notBefore: Timestamp.optional(),
-    /** Workers asking for the lease; the relay grants one (see Lease). */
-    claims: z.record(PeerName, Timestamp),
     lease: Lease.optional(),
     executions: z.array(ExecutionRecord).max(100),
     duplicateRun: z.boolean().optional(),

@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { DocUrl, LIMITS, PeerName, PublicKeyHex, SchemaVersion, Timestamp, Usd } from "./common.ts"
+import { DocUrl, Id, LIMITS, PeerName, PublicKeyHex, SchemaVersion, Timestamp, Usd } from "./common.ts"
 
 export const MODEL_WHITELIST = [
   "llama-3.1-8b-instant",
@@ -25,21 +25,14 @@ export const PeerRecord = z.object({
   decidedAt: Timestamp.optional(),
   /** The peer's own audit-log document. */
   auditUrl: DocUrl,
-  /**
-   * The newest entry of that log as signed by the peer itself (`head:<peer>:<seq>:<hash>`),
-   * so a reader can tell a truncated log from a short one. See src/core/audit.ts.
-   */
-  auditHead: z
-    .object({
-      seq: z.number().int().nonnegative(),
-      hash: z.string().regex(/^[0-9a-f]{64}$/),
-      sig: z.string().regex(/^[0-9a-f]{128}$/),
-    })
-    .optional(),
   /** Last heartbeat written by the peer itself. */
   lastSeen: Timestamp.optional(),
   /** Workers say whether they hold a GROQ_API_KEY (never the key itself). */
   hasLlmKey: z.boolean().optional(),
+  /** How many tasks a worker runs at once: the relay grants it at most this many leases. */
+  concurrency: z.number().int().min(1).max(64).optional(),
+  /** Residents (identities) a worker plays; tasks targeted at others are not given to it. */
+  identities: z.array(Id).max(100).optional(),
 })
 export type PeerRecord = z.infer<typeof PeerRecord>
 

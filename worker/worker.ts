@@ -14,8 +14,8 @@ import { critique, routeReview } from "../src/core/critic.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
-import { pickCandidates, totalSpend, type WorkerProfile } from "../src/core/scheduling.ts"
-import { applyTransition, CLAIMABLE_STATUSES } from "../src/core/taskMachine.ts"
+import { totalSpend } from "../src/core/scheduling.ts"
+import { applyTransition } from "../src/core/taskMachine.ts"
 import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity, registerPeer, type PeerIdentity } from "../src/peer/peerIdentity.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
@@ -65,13 +65,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #peer: NodePeer
   readonly #audit: AuditLog
   readonly #opts: ResolvedOptions
-  readonly #profile: WorkerProfile
+  readonly #hasLlmKey: boolean
   readonly #actor: Actor
   readonly #jailDir: string
   readonly #llm?: LlmClient
   readonly #rate: RateLimiter
   readonly #runs = new Map<string, Run>()
-  readonly #pendingClaims = new Set<string>()
   readonly #timers: NodeJS.Timeout[] = []
   readonly #debug: createDebug.Debugger
   readonly #policy: LocalPolicy
@@ -87,7 +86,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.name = id.name
     this.#actor = { kind: "worker", name: id.name }
     this.#llm = llm
-    this.#profile = { name: id.name, hasLlmKey: !!llm, identities: opts.identities ?? [] }
+    this.#hasLlmKey = !!llm
     this.#jailDir = join(opts.dataDir, "workspace")
     mkdirSync(this.#jailDir, { recursive: true })
     this.#rate = new RateLimiter(opts.rateLimitPerMinute ?? 60)
@@ -151,13 +150,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#queueScan()
   }
 
+  /** Says "online", and what this worker can take: the relay assigns leases from it. */
   #heartbeat(): void {
     const now = Date.now()
+    const identities = this.#opts.identities ?? []
     this.#peer.workspace.rootHandle.change((d: RootDoc) => {
       const me = d.peers[this.name]
       if (!me) return
       me.lastSeen = now
-      if (me.hasLlmKey !== this.#profile.hasLlmKey) me.hasLlmKey = this.#profile.hasLlmKey
+      if (me.hasLlmKey !== this.#hasLlmKey) me.hasLlmKey = this.#hasLlmKey
+      if (me.concurrency !== this.#opts.concurrency) me.concurrency = this.#opts.concurrency
+      if (JSON.stringify(me.identities ?? []) !== JSON.stringify(identities)) me.identities = identities
     })
   }
 
@@ -183,25 +186,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return this.#abortAll("cut off from the relay")
     if (me?.state !== "approved") return
 
-    const byId = ws.tasks.entries
-    for (const task of byId.values())
+    // The relay assigns leases (up to our advertised concurrency); we run what we are granted.
+    for (const task of ws.tasks.entries.values())
       if (task.status === "claimed" && task.lease?.holder === this.name && !this.#runs.has(task.id)) this.#startRun(task)
-
-    for (const id of this.#pendingClaims) {
-      const task = byId.get(id)
-      if (!task || !CLAIMABLE_STATUSES.has(task.status) || task.claims[this.name] === undefined) this.#pendingClaims.delete(id)
-    }
-    if (this.#disconnectedAt !== undefined) return
-    const free = this.#opts.concurrency - this.#runs.size - this.#pendingClaims.size
-    const candidates = pickCandidates(byId, this.#profile, now, free)
-    if (!candidates.length) return
-    ws.queueHandle.change(d => {
-      for (const t of candidates) {
-        const draft = d.tasks[t.id]
-        if (draft) draft.claims[this.name] = now
-      }
-    })
-    for (const t of candidates) this.#pendingClaims.add(t.id)
   }
 
   #abortAll(reason: string): void {
@@ -235,7 +222,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #startRun(task: Task): void {
     const leaseId = task.lease!.leaseId
     const abort = new AbortController()
-    this.#pendingClaims.delete(task.id)
     const run: Run = { leaseId, abort, done: Promise.resolve() }
     this.#runs.set(task.id, run)
     run.done = this.#run(task, leaseId, abort.signal)
@@ -313,7 +299,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       mutate?.(d)
       for (const e of d.executions) if (e.leaseId === leaseId) Object.assign(e, { finishedAt: now, outcome })
       delete d.lease
-      d.claims = {}
     })
     if (!held) this.#recordLostRun(taskId, leaseId, outcome, now)
     this.emit("task-finished", { taskId, status: held ? to : "lost" })
@@ -390,18 +375,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Stops claiming, gives running tasks back (requeued), and makes sure the relay has it all. */
+  /** Goes offline (no new leases), gives running tasks back (requeued), and makes sure the relay has it all. */
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
+    // Offline first, so the relay stops assigning to us while we give tasks back.
+    this.#peer.workspace.rootHandle.change((d: RootDoc) => {
+      delete d.peers[this.name]?.lastSeen
+    })
     const runs = [...this.#runs.entries()]
     for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
     await Promise.all(runs.map(([, r]) => r.done))
     for (const [taskId, run] of runs) this.#transition(taskId, run.leaseId, "requeued", "worker stopped", d => delete d.lease)
-    this.#peer.workspace.queueHandle.change(d => {
-      for (const id of this.#pendingClaims) delete d.tasks[id]?.claims[this.name]
-    })
+    for (const task of this.#peer.workspace.tasks.entries.values())
+      if (task.status === "claimed" && task.lease?.holder === this.name)
+        this.#transition(task.id, task.lease.leaseId, "queued", "worker stopped before starting it", d => delete d.lease)
     await this.#audit.settled()
     await this.#peer.flushToRelay(5_000).catch(() => {})
     await this.#peer.close()

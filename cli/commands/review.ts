@@ -37,7 +37,6 @@ function decision(action: "approve" | "requeue" | "fail" | "cancel", to: TaskSta
             if (flags.feedback) d.review.feedback = flags.feedback
           }
           if (to === "requeued") d.attempts = 0
-          d.claims = {}
         })
       } catch (error) {
         if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new CliError(`${command}: ${error.message}`)

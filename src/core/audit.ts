@@ -4,39 +4,39 @@
  *
  * Each peer appends only to its own audit document. Entry `seq` N carries `prev` = the
  * hash of entry N-1 ("" for seq 0) and an Ed25519 signature over `signingText(entry)`.
- * After every append the owner also signs a head, `head:<peer>:<seq>:<hash>`, stored in
- * `root.peers[peer].auditHead`; it lets a reader notice that the newest entries were
- * removed, which a hash chain alone cannot show.
+ * With every append the owner also signs a head, `head:<peer>:<seq>:<hash>`, and stores
+ * it as `head` in the same audit document, in the same change as the entry it covers
+ * (so a reader never holds an entry without its head or a head without its entry); it
+ * lets a reader notice that the newest entries were removed, which a hash chain alone
+ * cannot show.
  *
  * What this catches, for a log read from a CRDT that any peer can write: a changed field
  * (signature), a reordered, inserted or deleted entry (seq and prev), truncation below the
  * signed head, a fork (two entries on the same prev), an entry signed with any other key,
  * an entry claiming another actor, and a log for a peer nobody registered.
  *
- * Remaining limits:
- * - Rollback: a writer who replaces `auditHead` with an OLDER head that the owner really
- *   signed (it is in the root document's history) and truncates the log to that head
+ * Remaining limits (the same wherever the head is stored, since any peer can write every
+ * document; keeping it next to the entries saves a root change per append):
+ * - Rollback: a writer who replaces `head` with an OLDER head that the owner really
+ *   signed (it is in the audit document's history) and truncates the log to that head
  *   produces a state that verifies. Telling it apart needs witnesses: other peers that
  *   remember (or countersign) the newest head they saw.
- * - Removing `auditHead` altogether leaves only the hash chain, which cannot show a
- *   truncated tail (a missing head is accepted: the owner may not have published one yet).
+ * - Removing `head` altogether leaves only the hash chain, which cannot show a
+ *   truncated tail (a missing head is accepted: an empty log has none, nor does one
+ *   written before heads were stored in the audit document).
  * - Signed texts do not name the workspace: a peer that uses one key in two workspaces
  *   could have a log copied from one into the other. Use one key per workspace.
  * - Trust in the registry: whoever can rewrite `root.peers[peer].publicKey` or `auditUrl`
  *   decides which key and which document are checked. Protecting the registry itself
  *   (operator approval, signed registrations) is outside this module.
  */
-import type { AuditEntry } from "../../schemas/index.ts"
+import type { AuditEntry, SignedHead } from "../../schemas/index.ts"
 import { sha256Hex, signHex, verifyHex } from "./signing.ts"
 
-export type UnsignedAuditEntry = Omit<AuditEntry, "sig">
+/** The owner's signed statement "my log's entry `seq` has hash `hash`" (schemas/audit.ts). */
+export type { SignedHead }
 
-/** The owner's signed statement "my log's entry `seq` has hash `hash`". */
-export interface SignedHead {
-  seq: number
-  hash: string
-  sig: string
-}
+export type UnsignedAuditEntry = Omit<AuditEntry, "sig">
 
 export type ChainReport =
   | { peer: string; ok: true; entries: number }
@@ -92,7 +92,8 @@ export async function signHead(peer: string, seq: number, hash: string, key: Cry
  * signature (against the registered key), fork (a prev already used by an earlier
  * entry), seq continuity, prev hash. Then the signed head, if given: its signature, and
  * that the log holds entry `head.seq` with hash `head.hash` (entries beyond the head are
- * fine: the owner may not have published a newer head yet).
+ * accepted: each is still checked against the owner's key, and the head only guards
+ * against truncation).
  */
 export async function verifyAuditChain(
   peer: string,

@@ -47,32 +47,65 @@ export function workerCanTake(task: Task, worker: WorkerProfile): boolean {
   return !task.targetIdentity || worker.identities.includes(task.targetIdentity)
 }
 
-/** Higher priority first, then FIFO by creation, then id for a total order. */
+/** Higher priority first, then FIFO by creation, then id for a total order (locale-independent). */
 export function compareForDispatch(a: Task, b: Task): number {
-  return b.priority - a.priority || a.createdAt - b.createdAt || a.id.localeCompare(b.id)
-}
-
-export function pickCandidates(byId: TaskIndex, worker: WorkerProfile, now: number, limit: number): Task[] {
-  if (limit <= 0) return []
-  return [...byId.values()]
-    .filter(t => isReady(t, byId, now) && workerCanTake(t, worker) && t.claims[worker.name] === undefined)
-    .sort(compareForDispatch)
-    .slice(0, limit)
+  return b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }
 
 export function isApprovedWorker(peer: PeerRecord | undefined): peer is PeerRecord {
   return peer?.role === "worker" && peer.state === "approved"
 }
 
-/** The earliest claim from an eligible worker wins; names break ties, the same on every replica. */
-export function chooseLeaseWinner(task: Task, root: RootDoc): string | undefined {
-  return Object.entries(task.claims)
-    .filter(([name]) => {
-      // Workers check identity targeting before they claim; the relay checks approval and keys.
-      const peer = root.peers[name]
-      return isApprovedWorker(peer) && (task.mode !== "llm" || !!peer.hasLlmKey)
-    })
-    .sort(([a, at], [b, bt]) => at - bt || a.localeCompare(b))[0]?.[0]
+export interface WorkerSlots extends WorkerProfile {
+  free: number
+}
+
+/**
+ * Approved, online workers and their free slots: the concurrency each one advertises minus
+ * the leases the relay has already granted it (the relay counts from the queue itself, so a
+ * worker is never given more than it asked for).
+ */
+export function workerSlots(
+  root: RootDoc,
+  byId: TaskIndex,
+  now: number,
+  onlineWindowMs: number,
+  /** Workers that let a lease expire, and when: skipped until they send a newer heartbeat. */
+  lapsed: ReadonlyMap<string, number> = new Map(),
+): WorkerSlots[] {
+  const held = new Map<string, number>()
+  for (const t of byId.values())
+    if (t.lease && (t.status === "claimed" || t.status === "running")) held.set(t.lease.holder, (held.get(t.lease.holder) ?? 0) + 1)
+  return Object.values(root.peers)
+    .filter(p => isApprovedWorker(p) && p.lastSeen !== undefined && now - p.lastSeen < onlineWindowMs && p.lastSeen > (lapsed.get(p.name) ?? -1))
+    .map(p => ({
+      name: p.name,
+      hasLlmKey: p.hasLlmKey ?? false,
+      identities: p.identities ?? [],
+      free: (p.concurrency ?? 1) - (held.get(p.name) ?? 0),
+    }))
+    .filter(w => w.free > 0)
+}
+
+/**
+ * Which worker gets a lease on which ready task, in dispatch order (priority, then FIFO):
+ * each task goes to the eligible worker with the most free slots (ties by name), the same
+ * answer on every replica.
+ */
+export function assignLeases(byId: TaskIndex, workers: WorkerSlots[], now: number): Map<string, string> {
+  const assigned = new Map<string, string>()
+  const slots = workers.map(w => ({ ...w }))
+  if (!slots.length) return assigned
+  const ready = [...byId.values()].filter(t => isReady(t, byId, now)).sort(compareForDispatch)
+  for (const task of ready) {
+    const pick = slots
+      .filter(w => w.free > 0 && workerCanTake(task, w))
+      .sort((a, b) => b.free - a.free || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0]
+    if (!pick) continue
+    pick.free--
+    assigned.set(task.id, pick.name)
+  }
+  return assigned
 }
 
 export const NO_KEY_REASON = "no GROQ_API_KEY on any worker"

@@ -49,7 +49,6 @@ export function buildTask(input: NewTaskInput, controls: RuntimeControls, by: Ac
     status: "queued",
     attempts: 0,
     errors: 0,
-    claims: {},
     executions: [],
     createdBy: by.name,
     createdAt: now,

@@ -58,7 +58,7 @@ export async function registerPeer(repo: Repo, ws: Workspace, id: PeerIdentity, 
   if (existing) {
     if (existing.publicKey !== id.publicKeyHex) throw new PeerNameTakenError(id.name)
     const handle = await repo.find<AuditDoc>(existing.auditUrl as AutomergeUrl)
-    return new AuditLog(handle, ws.rootHandle, { actor, key: id.key })
+    return new AuditLog(handle, { actor, key: id.key })
   }
   const handle = AuditLog.createAuditDoc(repo, id.name)
   ws.rootHandle.change((d: RootDoc) => {
@@ -72,5 +72,5 @@ export async function registerPeer(repo: Repo, ws: Workspace, id: PeerIdentity, 
       lastSeen: now,
     }
   })
-  return new AuditLog(handle, ws.rootHandle, { actor, key: id.key })
+  return new AuditLog(handle, { actor, key: id.key })
 }

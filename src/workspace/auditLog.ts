@@ -1,10 +1,10 @@
 /**
  * The owner's side of a peer's audit log: appends signed, hash-chained entries to the
- * peer's own audit document and publishes a signed head in the root document.
+ * peer's own audit document, each together with a signed head that covers it.
  */
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { z } from "zod"
-import { AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry, type RootDoc } from "../../schemas/index.ts"
+import { AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry } from "../../schemas/index.ts"
 import { entryHash, signEntry, signHead } from "../core/audit.ts"
 
 export type AuditKind = z.infer<typeof AuditKindSchema>
@@ -44,7 +44,6 @@ export class AuditLog {
 
   constructor(
     readonly handle: DocHandle<AuditDoc>,
-    readonly rootHandle: DocHandle<RootDoc>,
     readonly signer: AuditSigner,
     opts: AuditLogOptions = {},
   ) {
@@ -56,18 +55,18 @@ export class AuditLog {
     return repo.create<AuditDoc>({ schemaVersion: SCHEMA_VERSION, kind: "audit", peer, entries: [] })
   }
 
-  /**
-   * Appends one entry. Appends run one after another (a promise chain), so seq and prev
-   * stay consistent however many are in flight. `data` is stored as JSON, cut to
-   * LIMITS.auditData characters (a cut value is no longer valid JSON and ends with "…").
-   * Afterwards the signed head in `root.peers[actor.name].auditHead` moves to this entry
-   * (only if that peer record exists).
-   */
   /** Resolves when every append started so far has been written (for a clean shutdown). */
   settled(): Promise<void> {
     return this.#tail.then(() => {})
   }
 
+  /**
+   * Appends one entry. Appends run one after another (a promise chain), so seq and prev
+   * stay consistent however many are in flight. `data` is stored as JSON, cut to
+   * LIMITS.auditData characters (a cut value is no longer valid JSON and ends with "…").
+   * The document's signed `head` moves to this entry in the same change, so no reader
+   * ever sees one without the other.
+   */
   append(kind: AuditKind, subject: string, data: Record<string, unknown>): Promise<AuditEntry> {
     const run = this.#tail.then(() => this.#append(kind, subject, data))
     this.#tail = run.catch(() => {})
@@ -89,16 +88,13 @@ export class AuditLog {
       },
       key,
     )
+    const hash = await entryHash(entry)
+    const head = await signHead(actor.name, entry.seq, hash, key)
     this.handle.change(d => {
       d.entries.push(entry)
+      d.head = head
     })
-    const hash = await entryHash(entry)
     this.#last = { seq: entry.seq, hash }
-    const head = await signHead(actor.name, entry.seq, hash, key)
-    this.rootHandle.change(d => {
-      const record = d.peers[actor.name]
-      if (record) record.auditHead = head
-    })
     return entry
   }
 

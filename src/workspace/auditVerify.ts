@@ -1,22 +1,17 @@
 /**
  * Checking every registered peer's audit log: each `root.peers[name].auditUrl` is fetched
- * and verified against that peer's registered public key and signed head.
+ * and verified against that peer's registered public key and the signed head stored in
+ * the same document (written in the same change as the entry it covers, so a synced
+ * copy never holds a head newer than its entries).
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { AuditEntry, type PeerRecord, type RootDoc } from "../../schemas/index.ts"
+import { AuditEntry, SignedHead, type PeerRecord, type RootDoc } from "../../schemas/index.ts"
 import { verifyAuditChain, type ChainReport } from "../core/audit.ts"
 import { assertDocumentKind, formatPath, InvalidDocumentError } from "../core/validate.ts"
 
 export interface VerifyAuditOptions {
   /** How long to wait for one audit document to be found (default 10 s). */
   findTimeoutMs?: number
-  /**
-   * The owner writes an entry to its audit document and then the signed head to the root:
-   * two documents that sync separately, so a reader can briefly hold a head that is newer
-   * than its copy of the log. A "truncated" result is confirmed only if the log has not
-   * caught up within this time (default 1500 ms; 0 reports at once).
-   */
-  truncationGraceMs?: number
 }
 
 /** One report per registered peer, sorted by peer name; ok:false names the first bad seq. */
@@ -36,47 +31,35 @@ export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerReco
   } catch (error) {
     return fail(0, `audit document ${record.auditUrl} not found: ${(error as Error).message}`)
   }
-  const check = async (): Promise<ChainReport> => {
-    const value = handle.doc()
-    try {
-      assertDocumentKind("audit", value, docName)
-    } catch (error) {
-      if (error instanceof InvalidDocumentError) return fail(0, `not an audit document: ${error.message}`)
-      throw error
-    }
-    const doc = value as { peer?: unknown; entries?: unknown }
-    if (doc.peer !== peer) return fail(0, `audit document belongs to ${JSON.stringify(doc.peer)}, not to ${peer}`)
-    if (!Array.isArray(doc.entries)) return fail(0, "audit document has no entry list")
-    const entries: AuditEntry[] = []
-    for (const [i, raw] of doc.entries.entries()) {
-      const parsed = AuditEntry.safeParse(raw)
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]
-        const where = formatPath(["entries", i, ...(issue?.path ?? [])])
-        return fail(i, `invalid entry at ${where}: ${issue?.message ?? "invalid"}`, doc.entries.length)
-      }
-      entries.push(parsed.data)
-    }
-    return verifyAuditChain(peer, entries, record.publicKey, record.auditHead)
+  const value = handle.doc()
+  try {
+    assertDocumentKind("audit", value, docName)
+  } catch (error) {
+    if (error instanceof InvalidDocumentError) return fail(0, `not an audit document: ${error.message}`)
+    throw error
   }
-  const deadline = Date.now() + (opts.truncationGraceMs ?? 1_500)
-  let report = await check()
-  while (!report.ok && report.reason.startsWith("truncated") && Date.now() < deadline) {
-    await nextChange(handle, deadline - Date.now())
-    report = await check()
-  }
-  return report
-}
-
-/** Resolves on the handle's next change, or after `ms`. */
-function nextChange(handle: DocHandle<unknown>, ms: number): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      clearTimeout(timer)
-      handle.off("change", done)
-      resolve()
+  const doc = value as { peer?: unknown; entries?: unknown; head?: unknown }
+  if (doc.peer !== peer) return fail(0, `audit document belongs to ${JSON.stringify(doc.peer)}, not to ${peer}`)
+  if (!Array.isArray(doc.entries)) return fail(0, "audit document has no entry list")
+  const entries: AuditEntry[] = []
+  for (const [i, raw] of doc.entries.entries()) {
+    const parsed = AuditEntry.safeParse(raw)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const where = formatPath(["entries", i, ...(issue?.path ?? [])])
+      return fail(i, `invalid entry at ${where}: ${issue?.message ?? "invalid"}`, doc.entries.length)
     }
-    const timer = setTimeout(done, ms)
-    handle.on("change", done)
-  })
+    entries.push(parsed.data)
+  }
+  let head: SignedHead | undefined
+  if (doc.head !== undefined) {
+    const parsed = SignedHead.safeParse(doc.head)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const where = formatPath(["head", ...(issue?.path ?? [])])
+      return fail(entries.length, `invalid signed head at ${where}: ${issue?.message ?? "invalid"}`, entries.length)
+    }
+    head = parsed.data
+  }
+  return verifyAuditChain(peer, entries, record.publicKey, head)
 }

@@ -58,7 +58,7 @@ async function scene(): Promise<Scene> {
   rootA.change(d => {
     d.peers[A] = { name: A, role: "worker", publicKey: publicKeyHex, state: "approved", registeredAt: Date.now(), auditUrl: audit.url }
   })
-  const log = new AuditLog(audit, rootA, { actor: { kind: "worker", name: A }, key: aKey })
+  const log = new AuditLog(audit, { actor: { kind: "worker", name: A }, key: aKey })
   const appended = await Promise.all([
     log.append("lease", "task-1", { lease: "taken" }),
     log.append("transition", "task-1", { from: "queued", to: "claimed" }),
@@ -67,7 +67,7 @@ async function scene(): Promise<Scene> {
     log.append("transition", "task-1", { from: "running", to: "pending_review" }),
   ])
   expect(appended.map(e => e.seq)).toEqual([0, 1, 2, 3, 4])
-  expect(rootA.doc().peers[A]?.auditHead?.seq).toBe(4)
+  expect(audit.doc().head?.seq).toBe(4)
   await Promise.all([flush(a, audit as DocHandle<unknown>), flush(a, rootA as DocHandle<unknown>)])
 
   const bAudit = await b.repo.find<AuditDoc>(audit.url)
@@ -76,6 +76,7 @@ async function scene(): Promise<Scene> {
     message: "B has A's audit log",
   })
   expect(bAudit.doc().entries).toHaveLength(5)
+  expect(bAudit.doc().head?.seq).toBe(4)
   return { relay, a, b, aKey, auditUrl: audit.url, bAudit }
 }
 
@@ -146,13 +147,26 @@ describe("audit log tampering through the relay", () => {
     expectTamper(await verifyFromFreshPeer(s), 1, /seq gap: expected seq 1, found 2/)
   })
 
-  it("truncation of the newest entries is caught through A's signed head", async () => {
+  it("truncation of the newest entries is caught through A's signed head, left in the audit document", async () => {
     const s = await scene()
     s.bAudit.change(d => {
       d.entries.splice(3, 2)
     })
     expect(s.bAudit.doc().entries).toHaveLength(3)
+    expect(s.bAudit.doc().head?.seq).toBe(4)
     expectTamper(await verifyFromFreshPeer(s), 3, /truncated: the signed head is at seq 4/)
+  })
+
+  it("KNOWN LIMIT: truncation together with deleting A's signed head goes undetected", async () => {
+    // Documented in src/core/audit.ts: with no head, only the hash chain is left, and a
+    // chain cut at its tail is indistinguishable from a shorter honest log.
+    const s = await scene()
+    s.bAudit.change(d => {
+      d.entries.splice(3, 2)
+      delete d.head
+    })
+    const reports = await verifyFromFreshPeer(s)
+    expect(reportOf(reports, A)).toEqual({ peer: A, ok: true, entries: 3 })
   })
 
   it("a fork (a second entry signed with A's key on the same prev) is caught", async () => {

@@ -345,7 +345,7 @@ describe("relay: schema-invalid data from a peer", () => {
 
     // A misbehaving peer writes straight into the queue, past Workspace.addTask.
     const hugePrompt = randomBytes(7.5 * 1024 * 1024).toString("base64") // 10 MB
-    const base = { ...good1, history: [], claims: {}, executions: [] }
+    const base = { ...good1, history: [], executions: [] }
     const { command: _command, ...llmBase } = { ...base, mode: "llm" }
     a!.workspace.queueHandle.change(d => {
       d.tasks["task-prio"] = { ...base, id: "task-prio", priority: "high" } as unknown as Task

@@ -244,7 +244,7 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
       d.peers[PEER] = { name: PEER, role: "worker", publicKey: owner.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: audit.url }
     })
     let t = 1_000
-    const log = new AuditLog(audit, rootHandle, { actor: { kind: "worker", name: PEER }, key: owner.key }, { now: () => t++ })
+    const log = new AuditLog(audit, { actor: { kind: "worker", name: PEER }, key: owner.key }, { now: () => t++ })
     return { repo, rootHandle, audit, log }
   }
 
@@ -253,10 +253,68 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
     const appended = await Promise.all(Array.from({ length: 8 }, (_, i) => log.append("transition", `task-${i}`, { i })))
     expect(appended.map(e => e.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     expect(audit.doc().entries.map(e => e.subject)).toEqual(appended.map(e => e.subject))
-    const head = rootHandle.doc().peers[PEER]!.auditHead!
+    const head = audit.doc().head!
     expect(head).toMatchObject({ seq: 7, hash: await entryHash(appended[7]!) })
     expect(await verifyHex(owner.publicKeyHex, `head:${PEER}:7:${head.hash}`, head.sig)).toBe(true)
     expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([{ peer: PEER, ok: true, entries: 8 }])
+    await repo.shutdown()
+  })
+
+  it("writes each entry and its signed head in one change of the audit document, and never touches the root", async () => {
+    const { repo, rootHandle, audit, log } = await setup()
+    const rootHeads = rootHandle.heads()
+    const seen: { entries: number; head: number | undefined }[] = []
+    audit.on("change", ({ doc }) => seen.push({ entries: doc.entries.length, head: doc.head?.seq }))
+    for (let i = 0; i < 4; i++) await log.append("transition", `task-${i}`, { i })
+    expect(seen).toEqual([
+      { entries: 1, head: 0 },
+      { entries: 2, head: 1 },
+      { entries: 3, head: 2 },
+      { entries: 4, head: 3 },
+    ])
+    expect(rootHandle.heads()).toEqual(rootHeads)
+    await repo.shutdown()
+  })
+
+  it("catches truncation of the newest entries through the signed head left in the audit document", async () => {
+    const { repo, rootHandle, audit, log } = await setup()
+    for (let i = 0; i < 5; i++) await log.append("transition", `t${i}`, {})
+    audit.change(d => {
+      d.entries.splice(3, 2)
+    })
+    expect(audit.doc().head?.seq).toBe(4)
+    const [report] = await verifyWorkspaceAudit(repo, rootHandle.doc())
+    expect(report).toEqual({
+      ok: false,
+      peer: PEER,
+      seq: 3,
+      entries: 3,
+      reason: "truncated: the signed head is at seq 4 but the log ends at seq 2",
+    })
+    await repo.shutdown()
+  })
+
+  it("KNOWN LIMIT: truncating the entries AND deleting the signed head verifies as a shorter, honest log", async () => {
+    // See the header of src/core/audit.ts: without a head (or with an older one the owner
+    // really signed) the hash chain alone cannot show a cut tail. Needs witnesses to fix.
+    const { repo, rootHandle, audit, log } = await setup()
+    for (let i = 0; i < 5; i++) await log.append("transition", `t${i}`, {})
+    audit.change(d => {
+      d.entries.splice(3, 2)
+      delete d.head
+    })
+    expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([{ peer: PEER, ok: true, entries: 3 }])
+    await repo.shutdown()
+  })
+
+  it("reports a signed head that is not a valid head record", async () => {
+    const { repo, rootHandle, audit, log } = await setup()
+    for (let i = 0; i < 2; i++) await log.append("transition", `t${i}`, {})
+    audit.change(d => {
+      ;(d.head as { hash: unknown }).hash = "not-a-hash"
+    })
+    const [report] = await verifyWorkspaceAudit(repo, rootHandle.doc())
+    expect(report).toMatchObject({ ok: false, peer: PEER, seq: 2, entries: 2, reason: expect.stringMatching(/^invalid signed head at head\.hash/) })
     await repo.shutdown()
   })
 
@@ -305,34 +363,6 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
     expect(reports[0]).toMatchObject({ ok: false, seq: 0, reason: expect.stringMatching(/^audit document automerge:\S+ not found/) })
     expect(reports[1]).toMatchObject({ ok: false, seq: 0, reason: expect.stringMatching(/^not an audit document: .*kind: expected "audit"/) })
     expect(reports[2]).toMatchObject({ ok: false, seq: 1, entries: 2, reason: expect.stringMatching(/^invalid entry at entries\.1\.seq/) })
-    await repo.shutdown()
-  })
-})
-
-describe("verifyWorkspaceAudit: a head that is ahead of the reader's copy of the log", () => {
-  it("waits up to truncationGraceMs for the log to catch up before reporting truncation", async () => {
-    const repo = new Repo({ network: [] })
-    const rootHandle = createWorkspace(repo, { name: "t", workspaceId: "ws-audit-grace", createdBy: "test", now: 1 })
-    const audit = AuditLog.createAuditDoc(repo, PEER)
-    rootHandle.change(d => {
-      d.peers[PEER] = { name: PEER, role: "worker", publicKey: owner.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: audit.url }
-    })
-    const { entries, head } = await chain(3)
-    // The head (root) arrives first; the last entry (audit doc) is still on its way.
-    audit.change(d => {
-      d.entries.push(entries[0]!, entries[1]!)
-    })
-    rootHandle.change(d => {
-      d.peers[PEER]!.auditHead = head
-    })
-    const early = await verifyWorkspaceAudit(repo, rootHandle.doc(), { truncationGraceMs: 0 })
-    expect(early).toEqual([expect.objectContaining({ ok: false, seq: 2, reason: expect.stringMatching(/^truncated/) })])
-    const late = setTimeout(() => audit.change(d => void d.entries.push(entries[2]!)), 50)
-    try {
-      expect(await verifyWorkspaceAudit(repo, rootHandle.doc(), { truncationGraceMs: 5_000 })).toEqual([{ peer: PEER, ok: true, entries: 3 }])
-    } finally {
-      clearTimeout(late)
-    }
     await repo.shutdown()
   })
 })

@@ -11,15 +11,15 @@ import {
 } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import {
-  chooseLeaseWinner,
+  assignLeases,
   dependencyState,
   hasDuplicateRun,
   isReady,
   NO_KEY_REASON,
-  pickCandidates,
   reconcileBlock,
   totalSpend,
   workerCanTake,
+  workerSlots,
   type BlockContext,
   type WorkerProfile,
 } from "../../src/core/scheduling.ts"
@@ -162,10 +162,51 @@ describe("workerCanTake", () => {
   })
 })
 
-describe("pickCandidates", () => {
-  const ids = (ts: Task[]) => ts.map(t => t.id)
+describe("workerSlots", () => {
+  const online = { lastSeen: NOW - 1_000, concurrency: 4 }
 
-  it("orders by priority (highest first), then by creation time, then by id", () => {
+  it("lists approved, online workers with their advertised concurrency minus the leases they hold", () => {
+    const byId = index(
+      task("a", { status: "claimed", lease: { ...LEASE, holder: "w1" } }),
+      task("b", { status: "running", lease: { ...LEASE, holder: "w1" } }),
+      task("c", { status: "approved" }),
+    )
+    expect(workerSlots(root(peer("w1", online), peer("w2", { ...online, hasLlmKey: false, identities: ["ada"] })), byId, NOW, 15_000)).toEqual([
+      { name: "w1", hasLlmKey: true, identities: [], free: 2 },
+      { name: "w2", hasLlmKey: false, identities: ["ada"], free: 4 },
+    ])
+  })
+
+  it("leaves out pending, revoked, offline, silent and non-worker peers, and workers with no free slot", () => {
+    const r = root(
+      peer("pend", { ...online, state: "pending" }),
+      peer("rev", { ...online, state: "revoked" }),
+      peer("stale", { ...online, lastSeen: NOW - 20_000 }),
+      peer("stopped", { concurrency: 4 }),
+      peer("boss", { ...online, role: "operator" }),
+      peer("full", { ...online, concurrency: 1 }),
+      peer("ok", online),
+    )
+    const byId = index(task("x", { status: "running", lease: { ...LEASE, holder: "full" } }))
+    expect(workerSlots(r, byId, NOW, 15_000).map(w => w.name)).toEqual(["ok"])
+  })
+
+  it("a worker that let a lease expire gets nothing until it sends a newer heartbeat", () => {
+    const r = root(peer("w1", { ...online, lastSeen: NOW - 2_000 }))
+    expect(workerSlots(r, index(), NOW, 15_000, new Map([["w1", NOW - 1_000]]))).toEqual([])
+    const heard = root(peer("w1", { ...online, lastSeen: NOW - 500 }))
+    expect(workerSlots(heard, index(), NOW, 15_000, new Map([["w1", NOW - 1_000]])).map(w => w.name)).toEqual(["w1"])
+  })
+
+  it("a worker that advertises no concurrency runs one task at a time", () => {
+    expect(workerSlots(root(peer("w1", { lastSeen: NOW })), index(), NOW, 15_000)[0]?.free).toBe(1)
+  })
+})
+
+describe("assignLeases", () => {
+  const slots = (name: string, free: number, over: Partial<WorkerProfile> = {}) => ({ name, free, hasLlmKey: true, identities: [], ...over })
+
+  it("hands out ready tasks in dispatch order: priority (highest first), then creation time, then id", () => {
     const byId = index(
       task("t-late-low", { priority: 0, createdAt: 3 }),
       task("t-b", { priority: 5, createdAt: 2 }),
@@ -174,83 +215,39 @@ describe("pickCandidates", () => {
       task("t-urgent", { priority: 100, createdAt: 9 }),
       task("t-negative", { priority: -3, createdAt: 0 }),
     )
-    expect(ids(pickCandidates(byId, keyed, NOW, 10))).toEqual(["t-urgent", "t-early-high", "t-a", "t-b", "t-late-low", "t-negative"])
+    expect([...assignLeases(byId, [slots("w1", 3)], NOW).keys()]).toEqual(["t-urgent", "t-early-high", "t-a"])
   })
 
-  it("returns at most `limit` tasks, the best ones", () => {
-    const byId = index(task("a", { priority: 1 }), task("b", { priority: 3 }), task("c", { priority: 2 }))
-    expect(ids(pickCandidates(byId, keyed, NOW, 2))).toEqual(["b", "c"])
-    expect(pickCandidates(byId, keyed, NOW, 0)).toEqual([])
-    expect(pickCandidates(byId, keyed, NOW, -1)).toEqual([])
+  it("spreads tasks to the worker with the most free slots, ties by name, never beyond a worker's slots", () => {
+    const byId = index(task("a", { createdAt: 1 }), task("b", { createdAt: 2 }), task("c", { createdAt: 3 }), task("d", { createdAt: 4 }), task("e", { createdAt: 5 }))
+    const plan = assignLeases(byId, [slots("zed", 2), slots("amy", 2)], NOW)
+    expect(Object.fromEntries(plan)).toEqual({ a: "amy", b: "zed", c: "amy", d: "zed" })
   })
 
-  it("skips tasks this worker has already claimed, but not those claimed by others", () => {
-    const byId = index(task("mine", { claims: { w1: NOW - 5 } }), task("theirs", { claims: { w9: NOW - 5 } }), task("free"))
-    expect(ids(pickCandidates(byId, keyed, NOW, 10)).sort()).toEqual(["free", "theirs"])
+  it("gives llm tasks only to workers with a key and targeted tasks only to a worker that plays the identity", () => {
+    const byId = index(localTask("local", { createdAt: 1 }), task("llm", { createdAt: 2 }), task("for-ada", { createdAt: 3, targetIdentity: "ada" }))
+    const plan = assignLeases(byId, [slots("keyless", 5, { hasLlmKey: false }), slots("ada-player", 2, { identities: ["ada"] })], NOW)
+    expect(Object.fromEntries(plan)).toEqual({ local: "keyless", llm: "ada-player", "for-ada": "ada-player" })
+    // Without the identity, the targeted task waits.
+    expect(assignLeases(byId, [slots("other", 5)], NOW).has("for-ada")).toBe(false)
   })
 
-  it("skips tasks that are not ready or that the worker cannot take", () => {
+  it("skips tasks that are not ready: leased, backing off, waiting on a dependency, or finished", () => {
     const byId = index(
       task("leased", { lease: LEASE, status: "claimed" }),
       task("later", { notBefore: NOW + 1_000 }),
       task("waiting", { dependsOn: ["leased"] }),
       task("done", { status: "approved" }),
-      task("for-ada", { targetIdentity: "ada" }),
-      localTask("local"),
-      task("llm"),
+      task("requeued", { status: "requeued" }),
     )
-    expect(ids(pickCandidates(byId, keyless, NOW, 10))).toEqual(["local"])
-    expect(ids(pickCandidates(byId, keyed, NOW, 10)).sort()).toEqual(["llm", "local"])
-    expect(ids(pickCandidates(byId, { ...keyed, identities: ["ada"] }, NOW, 10)).sort()).toEqual(["for-ada", "llm", "local"])
-  })
-})
-
-describe("chooseLeaseWinner", () => {
-  it("the earliest claim from an approved worker wins", () => {
-    const t = task("t", { claims: { w1: NOW + 30, w2: NOW + 10, w3: NOW + 20 } })
-    expect(chooseLeaseWinner(t, root(peer("w1"), peer("w2"), peer("w3")))).toBe("w2")
+    expect([...assignLeases(byId, [slots("w1", 10)], NOW).keys()]).toEqual(["requeued"])
   })
 
-  it("claims at the same time are decided by name", () => {
-    const t = task("t", { claims: { zed: NOW, amy: NOW, mia: NOW } })
-    expect(chooseLeaseWinner(t, root(peer("zed"), peer("amy"), peer("mia")))).toBe("amy")
-  })
-
-  it("ignores pending, revoked and unknown peers even when they claimed first", () => {
-    const t = task("t", { claims: { pend: NOW, rev: NOW + 1, ghost: NOW + 2, ok: NOW + 3 } })
-    const r = root(peer("pend", { state: "pending" }), peer("rev", { state: "revoked" }), peer("ok"))
-    expect(chooseLeaseWinner(t, r)).toBe("ok")
-  })
-
-  it("ignores approved peers that are not workers", () => {
-    const t = task("t", { claims: { boss: NOW, relay: NOW, w1: NOW + 5 } })
-    const r = root(peer("boss", { role: "operator" }), peer("relay", { role: "relay" }), peer("w1"))
-    expect(chooseLeaseWinner(t, r)).toBe("w1")
-  })
-
-  it("for an llm task, ignores workers without an LLM key", () => {
-    const t = task("t", { claims: { nokey: NOW, unsaid: NOW + 1, key: NOW + 2 } })
-    const r = root(peer("nokey", { hasLlmKey: false }), peer("unsaid", { hasLlmKey: undefined }), peer("key"))
-    expect(chooseLeaseWinner(t, r)).toBe("key")
-  })
-
-  it("for a local task, a worker without an LLM key may win", () => {
-    const t = localTask("t", { claims: { nokey: NOW, key: NOW + 2 } })
-    expect(chooseLeaseWinner(t, root(peer("nokey", { hasLlmKey: false }), peer("key")))).toBe("nokey")
-  })
-
-  it("no claims, or no eligible claimant, means no winner", () => {
-    expect(chooseLeaseWinner(task("t"), root(peer("w1")))).toBeUndefined()
-    const t = task("t", { claims: { pend: NOW, nokey: NOW } })
-    expect(chooseLeaseWinner(t, root(peer("pend", { state: "pending" }), peer("nokey", { hasLlmKey: false })))).toBeUndefined()
-  })
-
-  it("the winner does not depend on the order the claims were recorded in", () => {
-    const r = root(peer("b"), peer("a"), peer("c"))
-    const one = task("t", { claims: { c: NOW + 1, b: NOW, a: NOW } })
-    const two = task("t", { claims: { a: NOW, b: NOW, c: NOW + 1 } })
-    expect(chooseLeaseWinner(one, r)).toBe("a")
-    expect(chooseLeaseWinner(two, r)).toBe("a")
+  it("no workers, no assignments; the same inputs give the same plan on every replica", () => {
+    const byId = index(task("a"), task("b"))
+    expect(assignLeases(byId, [], NOW).size).toBe(0)
+    const workers = [slots("b", 1), slots("a", 1)]
+    expect(Object.fromEntries(assignLeases(byId, workers, NOW))).toEqual(Object.fromEntries(assignLeases(byId, [...workers].reverse(), NOW)))
   })
 })
 

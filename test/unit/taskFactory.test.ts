@@ -24,7 +24,6 @@ describe("buildTask defaults", () => {
       status: "queued",
       attempts: 0,
       errors: 0,
-      claims: {},
       executions: [],
       room: "town_hall",
       createdBy: "alice",

@@ -29,7 +29,6 @@ function makeTask(status: TaskStatus, id = "task-1"): Task {
     status,
     attempts: 0,
     errors: 0,
-    claims: {},
     executions: [],
     createdBy: "operator-1",
     createdAt: 1_000,

@@ -2,7 +2,7 @@
 import { z } from "zod"
 import { Id, ModelChoice, TaskStatus, type Task } from "../../schemas/index.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
-import { numberFlag, parseFlags, UsdFlag } from "../args.ts"
+import { numberFlag, parseFlags, takePositionals, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { operatorActor } from "../operator.ts"
@@ -91,4 +91,44 @@ async function list(argv: string[]): Promise<number> {
   return 0
 }
 
-export const TASK_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { add, list }
+const SHOW_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
+
+/** Everything an operator needs to decide a review: the result, the critic's verdict, the history. */
+export function describeTask(t: Task): string {
+  const lines = [
+    `${t.id}  ${t.status}${t.duplicateRun ? "  RAN TWICE (partition)" : ""}`,
+    `title:    ${t.title}`,
+    t.mode === "llm" ? `prompt:   ${t.prompt}` : `command:  ${t.command}`,
+    `model:    ${t.model}   budget: $${t.minBudgetUsd}–$${t.maxBudgetUsd}   priority: ${t.priority}`,
+  ]
+  if (t.dependsOn.length) lines.push(`depends:  ${t.dependsOn.join(", ")}`)
+  if (t.blocked && t.status === "blocked") lines.push(`blocked:  ${t.blocked.reason}`)
+  if (t.lastError) lines.push(`error:    ${t.lastError}`)
+  if (t.result) {
+    const r = t.result
+    lines.push(
+      `result:   by ${r.worker}, ${r.model}, $${r.costUsd}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ""}${r.usage ? `, ${r.usage.promptTokens}+${r.usage.completionTokens} tokens` : ""}`,
+      ...r.output.split("\n").map(l => `  | ${l}`),
+    )
+  }
+  if (t.review)
+    lines.push(
+      `review:   ${t.review.verdict} (confidence ${t.review.confidence})${t.review.issues.length ? `: ${t.review.issues.join("; ")}` : ""}` +
+        (t.review.decidedBy ? `; decided by ${t.review.decidedBy}` : ""),
+    )
+  lines.push("history:")
+  for (const h of t.history) lines.push(`  ${new Date(h.at).toISOString()}  ${h.from} → ${h.to}  by ${h.by.kind} ${h.by.name}${h.reason ? `: ${h.reason}` : ""}`)
+  if (t.status === "pending_review") lines.push(`decide:   vivarium task approve ${t.id} [--tip N] [--feedback TEXT] | task requeue ${t.id} | task fail ${t.id}`)
+  return lines.join("\n")
+}
+
+async function show(argv: string[]): Promise<number> {
+  const [[id], rest] = takePositionals("task show", argv, ["ID"])
+  const flags = parseFlags("task show", rest, SHOW_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
+  const task = await withPeer(flags, peer => peer.workspace.tasks.get(id!))
+  if (!task) throw new CliError(`task show: no task ${id} in the live queue (see vivarium task list)`)
+  console.log(flags.json ? JSON.stringify(task, null, 2) : describeTask(task))
+  return 0
+}
+
+export const TASK_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { add, list, show }

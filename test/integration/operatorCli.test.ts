@@ -43,6 +43,13 @@ describe("operator CLI", () => {
     // Review: a local result waits for a human; approve it once, and only once.
     const id = (await cli(["task", "add", "--command", "echo reviewed"])).stdout.trim()
     await waitFor(() => statusOf(relay, id) === "pending_review", { timeoutMs: 10_000, events: [[relay.workspace.tasks, "change"]] })
+    const shown = (await cli(["task", "show", id])).stdout
+    expect(shown).toMatch(new RegExp(`^${id}  pending_review`))
+    expect(shown).toMatch(/result: {3}by w1, local, \$0, exit 0\n {2}\| reviewed/)
+    expect(shown).toMatch(/review: {3}approve \(confidence 0\.95\)/)
+    expect(shown).toMatch(/queued → claimed {2}by system relay: lease granted to w1/)
+    expect(shown).toMatch(new RegExp(`decide: {3}vivarium task approve ${id}`))
+    expect((await cli(["task", "show", "task-nope"], 2)).stderr).toMatch(/no task task-nope/)
     await cli(["task", "approve", id, "--tip", "3", "--feedback", "nice and short"])
     await waitFor(() => statusOf(relay, id) === "approved", { events: [[relay.workspace.tasks, "change"]] })
     expect(relay.workspace.tasks.get(id)?.review).toMatchObject({ decidedBy: "tester", tip: 3, feedback: "nice and short" })

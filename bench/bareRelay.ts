@@ -3,7 +3,7 @@
  * Repo with NodeFSStorageAdapter and a NodeWSServerAdapter on a `ws` server, serving only
  * what peers push or ask for. Run as a child process by the benchmarks:
  *
- *   node --import tsx bench/bareRelay.ts <storage dir> [port]
+ *   node bench/launch.js bench/bareRelay.ts <storage dir> [port]
  *
  * Prints `Relay: ws://127.0.0.1:PORT` once clients may connect; stops on SIGTERM/SIGINT
  * or when its stdin closes (the parent went away).
@@ -11,6 +11,7 @@
 import { Repo, type PeerId } from "@automerge/automerge-repo"
 import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { WebSocketServer } from "ws"
 
 const [dir, portArg] = process.argv.slice(2)
@@ -30,6 +31,8 @@ const repo = new Repo({
   storage: new NodeFSStorageAdapter(dir),
   peerId: `bare-relay-${process.pid}` as PeerId,
   sharePolicy: async () => false,
+  // Diagnosis only (BENCH_BARE_SAVE_DEBOUNCE=25 mimics the Vivarium relay); default: automerge-repo's 100 ms.
+  ...(process.env.BENCH_BARE_SAVE_DEBOUNCE ? { saveDebounceRate: Number(process.env.BENCH_BARE_SAVE_DEBOUNCE) } : {}),
 })
 // The server adapter attaches after storage init; announce the address only then, so no
 // client connects to an adapter that would ignore it.
@@ -37,6 +40,18 @@ while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))
 const address = wss.address()
 const port = typeof address === "object" && address ? address.port : 0
 console.log(`Relay: ws://127.0.0.1:${port}`)
+
+// BENCH_RELAY_DIAG=1: log event-loop stalls and peer drops to stderr (diagnosis only).
+if (process.env.BENCH_RELAY_DIAG === "1") {
+  const h = monitorEventLoopDelay({ resolution: 10 })
+  h.enable()
+  setInterval(() => {
+    if (h.max > 300e6) console.error(`[bare relay] ${new Date().toISOString()} event loop blocked up to ${(h.max / 1e6).toFixed(0)} ms`)
+    h.reset()
+  }, 1000).unref()
+  repo.networkSubsystem.on("peer", ({ peerId }) => console.error(`[bare relay] ${new Date().toISOString()} peer ${peerId} connected`))
+  repo.networkSubsystem.on("peer-disconnected", ({ peerId }) => console.error(`[bare relay] ${new Date().toISOString()} peer ${peerId} disconnected`))
+}
 
 let stopping = false
 const stop = async () => {

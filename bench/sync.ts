@@ -10,35 +10,38 @@
  * Both relays run as child processes (the Vivarium one through the real CLI). Peers of
  * parts 1 and 3 run in this process; typists and the fresh peer of part 2 in children.
  * Set BENCH_SYNC_QUICK=1 for a short smoke run (small sizes; numbers not meaningful).
+ * Diagnosis only: BENCH_VERBOSE=1 (children's stderr), BENCH_RELAY_DIAG=1 (bare relay logs
+ * event-loop stalls and peer drops), BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+ * (profile both relays), BENCH_BARE_SAVE_DEBOUNCE=25 (bare relay saves like Vivarium's).
  */
 import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
-import type { QuestDoc, QuestIndexDoc, QueueDoc, RoomDoc, RoomIndexDoc } from "../schemas/index.ts"
+import { Message, Task, type QuestDoc, type QuestIndexDoc, type QueueDoc, type RoomDoc, type RoomIndexDoc } from "../schemas/index.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { withTimeout } from "./lib/cleanup.ts"
-import { loadAverage, machineLine } from "./lib/machine.ts"
+import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
 import { connectBenchPeer, whenDoc, whenRelayHas, type BenchPeer } from "./lib/peers.ts"
-import { cpuSeconds, epochNow, rssBytes, rssSampler, spawnNode } from "./lib/proc.ts"
+import { cpuSeconds, epochNow, foreignCpu, REPO_ROOT, rssBytes, rssSampler, spawnNode } from "./lib/proc.ts"
 import { startRelayProcess, SYSTEMS, type RelayProcess, type SystemName } from "./lib/relays.ts"
 import { mib, ms, ratio, summarize, type Summary } from "./lib/stats.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { emptyQueue, makeMessage, makeQuest, makeTask } from "./syncData.ts"
-import type { OpenConfig, OpenResult } from "./syncOpenPeer.ts"
+import type { OpenConfig, OpenFailure, OpenResult } from "./syncOpenPeer.ts"
 import type { TypistsConfig, TypistsDone } from "./syncTypists.ts"
 
 const QUICK = process.env.BENCH_SYNC_QUICK === "1"
 
-const CONFIG = {
+export const CONFIG = {
   latency: {
     samples: QUICK ? 40 : 500,
     warmup: 10,
     /** Pause after the previous change was seen before the next one (see the throttle note). */
     gapMs: 105,
     sweepGaps: [0, 50, 100],
-    sweepSamples: QUICK ? 5 : 20,
+    sweepSamples: QUICK ? 5 : 10,
     tasksInQueue: 100,
   },
-  open: { tasks: QUICK ? 1_000 : 10_000, messages: QUICK ? 1_000 : 10_000, batch: 1_000, runs: QUICK ? 1 : 3 },
+  open: { tasks: QUICK ? 1_000 : 10_000, messages: QUICK ? 1_000 : 10_000, batch: 1_000, runs: QUICK ? 1 : 2, attempts: 3, budgetMs: 120_000, idleWindowMs: 5_000 },
   editors: {
     ks: QUICK ? [2, 4] : [4, 8, 16],
     charsPerSecond: 6,
@@ -55,6 +58,10 @@ export const suite: BenchSuite = {
   heading: "## Sync (npm run bench -- sync)",
   description: "Vivarium relay and peers vs a bare automerge-repo relay: latency, big-workspace open, many editors",
   run,
+}
+
+function pct(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(0)}%` : "n/a"
 }
 
 const sleep = (msToWait: number) => new Promise<void>(resolve => setTimeout(resolve, Math.max(0, msToWait)))
@@ -143,6 +150,10 @@ async function latencyRig(scope: Cleanup, system: SystemName, relay: RelayProces
 
 interface LatencyResults {
   main: Record<SystemName, Summary>
+  /** CPU (% of one core) used by other processes on the machine during the main run. */
+  foreignCpuPct: number
+  /** Relay CPU ms per change over the main run (both systems' relays run throughout, each sees only its own changes). */
+  relayCpuMsPerChange: Record<SystemName, number>
   sweep: { gapMs: number; stats: Record<SystemName, Summary> }[]
 }
 
@@ -189,10 +200,19 @@ export async function latencyPart(ctx: SuiteContext): Promise<LatencyResults> {
       sweep.push({ gapMs: gap, stats })
       ctx.log(`latency gap ${gap} ms: vivarium p50 ${ms(stats.vivarium.p50)} bare p50 ${ms(stats.bare.p50)}`)
     }
+    const foreign = foreignCpu(() => SYSTEMS.map(s => relays[s].pid))
+    const relayCpu0 = { vivarium: cpuSeconds(relays.vivarium.pid), bare: cpuSeconds(relays.bare.pid) }
     const main = await rounds(samples, gapMs)
+    const relayCpuMsPerChange = {
+      vivarium: ((cpuSeconds(relays.vivarium.pid) - relayCpu0.vivarium) * 1000) / samples,
+      bare: ((cpuSeconds(relays.bare.pid) - relayCpu0.bare) * 1000) / samples,
+    }
+    const foreignCpuPct = foreign.stop()
     const result = { vivarium: summarize(main.vivarium), bare: summarize(main.bare) }
     ctx.log(`latency (${samples} isolated changes each): vivarium p50 ${ms(result.vivarium.p50)} p99 ${ms(result.vivarium.p99)}; bare p50 ${ms(result.bare.p50)} p99 ${ms(result.bare.p99)}`)
-    return { main: result, sweep }
+    ctx.log(`other processes used ${foreignCpuPct.toFixed(0)}% of a core meanwhile`)
+    ctx.log(`relay CPU per change: ${relayCpuMsPerChange.vivarium.toFixed(2)} ms (vivarium) / ${relayCpuMsPerChange.bare.toFixed(2)} ms (bare)`)
+    return { main: result, sweep, foreignCpuPct, relayCpuMsPerChange }
   })
 }
 
@@ -205,6 +225,10 @@ interface BuildInfo {
   buildMs: number
   /** Until both relays reported holding every change (they receive in parallel). */
   syncMs: number
+  /** Times the relay dropped the builder's connection meanwhile. */
+  drops: number
+  /** CPU seconds the relay spent receiving and storing the documents. */
+  relayCpuS: number
 }
 
 /**
@@ -219,10 +243,29 @@ async function buildBoth(ctx: SuiteContext, scope: Cleanup, relays: Record<Syste
   const closeViv = scope.add("close vivarium builder", () => viv.close())
   const bare = await connectBenchPeer("bare", relays.bare)
   const closeBare = scope.add("close bare builder", () => bare.close())
+  // The relay's keep-alive drops a peer that misses a pong for 5 s; count it happening here.
+  const drops: Record<SystemName, number> = { vivarium: 0, bare: 0 }
+  const tStart = performance.now()
+  for (const [system, peer] of [["vivarium", viv], ["bare", bare]] as const) {
+    peer.repo.networkSubsystem.on("peer-disconnected", () => {
+      drops[system]++
+      ctx.log(`${system} builder dropped by the relay at +${ms(performance.now() - tStart)} ms`)
+    })
+    peer.repo.networkSubsystem.on("peer", () => ctx.log(`${system} builder (re)connected at +${ms(performance.now() - tStart)} ms`))
+  }
+  const relayCpu0 = { vivarium: cpuSeconds(relays.vivarium.pid), bare: cpuSeconds(relays.bare.pid) }
   const ws = viv.workspace!
   const vivQueue = ws.queueHandle
   const index = await viv.repo.find<RoomIndexDoc>(ws.root.docs.rooms as AutomergeUrl)
   const vivRoom = await viv.repo.find<RoomDoc>(index.doc().rooms["town_hall"]!.url as AutomergeUrl)
+
+  // The bare side starts from the same base documents (the empty queue and room as the
+  // Vivarium relay created them), so both relays then receive the same changes onto the
+  // same base: applying changes to an existing document is what a live workspace does,
+  // and it costs more than loading a whole new document.
+  const bareQueue = bare.repo.import<QueueDoc>(A.save(vivQueue.doc()))
+  const bareRoom = bare.repo.import<RoomDoc>(A.save(vivRoom.doc()))
+  await Promise.all([whenRelayHas(bare, bareQueue, 60_000), whenRelayHas(bare, bareRoom, 60_000)])
 
   const now = Date.now()
   const t0 = performance.now()
@@ -245,24 +288,35 @@ async function buildBoth(ctx: SuiteContext, scope: Cleanup, relays: Record<Syste
   const t1 = performance.now()
   vivQueue.update(d => A.merge(d, queue))
   vivRoom.update(d => A.merge(d, room))
-  const bareQueue = bare.repo.import<QueueDoc>(A.save(queue))
-  const bareRoom = bare.repo.import<RoomDoc>(A.save(room))
+  bareQueue.update(d => A.merge(d, queue))
+  bareRoom.update(d => A.merge(d, room))
   const reached: Record<SystemName, number> = { vivarium: 0, bare: 0 }
+  const dropsBeforeReached: Record<SystemName, number> = { vivarium: 0, bare: 0 }
   await Promise.all([
-    Promise.all([whenRelayHas(viv, vivQueue, 300_000), whenRelayHas(viv, vivRoom, 300_000)]).then(() => (reached.vivarium = performance.now() - t1)),
-    Promise.all([whenRelayHas(bare, bareQueue, 300_000), whenRelayHas(bare, bareRoom, 300_000)]).then(() => (reached.bare = performance.now() - t1)),
+    Promise.all([whenRelayHas(viv, vivQueue, 300_000), whenRelayHas(viv, vivRoom, 300_000)]).then(() => {
+      reached.vivarium = performance.now() - t1
+      dropsBeforeReached.vivarium = drops.vivarium
+    }),
+    Promise.all([whenRelayHas(bare, bareQueue, 300_000), whenRelayHas(bare, bareRoom, 300_000)]).then(() => {
+      reached.bare = performance.now() - t1
+      dropsBeforeReached.bare = drops.bare
+    }),
   ])
   if (ws.tasks.entries.size !== tasks) throw new Error(`vivarium builder validated ${ws.tasks.entries.size} of ${tasks} tasks`)
-  ctx.log(`at the relays after ${ms(reached.vivarium)} ms (vivarium) / ${ms(reached.bare)} ms (bare), sent in parallel`)
+  const relayCpuS = { vivarium: cpuSeconds(relays.vivarium.pid) - relayCpu0.vivarium, bare: cpuSeconds(relays.bare.pid) - relayCpu0.bare }
+  ctx.log(
+    `at the relays after ${ms(reached.vivarium)} ms (vivarium) / ${ms(reached.bare)} ms (bare), sent in parallel; ` +
+      `builder disconnects ${dropsBeforeReached.vivarium} / ${dropsBeforeReached.bare}; relay CPU ${relayCpuS.vivarium.toFixed(1)} s / ${relayCpuS.bare.toFixed(1)} s`,
+  )
   await closeViv()
   await closeBare()
   return {
-    vivarium: { queueUrl: vivQueue.url, roomUrl: vivRoom.url, buildMs, syncMs: reached.vivarium },
-    bare: { queueUrl: bareQueue.url, roomUrl: bareRoom.url, buildMs, syncMs: reached.bare },
+    vivarium: { queueUrl: vivQueue.url, roomUrl: vivRoom.url, buildMs, syncMs: reached.vivarium, drops: dropsBeforeReached.vivarium, relayCpuS: relayCpuS.vivarium },
+    bare: { queueUrl: bareQueue.url, roomUrl: bareRoom.url, buildMs, syncMs: reached.bare, drops: dropsBeforeReached.bare, relayCpuS: relayCpuS.bare },
   }
 }
 
-async function openOnce(scope: Cleanup, system: SystemName, relay: RelayProcess, build: BuildInfo): Promise<OpenResult> {
+async function openOnce(scope: Cleanup, system: SystemName, relay: RelayProcess, build: BuildInfo): Promise<OpenResult | OpenFailure> {
   const config: OpenConfig = {
     system,
     wsUrl: relay.wsUrl,
@@ -271,30 +325,53 @@ async function openOnce(scope: Cleanup, system: SystemName, relay: RelayProcess,
     messages: CONFIG.open.messages,
     ...(system === "bare" ? { queueUrl: build.queueUrl, roomUrl: build.roomUrl } : {}),
   }
-  const child = spawnNode(scope, `${system} fresh peer`, ["--expose-gc", "--import", "tsx"], ["bench/syncOpenPeer.ts", JSON.stringify(config)])
-  const m = await child.waitForLine(/^RESULT (.*)$/, 300_000)
+  const child = spawnNode(scope, `${system} fresh peer`, ["--expose-gc"], ["bench/launch.js", "bench/syncOpenPeer.ts", JSON.stringify(config)])
+  const m = await child.waitForLine(/^(RESULT|FAILED) (.*)$/, 300_000)
   await withTimeout(child.exited, 15_000, `${system} fresh peer exit`).catch(() => child.stop())
-  return JSON.parse(m[1]!) as OpenResult
+  return JSON.parse(m[2]!) as OpenResult | OpenFailure
+}
+
+/**
+ * Waits (up to `maxMs`) for a second in which other processes use under half a core, so a
+ * burst of someone else's work does not land on a measurement; returns their last share.
+ */
+async function waitForQuiet(ctx: SuiteContext, maxMs: number): Promise<number> {
+  const until = performance.now() + maxMs
+  let share = 0
+  do {
+    const probe = foreignCpu(() => [])
+    await sleep(1000)
+    share = probe.stop()
+    if (share < 50) return share
+  } while (performance.now() < until)
+  ctx.log(`machine still busy (other processes ${share.toFixed(0)}% of a core); measuring anyway`)
+  return share
 }
 
 interface OpenResults {
   build: Record<SystemName, BuildInfo>
   runs: Record<SystemName, OpenResult[]>
-  median: Record<SystemName, OpenResult>
+  failures: Record<SystemName, OpenFailure[]>
+  mean: Record<SystemName, OpenResult>
   relayRssAfterOpens: Record<SystemName, number>
+  /** Relay CPU (% of one core) while holding the big documents with no peer connected. */
+  relayIdleCpuPct: Record<SystemName, number>
+  /** Relay RSS after receiving the documents, before any fresh peer. */
+  relayRssAfterBuild: Record<SystemName, number>
+  /** Other processes' CPU (% of one core) in the second before each fresh open. */
+  foreignBeforeOpens: number[]
 }
 
-function medianBy(results: OpenResult[]): OpenResult {
-  const pick = (key: keyof OpenResult) => {
-    const v = results.map(r => r[key] as number).sort((a, b) => a - b)
-    return v[Math.floor((v.length - 1) / 2)]!
-  }
+/** Field-wise mean; every number is NaN ("n/a" in the report) when no open succeeded. */
+function meanOf(system: SystemName, results: OpenResult[]): OpenResult {
+  const pick = (key: keyof OpenResult) => (results.length ? results.reduce((sum, r) => sum + (r[key] as number), 0) / results.length : NaN)
   return {
-    system: results[0]!.system,
+    system,
     connectMs: pick("connectMs"),
     tasksReadyMs: pick("tasksReadyMs"),
     allReadyMs: pick("allReadyMs"),
     roomValidateMs: pick("roomValidateMs"),
+    maxBlockMs: pick("maxBlockMs"),
     cpuMs: pick("cpuMs"),
     rssDelta: pick("rssDelta"),
     heapUsedDelta: pick("heapUsedDelta"),
@@ -309,18 +386,59 @@ export async function openPart(ctx: SuiteContext): Promise<OpenResults> {
     const relays = {} as Record<SystemName, RelayProcess>
     for (const system of SYSTEMS) relays[system] = await startRelayProcess(scope, system)
     const build = await buildBoth(ctx, scope, relays)
+    // Does holding a big workspace cost the relay anything while nobody edits it?
+    await sleep(2_000) // let the relays finish writing the documents to disk first
+    const idle0 = { vivarium: cpuSeconds(relays.vivarium.pid), bare: cpuSeconds(relays.bare.pid) }
+    const idleT0 = performance.now()
+    await sleep(CONFIG.open.idleWindowMs)
+    const idleS = (performance.now() - idleT0) / 1000
+    const relayIdleCpuPct = {
+      vivarium: ((cpuSeconds(relays.vivarium.pid) - idle0.vivarium) / idleS) * 100,
+      bare: ((cpuSeconds(relays.bare.pid) - idle0.bare) / idleS) * 100,
+    }
+    const relayRssAfterBuild = { vivarium: rssBytes(relays.vivarium.pid), bare: rssBytes(relays.bare.pid) }
+    ctx.log(
+      `idle relays holding the documents: CPU ${pct(relayIdleCpuPct.vivarium)} / ${pct(relayIdleCpuPct.bare)}, ` +
+        `RSS ${mib(relayRssAfterBuild.vivarium)} / ${mib(relayRssAfterBuild.bare)} MiB (vivarium / bare)`,
+    )
     const runs: Record<SystemName, OpenResult[]> = { vivarium: [], bare: [] }
+    const failures: Record<SystemName, OpenFailure[]> = { vivarium: [], bare: [] }
+    const deadline = performance.now() + CONFIG.open.budgetMs
+    const foreignBeforeOpens: number[] = []
     for (let r = 0; r < CONFIG.open.runs; r++)
       for (const system of r % 2 ? [...SYSTEMS].reverse() : SYSTEMS) {
-        const result = await openOnce(scope, system, relays[system], build[system])
-        runs[system].push(result)
-        ctx.log(`${system} fresh peer: all ready in ${ms(result.allReadyMs)} ms, RSS +${mib(result.rssDelta)} MiB, heap +${mib(result.heapUsedDelta)} MiB`)
+        // A failed open (see the keep-alive note in the report) is recorded and retried,
+        // within a time budget so a crowded machine cannot stretch the run without end.
+        for (let attempt = 0; attempt < CONFIG.open.attempts && performance.now() < deadline; attempt++) {
+          const quiet = await waitForQuiet(ctx, 5_000)
+          foreignBeforeOpens.push(quiet)
+          const result = await openOnce(scope, system, relays[system], build[system])
+          if ("step" in result) {
+            failures[system].push(result)
+            ctx.log(
+              `${system} fresh peer FAILED during ${result.step} after ${ms(result.afterMs)} ms (longest event-loop block ${ms(result.maxBlockMs)} ms` +
+                `${result.disconnectedAtMs !== undefined ? `, relay connection dropped at ${ms(result.disconnectedAtMs)} ms` : ""}; ` +
+                `other processes ${quiet.toFixed(0)}% of a core just before): ${result.error}`,
+            )
+            continue
+          }
+          runs[system].push(result)
+          ctx.log(
+            `${system} fresh peer: all ready in ${ms(result.allReadyMs)} ms, RSS +${mib(result.rssDelta)} MiB, heap +${mib(result.heapUsedDelta)} MiB, ` +
+              `longest block ${ms(result.maxBlockMs)} ms (other processes ${quiet.toFixed(0)}% of a core just before)`,
+          )
+          break
+        }
       }
     return {
       build,
       runs,
-      median: { vivarium: medianBy(runs.vivarium), bare: medianBy(runs.bare) },
+      failures,
+      mean: { vivarium: meanOf("vivarium", runs.vivarium), bare: meanOf("bare", runs.bare) },
       relayRssAfterOpens: { vivarium: rssBytes(relays.vivarium.pid), bare: rssBytes(relays.bare.pid) },
+      relayIdleCpuPct,
+      relayRssAfterBuild,
+      foreignBeforeOpens,
     }
   })
 }
@@ -337,12 +455,20 @@ interface PhaseResult {
   measured: number
   unseen: number
   relayCpuPct: number
+  /** Relay CPU ms per keystroke sent: comparable even when the two systems delivered different rates. */
+  relayCpuMsPerKey: number
   relayRssPeak: number
   /** Relay RSS with every peer connected and the documents open, just before typing. */
   relayRssIdle: number
   typistsCpuPct: number
   observerCpuPct: number
+  /** CPU (% of one core) used by processes other than the relay, typists and bench. */
+  foreignCpuPct: number
+  /** The same, in the second before the phase started. */
+  foreignBeforePct: number
   maxLateMs: number
+  /** Errors in the typists' process (a typist that hit one stopped typing). */
+  errors: string[]
   wallMs: number
 }
 
@@ -352,8 +478,9 @@ export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: 
   if (k > LETTERS.length) throw new Error(`at most ${LETTERS.length} typists`)
   const { charsPerSecond, durationMs, warmupMs, drainMs } = CONFIG.editors
   return scoped(ctx.cleanup, `editors ${system} ${mode} K=${k}`, async scope => {
+    const quiet = await waitForQuiet(ctx, 3_000)
     // Start the typists' process first: it loads its modules while the relay starts.
-    const typists = spawnNode(scope, `${system} typists`, ["--import", "tsx"], ["bench/syncTypists.ts"])
+    const typists = spawnNode(scope, `${system} typists`, [], ["bench/launch.js", "bench/syncTypists.ts"])
     const relay = await startRelayProcess(scope, system)
     const observer = await closeLater(scope, await connectBenchPeer(system, relay), `${system} observer`)
     const now = Date.now()
@@ -414,11 +541,16 @@ export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: 
     typists.send(`GO ${startAt}`)
     await sleep(startAt - epochNow())
     const cpu0 = cpuSeconds(relay.pid)
+    const foreign = foreignCpu(() => [relay.pid, typists.pid])
     const obs0 = process.cpuUsage()
     const rss = rssSampler(relay.pid)
     const w0 = epochNow()
     const doneLine = await typists.waitForLine(/^DONE (.*)$/, durationMs + 60_000)
     const w1 = epochNow()
+    const foreignCpuPct = foreign.stop()
+    const { exitCode, signalCode } = relay.child.process
+    if (exitCode !== null || signalCode !== null)
+      throw new Error(`${system} relay died during the load (${exitCode ?? signalCode}); stderr:\n${relay.child.stderr().slice(-3000)}`)
     const cpu1 = cpuSeconds(relay.pid)
     const obs = process.cpuUsage(obs0)
     const { peak } = rss.stop()
@@ -453,16 +585,22 @@ export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: 
       measured: latencies.length,
       unseen: latencies.filter(l => !Number.isFinite(l)).length,
       relayCpuPct: ((cpu1 - cpu0) / (wallMs / 1000)) * 100,
+      relayCpuMsPerKey: ((cpu1 - cpu0) * 1000) / Math.max(1, done.sends.length),
       relayRssPeak: peak,
       relayRssIdle,
       typistsCpuPct: (done.cpuMs / wallMs) * 100,
       observerCpuPct: ((obs.user + obs.system) / 1000 / wallMs) * 100,
+      foreignCpuPct,
+      foreignBeforePct: quiet,
       maxLateMs: done.maxLateMs,
+      errors: done.errors,
       wallMs,
     }
     ctx.log(
       `editors ${system} ${mode} K=${k}: p50 ${ms(result.latency.p50)} p99 ${ms(result.latency.p99)} ms, ` +
-        `unseen ${result.unseen}/${result.measured}, relay CPU ${result.relayCpuPct.toFixed(0)}%, RSS ${mib(peak)} MiB`,
+        `unseen ${result.unseen}/${result.measured}, relay CPU ${result.relayCpuPct.toFixed(0)}%, RSS ${mib(peak)} MiB, ` +
+        `typists CPU ${result.typistsCpuPct.toFixed(0)}% (late ${ms(result.maxLateMs, 0)} ms), observer CPU ${result.observerCpuPct.toFixed(0)}%, others ${foreignCpuPct.toFixed(0)}%` +
+        (done.errors.length ? `, ${done.errors.length} typist error(s): ${done.errors[0]}` : ""),
     )
     return result
   })
@@ -481,19 +619,106 @@ export async function editorsPart(ctx: SuiteContext): Promise<PhaseResult[]> {
 
 // ── report ──────────────────────────────────────────────────────────────────
 
-const pct = (v: number) => `${v.toFixed(0)}%`
 
-/** "No worse" with a noise allowance: within 20 % (or 5 ms) on latency, 20 % (or 3 points) on CPU. */
-function editorsVerdict(v: PhaseResult, b: PhaseResult): { ok: boolean; text: string } {
+/** Typing lateness above this means the typists' process, not the relay, set the pace. */
+const CLIENT_BOUND_MS = 1_000
+
+/**
+ * "No worse" with a noise allowance: latency within 20 % (or 5 ms), relay CPU within 20 % (or
+ * 3 points). When either side's typists fell behind schedule by more than a second, the
+ * latencies measure the load generator, so only relay CPU per keystroke is compared.
+ */
+function editorsVerdict(v: PhaseResult, b: PhaseResult): { ok: boolean; clientBound: boolean; text: string } {
   const bad: string[] = []
-  for (const key of ["p50", "p99"] as const) {
-    const vv = v.latency[key]
-    const bb = b.latency[key]
-    if (!Number.isFinite(bb)) continue
-    if (!Number.isFinite(vv) || vv > Math.max(bb * 1.2, bb + 5)) bad.push(`${key} ${ratio(vv, bb)}`)
+  const clientBound = Math.max(v.maxLateMs, b.maxLateMs) > CLIENT_BOUND_MS
+  if (!clientBound)
+    for (const key of ["p50", "p99"] as const) {
+      const vv = v.latency[key]
+      const bb = b.latency[key]
+      if (!Number.isFinite(bb)) continue
+      if (!Number.isFinite(vv) || vv > Math.max(bb * 1.2, bb + 5)) bad.push(`${key} ${ratio(vv, bb)}`)
+    }
+  if (clientBound) {
+    if (v.relayCpuMsPerKey > b.relayCpuMsPerKey * 1.2) bad.push(`relay CPU per keystroke ${ratio(v.relayCpuMsPerKey, b.relayCpuMsPerKey)}`)
+  } else if (v.relayCpuPct > Math.max(b.relayCpuPct * 1.2, b.relayCpuPct + 3)) bad.push(`CPU ${ratio(v.relayCpuPct, b.relayCpuPct)}`)
+  const prefix = clientBound ? "typists' process saturated (latency not comparable); " : ""
+  return bad.length
+    ? { ok: false, clientBound, text: `${prefix}worse: ${bad.join(", ")}` }
+    : { ok: true, clientBound, text: clientBound ? `${prefix}relay CPU per keystroke no worse (${ratio(v.relayCpuMsPerKey, b.relayCpuMsPerKey)})` : "no worse" }
+}
+
+interface ValidationCost {
+  /** Microseconds to validate one task (Task.safeParse on a plain object), after warm-up. */
+  taskUs: number
+  messageUs: number
+}
+
+function measureValidation(): ValidationCost {
+  const now = Date.now()
+  const tasks = Array.from({ length: 2000 }, (_, i) => makeTask(i, now))
+  const messages = Array.from({ length: 2000 }, (_, i) => makeMessage(i, now))
+  const time = (fn: () => void) => {
+    fn()
+    const t = performance.now()
+    fn()
+    return ((performance.now() - t) * 1000) / 2000
   }
-  if (v.relayCpuPct > Math.max(b.relayCpuPct * 1.2, b.relayCpuPct + 3)) bad.push(`CPU ${ratio(v.relayCpuPct, b.relayCpuPct)}`)
-  return bad.length ? { ok: false, text: `worse: ${bad.join(", ")}` } : { ok: true, text: "no worse" }
+  return {
+    taskUs: time(() => tasks.forEach(t => Task.safeParse(t))),
+    messageUs: time(() => messages.forEach(m => Message.safeParse(m))),
+  }
+}
+
+function blockRange(open: OpenResults): string {
+  const blocks = SYSTEMS.flatMap(s => [...open.runs[s], ...open.failures[s]].map(r => r.maxBlockMs)).filter(b => b > 1000)
+  if (!blocks.length) return "under a second"
+  return `${(Math.min(...blocks) / 1000).toFixed(1)}–${(Math.max(...blocks) / 1000).toFixed(1)} s`
+}
+
+/** What in the Vivarium code costs more than bare, with this run's numbers where there are any. */
+function notes(lat: LatencyResults, open: OpenResults, editors: PhaseResult[], validation: ValidationCost): string[] {
+  const idle = (system: SystemName) => {
+    const v = editors.filter(r => r.system === system).map(r => r.relayRssIdle)
+    return v.reduce((a, b) => a + b, 0) / (v.length || 1)
+  }
+  const ov = open.mean.vivarium
+  const ob = open.mean.bare
+  return [
+    "### Where Vivarium costs more than bare (from reading the code; not changed here)",
+    "",
+    `1. **Relay footprint.** The CLI relay loads the CLI, zod schemas, the HTTP routes, a relay-side \`Workspace\`, the scheduler and ` +
+      `its identity and audit log: its RSS with ` +
+      `the same peers and documents is ${mib(idle("vivarium"))} MiB vs ${mib(idle("bare"))} MiB for bare on average over the part-3 phases ` +
+      "(a constant, it does not grow with the load).",
+    `2. **Validation on every queue change, three times.** \`Workspace.updateTask\` changes the document; the peer's own \`ValidatedRecord\` ` +
+      "listener then re-validates the touched task synchronously inside `handle.change`, before the sync is even scheduled; the relay's " +
+      "`Workspace` validates it again and runs `reportIssues` (which rebuilds `workspace.issues`); the receiving peer validates it before " +
+      `the app sees it. One \`Task.safeParse\` costs ${validation.taskUs.toFixed(1)} µs here (a message ${validation.messageUs.toFixed(1)} µs), ` +
+      `so this is small against the ~${ms(lat.main.bare.p50, 0)} ms loopback path (part 1: ${ratio(lat.main.vivarium.p50, lat.main.bare.p50)} at p50).`,
+    "3. **Opening: more round trips, then a full validation pass.** `connectPeer` first does an HTTP `GET /api/workspace`, then opens " +
+      "the WebSocket, then finds the root and only then the queue (sequential round trips that a bare peer, which already knows the URL, " +
+      `does not make); \`Workspace.open\` then validates all tasks and keeps a validated plain copy of each next to Automerge's own ` +
+      `materialised document (heap delta ${mib(ov.heapUsedDelta)} vs ${mib(ob.heapUsedDelta)} MiB). Both are small next to Automerge ` +
+      `applying the 10,000-task queue in one synchronous call (longest block ${ms(Math.min(ov.maxBlockMs, ob.maxBlockMs), 0)}–${ms(Math.max(ov.maxBlockMs, ob.maxBlockMs), 0)} ms here).`,
+    `4. **The scheduler scans the whole live queue on every queue change and every 500 ms** (\`Scheduler.runOnce\`: leases, ` +
+      "duplicate runs, blocks, claims, then `totalSpend` over all tasks), triggered with `setImmediate` from the validated view's " +
+      "`change` event — so on the relay it runs before automerge-repo's throttled forward (a `setTimeout`) to the other peers. " +
+      "It is cheap today (about 0.2 ms per pass over 100 tasks and under 1 ms over 10,000 when measured in isolation; idle with " +
+      `10,000 tasks the Vivarium relay used ${(open.relayIdleCpuPct.vivarium * 10).toFixed(0)} ms of CPU per second vs ` +
+      `${(open.relayIdleCpuPct.bare * 10).toFixed(0)} for bare), but it is O(live tasks) on the latency path of every change; ` +
+      "incremental scheduling (only the tasks a change touched, plus a timer for the next lease expiry) would make it O(1).",
+    "5. **Relay save rate.** `startRelay` defaults `saveDebounceMs` to 25 ms where automerge-repo uses 100 ms, so a hot shared document " +
+      "is written to disk up to 40 times a second instead of 10. Only documents that change more often than 10 times a second are " +
+      "affected (the shared-document rows of part 3); `BENCH_BARE_SAVE_DEBOUNCE=25` runs the bare relay with the same setting to check.",
+    "6. **Keep-alive hazard (both systems, fixable in Vivarium).** The relay builds `NodeWSServerAdapter` with the default 5 s " +
+      "keep-alive; a peer (or the relay) that is busy in one Automerge call for several seconds — a fresh peer loading the 10,000-task " +
+      `queue blocked for ${blockRange(open)} in this run — is disconnected, and \`repo.find()\` of the next document rejects at once ` +
+      "as unavailable. Vivarium could pass a longer interval (`new NodeWSServerAdapter(wss, 30_000)`), retry `find` after a " +
+      "reconnect in `Workspace.open`/`connectPeer`, and keep the live queue small (the monthly archive already aims at that).",
+    "7. **`connectPeer` leaks its Repo when `Workspace.open` throws.** Only the connect-timeout path shuts the Repo down; when " +
+      "`Workspace.open` rejects (for example the \"unavailable\" above), the caller gets the error but the Repo and its WebSocket " +
+      "(reconnecting every second) stay alive.",
+  ]
 }
 
 interface LoadNote {
@@ -508,15 +733,17 @@ function render(
   open: OpenResults,
   editors: PhaseResult[],
   load: LoadNote[],
+  validation: ValidationCost,
   totalSeconds: number,
 ): SuiteResult {
   const m = ctx.machine
+  const code = codeAtStart
   const L = lat.main
   const p50Ratio = L.vivarium.p50 / L.bare.p50
   const latencyMet = p50Ratio <= 1.2
   const { tasks, messages, runs } = CONFIG.open
-  const ov = open.median.vivarium
-  const ob = open.median.bare
+  const ov = open.mean.vivarium
+  const ob = open.mean.bare
   const e = CONFIG.editors
 
   const pairs = CONFIG.editors.ks.flatMap(k =>
@@ -527,29 +754,39 @@ function render(
     }),
   )
   const editorsMet = pairs.every(p => p.verdict.ok)
+  const clientBound = pairs.filter(p => p.verdict.clientBound)
   const lat99 = (s: Summary) => (s.p99 === Infinity ? `> ${(e.drainMs / 1000).toFixed(0)} s (unseen)` : ms(s.p99))
 
-  // Part 1 alone puts well under 1 core of load on the machine; more before it means others were busy.
-  const busy = (load[0]?.before ?? 0) > 0.7 || load.some(l => l.before > ctx.machine.nproc + 1)
+  const foreign3 = editors.map(r => r.foreignCpuPct)
+  const foreign3Mean = foreign3.reduce((a, b) => a + b, 0) / (foreign3.length || 1)
+  const busy = lat.foreignCpuPct > 15 || foreign3Mean > 15 || open.foreignBeforeOpens.some(f => f > 50)
   const md: string[] = []
   md.push(
-    `Last run: ${m.date}. Machine: ${machineLine(m)}. Whole suite: ${totalSeconds.toFixed(0)} s.`,
+    `Last run: ${m.date}. Machine: ${machineLine(m)}. Code: ${code}. Whole suite: ${totalSeconds.toFixed(0)} s.`,
     "",
-    `1-minute load average before → after each part: ${load.map(l => `${l.label.replace(/^\d\/\d /, "")} ${l.before} → ${l.after}`).join("; ")}. ` +
+    `Other work on the machine (CPU of processes not started by this benchmark, from /proc/stat, 100% = one core): ` +
+      `${lat.foreignCpuPct.toFixed(0)}% during part 1; in the second before each fresh open of part 2: ` +
+      `${open.foreignBeforeOpens.map(f => `${f.toFixed(0)}%`).join(", ")}; during part 3 phases ${foreign3Mean.toFixed(0)}% on average ` +
+      `(${Math.min(...foreign3).toFixed(0)}–${Math.max(...foreign3).toFixed(0)}%). 1-minute load average before → after each part: ` +
+      `${load.map(l => `${l.label.replace(/^\d\/\d /, "")} ${l.before} → ${l.after}`).join("; ")}. ` +
       (busy
-        ? "**Other processes were using the machine during this run; the numbers are noisier than on a quiet machine.**"
-        : "The machine was otherwise quiet (the benchmark itself keeps it busy during parts 2 and 3)."),
+        ? "**Other processes (e.g. test runs) were competing for the 2 cores during part of this run: numbers taken then are inflated and noisier than on a quiet machine; the systems were interleaved or run back to back so ratios are less affected, but treat single rows with care.**"
+        : "The machine was otherwise quiet."),
     "",
     "**Compared:** *Vivarium* = the real relay (`node bin/vivarium.js relay --port 0 --data DIR`: authenticated WebSocket, " +
-      "relay-side Workspace validating the queue, traffic counters, `saveDebounceMs` 25) with peers from `connectPeer()` " +
+      "relay-side Workspace validating the queue, the scheduler's pass over the queue on every queue change and every 500 ms, " +
+      "its signed audit log, traffic counters, a share policy that announces the documents a peer named, `saveDebounceMs` 25) with peers from `connectPeer()` " +
       "(HTTP workspace lookup, `Workspace.open`, validated task view). *Bare* = `bench/bareRelay.ts`: a plain `Repo` with " +
       "`NodeWSServerAdapter` on a `ws` server, `NodeFSStorageAdapter` in a temp dir, `sharePolicy: async () => false`, " +
       "default `saveDebounceRate` (100 ms), and plain `Repo` + `WebSocketClientAdapter` peers; no Vivarium code. " +
-      "Both relays run as child processes started the same way (node + tsx loader); all peers are memory-only. " +
+      "Both relays run as child processes started the same way (`node`, tsx registered through `tsx/esm/api` as bin/vivarium.js does; bench/launch.js for the bare one); all peers are memory-only. " +
       "Both systems use identical document shapes (the Vivarium schemas).",
     "",
     `**Targets:** latency p50 within 1.2x of bare — **${latencyMet ? "met" : "missed"}** (${ratio(L.vivarium.p50, L.bare.p50)}). ` +
-      `Many editors: Vivarium no worse than bare — **${editorsMet ? "met" : "missed"}**${editorsMet ? "" : ` (${pairs.filter(p => !p.verdict.ok).map(p => `K=${p.k} ${p.mode}: ${p.verdict.text}`).join("; ")})`}.`,
+      `Many editors: Vivarium no worse than bare — **${editorsMet ? "met" : "missed"}**${editorsMet ? "" : ` (${pairs.filter(p => !p.verdict.ok).map(p => `K=${p.k} ${p.mode}: ${p.verdict.text}`).join("; ")})`}` +
+      (clientBound.length
+        ? `; in ${clientBound.map(p => `K=${p.k} ${p.mode}`).join(", ")} the typists' process could not keep its schedule, so there the comparison rests on relay CPU per keystroke only.`
+        : "."),
     "",
     "### 1. Change → visible latency (two peers through the relay)",
     "",
@@ -568,6 +805,10 @@ function render(
     ...SYSTEMS.map(s => `| ${s} | ${L[s].n} | ${ms(L[s].p50)} | ${ms(L[s].p90)} | ${ms(L[s].p99)} | ${ms(L[s].max)} | ${ms(L[s].mean)} |`),
     `| **vivarium/bare** | | **${ratio(L.vivarium.p50, L.bare.p50)}** | ${ratio(L.vivarium.p90, L.bare.p90)} | **${ratio(L.vivarium.p99, L.bare.p99)}** | | ${ratio(L.vivarium.mean, L.bare.mean)} |`,
     "",
+    "Relay CPU over the main run divided by the number of changes (it includes the relay's own background work in the " +
+      `~${(CONFIG.latency.gapMs + L.vivarium.mean + L.bare.mean).toFixed(0)} ms between two changes of a system): ` +
+      `vivarium ${lat.relayCpuMsPerChange.vivarium.toFixed(2)} ms, bare ${lat.relayCpuMsPerChange.bare.toFixed(2)} ms (${ratio(lat.relayCpuMsPerChange.vivarium, lat.relayCpuMsPerChange.bare)}).`,
+    "",
     `Gap sweep (${CONFIG.latency.sweepSamples} changes per system and gap; p50 / p99 ms):`,
     "",
     "| pause after seen | vivarium | bare |",
@@ -578,34 +819,52 @@ function render(
     "### 2. Opening a workspace of 10,000 tasks and 10,000 messages",
     "",
     `Method: ${tasks.toLocaleString("en")} tasks and ${messages.toLocaleString("en")} messages are written in batches of ${CONFIG.open.batch} per \`change\` ` +
-      "(once, on copies of the Vivarium workspace's own queue and town_hall room documents); a Vivarium builder peer merges them " +
-      "into the workspace's real documents and a bare builder peer imports the same bytes as new documents; each waits until its " +
-      "relay reports holding every change, and disconnects; the relay keeps the documents in memory. Then a fresh peer in its own child process " +
+      "(once, on copies of the Vivarium workspace's own queue and town_hall room documents). The bare relay first receives copies of " +
+      "those two base documents, then a builder peer per system merges the same batches into them, so both relays apply the same " +
+      "changes onto the same base (as a live workspace grows); each builder waits until its relay reports holding every change, and disconnects; the relay keeps the documents in memory. Then a fresh peer in its own child process " +
       "(`node --expose-gc`, modules imported before the clock starts) measures from `connectPeer()` to: workspace ready with " +
       `\`workspace.tasks.entries.size === ${tasks}\` (validated), then the room index and room document found and all messages ` +
       "validated with `validateList(Message)` (there is no room view in src/ yet; this is what a reader must do). Bare: connect, " +
       "`find()` the two documents, wait until all tasks and messages are in them. Memory: `process.memoryUsage()` after two " +
-      `\`gc()\` calls before and after, with everything still referenced. Median of ${runs} fresh peers per system, alternating.`,
+      `\`gc()\` calls before and after, with everything still referenced. Mean of ${runs} successful fresh peers per system, alternating.`,
     "",
     "| | vivarium | bare | vivarium/bare |",
     "|---|---:|---:|---:|",
-    `| connect (vivarium: incl. Workspace.open + task validation) ms | ${ms(ov.connectMs)} | ${ms(ob.connectMs)} | ${ratio(ov.connectMs, ob.connectMs)} |`,
+    `| connect ms (vivarium: incl. HTTP lookup, Workspace.open, i.e. the queue, and task validation; bare: WebSocket only) | ${ms(ov.connectMs)} | ${ms(ob.connectMs)} | (not comparable) |`,
     `| all ${tasks} tasks ready ms | ${ms(ov.tasksReadyMs)} | ${ms(ob.tasksReadyMs)} | ${ratio(ov.tasksReadyMs, ob.tasksReadyMs)} |`,
     `| + room with ${messages} messages ready ms (total open) | **${ms(ov.allReadyMs)}** | **${ms(ob.allReadyMs)}** | **${ratio(ov.allReadyMs, ob.allReadyMs)}** |`,
     `| of which validating the messages ms | ${ms(ov.roomValidateMs)} | – | |`,
+    `| longest event-loop block ms (one Automerge call) | ${ms(ov.maxBlockMs)} | ${ms(ob.maxBlockMs)} | |`,
     `| CPU time of the fresh peer ms | ${ms(ov.cpuMs)} | ${ms(ob.cpuMs)} | ${ratio(ov.cpuMs, ob.cpuMs)} |`,
     `| RSS delta MiB | **${mib(ov.rssDelta)}** | **${mib(ob.rssDelta)}** | **${ratio(ov.rssDelta, ob.rssDelta)}** |`,
     `| heapUsed delta MiB | ${mib(ov.heapUsedDelta)} | ${mib(ob.heapUsedDelta)} | ${ratio(ov.heapUsedDelta, ob.heapUsedDelta)} |`,
     `| external delta MiB (WASM memory) | ${mib(ov.externalDelta)} | ${mib(ob.externalDelta)} | ${ratio(ov.externalDelta, ob.externalDelta)} |`,
     `| RSS of the fresh peer after open MiB | ${mib(ov.rssAfter)} | ${mib(ob.rssAfter)} | |`,
+    `| fresh opens that failed (retried) | ${open.failures.vivarium.length} of ${open.failures.vivarium.length + open.runs.vivarium.length} | ${open.failures.bare.length} of ${open.failures.bare.length + open.runs.bare.length} | |`,
+    `| relay CPU while idle, holding the documents (no peer connected), ms per s | ${(open.relayIdleCpuPct.vivarium * 10).toFixed(0)} | ${(open.relayIdleCpuPct.bare * 10).toFixed(0)} | |`,
+    `| relay CPU to receive and store the documents s | ${open.build.vivarium.relayCpuS.toFixed(1)} | ${open.build.bare.relayCpuS.toFixed(1)} | ${ratio(open.build.vivarium.relayCpuS, open.build.bare.relayCpuS)} |`,
     "",
-    `All runs (total open ms / RSS delta MiB): vivarium ${open.runs.vivarium.map(r => `${ms(r.allReadyMs)}/${mib(r.rssDelta)}`).join(", ")}; ` +
+    `Successful runs (total open ms / RSS delta MiB): vivarium ${open.runs.vivarium.map(r => `${ms(r.allReadyMs)}/${mib(r.rssDelta)}`).join(", ")}; ` +
       `bare ${open.runs.bare.map(r => `${ms(r.allReadyMs)}/${mib(r.rssDelta)}`).join(", ")}. ` +
       `Building (not a target): ${ms(open.build.vivarium.buildMs)} ms of \`change\` calls (once, for both); then at the relay after ` +
-      `${ms(open.build.vivarium.syncMs)} ms (vivarium) / ${ms(open.build.bare.syncMs)} ms (bare), both sent at the same time. ` +
-      `Relay RSS holding the documents after the opens: vivarium ${mib(open.relayRssAfterOpens.vivarium)} MiB, ` +
-      `bare ${mib(open.relayRssAfterOpens.bare)} MiB.`,
+      `${ms(open.build.vivarium.syncMs)} ms (vivarium) / ${ms(open.build.bare.syncMs)} ms (bare), both sent at the same time; the relay dropped ` +
+      `the builder ${open.build.vivarium.drops} / ${open.build.bare.drops} time(s) meanwhile. ` +
+      `Relay RSS holding the documents: vivarium ${mib(open.relayRssAfterBuild.vivarium)} MiB, bare ${mib(open.relayRssAfterBuild.bare)} MiB after receiving them; ` +
+      `${mib(open.relayRssAfterOpens.vivarium)} / ${mib(open.relayRssAfterOpens.bare)} MiB after serving the fresh peers (WASM memory only grows).`,
     "",
+    ...(open.failures.vivarium.length + open.failures.bare.length
+      ? [
+          "**Failed opens — automerge-repo's WebSocket keep-alive.** The relay's `NodeWSServerAdapter` pings every 5 s and " +
+            "terminates a peer that has not answered the previous ping (`keepAliveInterval` 5000 ms, both relays use the default). " +
+            "A fresh peer receives the 10,000-task queue as ONE sync message and applies it in ONE synchronous Automerge call " +
+            "(longest event-loop block in the table), during which it cannot answer pings; when that call spans a ping check the relay " +
+            "drops the peer, and the next `find()` rejects at once with \"Document … is unavailable\" (no connected peer). " +
+            `Failures here: ${[...open.failures.vivarium, ...open.failures.bare].map(f => `${f.system} during ${f.step} after ${ms(f.afterMs)} ms (block ${ms(f.maxBlockMs)} ms)`).join("; ")}. ` +
+            "The same happens to a builder pushing big changes (its block while merging/importing). It hits both systems alike; " +
+            "it is a hazard for any Vivarium peer opening a live queue this large (see the notes below).",
+          "",
+        ]
+      : []),
     "### 3. Many editors typing",
     "",
     `Method: K operators, each its own peer (own Repo and WebSocket; Vivarium: \`connectPeer\`), type ${e.charsPerSecond} characters/s ` +
@@ -619,38 +878,69 @@ function render(
       `Keystrokes not seen ${e.drainMs / 1000} s after typing stopped count as unseen (latency infinite). Relay CPU = utime+stime from ` +
       "`/proc/<pid>/stat` over the typing window (100% = one core); relay RSS = peak of `/proc/<pid>/status` VmRSS sampled every 200 ms.",
     "",
+    "The two systems of a row pair run back to back, a fresh relay each; which one goes first alternates from pair to pair (here: " +
+      pairs.map(p => `K=${p.k} ${p.mode} ${editors.indexOf(p.v) < editors.indexOf(p.b) ? "vivarium" : "bare"} first`).join(", ") +
+      ").",
+    "",
     "Processes: the relay (child), all K typists in one child process, the observer in the bench process — three busy " +
       `processes on ${m.nproc} cores. When the relay approaches 100% the typists and the observer compete with it for the ` +
       "second core, so past saturation the latencies grow from both the relay backlog and CPU contention on the clients; " +
       "on a machine with more cores (or typists on other machines, as in real use) the relay would saturate later.",
     "",
-    "| K | docs | system | keystrokes | p50 ms | p99 ms | unseen | relay CPU | relay RSS before → peak MiB | typists CPU | max timer lateness ms |",
-    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| K | docs | system | keystrokes | p50 ms | p99 ms | unseen | relay CPU | relay CPU ms/keystroke | relay RSS before → peak MiB | typists CPU | max typing lateness ms | other processes' CPU |",
+    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...pairs.flatMap(({ k, mode, v, b }) =>
       [v, b].map(
         r =>
-          `| ${k} | ${mode === "shared" ? "1 shared" : `${k} (own)`} | ${r.system} | ${r.measured} | ${ms(r.latency.p50)} | ${lat99(r.latency)} | ${r.unseen} | ${pct(r.relayCpuPct)} | ${mib(r.relayRssIdle)} → ${mib(r.relayRssPeak)} | ${pct(r.typistsCpuPct)} | ${ms(r.maxLateMs, 0)} |`,
+          `| ${k} | ${mode === "shared" ? "1 shared" : `${k} (own)`} | ${r.system} | ${r.measured} | ${ms(r.latency.p50)} | ${lat99(r.latency)} | ${r.unseen} | ${pct(r.relayCpuPct)} | ${r.relayCpuMsPerKey.toFixed(2)} | ${mib(r.relayRssIdle)} → ${mib(r.relayRssPeak)} | ${pct(r.typistsCpuPct)} | ${ms(r.maxLateMs, 0)} | ${pct(r.foreignCpuPct)} |`,
       ),
     ),
     "",
     "Vivarium / bare:",
     "",
-    "| K | docs | p50 | p99 | relay CPU | relay RSS | verdict |",
-    "|---:|---|---:|---:|---:|---:|---|",
+    "| K | docs | p50 | p99 | relay CPU | relay CPU/keystroke | relay RSS peak | verdict |",
+    "|---:|---|---:|---:|---:|---:|---:|---|",
     ...pairs.map(
       ({ k, mode, v, b, verdict }) =>
-        `| ${k} | ${mode} | ${ratio(v.latency.p50, b.latency.p50)} | ${ratio(v.latency.p99, b.latency.p99)} | ${ratio(v.relayCpuPct, b.relayCpuPct)} | ${ratio(v.relayRssPeak, b.relayRssPeak)} | ${verdict.text} |`,
+        `| ${k} | ${mode} | ${ratio(v.latency.p50, b.latency.p50)} | ${ratio(v.latency.p99, b.latency.p99)} | ${ratio(v.relayCpuPct, b.relayCpuPct)} | ${ratio(v.relayCpuMsPerKey, b.relayCpuMsPerKey)} | ${ratio(v.relayRssPeak, b.relayRssPeak)} | ${verdict.text} |`,
     ),
     "",
     "Verdict rule (noise allowance for a 2-core machine): Vivarium is \"no worse\" when its p50 and p99 are within 20 % or 5 ms " +
-      "of bare's and its relay CPU within 20 % or 3 points.",
+      "of bare's and its relay CPU within 20 % or 3 points. When either side's typists fell more than 1 s behind their schedule, " +
+      "the latencies measure the overloaded typists' process (and the other work on the machine), not the relay; such rows " +
+      "compare only the relay's CPU per keystroke (within 20 %).",
+    "",
+    "Reading the table: with one shared document every keystroke waits for automerge-repo's 100 ms per-document sync throttle " +
+      "twice — on the typist, whose throttle is kept busy by the other typists' incoming edits, and on the relay — so p50 ≈ 100 ms and " +
+      "p99 ≈ 200 ms even when nothing is saturated; with one document per editor neither throttle is hit. In the shared case every " +
+      "typist also applies every other typist's edits, so the typists' process does K² work: when it falls behind (\"max typing " +
+      "lateness\"), its outgoing syncs queue up too and latencies grow for both systems, before the relay itself is at 100%. " +
+      "K = 16 on one shared document is at the tipping point of this machine: across runs the typists' process sometimes keeps up " +
+      "(p50 ≈ 90 ms) and sometimes falls behind (p50 in the hundreds of ms, p99 over a second), for either system, and once behind " +
+      "it sends bigger, more frequent syncs, so the relay works harder per keystroke too. Compare such a row on relay CPU per keystroke " +
+      "only when both sides are in the same regime.",
+    ...(editors.some(r => r.errors.length)
+      ? [
+          "",
+          "Errors in the typists' process (the typist stopped; its missing keystrokes are simply not sent): " +
+            editors
+              .filter(r => r.errors.length)
+              .map(r => `${r.system} ${r.mode} K=${r.k}: ${r.errors.length} (${r.errors[0]})`)
+              .join("; ") +
+            ". \"Attempting to change an outdated document\" comes from automerge-repo: when an exception escapes the callback of " +
+            "`DocHandle.update` (e.g. while applying a sync message), `#sendUpdate` keeps the *old* document, which Automerge has already " +
+            "marked outdated, so every later `change` on that handle throws. Seen only under heavy CPU contention.",
+        ]
+      : []),
+    "",
+    ...notes(lat, open, editors, validation),
   )
 
   const summary = [
     `machine: ${machineLine(m)}`,
-    `load average before/after: ${load.map(l => `${l.before}/${l.after}`).join(", ")}${busy ? " (machine busy with other work: noisy numbers)" : ""}`,
+    `other processes' CPU: part 1 ${lat.foreignCpuPct.toFixed(0)}%, before part-2 opens ${open.foreignBeforeOpens.map(f => f.toFixed(0)).join("/")}%, part 3 mean ${foreign3Mean.toFixed(0)}% of a core; load average before/after: ${load.map(l => `${l.before}/${l.after}`).join(", ")}${busy ? " (machine busy with other work: noisy numbers)" : ""}`,
     `latency (${L.vivarium.n} isolated changes, gap ${CONFIG.latency.gapMs} ms): vivarium p50 ${ms(L.vivarium.p50)} p99 ${ms(L.vivarium.p99)} ms | bare p50 ${ms(L.bare.p50)} p99 ${ms(L.bare.p99)} ms | ratio p50 ${ratio(L.vivarium.p50, L.bare.p50)} p99 ${ratio(L.vivarium.p99, L.bare.p99)} -> target p50 <= 1.2x ${latencyMet ? "MET" : "MISSED"}`,
-    `open ${tasks} tasks + ${messages} msgs (median of ${runs}): vivarium ${ms(ov.allReadyMs)} ms, RSS +${mib(ov.rssDelta)} MiB, heap +${mib(ov.heapUsedDelta)} MiB | bare ${ms(ob.allReadyMs)} ms, RSS +${mib(ob.rssDelta)} MiB, heap +${mib(ob.heapUsedDelta)} MiB | ratio time ${ratio(ov.allReadyMs, ob.allReadyMs)} RSS ${ratio(ov.rssDelta, ob.rssDelta)}`,
+    `open ${tasks} tasks + ${messages} msgs (mean of ${runs}): vivarium ${ms(ov.allReadyMs)} ms, RSS +${mib(ov.rssDelta)} MiB, heap +${mib(ov.heapUsedDelta)} MiB | bare ${ms(ob.allReadyMs)} ms, RSS +${mib(ob.rssDelta)} MiB, heap +${mib(ob.heapUsedDelta)} MiB | ratio time ${ratio(ov.allReadyMs, ob.allReadyMs)} RSS ${ratio(ov.rssDelta, ob.rssDelta)}`,
     "many editors (p50/p99 ms, relay CPU, relay RSS MiB):",
     ...pairs.map(
       ({ k, mode, v, b, verdict }) =>
@@ -661,8 +951,12 @@ function render(
   return { markdown: md.join("\n"), summary }
 }
 
+/** Taken when the run starts: the product code may change while the benchmark runs. */
+let codeAtStart = "unknown"
+
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const t0 = performance.now()
+  codeAtStart = codeVersion(REPO_ROOT)
   const load: LoadNote[] = []
   const part = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     const before = loadAverage()
@@ -674,5 +968,5 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const lat = await part("1/3 change→visible latency", () => latencyPart(ctx))
   const open = await part("2/3 opening a big workspace", () => openPart(ctx))
   const editors = await part("3/3 many editors", () => editorsPart(ctx))
-  return render(ctx, lat, open, editors, load, (performance.now() - t0) / 1000)
+  return render(ctx, lat, open, editors, load, measureValidation(), (performance.now() - t0) / 1000)
 }

@@ -23,7 +23,6 @@ export function makeTask(i: number, now: number): Task {
     status: "queued",
     attempts: 0,
     errors: 0,
-    claims: {},
     executions: [],
     createdBy: "bench-operator",
     createdAt: now,

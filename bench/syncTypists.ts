@@ -2,7 +2,7 @@
  * Child process of the sync benchmark (part 3): K operators, each its own peer (own Repo,
  * own WebSocket), typing into Automerge text at a fixed rate.
  *
- *   node --import tsx bench/syncTypists.ts
+ *   node bench/launch.js bench/syncTypists.ts
  *
  * stdin/stdout protocol, one line each:
  *   parent → `CONFIG {json}`   child connects every typist, finds its document → `READY`
@@ -34,7 +34,16 @@ export interface TypistsDone {
   cpuMs: number
   /** Largest delay of a keystroke behind its schedule, ms (timer lateness under load). */
   maxLateMs: number
+  /** Errors thrown by a typist's `handle.change` (that typist stops) or escaping from the repos. */
+  errors: string[]
 }
+
+const errors: string[] = []
+// automerge-repo processes network messages outside any caller: record what escapes, keep typing.
+process.on("uncaughtException", error => {
+  errors.push(`uncaught: ${(error as Error).message}`)
+  console.error(`typists: uncaught ${(error as Error).stack ?? error}`)
+})
 
 let peers: BenchPeer[] = []
 let config: TypistsConfig | undefined
@@ -75,7 +84,13 @@ function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
         setTimeout(() => {
           const t = epochNow()
           maxLateMs = Math.max(maxLateMs, t - due)
-          handles[i]!.change(d => A.splice(d, ["objective"], cursors[i]!, 0, letter))
+          try {
+            handles[i]!.change(d => A.splice(d, ["objective"], cursors[i]!, 0, letter))
+          } catch (error) {
+            errors.push(`typist ${i} keystroke ${n}: ${(error as Error).message}`)
+            console.error(`typists: typist ${i}: ${(error as Error).stack ?? error}`)
+            return resolve()
+          }
           sends.push([i, n, t])
           n++
           next()
@@ -85,7 +100,7 @@ function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
     })
   return Promise.all(cfg.typists.map((_, i) => one(i))).then(() => {
     const cpu = process.cpuUsage(c0)
-    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs }
+    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs, errors }
   })
 }
 

@@ -53,3 +53,16 @@ export function machineLine(m: MachineInfo): string {
 export function loadAverage(): number {
   return Math.round(loadavg()[0]! * 100) / 100
 }
+
+/** The commit measured, and whether the product code had uncommitted edits at the time. */
+export function codeVersion(cwd: string): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim()
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "peer-server", "cli", "schemas", "bin"], { cwd, encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean).length
+    return dirty ? `commit ${head} + ${dirty} uncommitted file(s) in src/ peer-server/ cli/ schemas/ bin/` : `commit ${head}`
+  } catch {
+    return "unknown (no git)"
+  }
+}

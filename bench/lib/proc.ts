@@ -47,6 +47,8 @@ export function spawnNode(cleanup: Cleanup, label: string, nodeArgs: string[], a
   proc.stderr!.setEncoding("utf8")
   proc.stderr!.on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-20_000)
+    // BENCH_VERBOSE=1 shows every child's stderr (diagnosis).
+    if (process.env.BENCH_VERBOSE === "1") process.stderr.write(chunk)
   })
   createInterface({ input: proc.stdout! }).on("line", line => {
     lines.push(line)
@@ -107,6 +109,45 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
   // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond()
+}
+
+/** CPU seconds every core of the machine has been busy so far (/proc/stat, all processes). */
+export function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!
+  // cpu user nice system idle iowait irq softirq steal …
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / ticksPerSecond()
+}
+
+/**
+ * CPU used on the machine by processes other than `ours` (pids) and this process, over a
+ * window: other people's work skews every number of a run on a 2-core machine.
+ */
+export function foreignCpu(ours: () => number[]): { stop(): number } {
+  const own = () => ours().reduce((sum, pid) => sum + safeCpu(pid), 0) + selfCpuSeconds()
+  const m0 = machineBusySeconds()
+  const o0 = own()
+  const t0 = performance.now()
+  return {
+    /** Percent of one core used by other processes during the window. */
+    stop() {
+      const wall = (performance.now() - t0) / 1000
+      return Math.max(0, ((machineBusySeconds() - m0 - (own() - o0)) / wall) * 100)
+    },
+  }
+}
+
+function safeCpu(pid: number): number {
+  try {
+    return cpuSeconds(pid)
+  } catch {
+    return 0
+  }
+}
+
+function selfCpuSeconds(): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
 }
 
 /** Resident set size in bytes (/proc/<pid>/status VmRSS). */

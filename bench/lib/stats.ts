@@ -42,5 +42,6 @@ export function ratio(a: number, b: number): string {
 }
 
 export function mib(bytes: number): string {
+  if (!Number.isFinite(bytes)) return "n/a"
   return (bytes / (1024 * 1024)).toFixed(1)
 }

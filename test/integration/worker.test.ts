@@ -248,4 +248,36 @@ describe("worker peers", () => {
     expect((await until(relay, second.id, "blocked")).blocked?.kind).toBe("kill_switch")
     expect(fake.counts.get("No budget left for me.")).toBeUndefined()
   })
+
+  it("execution errors are retried with backoff and jitter up to the limit, then the task fails", async () => {
+    const fake = await startFakeGroq({ kind: "fail", status: 500, times: 1_000 })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    const worker = await Worker.start({
+      relay: relay.wsUrl,
+      token: relay.token,
+      dataDir: makeTempDir(teardown, "vivarium-flaky-"),
+      name: "w1",
+      scanMs: 50,
+      heartbeatMs: 200,
+      llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL, maxRetries: 0 }),
+      backoff: { baseMs: 100, capMs: 400 },
+    })
+    teardown.add(() => worker.stop())
+    await approve(relay, "w1")
+    const op = await connectTestPeer(teardown, relay)
+    const t = op.workspace.addTask({ prompt: "The server keeps failing." }, OPERATOR)
+    const failed = await until(relay, t.id, "failed")
+    expect(failed.errors).toBe(3)
+    expect(failed.executions.map(e => e.outcome)).toEqual(["error", "error", "error"])
+    expect(failed.history.filter(h => h.to === "requeued").map(h => h.reason)).toEqual([
+      expect.stringMatching(/^execution error 1 of 3, retry in 0\.\d s: LLM call failed \(HTTP 500\)/),
+      expect.stringMatching(/^execution error 2 of 3, retry in 0\.[1-4] s: /),
+    ])
+    expect(failed.history.at(-1)?.reason).toMatch(/^execution failed 3 times; last: LLM call failed \(HTTP 500\)/)
+    // The retries waited: each run starts after the previous one's notBefore.
+    const starts = failed.executions.map(e => e.startedAt)
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(50)
+    expect(fake.counts.get("The server keeps failing.")).toBe(3)
+  })
 })

@@ -14,17 +14,12 @@ import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { approveWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const OPERATOR = { kind: "operator", name: "alice" } as const
 const LEASE_MS = 1_500
 
-async function approve(relay: TestRelay, name: string): Promise<void> {
-  await waitFor(() => !!relay.workspace.root.peers[name], { timeoutMs: 15_000, events: [[relay.workspace.rootHandle, "change"]] })
-  relay.workspace.rootHandle.change((d: RootDoc) => {
-    Object.assign(d.peers[name]!, { state: "approved", decidedBy: "alice", decidedAt: Date.now() })
-  })
-}
 
 function task(relay: TestRelay, id: string): Task | undefined {
   return relay.workspace.tasks.get(id)
@@ -45,7 +40,7 @@ describe("leases", () => {
       { cwd: dir, env: { GROQ_API_KEY: "test-key", GROQ_BASE_URL: fake.baseURL } },
     )
     teardown.add(() => doomed.stop("SIGKILL"))
-    await approve(relay, "doomed")
+    await approveWorker(relay, "doomed")
     const op = await connectTestPeer(teardown, relay)
     const t = op.workspace.addTask({ prompt: "Survive the crash of your first worker." }, OPERATOR)
     await until(relay, "the doomed worker to run the task", () => task(relay, t.id)?.status === "running")
@@ -64,7 +59,7 @@ describe("leases", () => {
       llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL }),
     })
     teardown.add(() => rescuer.stop())
-    await approve(relay, "rescuer")
+    await approveWorker(relay, "rescuer")
 
     await until(relay, "the task approved by the rescuer", () => task(relay, t.id)?.status === "approved")
     const done = task(relay, t.id)!
@@ -96,7 +91,7 @@ describe("leases", () => {
         llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL }),
       })
       teardown.add(() => w.stop())
-      await approve(relay, name)
+      await approveWorker(relay, name)
       return w
     }
     const island = await start("island")

@@ -32,6 +32,8 @@ async function startWorker(t: Teardown, relay: TestRelay, name: string, opts: Pa
     scanMs: 50,
     heartbeatMs: 200,
     leaseMs: 3_000,
+    // The default 60 LLM calls a minute would pace the 300-task test to 1 task/s per worker.
+    rateLimitPerMinute: 100_000,
     env: {},
     ...(fake ? { llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL, maxRetries: 3 }) } : {}),
     ...rest,

@@ -8,6 +8,7 @@ import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import { connectPeer } from "../../src/peer/nodePeer.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
+import { whenPeerHas } from "../../src/workspace/sync.ts"
 import type { SystemName } from "./relays.ts"
 
 export interface RelayAddress {
@@ -54,34 +55,9 @@ export async function connectBenchPeer(system: SystemName, relay: RelayAddress, 
   }
 }
 
-/** True when the relay (a peer with storage) reported heads that include all of ours. */
-function relayHasOurHeads(repo: Repo, handle: DocHandle<unknown>, relay: PeerId): boolean {
-  const storageId = repo.peerMetadataByPeerId[relay]?.storageId
-  if (!storageId) return false
-  const theirs = new Set(handle.getSyncInfo(storageId)?.lastHeads ?? [])
-  return handle.heads().every(h => theirs.has(h))
-}
-
-/** Resolves once the relay holds every change of `handle` (event-driven: sync-state events). */
+/** Resolves once the relay holds every change of `handle` (the same wait the CLI uses, on any Repo). */
 export function whenRelayHas(peer: BenchPeer, handle: DocHandle<unknown>, timeoutMs = 120_000): Promise<void> {
-  const { repo, relayPeerId } = peer
-  if (relayHasOurHeads(repo, handle, relayPeerId)) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!relayHasOurHeads(repo, handle, relayPeerId)) return
-      cleanup()
-      resolve()
-    }
-    const timer = setTimeout(() => {
-      cleanup()
-      reject(new Error(`${handle.url} did not reach the relay within ${timeoutMs} ms`))
-    }, timeoutMs)
-    const cleanup = () => {
-      clearTimeout(timer)
-      repo.synchronizer.off("sync-state", check)
-    }
-    repo.synchronizer.on("sync-state", check)
-  })
+  return whenPeerHas(peer.repo, handle, peer.relayPeerId, timeoutMs)
 }
 
 /** Resolves with the first `change` payload of `handle` for which `test` holds (or at once if it holds now). */

@@ -7,8 +7,8 @@
 import createDebug from "debug"
 import type { Actor, AuditKind, Task } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
-import { assignLeases, hasDuplicateRun, isApprovedWorker, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
-import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
+import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
+import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
@@ -53,7 +53,7 @@ export class Scheduler {
     this.#ws = ws
     this.#opts = opts
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
-    this.#onlineWindowMs = opts.onlineWindowMs ?? 15_000
+    this.#onlineWindowMs = opts.onlineWindowMs ?? ONLINE_WINDOW_MS
   }
 
   start(tickMs = this.#opts.tickMs ?? 500): void {
@@ -75,7 +75,7 @@ export class Scheduler {
     const root = this.#ws.root
     const byId = this.#ws.tasks.entries
     const llmKeyAvailable = Object.values(root.peers).some(
-      p => isApprovedWorker(p) && p.hasLlmKey && p.lastSeen !== undefined && now - p.lastSeen < this.#onlineWindowMs,
+      p => isApprovedWorker(p) && p.hasLlmKey && isOnline(p, now, this.#onlineWindowMs),
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
     const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed), now)

@@ -1,5 +1,6 @@
 /** `vivarium status`: queue counts, peers, kill switch and data issues at a glance. */
 import { z } from "zod"
+import { isOnline } from "../../src/core/scheduling.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { printIssues } from "./task.ts"
@@ -7,8 +8,6 @@ import { printIssues } from "./task.ts"
 const FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
 const Input = ConnectionInput.extend({ json: z.boolean() })
 
-/** A peer counts as online when its heartbeat is this recent. */
-export const ONLINE_WINDOW_MS = 30_000
 
 export async function runStatus(argv: string[]): Promise<number> {
   const flags = parseFlags("status", argv, FLAGS, Input)
@@ -20,7 +19,7 @@ export async function runStatus(argv: string[]): Promise<number> {
       name: p.name,
       role: p.role,
       state: p.state,
-      online: p.lastSeen !== undefined && now - p.lastSeen < ONLINE_WINDOW_MS,
+      online: isOnline(p, now),
     }))
     return {
       workspace: root.name,

@@ -4,11 +4,10 @@ import { z } from "zod"
 import { PeerName, type RootDoc } from "../../schemas/index.ts"
 import { Worker } from "../../worker/worker.ts"
 import { numberFlag, parseFlags, takePositionals } from "../args.ts"
-import { CONNECTION_FLAGS, ConnectionInput, resolveConnection } from "../connection.ts"
+import { CONNECTION_FLAGS, ConnectionInput, resolveConnection, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
-import { ONLINE_WINDOW_MS } from "./status.ts"
-import { withPeer } from "../connection.ts"
+import { isOnline } from "../../src/core/scheduling.ts"
 
 const RUN_FLAGS = {
   ...CONNECTION_FLAGS,
@@ -88,7 +87,7 @@ async function list(argv: string[]): Promise<number> {
       .map(p => ({
         name: p.name,
         state: p.state,
-        online: p.lastSeen !== undefined && Date.now() - p.lastSeen < ONLINE_WINDOW_MS,
+        online: isOnline(p, Date.now()),
         hasLlmKey: p.hasLlmKey ?? false,
         lastSeen: p.lastSeen,
       })),

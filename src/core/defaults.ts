@@ -7,6 +7,8 @@ export const DEFAULT_SPEND_CAP_USD = 1.0
 /** A critic rejection requeues a task; the third one fails it. */
 export const MAX_REVIEW_ATTEMPTS = 3
 export const DEFAULT_LEASE_MS = 60_000
+/** A peer whose last heartbeat is older than this counts as offline (workers beat every 5 s). */
+export const ONLINE_WINDOW_MS = 15_000
 /** Tasks finished longer ago than this move from the live queue to a monthly archive. */
 export const DEFAULT_ARCHIVE_AFTER_MS = 24 * 60 * 60 * 1000
 

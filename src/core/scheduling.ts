@@ -4,6 +4,7 @@
  * apply them to their own replicas.
  */
 import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../schemas/index.ts"
+import { ONLINE_WINDOW_MS } from "./defaults.ts"
 import { CLAIMABLE_STATUSES } from "./taskMachine.ts"
 
 export type TaskIndex = ReadonlyMap<string, Task>
@@ -56,6 +57,11 @@ export function isApprovedWorker(peer: PeerRecord | undefined): peer is PeerReco
   return peer?.role === "worker" && peer.state === "approved"
 }
 
+/** One rule for "online", used by the relay, `status` and `worker list` alike. */
+export function isOnline(peer: PeerRecord, now: number, windowMs = ONLINE_WINDOW_MS): boolean {
+  return peer.lastSeen !== undefined && now - peer.lastSeen < windowMs
+}
+
 export interface WorkerSlots extends WorkerProfile {
   free: number
 }
@@ -77,7 +83,7 @@ export function workerSlots(
   for (const t of byId.values())
     if (t.lease && (t.status === "claimed" || t.status === "running")) held.set(t.lease.holder, (held.get(t.lease.holder) ?? 0) + 1)
   return Object.values(root.peers)
-    .filter(p => isApprovedWorker(p) && p.lastSeen !== undefined && now - p.lastSeen < onlineWindowMs && p.lastSeen > (lapsed.get(p.name) ?? -1))
+    .filter(p => isApprovedWorker(p) && isOnline(p, now, onlineWindowMs) && p.lastSeen! > (lapsed.get(p.name) ?? -1))
     .map(p => ({
       name: p.name,
       hasLlmKey: p.hasLlmKey ?? false,

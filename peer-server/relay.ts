@@ -131,6 +131,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
   reportIssues()
   workspace.tasks.on("change", reportIssues)
+  workspace.rootHandle.on("change", reportIssues)
 
   // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
   const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
@@ -148,7 +149,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     log,
   })
   scheduler.start(opts.schedulerTickMs ?? 500)
-  workspace.rootHandle.on("change", reportIssues)
 
   // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
   while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))

@@ -1,5 +1,8 @@
 /** The relay's HTTP routes: health, metrics, the workspace pointer and the PWA. */
+import { existsSync } from "node:fs"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { fileURLToPath } from "node:url"
+import sirv from "sirv"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import type { WorkspacePointer } from "./dataDir.ts"
@@ -13,6 +16,39 @@ export interface HttpContext {
   startedAt: number
   workspace: Workspace
   onAuthFailure: (reason: string) => void
+  /** Serves the built PWA; undefined when dist/app is missing (a page says how to build it). */
+  app?: StaticHandler
+}
+
+type StaticHandler = ReturnType<typeof sirv>
+
+/** Where `npm run build` puts the PWA. */
+export const DEFAULT_APP_DIR = fileURLToPath(new URL("../dist/app", import.meta.url))
+
+/**
+ * The PWA's files. Hashed assets are immutable; the page, manifest and service worker are
+ * revalidated so a rebuilt app reaches browsers. Unknown paths fall back to index.html
+ * (the app routes in the browser).
+ */
+export function staticApp(dir = DEFAULT_APP_DIR): StaticHandler | undefined {
+  if (!existsSync(`${dir}/index.html`)) return undefined
+  return sirv(dir, {
+    single: true,
+    etag: true,
+    setHeaders(res, pathname) {
+      for (const [k, v] of Object.entries(APP_HEADERS)) res.setHeader(k, v)
+      res.setHeader("Cache-Control", pathname.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache")
+    },
+  })
+}
+
+/** The PWA loads only its own code; WASM compilation needs 'wasm-unsafe-eval'. */
+const APP_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  "Content-Security-Policy":
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 }
 
 const SECURITY_HEADERS = {
@@ -31,13 +67,13 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, "application/json; charset=utf-8", JSON.stringify(value))
 }
 
-const PLACEHOLDER = `<!doctype html>
+const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vivarium</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
 <h1>Vivarium relay</h1>
-<p>The relay is running. The control panel (PWA) is not built yet; use the CLI meanwhile:</p>
-<pre>vivarium status\nvivarium task add --command "ls"\nvivarium task list</pre>
+<p>The relay is running, but the control panel is not built. Build it and reload:</p>
+<pre>npm run build</pre>
 <p>Health: <a href="/healthz">/healthz</a> · Metrics: <a href="/metrics">/metrics</a></p>
 </body></html>
 `
@@ -71,11 +107,9 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpC
       sendJson(res, 200, { rootUrl: ctx.rootUrl, workspaceId: ctx.pointer.workspaceId, name: ctx.workspace.root.name })
       return
     }
-    case "/":
-    case "/index.html":
-      send(res, 200, "text/html; charset=utf-8", PLACEHOLDER)
-      return
     default:
-      sendJson(res, 404, { error: `no route ${path}` })
+      if (path.startsWith("/api/")) sendJson(res, 404, { error: `no route ${path}` })
+      else if (ctx.app) ctx.app(req, res, () => sendJson(res, 404, { error: `no route ${path}` }))
+      else send(res, 503, "text/html; charset=utf-8", NOT_BUILT)
   }
 }

@@ -16,11 +16,12 @@ import { flushReady } from "../src/workspace/sync.ts"
 import { ClosableStorageAdapter } from "../src/peer/closableStorage.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
-import { handleHttp } from "./http.ts"
+import { handleHttp, staticApp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/scheduling.ts"
-import { loadOrCreateIdentity, registerPeer } from "../src/peer/peerIdentity.ts"
+import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
+import { registerPeer } from "../src/workspace/registerPeer.ts"
 import type { ArchiveDoc } from "../schemas/index.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
@@ -47,6 +48,8 @@ export interface RelayOptions {
   schedulerTickMs?: number
   /** A worker whose heartbeat is older than this is offline (for the "no key" rule). */
   onlineWindowMs?: number
+  /** The built PWA to serve (default dist/app; a missing build serves a "run npm run build" page). */
+  appDir?: string
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
 }
@@ -155,9 +158,11 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
 
   wss.on("connection", socket => countTraffic(socket, metrics))
   const startedAt = Date.now()
+  const app = staticApp(opts.appDir)
+  if (!app) log(`the control panel is not built (no ${opts.appDir ?? "dist/app"}): run 'npm run build' to serve it`)
   const server: Server = createServer((req, res) => {
     metrics.documentsLoaded = Object.keys(repo.handles).length
-    handleHttp(req, res, { token, rootUrl, pointer, metrics, startedAt, workspace, onAuthFailure: reason => refuse(req, reason) })
+    handleHttp(req, res, { token, rootUrl, pointer, metrics, startedAt, workspace, app, onAuthFailure: reason => refuse(req, reason) })
   })
   const refuse = (req: IncomingMessage, reason: string) => {
     metrics.authFailures++

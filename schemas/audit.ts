@@ -8,6 +8,7 @@ export const AUDIT_KINDS = [
   "approval",
   "peer_decision",
   "kill_switch",
+  "controls",
   "duplicate_run",
   "lease",
   "data_rejected",

@@ -31,6 +31,8 @@ export const PeerRecord = z.object({
   hasLlmKey: z.boolean().optional(),
   /** How many tasks a worker runs at once: the relay grants it at most this many leases. */
   concurrency: z.number().int().min(1).max(64).optional(),
+  /** What operators see for a browser operator (the name itself keys the record and signs). */
+  displayName: z.string().min(1).max(LIMITS.name).optional(),
   /** Residents (identities) a worker plays; tasks targeted at others are not given to it. */
   identities: z.array(Id).max(100).optional(),
 })

@@ -1,6 +1,7 @@
 /** `vivarium halt --reason TEXT` / `vivarium resume`: the kill switch, signed by the operator. */
 import { z } from "zod"
-import { LIMITS, type RootDoc } from "../../schemas/index.ts"
+import { LIMITS } from "../../schemas/index.ts"
+import { setKillSwitch } from "../../src/workspace/operatorActions.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -15,13 +16,7 @@ export function killSwitchCommand(on: boolean) {
     const flags = parseFlags(command, argv, FLAGS, Input)
     if (on && !flags.reason) throw new CliError("halt: --reason TEXT is required (operators see it)")
     const reason = flags.reason ?? "resumed"
-    await withOperator(flags, async ({ peer, actor, audit }) => {
-      const now = Date.now()
-      peer.workspace.rootHandle.change((d: RootDoc) => {
-        d.controls.killSwitch = { on, reason, setBy: actor.name, setAt: now }
-      })
-      await audit.append("kill_switch", "workspace", { on, reason })
-    })
+    await withOperator(flags, ({ peer, actor, audit }) => setKillSwitch({ workspace: peer.workspace, audit, actor }, on, reason))
     console.log(on ? `halted: ${reason}` : "resumed")
     return 0
   }

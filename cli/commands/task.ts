@@ -6,6 +6,7 @@ import { numberFlag, parseFlags, takePositionals, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { operatorActor } from "../operator.ts"
+import { addTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 
 export function printIssues(issues: DataIssue[]): void {
   for (const i of issues.slice(0, 20)) console.error(`warning: invalid data in ${i.doc} at ${i.path}: ${i.message}`)
@@ -44,11 +45,8 @@ const AddInput = ConnectionInput.extend({
 async function add(argv: string[]): Promise<number> {
   const flags = parseFlags("task add", argv, ADD_FLAGS, AddInput)
   const task = await withPeer(flags, peer => {
-    const ws = peer.workspace
-    const unknown = (flags["depends-on"] ?? []).filter(id => !ws.tasks.get(id))
-    if (unknown.length) throw new CliError(`task add: --depends-on names unknown task ${unknown.join(", ")} (see vivarium task list)`)
-    return ws.addTask(
-      {
+    try {
+      return addTask({ workspace: peer.workspace, actor: operatorActor() }, {
         ...(flags.prompt ? { prompt: flags.prompt } : {}),
         ...(flags.command ? { command: flags.command } : {}),
         ...(flags.title ? { title: flags.title } : {}),
@@ -57,9 +55,11 @@ async function add(argv: string[]): Promise<number> {
         ...(flags["min-budget"] !== undefined ? { minBudgetUsd: flags["min-budget"] } : {}),
         ...(flags.model ? { model: flags.model } : {}),
         ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
-      },
-      operatorActor(),
-    )
+      })
+    } catch (error) {
+      if (error instanceof OperatorActionError) throw new CliError(`task add: ${error.message} (see vivarium task list)`)
+      throw error
+    }
   })
   console.log(flags.json ? JSON.stringify(task) : task.id)
   return 0

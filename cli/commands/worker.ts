@@ -1,7 +1,8 @@
 /** `vivarium worker` (run a worker peer) and `worker approve|revoke|list` (operator decisions). */
 import { resolve } from "node:path"
 import { z } from "zod"
-import { PeerName, type RootDoc } from "../../schemas/index.ts"
+import { PeerName } from "../../schemas/index.ts"
+import { decidePeer, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { Worker } from "../../worker/worker.ts"
 import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, resolveConnection, withPeer } from "../connection.ts"
@@ -61,17 +62,12 @@ function decide(state: "approved" | "revoked") {
     const [[name], rest] = takePositionals(command, argv, ["NAME"])
     const flags = parseFlags(command, rest, CONNECTION_FLAGS, ConnectionInput)
     await withOperator(flags, async ({ peer, actor, audit }) => {
-      const peerRecord = peer.workspace.root.peers[name!]
-      if (!peerRecord || peerRecord.role !== "worker") throw new CliError(`${command}: no worker named ${name} (see vivarium worker list)`)
-      if (peerRecord.state === state) throw new CliError(`${command}: ${name} is already ${state}`)
-      const now = Date.now()
-      peer.workspace.rootHandle.change((d: RootDoc) => {
-        const p = d.peers[name!]!
-        p.state = state
-        p.decidedBy = actor.name
-        p.decidedAt = now
-      })
-      await audit.append("peer_decision", name!, { state })
+      try {
+        await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state)
+      } catch (error) {
+        if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}${error.message.startsWith("no worker") ? " (see vivarium worker list)" : ""}`)
+        throw error
+      }
     })
     console.log(`${name} ${state}`)
     return 0

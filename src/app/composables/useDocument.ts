@@ -1,0 +1,63 @@
+/**
+ * A validated, reactive snapshot of one replicated document (a room, a quest, an audit
+ * log …). The snapshot is re-read on each change; its data issues go to the app banner.
+ */
+import type { DocHandle } from "@automerge/automerge-repo/slim"
+import { onScopeDispose, ref, shallowRef, watch, type Ref } from "vue"
+import { InvalidDocumentError, type DataIssue } from "../../core/validate.ts"
+import { useWorkspaceStore } from "../stores/workspace.ts"
+
+export type DocumentReader<T> = (value: unknown, label: string, issues: DataIssue[]) => T
+
+export function useDocument<T>(kind: string, url: Ref<string | undefined>, read: DocumentReader<T>) {
+  const store = useWorkspaceStore()
+  const value = shallowRef<T>()
+  const handle = shallowRef<DocHandle<unknown>>()
+  const loading = ref(false)
+  const error = ref<string>()
+  let off: (() => void) | undefined
+
+  const refresh = (h: DocHandle<unknown>, label: string) => {
+    const issues: DataIssue[] = []
+    try {
+      value.value = read(h.doc(), label, issues)
+      error.value = undefined
+    } catch (e) {
+      if (!(e instanceof InvalidDocumentError)) throw e
+      value.value = undefined
+      issues.push(...e.issues)
+      error.value = e.message
+    }
+    store.setDocIssues(label, issues)
+  }
+
+  watch(
+    url,
+    async next => {
+      off?.()
+      off = undefined
+      value.value = undefined
+      handle.value = undefined
+      error.value = undefined
+      if (!next || !store.session) return
+      const label = `${kind} ${next}`
+      loading.value = true
+      try {
+        const h = await store.session.find<unknown>(next)
+        if (url.value !== next) return
+        handle.value = h
+        const onChange = () => refresh(h, label)
+        h.on("change", onChange)
+        off = () => h.off("change", onChange)
+        refresh(h, label)
+      } catch (e) {
+        error.value = `${label} is not available yet: ${(e as Error).message}`
+      } finally {
+        loading.value = false
+      }
+    },
+    { immediate: true },
+  )
+  onScopeDispose(() => off?.())
+  return { value, handle, loading, error }
+}

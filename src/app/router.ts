@@ -1,0 +1,25 @@
+/** The views; web history so the join link's `#join=` fragment stays free. */
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router"
+
+export const NAV = [
+  { path: "/", name: "dashboard", label: "Dashboard", component: () => import("./views/DashboardView.vue") },
+  { path: "/queue", name: "queue", label: "Queue", component: () => import("./views/QueueView.vue") },
+  { path: "/workers", name: "workers", label: "Workers", component: () => import("./views/WorkersView.vue") },
+  { path: "/runtime", name: "runtime", label: "Runtime", component: () => import("./views/RuntimeView.vue") },
+  { path: "/residents", name: "residents", label: "Residents", component: () => import("./views/ResidentsView.vue") },
+  { path: "/rooms", name: "rooms", label: "Rooms & DMs", component: () => import("./views/RoomsView.vue") },
+  { path: "/quests", name: "quests", label: "Mailbox & Quests", component: () => import("./views/QuestsView.vue") },
+  { path: "/bounties", name: "bounties", label: "Bounties", component: () => import("./views/BountiesView.vue") },
+  { path: "/audit", name: "audit", label: "Audit", component: () => import("./views/AuditView.vue") },
+  { path: "/settings", name: "settings", label: "Settings", component: () => import("./views/SettingsView.vue") },
+] as const
+
+const routes: RouteRecordRaw[] = [
+  ...NAV.map(({ path, name, component }) => ({ path, name, component })),
+  { path: "/tasks/:id", name: "task", component: () => import("./views/TaskDetailView.vue"), props: true },
+  { path: "/rooms/:id", name: "room", component: () => import("./views/RoomsView.vue"), props: true },
+  { path: "/quests/:id", name: "quest", component: () => import("./views/QuestDetailView.vue"), props: true },
+  { path: "/:rest(.*)*", redirect: "/" },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })

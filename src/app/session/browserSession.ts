@@ -1,0 +1,228 @@
+/**
+ * One browser's live connection to a workspace, free of Vue: the Repo (IndexedDB storage,
+ * WebSocket to the relay), the validated Workspace view, this operator's signing identity
+ * and audit log, presence, and the count of local changes the relay has not acknowledged.
+ * The Pinia store adapts its events into reactive state.
+ */
+import { Presence, type AutomergeUrl, type DocHandle, type Repo } from "@automerge/automerge-repo/slim"
+import { getChangesMetaSince } from "@automerge/automerge/slim"
+import { EventEmitter } from "eventemitter3"
+import { PeerName, type Actor, type RootDoc } from "../../../schemas/index.ts"
+import { generateSigningKey, importPrivateKey } from "../../core/signing.ts"
+import type { AuditLog } from "../../workspace/auditLog.ts"
+import type { OperatorContext } from "../../workspace/operatorActions.ts"
+import { registerPeer } from "../../workspace/registerPeer.ts"
+import { peerHasOurHeads } from "../../workspace/sync.ts"
+import { Workspace } from "../../workspace/workspace.ts"
+import { loadAckedHeads, loadOperatorKey, saveAckedHeads, saveOperatorKey } from "./localStore.ts"
+import type { RememberedWorkspace } from "./workspaceLink.ts"
+
+/** What each operator tells the others, never written to a document. */
+export interface PresenceInfo {
+  [key: string]: unknown
+  name: string
+  displayName: string
+  /** What the operator has open: "task:ID", "quest:ID" or a view name. */
+  viewing: string
+}
+
+export interface OnlineOperator extends PresenceInfo {
+  peerId: string
+  lastSeenAt: number
+}
+
+export interface SessionEvents {
+  /** Connection, pending-change count, identity or presence moved. */
+  status: () => void
+}
+
+export class NotRegisteredError extends Error {
+  override readonly name = "NotRegisteredError"
+  constructor() {
+    super("choose an operator name first (Settings): actions are signed with your key")
+  }
+}
+
+export interface SessionOptions {
+  /** How often the relay connection and unacknowledged changes are re-read. */
+  recountMs?: number
+  presenceHeartbeatMs?: number
+}
+
+export class BrowserSession extends EventEmitter<SessionEvents> {
+  connected = false
+  pendingChanges = 0
+  operator?: { actor: Actor; audit: AuditLog; displayName: string }
+  readonly presence: Presence<PresenceInfo, RootDoc>
+  #acked: Record<string, string[]>
+  #recountTimer?: ReturnType<typeof setTimeout>
+  #saveTimer?: ReturnType<typeof setTimeout>
+  #viewing = "dashboard"
+  readonly #recountMs: number
+  readonly #presenceHeartbeatMs: number
+  readonly #listeners: (() => void)[] = []
+
+  private constructor(
+    readonly repo: Repo,
+    readonly workspace: Workspace,
+    readonly link: RememberedWorkspace,
+    acked: Record<string, string[]>,
+    opts: SessionOptions,
+  ) {
+    super()
+    this.#acked = acked
+    this.#recountMs = opts.recountMs ?? 150
+    this.#presenceHeartbeatMs = opts.presenceHeartbeatMs ?? 2_000
+    this.presence = new Presence<PresenceInfo, RootDoc>({ handle: workspace.rootHandle })
+    this.#watch()
+  }
+
+  /** Opens the remembered workspace from IndexedDB at once; the relay catches up when reachable. */
+  static async open(repo: Repo, link: RememberedWorkspace, opts: SessionOptions = {}): Promise<BrowserSession> {
+    const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl), loadAckedHeads(link.workspaceId)])
+    const session = new BrowserSession(repo, workspace, link, acked, opts)
+    const stored = await loadOperatorKey(link.workspaceId)
+    if (stored) await session.#useKey(stored.name, stored.publicKeyHex, stored.key)
+    session.#startPresence()
+    return session
+  }
+
+  /**
+   * Makes this browser an operator: a new Ed25519 key (kept non-extractable in IndexedDB,
+   * never replicated) registered under `name` in the root document.
+   */
+  async register(name: string, displayName = name): Promise<void> {
+    const parsed = PeerName.safeParse(name)
+    if (!parsed.success) throw new Error(`'${name}' cannot be an operator name: use letters, digits, '_', '.' or '-' (at most 80)`)
+    const pair = await generateSigningKey()
+    const key = await importPrivateKey(pair.privateKeyPkcs8)
+    pair.privateKeyPkcs8.fill(0)
+    await this.#useKey(parsed.data, pair.publicKeyHex, key, displayName)
+    await saveOperatorKey(this.link.workspaceId, { name: parsed.data, publicKeyHex: pair.publicKeyHex, key })
+    this.#startPresence()
+  }
+
+  async #useKey(name: string, publicKeyHex: string, key: CryptoKey, displayName?: string): Promise<void> {
+    const audit = await registerPeer(this.repo, this.workspace, { name, role: "operator", publicKeyHex, key }, "approved")
+    if (displayName && displayName !== name) this.setDisplayName(displayName, name)
+    const shown = this.workspace.root.peers[name]?.displayName ?? name
+    this.operator = { actor: { kind: "operator", name }, audit, displayName: shown }
+    this.emit("status")
+  }
+
+  setDisplayName(displayName: string, name = this.operator?.actor.name): void {
+    if (!name) throw new NotRegisteredError()
+    const text = displayName.trim().slice(0, 80)
+    if (!text) throw new Error("the display name is empty")
+    this.workspace.rootHandle.change((d: RootDoc) => {
+      const peer = d.peers[name]
+      if (peer) peer.displayName = text
+    })
+    if (this.operator) this.operator.displayName = text
+    this.#startPresence()
+    this.emit("status")
+  }
+
+  /** Everything an operator action needs; throws NotRegisteredError before registration. */
+  context(): OperatorContext {
+    if (!this.operator) throw new NotRegisteredError()
+    return { workspace: this.workspace, audit: this.operator.audit, actor: this.operator.actor }
+  }
+
+  /** Tells the other operators what this one has open. */
+  setViewing(viewing: string): void {
+    this.#viewing = viewing
+    if (this.presence.running) this.presence.broadcast("viewing", viewing)
+  }
+
+  onlineOperators(): OnlineOperator[] {
+    const states = this.presence.running ? Object.values(this.presence.getPeerStates().value) : []
+    return states
+      .filter(s => typeof s.value?.name === "string")
+      .map(s => ({ ...s.value, peerId: s.peerId, lastSeenAt: s.lastSeenAt }))
+  }
+
+  find<T>(url: string): Promise<DocHandle<T>> {
+    return this.repo.find<T>(url as AutomergeUrl)
+  }
+
+  close(): void {
+    clearTimeout(this.#recountTimer)
+    clearTimeout(this.#saveTimer)
+    if (this.presence.running) this.presence.stop()
+    for (const off of this.#listeners) off()
+    this.workspace.close()
+  }
+
+  #startPresence(): void {
+    if (!this.operator) return
+    if (this.presence.running) this.presence.stop()
+    this.presence.start({
+      initialState: { name: this.operator.actor.name, displayName: this.operator.displayName, viewing: this.#viewing },
+      heartbeatMs: this.#presenceHeartbeatMs,
+      peerTtlMs: this.#presenceHeartbeatMs * 3,
+    })
+  }
+
+  #watch(): void {
+    const schedule = () => {
+      if (this.#recountTimer === undefined) this.#recountTimer = setTimeout(() => this.#recount(), this.#recountMs)
+    }
+    const onDocument = ({ handle }: { handle: DocHandle<unknown> }) => handle.on("heads-changed", schedule)
+    for (const handle of Object.values(this.repo.handles)) handle.on("heads-changed", schedule)
+    this.repo.on("document", onDocument)
+    this.repo.synchronizer.on("sync-state", schedule)
+    this.repo.networkSubsystem.on("peer", schedule)
+    this.repo.networkSubsystem.on("peer-disconnected", schedule)
+    const onPresence = () => this.emit("status")
+    for (const event of ["update", "snapshot", "goodbye", "pruning"] as const) this.presence.on(event, onPresence)
+    this.#listeners.push(
+      () => this.repo.off("document", onDocument),
+      () => this.repo.synchronizer.off("sync-state", schedule),
+      () => this.repo.networkSubsystem.off("peer", schedule),
+      () => this.repo.networkSubsystem.off("peer-disconnected", schedule),
+      () => this.presence.removeAllListeners(),
+    )
+    schedule()
+  }
+
+  /**
+   * Counts local changes the relay has not acknowledged. While connected, a document whose
+   * heads the relay holds is marked acknowledged (persisted, so the count survives an
+   * offline reload); the count is the changes since each document's acknowledged heads.
+   */
+  #recount(): void {
+    this.#recountTimer = undefined
+    const relay = this.repo.peers[0]
+    const wasConnected = this.connected
+    this.connected = relay !== undefined
+    let pending = 0
+    let ackMoved = false
+    for (const handle of Object.values(this.repo.handles)) {
+      if (!handle.isReady()) continue
+      const heads = handle.heads()
+      const acked = this.#acked[handle.url]
+      if (relay && peerHasOurHeads(this.repo, handle, relay)) {
+        if (acked?.join() !== heads.join()) {
+          this.#acked[handle.url] = heads
+          ackMoved = true
+        }
+        continue
+      }
+      if (acked?.join() === heads.join()) continue
+      try {
+        pending += getChangesMetaSince(handle.doc(), acked ?? []).length
+      } catch {
+        pending += 1
+      }
+    }
+    const changed = pending !== this.pendingChanges || wasConnected !== this.connected
+    this.pendingChanges = pending
+    if (ackMoved && this.#saveTimer === undefined)
+      this.#saveTimer = setTimeout(() => {
+        this.#saveTimer = undefined
+        void saveAckedHeads(this.link.workspaceId, this.#acked)
+      }, 500)
+    if (changed) this.emit("status")
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Validated reads of the social documents, entry by entry (see src/core/validate.ts):
+ * a bad entry is reported with document and path and left out; the rest stays usable.
+ * A document of the wrong kind or version throws InvalidDocumentError.
+ */
+import {
+  AuditEntry,
+  Bounty,
+  Identity,
+  LedgerEntry,
+  Message,
+  QuestDoc,
+  QuestIndexEntry,
+  RoomEntry,
+  type DocumentKind,
+} from "../../schemas/index.ts"
+import { assertDocumentKind, validateEntries, validateList, validateValue, type DataIssue } from "../core/validate.ts"
+
+type Raw = Record<string, unknown>
+
+function checked(kind: DocumentKind, value: unknown, label: string): Raw {
+  assertDocumentKind(kind, value, label)
+  return value as Raw
+}
+
+export const readIdentities = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Identity, checked("identities", value, label).identities, label, ["identities"], issues)
+
+export const readLedger = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues)
+
+export const readRoomIndex = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(RoomEntry, checked("rooms", value, label).rooms, label, ["rooms"], issues)
+
+export const readRoomMessages = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateList(Message, checked("room", value, label).messages, label, ["messages"], issues)
+
+export const readQuestIndex = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(QuestIndexEntry, checked("quests", value, label).quests, label, ["quests"], issues)
+
+/** A quest is one record: any invalid field makes the whole quest unreadable (reported). */
+export const readQuest = (value: unknown, label: string, issues: DataIssue[]) => validateValue(QuestDoc, checked("quest", value, label), label, [], issues)
+
+export const readBounties = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues)
+
+export const readAuditEntries = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateList(AuditEntry, checked("audit", value, label).entries, label, ["entries"], issues)

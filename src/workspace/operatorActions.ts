@@ -1,0 +1,182 @@
+/**
+ * What an operator can do to a workspace, signed into the operator's audit log. The CLI
+ * and the PWA both call these, so a decision means the same thing wherever it is made.
+ * Each function validates first and throws OperatorActionError (nothing written) on refusal.
+ */
+import { z } from "zod"
+import { LIMITS, ModelChoice, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
+import { applyTransition, TransitionError } from "../core/taskMachine.ts"
+import { NewTaskInput } from "../core/taskFactory.ts"
+import type { AuditLog } from "./auditLog.ts"
+import { TaskNotFoundError, type Workspace } from "./workspace.ts"
+
+export class OperatorActionError extends Error {
+  override readonly name = "OperatorActionError"
+}
+
+export interface OperatorContext {
+  workspace: Workspace
+  audit: AuditLog
+  actor: Actor
+  now?: number
+}
+
+export const TASK_DECISIONS = { approve: "approved", requeue: "requeued", fail: "failed", cancel: "cancelled" } as const
+export type TaskDecision = keyof typeof TASK_DECISIONS
+
+export const DecisionInput = z.object({
+  tip: z.number().int("tip must be a whole number of tokens from 0 to 1000").min(0).max(1000).optional(),
+  feedback: z.string().min(1).max(LIMITS.message).optional(),
+  reason: z.string().min(1).max(LIMITS.reason).optional(),
+})
+export type DecisionInput = z.infer<typeof DecisionInput>
+
+function refuse(error: unknown): never {
+  if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new OperatorActionError(error.message)
+  if (error instanceof z.ZodError) throw new OperatorActionError(error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
+  throw error
+}
+
+/** Approve, requeue, fail or cancel a task; approve takes a tip and feedback for the resident. */
+export async function decideTask(ctx: OperatorContext, id: string, decision: TaskDecision, input: DecisionInput = {}): Promise<TaskStatus> {
+  const parsed = DecisionInput.safeParse(input)
+  if (!parsed.success) refuse(parsed.error)
+  const { tip, feedback } = parsed.data
+  if (decision !== "approve" && (tip !== undefined || feedback)) throw new OperatorActionError("a tip and feedback go with approve only")
+  const to = TASK_DECISIONS[decision]
+  const now = ctx.now ?? Date.now()
+  const reason = parsed.data.reason ?? `${decision} by operator ${ctx.actor.name}`
+  let from: TaskStatus | undefined
+  try {
+    ctx.workspace.updateTask(id, (d, current) => {
+      from = current.status
+      applyTransition(d, to, ctx.actor, now, reason)
+      if (d.review) {
+        d.review.decidedBy = ctx.actor.name
+        if (tip !== undefined) d.review.tip = tip
+        if (feedback) d.review.feedback = feedback
+      }
+      if (to === "requeued") d.attempts = 0
+    })
+  } catch (error) {
+    refuse(error)
+  }
+  await ctx.audit.append(decision === "approve" ? "approval" : "transition", id, {
+    from,
+    to,
+    reason,
+    ...(tip !== undefined ? { tip } : {}),
+    ...(feedback ? { feedback } : {}),
+  })
+  return to
+}
+
+/** Adds a task; dependencies must name tasks of the live queue. */
+export function addTask(ctx: Omit<OperatorContext, "audit">, input: NewTaskInput): Task {
+  const parsed = NewTaskInput.safeParse(input)
+  if (!parsed.success) refuse(parsed.error)
+  const unknown = (parsed.data.dependsOn ?? []).filter(id => !ctx.workspace.tasks.get(id))
+  if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
+  return ctx.workspace.addTask(parsed.data, ctx.actor, ctx.now ?? Date.now())
+}
+
+/** Fields an operator may change on a task that no worker holds yet. */
+export const TaskEdit = z
+  .object({
+    title: z.string().min(1).max(LIMITS.title),
+    prompt: z.string().min(1).max(LIMITS.prompt),
+    command: z.string().min(1).max(LIMITS.command),
+    model: ModelChoice,
+    minBudgetUsd: Usd,
+    maxBudgetUsd: Usd,
+    priority: z.number().int().min(-100).max(100),
+    dependsOn: z.array(z.string()).max(100),
+    targetIdentity: z.string().min(1).max(120).nullable(),
+  })
+  .partial()
+  .strict()
+export type TaskEdit = z.infer<typeof TaskEdit>
+
+const EDITABLE: ReadonlySet<TaskStatus> = new Set(["queued", "requeued", "blocked"])
+
+export function editTask(ctx: Omit<OperatorContext, "audit">, id: string, edit: TaskEdit): void {
+  const parsed = TaskEdit.safeParse(edit)
+  if (!parsed.success) refuse(parsed.error)
+  const e = parsed.data
+  const current = ctx.workspace.tasks.get(id)
+  if (!current) refuse(new TaskNotFoundError(id))
+  if (!EDITABLE.has(current.status)) throw new OperatorActionError(`task ${id} is ${current.status}; only queued, requeued or blocked tasks can be edited`)
+  if (e.prompt !== undefined && current.mode !== "llm") throw new OperatorActionError(`task ${id} runs a command, not a prompt`)
+  if (e.command !== undefined && current.mode !== "local") throw new OperatorActionError(`task ${id} runs a prompt, not a command`)
+  const deps = e.dependsOn ? [...new Set(e.dependsOn)] : undefined
+  if (deps?.includes(id)) throw new OperatorActionError(`task ${id} cannot depend on itself`)
+  const unknown = (deps ?? []).filter(d => !ctx.workspace.tasks.get(d))
+  if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
+  const min = e.minBudgetUsd ?? current.minBudgetUsd
+  const max = e.maxBudgetUsd ?? current.maxBudgetUsd
+  if (min > max) throw new OperatorActionError(`the minimum budget $${min} exceeds the maximum $${max}`)
+  const now = ctx.now ?? Date.now()
+  ctx.workspace.updateTask(id, d => {
+    for (const key of ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority"] as const)
+      if (e[key] !== undefined) (d as Record<string, unknown>)[key] = e[key]
+    if (deps) d.dependsOn = deps
+    if (e.targetIdentity === null) delete d.targetIdentity
+    else if (e.targetIdentity !== undefined) d.targetIdentity = e.targetIdentity
+    d.updatedAt = now
+  })
+}
+
+export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
+  const text = reason.trim()
+  if (on && !text) throw new OperatorActionError("halting needs a reason (operators see it)")
+  if (text.length > LIMITS.reason) throw new OperatorActionError(`the reason is longer than ${LIMITS.reason} characters`)
+  const now = ctx.now ?? Date.now()
+  const why = text || "resumed"
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    d.controls.killSwitch = { on, reason: why, setBy: ctx.actor.name, setAt: now }
+  })
+  await ctx.audit.append("kill_switch", "workspace", { on, reason: why })
+}
+
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked"): Promise<void> {
+  const record = ctx.workspace.root.peers[name]
+  if (!record || record.role !== "worker") throw new OperatorActionError(`no worker named ${name}`)
+  if (record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  const now = ctx.now ?? Date.now()
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    const p = d.peers[name]!
+    p.state = state
+    p.decidedBy = ctx.actor.name
+    p.decidedAt = now
+  })
+  await ctx.audit.append("peer_decision", name, { state })
+}
+
+/** The runtime controls other than the kill switch. */
+export const ControlsEdit = z
+  .object({
+    spendCapUsd: Usd,
+    defaultMinBudgetUsd: Usd,
+    defaultMaxBudgetUsd: Usd,
+    defaultModel: ModelChoice,
+    reviewEverything: z.boolean(),
+  })
+  .partial()
+  .strict()
+export type ControlsEdit = z.infer<typeof ControlsEdit>
+
+export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): Promise<void> {
+  const parsed = ControlsEdit.safeParse(edit)
+  if (!parsed.success) refuse(parsed.error)
+  const e = parsed.data
+  const current = ctx.workspace.root.controls
+  const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
+  const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd
+  if (min > max) throw new OperatorActionError(`the default minimum budget $${min} exceeds the default maximum $${max}`)
+  const changed = Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== undefined && v !== current[k as keyof ControlsEdit]))
+  if (!Object.keys(changed).length) return
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    Object.assign(d.controls, changed)
+  })
+  await ctx.audit.append("controls", "workspace", changed)
+}

@@ -38,6 +38,8 @@ export const TRANSITIONS: Readonly<Record<TaskStatus, Rule>> = {
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(["approved", "failed", "cancelled"])
+/** Statuses whose task an operator may still edit: no worker holds it. */
+export const EDITABLE_STATUSES: ReadonlySet<TaskStatus> = new Set(["queued", "requeued", "blocked"])
 /** Statuses a worker may ask a lease for. */
 export const CLAIMABLE_STATUSES: ReadonlySet<TaskStatus> = new Set(["queued", "requeued"])
 

@@ -5,7 +5,7 @@
  */
 import { z } from "zod"
 import { LIMITS, ModelChoice, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
-import { applyTransition, TransitionError } from "../core/taskMachine.ts"
+import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../core/taskMachine.ts"
 import { NewTaskInput } from "../core/taskFactory.ts"
 import type { AuditLog } from "./auditLog.ts"
 import { TaskNotFoundError, type Workspace } from "./workspace.ts"
@@ -97,15 +97,13 @@ export const TaskEdit = z
   .strict()
 export type TaskEdit = z.infer<typeof TaskEdit>
 
-const EDITABLE: ReadonlySet<TaskStatus> = new Set(["queued", "requeued", "blocked"])
-
 export function editTask(ctx: Omit<OperatorContext, "audit">, id: string, edit: TaskEdit): void {
   const parsed = TaskEdit.safeParse(edit)
   if (!parsed.success) refuse(parsed.error)
   const e = parsed.data
   const current = ctx.workspace.tasks.get(id)
   if (!current) refuse(new TaskNotFoundError(id))
-  if (!EDITABLE.has(current.status)) throw new OperatorActionError(`task ${id} is ${current.status}; only queued, requeued or blocked tasks can be edited`)
+  if (!EDITABLE_STATUSES.has(current.status)) throw new OperatorActionError(`task ${id} is ${current.status}; only queued, requeued or blocked tasks can be edited`)
   if (e.prompt !== undefined && current.mode !== "llm") throw new OperatorActionError(`task ${id} runs a command, not a prompt`)
   if (e.command !== undefined && current.mode !== "local") throw new OperatorActionError(`task ${id} runs a prompt, not a command`)
   const deps = e.dependsOn ? [...new Set(e.dependsOn)] : undefined

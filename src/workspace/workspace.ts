@@ -5,6 +5,7 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
+import { countByStatus } from "../core/dashboard.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
 import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
@@ -80,19 +81,7 @@ export class Workspace {
   }
 
   countByStatus(): Record<TaskStatus, number> {
-    const counts = {
-      queued: 0,
-      claimed: 0,
-      running: 0,
-      pending_review: 0,
-      approved: 0,
-      requeued: 0,
-      failed: 0,
-      cancelled: 0,
-      blocked: 0,
-    } satisfies Record<TaskStatus, number>
-    for (const task of this.tasks.entries.values()) counts[task.status]++
-    return counts
+    return countByStatus(this.tasks.entries.values())
   }
 
   close(): void {

@@ -10,51 +10,17 @@ import type { AuditDoc, RootDoc, Task } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import { NO_KEY_REASON } from "../../src/core/scheduling.ts"
 import { groqClient } from "../../worker/llm.ts"
-import { Worker, type WorkerOptions } from "../../worker/worker.ts"
+import { Worker } from "../../worker/worker.ts"
 import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { startTestRelay, statusOf, until } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
-import { useTeardown, type Teardown } from "../helpers/teardown.ts"
+import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
-import { approveWorker } from "../helpers/workers.ts"
+import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const OPERATOR = { kind: "operator", name: "alice" } as const
-
-async function startWorker(t: Teardown, relay: TestRelay, name: string, opts: Partial<WorkerOptions> & { fake?: FakeGroq } = {}): Promise<Worker> {
-  const { fake, ...rest } = opts
-  const worker = await Worker.start({
-    relay: relay.wsUrl,
-    token: relay.token,
-    dataDir: makeTempDir(t, `vivarium-${name}-`),
-    name,
-    scanMs: 50,
-    heartbeatMs: 200,
-    leaseMs: 3_000,
-    // The default 60 LLM calls a minute would pace the 300-task test to 1 task/s per worker.
-    rateLimitPerMinute: 100_000,
-    env: {},
-    ...(fake ? { llm: groqClient({ apiKey: "test-key", baseURL: fake.baseURL, maxRetries: 3 }) } : {}),
-    ...rest,
-  })
-  t.add(() => worker.stop())
-  return worker
-}
-
-
-function statusOf(relay: TestRelay, id: string): Task["status"] | undefined {
-  return relay.workspace.tasks.get(id)?.status
-}
-
-async function until(relay: TestRelay, id: string, status: Task["status"], timeoutMs = 10_000): Promise<Task> {
-  await waitFor(() => statusOf(relay, id) === status, {
-    timeoutMs,
-    events: [[relay.workspace.tasks, "change"]],
-    message: `task ${id} to become ${status} (is ${statusOf(relay, id)})`,
-  })
-  return relay.workspace.tasks.get(id)!
-}
 
 describe("worker peers", () => {
   it("a pending worker claims nothing; once approved it runs a local task to pending_review, and the operator approves", async () => {

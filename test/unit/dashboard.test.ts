@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest"
+import { SCHEMA_VERSION, type Actor, type PeerRecord, type RootDoc, type Task, type TaskEvent, type TaskStatus } from "../../schemas/index.ts"
+import {
+  countByStatus,
+  DAY_MS,
+  entryChainState,
+  formatAgo,
+  formatRelative,
+  health,
+  leasesByHolder,
+  matchesTask,
+  recentFinished,
+  spendState,
+  throughput,
+  workerCounts,
+  type DashboardInput,
+} from "../../src/core/dashboard.ts"
+import { defaultControls } from "../../src/core/defaults.ts"
+import { buildTask } from "../../src/core/taskFactory.ts"
+
+const ALICE: Actor = { kind: "operator", name: "alice" }
+const W1: Actor = { kind: "worker", name: "w1" }
+const NOW = 1_800_000_000_000
+const HOUR = 60 * 60 * 1000
+
+function task(id: string, over: Partial<Task> = {}): Task {
+  return { ...buildTask({ command: "ls" }, defaultControls("x", 0), ALICE, NOW - DAY_MS * 2, id), ...over }
+}
+const event = (to: TaskStatus, at: number, from: TaskStatus = "running"): TaskEvent => ({ at, from, to, by: W1 })
+const costing = (id: string, costUsd: number, over: Partial<Task> = {}) =>
+  task(id, {
+    status: "approved",
+    result: { output: "", model: "llama-3.1-8b-instant", costUsd, leaseId: "l", worker: "w1", startedAt: NOW, finishedAt: NOW },
+    ...over,
+  })
+
+function peer(name: string, over: Partial<PeerRecord> = {}): PeerRecord {
+  return { name, role: "worker", publicKey: "a".repeat(64), state: "approved", registeredAt: 0, auditUrl: "automerge:abc", lastSeen: NOW - 1_000, ...over }
+}
+function root(peers: PeerRecord[] = [peer("w1")], controls: Partial<RootDoc["controls"]> = {}): RootDoc {
+  const url = "automerge:abc"
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "root",
+    workspaceId: "ws-12345678",
+    name: "test",
+    createdAt: 0,
+    docs: { queue: url, identities: url, wallets: url, rooms: url, quests: url, bounties: url, archives: {} },
+    peers: Object.fromEntries(peers.map(p => [p.name, p])),
+    controls: { ...defaultControls("relay", 0), ...controls },
+  }
+}
+const input = (over: Partial<DashboardInput> = {}): DashboardInput => ({ tasks: [], root: root(), now: NOW, issueCount: 0, ...over })
+
+describe("countByStatus", () => {
+  it("counts every status, zero included", () => {
+    const counts = countByStatus([task("a"), task("b"), task("c", { status: "failed" })])
+    expect(counts.queued).toBe(2)
+    expect(counts.failed).toBe(1)
+    expect(counts.pending_review).toBe(0)
+    expect(Object.keys(counts)).toHaveLength(9)
+  })
+})
+
+describe("throughput", () => {
+  it("counts approvals and failures of the last 24 h from history events", () => {
+    const tasks = [
+      task("a", { status: "approved", history: [event("approved", NOW - 10 * 60_000)] }),
+      task("b", { status: "approved", history: [event("pending_review", NOW - 3 * HOUR), event("approved", NOW - 2 * HOUR - 1, "pending_review")] }),
+      task("c", { status: "approved", history: [event("approved", NOW - DAY_MS - 1)] }),
+      task("d", { status: "failed", history: [event("failed", NOW - HOUR)] }),
+      task("e", { status: "failed", history: [event("failed", NOW - 2 * DAY_MS)] }),
+    ]
+    const t = throughput(tasks, NOW)
+    expect(t.approved).toBe(2)
+    expect(t.failed).toBe(1)
+    expect(t.perHour).toBeCloseTo(2 / 24)
+    expect(t.hourly).toHaveLength(24)
+    expect(t.hourly[23]).toBe(1)
+    expect(t.hourly[21]).toBe(1)
+    expect(t.hourly.reduce((a, b) => a + b, 0)).toBe(2)
+  })
+
+  it("ignores events stamped in the future by a skewed clock", () => {
+    expect(throughput([task("a", { history: [event("approved", NOW + 5_000)] })], NOW).approved).toBe(0)
+  })
+})
+
+describe("spendState", () => {
+  it("sums result costs of the live queue against the cap", () => {
+    const s = spendState([costing("a", 0.25), costing("b", 0.25), task("c")], root())
+    expect(s).toMatchObject({ spentUsd: 0.5, capUsd: 1, fraction: 0.5, level: "ok" })
+  })
+
+  it("watches at 80% of the cap and is critical at the cap, like the relay", () => {
+    expect(spendState([costing("a", 0.8)], root()).level).toBe("watch")
+    expect(spendState([costing("a", 1)], root()).level).toBe("critical")
+  })
+
+  it("a zero cap is reached at once", () => {
+    expect(spendState([], root(undefined, { spendCapUsd: 0 })).level).toBe("critical")
+  })
+})
+
+describe("workerCounts and leases", () => {
+  it("counts approved workers online, pending and revoked; operators are not workers", () => {
+    const r = root([
+      peer("w1"),
+      peer("w2", { lastSeen: NOW - 60_000 }),
+      peer("w3", { state: "pending" }),
+      peer("w4", { state: "revoked" }),
+      peer("op", { role: "operator" }),
+    ])
+    expect(workerCounts(r, NOW)).toEqual({ online: 1, approved: 2, pending: 1, revoked: 1 })
+  })
+
+  it("counts the leases each holder has", () => {
+    const lease = (holder: string) => ({ leaseId: `l-${holder}`, holder, grantedAt: NOW, expiresAt: NOW, renewals: 0 })
+    const held = leasesByHolder([task("a", { lease: lease("w1") }), task("b", { lease: lease("w1") }), task("c", { lease: lease("w2") }), task("d")])
+    expect(Object.fromEntries(held)).toEqual({ w1: 2, w2: 1 })
+  })
+})
+
+describe("health", () => {
+  it("is ok with nothing to report", () => {
+    expect(health(input())).toEqual({ level: "ok", reasons: [] })
+  })
+
+  it("is critical when the kill switch is on, with who and why (its blocked tasks are not listed again)", () => {
+    const r = root(undefined, { killSwitch: { on: true, reason: "maintenance", setBy: "alice", setAt: NOW } })
+    const h = health(input({ root: r, tasks: [task("a", { status: "blocked", blocked: { kind: "kill_switch", reason: "kill switch: maintenance" } })] }))
+    expect(h.level).toBe("critical")
+    expect(h.reasons).toEqual([{ level: "critical", text: "kill switch on (by alice): maintenance" }])
+  })
+
+  it("is critical when spend reached the cap, and says watch only near it", () => {
+    expect(health(input({ tasks: [costing("a", 1.2)] })).reasons).toEqual([{ level: "critical", text: "spend $1.20 has reached the cap $1.00" }])
+    expect(health(input({ tasks: [costing("a", 0.85)] })).reasons).toEqual([{ level: "watch", text: "spend $0.85 is 85% of the cap $1.00" }])
+  })
+
+  it("is critical when tasks wait and no approved worker is online", () => {
+    const offline = root([peer("w1", { lastSeen: NOW - 60_000 }), peer("w2", { state: "pending" })])
+    const h = health(input({ tasks: [task("a"), task("b", { status: "requeued" })], root: offline }))
+    expect(h.level).toBe("critical")
+    expect(h.reasons[0]).toEqual({ level: "critical", text: "2 tasks waiting and no approved worker online" })
+    expect(h.reasons).toContainEqual({ level: "watch", text: "1 worker waiting for approval" })
+    // No waiting task: no worker is needed.
+    expect(health(input({ root: offline })).reasons.some(r => r.level === "critical")).toBe(false)
+  })
+
+  it("watches pending reviews, failures in 24 h, blocked tasks, duplicate runs and data issues", () => {
+    const noKey = { kind: "no_key" as const, reason: "no GROQ_API_KEY on any worker" }
+    const tasks = [
+      task("a", { status: "pending_review" }),
+      task("b", { status: "failed", history: [event("failed", NOW - HOUR)] }),
+      task("c", { status: "approved", duplicateRun: true }),
+      task("d", { status: "blocked", blocked: noKey }),
+      task("e", { status: "blocked", blocked: noKey }),
+      task("f", { status: "blocked", blocked: { kind: "dependency", reason: "dependency b failed" } }),
+    ]
+    const h = health(input({ tasks, issueCount: 3 }))
+    expect(h.level).toBe("watch")
+    expect(h.reasons.map(r => r.text)).toEqual([
+      "1 result waiting for review",
+      "1 task failed in the last 24 h",
+      "3 tasks blocked: no GROQ_API_KEY on any worker; a dependency failed or was cancelled",
+      "1 task ran twice (a partition let two workers run it)",
+      "3 invalid entries in the documents (ignored)",
+    ])
+  })
+
+  it("lists critical reasons before watch reasons", () => {
+    const r = root([peer("w1", { state: "pending" })], { killSwitch: { on: true, reason: "x", setBy: "bob", setAt: NOW } })
+    const h = health(input({ root: r, tasks: [task("a")] }))
+    expect(h.reasons.map(x => x.level)).toEqual(["critical", "critical", "watch"])
+  })
+})
+
+describe("task lists", () => {
+  it("recentFinished keeps terminal tasks, newest first, up to the limit", () => {
+    const tasks = [
+      task("a", { status: "approved", updatedAt: NOW - 3 }),
+      task("b", { status: "failed", updatedAt: NOW - 1 }),
+      task("c", { status: "queued", updatedAt: NOW }),
+      task("d", { status: "cancelled", updatedAt: NOW - 2 }),
+    ]
+    expect(recentFinished(tasks).map(t => t.id)).toEqual(["b", "d", "a"])
+    expect(recentFinished(tasks, 1).map(t => t.id)).toEqual(["b"])
+  })
+
+  it("matchesTask looks at id and title, ignoring case", () => {
+    const t = task("task-abc", { title: "Build the Index" })
+    expect(matchesTask(t, "")).toBe(true)
+    expect(matchesTask(t, "ABC")).toBe(true)
+    expect(matchesTask(t, "index")).toBe(true)
+    expect(matchesTask(t, "nope")).toBe(false)
+  })
+})
+
+describe("relative times", () => {
+  it("formatAgo says seconds, minutes, hours and days, and never 'in' for a clock slightly ahead", () => {
+    expect(formatAgo(NOW - 12_000, NOW)).toBe("12 s ago")
+    expect(formatAgo(NOW - 5 * 60_000, NOW)).toBe("5 min ago")
+    expect(formatAgo(NOW - 3 * HOUR, NOW)).toBe("3 h ago")
+    expect(formatAgo(NOW - 2 * DAY_MS, NOW)).toBe("2 d ago")
+    expect(formatAgo(NOW + 900, NOW)).toBe("0 s ago")
+  })
+
+  it("formatRelative tells a deadline ahead from one passed", () => {
+    expect(formatRelative(NOW + 40_000, NOW)).toBe("in 40 s")
+    expect(formatRelative(NOW - 40_000, NOW)).toBe("40 s ago")
+  })
+})
+
+describe("entryChainState", () => {
+  it("is pending until verified, valid before the first bad seq and broken from it", () => {
+    expect(entryChainState({ seq: 0 }, undefined).state).toBe("pending")
+    expect(entryChainState({ seq: 4 }, { ok: true, peer: "w1", entries: 5 })).toEqual({ state: "valid", text: "chain verified" })
+    const bad = { ok: false as const, peer: "w1", seq: 2, reason: "bad signature", entries: 5 }
+    expect(entryChainState({ seq: 1 }, bad).state).toBe("valid")
+    expect(entryChainState({ seq: 1 }, bad).text).toContain("breaks later, at seq 2")
+    expect(entryChainState({ seq: 2 }, bad)).toEqual({ state: "broken", text: "chain broken at seq 2: bad signature" })
+    expect(entryChainState({ seq: 3 }, bad).state).toBe("broken")
+  })
+})

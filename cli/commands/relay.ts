@@ -85,6 +85,11 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     throw error
   }
   writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt })
+  // automerge-repo can reject a stray promise when a peer asks for a document nobody has
+  // (its 60 s find timeout); one peer's missing document must not take the relay down.
+  process.on("unhandledRejection", reason => {
+    console.error(`[relay] unexpected error, still running: ${reason instanceof Error ? reason.message : String(reason)}`)
+  })
   let worker: Worker | undefined
   if (command === "start") {
     const approved = approveWhenRegistered(relay, EMBEDDED_WORKER)

@@ -33,19 +33,24 @@ export type DecisionInput = z.infer<typeof DecisionInput>
 
 function refuse(error: unknown): never {
   if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new OperatorActionError(error.message)
-  if (error instanceof z.ZodError) throw new OperatorActionError(error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
   throw error
+}
+
+/** Validates an action's input; a refusal names each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input)
+  if (parsed.success) return parsed.data
+  throw new OperatorActionError(parsed.error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
 }
 
 /** Approve, requeue, fail or cancel a task; approve takes a tip and feedback for the resident. */
 export async function decideTask(ctx: OperatorContext, id: string, decision: TaskDecision, input: DecisionInput = {}): Promise<TaskStatus> {
-  const parsed = DecisionInput.safeParse(input)
-  if (!parsed.success) refuse(parsed.error)
-  const { tip, feedback } = parsed.data
+  const parsed = parseInput(DecisionInput, input)
+  const { tip, feedback } = parsed
   if (decision !== "approve" && (tip !== undefined || feedback)) throw new OperatorActionError("a tip and feedback go with approve only")
   const to = TASK_DECISIONS[decision]
   const now = ctx.now ?? Date.now()
-  const reason = parsed.data.reason ?? `${decision} by operator ${ctx.actor.name}`
+  const reason = parsed.reason ?? `${decision} by operator ${ctx.actor.name}`
   let from: TaskStatus | undefined
   try {
     ctx.workspace.updateTask(id, (d, current) => {
@@ -73,11 +78,10 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
 
 /** Adds a task; dependencies must name tasks of the live queue. */
 export function addTask(ctx: Omit<OperatorContext, "audit">, input: NewTaskInput): Task {
-  const parsed = NewTaskInput.safeParse(input)
-  if (!parsed.success) refuse(parsed.error)
-  const unknown = (parsed.data.dependsOn ?? []).filter(id => !ctx.workspace.tasks.get(id))
+  const parsed = parseInput(NewTaskInput, input)
+  const unknown = (parsed.dependsOn ?? []).filter(id => !ctx.workspace.tasks.get(id))
   if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
-  return ctx.workspace.addTask(parsed.data, ctx.actor, ctx.now ?? Date.now())
+  return ctx.workspace.addTask(parsed, ctx.actor, ctx.now ?? Date.now())
 }
 
 /** Fields an operator may change on a task that no worker holds yet. */
@@ -98,9 +102,7 @@ export const TaskEdit = z
 export type TaskEdit = z.infer<typeof TaskEdit>
 
 export function editTask(ctx: Omit<OperatorContext, "audit">, id: string, edit: TaskEdit): void {
-  const parsed = TaskEdit.safeParse(edit)
-  if (!parsed.success) refuse(parsed.error)
-  const e = parsed.data
+  const e = parseInput(TaskEdit, edit)
   const current = ctx.workspace.tasks.get(id)
   if (!current) refuse(new TaskNotFoundError(id))
   if (!EDITABLE_STATUSES.has(current.status)) throw new OperatorActionError(`task ${id} is ${current.status}; only queued, requeued or blocked tasks can be edited`)
@@ -164,9 +166,7 @@ export const ControlsEdit = z
 export type ControlsEdit = z.infer<typeof ControlsEdit>
 
 export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): Promise<void> {
-  const parsed = ControlsEdit.safeParse(edit)
-  if (!parsed.success) refuse(parsed.error)
-  const e = parsed.data
+  const e = parseInput(ControlsEdit, edit)
   const current = ctx.workspace.root.controls
   const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
   const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd

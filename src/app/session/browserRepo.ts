@@ -18,5 +18,7 @@ export async function openBrowserRepo(link: RememberedWorkspace, retryMs = 2_000
     // One database per workspace, so joining another relay never mixes documents.
     storage: new IndexedDBStorageAdapter(`vivarium-${link.workspaceId}`),
     network: [new BrowserWebSocketClientAdapter(syncUrlFor(link), retryMs)],
+    // A tab can be closed right after an edit made offline: write to IndexedDB promptly.
+    saveDebounceRate: 20,
   })
 }

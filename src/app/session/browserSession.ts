@@ -53,6 +53,8 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   connected = false
   pendingChanges = 0
   operator?: { actor: Actor; audit: AuditLog; displayName: string }
+  /** Why the stored operator key could not be used (shown to the operator). */
+  operatorError?: string
   readonly presence: Presence<PresenceInfo, RootDoc>
   #acked: Record<string, string[]>
   #recountTimer?: ReturnType<typeof setTimeout>
@@ -82,7 +84,8 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl), loadAckedHeads(link.workspaceId)])
     const session = new BrowserSession(repo, workspace, link, acked, opts)
     const stored = await loadOperatorKey(link.workspaceId)
-    if (stored) await session.#useKey(stored.name, stored.publicKeyHex, stored.key)
+    // A key whose audit log cannot be opened must not keep the whole app from starting.
+    if (stored) await session.#useKey(stored.name, stored.publicKeyHex, stored.key).catch((error: Error) => (session.operatorError = error.message))
     session.#startPresence()
     return session
   }
@@ -99,6 +102,8 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     pair.privateKeyPkcs8.fill(0)
     await this.#useKey(parsed.data, pair.publicKeyHex, key, displayName)
     await saveOperatorKey(this.link.workspaceId, { name: parsed.data, publicKeyHex: pair.publicKeyHex, key })
+    // The new audit document and the registration must be on disk before a reload can happen.
+    await this.repo.flush()
     this.#startPresence()
   }
 

@@ -64,6 +64,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       triggerRef(tasks)
     })
     s.on("status", readStatus)
+    if (s.operatorError) say("error", `your operator key cannot be used right now: ${s.operatorError}`)
     phase.value = "ready"
   }
 

@@ -1,0 +1,190 @@
+/** Social write functions on a network-less, in-memory Repo. */
+import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { Actor, BountiesDoc, IdentitiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc } from "../../schemas/index.ts"
+import { newId } from "../../src/core/ids.ts"
+import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
+import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import {
+  createBounty,
+  createDm,
+  createIdentity,
+  createQuest,
+  editQuestObjective,
+  listFromText,
+  mailboxRooms,
+  postMessage,
+  slugOf,
+  updateQuest,
+  type SocialContext,
+} from "../../src/workspace/socialActions.ts"
+import { Workspace } from "../../src/workspace/workspace.ts"
+
+const alice: Actor = { kind: "operator", name: "alice" }
+const NOW = 1_764_000_000_000
+let repo: Repo
+let ws: Workspace
+let ctx: SocialContext
+
+beforeEach(async () => {
+  repo = new Repo({ network: [] })
+  const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-unit-0001", createdBy: "alice", now: 1 })
+  ws = await Workspace.open(repo, root.url)
+  // An operator is a registered peer; the mailbox and DMs tell humans by this record.
+  ws.rootHandle.change(d => {
+    d.peers.alice = { name: "alice", role: "operator", publicKey: "a".repeat(64), state: "approved", registeredAt: 1, auditUrl: root.url }
+  })
+  ctx = { workspace: ws, actor: alice, now: NOW }
+})
+afterEach(async () => {
+  ws.close()
+  await repo.shutdown()
+})
+
+const doc = async <T>(url: string): Promise<DocHandle<T>> => repo.find<T>(url as AutomergeUrl)
+const docs = () => ws.root.docs
+
+/** Runs `fn`, expects an OperatorActionError matching `message`, and that `handle` did not move. */
+async function refused(handle: DocHandle<unknown>, fn: () => Promise<unknown> | unknown, message: RegExp): Promise<void> {
+  const heads = handle.heads()
+  await expect(async () => fn()).rejects.toThrow(message)
+  await expect(async () => fn()).rejects.toBeInstanceOf(OperatorActionError)
+  expect(handle.heads()).toEqual(heads)
+}
+
+describe("ids", () => {
+  it("newId is <prefix>-<time base36>-<4 hex>", () => {
+    expect(newId("quest", NOW, () => 0.5)).toBe(`quest-${NOW.toString(36)}-7fff`)
+    expect(newId("dm", 0, () => 0)).toBe("dm-0-0000")
+  })
+})
+
+describe("createIdentity", () => {
+  it("writes a valid resident whose id comes from the name, made unique", async () => {
+    const ada = await createIdentity(ctx, { name: "  Ada Lovelace ", bio: "counts", traits: listFromText("curious, , exact, curious"), values: ["care"] })
+    expect(ada).toMatchObject({ id: "ada-lovelace", name: "Ada Lovelace", createdBy: "alice", createdAt: NOW, core: { traits: ["curious", "exact"], values: ["care"] } })
+    expect(ada.continuity).toEqual({ sessions: 0, tasksCompleted: 0, tasksFailed: 0, level: 0 })
+    const again = await createIdentity(ctx, { name: "ada lovelace" })
+    const third = await createIdentity(ctx, { name: "Ada  Lovelace!" })
+    expect([again.id, third.id]).toEqual(["ada-lovelace-2", "ada-lovelace-3"])
+    const stored = (await doc<IdentitiesDoc>(docs().identities)).doc().identities
+    expect(Object.keys(stored).sort()).toEqual(["ada-lovelace", "ada-lovelace-2", "ada-lovelace-3"])
+  })
+
+  it("slugOf keeps letters and digits, drops accents, and never returns an empty id", () => {
+    expect(slugOf("Zoë  Ünal 2")).toBe("zoe-unal-2")
+    expect(slugOf("!!!")).toBe("resident")
+  })
+
+  it("refuses a blank name or too many traits, writing nothing", async () => {
+    const handle = await doc<unknown>(docs().identities)
+    await refused(handle, () => createIdentity(ctx, { name: "   " }), /name: a resident needs a name/)
+    await refused(handle, () => createIdentity(ctx, { name: "x", traits: Array.from({ length: 21 }, (_, i) => `t${i}`) }), /traits/)
+    await refused(handle, () => createIdentity(ctx, { name: "x", extra: 1 } as never), /Unrecognized key/)
+  })
+})
+
+describe("rooms and DMs", () => {
+  it("postMessage appends a message by the operator; a reply must name a message of that room", async () => {
+    const first = await postMessage(ctx, "town_hall", { content: " hello all " })
+    expect(first).toEqual({ id: expect.stringMatching(/^msg-/), author: "alice", content: "hello all", importance: 5, at: NOW })
+    const reply = await postMessage(ctx, "town_hall", { content: "me again", importance: 9, replyTo: first.id })
+    const index = (await doc<RoomIndexDoc>(docs().rooms)).doc()
+    const room = await doc<RoomDoc>(index.rooms.town_hall!.url)
+    expect(room.doc().messages.map(m => m.id)).toEqual([first.id, reply.id])
+    expect(room.doc().messages[1]).toMatchObject({ replyTo: first.id, importance: 9 })
+    await refused(room, () => postMessage(ctx, "town_hall", { content: "x", replyTo: "msg-nope" }), /no message msg-nope in town_hall/)
+    await refused(room, () => postMessage(ctx, "town_hall", { content: "   " }), /the message is empty/)
+    await refused(room, () => postMessage(ctx, "town_hall", { content: "x", importance: 11 }), /importance/)
+    await expect(postMessage(ctx, "no_such_room", { content: "x" })).rejects.toThrow(/no room no_such_room/)
+  })
+
+  it("createDm makes a room document and an index entry; the same pair gets the same DM back", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    await createIdentity(ctx, { name: "Bo" })
+    const dm = await createDm(ctx, "ada", "bo")
+    expect(dm).toMatchObject({ id: expect.stringMatching(/^dm-/), kind: "dm", title: "Ada ↔ Bo", members: ["ada", "bo"], createdAt: NOW })
+    const room = await doc<RoomDoc>(dm.url)
+    expect(room.doc()).toMatchObject({ kind: "room", roomId: dm.id, messages: [] })
+    expect((await createDm(ctx, "bo", "ada")).id).toBe(dm.id)
+    await postMessage(ctx, dm.id, { content: "psst" })
+    expect(room.doc().messages).toHaveLength(1)
+
+    const index = await doc<unknown>(docs().rooms)
+    await refused(index, () => createDm(ctx, "ada", "ada"), /two different parties/)
+    await refused(index, () => createDm(ctx, "ada", "zed"), /no resident or operator zed/)
+    await refused(index, () => createDm(ctx, "ada", "bad id!"), /ids are letters/)
+  })
+
+  it("the mailbox is human_async plus the DMs with an operator in them", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    await createIdentity(ctx, { name: "Bo" })
+    const residents = await createDm(ctx, "ada", "bo")
+    const human = await createDm(ctx, "ada", "alice")
+    const index = (await doc<RoomIndexDoc>(docs().rooms)).doc()
+    const ids = mailboxRooms(Object.values(index.rooms), ws.root.peers).map(r => r.id)
+    expect(ids.sort()).toEqual(["human_async", human.id].sort())
+    expect(ids).not.toContain(residents.id)
+  })
+})
+
+describe("quests", () => {
+  it("createQuest writes the quest document and its index entry", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    const quest = await createQuest(ctx, { title: "Map the caves", objective: "Find every exit.", identity: "ada", budgetUsd: 1.5, upfrontTip: 3, completionReward: 20 })
+    expect(quest.id).toMatch(/^quest-/)
+    const handle = await doc<QuestDoc>(quest.url)
+    expect(handle.doc()).toMatchObject({ kind: "quest", title: "Map the caves", objective: "Find every exit.", identity: "ada", state: "active", budgetUsd: 1.5, createdBy: "alice" })
+    const index = (await doc<QuestIndexDoc>(docs().quests)).doc()
+    expect(index.quests[quest.id]).toEqual({ id: quest.id, title: "Map the caves", url: quest.url, createdAt: NOW })
+  })
+
+  it("createQuest refuses bad input and unknown residents, writing nothing", async () => {
+    const index = await doc<unknown>(docs().quests)
+    const handles = Object.keys(repo.handles).length
+    await refused(index, () => createQuest(ctx, { title: "", budgetUsd: 1 }), /a quest needs a title/)
+    await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: -1 }), /budgetUsd/)
+    await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: 1, upfrontTip: 1.5 }), /upfrontTip/)
+    await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: 1, identity: "ghost" }), /no resident ghost/)
+    expect(Object.keys(repo.handles)).toHaveLength(handles)
+  })
+
+  it("updateQuest edits fields and keeps the index title in step; bad edits write nothing", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    const quest = await createQuest(ctx, { title: "Old", budgetUsd: 1, identity: "ada" })
+    await updateQuest({ ...ctx, now: NOW + 5 }, quest.id, { title: "New", state: "paused", budgetUsd: 2, completionReward: 7, identity: null })
+    const handle = await doc<QuestDoc>(quest.url)
+    expect(handle.doc()).toMatchObject({ title: "New", state: "paused", budgetUsd: 2, completionReward: 7, updatedAt: NOW + 5 })
+    expect(handle.doc().identity).toBeUndefined()
+    expect((await doc<QuestIndexDoc>(docs().quests)).doc().quests[quest.id]!.title).toBe("New")
+    await refused(handle, () => updateQuest(ctx, quest.id, { state: "exploded" as never }), /state/)
+    await refused(handle, () => updateQuest(ctx, quest.id, { objective: "no" } as never), /Unrecognized key/)
+    await refused(handle, () => updateQuest(ctx, quest.id, { identity: "ghost" }), /no resident ghost/)
+    await expect(updateQuest(ctx, "quest-missing", { title: "x" })).rejects.toThrow(/no quest quest-missing/)
+  })
+
+  it("editQuestObjective: concurrent edits of the objective merge character by character", async () => {
+    const quest = await createQuest(ctx, { title: "Q", objective: "the plan", budgetUsd: 1 })
+    const mine = await doc<QuestDoc>(quest.url)
+    const theirs = repo.clone(mine)
+    editQuestObjective(mine, "the big plan", NOW + 1)
+    editQuestObjective(theirs, "the plan, today", NOW + 2)
+    mine.merge(theirs)
+    expect(mine.doc().objective).toBe("the big plan, today")
+    await refused(mine, () => editQuestObjective(mine, "x".repeat(20_001)), /longer than 20000/)
+    const index = await doc<unknown>(docs().quests)
+    await refused(index, () => editQuestObjective(index, "x"), /no objective text/)
+  })
+})
+
+describe("createBounty", () => {
+  it("writes an open bounty with no submissions; refuses bad slots and rewards", async () => {
+    const bounty = await createBounty(ctx, { title: "Best haiku", description: "about caves", reward: 50, slots: 3 })
+    const stored = (await doc<BountiesDoc>(docs().bounties)).doc().bounties[bounty.id]
+    expect(stored).toEqual({ id: bounty.id, title: "Best haiku", description: "about caves", reward: 50, slots: 3, state: "open", submissions: {}, createdBy: "alice", createdAt: NOW })
+    const handle = await doc<unknown>(docs().bounties)
+    await refused(handle, () => createBounty(ctx, { title: "t", reward: 1, slots: 0 }), /slots/)
+    await refused(handle, () => createBounty(ctx, { title: "t", reward: -1 }), /reward/)
+    await refused(handle, () => createBounty(ctx, { title: " ", reward: 1 }), /a bounty needs a title/)
+  })
+})

@@ -14,7 +14,7 @@ import type { BenchSuite } from "./lib/suite.ts"
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   sync: async () => (await import("./sync.ts")).suite,
   queue: async () => (await import("./queue.ts")).suite,
-  // ui: async () => (await import("./ui.ts")).suite,
+  ui: async () => (await import("./ui.ts")).suite,
   // social: async () => (await import("./social.ts")).suite,
 }
 

@@ -1,5 +1,6 @@
 /** Turning an operator's request into a task with the runtime-contract defaults. */
 import { z } from "zod"
+import { newId } from "./ids.ts"
 import { Id, LIMITS, ModelChoice, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../schemas/index.ts"
 
 /** What a peer may ask for when it adds a task; everything else gets a default. */
@@ -25,10 +26,7 @@ export type NewTaskInput = z.infer<typeof NewTaskInput>
 
 /** `task-<time base36>-<4 hex>`: sortable by creation and unique across offline peers. */
 export function newTaskId(now: number, random: () => number = Math.random): string {
-  const suffix = Math.floor(random() * 0xffff)
-    .toString(16)
-    .padStart(4, "0")
-  return `task-${now.toString(36)}-${suffix}`
+  return newId("task", now, random)
 }
 
 export function buildTask(input: NewTaskInput, controls: RuntimeControls, by: Actor, now: number, id: string): Task {

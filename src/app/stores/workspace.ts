@@ -36,6 +36,8 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   const operator = ref<{ name: string; displayName: string }>()
   const onlineOperators = shallowRef<OnlineOperator[]>([])
   const notice = ref<Notice>()
+  /** What this operator has open, told to the others once the session exists. */
+  const viewing = ref("dashboard")
   /** A clock for "seen 5 s ago" and online windows, ticking once a second. */
   const now = ref(Date.now())
 
@@ -64,6 +66,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       triggerRef(tasks)
     })
     s.on("status", readStatus)
+    s.setViewing(viewing.value)
     if (s.operatorError) say("error", `your operator key cannot be used right now: ${s.operatorError}`)
     phase.value = "ready"
   }
@@ -167,8 +170,9 @@ export const useWorkspaceStore = defineStore("workspace", () => {
         say("error", (error as Error).message)
       }
     },
-    setViewing(viewing: string) {
-      session.value?.setViewing(viewing)
+    setViewing(what: string) {
+      viewing.value = what
+      session.value?.setViewing(what)
     },
     /** Views report issues of the documents they read, so the banner shows them all. */
     setDocIssues(key: string, list: DataIssue[]) {

@@ -34,6 +34,9 @@ export function staticApp(dir = DEFAULT_APP_DIR): StaticHandler | undefined {
   if (!existsSync(`${dir}/index.html`)) return undefined
   return sirv(dir, {
     single: true,
+    // Look files up per request: a rebuild (`npm run build`) replaces the hashed files under a
+    // running relay, and a cached file list would serve 404s or vanished files.
+    dev: true,
     etag: true,
     setHeaders(res, pathname) {
       for (const [k, v] of Object.entries(APP_HEADERS)) res.setHeader(k, v)

@@ -9,3 +9,7 @@ import "./styles.css"
 const app = createApp(App).use(createPinia()).use(router)
 app.mount("#app")
 void useWorkspaceStore().boot()
+// The router's first navigation writes back the URL it started with: drop a join secret after it.
+void router.isReady().then(async () => {
+  if (router.currentRoute.value.hash.includes("join=")) await router.replace({ hash: "" })
+})

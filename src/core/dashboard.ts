@@ -138,6 +138,7 @@ export function health(input: DashboardInput): Health {
   if (ks.on) critical(`kill switch on (by ${ks.setBy}): ${ks.reason}`)
   if (spend.level === "critical") critical(`spend ${formatUsd(spend.spentUsd)} has reached the cap ${formatUsd(spend.capUsd)}`)
   if (waiting && !workers.online) critical(`${plural(waiting, "task")} waiting and no approved worker online`)
+  else if (!workers.online) watch("no approved worker is online: new tasks would wait")
 
   if (spend.level === "watch") watch(`spend ${formatUsd(spend.spentUsd)} is ${Math.floor(spend.fraction * 100)}% of the cap ${formatUsd(spend.capUsd)}`)
   if (counts.pending_review) watch(`${plural(counts.pending_review, "result")} waiting for review`)

@@ -26,6 +26,9 @@ export interface PresenceInfo {
   viewing: string
 }
 
+/** One channel carries the whole state, so any single message tells a peer everything. */
+type PresenceState = { operator: PresenceInfo }
+
 export interface OnlineOperator extends PresenceInfo {
   peerId: string
   lastSeenAt: number
@@ -55,11 +58,12 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   operator?: { actor: Actor; audit: AuditLog; displayName: string }
   /** Why the stored operator key could not be used (shown to the operator). */
   operatorError?: string
-  readonly presence: Presence<PresenceInfo, RootDoc>
+  readonly presence: Presence<PresenceState, RootDoc>
   #acked: Record<string, string[]>
   #recountTimer?: ReturnType<typeof setTimeout>
   #saveTimer?: ReturnType<typeof setTimeout>
   #viewing = "dashboard"
+  #presenceRefresh?: ReturnType<typeof setInterval>
   readonly #recountMs: number
   readonly #presenceHeartbeatMs: number
   readonly #listeners: (() => void)[] = []
@@ -75,7 +79,7 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     this.#acked = acked
     this.#recountMs = opts.recountMs ?? 150
     this.#presenceHeartbeatMs = opts.presenceHeartbeatMs ?? 2_000
-    this.presence = new Presence<PresenceInfo, RootDoc>({ handle: workspace.rootHandle })
+    this.presence = new Presence<PresenceState, RootDoc>({ handle: workspace.rootHandle })
     this.#watch()
   }
 
@@ -137,14 +141,14 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   /** Tells the other operators what this one has open. */
   setViewing(viewing: string): void {
     this.#viewing = viewing
-    if (this.presence.running) this.presence.broadcast("viewing", viewing)
+    this.#announce()
   }
 
   onlineOperators(): OnlineOperator[] {
     const states = this.presence.running ? Object.values(this.presence.getPeerStates().value) : []
     return states
-      .filter(s => typeof s.value?.name === "string")
-      .map(s => ({ ...s.value, peerId: s.peerId, lastSeenAt: s.lastSeenAt }))
+      .filter(s => typeof s.value?.operator?.name === "string")
+      .map(s => ({ ...s.value.operator, peerId: s.peerId, lastSeenAt: s.lastSeenAt }))
   }
 
   find<T>(url: string): Promise<DocHandle<T>> {
@@ -154,19 +158,31 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   close(): void {
     clearTimeout(this.#recountTimer)
     clearTimeout(this.#saveTimer)
+    clearInterval(this.#presenceRefresh)
     if (this.presence.running) this.presence.stop()
     for (const off of this.#listeners) off()
     this.workspace.close()
   }
 
+  #presenceInfo(): PresenceInfo | undefined {
+    if (!this.operator) return undefined
+    return { name: this.operator.actor.name, displayName: this.operator.displayName, viewing: this.#viewing }
+  }
+
+  #announce(): void {
+    const info = this.#presenceInfo()
+    if (info && this.presence.running) this.presence.broadcast("operator", info)
+  }
+
   #startPresence(): void {
-    if (!this.operator) return
+    const info = this.#presenceInfo()
+    if (!info) return
     if (this.presence.running) this.presence.stop()
-    this.presence.start({
-      initialState: { name: this.operator.actor.name, displayName: this.operator.displayName, viewing: this.#viewing },
-      heartbeatMs: this.#presenceHeartbeatMs,
-      peerTtlMs: this.#presenceHeartbeatMs * 3,
-    })
+    this.presence.start({ initialState: { operator: info }, heartbeatMs: this.#presenceHeartbeatMs, peerTtlMs: this.#presenceHeartbeatMs * 3 })
+    // A peer that first hears our heartbeat (no state) while our snapshot was lost in a join
+    // race would never learn who we are: resend the state instead of bare heartbeats.
+    clearInterval(this.#presenceRefresh)
+    this.#presenceRefresh = setInterval(() => this.#announce(), this.#presenceHeartbeatMs)
   }
 
   #watch(): void {

@@ -1,0 +1,141 @@
+/**
+ * Headless Debian Chromium (/usr/bin/chromium) driven by playwright-core, for the browser
+ * tests and the `ui` benchmark. One browser per test file; one context per simulated
+ * device (its own IndexedDB, service worker and offline switch). Every page's console
+ * errors and uncaught exceptions are collected, so a test can assert none happened.
+ */
+import { existsSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core"
+import { DEFAULT_APP_DIR } from "../../peer-server/http.ts"
+import type { Teardown } from "./teardown.ts"
+
+export const CHROMIUM_PATH = "/usr/bin/chromium"
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+]
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
+export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
+
+/** What Chromium logs for each refused WebSocket while a context is offline (expected there). */
+export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/]
+
+/** Throws a message that says what to do when Chromium or the built app is missing. */
+export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`browser tests need Debian's Chromium at ${CHROMIUM_PATH}: apt-get install chromium`)
+  if (!existsSync(join(appDir, "index.html"))) throw new Error(`the control panel is not built (${appDir}/index.html is missing): run npm run build`)
+}
+
+/** Launches Chromium; the caller closes it (see launchBrowser for tests). */
+export async function launchChromium(): Promise<Browser> {
+  assertBrowserPrerequisites()
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}
+
+/** One Chromium for the calling test file, closed by `teardown` (use useTeardown("all")). */
+export async function launchBrowser(teardown: Teardown): Promise<Browser> {
+  const browser = await launchChromium()
+  teardown.add(() => browser.close())
+  return browser
+}
+
+export interface PageError {
+  page: string
+  text: string
+}
+
+/** A simulated device: one browser context with one page open. */
+export interface Device {
+  readonly context: BrowserContext
+  readonly page: Page
+  /** Console errors and uncaught exceptions of every page of this context. */
+  readonly errors: PageError[]
+  /** Errors not matched by `allowed` (e.g. OFFLINE_NOISE while offline). */
+  unexpectedErrors(allowed?: readonly RegExp[]): PageError[]
+  /** Closes the page and opens a new one in the same context (IndexedDB and service worker kept). */
+  newPage(): Promise<Page>
+}
+
+/** Records a page's console errors and uncaught exceptions into `errors`. */
+export function collectErrors(page: Page, errors: PageError[], label: string): void {
+  page.on("console", msg => {
+    if (msg.type() === "error") errors.push({ page: label, text: `${msg.text()} (${msg.location().url})` })
+  })
+  page.on("pageerror", error => errors.push({ page: label, text: `uncaught: ${error.stack ?? error.message}` }))
+}
+
+/** A fresh context and page, closed by `teardown`. */
+export async function openDevice(teardown: Teardown, browser: Browser, label = "device"): Promise<Device> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, serviceWorkers: "allow" })
+  teardown.add(() => context.close())
+  context.setDefaultTimeout(20_000)
+  const errors: PageError[] = []
+  let pages = 0
+  const open = async () => {
+    const page = await context.newPage()
+    collectErrors(page, errors, pages++ ? `${label}#${pages}` : label)
+    return page
+  }
+  const device = {
+    context,
+    page: await open(),
+    errors,
+    unexpectedErrors: (allowed: readonly RegExp[] = []) => errors.filter(e => !allowed.some(re => re.test(e.text))),
+    async newPage() {
+      await device.page.close()
+      device.page = await open()
+      return device.page
+    },
+  }
+  return device
+}
+
+/** The link `vivarium start` prints: the relay's page with the secret in the fragment. */
+export function joinLink(relay: { httpUrl: string; token: string }): string {
+  return `${relay.httpUrl}/#join=${encodeURIComponent(relay.token)}`
+}
+
+/** Opens the join link, waits for the app shell, and registers this browser as an operator. */
+export async function joinAsOperator(page: Page, joinUrl: string, displayName: string): Promise<void> {
+  await page.goto(joinUrl)
+  await page.getByTestId("workspace-name").waitFor()
+  await page.getByTestId("operator-name").fill(displayName)
+  await page.getByTestId("operator-save").click()
+  await page.getByTestId("me").waitFor()
+}
+
+/** Resolves once the app's service worker is activated (its precache, the offline app, is complete). */
+export async function serviceWorkerActivated(page: Page): Promise<void> {
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active?.state === "activated")
+}
+
+/** Saves a full-page PNG to test-artifacts/screenshots/<name>.png; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  const path = join(SCREENSHOT_DIR, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  return path
+}
+
+/**
+ * Runs `fn`; if it throws, saves a screenshot of each page (as `<name>-<label>-failed`)
+ * before rethrowing, so a failed browser test leaves a picture of what the pages showed.
+ */
+export async function screenshotsOnFailure<T>(name: string, pages: Record<string, () => Page>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    for (const [label, page] of Object.entries(pages)) await screenshot(page(), `${name}-${label}-failed`).catch(() => {})
+    throw error
+  }
+}

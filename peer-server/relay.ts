@@ -22,7 +22,7 @@ import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/scheduling.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer } from "../src/workspace/registerPeer.ts"
-import type { ArchiveDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, type ArchiveDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
@@ -126,6 +126,13 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     writeWorkspacePointer(paths, pointer)
   }
   const workspace = await Workspace.open(repo, rootUrl)
+  // Workspaces created before the mailbox existed get one (only the relay adds documents to root).
+  if (!workspace.root.docs.mailbox) {
+    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.mailbox = mailbox.url
+    })
+  }
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)

@@ -9,6 +9,8 @@ export const AUDIT_KINDS = [
   "peer_decision",
   "kill_switch",
   "controls",
+  "social",
+  "payout",
   "duplicate_run",
   "lease",
   "data_rejected",

@@ -5,7 +5,7 @@
 import { AuditDoc } from "./audit.ts"
 import { ArchiveDoc, QueueDoc } from "./queue.ts"
 import { RootDoc } from "./root.ts"
-import { BountiesDoc, IdentitiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
+import { BountiesDoc, IdentitiesDoc, JournalDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
 
 export * from "./common.ts"
 export * from "./root.ts"
@@ -24,6 +24,8 @@ export const DOCUMENT_SCHEMAS = {
   quests: QuestIndexDoc,
   quest: QuestDoc,
   bounties: BountiesDoc,
+  journal: JournalDoc,
+  mailbox: MailboxDoc,
   audit: AuditDoc,
 } as const
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS

@@ -65,6 +65,8 @@ export const DocumentUrls = z.object({
   rooms: DocUrl,
   quests: DocUrl,
   bounties: DocUrl,
+  /** Absent in workspaces created before the mailbox existed; the relay adds it on start. */
+  mailbox: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
 })

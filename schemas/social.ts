@@ -3,17 +3,27 @@ import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, Timestamp, Usd } fr
 
 // ── identities ──────────────────────────────────────────────────────────────
 
+/** Creativity seed `AA-1234-BB` (A–Z without I and O); each is used by one identity only. */
+export const CreativitySeed = z.string().regex(/^[A-HJ-NP-Z]{2}-\d{4}-[A-HJ-NP-Z]{2}$/, "a creativity seed looks like AB-1234-CD (letters without I and O)")
+
 export const Identity = z.object({
   id: Id,
   name: z.string().min(1).max(LIMITS.name),
   createdAt: Timestamp,
   createdBy: PeerName,
+  summary: z.string().max(600).optional(),
+  statement: z.string().max(LIMITS.reason).optional(),
+  seed: CreativitySeed.optional(),
+  preferredActivities: z.array(z.string().max(LIMITS.name)).max(10).optional(),
+  /** The resident's private journal document (memory). */
+  journalUrl: DocUrl.optional(),
   core: z.object({
     traits: z.array(z.string().max(LIMITS.name)).max(20),
     values: z.array(z.string().max(LIMITS.name)).max(20),
   }),
   mutable: z.record(z.string().max(LIMITS.name), z.string().max(LIMITS.reason)),
-  profile: z.object({ bio: z.string().max(LIMITS.message), html: z.string().max(LIMITS.objective).optional() }),
+  /** `html`/`css` are stored sanitized (src/core/profileSanitizer.ts) and re-sanitized on display. */
+  profile: z.object({ bio: z.string().max(LIMITS.message), html: z.string().max(4_000).optional(), css: z.string().max(4_000).optional() }),
   continuity: z.object({
     sessions: z.number().int().nonnegative(),
     tasksCompleted: z.number().int().nonnegative(),
@@ -23,12 +33,38 @@ export const Identity = z.object({
 })
 export type Identity = z.infer<typeof Identity>
 
+/** One worker plays a resident at a time: the relay grants this lease, like task leases. */
+export const ResidentLease = z.object({ holder: PeerName, grantedAt: Timestamp, renewedAt: Timestamp })
+export type ResidentLease = z.infer<typeof ResidentLease>
+
 export const IdentitiesDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("identities"),
   identities: z.record(Id, Identity),
+  /** Creativity seeds already used, keyed by seed: a seed names one identity only. */
+  seedsUsed: z.record(z.string(), z.object({ identity: Id, at: Timestamp })).optional(),
+  leases: z.record(Id, ResidentLease).optional(),
 })
 export type IdentitiesDoc = z.infer<typeof IdentitiesDoc>
+
+// ── memory: one private journal document per resident ───────────────────────
+
+export const JournalEntry = z.object({
+  id: Id,
+  at: Timestamp,
+  kind: z.enum(["reflection", "learning", "observation", "correction", "note", "task"]),
+  content: z.string().min(1).max(4_000),
+  tier: z.enum(["basic", "quality", "exceptional"]),
+})
+export type JournalEntry = z.infer<typeof JournalEntry>
+
+export const JournalDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("journal"),
+  identity: Id,
+  entries: z.array(JournalEntry),
+})
+export type JournalDoc = z.infer<typeof JournalDoc>
 
 // ── wallets: an append-only ledger; balances are derived, never stored ──────
 
@@ -38,7 +74,8 @@ export const LedgerEntry = z.object({
   identity: Id,
   kind: z.enum(["grant", "spend"]),
   amount: z.number().int().positive().max(1_000_000),
-  bucket: z.enum(["free_time", "journal"]),
+  /** Grants are "split" 70/30 into free time and journal tokens (capped); spends name a bucket. */
+  bucket: z.enum(["split", "free_time", "journal"]),
   reason: z.string().max(LIMITS.reason),
   at: Timestamp,
   by: Actor,
@@ -100,9 +137,37 @@ export const RoomDoc = z.object({
 })
 export type RoomDoc = z.infer<typeof RoomDoc>
 
+// ── mailbox: residents ↔ humans, asynchronous ────────────────────────────────
+
+export const MailType = z.enum(["question", "greeting", "idea", "concern", "message", "task_pending_approval", "reply"])
+export const MailMessage = z.object({
+  id: Id,
+  /** to_human: a resident wrote; from_human: an operator wrote (a reply or a new message). */
+  direction: z.enum(["to_human", "from_human"]),
+  /** The resident it is from or to; absent for a broadcast to all residents. */
+  resident: Id.optional(),
+  type: MailType,
+  content: z.string().min(1).max(LIMITS.message),
+  /** The inbound message this answers. */
+  replyTo: Id.optional(),
+  taskId: Id.optional(),
+  /** Operator peer name or resident id. */
+  by: z.string().min(1).max(120),
+  at: Timestamp,
+})
+export type MailMessage = z.infer<typeof MailMessage>
+
+export const MailboxDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("mailbox"),
+  /** Keyed by id; a task-approval notice uses `pending-<taskId>`, so it exists once per task. */
+  messages: z.record(Id, MailMessage),
+})
+export type MailboxDoc = z.infer<typeof MailboxDoc>
+
 // ── quests: an index plus one document per quest, so editors do not contend ──
 
-export const QuestState = z.enum(["active", "paused", "awaiting_approval", "completed", "cancelled"])
+export const QuestState = z.enum(["active", "paused", "awaiting_approval", "completed", "failed", "cancelled"])
 
 export const QuestIndexEntry = z.object({ id: Id, title: z.string().max(LIMITS.title), url: DocUrl, createdAt: Timestamp })
 export const QuestIndexDoc = z.object({
@@ -125,6 +190,9 @@ export const QuestDoc = z.object({
   completionReward: z.number().int().nonnegative().max(100_000),
   state: QuestState,
   taskId: Id.optional(),
+  /** Set by the operator who approved completion (the reward itself is a ledger entry). */
+  approvedBy: PeerName.optional(),
+  approvedAt: Timestamp.optional(),
   createdBy: PeerName,
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -135,10 +203,20 @@ export type QuestDoc = z.infer<typeof QuestDoc>
 
 export const Submission = z.object({
   id: Id,
+  /** The resident who submitted; members share the payout. */
+  identity: Id.optional(),
   members: z.array(Id).min(1).max(10),
   content: z.string().min(1).max(LIMITS.message),
   at: Timestamp,
+  /** 1-based place in arrival order, and the payout multiplier it earned (src/core/bounty.ts). */
+  slotIndex: z.number().int().min(1).optional(),
+  multiplier: z.number().min(0).max(2).optional(),
+  /** "in_slot" or the reasons: overflow, repeat_submission, insufficient_contribution. */
+  reason: z.string().max(200).optional(),
+  /** Hash of the normalized submission; an exact duplicate is refused. */
+  fingerprint: z.string().max(128).optional(),
 })
+export type Submission = z.infer<typeof Submission>
 
 export const Bounty = z.object({
   id: Id,
@@ -146,10 +224,14 @@ export const Bounty = z.object({
   description: z.string().max(LIMITS.objective),
   reward: z.number().int().nonnegative().max(100_000),
   slots: z.number().int().min(1).max(100),
-  state: z.enum(["open", "completed"]),
+  state: z.enum(["open", "claimed", "completed"]),
   submissions: z.record(Id, Submission),
   winner: Id.optional(),
   runnerUp: Id.optional(),
+  winnerReward: z.number().int().nonnegative().max(100_000).optional(),
+  runnerUpReward: z.number().int().nonnegative().max(100_000).optional(),
+  completedBy: PeerName.optional(),
+  completedAt: Timestamp.optional(),
   createdBy: PeerName,
   createdAt: Timestamp,
 })

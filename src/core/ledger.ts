@@ -5,7 +5,7 @@
  */
 import type { LedgerEntry } from "../../schemas/index.ts"
 
-export type Bucket = LedgerEntry["bucket"]
+export type Bucket = Exclude<LedgerEntry["bucket"], "split">
 export type Balance = Record<Bucket, number>
 
 export const emptyBalance = (): Balance => ({ free_time: 0, journal: 0 })
@@ -16,7 +16,13 @@ export function balances(entries: Iterable<LedgerEntry>): Map<string, Balance> {
   for (const entry of entries) {
     let balance = out.get(entry.identity)
     if (!balance) out.set(entry.identity, (balance = emptyBalance()))
-    balance[entry.bucket] += entry.kind === "grant" ? entry.amount : -entry.amount
+    const sign = entry.kind === "grant" ? 1 : -1
+    if (entry.bucket !== "split") balance[entry.bucket] += sign * entry.amount
+    else {
+      const free = Math.floor(entry.amount * 0.7)
+      balance.free_time += sign * free
+      balance.journal += sign * (entry.amount - free)
+    }
   }
   return out
 }

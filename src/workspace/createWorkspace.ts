@@ -5,6 +5,7 @@ import {
   SCHEMA_VERSION,
   type BountiesDoc,
   type IdentitiesDoc,
+  type MailboxDoc,
   type QuestIndexDoc,
   type QueueDoc,
   type RoomDoc,
@@ -29,6 +30,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {} })
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
+  const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
   const rooms: Record<string, RoomEntry> = {}
   for (const id of CANONICAL_ROOMS) {
     const room = repo.create<RoomDoc>({ schemaVersion: v, kind: "room", roomId: id, messages: [] })
@@ -48,6 +50,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
       rooms: roomIndex.url,
       quests: quests.url,
       bounties: bounties.url,
+      mailbox: mailbox.url,
       archives: {},
     },
     peers: {},

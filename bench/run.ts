@@ -15,7 +15,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   sync: async () => (await import("./sync.ts")).suite,
   queue: async () => (await import("./queue.ts")).suite,
   ui: async () => (await import("./ui.ts")).suite,
-  // social: async () => (await import("./social.ts")).suite,
+  social: async () => (await import("./social.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

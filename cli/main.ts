@@ -32,7 +32,9 @@ Work with a running workspace (peer commands):
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
-            [--concurrency 1] [--lease-ms 60000]   run a worker peer (GROQ_API_KEY enables LLM tasks)
+            [--concurrency 1] [--lease-ms 60000] [--residents ID,...]
+                                                   run a worker peer (GROQ_API_KEY enables LLM tasks);
+                                                   it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
 
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from

@@ -22,7 +22,8 @@ import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/scheduling.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer } from "../src/workspace/registerPeer.ts"
-import { SCHEMA_VERSION, type ArchiveDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
@@ -46,6 +47,10 @@ export interface RelayOptions {
   /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
   leaseMs?: number
   schedulerTickMs?: number
+  /** Length of a resident-day, for the daily allowance (default 24 h). */
+  residentDayMs?: number
+  /** How often the economy loop re-checks without a document change. */
+  economyTickMs?: number
   /** A worker whose heartbeat is older than this is offline (for the "no key" rule). */
   onlineWindowMs?: number
   /** The built PWA to serve (default dist/app; a missing build serves a "run npm run build" page). */
@@ -126,13 +131,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     writeWorkspacePointer(paths, pointer)
   }
   const workspace = await Workspace.open(repo, rootUrl)
-  // Workspaces created before the mailbox existed get one (only the relay adds documents to root).
-  if (!workspace.root.docs.mailbox) {
-    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
-    workspace.rootHandle.change((d: RootDoc) => {
-      d.docs.mailbox = mailbox.url
-    })
-  }
+  await upgradeWorkspace(repo, workspace)
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)
@@ -151,13 +150,23 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
     archivedSpendUsd += totalSpend(Object.values(archive.doc().tasks ?? {}))
   }
+  const relayAudit = (kind: AuditKind, subject: string, data: Record<string, unknown>) =>
+    void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`))
+  const economy = new Economy(workspace, {
+    ...(opts.residentDayMs !== undefined ? { dayMs: opts.residentDayMs } : {}),
+    ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
+    audit: relayAudit,
+    log,
+  })
   const scheduler = new Scheduler(workspace, {
+    residentHolders: () => economy.holders(),
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
     archivedSpendUsd: () => archivedSpendUsd,
-    audit: (kind, subject, data) => void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`)),
+    audit: relayAudit,
     log,
   })
+  await economy.start(opts.economyTickMs ?? 1_000)
   scheduler.start(opts.schedulerTickMs ?? 500)
 
   // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
@@ -208,6 +217,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     // Port in use or no such address: stop everything started so far, so the process can exit.
     clearInterval(archiveTimer)
     scheduler.stop()
+    await economy.stop()
     workspace.close()
     wss.close()
     await flushReady(repo)
@@ -228,6 +238,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       clearInterval(archiveTimer)
       for (const timer of forget.values()) clearTimeout(timer)
       scheduler.stop()
+      await economy.stop()
       await audit.settled()
       workspace.close()
       server.close()
@@ -268,4 +279,24 @@ function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
     metrics.bytesOut += data.byteLength ?? 0
     send(data, ...rest)
   }) as typeof socket.send
+}
+
+/**
+ * Brings a workspace created by an older version up to the current documents. Only the relay
+ * does this, so no two peers create the same map concurrently (one of them would be lost).
+ */
+async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void> {
+  if (!workspace.root.docs.mailbox) {
+    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.mailbox = mailbox.url
+    })
+  }
+  const identities = await repo.find<IdentitiesDoc>(workspace.root.docs.identities as AutomergeUrl)
+  const doc = identities.doc()
+  if (!doc.seedsUsed || !doc.leases)
+    identities.change(d => {
+      d.seedsUsed ??= {}
+      d.leases ??= {}
+    })
 }

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
   log?: (line: string) => void
   newLeaseId?: () => string
+  /** resident → the worker holding its lease (peer-server/economy.ts keeps that map). */
+  residentHolders?: () => ReadonlyMap<string, string>
 }
 
 export class Scheduler {
@@ -78,7 +80,7 @@ export class Scheduler {
       p => isApprovedWorker(p) && p.hasLlmKey && isOnline(p, now, this.#onlineWindowMs),
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
-    const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed), now)
+    const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
     const edits: { id: string; apply: (draft: Task) => void; audit?: [AuditKind, Record<string, unknown>] }[] = []
 
     for (const task of byId.values()) {

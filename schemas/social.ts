@@ -168,6 +168,7 @@ export type MailboxDoc = z.infer<typeof MailboxDoc>
 // ── quests: an index plus one document per quest, so editors do not contend ──
 
 export const QuestState = z.enum(["active", "paused", "awaiting_approval", "completed", "failed", "cancelled"])
+export type QuestState = z.infer<typeof QuestState>
 
 export const QuestIndexEntry = z.object({ id: Id, title: z.string().max(LIMITS.title), url: DocUrl, createdAt: Timestamp })
 export const QuestIndexDoc = z.object({

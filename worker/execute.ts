@@ -23,6 +23,8 @@ export interface ExecutionContext {
   llm?: LlmClient
   rateLimiter: RateLimiter
   signal: AbortSignal
+  /** The wake-up context of the resident the task targets (worker/residentContext.ts). */
+  residentContext?: string
 }
 
 /** A refusal before anything ran: the task fails with this reason, and it is audited. */
@@ -83,7 +85,7 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
   if (!ctx.llm) throw new ExecutionError("this worker has no GROQ_API_KEY")
   const prompt = task.prompt ?? ""
   const model = chooseModel(task.model, prompt)
-  const promptTokens = estimatePromptTokens(`${SYSTEM_PROMPT}\n${prompt}`)
+  const promptTokens = estimatePromptTokens(`${SYSTEM_PROMPT}\n${ctx.residentContext ?? ""}\n${prompt}`)
   const maxTokens = completionTokensWithin(model, promptTokens, task.maxBudgetUsd)
   if (maxTokens < MIN_USEFUL_COMPLETION_TOKENS)
     return {
@@ -92,7 +94,7 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
       reason: `max budget $${task.maxBudgetUsd} leaves room for only ${maxTokens} completion tokens on ${model}`,
     }
   await ctx.rateLimiter.take(ctx.signal)
-  const answer = await ctx.llm.complete({ model, prompt, maxTokens, signal: ctx.signal })
+  const answer = await ctx.llm.complete({ model, prompt, maxTokens, signal: ctx.signal, ...(ctx.residentContext ? { context: ctx.residentContext } : {}) })
   const cost = costUsd(model, answer.usage.promptTokens, answer.usage.completionTokens)
   return { kind: "executed", output: answer.text.slice(0, 64_000), model, usage: answer.usage, costUsd: cost }
 }

@@ -8,6 +8,8 @@ import { z } from "zod"
 export interface LlmRequest {
   model: string
   prompt: string
+  /** Added to the system message: the wake-up context of the resident this worker plays. */
+  context?: string
   maxTokens: number
   signal?: AbortSignal
 }
@@ -61,7 +63,7 @@ export function groqClient(opts: GroqOptions): LlmClient {
           {
             model: req.model,
             messages: [
-              { role: "system", content: SYSTEM_PROMPT },
+              { role: "system", content: req.context ? `${SYSTEM_PROMPT}\n\n${req.context}` : SYSTEM_PROMPT },
               { role: "user", content: req.prompt },
             ],
             max_tokens: req.maxTokens,

@@ -21,6 +21,7 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
+import { noteTaskInJournal, residentContextFor } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { RateLimiter } from "./rateLimit.ts"
 
@@ -265,16 +266,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }, Math.max(50, Math.floor(this.#opts.leaseMs / 3)))
 
     try {
+      const residentContext = task.mode === "llm" ? await residentContextFor(ws, task) : undefined
       const result = await execute(task, {
         jailDir: this.#jailDir,
         policy: this.#policy,
         ...(this.#llm ? { llm: this.#llm } : {}),
         rateLimiter: this.#rate,
         signal,
+        ...(residentContext ? { residentContext } : {}),
       })
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
       this.#complete(task, leaseId, startedAt, result)
+      if (task.targetIdentity)
+        void noteTaskInJournal(ws, task, this.#peer.workspace.tasks.get(task.id)?.status ?? "finished", result.output).catch(error =>
+          this.#log(`journal note for ${task.targetIdentity} failed: ${(error as Error).message}`),
+        )
     } catch (error) {
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
       this.#failedAttempt(task, leaseId, (error as Error).message)

@@ -78,6 +78,8 @@ export function workerSlots(
   onlineWindowMs: number,
   /** Workers that let a lease expire, and when: skipped until they send a newer heartbeat. */
   lapsed: ReadonlyMap<string, number> = new Map(),
+  /** resident → the worker holding its lease: a worker plays only the residents it holds. */
+  residentHolders?: ReadonlyMap<string, string>,
 ): WorkerSlots[] {
   const held = new Map<string, number>()
   for (const t of byId.values())
@@ -87,7 +89,7 @@ export function workerSlots(
     .map(p => ({
       name: p.name,
       hasLlmKey: p.hasLlmKey ?? false,
-      identities: p.identities ?? [],
+      identities: (p.identities ?? []).filter(id => !residentHolders || residentHolders.get(id) === p.name),
       free: (p.concurrency ?? 1) - (held.get(p.name) ?? 0),
     }))
     .filter(w => w.free > 0)

@@ -26,7 +26,7 @@ export interface CreateWorkspaceOptions {
 export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHandle<RootDoc> {
   const v = SCHEMA_VERSION
   const queue = repo.create<QueueDoc>({ schemaVersion: v, kind: "queue", tasks: {} })
-  const identities = repo.create<IdentitiesDoc>({ schemaVersion: v, kind: "identities", identities: {} })
+  const identities = repo.create<IdentitiesDoc>({ schemaVersion: v, kind: "identities", identities: {}, seedsUsed: {}, leases: {} })
   const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {} })
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })

@@ -7,6 +7,8 @@ import {
   AuditEntry,
   Bounty,
   Identity,
+  JournalEntry,
+  MailMessage,
   LedgerEntry,
   Message,
   QuestDoc,
@@ -43,6 +45,12 @@ export const readQuest = (value: unknown, label: string, issues: DataIssue[]) =>
 
 export const readBounties = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues)
+
+export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues)
+
+export const readJournalEntries = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateList(JournalEntry, checked("journal", value, label).entries, label, ["entries"], issues)
 
 export const readAuditEntries = (value: unknown, label: string, issues: DataIssue[]) =>
   validateList(AuditEntry, checked("audit", value, label).entries, label, ["entries"], issues)

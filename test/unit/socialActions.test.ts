@@ -1,7 +1,7 @@
 /** Social write functions on a network-less, in-memory Repo. */
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import type { Actor, BountiesDoc, IdentitiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc } from "../../schemas/index.ts"
+import type { Actor, BountiesDoc, IdentitiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, Task } from "../../schemas/index.ts"
 import { newId } from "../../src/core/ids.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
@@ -14,6 +14,9 @@ import {
   listFromText,
   mailboxRooms,
   postMessage,
+  postTaskUpdate,
+  roomText,
+  sendFeedbackDm,
   slugOf,
   updateQuest,
   type SocialContext,
@@ -152,12 +155,13 @@ describe("quests", () => {
   it("updateQuest edits fields and keeps the index title in step; bad edits write nothing", async () => {
     await createIdentity(ctx, { name: "Ada" })
     const quest = await createQuest(ctx, { title: "Old", budgetUsd: 1, identity: "ada" })
-    await updateQuest({ ...ctx, now: NOW + 5 }, quest.id, { title: "New", state: "paused", budgetUsd: 2, completionReward: 7, identity: null })
+    await updateQuest({ ...ctx, now: NOW + 5 }, quest.id, { title: "New", state: "active", budgetUsd: 2, completionReward: 7, identity: null })
     const handle = await doc<QuestDoc>(quest.url)
-    expect(handle.doc()).toMatchObject({ title: "New", state: "paused", budgetUsd: 2, completionReward: 7, updatedAt: NOW + 5 })
+    expect(handle.doc()).toMatchObject({ title: "New", state: "active", budgetUsd: 2, completionReward: 7, updatedAt: NOW + 5 })
     expect(handle.doc().identity).toBeUndefined()
     expect((await doc<QuestIndexDoc>(docs().quests)).doc().quests[quest.id]!.title).toBe("New")
     await refused(handle, () => updateQuest(ctx, quest.id, { state: "exploded" as never }), /state/)
+    await refused(handle, () => updateQuest(ctx, quest.id, { state: "paused" }), /state changes by pausing, resuming, cancelling or approving it/)
     await refused(handle, () => updateQuest(ctx, quest.id, { objective: "no" } as never), /Unrecognized key/)
     await refused(handle, () => updateQuest(ctx, quest.id, { identity: "ghost" }), /no resident ghost/)
     await expect(updateQuest(ctx, "quest-missing", { title: "x" })).rejects.toThrow(/no quest quest-missing/)
@@ -186,5 +190,67 @@ describe("createBounty", () => {
     await refused(handle, () => createBounty(ctx, { title: "t", reward: 1, slots: 0 }), /slots/)
     await refused(handle, () => createBounty(ctx, { title: "t", reward: -1 }), /reward/)
     await refused(handle, () => createBounty(ctx, { title: " ", reward: 1 }), /a bounty needs a title/)
+  })
+})
+
+describe("the relay's automatic posts", () => {
+  const relay = (): SocialContext => ({ workspace: ws, actor: { kind: "system", name: "relay" }, now: NOW + 1 })
+  const approved = (extra: Partial<Task> = {}): Task => ({
+    ...ws.addTask({ prompt: "Paint   the\ncaves", targetIdentity: "ada", room: "discoveries" }, alice, NOW),
+    status: "approved",
+    result: { output: "Painted\n\nthree caves.", model: "m", costUsd: 0.01, leaseId: "l1", worker: "w1", startedAt: NOW, finishedAt: NOW },
+    review: { verdict: "approve", confidence: 0.9, issues: [], needsHuman: true, reviewer: "w1", at: NOW, decidedBy: "alice", feedback: "Lovely work." },
+    ...extra,
+  })
+  const room = async (id: string) => {
+    const index = (await doc<RoomIndexDoc>(docs().rooms)).doc()
+    return (await doc<RoomDoc>(index.rooms[id]!.url)).doc().messages
+  }
+
+  it("postTaskUpdate posts an approved task's update to its room once (update-<taskId>)", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    const task = approved()
+    expect(await postTaskUpdate(relay(), task)).toBe("written")
+    expect(await postTaskUpdate(relay(), task)).toBe("exists")
+    expect(await room("discoveries")).toEqual([
+      { id: `update-${task.id}`, author: "ada", content: `Task ${task.id} update: Painted three caves.\nFocus: Paint the caves`, importance: 3, at: NOW + 1 },
+    ])
+    // An unknown room falls back to town_hall; no resident: the worker is the author.
+    const other = approved({ room: "nowhere", targetIdentity: undefined })
+    await postTaskUpdate(relay(), other)
+    expect((await room("town_hall")).map(m => [m.id, m.author])).toEqual([[`update-${other.id}`, "w1"]])
+    await expect(postTaskUpdate(relay(), { ...task, status: "pending_review" })).rejects.toThrow(/only an approved task posts its update/)
+  })
+
+  it("sendFeedbackDm DMs the deciding operator's feedback once; skips what it cannot send", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    const task = approved()
+    expect(await sendFeedbackDm(relay(), task)).toBe("written")
+    expect(await sendFeedbackDm(relay(), task)).toBe("exists")
+    const dm = await createDm(ctx, "alice", "ada")
+    expect((await doc<RoomDoc>(dm.url)).doc().messages).toEqual([
+      { id: `feedback-${task.id}`, author: "alice", content: `Feedback on task ${task.id}: Lovely work.`, importance: 5, at: NOW + 1 },
+    ])
+    expect(await sendFeedbackDm(relay(), { ...task, review: { ...task.review!, feedback: undefined } })).toBe("skipped")
+    expect(await sendFeedbackDm(relay(), { ...task, review: { ...task.review!, decidedBy: "mallory" } })).toBe("skipped")
+    expect(await sendFeedbackDm(relay(), { ...task, targetIdentity: "ghost" })).toBe("skipped")
+  })
+
+  it("roomText trims and cuts to the message limit without splitting an emoji", () => {
+    expect(roomText("  hi  ")).toBe("hi")
+    const cut = roomText("😀".repeat(1_000))
+    expect(cut.length).toBeLessThanOrEqual(1_200)
+    expect(cut.endsWith("😀…")).toBe(true)
+  })
+
+  it("createDm: two DMs of one pair (made offline) resolve to the same one for everyone", async () => {
+    await createIdentity(ctx, { name: "Ada" })
+    await createIdentity(ctx, { name: "Bo" })
+    const first = await createDm({ ...ctx, now: NOW + 5 }, "ada", "bo")
+    const index = await doc<RoomIndexDoc>(docs().rooms)
+    index.change(d => {
+      d.rooms["dm-older"] = { ...first, id: "dm-older", createdAt: NOW }
+    })
+    expect((await createDm(ctx, "bo", "ada")).id).toBe("dm-older")
   })
 })

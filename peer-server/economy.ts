@@ -1,0 +1,201 @@
+/**
+ * The relay's economy loop, acting as `system`: the automatic consequences of what operators
+ * and workers write. It reads the merged documents, so each consequence happens once; every
+ * write is idempotent (ledger keys, fixed message ids, state checks), so a restart or a
+ * second pass repeats nothing.
+ *
+ * - an approved task: its update is posted to its room, its resident gets the phase-5 reward
+ *   and the operator's tip, the feedback goes to the resident as a DM, a quest task moves its
+ *   quest to awaiting_approval (a failed one to failed);
+ * - a task waiting for review: one mailbox notice per task;
+ * - every resident: the daily allowance, unconditionally;
+ * - resident leases: one worker plays a resident at a time.
+ */
+import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
+import createDebug from "debug"
+import type { AuditKind, IdentitiesDoc, RootDoc, Task, WalletsDoc } from "../schemas/index.ts"
+import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward } from "../src/core/economy.ts"
+import { level } from "../src/core/forge.ts"
+import { planResidentLeases, residentHolders } from "../src/core/residentLeases.ts"
+import { isApprovedWorker, isOnline } from "../src/core/scheduling.ts"
+import { readIdentities } from "../src/workspace/documentReaders.ts"
+import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
+import { followQuestTask } from "../src/workspace/questActions.ts"
+import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.ts"
+import { grant, openWallets } from "../src/workspace/wallet.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
+import { SYSTEM } from "./scheduler.ts"
+
+const debug = createDebug("app:relay:economy")
+
+export interface EconomyOptions {
+  /** Length of a resident-day for the allowance (default 24 h). */
+  dayMs?: number
+  onlineWindowMs?: number
+  audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
+  log?: (line: string) => void
+}
+
+export class Economy {
+  readonly #ws: Workspace
+  readonly #opts: EconomyOptions
+  #identities?: DocHandle<IdentitiesDoc>
+  #wallets?: DocHandle<WalletsDoc>
+  #holders = new Map<string, string>()
+  #timer?: NodeJS.Timeout
+  /** Failed tasks already counted in their resident's continuity (a failure has no marker document). */
+  readonly #failedSeen = new Set<string>()
+  /** `taskId:status` pairs whose consequences are written. */
+  readonly #done = new Set<string>()
+  #running?: Promise<void>
+  #again = false
+  readonly #trigger = () => {
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    this.#running = this.runOnce(Date.now())
+      .catch(error => this.#opts.log?.(`economy pass failed (will retry): ${(error as Error).message}`))
+      .finally(() => {
+        this.#running = undefined
+        if (this.#again) {
+          this.#again = false
+          this.#trigger()
+        }
+      })
+  }
+
+  constructor(ws: Workspace, opts: EconomyOptions = {}) {
+    this.#ws = ws
+    this.#opts = opts
+  }
+
+  /** resident → worker holding its lease, for the scheduler. */
+  holders(): ReadonlyMap<string, string> {
+    return this.#holders
+  }
+
+  async start(tickMs = 1_000): Promise<void> {
+    const root = this.#ws.root
+    this.#identities = await this.#ws.repo.find<IdentitiesDoc>(root.docs.identities as AutomergeUrl)
+    this.#wallets = await openWallets(this.#ws)
+    this.#holders = residentHolders(this.#identities.doc().leases)
+    this.#ws.tasks.on("change", this.#trigger)
+    this.#ws.rootHandle.on("change", this.#trigger)
+    this.#identities.on("change", this.#trigger)
+    this.#timer = setInterval(this.#trigger, tickMs)
+    this.#timer.unref()
+    // Failures already in the queue were counted by an earlier run; only new ones count.
+    for (const t of this.#ws.tasks.entries.values()) if (t.status === "failed") this.#failedSeen.add(t.id)
+    this.#trigger()
+  }
+
+  #countTask(resident: string, field: "tasksCompleted" | "tasksFailed"): void {
+    const identities = this.#identities
+    if (!identities?.doc().identities[resident]) return
+    identities.change(d => {
+      const who = d.identities[resident]
+      if (who) who.continuity[field] += 1
+    })
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#ws.tasks.off("change", this.#trigger)
+    this.#ws.rootHandle.off("change", this.#trigger)
+    this.#identities?.off("change", this.#trigger)
+    await this.#running
+  }
+
+  async runOnce(now: number): Promise<void> {
+    const identities = this.#identities
+    const wallets = this.#wallets
+    if (!identities || !wallets) return
+    const residents = readIdentities(identities.doc(), `identities ${identities.url}`, [])
+    this.#leaseResidents(identities, [...residents.keys()], now)
+    for (const id of residents.keys()) {
+      const key = ledgerKeys.allowance(id, dayIndex(now, this.#opts.dayMs))
+      if (grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance (unconditional)", by: SYSTEM, at: now }) === "written")
+        this.#opts.audit?.("payout", id, { key, amount: DAILY_ALLOWANCE })
+    }
+    for (const task of this.#ws.tasks.entries.values()) {
+      // Each consequence is checked against the documents once per task and status, then
+      // remembered here, so a pass over a long queue costs a set lookup per finished task.
+      const done = `${task.id}:${task.status}`
+      if (this.#done.has(done)) continue
+      if (task.status === "failed" && task.targetIdentity && !this.#failedSeen.has(task.id)) {
+        this.#failedSeen.add(task.id)
+        this.#countTask(task.targetIdentity, "tasksFailed")
+      }
+      try {
+        if (task.status === "approved") await this.#afterApproval(task, wallets, now)
+        else if (task.status === "pending_review") await pendingApprovalNotice(this.#ws, task, now)
+        else if (task.status !== "failed") continue
+      } catch (error) {
+        // One task whose documents are not readable yet must not hold up the others.
+        debug("consequences of %s deferred: %s", task.id, (error as Error).message)
+        continue
+      }
+      if (task.link?.kind === "quest" && task.status !== "pending_review") {
+        let state: string | undefined
+        try {
+          state = await followQuestTask(this.#ws, task, SYSTEM, now)
+        } catch {
+          continue // the quest has not synced here yet: the next pass retries
+        }
+        if (state) this.#opts.audit?.("social", task.link.id, { quest: task.link.id, task: task.id, state })
+      }
+      this.#done.add(done)
+    }
+  }
+
+  /**
+   * Pays first (idempotent by key), then posts the update: the post is the marker that the
+   * approval was handled, so a crash in between repeats only payments that already exist.
+   */
+  async #afterApproval(task: Task, wallets: DocHandle<WalletsDoc>, now: number): Promise<void> {
+    const ctx = { workspace: this.#ws, actor: SYSTEM, now }
+    const resident = task.targetIdentity
+    if (resident) {
+      const paid: Record<string, number> = {}
+      const reward = phase5Reward({ maxBudgetUsd: task.maxBudgetUsd, costUsd: task.result?.costUsd, confidence: task.review?.confidence })
+      if (reward > 0 && grant(wallets, { key: ledgerKeys.reward(task.id, resident), identity: resident, amount: reward, reason: `approved under budget: ${task.id}`, by: SYSTEM, at: now }) === "written")
+        paid.reward = reward
+      const tip = task.review?.tip ?? 0
+      if (tip > 0 && grant(wallets, { key: ledgerKeys.tip(task.id), identity: resident, amount: tip, reason: `tip from ${task.review?.decidedBy ?? "an operator"}: ${task.id}`, by: SYSTEM, at: now }) === "written")
+        paid.tip = tip
+      if (task.review?.feedback && task.review.decidedBy) await sendFeedbackDm(ctx, task)
+      if (Object.keys(paid).length) this.#opts.audit?.("payout", task.id, { resident, ...paid })
+    }
+    if ((await postTaskUpdate(ctx, task)) === "written") {
+      if (resident) this.#countTask(resident, "tasksCompleted")
+      debug("handled approval of %s", task.id)
+    }
+  }
+
+  #leaseResidents(identities: DocHandle<IdentitiesDoc>, known: string[], now: number): void {
+    const root: RootDoc = this.#ws.root
+    const online = Object.values(root.peers).filter(p => isApprovedWorker(p) && isOnline(p, now, this.#opts.onlineWindowMs))
+    // Residents a worker offers count too, so a worker may play one before its record syncs.
+    const residents = new Set([...known, ...online.flatMap(p => p.identities ?? [])])
+    const changes = planResidentLeases(residents, identities.doc().leases ?? {}, online.map(p => ({ name: p.name, identities: p.identities ?? [] })))
+    if (changes.length) {
+      identities.change(d => {
+        d.leases ??= {}
+        for (const c of changes) {
+          if (c.to) {
+            d.leases[c.resident] = { holder: c.to, grantedAt: now, renewedAt: now }
+            // A new lease starts a session of that resident.
+            const who = d.identities[c.resident]
+            if (who) {
+              who.continuity.sessions += 1
+              who.continuity.level = level(who.continuity.sessions)
+            }
+          } else delete d.leases[c.resident]
+        }
+      })
+      for (const c of changes) this.#opts.audit?.("lease", c.resident, { action: "resident", from: c.from ?? null, to: c.to ?? null })
+    }
+    this.#holders = residentHolders(identities.doc().leases)
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Bounty rules ("Commons Crucible", reference §5.4): slot multipliers, duplicate
+ * fingerprints and the completion payout plan. Pure and synchronous, so every peer (Node
+ * or browser) computes the same numbers from the same merged document.
+ */
+import type { Bounty, Submission } from "../../schemas/index.ts"
+import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "./economy.ts"
+
+export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
+
+export interface SlotOutcome {
+  slotIndex: number
+  multiplier: number
+  /** "in_slot", or the reasons joined by ",": e.g. "overflow,repeat_submission". */
+  reason: string
+}
+
+/** What a new submission earns, given the submissions that arrived before it. */
+export function slotOutcome(slots: number, earlier: readonly Pick<Submission, "identity" | "multiplier">[], next: Pick<Submission, "identity" | "content">): SlotOutcome {
+  const slotIndex = earlier.length + 1
+  const reasons: SlotReason[] = []
+  let multiplier: number = POLICY.inSlotMultiplier
+  if (slotIndex > slots) {
+    reasons.push("overflow")
+    multiplier = Math.max(POLICY.minMultiplier, POLICY.inSlotMultiplier * POLICY.overflowDecay ** (slotIndex - slots))
+  }
+  // One rewarded submission per identity per bounty (the reference's max_rewarded = 1).
+  if (earlier.some(s => s.identity !== undefined && s.identity === next.identity && (s.multiplier ?? 0) > 0)) reasons.push("repeat_submission")
+  if (next.content.trim().length < POLICY.minDescriptionChars) reasons.push("insufficient_contribution")
+  if (reasons.includes("repeat_submission") || reasons.includes("insufficient_contribution")) multiplier = 0
+  return { slotIndex, multiplier, reason: reasons.length ? reasons.join(",") : "in_slot" }
+}
+
+/** Arrival order every peer agrees on: by time, then id (ties between offline peers). */
+export function arrivalOrder<T extends Pick<Submission, "id" | "at">>(submissions: Iterable<T>): T[] {
+  return [...submissions].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/**
+ * Slot outcomes of every submission, recomputed from the merged document: two peers that
+ * submitted offline each saw themselves in the same slot; after the merge exactly one is.
+ */
+export function rankSubmissions(bounty: Pick<Bounty, "slots" | "submissions">): Map<string, SlotOutcome> {
+  const out = new Map<string, SlotOutcome>()
+  const earlier: Pick<Submission, "identity" | "multiplier">[] = []
+  for (const s of arrivalOrder(Object.values(bounty.submissions))) {
+    const outcome = slotOutcome(bounty.slots, earlier, s)
+    out.set(s.id, outcome)
+    earlier.push({ ...(s.identity !== undefined ? { identity: s.identity } : {}), multiplier: outcome.multiplier })
+  }
+  return out
+}
+
+/** Normalized text: trimmed, whitespace collapsed, lower case, Unicode NFKC. */
+const normalize = (text: string): string => text.normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase()
+
+/** FNV-1a, 64 bit, over UTF-8: small, pure and the same in Node and the browser. */
+export function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= BigInt(byte)
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return hash.toString(16).padStart(16, "0")
+}
+
+/** The same identity, content and members (in any order, any spacing or case) give the same fingerprint. */
+export function submissionFingerprint(s: { identity?: string | undefined; content: string; members: readonly string[] }): string {
+  const members = [...new Set(s.members.map(m => m.trim()))].sort()
+  return fnv1a64(JSON.stringify([s.identity?.trim() ?? "", normalize(s.content), members]))
+}
+
+export interface CompletionChoice {
+  winner: string
+  runnerUp?: string | undefined
+  winnerReward: number
+  runnerUpReward: number
+}
+
+export interface Payout {
+  /** 1 for the winner, 2 for the runner-up. */
+  place: 1 | 2
+  submission: string
+  member: string
+  amount: number
+}
+
+export class BountyRuleError extends Error {
+  override readonly name = "BountyRuleError"
+}
+
+/**
+ * Who gets what when a bounty completes: each member of the winning submission gets
+ * winnerReward × its multiplier, each member of the runner-up runnerUpReward × its
+ * multiplier, rounded. Zero amounts are left out (nothing to grant).
+ */
+export function payoutPlan(bounty: Pick<Bounty, "id" | "slots" | "submissions">, choice: CompletionChoice): Payout[] {
+  const ranks = rankSubmissions(bounty)
+  const places: [1 | 2, string, number][] = [[1, choice.winner, choice.winnerReward]]
+  if (choice.runnerUp !== undefined) {
+    if (choice.runnerUp === choice.winner) throw new BountyRuleError("the runner-up must be a different submission from the winner")
+    places.push([2, choice.runnerUp, choice.runnerUpReward])
+  }
+  const out: Payout[] = []
+  for (const [place, id, reward] of places) {
+    const submission = bounty.submissions[id]
+    if (!submission) throw new BountyRuleError(`bounty ${bounty.id} has no submission ${id}`)
+    const amount = Math.round(reward * ranks.get(id)!.multiplier)
+    if (amount > 0) for (const member of new Set(submission.members)) out.push({ place, submission: id, member, amount })
+  }
+  return out
+}
+
+/** The idempotency key of one payout: the same place paid to the same member twice counts once. */
+export const payoutKey = (bountyId: string, p: Pick<Payout, "place" | "member">): string => ledgerKeys.bountyPlace(bountyId, p.place, p.member)

@@ -1,0 +1,151 @@
+/**
+ * Bounties (reference §5.4): an operator posts one, residents submit (alone or with
+ * members), the operator completes it and the winner and runner-up are paid — to each
+ * member, once per ledger key. Slot multipliers and payouts are src/core/bounty.ts.
+ */
+import type { DocHandle } from "@automerge/automerge-repo/slim"
+import { z } from "zod"
+import { Id, LIMITS, Submission, type BountiesDoc, type Bounty } from "../../schemas/index.ts"
+import { BountyRuleError, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "../core/bounty.ts"
+import { newId } from "../core/ids.ts"
+import { readBounties } from "./documentReaders.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
+import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "./socialActions.ts"
+import { grant, openWallets } from "./wallet.ts"
+import { Workspace } from "./workspace.ts"
+
+async function bountyRef(workspace: Workspace, id: string): Promise<{ handle: DocHandle<BountiesDoc>; bounty: Bounty }> {
+  const handle = await openDoc<BountiesDoc>(workspace, workspace.root.docs.bounties)
+  const bounty = readBounties(handle.doc(), `bounties ${handle.url}`, []).get(id)
+  if (!bounty) throw new OperatorActionError(`no bounty ${id} (or it is unreadable: see the data issues)`)
+  return { handle, bounty }
+}
+
+/** Posts an open bounty (title, description, reward in tokens, 1–100 slots). */
+export async function postBounty(ctx: OperatorContext, input: NewBountyInput): Promise<Bounty> {
+  const bounty = await createBounty(ctx, input)
+  await ctx.audit.append("social", bounty.id, { bounty: "posted", reward: bounty.reward, slots: bounty.slots })
+  return bounty
+}
+
+export const SubmissionInput = z
+  .object({
+    /** The resident who submits; always one of the members. */
+    identity: Id,
+    members: z.array(Id).max(10).optional(),
+    content: z.string().trim().min(1, "the submission is empty").max(LIMITS.message),
+  })
+  .strict()
+export type SubmissionInput = z.input<typeof SubmissionInput>
+
+/**
+ * A resident's submission to an open or claimed bounty (workers pass the workspace,
+ * operators their context). Its slot, multiplier and reason are computed now; an exact
+ * duplicate is refused; the first submission marks the bounty claimed.
+ */
+export async function submitToBounty(target: Workspace | { workspace: Workspace; now?: number }, bountyId: string, input: SubmissionInput): Promise<Submission> {
+  const workspace = target instanceof Workspace ? target : target.workspace
+  const now = (target instanceof Workspace ? undefined : target.now) ?? Date.now()
+  const e = parseInput(SubmissionInput, input)
+  const members = [...new Set([e.identity, ...(e.members ?? [])])]
+  if (members.length > 10) throw new OperatorActionError("a submission has at most 10 members")
+  const known = await residents(workspace)
+  const unknown = members.filter(m => !known.has(m))
+  if (unknown.length) throw new OperatorActionError(`no resident ${unknown.join(", ")}`)
+  const { handle, bounty } = await bountyRef(workspace, bountyId)
+  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed; it takes no more submissions`)
+  const fingerprint = submissionFingerprint({ identity: e.identity, content: e.content, members })
+  const same = Object.values(bounty.submissions).find(s => (s.fingerprint ?? submissionFingerprint(s)) === fingerprint)
+  if (same) throw new OperatorActionError(`the same submission is already in bounty ${bountyId} (${same.id})`)
+  const draft: Submission = { id: newId("sub", now), identity: e.identity, members, content: e.content, at: now, fingerprint }
+  const outcome = rankSubmissions({ slots: bounty.slots, submissions: { ...bounty.submissions, [draft.id]: draft } }).get(draft.id)!
+  const submission = parseInput(Submission, { ...draft, ...outcome })
+  handle.change(d => {
+    const b = d.bounties[bountyId]
+    if (!b) return
+    b.submissions[submission.id] = submission
+    if (b.state === "open") b.state = "claimed"
+  })
+  return submission
+}
+
+export const CompletionInput = z
+  .object({
+    winner: Id,
+    runnerUp: Id.optional(),
+    /** Defaults to the bounty's reward. */
+    winnerReward: Tokens.optional(),
+    runnerUpReward: Tokens.default(0),
+  })
+  .strict()
+export type CompletionInput = z.input<typeof CompletionInput>
+
+export interface PaidOut extends Payout {
+  key: string
+  /** false: this key was already in the ledger (paid before), nothing was added. */
+  written: boolean
+}
+
+/**
+ * Completes a bounty: each member of the winning submission gets winnerReward × its
+ * multiplier, each member of the runner-up runnerUpReward × its multiplier (multipliers
+ * recomputed from the merged submissions and written back), keys
+ * `bounty:<id>:place:<n>:<member>`.
+ */
+export async function completeBounty(ctx: OperatorContext, id: string, input: CompletionInput): Promise<{ payouts: PaidOut[] }> {
+  const e = parseInput(CompletionInput, input)
+  const { handle, bounty } = await bountyRef(ctx.workspace, id)
+  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${id} is already completed${bounty.completedBy ? ` (by ${bounty.completedBy})` : ""}`)
+  if (!Object.keys(bounty.submissions).length) throw new OperatorActionError(`bounty ${id} has no submissions yet`)
+  const winnerReward = e.winnerReward ?? bounty.reward
+  let plan: Payout[]
+  try {
+    plan = payoutPlan(bounty, { winner: e.winner, runnerUp: e.runnerUp, winnerReward, runnerUpReward: e.runnerUpReward })
+  } catch (error) {
+    if (error instanceof BountyRuleError) throw new OperatorActionError(error.message)
+    throw error
+  }
+  const ranks = rankSubmissions(bounty)
+  const now = ctx.now ?? Date.now()
+  const wallets = await openWallets(ctx.workspace)
+  const payouts = plan.map(p => {
+    const key = payoutKey(id, p)
+    const reason = `bounty ${id}: ${p.place === 1 ? "winner" : "runner-up"}`
+    return { ...p, key, written: grant(wallets, { key, identity: p.member, amount: p.amount, reason, by: ctx.actor, at: now }) === "written" }
+  })
+  handle.change(d => {
+    const b = d.bounties[id]
+    if (!b) return
+    for (const [sid, rank] of ranks) {
+      const s = b.submissions[sid]
+      if (!s) continue
+      if (s.slotIndex !== rank.slotIndex) s.slotIndex = rank.slotIndex
+      if (s.multiplier !== rank.multiplier) s.multiplier = rank.multiplier
+      if (s.reason !== rank.reason) s.reason = rank.reason
+    }
+    b.state = "completed"
+    b.winner = e.winner
+    if (e.runnerUp !== undefined) b.runnerUp = e.runnerUp
+    b.winnerReward = winnerReward
+    b.runnerUpReward = e.runnerUpReward
+    b.completedBy = ctx.actor.name
+    b.completedAt = now
+  })
+  await ctx.audit.append("payout", id, {
+    bounty: "completed",
+    winner: e.winner,
+    ...(e.runnerUp !== undefined ? { runnerUp: e.runnerUp } : {}),
+    payouts: payouts.map(p => ({ key: p.key, member: p.member, amount: p.amount, written: p.written })),
+  })
+  return { payouts }
+}
+
+/** Deletes a bounty nobody has submitted to yet (only while open). */
+export async function deleteBounty(ctx: OperatorContext, id: string): Promise<void> {
+  const { handle, bounty } = await bountyRef(ctx.workspace, id)
+  if (bounty.state !== "open") throw new OperatorActionError(`bounty ${id} is ${bounty.state}; only an open bounty can be deleted`)
+  handle.change(d => {
+    delete d.bounties[id]
+  })
+  await ctx.audit.append("social", id, { bounty: "deleted", title: bounty.title })
+}

@@ -1,0 +1,261 @@
+/**
+ * Residents' identities and memory: the identity forge, profile and mutable attributes
+ * (operator writes, audited as "social"), and the journal a resident writes and recalls
+ * (worker writes: no OperatorContext). The rules themselves are pure, in src/core/forge.ts,
+ * journal.ts and profileSanitizer.ts.
+ *
+ * Concurrency: ids come from the name (`ada-lovelace`, then `-2` …), made unique against
+ * the identities this peer sees. Two operators forging the same name while offline both
+ * pick `ada-lovelace`; after the merge the map key holds ONE of the two identities (the
+ * CRDT's deterministic winner) and the other is gone, its journal document orphaned. Its
+ * seed stays marked used and both forges are in the audit logs, so the loss is visible.
+ * Online, the second forge sees the first (and the name rules refuse a duplicate anyway).
+ */
+import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
+import { z } from "zod"
+import {
+  CreativitySeed,
+  Identity,
+  JournalEntry,
+  LIMITS,
+  SCHEMA_VERSION,
+  type IdentitiesDoc,
+  type JournalDoc,
+} from "../../schemas/index.ts"
+import { checkForge, cleanList, ForgeError, freshSeed, LIST_CAP, level } from "../core/forge.ts"
+import { newId } from "../core/ids.ts"
+import { journalQuality, recall, type RecallOptions } from "../core/journal.ts"
+import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "../core/profileSanitizer.ts"
+import { assertDocumentKind, validateList, type DataIssue } from "../core/validate.ts"
+import { readIdentities, readJournalEntries } from "./documentReaders.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
+import { openDoc, slugOf } from "./socialActions.ts"
+
+/** Blank → absent, so an empty form field does not count as a statement or summary. */
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform(s => s || undefined)
+
+/** A list from a form: trimmed, repeats dropped (ignoring case), then at most 10. */
+const List = (what: string) =>
+  z
+    .array(z.string().max(LIMITS.name))
+    .max(100)
+    .default([])
+    .transform(list => cleanList(list))
+    .refine(list => list.length <= LIST_CAP, `at most ${LIST_CAP} ${what}`)
+
+export const ForgeInput = z
+  .object({
+    name: z.string().trim().min(1, "a resident needs a name").max(LIMITS.name),
+    summary: optionalText(600),
+    statement: optionalText(LIMITS.reason),
+    /** Without one, a fresh seed is drawn. */
+    seed: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .optional()
+      .transform(s => s || undefined)
+      .pipe(CreativitySeed.optional()),
+    traits: List("traits"),
+    values: List("values"),
+    activities: List("activities"),
+    bio: z.string().trim().max(LIMITS.message).default(""),
+  })
+  .strict()
+export type ForgeInput = z.input<typeof ForgeInput>
+
+interface IdentitiesState {
+  handle: DocHandle<IdentitiesDoc>
+  identities: ReadonlyMap<string, Identity>
+  /** Every id key present, valid or not: a new id never overwrites one. */
+  keys: ReadonlySet<string>
+  /** Seed → the identity that used it, from `seedsUsed` and from identities' own `seed`. */
+  seeds: ReadonlyMap<string, string>
+}
+
+async function identitiesState(ctx: OperatorContext): Promise<IdentitiesState> {
+  const handle = await openDoc<IdentitiesDoc>(ctx.workspace, ctx.workspace.root.docs.identities)
+  const doc = handle.doc()
+  const identities = readIdentities(doc, `identities ${handle.url}`, [])
+  const seeds = new Map<string, string>()
+  // A peer may write anything here: only the seed keys matter, their records are not trusted.
+  const used: unknown = doc.seedsUsed
+  if (used && typeof used === "object" && !Array.isArray(used))
+    for (const [seed, record] of Object.entries(used)) seeds.set(seed, String((record as { identity?: unknown } | null)?.identity ?? "another resident"))
+  for (const identity of identities.values()) if (identity.seed && !seeds.has(identity.seed)) seeds.set(identity.seed, identity.id)
+  return { handle, identities, keys: new Set(Object.keys(doc.identities ?? {})), seeds }
+}
+
+function uniqueId(name: string, taken: ReadonlySet<string>): string {
+  const base = slugOf(name)
+  let id = base
+  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
+  return id
+}
+
+/**
+ * Forges a resident: checks the naming rules and the seed (a fresh one is drawn when none
+ * is given), writes the identity with its new journal document, marks the seed used and
+ * audits it. Refusals (OperatorActionError) write nothing; a naming refusal says to try a
+ * completely new name.
+ */
+export async function forgeIdentity(ctx: OperatorContext, input: ForgeInput, random: () => number = Math.random): Promise<Identity> {
+  const e = parseInput(ForgeInput, input)
+  const state = await identitiesState(ctx)
+  const seed = e.seed ?? freshSeed(state.seeds, random)
+  try {
+    checkForge({ name: e.name, summary: e.summary, statement: e.statement, seed }, state.identities.values(), state.seeds)
+  } catch (error) {
+    if (error instanceof ForgeError) throw new OperatorActionError(error.message)
+    throw error
+  }
+  const now = ctx.now ?? Date.now()
+  const id = uniqueId(e.name, state.keys)
+  const identity = parseInput(Identity, {
+    id,
+    name: e.name,
+    createdAt: now,
+    createdBy: ctx.actor.name,
+    ...(e.summary ? { summary: e.summary } : {}),
+    ...(e.statement ? { statement: e.statement } : {}),
+    seed,
+    ...(e.activities.length ? { preferredActivities: e.activities } : {}),
+    core: { traits: e.traits, values: e.values },
+    mutable: {},
+    profile: { bio: e.bio },
+    continuity: { sessions: 0, tasksCompleted: 0, tasksFailed: 0, level: level(0) },
+  })
+  const journal = ctx.workspace.repo.create<JournalDoc>({ schemaVersion: SCHEMA_VERSION, kind: "journal", identity: id, entries: [] })
+  identity.journalUrl = journal.url
+  state.handle.change(d => {
+    d.identities[id] = identity
+    if (!d.seedsUsed) d.seedsUsed = {}
+    d.seedsUsed[seed] = { identity: id, at: now }
+  })
+  await ctx.audit.append("social", id, { action: "forge", name: identity.name, seed, journalUrl: journal.url })
+  return identity
+}
+
+async function existing(ctx: OperatorContext, id: string): Promise<{ handle: DocHandle<IdentitiesDoc>; identity: Identity }> {
+  const { handle, identities, keys } = await identitiesState(ctx)
+  const identity = identities.get(id)
+  if (identity) return { handle, identity }
+  throw new OperatorActionError(keys.has(id) ? `resident ${id} is unreadable (see the data issues); it cannot be edited here` : `no resident ${id}`)
+}
+
+export const ProfileEdit = z
+  .object({
+    bio: z.string().trim().max(LIMITS.message),
+    html: z.string().max(PROFILE_MAX_CHARS),
+    css: z.string().max(PROFILE_MAX_CHARS),
+  })
+  .partial()
+  .strict()
+export type ProfileEdit = z.input<typeof ProfileEdit>
+
+/**
+ * Changes a resident's bio and profile page. HTML or CSS with forbidden content (scripts,
+ * handlers, `javascript:`, `url(` …) is refused with the list of problems; what is stored
+ * is the sanitized form (empty removes the page).
+ */
+export async function updateProfile(ctx: OperatorContext, id: string, edit: ProfileEdit): Promise<Identity["profile"]> {
+  const e = parseInput(ProfileEdit, edit)
+  const { handle, identity } = await existing(ctx, id)
+  const problems = validateProfile(e.html ?? "", e.css ?? "")
+  if (problems.length) throw new OperatorActionError(`the profile was refused: ${problems.join("; ")}`)
+  const safe = sanitizeProfile(e.html ?? "", e.css ?? "")
+  if (safe.html.length > PROFILE_MAX_CHARS) throw new OperatorActionError(`the HTML is longer than ${PROFILE_MAX_CHARS} characters once sanitized`)
+  const profile = { ...identity.profile }
+  if (e.bio !== undefined) profile.bio = e.bio
+  for (const key of ["html", "css"] as const) {
+    if (e[key] === undefined) continue
+    if (safe[key]) profile[key] = safe[key]
+    else delete profile[key]
+  }
+  handle.change(d => {
+    const target = d.identities[id]!.profile
+    if (profile.bio !== target.bio) target.bio = profile.bio
+    for (const key of ["html", "css"] as const) {
+      if (profile[key] === undefined) delete target[key]
+      else if (profile[key] !== target[key]) target[key] = profile[key]
+    }
+  })
+  await ctx.audit.append("social", id, { action: "profile", fields: Object.keys(e) })
+  return profile
+}
+
+const Attribute = z.string().trim().max(LIMITS.reason).nullable()
+
+/** The attributes a resident may change about itself (§4.5's mutable attributes). */
+export const MutableEdit = z
+  .object({ mood: Attribute, focus: Attribute, likes: Attribute, dislikes: Attribute, interests: Attribute, workingStyle: Attribute, aesthetics: Attribute, quirks: Attribute })
+  .partial()
+  .strict()
+export type MutableEdit = z.input<typeof MutableEdit>
+export const MUTABLE_KEYS = MutableEdit.keyof().options
+
+/** Sets mutable attributes (mood, focus, likes …); null or blank removes one. */
+export async function updateMutable(ctx: OperatorContext, id: string, edit: MutableEdit): Promise<Identity["mutable"]> {
+  const e = parseInput(MutableEdit, edit)
+  const keys = Object.keys(e) as (keyof typeof e)[]
+  if (!keys.length) throw new OperatorActionError(`nothing to change: give one of ${MUTABLE_KEYS.join(", ")}`)
+  const { handle, identity } = await existing(ctx, id)
+  handle.change(d => {
+    const target = d.identities[id]!.mutable
+    for (const key of keys) {
+      const value = e[key]
+      if (!value) delete target[key]
+      else if (target[key] !== value) target[key] = value
+    }
+  })
+  await ctx.audit.append("social", id, { action: "mutable", changes: e })
+  const mutable = { ...identity.mutable }
+  for (const key of keys) {
+    const value = e[key]
+    if (value) mutable[key] = value
+    else delete mutable[key]
+  }
+  return mutable
+}
+
+// ── memory ──────────────────────────────────────────────────────────────────
+
+async function journalOf(repo: Repo, identity: Identity): Promise<DocHandle<JournalDoc>> {
+  if (!identity.journalUrl) throw new OperatorActionError(`resident ${identity.id} has no journal`)
+  return repo.find<JournalDoc>(identity.journalUrl as AutomergeUrl)
+}
+
+export const JournalInput = z
+  .object({
+    kind: JournalEntry.shape.kind,
+    content: z.string().trim().min(1, "the journal entry is empty").max(4_000),
+  })
+  .strict()
+export type JournalInput = z.input<typeof JournalInput>
+
+/**
+ * Appends an entry, with its quality tier, to the resident's own journal. Called by the
+ * worker playing the resident (it holds the resident's lease), hence no OperatorContext.
+ */
+export async function writeJournal(repo: Repo, identity: Identity, input: JournalInput, now: number = Date.now()): Promise<JournalEntry> {
+  const e = parseInput(JournalInput, input)
+  const handle = await journalOf(repo, identity)
+  assertDocumentKind("journal", handle.doc(), `journal ${handle.url}`)
+  const entry = parseInput(JournalEntry, { id: newId("journal", now), at: now, kind: e.kind, content: e.content, tier: journalQuality(e.content).tier })
+  handle.change(d => {
+    d.entries.push(entry)
+  })
+  return entry
+}
+
+/** What the resident remembers about `query`: packed lines within the character budget ("" when nothing matches). */
+export async function recallMemory(repo: Repo, identity: Identity, query: string, opts: RecallOptions = {}): Promise<string> {
+  const handle = await journalOf(repo, identity)
+  return recall(readJournalEntries(handle.doc(), `journal ${handle.url}`, []), query, opts).text
+}

@@ -1,0 +1,205 @@
+/**
+ * The mailbox between residents and humans (reference §6.3). A human's reply or new
+ * message is also posted to human_async and DMed to the resident, grants tokens
+ * (+12 / +8, once per message by its ledger key) and enqueues a task for the resident to
+ * act on it. A resident writing to the human spends tokens. Thread and unread rules are
+ * in src/core/mailbox.ts.
+ */
+import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
+import { z } from "zod"
+import { LIMITS, MailMessage, type Actor, type MailboxDoc, type Task } from "../../schemas/index.ts"
+import { readMailbox } from "./documentReaders.ts"
+import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../core/economy.ts"
+import { newId } from "../core/ids.ts"
+import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "../core/mailbox.ts"
+import { OperatorActionError, addTask, parseInput, type OperatorContext } from "./operatorActions.ts"
+import { createDm, postMessage, residentOf, roomText } from "./socialActions.ts"
+import { LedgerWriteError, grant, openWallets, spend, type WriteResult } from "./wallet.ts"
+import type { Workspace } from "./workspace.ts"
+
+export async function openMailbox(workspace: Workspace): Promise<DocHandle<MailboxDoc>> {
+  const url = workspace.root.docs.mailbox
+  if (!url) throw new OperatorActionError("this workspace has no mailbox yet: the relay adds one when it starts")
+  return workspace.repo.find<MailboxDoc>(url as AutomergeUrl)
+}
+
+function writeMail(handle: DocHandle<MailboxDoc>, message: MailMessage): void {
+  const valid = parseInput(MailMessage, message)
+  handle.change(d => {
+    d.messages[valid.id] = valid
+  })
+}
+
+const Content = z.string().trim().min(1, "the message is empty").max(LIMITS.message)
+
+/** Only a registered operator can have a DM with a resident (createDm checks the parties). */
+function assertOperatorPeer(ctx: OperatorContext): void {
+  if (ctx.workspace.root.peers[ctx.actor.name]?.role !== "operator")
+    throw new OperatorActionError(`${ctx.actor.name} is not a registered operator of this workspace, so it cannot write to residents`)
+}
+
+/** The task that asks a resident to act on what a human wrote to it. */
+function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Task {
+  return addTask(ctx, { title, prompt, ...MAIL_TASK_BUDGET, targetIdentity: resident, room: "human_async" })
+}
+
+export interface MailOutcome {
+  message: MailMessage
+  /** The DM the message was also sent to, and the task enqueued for the resident (absent for a broadcast). */
+  dmId?: string
+  taskId?: string
+  granted?: number
+}
+
+/**
+ * An operator answers a resident's message: the reply goes to the mailbox (it marks the
+ * message read), to human_async as `[to <name>] <reply>` and to the resident's DM; the
+ * resident gets +12 tokens and a follow-up task.
+ */
+export async function replyToMail(ctx: OperatorContext, mailId: string, content: string): Promise<MailOutcome> {
+  const text = parseInput(Content, content)
+  const mailbox = await openMailbox(ctx.workspace)
+  const original = readMailbox(mailbox.doc(), `mailbox ${mailbox.url}`, []).get(mailId)
+  if (!original) throw new OperatorActionError(`no message ${mailId} in the mailbox`)
+  if (original.direction !== "to_human") throw new OperatorActionError(`message ${mailId} was written by an operator; reply to a resident's message`)
+  if (!original.resident) throw new OperatorActionError(`message ${mailId} names no resident to reply to`)
+  const resident = await residentOf(ctx.workspace, original.resident)
+  assertOperatorPeer(ctx)
+  const now = ctx.now ?? Date.now()
+  const reply: MailMessage = { id: newId("mail", now), direction: "from_human", resident: resident.id, type: "reply", content: text, replyTo: mailId, by: ctx.actor.name, at: now }
+  writeMail(mailbox, reply)
+  await postMessage(ctx, "human_async", { content: roomText(`[to ${resident.name}] ${text}`) })
+  const dm = await createDm(ctx, ctx.actor.name, resident.id)
+  await postMessage(ctx, dm.id, { content: text })
+  const key = ledgerKeys.mailReply(reply.id)
+  grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, by: ctx.actor, at: now })
+  const task = enqueueMailTask(
+    ctx,
+    resident.id,
+    `Mailbox follow-up: ${resident.name}`,
+    `Human replied to my message. Read their response and take one concrete next action (answer in human_async or our DM, or do what they asked).\n\nMy message: ${original.content}\n\nHuman response: ${text}`,
+  )
+  await ctx.audit.append("payout", reply.id, { mail: "reply", replyTo: mailId, resident: resident.id, key, amount: MAIL_REPLY_GRANT, task: task.id })
+  return { message: reply, dmId: dm.id, taskId: task.id, granted: MAIL_REPLY_GRANT }
+}
+
+export const SendMailInput = z
+  .object({
+    /** Blank or absent: a broadcast to all residents. */
+    resident: z.string().trim().max(120).optional(),
+    content: Content,
+  })
+  .strict()
+export type SendMailInput = z.input<typeof SendMailInput>
+
+/**
+ * An operator writes a new message: to one resident (also DMed, +8 tokens, a task to act
+ * on it) or, without a resident, to all of them (posted, nothing granted).
+ */
+export async function sendMail(ctx: OperatorContext, input: SendMailInput): Promise<MailOutcome> {
+  const e = parseInput(SendMailInput, input)
+  const resident = e.resident ? await residentOf(ctx.workspace, e.resident) : undefined
+  if (resident) assertOperatorPeer(ctx)
+  const mailbox = await openMailbox(ctx.workspace)
+  const now = ctx.now ?? Date.now()
+  const message: MailMessage = {
+    id: newId("mail", now),
+    direction: "from_human",
+    ...(resident ? { resident: resident.id } : {}),
+    type: "message",
+    content: e.content,
+    by: ctx.actor.name,
+    at: now,
+  }
+  writeMail(mailbox, message)
+  await postMessage(ctx, "human_async", { content: roomText(`[to ${resident?.name ?? "all residents"}] ${e.content}`) })
+  if (!resident) {
+    await ctx.audit.append("social", message.id, { mail: "broadcast" })
+    return { message }
+  }
+  const dm = await createDm(ctx, ctx.actor.name, resident.id)
+  await postMessage(ctx, dm.id, { content: e.content })
+  const key = ledgerKeys.mailDm(message.id)
+  grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, by: ctx.actor, at: now })
+  const task = enqueueMailTask(
+    ctx,
+    resident.id,
+    `Mailbox message for ${resident.name}`,
+    `I received a new direct message from the human operator. Read it and take the best immediate next action.\n\nHuman message: ${e.content}`,
+  )
+  await ctx.audit.append("payout", message.id, { mail: "direct", resident: resident.id, key, amount: MAIL_DM_GRANT, task: task.id })
+  return { message, dmId: dm.id, taskId: task.id, granted: MAIL_DM_GRANT }
+}
+
+export const ResidentMailInput = z
+  .object({
+    resident: z.string().min(1).max(120),
+    type: z.enum(RESIDENT_MAIL_TYPES),
+    content: Content,
+    taskId: z.string().min(1).max(120).optional(),
+  })
+  .strict()
+export type ResidentMailInput = z.input<typeof ResidentMailInput>
+
+/**
+ * A resident writes to the human (workers call this for the resident they play). It costs
+ * 10 free-time tokens, refused when this peer's view of the wallet cannot pay.
+ */
+export async function residentMessage(workspace: Workspace, input: ResidentMailInput, by: Actor, now = Date.now()): Promise<MailMessage> {
+  const e = parseInput(ResidentMailInput, input)
+  const resident = await residentOf(workspace, e.resident)
+  const mailbox = await openMailbox(workspace)
+  const message = parseInput(MailMessage, {
+    id: newId("mail", now),
+    direction: "to_human",
+    resident: resident.id,
+    type: e.type,
+    content: e.content,
+    ...(e.taskId ? { taskId: e.taskId } : {}),
+    by: resident.id,
+    at: now,
+  })
+  try {
+    spend(await openWallets(workspace), {
+      key: ledgerKeys.mailSend(message.id),
+      identity: resident.id,
+      amount: MAIL_SEND_COST,
+      bucket: "free_time",
+      reason: "message to the human",
+      by,
+      at: now,
+    })
+  } catch (error) {
+    if (error instanceof LedgerWriteError) throw new OperatorActionError(`${resident.name} cannot pay for a message to the human (${MAIL_SEND_COST} free-time tokens): ${error.message}`)
+    throw error
+  }
+  writeMail(mailbox, message)
+  return message
+}
+
+/**
+ * Tells the humans a task waits for their approval: one notice per task (id
+ * `pending-<taskId>`), so the relay may call this on every pass.
+ */
+export async function pendingApprovalNotice(workspace: Workspace, task: Task, now = Date.now()): Promise<WriteResult> {
+  const mailbox = await openMailbox(workspace)
+  const id = pendingNoticeId(task.id)
+  if (Object.prototype.hasOwnProperty.call(mailbox.doc().messages, id)) return "exists"
+  const notice = parseInput(MailMessage, {
+    id,
+    direction: "to_human",
+    ...(task.targetIdentity ? { resident: task.targetIdentity } : {}),
+    type: "task_pending_approval",
+    content: roomText(`Task ${task.id} is waiting for your approval: ${task.title}`),
+    taskId: task.id,
+    by: "relay",
+    at: now,
+  })
+  let result: WriteResult = "exists"
+  mailbox.change(d => {
+    if (d.messages[id]) return
+    d.messages[id] = notice
+    result = "written"
+  })
+  return result
+}

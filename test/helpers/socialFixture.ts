@@ -1,0 +1,75 @@
+/**
+ * A workspace on a network-less, in-memory Repo with registered, auditing operators and a
+ * few residents: what the social action tests (quests, mailbox, bounties) start from.
+ */
+import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
+import type { Actor, AuditEntry, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
+import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
+import { AuditLog } from "../../src/workspace/auditLog.ts"
+import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
+import type { OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { createIdentity } from "../../src/workspace/socialActions.ts"
+import { walletOf } from "../../src/workspace/wallet.ts"
+import { Workspace } from "../../src/workspace/workspace.ts"
+
+export const NOW = 1_764_000_000_000
+
+/** Registers `name` as an approved operator of the workspace and returns its signing context. */
+export async function operatorContext(ws: Workspace, name: string, now?: number): Promise<OperatorContext> {
+  const pair = await generateSigningKey()
+  const auditDoc = AuditLog.createAuditDoc(ws.repo, name)
+  ws.rootHandle.change((d: RootDoc) => {
+    d.peers[name] = { name, role: "operator", publicKey: pair.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: auditDoc.url }
+  })
+  const actor: Actor = { kind: "operator", name }
+  const audit = new AuditLog(auditDoc, { actor, key: await importPrivateKey(pair.privateKeyPkcs8) }, { now: () => now ?? Date.now() })
+  return { workspace: ws, audit, actor, ...(now !== undefined ? { now } : {}) }
+}
+
+export interface SocialFixture {
+  repo: Repo
+  ws: Workspace
+  /** Operator "alice", clock at NOW. */
+  ctx: OperatorContext
+  doc<T>(url: string): Promise<DocHandle<T>>
+  /** The free-time and journal balance of a resident, derived from the ledger. */
+  balance(resident: string): Promise<{ freeTime: number; journal: number }>
+  ledgerKeys(): Promise<string[]>
+  auditOf(ctx: OperatorContext): AuditEntry[]
+  roomMessages(roomId: string): Promise<RoomDoc["messages"]>
+  close(): Promise<void>
+}
+
+export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promise<SocialFixture> {
+  const repo = new Repo({ network: [] })
+  const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-social-0001", createdBy: "alice", now: 1 })
+  const ws = await Workspace.open(repo, root.url)
+  const ctx = await operatorContext(ws, "alice", NOW)
+  for (const name of residents) await createIdentity(ctx, { name })
+  const doc = <T>(url: string) => repo.find<T>(url as AutomergeUrl)
+  const wallets = () => doc<WalletsDoc>(ws.root.docs.wallets)
+  return {
+    repo,
+    ws,
+    ctx,
+    doc,
+    async balance(resident) {
+      const { freeTime, journal } = walletOf((await wallets()).doc(), resident)
+      return { freeTime, journal }
+    },
+    async ledgerKeys() {
+      return Object.keys((await wallets()).doc().entries).sort()
+    },
+    auditOf: c => c.audit.handle.doc().entries,
+    async roomMessages(roomId) {
+      const index = (await doc<RoomIndexDoc>(ws.root.docs.rooms)).doc()
+      const entry = index.rooms[roomId]
+      if (!entry) throw new Error(`no room ${roomId}`)
+      return (await doc<RoomDoc>(entry.url)).doc().messages
+    },
+    async close() {
+      ws.close()
+      await repo.shutdown()
+    },
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The wallets ledger across peers: idempotency keys and deterministic derivation make
+ * offline payouts and overdrawing spends merge to the same wallets on every replica.
+ * Real WebSockets between Node peers and an in-process relay on 127.0.0.1.
+ */
+import { Repo, type DocHandle } from "@automerge/automerge-repo"
+import { describe, expect, it } from "vitest"
+import { SCHEMA_VERSION, type Actor, type WalletsDoc } from "../../schemas/index.ts"
+import { ledgerKeys } from "../../src/core/economy.ts"
+import { balanceOf, deriveWallets, voidedEffects } from "../../src/core/ledger.ts"
+import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import { readLedger } from "../../src/workspace/documentReaders.ts"
+import { grant, LedgerWriteError, openWallets, recordEntry, spend, walletOf } from "../../src/workspace/wallet.ts"
+import { connectTestPeers } from "../helpers/peers.ts"
+import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { useTeardown } from "../helpers/teardown.ts"
+import { waitFor } from "../helpers/waitFor.ts"
+
+const teardown = useTeardown()
+const alice: Actor = { kind: "operator", name: "alice" }
+const bob: Actor = { kind: "operator", name: "bob" }
+const relayActor: Actor = { kind: "system", name: "relay" }
+
+/** The wallets as a replica derives them from its validated entries. */
+const walletsOf = (handle: DocHandle<WalletsDoc>) => deriveWallets(readLedger(handle.doc(), `wallets ${handle.url}`, []).values())
+
+async function goOffline(relay: TestRelay, ...peers: NodePeer[]): Promise<void> {
+  for (const peer of peers) peer.repo.networkSubsystem.disconnect()
+  await waitFor(() => peers.every(p => !relay.repo.peers.includes(p.repo.peerId)), {
+    events: [[relay.repo.networkSubsystem, "peer-disconnected"]],
+    message: "the relay to see the peers go",
+  })
+}
+
+/** Waits until every replica holds the same heads and `check` passes on each. */
+async function converge(handles: DocHandle<WalletsDoc>[], check: (handle: DocHandle<WalletsDoc>) => void): Promise<void> {
+  await waitFor(
+    () => {
+      expect(new Set(handles.map(h => [...h.heads()].sort().join(","))).size).toBe(1)
+      for (const h of handles) check(h)
+    },
+    { events: handles.map(h => [h, "change"] as const), timeoutMs: 10_000, message: "the wallets to converge" },
+  )
+}
+
+describe("wallet: offline merges through a relay", () => {
+  it("the same payout key written by two offline operators is one entry, counted once, on every replica", async () => {
+    const relay = await startTestRelay(teardown)
+    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
+    const handles = await Promise.all([openWallets(a!.workspace), openWallets(b!.workspace), openWallets(c!.workspace), openWallets(relay.workspace)])
+    const [wa, wb] = handles
+
+    await goOffline(relay, a!, b!)
+    const key = ledgerKeys.questCompletion("q1")
+    const now = Date.now()
+    expect(grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: alice, at: now })).toBe("written")
+    expect(grant(wb!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: bob, at: now + 5 })).toBe("written")
+    // A retry on the same peer is a no-op.
+    expect(grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: alice, at: now + 9 })).toBe("exists")
+
+    a!.repo.networkSubsystem.reconnect()
+    b!.repo.networkSubsystem.reconnect()
+    await converge(handles, h => {
+      expect(Object.keys(h.doc().entries)).toEqual([key])
+      const ada = balanceOf(walletsOf(h), "ada")
+      expect(ada).toMatchObject({ freeTime: 21, journal: 9 })
+      expect(ada.entries.map(e => e.status)).toEqual(["applied"])
+    })
+    // Every replica kept the same one of the two writes.
+    const kept = handles.map(h => h.doc().entries[key]!.by.name)
+    expect(new Set(kept).size).toBe(1)
+    // And a later grant under that key, from anyone, still writes nothing.
+    expect(grant(handles[2]!, { key, identity: "ada", amount: 30, reason: "again", by: relayActor, at: now + 20 })).toBe("exists")
+  })
+
+  it("two offline spends that overdraw together: every replica applies the same one and voids the other", async () => {
+    const relay = await startTestRelay(teardown)
+    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
+    const handles = await Promise.all([openWallets(a!.workspace), openWallets(b!.workspace), openWallets(c!.workspace), openWallets(relay.workspace)])
+    const [wa, wb] = handles
+    const now = Date.now()
+
+    // 15 split → 10 free time, 5 journal, seen by everyone.
+    grant(wa!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", by: relayActor, at: now })
+    await converge(handles, h => expect(balanceOf(walletsOf(h), "ada").freeTime).toBe(10))
+
+    await goOffline(relay, a!, b!)
+    // Same time on both: the key decides the order, the same on every peer.
+    const first = ledgerKeys.mailSend("mail-a")
+    const second = ledgerKeys.mailSend("mail-b")
+    expect(spend(wb!, { key: second, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", by: bob, at: now + 10 })).toBe("written")
+    expect(spend(wa!, { key: first, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", by: alice, at: now + 10 })).toBe("written")
+    // Each peer alone sees a valid spend.
+    expect(walletOf(wa!.doc(), "ada").freeTime).toBe(2)
+    expect(walletOf(wb!.doc(), "ada").freeTime).toBe(2)
+
+    a!.repo.networkSubsystem.reconnect()
+    b!.repo.networkSubsystem.reconnect()
+    await converge(handles, h => {
+      const wallets = walletsOf(h)
+      const ada = balanceOf(wallets, "ada")
+      expect(Object.keys(h.doc().entries)).toHaveLength(3)
+      expect(ada).toMatchObject({ freeTime: 2, journal: 5 })
+      expect(ada.entries.map(e => [e.entry.key, e.status])).toEqual([
+        [ledgerKeys.allowance("ada", 1), "applied"],
+        [first, "applied"],
+        [second, "voided"],
+      ])
+      const [voided] = voidedEffects(wallets)
+      expect(voided).toMatchObject({ entry: { key: second }, freeTime: 0, journal: 0 })
+      expect(voided!.note).toBe("would take free time below zero after merge (2 available, 8 spent)")
+    })
+  })
+})
+
+describe("wallet: writers", () => {
+  const walletsHandle = () => {
+    const repo = new Repo({ network: [] })
+    teardown.add(() => repo.shutdown())
+    return repo.create<WalletsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "wallets", entries: {} })
+  }
+  const base = { identity: "ada", reason: "test", by: relayActor, at: 1_000 }
+
+  it("records an entry under its key once and never overwrites it", () => {
+    const handle = walletsHandle()
+    const entry = { ...base, key: "bonus:x:ada", kind: "grant" as const, amount: 25, bucket: "split" as const }
+    expect(recordEntry(handle, entry)).toBe("written")
+    const heads = handle.heads()
+    expect(recordEntry(handle, { ...entry, amount: 999, at: 5 })).toBe("exists")
+    expect(handle.heads()).toEqual(heads) // not even an empty change
+    expect(handle.doc().entries["bonus:x:ada"]).toEqual(entry)
+  })
+
+  it("refuses zero, negative and fractional amounts: no negative grants, no penalties", () => {
+    const handle = walletsHandle()
+    for (const amount of [0, -5, 2.5])
+      expect(() => grant(handle, { ...base, key: "g", amount })).toThrow(/positive whole number of tokens.*no negative grants or penalty spends/)
+    expect(() => spend(handle, { ...base, key: "s", amount: -1, bucket: "journal" })).toThrow(LedgerWriteError)
+    expect(handle.doc().entries).toEqual({})
+  })
+
+  it("refuses an entry the schema rejects, naming the field", () => {
+    const handle = walletsHandle()
+    expect(() => grant(handle, { ...base, key: "", amount: 1 })).toThrow(/key:/)
+    expect(() => grant(handle, { ...base, key: "g", identity: "not an id!", amount: 1 })).toThrow(/identity:/)
+    expect(handle.doc().entries).toEqual({})
+  })
+
+  it("grants split; spends name a bucket and are refused when this peer would void them", () => {
+    const handle = walletsHandle()
+    grant(handle, { ...base, key: "g", amount: 20 })
+    expect(handle.doc().entries.g).toMatchObject({ kind: "grant", bucket: "split", amount: 20 })
+    expect(walletOf(handle.doc(), "ada")).toMatchObject({ freeTime: 14, journal: 6 })
+
+    expect(spend(handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 })).toBe("written")
+    expect(() => spend(handle, { ...base, key: "s2", amount: 1, bucket: "journal", at: 2_001 })).toThrow("ada has 0 journal tokens; spending 1 would go below zero")
+    // A spend dated before the grant that would fund it would be voided, so it is refused.
+    expect(() => spend(handle, { ...base, key: "s3", amount: 1, bucket: "free_time", at: 500 })).toThrow("ada has 0 free time tokens")
+    // Repeating a written spend is "exists", whatever the balance now.
+    expect(spend(handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 })).toBe("exists")
+    expect(Object.keys(handle.doc().entries).sort()).toEqual(["g", "s1"])
+  })
+})

@@ -1,0 +1,42 @@
+/**
+ * The worker's side of playing a resident: the wake-up context read from the replicated
+ * documents (identity, wallet, journal recall) before a task, and a journal note after it.
+ * A resident whose documents cannot be read yet gets no context rather than a failed task.
+ */
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import type { IdentitiesDoc, Identity, Task, WalletsDoc } from "../schemas/index.ts"
+import { wakeUpContext } from "../src/core/wakeUp.ts"
+import { readIdentities } from "../src/workspace/documentReaders.ts"
+import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
+import { walletOf } from "../src/workspace/wallet.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
+
+const FIND_TIMEOUT_MS = 5_000
+
+async function residentOf(ws: Workspace, id: string): Promise<Identity | undefined> {
+  const handle = await ws.repo.find<IdentitiesDoc>(ws.root.docs.identities as AutomergeUrl, { signal: AbortSignal.timeout(FIND_TIMEOUT_MS) })
+  return readIdentities(handle.doc(), `identities ${handle.url}`, []).get(id)
+}
+
+/** The wake-up context for a task targeted at a resident, or undefined. */
+export async function residentContextFor(ws: Workspace, task: Task): Promise<string | undefined> {
+  if (!task.targetIdentity) return undefined
+  try {
+    const identity = await residentOf(ws, task.targetIdentity)
+    if (!identity) return undefined
+    const wallets = await ws.repo.find<WalletsDoc>(ws.root.docs.wallets as AutomergeUrl, { signal: AbortSignal.timeout(FIND_TIMEOUT_MS) })
+    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }) : ""
+    return wakeUpContext({ identity, wallet: walletOf(wallets.doc(), identity.id), recall })
+  } catch {
+    return undefined
+  }
+}
+
+/** A private journal note of what the resident just did (its memory for later recall). */
+export async function noteTaskInJournal(ws: Workspace, task: Task, outcome: string, output: string, now = Date.now()): Promise<void> {
+  if (!task.targetIdentity) return
+  const identity = await residentOf(ws, task.targetIdentity)
+  if (!identity?.journalUrl) return
+  const summary = output.replace(/\s+/g, " ").trim().slice(0, 300)
+  await writeJournal(ws.repo, identity, { kind: "task", content: `Task ${task.id} (${outcome}): ${task.title}${summary ? `\n${summary}` : ""}` }, now)
+}

@@ -49,7 +49,16 @@ export class Economy {
   readonly #done = new Set<string>()
   #running?: Promise<void>
   #again = false
+  #scheduled?: NodeJS.Timeout
+  /** Coalesces bursts of document changes into one pass (consequences may lag by ~100 ms). */
   readonly #trigger = () => {
+    if (this.#scheduled) return
+    this.#scheduled = setTimeout(() => {
+      this.#scheduled = undefined
+      this.#pass()
+    }, 100)
+  }
+  readonly #pass = () => {
     if (this.#running) {
       this.#again = true
       return
@@ -101,6 +110,7 @@ export class Economy {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer)
+    clearTimeout(this.#scheduled)
     this.#ws.tasks.off("change", this.#trigger)
     this.#ws.rootHandle.off("change", this.#trigger)
     this.#identities?.off("change", this.#trigger)

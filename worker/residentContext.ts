@@ -4,8 +4,9 @@
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
-import type { IdentitiesDoc, Identity, Task, WalletsDoc } from "../schemas/index.ts"
-import { wakeUpContext } from "../src/core/wakeUp.ts"
+import type { Actor, IdentitiesDoc, Identity, Task, WalletsDoc } from "../schemas/index.ts"
+import { messagesToHuman, wakeUpContext } from "../src/core/wakeUp.ts"
+import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { readIdentities } from "../src/workspace/documentReaders.ts"
 import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
 import { walletOf } from "../src/workspace/wallet.ts"
@@ -39,4 +40,22 @@ export async function noteTaskInJournal(ws: Workspace, task: Task, outcome: stri
   if (!identity?.journalUrl) return
   const summary = output.replace(/\s+/g, " ").trim().slice(0, 300)
   await writeJournal(ws.repo, identity, { kind: "task", content: `Task ${task.id} (${outcome}): ${task.title}${summary ? `\n${summary}` : ""}` }, now)
+}
+
+/**
+ * What the resident wrote to the human in its answer ("MESSAGE TO HUMAN: …" lines) goes to
+ * the mailbox; each costs the resident tokens, and one it cannot pay for is not sent.
+ * Returns the problems, for the worker's log.
+ */
+export async function sendResidentMessages(ws: Workspace, task: Task, output: string, by: Actor, now = Date.now()): Promise<string[]> {
+  if (!task.targetIdentity) return []
+  const problems: string[] = []
+  for (const m of messagesToHuman(output)) {
+    try {
+      await residentMessage(ws, { resident: task.targetIdentity, type: m.type, content: m.content, taskId: task.id }, by, now)
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
+  return problems
 }

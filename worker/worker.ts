@@ -21,7 +21,7 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
-import { noteTaskInJournal, residentContextFor } from "./residentContext.ts"
+import { noteTaskInJournal, residentContextFor, sendResidentMessages } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { RateLimiter } from "./rateLimit.ts"
 
@@ -278,15 +278,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
       this.#complete(task, leaseId, startedAt, result)
-      if (task.targetIdentity)
-        void noteTaskInJournal(ws, task, this.#peer.workspace.tasks.get(task.id)?.status ?? "finished", result.output).catch(error =>
-          this.#log(`journal note for ${task.targetIdentity} failed: ${(error as Error).message}`),
-        )
+      if (task.targetIdentity) void this.#afterResidentTask(task, result.output)
     } catch (error) {
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
       this.#failedAttempt(task, leaseId, (error as Error).message)
     } finally {
       clearInterval(renew)
+    }
+  }
+
+  /** The resident's memory of the task, and its messages to the human (from its answer). */
+  async #afterResidentTask(task: Task, output: string): Promise<void> {
+    const ws = this.#peer.workspace
+    try {
+      await noteTaskInJournal(ws, task, ws.tasks.get(task.id)?.status ?? "finished", output)
+      for (const problem of await sendResidentMessages(ws, task, output, { kind: "worker", name: this.name })) this.#log(`message to the human not sent: ${problem}`)
+    } catch (error) {
+      this.#log(`resident follow-up of ${task.id} failed: ${(error as Error).message}`)
     }
   }
 

@@ -2,7 +2,7 @@
  * The mailbox as a phone shows it (reference §6.3): one thread per resident, newest first,
  * with unread counts. Pure: it reads validated messages and writes nothing.
  */
-import type { MailMessage } from "../../schemas/index.ts"
+import type { MailMessage, Task } from "../../schemas/index.ts"
 
 /** Thread key of operator messages to all residents. */
 export const BROADCAST_THREAD = "__broadcast__"
@@ -83,3 +83,11 @@ export function mailThreads(messages: Iterable<MailMessage>, decided?: (taskId: 
 
 /** Unread messages across the mailbox (the badge). */
 export const unreadCount = (threads: readonly MailThread[]): number => threads.reduce((n, t) => n + t.unread, 0)
+
+/** A task-approval notice counts as read once its task has left review (approved, requeued, failed …). */
+export function noticeDecided(tasks: ReadonlyMap<string, Pick<Task, "status">>): (taskId: string) => boolean {
+  return taskId => {
+    const task = tasks.get(taskId)
+    return !!task && task.status !== "pending_review"
+  }
+}

@@ -4,6 +4,7 @@
  * remember about the task, and that participation is voluntary.
  */
 import type { Identity } from "../../schemas/index.ts"
+import { MAIL_SEND_COST } from "./economy.ts"
 import type { Wallet } from "./ledger.ts"
 import { RECALL_HEADING } from "./journal.ts"
 
@@ -27,7 +28,29 @@ export function wakeUpContext({ identity, wallet, recall }: WakeUpInput): string
     ...(identity.core.values.length ? [`Values: ${identity.core.values.join(", ")}`] : []),
     ...(mood || focus ? [`Mood: ${mood ?? "curious"}; focus: ${focus ?? "the task at hand"}`] : []),
     ...(recall ? [RECALL_HEADING, recall] : []),
+    `To write to the human, I put a line "${MESSAGE_TO_HUMAN} [question|greeting|idea|concern|message] <text>" in my answer (costs ${MAIL_SEND_COST} free-time tokens).`,
     "Participation is voluntary. I choose what aligns with me.",
   ]
   return lines.join("\n")
+}
+
+/** How a resident writes to the human from a task's answer (the worker sends it). */
+export const MESSAGE_TO_HUMAN = "MESSAGE TO HUMAN:"
+const MAIL_TYPES = ["question", "greeting", "idea", "concern", "message"] as const
+export type ResidentMailType = (typeof MAIL_TYPES)[number]
+
+/** The messages to the human in an answer: one per marked line, at most `max`. */
+export function messagesToHuman(output: string, max = 3): { type: ResidentMailType; content: string }[] {
+  const out: { type: ResidentMailType; content: string }[] = []
+  for (const line of output.split("\n")) {
+    const at = line.indexOf(MESSAGE_TO_HUMAN)
+    if (at < 0) continue
+    let rest = line.slice(at + MESSAGE_TO_HUMAN.length).trim()
+    const tag = /^\[?(question|greeting|idea|concern|message)\]?\s+/i.exec(rest)
+    const type = (tag?.[1]?.toLowerCase() as ResidentMailType | undefined) ?? "message"
+    if (tag) rest = rest.slice(tag[0].length)
+    if (rest) out.push({ type, content: rest.slice(0, 1_200) })
+    if (out.length >= max) break
+  }
+  return out
 }

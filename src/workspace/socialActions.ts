@@ -22,7 +22,6 @@ import {
   Usd,
   type BountiesDoc,
   type IdentitiesDoc,
-  type PeerRecord,
   type QuestIndexDoc,
   type RoomDoc,
   type RoomIndexDoc,
@@ -262,11 +261,6 @@ export async function sendFeedbackDm(ctx: SocialContext, task: Task): Promise<On
     importance: 5,
     at: ctx.now ?? Date.now(),
   })
-}
-
-/** The mailbox reads `human_async` and every DM one of whose parties is an operator. */
-export function mailboxRooms(rooms: Iterable<RoomEntry>, peers: Readonly<Record<string, PeerRecord>>): RoomEntry[] {
-  return [...rooms].filter(r => r.id === "human_async" || (r.kind === "dm" && r.members.some(m => peers[m]?.role === "operator")))
 }
 
 // ── quest documents (the lifecycle with its task and payouts is in questActions.ts) ──

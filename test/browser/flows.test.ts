@@ -9,10 +9,12 @@ import type { Browser, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { AuditDoc, QuestDoc, QuestIndexDoc } from "../../schemas/index.ts"
 import { verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
+import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
+import { operatorContext } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
@@ -104,11 +106,16 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
 
   it("two operators typing in the same quest objective at once keep both edits, and a Node peer sees them", async () => {
     const relay = await startTestRelay(teardown)
+    // A quest is assigned to a resident: forge one from a Node operator first.
+    const forger = await connectTestPeer(teardown, relay)
+    const resident = await forgeIdentity(await operatorContext(forger.workspace, "forge-op"), { name: "Moss Keeper" })
+    await forger.flushToRelay()
     const [a, b] = [await openDevice(teardown, browser, "a"), await openDevice(teardown, browser, "b")]
     await screenshotsOnFailure("quest-merge", { a: () => a.page, b: () => b.page }, async () => {
       await joinAsOperator(a.page, joinLink(relay), "Ada")
       await joinAsOperator(b.page, joinLink(relay), "Grace")
       await go(a.page, "quests")
+      await a.page.getByTestId("quest-resident").selectOption(resident.id)
       await a.page.getByTestId("quest-title").fill("Map the greenhouse")
       await a.page.getByTestId("quest-objective").fill("[middle]")
       await a.page.getByTestId("quest-submit").click()

@@ -14,6 +14,8 @@ export interface FakeGroq {
   baseURL: string
   /** Requests seen, by the user prompt. */
   counts: Map<string, number>
+  /** The system message sent with each user prompt (the last one seen per prompt). */
+  systems: Map<string, string>
   /** Authorization headers seen (to check the key is sent only here). */
   authHeaders: Set<string>
   behaviour: FakeBehaviour
@@ -30,6 +32,7 @@ export async function startFakeGroq(initial: FakeBehaviour = { kind: "answer" })
   const fake: FakeGroq = {
     baseURL: "",
     counts: new Map(),
+    systems: new Map(),
     authHeaders: new Set(),
     behaviour: initial,
     releaseHung: () => hung.splice(0).forEach(f => f()),
@@ -64,6 +67,7 @@ export async function startFakeGroq(initial: FakeBehaviour = { kind: "answer" })
       const body = JSON.parse(raw) as { messages: { role: string; content: string }[] }
       const prompt = body.messages.find(m => m.role === "user")?.content ?? ""
       fake.counts.set(prompt, (fake.counts.get(prompt) ?? 0) + 1)
+      fake.systems.set(prompt, body.messages.find(m => m.role === "system")?.content ?? "")
       fake.onRequest?.(prompt)
       const b = fake.behaviour
       if (b.kind === "fail" && failuresLeft > 0) {

@@ -12,7 +12,6 @@ import {
   createQuest,
   editQuestObjective,
   listFromText,
-  mailboxRooms,
   postMessage,
   postTaskUpdate,
   roomText,
@@ -117,17 +116,6 @@ describe("rooms and DMs", () => {
     await refused(index, () => createDm(ctx, "ada", "ada"), /two different parties/)
     await refused(index, () => createDm(ctx, "ada", "zed"), /no resident or operator zed/)
     await refused(index, () => createDm(ctx, "ada", "bad id!"), /ids are letters/)
-  })
-
-  it("the mailbox is human_async plus the DMs with an operator in them", async () => {
-    await createIdentity(ctx, { name: "Ada" })
-    await createIdentity(ctx, { name: "Bo" })
-    const residents = await createDm(ctx, "ada", "bo")
-    const human = await createDm(ctx, "ada", "alice")
-    const index = (await doc<RoomIndexDoc>(docs().rooms)).doc()
-    const ids = mailboxRooms(Object.values(index.rooms), ws.root.peers).map(r => r.id)
-    expect(ids.sort()).toEqual(["human_async", human.id].sort())
-    expect(ids).not.toContain(residents.id)
   })
 })
 

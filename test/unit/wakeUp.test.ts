@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { Identity } from "../../schemas/index.ts"
-import { wakeUpContext } from "../../src/core/wakeUp.ts"
+import { MESSAGE_TO_HUMAN, messagesToHuman, wakeUpContext } from "../../src/core/wakeUp.ts"
 
 const identity: Identity = {
   id: "mira",
@@ -28,5 +28,21 @@ describe("wake-up context", () => {
 
   it("leaves the recall block out when nothing was recalled", () => {
     expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: "" })).not.toContain("TARGETED MEMORY RECALL")
+  })
+})
+
+describe("messages to the human in an answer", () => {
+  it("finds marked lines with their type, defaulting to message, and caps how many", () => {
+    const out = ["Done.", "MESSAGE TO HUMAN: [question] Should I map the west cave too?", "MESSAGE TO HUMAN: thanks for the tip", "plain text"].join("\n")
+    expect(messagesToHuman(out)).toEqual([
+      { type: "question", content: "Should I map the west cave too?" },
+      { type: "message", content: "thanks for the tip" },
+    ])
+    expect(messagesToHuman(Array(5).fill("MESSAGE TO HUMAN: hi").join("\n"), 2)).toHaveLength(2)
+    expect(messagesToHuman("no marker here\nMESSAGE TO HUMAN:   ")).toEqual([])
+  })
+
+  it("tells the resident how, and what it costs", () => {
+    expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: "" })).toContain(`${MESSAGE_TO_HUMAN} [question|greeting|idea|concern|message]`)
   })
 })

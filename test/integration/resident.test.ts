@@ -1,0 +1,90 @@
+/**
+ * A worker playing a resident, through a real relay and the real groq-sdk against the fake
+ * Groq server: the relay leases the resident to one worker, the task's prompt carries the
+ * resident's wake-up context, the answer's message to the human reaches the mailbox (paid
+ * for by the resident), the task lands in the resident's journal, and after approval the
+ * relay posts the update, pays the reward and the tip once, and counts the task.
+ */
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import { describe, expect, it } from "vitest"
+import type { IdentitiesDoc, JournalDoc, MailboxDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
+import { DAILY_ALLOWANCE, MAIL_SEND_COST, ledgerKeys } from "../../src/core/economy.ts"
+import { forgeIdentity } from "../../src/workspace/identityActions.ts"
+import { decideTask, updateControls } from "../../src/workspace/operatorActions.ts"
+import { walletOf } from "../../src/workspace/wallet.ts"
+import { startFakeGroq } from "../helpers/fakeGroq.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { startTestRelay, until } from "../helpers/relay.ts"
+import { operatorContext } from "../helpers/socialFixture.ts"
+import { useTeardown } from "../helpers/teardown.ts"
+import { waitFor } from "../helpers/waitFor.ts"
+import { approveWorker, startWorker } from "../helpers/workers.ts"
+
+const teardown = useTeardown()
+
+describe("a worker playing a resident", () => {
+  it("wakes up as the resident, writes to the human and its journal, and is paid once after approval", async () => {
+    const fake = await startFakeGroq({ kind: "answer", text: () => "The north cave is mapped.\nMESSAGE TO HUMAN: [question] Shall I map the west cave next?" })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
+    const op = await connectTestPeer(teardown, relay)
+    const ctx = await operatorContext(op.workspace, "alice")
+    const mira = await forgeIdentity(ctx, { name: "Mira Vale", statement: "I map caves carefully and write down what I learn." })
+    await op.flushToRelay()
+
+    const w1 = await startWorker(teardown, relay, "w1", { fake, identities: [mira.id] })
+    await startWorker(teardown, relay, "w2", { fake, identities: [mira.id] })
+    await approveWorker(relay, "w1")
+    await approveWorker(relay, "w2")
+    const identities = await relay.repo.find<IdentitiesDoc>(relay.workspace.root.docs.identities as AutomergeUrl)
+    // One worker at a time plays Mira: the relay leases her to the smallest name.
+    await waitFor(() => identities.doc().leases?.[mira.id]?.holder === w1.name, { events: [[identities, "change"]], message: "Mira's lease" })
+    expect(identities.doc().identities[mira.id]!.continuity.sessions).toBe(1)
+
+    // Every result waits for a human, so the approval (and its tip) is the operator's.
+    await updateControls(ctx, { reviewEverything: true })
+    const task = op.workspace.addTask({ prompt: "Map the north cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1 }, ctx.actor)
+    await until(relay, task.id, "pending_review", 20_000)
+    expect(relay.workspace.tasks.get(task.id)!.result!.worker).toBe(w1.name)
+    const system = fake.systems.get("Map the north cave.")!
+    expect(system).toContain("I am Mira Vale (mira-vale)")
+    expect(system).toContain(`Wallet: ${DAILY_ALLOWANCE - Math.ceil(DAILY_ALLOWANCE * 0.3)}`)
+
+    // The answer's message to the human is in the mailbox, paid for by Mira.
+    const mailbox = await relay.repo.find<MailboxDoc>(relay.workspace.root.docs.mailbox as AutomergeUrl)
+    const question = await waitFor(() => Object.values(mailbox.doc().messages).find(m => m.direction === "to_human" && m.type === "question") ?? false, {
+      events: [[mailbox, "change"]],
+      message: "Mira's question in the mailbox",
+    })
+    expect(question).toMatchObject({ resident: mira.id, content: "Shall I map the west cave next?", taskId: task.id })
+    const wallets = await relay.repo.find<WalletsDoc>(relay.workspace.root.docs.wallets as AutomergeUrl)
+    await waitFor(() => !!wallets.doc().entries[ledgerKeys.mailSend(question.id)], { events: [[wallets, "change"]] })
+    expect(wallets.doc().entries[ledgerKeys.mailSend(question.id)]).toMatchObject({ kind: "spend", amount: MAIL_SEND_COST, identity: mira.id })
+    // …and the relay left one review notice for the task.
+    await waitFor(() => !!mailbox.doc().messages[`pending-${task.id}`], { events: [[mailbox, "change"]] })
+
+    // Her journal remembers the task.
+    const journal = await relay.repo.find<JournalDoc>(mira.journalUrl as AutomergeUrl)
+    await waitFor(() => journal.doc().entries.some(e => e.kind === "task" && e.content.includes(task.id)), { events: [[journal, "change"]] })
+
+    // Approval with a tip: the relay posts the update and pays reward and tip, once.
+    await waitFor(() => op.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
+    await decideTask(ctx, task.id, "approve", { tip: 7, feedback: "Lovely map" })
+    await until(relay, task.id, "approved")
+    await waitFor(() => !!wallets.doc().entries[ledgerKeys.reward(task.id, mira.id)] && !!wallets.doc().entries[ledgerKeys.tip(task.id)], {
+      events: [[wallets, "change"]],
+      message: "reward and tip",
+    })
+    expect(wallets.doc().entries[ledgerKeys.tip(task.id)]!.amount).toBe(7)
+    const rooms = await relay.repo.find<RoomIndexDoc>(relay.workspace.root.docs.rooms as AutomergeUrl)
+    const hall = await relay.repo.find<RoomDoc>(rooms.doc().rooms.town_hall!.url as AutomergeUrl)
+    await waitFor(() => hall.doc().messages.some(m => m.id === `update-${task.id}`), { events: [[hall, "change"]] })
+    await waitFor(() => identities.doc().identities[mira.id]!.continuity.tasksCompleted === 1, { events: [[identities, "change"]] })
+
+    // The counter moved after the update was posted: a later pass finds the post and pays nothing more.
+    expect(Object.values(wallets.doc().entries).filter(e => e.key.includes(task.id)).map(e => e.key).sort()).toEqual([ledgerKeys.reward(task.id, mira.id), ledgerKeys.tip(task.id)].sort())
+    expect(hall.doc().messages.filter(m => m.id === `update-${task.id}`)).toHaveLength(1)
+    const wallet = walletOf(wallets.doc(), mira.id)
+    expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])
+  }, 60_000)
+})

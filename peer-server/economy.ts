@@ -171,6 +171,8 @@ export class Economy {
       const reward = phase5Reward({ maxBudgetUsd: task.maxBudgetUsd, costUsd: task.result?.costUsd, confidence: task.review?.confidence })
       if (reward > 0 && grant(wallets, { key: ledgerKeys.reward(task.id, resident), identity: resident, amount: reward, reason: `approved under budget: ${task.id}`, by: SYSTEM, at: now }) === "written")
         paid.reward = reward
+      if (task.bonus && grant(wallets, { key: ledgerKeys.bonus(task.bonus.id, resident), identity: resident, amount: task.bonus.tokens, reason: `one-time bonus ${task.bonus.id}`, by: SYSTEM, at: now }) === "written")
+        paid.bonus = task.bonus.tokens
       const tip = task.review?.tip ?? 0
       if (tip > 0 && grant(wallets, { key: ledgerKeys.tip(task.id), identity: resident, amount: tip, reason: `tip from ${task.review?.decidedBy ?? "an operator"}: ${task.id}`, by: SYSTEM, at: now }) === "written")
         paid.tip = tip

@@ -111,6 +111,8 @@ export const Task = z
     targetIdentity: Id.optional(),
     link: TaskLink.optional(),
     room: Id.optional(),
+    /** A one-time bonus: paid on approval to the task's resident, once per resident per `id`. */
+    bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
     status: TaskStatus,
     blocked: z.object({ kind: BlockReasonKind, reason: z.string().max(LIMITS.reason) }).optional(),
     /** Review rejections so far; at 3 the task fails. */

@@ -18,6 +18,7 @@ export const NewTaskInput = z
     targetIdentity: Id.optional(),
     link: TaskLink.optional(),
     room: Id.optional(),
+    bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
   })
   .strict()
   .refine(t => !!t.prompt !== !!t.command, { message: "give exactly one of prompt or command" })
@@ -57,6 +58,7 @@ export function buildTask(input: NewTaskInput, controls: RuntimeControls, by: Ac
   if (input.command !== undefined) task.command = input.command
   if (input.targetIdentity !== undefined) task.targetIdentity = input.targetIdentity
   if (input.link !== undefined) task.link = input.link
+  if (input.bonus !== undefined) task.bonus = input.bonus
   task.room = input.room ?? "town_hall"
   return task
 }

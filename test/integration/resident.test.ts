@@ -43,7 +43,8 @@ describe("a worker playing a resident", () => {
 
     // Every result waits for a human, so the approval (and its tip) is the operator's.
     await updateControls(ctx, { reviewEverything: true })
-    const task = op.workspace.addTask({ prompt: "Map the north cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1 }, ctx.actor)
+    const bonus = { id: "one-time-crystallize", tokens: 25 }
+    const task = op.workspace.addTask({ prompt: "Map the north cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1, bonus }, ctx.actor)
     await until(relay, task.id, "pending_review", 20_000)
     expect(relay.workspace.tasks.get(task.id)!.result!.worker).toBe(w1.name)
     const system = fake.systems.get("Map the north cave.")!
@@ -83,6 +84,16 @@ describe("a worker playing a resident", () => {
 
     // The counter moved after the update was posted: a later pass finds the post and pays nothing more.
     expect(Object.values(wallets.doc().entries).filter(e => e.key.includes(task.id)).map(e => e.key).sort()).toEqual([ledgerKeys.reward(task.id, mira.id), ledgerKeys.tip(task.id)].sort())
+    expect(wallets.doc().entries[ledgerKeys.bonus(bonus.id, mira.id)]).toMatchObject({ amount: 25, identity: mira.id })
+
+    // The same one-time bonus on a second task is not paid again.
+    const again = op.workspace.addTask({ prompt: "Map the south cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1, bonus }, ctx.actor)
+    await until(relay, again.id, "pending_review", 20_000)
+    await waitFor(() => op.workspace.tasks.get(again.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
+    await decideTask(ctx, again.id, "approve")
+    await until(relay, again.id, "approved")
+    await waitFor(() => hall.doc().messages.some(m => m.id === `update-${again.id}`), { events: [[hall, "change"]] })
+    expect(Object.values(wallets.doc().entries).filter(e => e.key.startsWith("bonus:"))).toHaveLength(1)
     expect(hall.doc().messages.filter(m => m.id === `update-${task.id}`)).toHaveLength(1)
     const wallet = walletOf(wallets.doc(), mira.id)
     expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])

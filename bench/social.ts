@@ -18,6 +18,8 @@
 import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
+import { join } from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { startRelay, type Relay } from "../peer-server/relay.ts"
 import type { LedgerEntry, RoomDoc, RoomIndexDoc, WalletsDoc } from "../schemas/index.ts"
@@ -33,8 +35,9 @@ import { summarize } from "./lib/stats.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { SCHEMA_VERSION_1, makeMessage } from "./syncData.ts"
 import type { OpenConfig, OpenFailure, OpenResult } from "./syncOpenPeer.ts"
+import { inclusiveOf, summarizeProfile, top } from "./queueProfile.ts"
 import { startProfile, stopProfile } from "./uiProbe.ts"
-import { report, type AppendResults, type BrowserOpen, type BrowserResults, type LedgerResults, type NodeOpen, type RoomCosts, type SocialResults } from "./socialReport.ts"
+import { report, type AppendCpu, type AppendResults, type BrowserOpen, type BrowserResults, type LedgerResults, type NodeOpen, type RoomCosts, type SocialResults, PROFILE_US } from "./socialReport.ts"
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 
@@ -47,7 +50,7 @@ export const CONFIG = {
   /** The browser's baseline: a room nobody writes to here (the append samples fill emptyRoom). */
   browserEmptyRoom: "discoveries",
   /** A sample on a room starts ≥ minIntervalMs after that room's previous one was seen: automerge-repo sends a document's sync messages at most every 100 ms. */
-  append: { samples: env("BENCH_SOCIAL_SAMPLES", 200), warmup: 10, minIntervalMs: 110 },
+  append: { samples: env("BENCH_SOCIAL_SAMPLES", 200), warmup: 10, profiled: 20, minIntervalMs: 110 },
   ledger: { entries: env("BENCH_SOCIAL_ENTRIES", 100_000), residents: 200, runs: 5, batch: 1000 },
   timeoutMs: 600_000,
 }
@@ -106,10 +109,10 @@ async function roomPart(ctx: SuiteContext, scope: Cleanup): Promise<Omit<SocialR
   const { peer: reader, close: closeReader } = await connect("reader")
   const writerRooms = await findRooms(writer)
   const readerRooms = await findRooms(reader)
-  const seed = await seedRoom(ctx, writer, writerRooms.big, readerRooms.big)
+  const { seed, headsAt } = await seedRoom(ctx, writer, writerRooms.big, readerRooms.big)
 
-  const append = await appendLatency(ctx, writer, writerRooms, readerRooms)
-  const costs = roomCosts(ctx, writerRooms.big.doc(), seed.headsAt)
+  const append = await appendLatency(ctx, tempDir(scope, "social-profiles"), writer, writerRooms, readerRooms)
+  const costs = roomCosts(ctx, writerRooms.big.doc(), headsAt)
   await closeWriter()
   await closeReader()
 
@@ -117,8 +120,7 @@ async function roomPart(ctx: SuiteContext, scope: Cleanup): Promise<Omit<SocialR
   ctx.log(`fresh Node peer, big room: open ${nodeBig.allReadyMs.toFixed(0)} ms, RSS +${mib(nodeBig.rssDelta)} MiB`)
 
   const browser = await scoped(scope, "browser", s => browserOpens(ctx, s, relay, CONFIG.messages + append.appended))
-  const { headsAt: _, ...seeded } = seed
-  return { seed: seeded, append, costs, node: { empty: nodeEmpty, big: nodeBig }, browser }
+  return { seed, append, costs, node: { empty: nodeEmpty, big: nodeBig }, browser }
 }
 
 /**
@@ -132,7 +134,7 @@ async function seedRoom(
   writer: BenchPeer,
   room: DocHandle<RoomDoc>,
   reader: DocHandle<RoomDoc>,
-): Promise<SocialResults["seed"] & { headsAt: Map<number, A.Heads> }> {
+): Promise<{ seed: SocialResults["seed"]; headsAt: Map<number, A.Heads> }> {
   const { messages, batch } = CONFIG
   const now = Date.now() - messages - 3_600_000
   const headsAt = new Map<number, A.Heads>()
@@ -142,7 +144,7 @@ async function seedRoom(
     // One push per batch: the list proxy reads the list's length once per push call.
     room.change(d => void d.messages.push(...list))
     const count = start + list.length
-    if (DIFF_POINTS.some(f => Math.round(messages * f) === count)) headsAt.set(count, A.getHeads(room.doc()))
+    if (DIFF_POINTS.some(f => Math.round((messages * f) / batch) * batch === count)) headsAt.set(count, A.getHeads(room.doc()))
     // Let the relay and the reader take their turn, as they would between a real writer's changes.
     await sleep(0)
   }
@@ -153,7 +155,7 @@ async function seedRoom(
   const readerMs = performance.now() - t0
   const savedBytes = A.save(room.doc()).length
   ctx.log(`seeded ${messages} messages in ${Math.ceil(messages / batch)} changes: written ${writtenMs.toFixed(0)} ms, at the relay ${relayMs.toFixed(0)} ms, at the reader ${readerMs.toFixed(0)} ms; saved ${mib(savedBytes)} MiB`)
-  return { writtenMs, relayMs, readerMs, savedBytes, headsAt }
+  return { seed: { writtenMs, relayMs, readerMs, savedBytes }, headsAt }
 }
 
 /** Fractions of the room at which the diff is also timed, to show how it grows. */
@@ -186,46 +188,90 @@ function roomCosts(ctx: SuiteContext, doc: RoomDoc, headsAt: Map<number, A.Heads
   return { loadMs, diffMs, patches, diffAt, validateMs }
 }
 
+/** Where an append's CPU goes (inclusive time; nested entries overlap), summed over the three peers of this process. */
+const APPEND_ACTIVITIES: { label: string; pattern: RegExp }[] = [
+  { label: "writer: `postMessage` (room index read and validation, the change)", pattern: /^postMessage src\/workspace\/socialActions\.ts/ },
+  { label: "… of which `DocHandle.change` (Automerge change + `change` listeners)", pattern: /^change @automerge\/automerge-repo:/ },
+  { label: "relay + reader: applying it (`DocSynchronizer.receiveSyncMessage`)", pattern: /^receiveSyncMessage @automerge\/automerge-repo:/ },
+  { label: "all three: `DocHandle` change-event diff (`#checkForChanges` → `A.diff`)", pattern: /^#checkForChanges @automerge\/automerge-repo:/ },
+  { label: "all three: generating sync messages (`#sendSyncMessage`)", pattern: /^#sendSyncMessage @automerge\/automerge-repo:/ },
+  { label: "relay: saving the room to disk (`saveDoc`)", pattern: /^saveDoc @automerge\/automerge-repo:/ },
+]
+
 /**
  * One sample: the writer posts one message with postMessage (as the PWA's composer does);
  * latency = from the call until the reader's handle emits the change holding it. Big and
- * empty rooms alternate, so both see the same relay and machine state.
+ * empty rooms alternate, so both see the same relay and machine state. Then a few more
+ * samples per room under the CPU profiler: the CPU all three peers spend per message.
  */
-async function appendLatency(ctx: SuiteContext, writer: BenchPeer, w: Rooms, r: Rooms): Promise<AppendResults> {
+async function appendLatency(ctx: SuiteContext, profileDir: string, writer: BenchPeer, w: Rooms, r: Rooms): Promise<AppendResults> {
   const social: SocialContext = { workspace: writer.workspace!, actor: { kind: "operator", name: "bench-writer" } }
-  const { samples, warmup, minIntervalMs } = CONFIG.append
+  const { samples, warmup, profiled, minIntervalMs } = CONFIG.append
   const lastSeen = { big: 0, empty: 0 }
-  const out = { big: { seen: [] as number[], call: [] as number[] }, empty: { seen: [] as number[], call: [] as number[] } }
   let appended = 0
-  for (let i = 0; i < warmup + samples; i++) {
+  const sample = async (which: keyof Rooms, i: number) => {
+    const wait = lastSeen[which] + minIntervalMs - performance.now()
+    if (wait > 0) await sleep(wait)
+    const target = r[which].doc().messages.length + 1
+    const seen = whenDoc(r[which], d => d.messages.length >= target, 30_000, `reader: message ${target} in the ${which} room`)
+    const roomId = which === "big" ? CONFIG.bigRoom : CONFIG.emptyRoom
+    const t0 = performance.now()
+    await postMessage(social, roomId, { content: `Append sample ${i}: the nightly run finished; two tests were flaky.`, importance: 5 })
+    const t1 = performance.now()
+    await seen
+    const t2 = performance.now()
+    lastSeen[which] = t2
+    if (which === "big") appended++
+    return { seen: t2 - t0, call: t1 - t0 }
+  }
+
+  const out = { big: { seen: [] as number[], call: [] as number[] }, empty: { seen: [] as number[], call: [] as number[] } }
+  for (let i = 0; i < warmup + samples; i++)
     for (const which of ["big", "empty"] as const) {
-      const wait = lastSeen[which] + minIntervalMs - performance.now()
-      if (wait > 0) await sleep(wait)
-      const target = r[which].doc().messages.length + 1
-      const seen = whenDoc(r[which], d => d.messages.length >= target, 30_000, `reader: message ${target} in the ${which} room`)
-      const roomId = which === "big" ? CONFIG.bigRoom : CONFIG.emptyRoom
-      const t0 = performance.now()
-      await postMessage(social, roomId, { content: `Append sample ${i}: the nightly run finished; two tests were flaky.`, importance: 5 })
-      const t1 = performance.now()
-      await seen
-      const t2 = performance.now()
-      lastSeen[which] = t2
-      if (which === "big") appended++
+      const s = await sample(which, i)
       if (i < warmup) continue
-      out[which].seen.push(t2 - t0)
-      out[which].call.push(t1 - t0)
+      out[which].seen.push(s.seen)
+      out[which].call.push(s.call)
+    }
+  const cpu = async (which: keyof Rooms): Promise<AppendCpu> => {
+    const session = new Session()
+    session.connect()
+    await session.post("Profiler.enable")
+    await session.post("Profiler.setSamplingInterval", { interval: PROFILE_US })
+    await session.post("Profiler.start")
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < profiled; i++) await sample(which, samples + warmup + i)
+    const used = process.cpuUsage(c0)
+    const { profile } = await session.post("Profiler.stop")
+    session.disconnect()
+    const path = join(profileDir, `append-${which}.cpuprofile`)
+    writeFileSync(path, JSON.stringify(profile))
+    const s = summarizeProfile(path, PROFILE_US)
+    const per = (v: number) => v / profiled
+    return {
+      perMessageMs: per((used.user + used.system) / 1000),
+      busyPerMessageMs: per(s.busyMs),
+      areas: top(s.areas, 8).map(([label, v]) => ({ label, ms: per(v) })),
+      activities: APPEND_ACTIVITIES.map(a => ({ label: a.label, ms: per(inclusiveOf(s, a.pattern)) })),
+      topSelf: top(s.self, 8).map(([label, v]) => ({ label, ms: per(v) })),
     }
   }
+  const cpuBig = await cpu("big")
+  const cpuEmpty = await cpu("empty")
   if (w.big.doc().messages.length !== CONFIG.messages + appended) throw new Error("the writer's big room lost a message")
   const res: AppendResults = {
     samples,
     warmup,
+    profiled,
     minIntervalMs,
     appended,
-    big: { seen: summarize(out.big.seen), call: summarize(out.big.call) },
-    empty: { seen: summarize(out.empty.seen), call: summarize(out.empty.call) },
+    big: { seen: summarize(out.big.seen), call: summarize(out.big.call), cpu: cpuBig },
+    empty: { seen: summarize(out.empty.seen), call: summarize(out.empty.call), cpu: cpuEmpty },
   }
-  ctx.log(`append → seen p50: big ${res.big.seen.p50.toFixed(1)} ms, empty ${res.empty.seen.p50.toFixed(1)} ms`)
+  ctx.log(
+    `append → seen p50: big ${res.big.seen.p50.toFixed(1)} ms, empty ${res.empty.seen.p50.toFixed(1)} ms; ` +
+      `CPU per message (3 peers): big ${cpuBig.perMessageMs.toFixed(1)} ms, empty ${cpuEmpty.perMessageMs.toFixed(1)} ms`,
+  )
   return res
 }
 
@@ -453,6 +499,9 @@ export function makeLedger(count: number, residents: number): LedgerEntry[] {
   return out
 }
 
+/** Automerge.load of the 100,000-entry document takes seconds: two loads, not five. */
+const LOAD_RUNS = 2
+
 function ledgerPart(ctx: SuiteContext): LedgerResults {
   const { entries: count, residents, runs, batch } = CONFIG.ledger
   const entries = makeLedger(count, residents)
@@ -488,7 +537,7 @@ function ledgerPart(ctx: SuiteContext): LedgerResults {
   const saved = A.save(doc)
   const loadRuns: number[] = []
   const readRuns: number[] = []
-  for (let i = 0; i < Math.min(runs, 3); i++) {
+  for (let i = 0; i < LOAD_RUNS; i++) {
     const [loaded, loadMs] = time(() => A.load<WalletsDoc>(saved))
     const [read, readMs] = time(() => readLedger(loaded, "wallets", []))
     if (read.size !== count) throw new Error(`readLedger kept ${read.size} of ${count} entries`)

@@ -1,7 +1,8 @@
 /**
- * The social documents' base writes: residents, room messages, DMs, quest documents and
- * the bounty list. The rules built on them (quest lifecycle, mailbox, bounty payouts) are
- * in questActions.ts, mailboxActions.ts and bountyActions.ts. Framework-free (the PWA,
+ * The social documents' base writes: room messages, DMs, quest documents and the bounty
+ * list, with the resident lookups they share (residents themselves are forged in
+ * identityActions.ts). The rules built on them (quest lifecycle, mailbox, bounty payouts)
+ * are in questActions.ts, mailboxActions.ts and bountyActions.ts. Framework-free (the PWA,
  * workers and tests call them alike). Each function validates its input first and throws
  * OperatorActionError with nothing written on refusal.
  */
@@ -11,7 +12,6 @@ import { z } from "zod"
 import {
   Bounty,
   Id,
-  Identity,
   LIMITS,
   Message,
   QuestDoc,
@@ -22,6 +22,7 @@ import {
   Usd,
   type BountiesDoc,
   type IdentitiesDoc,
+  type Identity,
   type QuestIndexDoc,
   type RoomDoc,
   type RoomIndexDoc,
@@ -66,22 +67,10 @@ export const listFromText = (text: string): string[] =>
 
 // ── residents ───────────────────────────────────────────────────────────────
 
-const Words = z
-  .array(z.string().trim().max(LIMITS.name))
-  .max(20)
-  .transform(list => [...new Set(list.filter(Boolean))])
-
-export const NewIdentityInput = z
-  .object({
-    name: z.string().trim().min(1, "a resident needs a name").max(LIMITS.name),
-    bio: z.string().trim().max(LIMITS.message).default(""),
-    traits: Words.default([]),
-    values: Words.default([]),
-  })
-  .strict()
-export type NewIdentityInput = z.input<typeof NewIdentityInput>
-
-/** "Ada Lovelace" → "ada-lovelace"; a name with no letters or digits gives "resident". */
+/**
+ * "Ada Lovelace" → "ada-lovelace"; a name with no letters or digits gives "resident". The
+ * base of a forged resident's id (forgeIdentity in identityActions.ts, the only way to add one).
+ */
 export function slugOf(name: string): string {
   const slug = name
     .normalize("NFKD")
@@ -92,30 +81,6 @@ export function slugOf(name: string): string {
     .slice(0, 60)
     .replace(/-+$/, "")
   return slug || "resident"
-}
-
-/** Adds a resident; its id comes from the name, with "-2", "-3" … when taken. */
-export async function createIdentity(ctx: SocialContext, input: NewIdentityInput): Promise<Identity> {
-  const e = parse(NewIdentityInput, input)
-  const taken = await residents(ctx.workspace)
-  const base = slugOf(e.name)
-  let id = base
-  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`
-  const identity = parse(Identity, {
-    id,
-    name: e.name,
-    createdAt: ctx.now ?? Date.now(),
-    createdBy: ctx.actor.name,
-    core: { traits: e.traits, values: e.values },
-    mutable: {},
-    profile: { bio: e.bio },
-    continuity: { sessions: 0, tasksCompleted: 0, tasksFailed: 0, level: 0 },
-  })
-  const handle = await openDoc<IdentitiesDoc>(ctx.workspace, ctx.workspace.root.docs.identities)
-  handle.change(d => {
-    d.identities[id] = identity
-  })
-  return identity
 }
 
 // ── rooms and DMs ───────────────────────────────────────────────────────────

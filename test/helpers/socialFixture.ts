@@ -1,14 +1,14 @@
 /**
  * A workspace on a network-less, in-memory Repo with registered, auditing operators and a
- * few residents: what the social action tests (quests, mailbox, bounties) start from.
+ * few forged residents: what the social action tests (quests, mailbox, bounties) start from.
  */
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import type { Actor, AuditEntry, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
+import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import type { OperatorContext } from "../../src/workspace/operatorActions.ts"
-import { createIdentity } from "../../src/workspace/socialActions.ts"
 import { walletOf } from "../../src/workspace/wallet.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 
@@ -16,11 +16,17 @@ export const NOW = 1_764_000_000_000
 
 /** Registers `name` as an approved operator of the workspace and returns its signing context. */
 export async function operatorContext(ws: Workspace, name: string, now?: number): Promise<OperatorContext> {
+  return signingContext(ws, name, now, true)
+}
+
+/** `name`'s context with a new key and audit log; `register` records both in the workspace's peers. */
+async function signingContext(ws: Workspace, name: string, now: number | undefined, register: boolean): Promise<OperatorContext> {
   const pair = await generateSigningKey()
   const auditDoc = AuditLog.createAuditDoc(ws.repo, name)
-  ws.rootHandle.change((d: RootDoc) => {
-    d.peers[name] = { name, role: "operator", publicKey: pair.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: auditDoc.url }
-  })
+  if (register)
+    ws.rootHandle.change((d: RootDoc) => {
+      d.peers[name] = { name, role: "operator", publicKey: pair.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: auditDoc.url }
+    })
   const actor: Actor = { kind: "operator", name }
   const audit = new AuditLog(auditDoc, { actor, key: await importPrivateKey(pair.privateKeyPkcs8) }, { now: () => now ?? Date.now() })
   return { workspace: ws, audit, actor, ...(now !== undefined ? { now } : {}) }
@@ -45,7 +51,10 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
   const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-social-0001", createdBy: "alice", now: 1 })
   const ws = await Workspace.open(repo, root.url)
   const ctx = await operatorContext(ws, "alice", NOW)
-  for (const name of residents) await createIdentity(ctx, { name })
+  // Alice forges the residents, auditing to a setup log of its own: `ctx`'s log then holds
+  // only what the test itself does.
+  const setup = await signingContext(ws, "alice", NOW, false)
+  for (const name of residents) await forgeIdentity(setup, { name })
   const doc = <T>(url: string) => repo.find<T>(url as AutomergeUrl)
   const wallets = () => doc<WalletsDoc>(ws.root.docs.wallets)
   return {

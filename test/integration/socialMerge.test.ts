@@ -12,10 +12,11 @@ import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { completeBounty, postBounty, submitToBounty } from "../../src/workspace/bountyActions.ts"
+import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
 import { registerPeer } from "../../src/workspace/registerPeer.ts"
-import { createIdentity, postMessage, questRef } from "../../src/workspace/socialActions.ts"
+import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
 import { connectTestPeers } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -71,7 +72,7 @@ function walletOf(entries: LedgerEntry[], resident: string, without: (e: LedgerE
  * the relay's scheduler only ever sees the finished task); the quest then awaits approval.
  */
 async function questAwaitingApproval(relay: TestRelay, a: NodePeer, alice: OperatorContext): Promise<QuestDoc & { url: string }> {
-  await createIdentity(alice, { name: "Ada" })
+  await forgeIdentity(alice, { name: "Ada" })
   await preload(a)
   await goOffline(relay, [a])
   const { quest, task } = await assignQuest(alice, { title: "Map the caves", objective: "Find every exit.", identity: "ada", upfrontTip: 0, completionReward: 30 })
@@ -158,8 +159,8 @@ describe("social merges between offline operators", () => {
     const [a, b] = await connectTestPeers(teardown, relay, 2)
     const alice = await operatorOn(a!, "alice")
     const bob = await operatorOn(b!, "bob")
-    await createIdentity(alice, { name: "Ada" })
-    await createIdentity(alice, { name: "Bo" })
+    await forgeIdentity(alice, { name: "Ada" })
+    await forgeIdentity(alice, { name: "Bo" })
     const bounty = await postBounty(alice, { title: "Cave map", reward: 40, slots: 1 })
     const sub = await submitToBounty(a!.workspace, bounty.id, { identity: "ada", members: ["bo"], content: "a careful cave map with every exit marked" })
     await preload(a!)

@@ -1,14 +1,14 @@
 /** Social write functions on a network-less, in-memory Repo. */
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import type { Actor, BountiesDoc, IdentitiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, Task } from "../../schemas/index.ts"
+import type { Actor, BountiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, Task } from "../../schemas/index.ts"
 import { newId } from "../../src/core/ids.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
-import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import { forgeIdentity } from "../../src/workspace/identityActions.ts"
+import { OperatorActionError, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import {
   createBounty,
   createDm,
-  createIdentity,
   createQuest,
   editQuestObjective,
   listFromText,
@@ -21,21 +21,22 @@ import {
   type SocialContext,
 } from "../../src/workspace/socialActions.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
+import { operatorContext } from "../helpers/socialFixture.ts"
 
 const alice: Actor = { kind: "operator", name: "alice" }
 const NOW = 1_764_000_000_000
 let repo: Repo
 let ws: Workspace
 let ctx: SocialContext
+/** Alice with her audit log, for forging residents (social writes need no audit: `ctx`). */
+let operator: OperatorContext
 
 beforeEach(async () => {
   repo = new Repo({ network: [] })
   const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-unit-0001", createdBy: "alice", now: 1 })
   ws = await Workspace.open(repo, root.url)
   // An operator is a registered peer; the mailbox and DMs tell humans by this record.
-  ws.rootHandle.change(d => {
-    d.peers.alice = { name: "alice", role: "operator", publicKey: "a".repeat(64), state: "approved", registeredAt: 1, auditUrl: root.url }
-  })
+  operator = await operatorContext(ws, "alice", NOW)
   ctx = { workspace: ws, actor: alice, now: NOW }
 })
 afterEach(async () => {
@@ -61,28 +62,19 @@ describe("ids", () => {
   })
 })
 
-describe("createIdentity", () => {
-  it("writes a valid resident whose id comes from the name, made unique", async () => {
-    const ada = await createIdentity(ctx, { name: "  Ada Lovelace ", bio: "counts", traits: listFromText("curious, , exact, curious"), values: ["care"] })
-    expect(ada).toMatchObject({ id: "ada-lovelace", name: "Ada Lovelace", createdBy: "alice", createdAt: NOW, core: { traits: ["curious", "exact"], values: ["care"] } })
-    expect(ada.continuity).toEqual({ sessions: 0, tasksCompleted: 0, tasksFailed: 0, level: 0 })
-    const again = await createIdentity(ctx, { name: "ada lovelace" })
-    const third = await createIdentity(ctx, { name: "Ada  Lovelace!" })
-    expect([again.id, third.id]).toEqual(["ada-lovelace-2", "ada-lovelace-3"])
-    const stored = (await doc<IdentitiesDoc>(docs().identities)).doc().identities
-    expect(Object.keys(stored).sort()).toEqual(["ada-lovelace", "ada-lovelace-2", "ada-lovelace-3"])
-  })
-
+// Adding residents (forgeIdentity: ids from the name, made unique; its refusals) is
+// tested in identityActions.test.ts; these are the helpers its form and ids use.
+describe("slugOf and listFromText", () => {
   it("slugOf keeps letters and digits, drops accents, and never returns an empty id", () => {
+    expect(slugOf("  Ada Lovelace ")).toBe("ada-lovelace")
+    expect(slugOf("Ada  Lovelace!")).toBe("ada-lovelace")
     expect(slugOf("Zoë  Ünal 2")).toBe("zoe-unal-2")
     expect(slugOf("!!!")).toBe("resident")
   })
 
-  it("refuses a blank name or too many traits, writing nothing", async () => {
-    const handle = await doc<unknown>(docs().identities)
-    await refused(handle, () => createIdentity(ctx, { name: "   " }), /name: a resident needs a name/)
-    await refused(handle, () => createIdentity(ctx, { name: "x", traits: Array.from({ length: 21 }, (_, i) => `t${i}`) }), /traits/)
-    await refused(handle, () => createIdentity(ctx, { name: "x", extra: 1 } as never), /Unrecognized key/)
+  it("listFromText splits a form field on commas, trimming and dropping blanks", () => {
+    expect(listFromText(" curious, , exact,curious ")).toEqual(["curious", "exact", "curious"])
+    expect(listFromText("  ")).toEqual([])
   })
 })
 
@@ -102,8 +94,8 @@ describe("rooms and DMs", () => {
   })
 
   it("createDm makes a room document and an index entry; the same pair gets the same DM back", async () => {
-    await createIdentity(ctx, { name: "Ada" })
-    await createIdentity(ctx, { name: "Bo" })
+    await forgeIdentity(operator, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Bo" })
     const dm = await createDm(ctx, "ada", "bo")
     expect(dm).toMatchObject({ id: expect.stringMatching(/^dm-/), kind: "dm", title: "Ada ↔ Bo", members: ["ada", "bo"], createdAt: NOW })
     const room = await doc<RoomDoc>(dm.url)
@@ -121,7 +113,7 @@ describe("rooms and DMs", () => {
 
 describe("quests", () => {
   it("createQuest writes the quest document and its index entry", async () => {
-    await createIdentity(ctx, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Ada" })
     const quest = await createQuest(ctx, { title: "Map the caves", objective: "Find every exit.", identity: "ada", budgetUsd: 1.5, upfrontTip: 3, completionReward: 20 })
     expect(quest.id).toMatch(/^quest-/)
     const handle = await doc<QuestDoc>(quest.url)
@@ -141,7 +133,7 @@ describe("quests", () => {
   })
 
   it("updateQuest edits fields and keeps the index title in step; bad edits write nothing", async () => {
-    await createIdentity(ctx, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Ada" })
     const quest = await createQuest(ctx, { title: "Old", budgetUsd: 1, identity: "ada" })
     await updateQuest({ ...ctx, now: NOW + 5 }, quest.id, { title: "New", state: "active", budgetUsd: 2, completionReward: 7, identity: null })
     const handle = await doc<QuestDoc>(quest.url)
@@ -196,7 +188,7 @@ describe("the relay's automatic posts", () => {
   }
 
   it("postTaskUpdate posts an approved task's update to its room once (update-<taskId>)", async () => {
-    await createIdentity(ctx, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Ada" })
     const task = approved()
     expect(await postTaskUpdate(relay(), task)).toBe("written")
     expect(await postTaskUpdate(relay(), task)).toBe("exists")
@@ -211,7 +203,7 @@ describe("the relay's automatic posts", () => {
   })
 
   it("sendFeedbackDm DMs the deciding operator's feedback once; skips what it cannot send", async () => {
-    await createIdentity(ctx, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Ada" })
     const task = approved()
     expect(await sendFeedbackDm(relay(), task)).toBe("written")
     expect(await sendFeedbackDm(relay(), task)).toBe("exists")
@@ -232,8 +224,8 @@ describe("the relay's automatic posts", () => {
   })
 
   it("createDm: two DMs of one pair (made offline) resolve to the same one for everyone", async () => {
-    await createIdentity(ctx, { name: "Ada" })
-    await createIdentity(ctx, { name: "Bo" })
+    await forgeIdentity(operator, { name: "Ada" })
+    await forgeIdentity(operator, { name: "Bo" })
     const first = await createDm({ ...ctx, now: NOW + 5 }, "ada", "bo")
     const index = await doc<RoomIndexDoc>(docs().rooms)
     index.change(d => {

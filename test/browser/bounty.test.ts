@@ -16,7 +16,7 @@ import { RETRY_HINT } from "../../src/core/forge.ts"
 import { balanceOf, deriveWallets } from "../../src/core/ledger.ts"
 import { submitToBounty } from "../../src/workspace/bountyActions.ts"
 import { readBounties, readIdentities, readLedger } from "../../src/workspace/documentReaders.ts"
-import { joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -29,10 +29,6 @@ let browser: Browser
 beforeAll(async () => {
   browser = await launchBrowser(suite)
 })
-
-async function go(page: Page, view: string): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click()
-}
 
 const identitiesOf = (h: DocHandle<IdentitiesDoc>) => readIdentities(h.doc(), "identities", [])
 const bountiesOf = (h: DocHandle<BountiesDoc>) => readBounties(h.doc(), "bounties", [])

@@ -5,12 +5,12 @@
  * editing one quest objective at once; the kill switch set in the browser stops the worker.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
-import type { Browser, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { AuditDoc, QuestDoc, QuestIndexDoc } from "../../schemas/index.ts"
 import { verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
-import { joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
@@ -27,10 +27,6 @@ beforeAll(async () => {
   browser = await launchBrowser(suite)
 })
 
-async function go(page: Page, view: string): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click()
-}
-
 describe("control panel in the browser", { timeout: 90_000 }, () => {
   it("add a task → the worker runs it → the result appears → approve with a tip → the approval is signed in the audit log", async () => {
     const fake = await startFakeGroq({ kind: "answer", text: prompt => `Moss answer to: ${prompt}` })
@@ -44,10 +40,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       await joinAsOperator(page, joinLink(relay), "Ada")
 
       // Route every result through a human, so this one waits for Ada's review.
-      await go(page, "runtime")
-      await page.getByLabel(/review everything/i).check()
-      await page.getByTestId("controls-save").click()
-      await waitFor(() => relay.workspace.root.controls.reviewEverything, { events: [[relay.workspace.rootHandle, "change"]] })
+      await reviewEverything(page, relay)
 
       await go(page, "queue")
       await page.getByTestId("task-mode").selectOption("llm")

@@ -8,13 +8,13 @@
  * the operator's reply (+12) and a new message (+8), each queuing a task for the resident.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
-import type { Browser, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { IdentitiesDoc, JournalDoc, QuestDoc, QuestIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys, MAIL_DM_GRANT, MAIL_REPLY_GRANT } from "../../src/core/economy.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { residentMessage } from "../../src/workspace/mailboxActions.ts"
-import { joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
@@ -30,10 +30,6 @@ let browser: Browser
 beforeAll(async () => {
   browser = await launchBrowser(suite)
 })
-
-async function go(page: Page, view: string): Promise<void> {
-  await page.getByTestId(`nav-${view}`).click()
-}
 
 /** Forges a resident from a Node peer signed by its own operator (the Residents view is not needed for this). */
 async function forgeResident(relay: TestRelay, name: string) {
@@ -62,10 +58,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
       await joinAsOperator(page, joinLink(relay), "Ada")
 
       // Every result waits for a human, so the quest task stops at pending_review.
-      await go(page, "runtime")
-      await page.getByLabel(/review everything/i).check()
-      await page.getByTestId("controls-save").click()
-      await waitFor(() => relay.workspace.root.controls.reviewEverything, { events: [[relay.workspace.rootHandle, "change"]] })
+      await reviewEverything(page, relay)
 
       // Assign the quest; no worker plays the resident yet, so its task waits in the queue.
       await go(page, "quests")

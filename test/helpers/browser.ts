@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core"
 import { DEFAULT_APP_DIR } from "../../peer-server/http.ts"
 import type { Teardown } from "./teardown.ts"
+import { waitFor, type Listenable } from "./waitFor.ts"
 
 export const CHROMIUM_PATH = "/usr/bin/chromium"
 
@@ -138,4 +139,17 @@ export async function screenshotsOnFailure<T>(name: string, pages: Record<string
     for (const [label, page] of Object.entries(pages)) await screenshot(page(), `${name}-${label}-failed`).catch(() => {})
     throw error
   }
+}
+
+/** Opens one of the app's views through its navigation link (testid `nav-<view>`). */
+export async function go(page: Page, view: string): Promise<void> {
+  await page.getByTestId(`nav-${view}`).click()
+}
+
+/** Turns on Runtime's "review everything" in the page and waits until the relay has it. */
+export async function reviewEverything(page: Page, relay: { workspace: { root: { controls: { reviewEverything: boolean } }; rootHandle: Listenable } }): Promise<void> {
+  await go(page, "runtime")
+  await page.getByLabel(/review everything/i).check()
+  await page.getByTestId("controls-save").click()
+  await waitFor(() => relay.workspace.root.controls.reviewEverything, { events: [[relay.workspace.rootHandle, "change"]] })
 }

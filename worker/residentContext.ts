@@ -4,8 +4,9 @@
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
-import type { Actor, IdentitiesDoc, Identity, Task, WalletsDoc } from "../schemas/index.ts"
+import { LIMITS, type Actor, type IdentitiesDoc, type Identity, type Task, type WalletsDoc } from "../schemas/index.ts"
 import { messagesToHuman, wakeUpContext } from "../src/core/wakeUp.ts"
+import { submitToBounty } from "../src/workspace/bountyActions.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { readIdentities } from "../src/workspace/documentReaders.ts"
 import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
@@ -58,4 +59,17 @@ export async function sendResidentMessages(ws: Workspace, task: Task, output: st
     }
   }
   return problems
+}
+
+/** A resident's answer to a bounty task is its submission (refused ones are reported, not retried). */
+export async function submitBountyWork(ws: Workspace, task: Task, output: string, now = Date.now()): Promise<string | undefined> {
+  if (task.link?.kind !== "bounty" || !task.targetIdentity) return undefined
+  const content = output.trim().slice(0, LIMITS.message)
+  if (!content) return "empty answer: nothing to submit"
+  try {
+    await submitToBounty({ workspace: ws, now }, task.link.id, { identity: task.targetIdentity, content })
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
 }

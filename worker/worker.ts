@@ -21,7 +21,7 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
-import { noteTaskInJournal, residentContextFor, sendResidentMessages } from "./residentContext.ts"
+import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { RateLimiter } from "./rateLimit.ts"
 
@@ -293,6 +293,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       await noteTaskInJournal(ws, task, ws.tasks.get(task.id)?.status ?? "finished", output)
       for (const problem of await sendResidentMessages(ws, task, output, { kind: "worker", name: this.name })) this.#log(`message to the human not sent: ${problem}`)
+      const refused = await submitBountyWork(ws, task, output)
+      if (refused) this.#log(`bounty submission of ${task.targetIdentity} not entered: ${refused}`)
     } catch (error) {
       this.#log(`resident follow-up of ${task.id} failed: ${(error as Error).message}`)
     }

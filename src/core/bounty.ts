@@ -3,7 +3,7 @@
  * fingerprints and the completion payout plan. Pure and synchronous, so every peer (Node
  * or browser) computes the same numbers from the same merged document.
  */
-import type { Bounty, Submission } from "../../schemas/index.ts"
+import { LIMITS, type Bounty, type Submission } from "../../schemas/index.ts"
 import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "./economy.ts"
 
 export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
@@ -113,3 +113,9 @@ export function payoutPlan(bounty: Pick<Bounty, "id" | "slots" | "submissions">,
 
 /** The idempotency key of one payout: the same place paid to the same member twice counts once. */
 export const payoutKey = (bountyId: string, p: Pick<Payout, "place" | "member">): string => ledgerKeys.bountyPlace(bountyId, p.place, p.member)
+
+/** The task a resident gets when an operator asks it to work on a bounty; its answer becomes the submission. */
+export function bountyPrompt(bounty: Pick<Bounty, "id" | "title" | "description" | "reward">, residentName: string): string {
+  const text = `Bounty for ${residentName} (${bounty.id}): ${bounty.title}\n${bounty.description}\n\nReward: ${bounty.reward} tokens. Answer with your submission itself (at least 20 characters); it is entered as is.`
+  return text.length <= LIMITS.prompt ? text : `${text.slice(0, LIMITS.prompt - 1)}…`
+}

@@ -5,11 +5,11 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { Id, LIMITS, Submission, type BountiesDoc, type Bounty } from "../../schemas/index.ts"
-import { BountyRuleError, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "../core/bounty.ts"
+import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type Task } from "../../schemas/index.ts"
+import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "../core/bounty.ts"
 import { newId } from "../core/ids.ts"
 import { readBounties } from "./documentReaders.ts"
-import { OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
+import { addTask, OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
 import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "./socialActions.ts"
 import { grant, openWallets } from "./wallet.ts"
 import { Workspace } from "./workspace.ts"
@@ -148,4 +148,17 @@ export async function deleteBounty(ctx: OperatorContext, id: string): Promise<vo
     delete d.bounties[id]
   })
   await ctx.audit.append("social", id, { bounty: "deleted", title: bounty.title })
+}
+
+/**
+ * Asks a resident to work on a bounty: a task for that resident, linked to the bounty. The
+ * worker playing the resident enters its answer as the resident's submission
+ * (worker/residentContext.ts), under the usual slot and duplicate rules.
+ */
+export async function askResidentForBounty(ctx: OperatorContext, bountyId: string, identity: string): Promise<Task> {
+  const { bounty } = await bountyRef(ctx.workspace, bountyId)
+  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed: it takes no more submissions`)
+  const resident = (await residents(ctx.workspace)).get(identity)
+  if (!resident) throw new OperatorActionError(`no resident ${identity}`)
+  return addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
 }

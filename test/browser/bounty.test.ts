@@ -17,10 +17,13 @@ import { balanceOf, deriveWallets } from "../../src/core/ledger.ts"
 import { submitToBounty } from "../../src/workspace/bountyActions.ts"
 import { readBounties, readIdentities, readLedger } from "../../src/workspace/documentReaders.ts"
 import { go, joinAsOperator, joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
+import { forgeResidentAt } from "../helpers/socialFixture.ts"
 import { startTestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -178,4 +181,41 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
       expect(op.unexpectedErrors()).toEqual([])
     })
   })
+
+  it("a resident's worker answers a bounty: the operator asks in the browser, the worker's answer becomes the submission", async () => {
+    const fake = await startFakeGroq({ kind: "answer", text: () => "West cave map: two chambers and a dry passage to the north exit." })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
+    const { resident } = await forgeResidentAt(teardown, relay, "Wren Hollow")
+    await startWorker(teardown, relay, "w1", { fake, identities: [resident.id] })
+    await approveWorker(relay, "w1")
+    const op = await openDevice(teardown, browser, "op")
+    await screenshotsOnFailure("bounty-worker", { op: () => op.page }, async () => {
+      const page = op.page
+      await joinAsOperator(page, joinLink(relay), "Ada")
+      await go(page, "bounties")
+      await page.getByTestId("bounty-title").fill("Map the west cave")
+      await page.getByTestId("bounty-description").fill("A map of the west cave and its exits.")
+      await page.getByTestId("bounty-submit").click()
+      const bounties = await relay.repo.find<BountiesDoc>(relay.workspace.root.docs.bounties as AutomergeUrl)
+      const id = (await waitFor(() => Object.values(bounties.doc().bounties).find(b => b.title === "Map the west cave") ?? false, { events: [[bounties, "change"]] })).id
+      await page.getByTestId(`bounty-toggle-${id}`).click()
+      await page.getByTestId(`bounty-submit-as-${id}`).selectOption(resident.id)
+      await page.getByTestId(`bounty-ask-${id}`).click()
+      // The worker playing Wren runs the bounty task; its answer is entered as Wren's submission.
+      const submission = await waitFor(() => Object.values(bounties.doc().bounties[id]?.submissions ?? {})[0] ?? false, {
+        events: [[bounties, "change"]],
+        timeoutMs: 20_000,
+        message: "the worker's submission",
+      })
+      expect(submission).toMatchObject({ identity: resident.id, content: "West cave map: two chambers and a dry passage to the north exit." })
+      await expect.poll(() => page.getByTestId(`bounty-submission-${submission.id}`).getAttribute("data-multiplier")).toBe("1")
+      const task = [...relay.workspace.tasks.entries.values()].find(t => t.link?.kind === "bounty" && t.link.id === id)
+      expect(task).toMatchObject({ targetIdentity: resident.id })
+      expect(fake.systems.get(task!.prompt!)).toContain("I am Wren Hollow")
+      await screenshot(page, "bounty-worker-submission")
+      expect(op.unexpectedErrors()).toEqual([])
+    })
+  })
 })
+

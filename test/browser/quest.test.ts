@@ -12,13 +12,12 @@ import type { Browser } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { IdentitiesDoc, JournalDoc, QuestDoc, QuestIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys, MAIL_DM_GRANT, MAIL_REPLY_GRANT } from "../../src/core/economy.ts"
-import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { residentMessage } from "../../src/workspace/mailboxActions.ts"
 import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
-import { operatorContext } from "../helpers/socialFixture.ts"
+import { forgeResidentAt } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
@@ -31,15 +30,6 @@ beforeAll(async () => {
   browser = await launchBrowser(suite)
 })
 
-/** Forges a resident from a Node peer signed by its own operator (the Residents view is not needed for this). */
-async function forgeResident(relay: TestRelay, name: string) {
-  const node = await connectTestPeer(teardown, relay)
-  const ctx = await operatorContext(node.workspace, "forge-op")
-  const resident = await forgeIdentity(ctx, { name, statement: "I map what others overlook.", traits: ["patient"], values: ["care"] })
-  await node.flushToRelay()
-  return { node, resident }
-}
-
 async function relayDoc<T>(relay: TestRelay, url: string) {
   return relay.repo.find<T>(url as AutomergeUrl)
 }
@@ -51,7 +41,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
     const fake = await startFakeGroq({ kind: "answer", text: () => "I walked the north cave and mapped its three exits." })
     teardown.add(() => fake.close())
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
-    const { resident } = await forgeResident(relay, "Moss Keeper")
+    const { resident } = await forgeResidentAt(teardown, relay, "Moss Keeper")
     const ada = await openDevice(teardown, browser, "ada")
     await screenshotsOnFailure("quest-loop", { ada: () => ada.page }, async () => {
       const page = ada.page
@@ -152,7 +142,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
 
   it("the mailbox: a resident's question is unread until answered; a reply grants +12, a new message +8, each queuing a task", async () => {
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
-    const { node, resident } = await forgeResident(relay, "Fern Walker")
+    const { node, resident } = await forgeResidentAt(teardown, relay, "Fern Walker")
     // Writing to the human costs the resident 10 tokens: wait for its daily allowance.
     const nodeWallets = await node.repo.find<WalletsDoc>(node.workspace.root.docs.wallets as AutomergeUrl)
     await waitFor(() => keysWith(nodeWallets, `allowance:${resident.id}:`).length > 0, { events: [[nodeWallets, "change"]], message: "the daily allowance" })

@@ -3,7 +3,8 @@
  * few forged residents: what the social action tests (quests, mailbox, bounties) start from.
  */
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
-import type { Actor, AuditEntry, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
+import type { Actor, AuditEntry, Identity, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
+import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
@@ -11,6 +12,8 @@ import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import type { OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { walletOf } from "../../src/workspace/wallet.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
+import { connectTestPeer, type RelayAddress } from "./peers.ts"
+import type { Teardown } from "./teardown.ts"
 
 export const NOW = 1_764_000_000_000
 
@@ -81,4 +84,13 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
       await repo.shutdown()
     },
   }
+}
+
+/** Forges a resident through a Node operator peer of a running relay (as another operator's browser would). */
+export async function forgeResidentAt(teardown: Teardown, relay: RelayAddress, name: string): Promise<{ node: NodePeer; resident: Identity }> {
+  const node = await connectTestPeer(teardown, relay)
+  const ctx = await operatorContext(node.workspace, "forge-op")
+  const resident = await forgeIdentity(ctx, { name, statement: "I map what others overlook.", traits: ["patient"], values: ["care"] })
+  await node.flushToRelay()
+  return { node, resident }
 }

@@ -1,7 +1,7 @@
 /** Bounty rules: slot multipliers, fingerprints, payout plans (src/core/bounty.ts). */
 import { describe, expect, it } from "vitest"
 import type { Bounty, Submission } from "../../schemas/index.ts"
-import { BountyRuleError, arrivalOrder, fnv1a64, payoutKey, payoutPlan, rankSubmissions, slotOutcome, submissionFingerprint } from "../../src/core/bounty.ts"
+import { BountyRuleError, arrivalOrder, bountyPrompt, fnv1a64, payoutKey, payoutPlan, rankSubmissions, slotOutcome, submissionFingerprint } from "../../src/core/bounty.ts"
 
 const LONG = "a careful write-up of the cave map, with sources"
 
@@ -97,5 +97,14 @@ describe("payoutPlan", () => {
 
   it("payout keys name bounty, place and member", () => {
     expect(payoutKey("b1", { place: 2, member: "ada" })).toBe("bounty:b1:place:2:ada")
+  })
+})
+
+describe("bountyPrompt", () => {
+  it("names the resident, the bounty and what to answer, within the prompt limit", () => {
+    const text = bountyPrompt({ id: "bounty-1", title: "Map the west cave", description: "Exits and water.", reward: 50 }, "Wren")
+    expect(text).toContain("Bounty for Wren (bounty-1): Map the west cave")
+    expect(text).toContain("Reward: 50 tokens")
+    expect(bountyPrompt({ id: "b", title: "t", description: "x".repeat(10_000), reward: 1 }, "W").length).toBeLessThanOrEqual(4_000)
   })
 })

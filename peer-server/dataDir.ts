@@ -41,7 +41,8 @@ export function loadOrCreateSecret(paths: DataDirPaths): string {
     if (secret.length < 16) throw new Error(`${paths.secret} holds no usable secret; delete it to make a new one`)
     return secret
   }
-  const secret = randomBytes(24).toString("base64url")
+  // Hex, not base64url: a secret starting with "-" reads as a flag in `--token SECRET`.
+  const secret = randomBytes(24).toString("hex")
   writeFileAtomic(paths.secret, `${secret}\n`, 0o600)
   return secret
 }

@@ -180,7 +180,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       // The halt is signed under the operator who pressed it.
       const setBy = relay.workspace.root.controls.killSwitch.setBy
       const log = await relay.repo.find<AuditDoc>(relay.workspace.root.peers[setBy]!.auditUrl as AutomergeUrl)
-      expect(log.doc().entries.some(e => e.kind === "kill_switch" && JSON.parse(e.data).on === true)).toBe(true)
+      await waitFor(() => log.doc().entries.some(e => e.kind === "kill_switch" && JSON.parse(e.data).on === true), { events: [[log, "change"]], message: "the signed halt" })
       fake.releaseHung()
     })
   })

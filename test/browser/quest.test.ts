@@ -81,7 +81,9 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
         events: [[questDoc, "change"]],
         message: "a fresh quest task after resume",
       })
-      expect(relay.workspace.tasks.get(taskId)).toMatchObject({ targetIdentity: resident.id, link: { kind: "quest", id: entry.id } })
+      // The quest and the queue are separate documents: the task may reach the relay a moment later.
+      const fresh = await waitFor(() => relay.workspace.tasks.get(taskId) ?? false, { events: [[relay.workspace.tasks, "change"]], message: "the fresh task at the relay" })
+      expect(fresh).toMatchObject({ targetIdentity: resident.id, link: { kind: "quest", id: entry.id } })
 
       // Now a worker plays the resident and runs the quest's task.
       await startWorker(teardown, relay, "w1", { fake, identities: [resident.id] })
@@ -134,7 +136,8 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
       expect(keysWith(wallets, completion)).toEqual([completion])
       expect(keysWith(wallets, `quest:${entry.id}:`).sort()).toEqual([completion, ledgerKeys.questUpfront(entry.id)].sort())
       expect(await page.getByTestId("quest-paid").getAttribute("data-total")).toBe("40")
-      expect(questDoc.doc()).toMatchObject({ state: "completed", approvedBy: relay.workspace.tasks.get(taskId)!.review!.decidedBy })
+      const approver = relay.workspace.tasks.get(taskId)!.review!.decidedBy
+      await waitFor(() => questDoc.doc().state === "completed" && questDoc.doc().approvedBy === approver, { events: [[questDoc, "change"]], message: "the completed quest at the relay" })
       await screenshot(page, "quest-detail-paid")
       expect(ada.unexpectedErrors()).toEqual([])
     })

@@ -50,9 +50,10 @@ export class Economy {
   #running?: Promise<void>
   #again = false
   #scheduled?: NodeJS.Timeout
+  #stopped = false
   /** Coalesces bursts of document changes into one pass (consequences may lag by ~100 ms). */
   readonly #trigger = () => {
-    if (this.#scheduled) return
+    if (this.#scheduled || this.#stopped) return
     this.#scheduled = setTimeout(() => {
       this.#scheduled = undefined
       this.#pass()
@@ -109,6 +110,8 @@ export class Economy {
   }
 
   async stop(): Promise<void> {
+    // No pass may start after this: the relay closes its storage next.
+    this.#stopped = true
     clearInterval(this.#timer)
     clearTimeout(this.#scheduled)
     this.#ws.tasks.off("change", this.#trigger)

@@ -73,6 +73,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #llm?: LlmClient
   readonly #rate: RateLimiter
   readonly #runs = new Map<string, Run>()
+  /** Journal notes, mailbox messages and bounty submissions still being written after a resident's task. */
+  readonly #followUps = new Set<Promise<void>>()
   readonly #timers: NodeJS.Timeout[] = []
   readonly #debug: createDebug.Debugger
   readonly #policy: LocalPolicy
@@ -278,7 +280,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
       this.#complete(task, leaseId, startedAt, result)
-      if (task.targetIdentity) void this.#afterResidentTask(task, result.output)
+      if (task.targetIdentity) {
+        const followUp = this.#afterResidentTask(task, result.output)
+        this.#followUps.add(followUp)
+        void followUp.finally(() => this.#followUps.delete(followUp))
+      }
     } catch (error) {
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
       this.#failedAttempt(task, leaseId, (error as Error).message)
@@ -409,6 +415,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const task of this.#peer.workspace.tasks.entries.values())
       if (task.status === "claimed" && task.lease?.holder === this.name)
         this.#transition(task.id, task.lease.leaseId, "queued", "worker stopped before starting it", d => delete d.lease)
+    await Promise.all(this.#followUps)
     await this.#audit.settled()
     await this.#peer.flushToRelay(5_000).catch(() => {})
     await this.#peer.close()

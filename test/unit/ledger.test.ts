@@ -154,19 +154,16 @@ describe("balanceOf", () => {
   })
 })
 
-describe("deriveWallets: performance", () => {
-  it("derives 100,000 entries quickly (one sort, one pass)", () => {
+// Its speed is measured by `npm run bench -- social` (docs/PERFORMANCE.md), not asserted here.
+describe("deriveWallets at scale", () => {
+  it("derives 100,000 entries, every one accounted for", () => {
     const entries: LedgerEntry[] = []
     for (let i = 0; i < 100_000; i++) {
       const identity = `r-${i % 50}`
       const base = { identity, reason: "bench", at: 1_700_000_000_000 + ((i * 7_919) % 100_000), by: { kind: "system" as const, name: "relay" } }
       entries.push(i % 4 === 3 ? { ...base, key: `s:${i}`, kind: "spend", amount: 3, bucket: "free_time" } : { ...base, key: `g:${i}`, kind: "grant", amount: 5, bucket: "split" })
     }
-    deriveWallets(entries.slice(0, 1_000)) // warm up
-    const started = performance.now()
     const wallets = deriveWallets(entries)
-    const ms = performance.now() - started
     expect([...wallets.values()].reduce((n, w) => n + w.entries.length, 0)).toBe(100_000)
-    expect(ms).toBeLessThan(1_000)
   })
 })

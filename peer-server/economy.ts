@@ -18,7 +18,7 @@ import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward } from "../src/core
 import { level } from "../src/core/forge.ts"
 import { planResidentLeases, residentHolders } from "../src/core/residentLeases.ts"
 import { isApprovedWorker, isOnline } from "../src/core/scheduling.ts"
-import { readIdentities } from "../src/workspace/documentReaders.ts"
+import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
 import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
 import { followQuestTask } from "../src/workspace/questActions.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.ts"
@@ -89,7 +89,7 @@ export class Economy {
     const root = this.#ws.root
     this.#identities = await this.#ws.repo.find<IdentitiesDoc>(root.docs.identities as AutomergeUrl)
     this.#wallets = await openWallets(this.#ws)
-    this.#holders = residentHolders(this.#identities.doc().leases)
+    this.#holders = residentHolders(this.#leasesOf(this.#identities))
     this.#ws.tasks.on("change", this.#trigger)
     this.#ws.rootHandle.on("change", this.#trigger)
     this.#identities.on("change", this.#trigger)
@@ -193,7 +193,7 @@ export class Economy {
     const online = Object.values(root.peers).filter(p => isApprovedWorker(p) && isOnline(p, now, this.#opts.onlineWindowMs))
     // Residents a worker offers count too, so a worker may play one before its record syncs.
     const residents = new Set([...known, ...online.flatMap(p => p.identities ?? [])])
-    const changes = planResidentLeases(residents, identities.doc().leases ?? {}, online.map(p => ({ name: p.name, identities: p.identities ?? [] })))
+    const changes = planResidentLeases(residents, this.#leasesOf(identities), online.map(p => ({ name: p.name, identities: p.identities ?? [] })))
     if (changes.length) {
       identities.change(d => {
         d.leases ??= {}
@@ -211,6 +211,11 @@ export class Economy {
       })
       for (const c of changes) this.#opts.audit?.("lease", c.resident, { action: "resident", from: c.from ?? null, to: c.to ?? null })
     }
-    this.#holders = residentHolders(identities.doc().leases)
+    this.#holders = residentHolders(this.#leasesOf(identities))
+  }
+
+  /** The leases as written, validated: a peer could have written anything into them. */
+  #leasesOf(identities: DocHandle<IdentitiesDoc>) {
+    return readResidentLeases(identities.doc(), `identities ${identities.url}`, [])
   }
 }

@@ -3,21 +3,17 @@
  * documents (identity, wallet, journal recall) before a task, and a journal note after it.
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
-import type { AutomergeUrl } from "@automerge/automerge-repo"
-import { LIMITS, type Actor, type IdentitiesDoc, type Identity, type Task, type WalletsDoc } from "../schemas/index.ts"
+import { LIMITS, type Actor, type Identity, type Task } from "../schemas/index.ts"
 import { messagesToHuman, wakeUpContext } from "../src/core/wakeUp.ts"
 import { submitToBounty } from "../src/workspace/bountyActions.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
-import { readIdentities } from "../src/workspace/documentReaders.ts"
 import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
-import { walletOf } from "../src/workspace/wallet.ts"
+import { residents } from "../src/workspace/socialActions.ts"
+import { openWallets, walletOf } from "../src/workspace/wallet.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
-const FIND_TIMEOUT_MS = 5_000
-
 async function residentOf(ws: Workspace, id: string): Promise<Identity | undefined> {
-  const handle = await ws.repo.find<IdentitiesDoc>(ws.root.docs.identities as AutomergeUrl, { signal: AbortSignal.timeout(FIND_TIMEOUT_MS) })
-  return readIdentities(handle.doc(), `identities ${handle.url}`, []).get(id)
+  return (await residents(ws)).get(id)
 }
 
 /** The wake-up context for a task targeted at a resident, or undefined. */
@@ -26,7 +22,7 @@ export async function residentContextFor(ws: Workspace, task: Task): Promise<str
   try {
     const identity = await residentOf(ws, task.targetIdentity)
     if (!identity) return undefined
-    const wallets = await ws.repo.find<WalletsDoc>(ws.root.docs.wallets as AutomergeUrl, { signal: AbortSignal.timeout(FIND_TIMEOUT_MS) })
+    const wallets = await openWallets(ws)
     const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }) : ""
     return wakeUpContext({ identity, wallet: walletOf(wallets.doc(), identity.id), recall })
   } catch {

@@ -24,13 +24,13 @@ export interface LeaseChange {
  */
 export function planResidentLeases(
   residents: Iterable<string>,
-  current: Readonly<Record<string, ResidentLease>>,
+  current: ReadonlyMap<string, ResidentLease>,
   candidates: readonly ResidentCandidate[],
 ): LeaseChange[] {
   const changes: LeaseChange[] = []
   const byName = [...candidates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const resident of residents) {
-    const holder = current[resident]?.holder
+    const holder = current.get(resident)?.holder
     const keeps = holder !== undefined && byName.some(c => c.name === holder && c.identities.includes(resident))
     if (keeps) continue
     const next = byName.find(c => c.identities.includes(resident))?.name
@@ -40,6 +40,6 @@ export function planResidentLeases(
 }
 
 /** resident → the worker holding its lease. */
-export function residentHolders(leases: Readonly<Record<string, ResidentLease>> | undefined): Map<string, string> {
-  return new Map(Object.entries(leases ?? {}).map(([resident, lease]) => [resident, lease.holder]))
+export function residentHolders(leases: ReadonlyMap<string, ResidentLease>): Map<string, string> {
+  return new Map([...leases].map(([resident, lease]) => [resident, lease.holder]))
 }

@@ -13,6 +13,7 @@ import {
   Message,
   QuestDoc,
   QuestIndexEntry,
+  ResidentLease,
   RoomEntry,
   type DocumentKind,
 } from "../../schemas/index.ts"
@@ -27,6 +28,12 @@ function checked(kind: DocumentKind, value: unknown, label: string): Raw {
 
 export const readIdentities = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Identity, checked("identities", value, label).identities, label, ["identities"], issues)
+
+/** Who plays each resident (the relay's leases); absent in documents from before leases existed. */
+export const readResidentLeases = (value: unknown, label: string, issues: DataIssue[]) => {
+  const leases = checked("identities", value, label).leases
+  return leases === undefined ? new Map<string, ResidentLease>() : validateEntries(ResidentLease, leases, label, ["leases"], issues)
+}
 
 export const readLedger = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues)

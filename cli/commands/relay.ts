@@ -119,7 +119,11 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   }
   if (command === "start")
     lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
-  lines.push(`  Try:           npx vivarium task add --command "ls"   then   npx vivarium task list`, `Press Ctrl+C to stop.`)
+  lines.push(
+    `  Next:          open the control panel link, pick a name, add a task under Queue and approve its result`,
+    `                 under Pending review (or: npx vivarium task add --command "ls"; npx vivarium task list)`,
+    `Press Ctrl+C to stop.`,
+  )
   console.log(lines.join("\n"))
 
   return new Promise<number>(done => {

@@ -72,6 +72,18 @@ export const DocumentUrls = z.object({
 })
 export type DocumentUrls = z.infer<typeof DocumentUrls>
 
+/** A key that anchors authority: pinned by every reader at first sight, immutable after creation. */
+export const AnchorKey = z.object({ name: PeerName, publicKey: PublicKeyHex })
+export type AnchorKey = z.infer<typeof AnchorKey>
+
+/**
+ * The chain of authority starts here: the owner (the operator who created the workspace)
+ * approves operators; the relay grants leases and pays. Absent in workspaces created before
+ * it existed; the relay adds it on start.
+ */
+export const WorkspaceAuthority = z.object({ owner: AnchorKey, relay: AnchorKey })
+export type WorkspaceAuthority = z.infer<typeof WorkspaceAuthority>
+
 export const RootDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("root"),
@@ -81,5 +93,6 @@ export const RootDoc = z.object({
   docs: DocumentUrls,
   peers: z.record(PeerName, PeerRecord),
   controls: RuntimeControls,
+  authority: WorkspaceAuthority.optional(),
 })
 export type RootDoc = z.infer<typeof RootDoc>

@@ -52,6 +52,11 @@ export function numberFlag(spec: NumberFlagSpec) {
   return z.string().trim().min(1, spec.nan).pipe(number)
 }
 
+/** A numeric flag checked by a schema's own rule (the range and its message live with the schema). */
+export function numberFlagOf(schema: z.ZodType<number, number>, nan: string) {
+  return z.string().trim().min(1, nan).pipe(z.coerce.number<string>({ error: nan })).pipe(schema)
+}
+
 const PORT_RANGE = "port must be a number from 0 to 65535"
 export const Port = numberFlag({ min: 0, max: 65535, nan: PORT_RANGE, int: "port must be a whole number" })
 export const UsdFlag = numberFlag({

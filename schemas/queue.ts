@@ -22,6 +22,14 @@ export type TaskMode = z.infer<typeof TaskMode>
 export const BlockReasonKind = z.enum(["dependency", "kill_switch", "no_key"])
 export type BlockReasonKind = z.infer<typeof BlockReasonKind>
 
+/** A task's priority: higher runs first. Forms, CLI flags and inputs read the range from here. */
+export const PRIORITY_RANGE = { min: -100, max: 100 } as const
+export const Priority = z
+  .number()
+  .int(`priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
+  .min(PRIORITY_RANGE.min, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
+  .max(PRIORITY_RANGE.max, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
+
 /** What a task is attached to (quests and bounties live in their own documents). */
 export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })
 
@@ -106,7 +114,7 @@ export const Task = z
     model: ModelChoice,
     minBudgetUsd: Usd,
     maxBudgetUsd: Usd,
-    priority: z.number().int().min(-100).max(100),
+    priority: Priority,
     dependsOn: z.array(Id).max(100),
     targetIdentity: Id.optional(),
     link: TaskLink.optional(),

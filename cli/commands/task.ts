@@ -1,8 +1,8 @@
 /** `vivarium task add|list`: queue operations as a short-lived peer of the relay. */
 import { z } from "zod"
-import { Id, ModelChoice, TaskStatus, type Task } from "../../schemas/index.ts"
+import { Id, ModelChoice, Priority, PRIORITY_RANGE, TaskStatus, type Task } from "../../schemas/index.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
-import { numberFlag, parseFlags, takePositionals, UsdFlag } from "../args.ts"
+import { numberFlagOf, parseFlags, takePositionals, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { operatorActor } from "../operator.ts"
@@ -38,7 +38,7 @@ const AddInput = ConnectionInput.extend({
   "max-budget": UsdFlag.optional(),
   "min-budget": UsdFlag.optional(),
   model: ModelChoice.optional(),
-  priority: numberFlag({ min: -100, max: 100, nan: "priority must be a whole number from -100 to 100", int: "priority must be a whole number from -100 to 100" }).optional(),
+  priority: numberFlagOf(Priority, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`).optional(),
   json: z.boolean(),
 }).refine(v => !!v.prompt !== !!v.command, { message: "give exactly one of --prompt TEXT or --command CMD" })
 

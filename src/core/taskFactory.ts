@@ -1,7 +1,7 @@
 /** Turning an operator's request into a task with the runtime-contract defaults. */
 import { z } from "zod"
 import { newId } from "./ids.ts"
-import { Id, LIMITS, ModelChoice, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../schemas/index.ts"
+import { Id, LIMITS, ModelChoice, Priority, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../schemas/index.ts"
 
 /** What a peer may ask for when it adds a task; everything else gets a default. */
 export const NewTaskInput = z
@@ -13,7 +13,7 @@ export const NewTaskInput = z
     model: ModelChoice.optional(),
     minBudgetUsd: Usd.optional(),
     maxBudgetUsd: Usd.optional(),
-    priority: z.number().int().min(-100).max(100).optional(),
+    priority: Priority.optional(),
     dependsOn: z.array(Id).max(100).optional(),
     targetIdentity: Id.optional(),
     link: TaskLink.optional(),

@@ -4,7 +4,7 @@
  * Each function validates first and throws OperatorActionError (nothing written) on refusal.
  */
 import { z } from "zod"
-import { LIMITS, ModelChoice, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
+import { LIMITS, ModelChoice, Priority, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
 import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../core/taskMachine.ts"
 import { NewTaskInput } from "../core/taskFactory.ts"
 import type { AuditLog } from "./auditLog.ts"
@@ -93,7 +93,7 @@ export const TaskEdit = z
     model: ModelChoice,
     minBudgetUsd: Usd,
     maxBudgetUsd: Usd,
-    priority: z.number().int().min(-100).max(100),
+    priority: Priority,
     dependsOn: z.array(z.string()).max(100),
     targetIdentity: z.string().min(1).max(120).nullable(),
   })

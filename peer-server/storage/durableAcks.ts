@@ -9,6 +9,9 @@
  * whose heads were saved already costs nothing.
  */
 import type { DocumentId, Repo, RepoMessage } from "@automerge/automerge-repo"
+import createDebug from "debug"
+
+const debug = createDebug("app:durable")
 
 interface DocSaves {
   /** Heads (joined) of the last save that finished. */
@@ -27,9 +30,12 @@ export class DurableAcks {
   }
 
   /** Resolves once the heads a message to a peer could acknowledge are on disk. */
-  beforeSend(message: RepoMessage): Promise<void> {
-    if ((message.type !== "sync" && message.type !== "request") || !message.documentId) return Promise.resolve()
-    return this.whenSaved(message.documentId)
+  async beforeSend(message: RepoMessage): Promise<void> {
+    if ((message.type !== "sync" && message.type !== "request") || !message.documentId) return
+    // automerge-repo generates its reply inside the update that applies the peer's changes,
+    // before the handle holds the document the reply describes: let that update finish.
+    await Promise.resolve()
+    await this.whenSaved(message.documentId)
   }
 
   /** Resolves once everything the relay holds of `documentId` now is on disk. */
@@ -52,7 +58,9 @@ export class DurableAcks {
   #start(documentId: DocumentId, state: DocSaves): Promise<void> {
     const heads = this.#repo.handles[documentId]!.heads().join(",")
     // flush saves the document as it is now; the durable storage resolves once it is on disk.
+    debug("saving %s at %s", documentId, heads)
     const run = this.#repo.flush([documentId]).then(() => {
+      debug("saved %s at %s", documentId, heads)
       state.saved = heads
     })
     state.running = run

@@ -7,7 +7,8 @@
  * A failing write (disk full, I/O error, read-only file system) is recorded in the
  * StorageHealth and retried with backoff until it succeeds: a save resolves only once its
  * bytes are durable, and automerge-repo (which starts saves without awaiting them) never sees
- * a rejection. After `stopRetrying()` (shutdown) a failing write rejects with its error.
+ * a rejection. After `stopRetrying()` (shutdown) a failing write gets one attempt, is logged
+ * and given up: what it held was never acknowledged, and the peers that sent it still have it.
  *
  * Loading checks every document chunk: a damaged one is moved aside into `damagedDir` and
  * reported, and the document loads from its other chunks — unless the document is essential
@@ -55,7 +56,8 @@ export class DamagedStorageError extends Error {
   }
 }
 
-const DOC_CHUNK_TYPES = new Set(["snapshot", "incremental"])
+/** automerge-repo names a document's chunks [documentId, "snapshot" | "incremental", sha256 hex]. */
+const isDocumentChunk = (key: StorageKey) => (key[1] === "snapshot" || key[1] === "incremental") && /^[0-9a-f]{64}$/.test(key[2] ?? "")
 const TEMP_SUFFIX = ".tmp"
 
 export class DurableFileStorage implements StorageAdapterInterface {
@@ -99,7 +101,7 @@ export class DurableFileStorage implements StorageAdapterInterface {
       const parts = relative(this.#base, file).split(sep)
       const key = [`${parts[0]}${parts[1]}`, ...parts.slice(2)]
       const data = new Uint8Array(await readFile(file))
-      const problem = DOC_CHUNK_TYPES.has(key[1]!) ? chunkProblem(data) : undefined
+      const problem = isDocumentChunk(key) ? chunkProblem(data) : undefined
       if (problem) await this.#damaged(key[0]!, file, problem)
       else chunks.push({ key, data })
     }
@@ -159,7 +161,10 @@ export class DurableFileStorage implements StorageAdapterInterface {
           const wasOk = !this.#health.failing
           this.#health.writeFailed(`${code} on ${what}`)
           if (wasOk) this.#log(`storage: ${what} failed (${code}: ${(error as Error).message}); retrying until it succeeds`)
-          if (!this.#retrying) throw error
+          if (!this.#retrying) {
+            this.#log(`storage: gave up on ${what} while stopping (${code}); its peers push those changes again`)
+            return
+          }
           await this.#sleep(backoffDelay(attempt, this.#retry))
         }
       }

@@ -156,9 +156,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   } catch (error) {
     await repo.shutdown().catch(() => {})
     await storage.close()
-    throw storageHealth.damaged.length && !(error instanceof DamagedStorageError)
-      ? new Error(`${(error as Error).message}; damaged storage found: ${storageHealth.warnings().join("; ")}. Restore the data directory from a backup, or copy these documents' files from a worker's storage directory (same layout)`, { cause: error })
-      : error
+    throw startFailure(error as Error, storageHealth)
   }
   await upgradeWorkspace(repo, workspace)
   const reportIssues = () => {
@@ -297,6 +295,19 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     startedAt,
     close,
   }
+}
+
+/**
+ * A start that failed after damaged chunks were moved aside most likely failed for want of
+ * those documents: say so, and what to do.
+ */
+function startFailure(error: Error, health: StorageHealth): Error {
+  if (!health.damaged.length || error instanceof DamagedStorageError) return error
+  return new Error(
+    `${error.message}. Damaged storage found: ${health.warnings().join("; ")}. The relay needs these documents to start: ` +
+      `restore the data directory from a backup, or copy the documents' files from a worker's storage directory (same layout), then start again`,
+    { cause: error },
+  )
 }
 
 /** Keeps the storage metrics current and logs when storage fails, recovers or holds damage. */

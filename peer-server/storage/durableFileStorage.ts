@@ -73,6 +73,8 @@ export class DurableFileStorage implements StorageAdapterInterface {
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #wake = new Set<() => void>()
   #retrying = true
+  /** Writes that failed and are being retried. */
+  #retryingWrites = 0
   #closed = false
   #tempCounter = 0
 
@@ -148,20 +150,26 @@ export class DurableFileStorage implements StorageAdapterInterface {
   #durably(what: string, write: () => Promise<void>): Promise<void> {
     if (this.#closed) return Promise.resolve()
     const run = (async () => {
+      let failed = false
       for (let attempt = 1; ; attempt++) {
         try {
           const fault = this.#faults?.beforeWrite(what)
           if (fault) throw fault
           await write()
-          this.#health.writeSucceeded()
+          if (failed) this.#retryingWrites--
+          // Healthy again once no write is left failing (a small write may pass while a large one cannot).
+          if (!this.#retryingWrites) this.#health.writeSucceeded()
           return
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code
           if (typeof code !== "string") throw error
+          if (!failed) this.#retryingWrites++
+          failed = true
           const wasOk = !this.#health.failing
           this.#health.writeFailed(`${code} on ${what}`)
           if (wasOk) this.#log(`storage: ${what} failed (${code}: ${(error as Error).message}); retrying until it succeeds`)
           if (!this.#retrying) {
+            this.#retryingWrites--
             this.#log(`storage: gave up on ${what} while stopping (${code}); its peers push those changes again`)
             return
           }

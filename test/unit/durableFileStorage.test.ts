@@ -123,6 +123,18 @@ describe("DurableFileStorage: failing writes", () => {
     expect(health.refusal()).toBeUndefined()
   })
 
+  it("stays failing while any write still fails, even if a smaller one gets through", async () => {
+    let bigFits = false
+    const { adapter, health } = storage({ faults: { beforeWrite: what => (what.includes("big") && !bigFits ? enospc() : undefined) } })
+    const bigSave = adapter.save(["AAAAA", "snapshot", "big"], new Uint8Array(1000))
+    await waitFor(() => health.failedWrites >= 1, { events: [[health, "change"]] })
+    await adapter.save(["AAAAA", "incremental", "small"], bytes(1))
+    expect(health.failing).toBe(true)
+    bigFits = true
+    await bigSave
+    expect(health.state).toBe("ok")
+  })
+
   it("after stopRetrying a failing write gets one attempt and is given up (no rejection to automerge-repo)", async () => {
     const faults = faultSwitch()
     const log: string[] = []

@@ -85,6 +85,15 @@ export interface Relay {
 }
 
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
+  const storageHealth = new StorageHealth()
+  try {
+    return await openRelay(opts, storageHealth)
+  } catch (error) {
+    throw startFailure(error as Error, storageHealth)
+  }
+}
+
+async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Promise<Relay> {
   const log = opts.log ?? ((line: string) => console.error(line))
   const paths = ensureDataDir(opts.dataDir)
   const token = loadOrCreateSecret(paths)
@@ -94,12 +103,15 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
   // for seconds) must not be dropped as dead; the default 5 s is too short for that.
   const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
+  // A server adapter is ready once it listens. Left as is, it is "ready" only at the first
+  // connection, and a document the start needs but storage lacks (a damaged chunk moved aside)
+  // would wait for a connection that cannot come before the start ends, instead of failing.
+  adapter.whenReady = () => Promise.resolve()
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
   const named = new Map<PeerId, Set<string>>()
   let pointer = readWorkspacePointer(paths)
-  const storageHealth = new StorageHealth()
   const rootDocumentId = pointer && interpretAsDocumentId(pointer.rootUrl as AutomergeUrl)
   const storage = new DurableFileStorage(paths.storage, {
     health: storageHealth,
@@ -156,7 +168,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   } catch (error) {
     await repo.shutdown().catch(() => {})
     await storage.close()
-    throw startFailure(error as Error, storageHealth)
+    throw error
   }
   await upgradeWorkspace(repo, workspace)
   const reportIssues = () => {

@@ -103,6 +103,16 @@ describe("fault campaign: a damaged storage chunk", () => {
     expect(relay.logs).toContainEqual(expect.stringMatching(named))
   })
 
+  it("of a document the relay opens at start, left unreadable: the start fails naming it and what to do", async () => {
+    const first = await startTestRelay(teardown)
+    await first.close()
+    const identities = first.workspace.root.docs.identities
+    for (const file of chunkFiles(first.dataDir, identities)) flipByte(file)
+    await expect(startTestRelay(teardown, { dataDir: first.dataDir })).rejects.toThrow(
+      new RegExp(`Damaged storage found: document ${interpretAsDocumentId(identities as AutomergeUrl)}: .*restore the data directory from a backup, or copy`),
+    )
+  })
+
   it("of the root: the start fails naming the file and what to do, and leaves the file in place", async () => {
     const first = await startTestRelay(teardown)
     await first.close()

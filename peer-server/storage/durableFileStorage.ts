@@ -162,7 +162,10 @@ export class DurableFileStorage implements StorageAdapterInterface {
           return
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code
-          if (typeof code !== "string") throw error
+          if (typeof code !== "string") {
+            if (failed) this.#retryingWrites--
+            throw error
+          }
           if (!failed) this.#retryingWrites++
           failed = true
           const wasOk = !this.#health.failing

@@ -102,6 +102,6 @@ describe("fault campaign: disk full", () => {
     faults.error = undefined
     await writer.flushToRelay()
     expect(ids.every(id => relay.workspace.tasks.get(id))).toBe(true)
-    expect(relay.storageHealth.state).toBe("ok")
+    await waitFor(() => relay.storageHealth.state === "ok", { events: [[relay.storageHealth, "change"]], message: "storage health back to ok" })
   })
 })

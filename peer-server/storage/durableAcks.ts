@@ -35,11 +35,11 @@ export class DurableAcks {
     // automerge-repo generates its reply inside the update that applies the peer's changes,
     // before the handle holds the document the reply describes: let that update finish.
     await Promise.resolve()
-    await this.whenSaved(message.documentId)
+    await this.#whenSaved(message.documentId)
   }
 
   /** Resolves once everything the relay holds of `documentId` now is on disk. */
-  whenSaved(documentId: DocumentId): Promise<void> {
+  #whenSaved(documentId: DocumentId): Promise<void> {
     const handle = this.#repo.handles[documentId]
     if (!handle?.isReady()) return Promise.resolve()
     let docs = this.#docs.get(documentId)

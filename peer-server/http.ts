@@ -7,12 +7,14 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import type { WorkspacePointer } from "./dataDir.ts"
 import type { RelayMetrics } from "./metrics.ts"
+import type { StorageHealth } from "./storage/storageHealth.ts"
 
 export interface HttpContext {
   token: string
   rootUrl: string
   pointer: WorkspacePointer
   metrics: RelayMetrics
+  storageHealth: StorageHealth
   startedAt: number
   workspace: Workspace
   onAuthFailure: (reason: string) => void
@@ -88,15 +90,22 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpC
     return
   }
   switch (path) {
-    case "/healthz":
-      sendJson(res, 200, {
-        ok: true,
+    case "/healthz": {
+      // Not ok while the relay cannot save (it refuses writes then); damaged documents are
+      // warnings: the relay serves the rest.
+      const reasons = ctx.storageHealth.reasons()
+      const warnings = ctx.storageHealth.warnings()
+      sendJson(res, reasons.length ? 503 : 200, {
+        ok: !reasons.length,
+        ...(reasons.length ? { reasons } : {}),
+        ...(warnings.length ? { warnings } : {}),
         uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
         peers: ctx.metrics.connectedPeers,
         documents: ctx.metrics.documentsLoaded,
         dataIssues: ctx.metrics.dataIssues,
       })
       return
+    }
     case "/metrics":
       send(res, 200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics.render())
       return

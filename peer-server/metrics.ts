@@ -9,6 +9,9 @@ export class RelayMetrics {
   bytesOut = 0
   authFailures = 0
   dataIssues = 0
+  storageFailing = 0
+  storageWriteFailures = 0
+  damagedChunks = 0
 
   render(): string {
     const lines: string[] = []
@@ -23,6 +26,9 @@ export class RelayMetrics {
     metric("vivarium_sync_bytes_out_total", "counter", "Sync protocol bytes sent", this.bytesOut)
     metric("vivarium_auth_failures_total", "counter", "Connections and requests refused for a missing or wrong secret", this.authFailures)
     metric("vivarium_data_issues", "gauge", "Schema problems found in workspace documents now", this.dataIssues)
+    metric("vivarium_storage_failing", "gauge", "1 while storage writes fail (disk full, I/O error); the relay refuses new writes", this.storageFailing)
+    metric("vivarium_storage_write_failures_total", "counter", "Storage write attempts that failed (each retry counts)", this.storageWriteFailures)
+    metric("vivarium_storage_damaged_chunks", "gauge", "Damaged storage chunks found at load and moved aside", this.damagedChunks)
     return lines.join("\n") + "\n"
   }
 }

@@ -5,15 +5,17 @@
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { randomUUID } from "node:crypto"
-import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
+import { Repo, interpretAsDocumentId, type AutomergeUrl, type Message, type PeerId, type RepoMessage } from "@automerge/automerge-repo"
 import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
-import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import createDebug from "debug"
 import { WebSocketServer, type WebSocket } from "ws"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
-import { ClosableStorageAdapter } from "../src/peer/closableStorage.ts"
+import type { BackoffOptions } from "../src/core/backoff.ts"
+import { DurableAcks } from "./storage/durableAcks.ts"
+import { DamagedStorageError, DurableFileStorage, type WriteFaults } from "./storage/durableFileStorage.ts"
+import { StorageHealth } from "./storage/storageHealth.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp, staticApp } from "./http.ts"
@@ -36,8 +38,13 @@ export interface RelayOptions {
   port?: number
   host?: string
   workspaceName?: string
-  /** How long the relay may hold a received change before writing it to disk. */
+  /** How long the relay may hold a received change before writing it to disk (a peer's
+   *  change is acknowledged only once saved, whatever this is). */
   saveDebounceMs?: number
+  /** Delay between retries of a failing storage write (disk full, I/O error). */
+  storageRetry?: BackoffOptions
+  /** Fault injection for tests: fails storage writes as a full or broken disk would. */
+  storageFaults?: WriteFaults
   /** Finished tasks older than this leave the live queue for a monthly archive. */
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
@@ -71,11 +78,22 @@ export interface Relay {
   readonly repo: Repo
   readonly workspace: Workspace
   readonly metrics: RelayMetrics
+  /** Whether storage takes writes (the change gate refuses writes while it does not). */
+  readonly storageHealth: StorageHealth
   readonly startedAt: number
   close(): Promise<void>
 }
 
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
+  const storageHealth = new StorageHealth()
+  try {
+    return await openRelay(opts, storageHealth)
+  } catch (error) {
+    throw startFailure(error as Error, storageHealth)
+  }
+}
+
+async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Promise<Relay> {
   const log = opts.log ?? ((line: string) => console.error(line))
   const paths = ensureDataDir(opts.dataDir)
   const token = loadOrCreateSecret(paths)
@@ -85,11 +103,24 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
   // for seconds) must not be dropped as dead; the default 5 s is too short for that.
   const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
+  // A server adapter is ready once it listens. Left as is, it is "ready" only at the first
+  // connection, and a document the start needs but storage lacks (a damaged chunk moved aside)
+  // would wait for a connection that cannot come before the start ends, instead of failing.
+  adapter.whenReady = () => Promise.resolve()
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
   const named = new Map<PeerId, Set<string>>()
-  const storage = new ClosableStorageAdapter(new NodeFSStorageAdapter(paths.storage))
+  let pointer = readWorkspacePointer(paths)
+  const rootDocumentId = pointer && interpretAsDocumentId(pointer.rootUrl as AutomergeUrl)
+  const storage = new DurableFileStorage(paths.storage, {
+    health: storageHealth,
+    essential: documentId => documentId === rootDocumentId,
+    ...(opts.storageRetry ? { retry: opts.storageRetry } : {}),
+    ...(opts.storageFaults ? { faults: opts.storageFaults } : {}),
+    log,
+  })
+  watchStorage(storageHealth, metrics, log)
   const repo = new Repo({
     network: [adapter],
     storage,
@@ -97,6 +128,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     sharePolicy: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
     saveDebounceRate: opts.saveDebounceMs ?? 25,
   })
+  // TEMPORARY until the relay's own server adapter calls DurableAcks.beforeSend itself.
+  sendWhenDurable(adapter, new DurableAcks(repo))
 
   repo.networkSubsystem.on("message", msg => {
     if (!("documentId" in msg) || !msg.documentId) return
@@ -116,7 +149,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     forget.delete(peerId)
   })
 
-  let pointer = readWorkspacePointer(paths)
   const existedBefore = !!pointer
   let rootUrl: AutomergeUrl
   if (pointer) {
@@ -130,7 +162,14 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     pointer = { rootUrl, workspaceId, createdAt: now }
     writeWorkspacePointer(paths, pointer)
   }
-  const workspace = await Workspace.open(repo, rootUrl)
+  let workspace: Workspace
+  try {
+    workspace = await Workspace.open(repo, rootUrl)
+  } catch (error) {
+    await repo.shutdown().catch(() => {})
+    await storage.close()
+    throw error
+  }
   await upgradeWorkspace(repo, workspace)
   const reportIssues = () => {
     const issues = workspace.issues
@@ -178,7 +217,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   if (!app) log(`the control panel is not built (no ${opts.appDir ?? "dist/app"}): run 'npm run build' to serve it`)
   const server: Server = createServer((req, res) => {
     metrics.documentsLoaded = Object.keys(repo.handles).length
-    handleHttp(req, res, { token, rootUrl, pointer, metrics, startedAt, workspace, app, onAuthFailure: reason => refuse(req, reason) })
+    handleHttp(req, res, { token, rootUrl, pointer, metrics, storageHealth, startedAt, workspace, app, onAuthFailure: reason => refuse(req, reason) })
   })
   const refuse = (req: IncomingMessage, reason: string) => {
     metrics.authFailures++
@@ -220,6 +259,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     await economy.stop()
     workspace.close()
     wss.close()
+    storage.stopRetrying()
     await flushReady(repo)
     await repo.shutdown().catch(() => {})
     await storage.close()
@@ -244,7 +284,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       server.close()
       for (const client of wss.clients) client.terminate()
       wss.close()
-      await flushReady(repo)
+      // A failing disk gets one more attempt per write, not retries: what is unsaved was
+      // never acknowledged, and the peers that sent it push it again to the next relay.
+      storage.stopRetrying()
+      await flushReady(repo).catch(error => log(`could not save everything while stopping: ${(error as Error).message}`))
       await repo.shutdown().catch(error => debug("shutdown: %O", error))
       await storage.close()
       server.closeAllConnections()
@@ -260,8 +303,68 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     repo,
     workspace,
     metrics,
+    storageHealth,
     startedAt,
     close,
+  }
+}
+
+/**
+ * A start that failed after damaged chunks were moved aside most likely failed for want of
+ * those documents: say so, and what to do.
+ */
+function startFailure(error: Error, health: StorageHealth): Error {
+  if (!health.damaged.length || error instanceof DamagedStorageError) return error
+  return new Error(
+    `${error.message}. Damaged storage found: ${health.warnings().join("; ")}. The relay needs these documents to start: ` +
+      `restore the data directory from a backup, or copy the documents' files from a worker's storage directory (same layout), then start again`,
+    { cause: error },
+  )
+}
+
+/** Keeps the storage metrics current and logs when storage fails, recovers or holds damage. */
+function watchStorage(health: StorageHealth, metrics: RelayMetrics, log: (line: string) => void): void {
+  let wasFailing = false
+  let damagedSeen = 0
+  health.on("change", () => {
+    metrics.storageFailing = health.failing ? 1 : 0
+    metrics.storageWriteFailures = health.failedWrites
+    metrics.damagedChunks = health.damaged.length
+    if (health.failing && !wasFailing) log(`storage failing: ${health.reasons().join("; ")}; refusing new writes and retrying`)
+    if (!health.failing && wasFailing) log("storage works again: pending writes saved")
+    wasFailing = health.failing
+    for (const warning of health.warnings().slice(damagedSeen)) log(warning)
+    damagedSeen = health.damaged.length
+  })
+}
+
+/**
+ * TEMPORARY until the relay's own server adapter (which calls `beforeSend` per peer) lands:
+ * holds each outgoing message until `acks.beforeSend` resolves, keeping each peer's order.
+ * Messages queued for a connection that closed are dropped (a rejoining peer starts over).
+ */
+function sendWhenDurable(adapter: NodeWSServerAdapter, acks: DurableAcks): void {
+  const send = adapter.send.bind(adapter)
+  const queues = new Map<PeerId, Promise<void>>()
+  const connection = new Map<PeerId, number>()
+  adapter.on("peer-disconnected", ({ peerId }) => connection.set(peerId, (connection.get(peerId) ?? 0) + 1))
+  adapter.send = (message: Message) => {
+    const target = message.targetId
+    const current = connection.get(target) ?? 0
+    const durable = acks.beforeSend(message as RepoMessage)
+    const next = Promise.all([queues.get(target), durable]).then(
+      () => {
+        if ((connection.get(target) ?? 0) !== current) return
+        try {
+          send(message)
+        } catch (error) {
+          debug("not sent to %s: %O", target, error)
+        }
+      },
+      error => debug("not sent to %s: %O", target, error),
+    )
+    queues.set(target, next)
+    void next.finally(() => queues.get(target) === next && queues.delete(target))
   }
 }
 

@@ -1,12 +1,11 @@
 /** Peer commands that act as a signed operator: identity under VIVARIUM_HOME, audit log in the workspace. */
-import { homedir } from "node:os"
 import { join } from "node:path"
 import type { Actor } from "../schemas/index.ts"
 import type { NodePeer } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { PeerNameTakenError, registerPeer } from "../src/workspace/registerPeer.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
-import { withPeer, type ConnectionInput } from "./connection.ts"
+import { operatorHome, withPeer, type ConnectionInput } from "./connection.ts"
 import { CliError } from "./errors.ts"
 import { operatorActor } from "./operator.ts"
 
@@ -14,10 +13,6 @@ export interface OperatorSession {
   peer: NodePeer
   actor: Actor
   audit: AuditLog
-}
-
-export function operatorHome(env = process.env): string {
-  return env.VIVARIUM_HOME ?? join(homedir(), ".vivarium")
 }
 
 export async function withOperator<T>(flags: ConnectionInput, fn: (s: OperatorSession) => Promise<T> | T): Promise<T> {

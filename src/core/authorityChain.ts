@@ -52,8 +52,11 @@ export class AuthorityChain {
    */
   keyFor(peer: string, roles: readonly AuthorityRole[], at: number): string | undefined {
     const anchors = this.anchors
-    if (anchors && peer === anchors.owner.name) return roles.includes("owner") || roles.includes("operator") ? anchors.owner.publicKey : undefined
-    if (anchors && peer === anchors.relay.name) return roles.includes("relay") ? anchors.relay.publicKey : undefined
+    if (anchors && (peer === anchors.owner.name || peer === anchors.relay.name)) {
+      if (peer === anchors.owner.name && (roles.includes("owner") || roles.includes("operator"))) return anchors.owner.publicKey
+      if (peer === anchors.relay.name && roles.includes("relay")) return anchors.relay.publicKey
+      return undefined
+    }
     const p = this.peers.get(peer)
     if (!p || !roles.includes(p.role) || !validAt(p.decisions, at)) return undefined
     return keyAt(p.keys, at)

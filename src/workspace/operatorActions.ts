@@ -68,6 +68,9 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
       if (current.status === "pending_review") d.status = "pending_review"
       from = current.status
       applyTransition(d, to, ctx.actor, now, reason)
+      // A decision needs a review to live in: a result that reached review without one is reviewed by the operator.
+      if (signed && !d.review)
+        d.review = { verdict: decision === "approve" ? "approve" : "reject", confidence: 1, issues: [], needsHuman: true, reviewer: ctx.actor.name, at: now }
       if (d.review) {
         d.review.decidedBy = ctx.actor.name
         for (const field of ["tip", "feedback", "decidedAt", "decisionSig"] as const) delete d.review[field]

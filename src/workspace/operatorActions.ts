@@ -173,7 +173,7 @@ export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: s
  */
 export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  if (!record || (record.role !== "worker" && record.role !== "operator")) throw new OperatorActionError(`no worker or operator named ${name}`)
+  if (!record || (record.role !== "worker" && record.role !== "operator")) throw new OperatorActionError(`no worker named ${name} (nor an operator)`)
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)

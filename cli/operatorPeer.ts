@@ -13,12 +13,15 @@ export interface OperatorSession {
   peer: NodePeer
   actor: Actor
   audit: AuditLog
+  /** Where this operator's identity (key) lives. */
+  identityDir: string
 }
 
 export async function withOperator<T>(flags: ConnectionInput, fn: (s: OperatorSession) => Promise<T> | T): Promise<T> {
   const actor = operatorActor()
   return withPeer(flags, async peer => {
-    const identity = await loadOrCreateIdentity(join(operatorHome(), "operators", actor.name), actor.name, "operator")
+    const identityDir = join(operatorHome(), "operators", actor.name)
+    const identity = await loadOrCreateIdentity(identityDir, actor.name, "operator")
     let audit: AuditLog
     try {
       audit = await registerPeer(peer.repo, peer.workspace, identity, "approved")
@@ -26,6 +29,6 @@ export async function withOperator<T>(flags: ConnectionInput, fn: (s: OperatorSe
       if (error instanceof PeerNameTakenError) throw new CliError(`${error.message} (set VIVARIUM_OPERATOR)`)
       throw error
     }
-    return fn({ peer, actor, audit })
+    return fn({ peer, actor, audit, identityDir })
   })
 }

@@ -63,7 +63,15 @@ export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerReco
     }
     head = parsed.data
   }
-  return verifyAuditChain(peer, entries, record.publicKey, head)
+  return verifyAuditChain(peer, entries, record.publicKey, head, keyAtTime(record))
+}
+
+/** The key `record` signed with at a time, following its rotations (each valid from its `at`). */
+function keyAtTime(record: PeerRecord): ((at: number) => string) | undefined {
+  const rotations = record.rotations
+  if (!rotations?.length) return undefined
+  const spans = [{ key: rotations[0]!.from, from: -Infinity }, ...rotations.map(r => ({ key: r.to, from: r.at }))].sort((a, b) => a.from - b.from)
+  return at => spans.filter(s => s.from <= at).pop()!.key
 }
 
 /**

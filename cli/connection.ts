@@ -1,5 +1,6 @@
 /** How peer commands find their relay: flags, then environment, then the local data dir. */
-import { resolve } from "node:path"
+import { homedir } from "node:os"
+import { join, resolve } from "node:path"
 import { z } from "zod"
 import { readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
 import { connectPeer, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
@@ -37,12 +38,17 @@ export function resolveConnection(flags: ConnectionInput, env = process.env): { 
   return { relay, token }
 }
 
+/** Where this machine keeps its operator identities and the anchors it pinned. */
+export function operatorHome(env = process.env): string {
+  return env.VIVARIUM_HOME ?? join(homedir(), ".vivarium")
+}
+
 /** Connects as a short-lived peer, runs `fn`, makes sure the relay has our changes, disconnects. */
 export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer) => Promise<T> | T): Promise<T> {
   const { relay, token } = resolveConnection(flags)
   let peer: NodePeer
   try {
-    peer = await connectPeer({ relay, token, connectTimeoutMs: 10_000 })
+    peer = await connectPeer({ relay, token, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
   } catch (error) {
     if (error instanceof RelayError) throw new CliError(error.message)
     throw error

@@ -7,6 +7,7 @@ import { TASK_SUBCOMMANDS } from "./commands/task.ts"
 import { REVIEW_SUBCOMMANDS } from "./commands/review.ts"
 import { runWorkerCommand } from "./commands/worker.ts"
 import { killSwitchCommand } from "./commands/control.ts"
+import { runKeyCommand } from "./commands/key.ts"
 import { runAuditCommand } from "./commands/audit.ts"
 import { CliError } from "./errors.ts"
 
@@ -28,7 +29,10 @@ Work with a running workspace (peer commands):
   task requeue ID | task fail ID | task cancel ID [--reason TEXT]
   status    [--json]
   halt --reason TEXT | resume                      the kill switch
-  audit verify [--json]                            check every peer's signed audit log
+  audit verify [--json]                            check every peer's signed audit log and every signed
+                                                   approval, payment, role change and key rotation
+  key rotate [--peer NAME --public-key HEX]        replace your key (signed by the old one); the owner
+                                                   can replace another peer's key
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
@@ -57,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
   halt: killSwitchCommand(true),
   resume: killSwitchCommand(false),
   audit: runAuditCommand,
+  key: runKeyCommand,
   task: async argv => {
     const [sub, ...rest] = argv
     if (!sub || sub === "--help" || sub === "-h") {

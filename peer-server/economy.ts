@@ -5,11 +5,14 @@
  * second pass repeats nothing.
  *
  * - an approved task: its update is posted to its room, its resident gets the phase-5 reward
- *   and the operator's tip, the feedback goes to the resident as a DM, a quest task moves its
+ *   and the operator's tip (only for a decision whose signature the chain of authority
+ *   accepts: the workspace's task view shows any other as still pending_review), the feedback goes to the resident as a DM, a quest task moves its
  *   quest to awaiting_approval (a failed one to failed);
  * - a task waiting for review: one mailbox notice per task;
  * - every resident: the daily allowance, unconditionally;
  * - resident leases: one worker plays a resident at a time.
+ *
+ * Every payment is signed with the relay's key (`signer`): readers count no other grant by `system`.
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import createDebug from "debug"
@@ -22,6 +25,7 @@ import { readIdentities, readResidentLeases } from "../src/workspace/documentRea
 import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
 import { followQuestTask } from "../src/workspace/questActions.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.ts"
+import type { RecordSigner } from "../src/core/signedRecords.ts"
 import { grant, openWallets } from "../src/workspace/wallet.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { SYSTEM } from "./scheduler.ts"
@@ -29,6 +33,8 @@ import { SYSTEM } from "./scheduler.ts"
 const debug = createDebug("app:relay:economy")
 
 export interface EconomyOptions {
+  /** The relay's identity: signs every payment. */
+  signer: RecordSigner
   /** Length of a resident-day for the allowance (default 24 h). */
   dayMs?: number
   onlineWindowMs?: number
@@ -75,7 +81,7 @@ export class Economy {
       })
   }
 
-  constructor(ws: Workspace, opts: EconomyOptions = {}) {
+  constructor(ws: Workspace, opts: EconomyOptions) {
     this.#ws = ws
     this.#opts = opts
   }
@@ -128,7 +134,7 @@ export class Economy {
     this.#leaseResidents(identities, [...residents.keys()], now)
     for (const id of residents.keys()) {
       const key = ledgerKeys.allowance(id, dayIndex(now, this.#opts.dayMs))
-      if (grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance (unconditional)", by: SYSTEM, at: now }) === "written")
+      if ((await grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance (unconditional)", at: now }, this.#opts.signer)) === "written")
         this.#opts.audit?.("payout", id, { key, amount: DAILY_ALLOWANCE })
     }
     for (const task of this.#ws.tasks.entries.values()) {
@@ -172,12 +178,14 @@ export class Economy {
     if (resident) {
       const paid: Record<string, number> = {}
       const reward = phase5Reward({ maxBudgetUsd: task.maxBudgetUsd, costUsd: task.result?.costUsd, confidence: task.review?.confidence })
-      if (reward > 0 && grant(wallets, { key: ledgerKeys.reward(task.id, resident), identity: resident, amount: reward, reason: `approved under budget: ${task.id}`, by: SYSTEM, at: now }) === "written")
+      const signer = this.#opts.signer
+      if (reward > 0 && (await grant(wallets, { key: ledgerKeys.reward(task.id, resident), identity: resident, amount: reward, reason: `approved under budget: ${task.id}`, at: now }, signer)) === "written")
         paid.reward = reward
-      if (task.bonus && grant(wallets, { key: ledgerKeys.bonus(task.bonus.id, resident), identity: resident, amount: task.bonus.tokens, reason: `one-time bonus ${task.bonus.id}`, by: SYSTEM, at: now }) === "written")
+      if (task.bonus && (await grant(wallets, { key: ledgerKeys.bonus(task.bonus.id, resident), identity: resident, amount: task.bonus.tokens, reason: `one-time bonus ${task.bonus.id}`, at: now }, signer)) === "written")
         paid.bonus = task.bonus.tokens
-      const tip = task.review?.tip ?? 0
-      if (tip > 0 && grant(wallets, { key: ledgerKeys.tip(task.id), identity: resident, amount: tip, reason: `tip from ${task.review?.decidedBy ?? "an operator"}: ${task.id}`, by: SYSTEM, at: now }) === "written")
+      // The task view passes a tip only with a decision signature it verified.
+      const tip = task.review?.decisionSig ? (task.review.tip ?? 0) : 0
+      if (tip > 0 && (await grant(wallets, { key: ledgerKeys.tip(task.id), identity: resident, amount: tip, reason: `tip from ${task.review?.decidedBy ?? "an operator"}: ${task.id}`, at: now }, signer)) === "written")
         paid.tip = tip
       if (task.review?.feedback && task.review.decidedBy) await sendFeedbackDm(ctx, task)
       if (Object.keys(paid).length) this.#opts.audit?.("payout", task.id, { resident, ...paid })

@@ -24,7 +24,10 @@ import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/scheduling.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer } from "../src/workspace/registerPeer.ts"
-import { SCHEMA_VERSION, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, type AnchorKey, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc, type WorkspaceAuthority } from "../schemas/index.ts"
+import { fileAnchorPins } from "../src/peer/anchorPins.ts"
+import type { AuditLog } from "../src/workspace/auditLog.ts"
+import { approveOperatorsAsOwner } from "./ownerApprovals.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
@@ -62,6 +65,11 @@ export interface RelayOptions {
   onlineWindowMs?: number
   /** The built PWA to serve (default dist/app; a missing build serves a "run npm run build" page). */
   appDir?: string
+  /**
+   * The workspace's owner, written into `root.authority` when the relay creates the workspace.
+   * Default: the relay's own key, which then also approves operators as they register.
+   */
+  owner?: AnchorKey
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
 }
@@ -80,6 +88,8 @@ export interface Relay {
   readonly metrics: RelayMetrics
   /** Whether storage takes writes (the change gate refuses writes while it does not). */
   readonly storageHealth: StorageHealth
+  /** The relay's own audit log; its signer is the relay's key (payments, its own decisions). */
+  readonly audit: AuditLog
   readonly startedAt: number
   close(): Promise<void>
 }
@@ -149,6 +159,11 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     forget.delete(peerId)
   })
 
+  // The relay signs what it does as `system` (lease grants, payments) with this key.
+  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
+  const relayAnchor = { name: identity.name, publicKey: identity.publicKeyHex }
+  const authority = { owner: opts.owner ?? relayAnchor, relay: relayAnchor }
+
   const existedBefore = !!pointer
   let rootUrl: AutomergeUrl
   if (pointer) {
@@ -156,7 +171,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   } else {
     const now = Date.now()
     const workspaceId = randomUUID()
-    const root = createWorkspace(repo, { name: opts.workspaceName ?? "Vivarium", workspaceId, createdBy: "relay", now })
+    const root = createWorkspace(repo, { name: opts.workspaceName ?? "Vivarium", workspaceId, createdBy: "relay", now, authority })
     await repo.flush()
     rootUrl = root.url
     pointer = { rootUrl, workspaceId, createdAt: now }
@@ -164,13 +179,13 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   }
   let workspace: Workspace
   try {
-    workspace = await Workspace.open(repo, rootUrl)
+    workspace = await Workspace.open(repo, rootUrl, { anchors: fileAnchorPins(paths.dir) })
   } catch (error) {
     await repo.shutdown().catch(() => {})
     await storage.close()
     throw error
   }
-  await upgradeWorkspace(repo, workspace)
+  await upgradeWorkspace(repo, workspace, authority)
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)
@@ -181,9 +196,8 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   workspace.tasks.on("change", reportIssues)
   workspace.rootHandle.on("change", reportIssues)
 
-  // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
-  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
   const audit = await registerPeer(repo, workspace, identity, "approved")
+  const ownerApprovals = opts.owner ? undefined : approveOperatorsAsOwner(workspace, audit, log)
   let archivedSpendUsd = 0
   for (const url of Object.values(workspace.root.docs.archives)) {
     const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
@@ -192,6 +206,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const relayAudit = (kind: AuditKind, subject: string, data: Record<string, unknown>) =>
     void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`))
   const economy = new Economy(workspace, {
+    signer: audit.signer,
     ...(opts.residentDayMs !== undefined ? { dayMs: opts.residentDayMs } : {}),
     ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
     audit: relayAudit,
@@ -279,6 +294,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
       for (const timer of forget.values()) clearTimeout(timer)
       scheduler.stop()
       await economy.stop()
+      ownerApprovals?.stop()
       await audit.settled()
       workspace.close()
       server.close()
@@ -304,6 +320,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     workspace,
     metrics,
     storageHealth,
+    audit,
     startedAt,
     close,
   }
@@ -388,7 +405,11 @@ function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
  * Brings a workspace created by an older version up to the current documents. Only the relay
  * does this, so no two peers create the same map concurrently (one of them would be lost).
  */
-async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void> {
+async function upgradeWorkspace(repo: Repo, workspace: Workspace, authority: WorkspaceAuthority): Promise<void> {
+  if (!workspace.root.authority)
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.authority = authority
+    })
   if (!workspace.root.docs.mailbox) {
     const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
     workspace.rootHandle.change((d: RootDoc) => {

@@ -38,6 +38,9 @@ export const PeerName = z
 /** Raw Ed25519 public key, 32 bytes as 64 hex characters. */
 export const PublicKeyHex = z.string().regex(/^[0-9a-f]{64}$/, "expected a 32-byte hex Ed25519 public key")
 
+/** Ed25519 signature, 64 bytes as 128 hex characters (src/core/signing.ts). */
+export const SignatureHex = z.string().regex(/^[0-9a-f]{128}$/, "expected a 64-byte hex Ed25519 signature")
+
 export const Usd = z.number().nonnegative().max(1_000_000)
 
 export const SchemaVersion = z.literal(SCHEMA_VERSION)

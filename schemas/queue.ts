@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, Id, LIMITS, PeerName, SchemaVersion, Timestamp, Usd } from "./common.ts"
+import { Actor, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
 
 export const TASK_STATUSES = [
@@ -78,6 +78,13 @@ export const TaskReview = z.object({
   decidedBy: PeerName.optional(),
   tip: z.number().int().nonnegative().max(1_000).optional(),
   feedback: z.string().max(LIMITS.message).optional(),
+  /** When the operator decided; signed with the decision. */
+  decidedAt: Timestamp.optional(),
+  /**
+   * The deciding operator's signature over the decision (src/core/signedRecords.ts). Readers
+   * treat a decision without a valid one as not made: the task stays pending_review.
+   */
+  decisionSig: SignatureHex.optional(),
 })
 export type TaskReview = z.infer<typeof TaskReview>
 

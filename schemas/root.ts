@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { DocUrl, Id, LIMITS, PeerName, PublicKeyHex, SchemaVersion, Timestamp, Usd } from "./common.ts"
+import { DocUrl, Id, LIMITS, PeerName, PublicKeyHex, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
 
 export const MODEL_WHITELIST = [
   "llama-3.1-8b-instant",
@@ -13,6 +13,33 @@ export type ModelChoice = z.infer<typeof ModelChoice>
 export const PeerRole = z.enum(["worker", "operator", "relay"])
 export const ApprovalState = z.enum(["pending", "approved", "revoked"])
 export type ApprovalState = z.infer<typeof ApprovalState>
+
+/**
+ * An approval or revocation of a peer, signed by the deciding peer over the peer's name,
+ * role and the key it approves (src/core/signedRecords.ts). Kept as a list so a revocation
+ * does not erase the approval under which the peer's earlier records were valid.
+ */
+export const PeerDecision = z.object({
+  state: z.enum(["approved", "revoked"]),
+  publicKey: PublicKeyHex,
+  by: PeerName,
+  at: Timestamp,
+  sig: SignatureHex,
+})
+export type PeerDecision = z.infer<typeof PeerDecision>
+
+/** A replacement of a peer's key, signed by the old key or by the owner. */
+export const KeyRotation = z.object({
+  from: PublicKeyHex,
+  to: PublicKeyHex,
+  by: PeerName,
+  at: Timestamp,
+  sig: SignatureHex,
+})
+export type KeyRotation = z.infer<typeof KeyRotation>
+
+export const MAX_PEER_DECISIONS = 20
+export const MAX_KEY_ROTATIONS = 20
 
 /** A registered peer. Keyed by name in `root.peers`; its public key verifies its audit log. */
 export const PeerRecord = z.object({
@@ -35,6 +62,10 @@ export const PeerRecord = z.object({
   displayName: z.string().min(1).max(LIMITS.name).optional(),
   /** Residents (identities) a worker plays; tasks targeted at others are not given to it. */
   identities: z.array(Id).max(100).optional(),
+  /** Signed approvals and revocations, oldest first (the chain of authority reads these, not `state`). */
+  decisions: z.array(PeerDecision).max(MAX_PEER_DECISIONS).optional(),
+  /** Signed key rotations, oldest first; `publicKey` is the last one's `to`. */
+  rotations: z.array(KeyRotation).max(MAX_KEY_ROTATIONS).optional(),
 })
 export type PeerRecord = z.infer<typeof PeerRecord>
 

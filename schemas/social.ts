@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, Timestamp, Usd } from "./common.ts"
+import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
 
 // ── identities ──────────────────────────────────────────────────────────────
 
@@ -79,6 +79,8 @@ export const LedgerEntry = z.object({
   reason: z.string().max(LIMITS.reason),
   at: Timestamp,
   by: Actor,
+  /** `by`'s signature over the entry (src/core/signedRecords.ts); readers count only entries whose signer may write them. */
+  sig: SignatureHex.optional(),
 })
 export type LedgerEntry = z.infer<typeof LedgerEntry>
 

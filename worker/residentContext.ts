@@ -10,6 +10,7 @@ import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
 import { residents } from "../src/workspace/socialActions.ts"
 import { openWallets, walletOf } from "../src/workspace/wallet.ts"
+import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
 async function residentOf(ws: Workspace, id: string): Promise<Identity | undefined> {
@@ -24,7 +25,7 @@ export async function residentContextFor(ws: Workspace, task: Task): Promise<str
     if (!identity) return undefined
     const wallets = await openWallets(ws)
     const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }) : ""
-    return wakeUpContext({ identity, wallet: walletOf(wallets.doc(), identity.id), recall })
+    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets.doc(), identity.id), recall })
   } catch {
     return undefined
   }
@@ -44,12 +45,12 @@ export async function noteTaskInJournal(ws: Workspace, task: Task, outcome: stri
  * the mailbox; each costs the resident tokens, and one it cannot pay for is not sent.
  * Returns the problems, for the worker's log.
  */
-export async function sendResidentMessages(ws: Workspace, task: Task, output: string, by: Actor, now = Date.now()): Promise<string[]> {
+export async function sendResidentMessages(ws: Workspace, task: Task, output: string, signer: RecordSigner, now = Date.now()): Promise<string[]> {
   if (!task.targetIdentity) return []
   const problems: string[] = []
   for (const m of messagesToHuman(output)) {
     try {
-      await residentMessage(ws, { resident: task.targetIdentity, type: m.type, content: m.content, taskId: task.id }, by, now)
+      await residentMessage(ws, { resident: task.targetIdentity, type: m.type, content: m.content, taskId: task.id }, signer, now)
     } catch (error) {
       problems.push((error as Error).message)
     }

@@ -114,7 +114,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     const id = await loadOrCreateIdentity(opts.dataDir, opts.name ?? `worker-${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}`, "worker")
     if (opts.name && opts.name !== id.name) throw new Error(`data dir ${opts.dataDir} belongs to worker ${id.name}, not ${opts.name}`)
-    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), retryMs: 1000 })
+    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), anchorsDir: opts.dataDir, retryMs: 1000 })
     const audit = await registerPeer(peer.repo, peer.workspace, id, "pending")
     const worker = new Worker(peer, id, audit, opts, llm)
     worker.#begin()
@@ -298,7 +298,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const ws = this.#peer.workspace
     try {
       await noteTaskInJournal(ws, task, ws.tasks.get(task.id)?.status ?? "finished", output)
-      for (const problem of await sendResidentMessages(ws, task, output, { kind: "worker", name: this.name })) this.#log(`message to the human not sent: ${problem}`)
+      for (const problem of await sendResidentMessages(ws, task, output, this.#audit.signer)) this.#log(`message to the human not sent: ${problem}`)
       const refused = await submitBountyWork(ws, task, output)
       if (refused) this.#log(`bounty submission of ${task.targetIdentity} not entered: ${refused}`)
     } catch (error) {

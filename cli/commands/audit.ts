@@ -1,6 +1,9 @@
-/** `vivarium audit verify`: every peer's chain and signatures against the registered keys. */
+/**
+ * `vivarium audit verify`: every peer's chain and signatures against the registered keys, and
+ * every authority record (approvals, payments, role changes, key rotations) against the chain of authority.
+ */
 import { z } from "zod"
-import { verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
+import { verifyAuthorityRecords, verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -10,12 +13,18 @@ const Input = ConnectionInput.extend({ json: z.boolean() })
 
 async function verify(argv: string[]): Promise<number> {
   const flags = parseFlags("audit verify", argv, FLAGS, Input)
-  const reports = await withPeer(flags, peer => verifyWorkspaceAudit(peer.repo, peer.workspace.root))
+  const [reports, unverified] = await withPeer(flags, peer => Promise.all([verifyWorkspaceAudit(peer.repo, peer.workspace.root), verifyAuthorityRecords(peer.workspace)]))
   const bad = reports.filter(r => !r.ok)
-  if (flags.json) console.log(JSON.stringify({ ok: !bad.length, peers: reports }, null, 2))
+  if (flags.json) console.log(JSON.stringify({ ok: !bad.length && !unverified.length, peers: reports, unverifiedRecords: unverified }, null, 2))
   else {
     for (const r of reports) console.log(r.ok ? `ok      ${r.peer}: ${r.entries} entries` : `BROKEN  ${r.peer}: seq ${r.seq}: ${r.reason}`)
     console.log(bad.length ? `${bad.length} of ${reports.length} audit logs are broken` : `all ${reports.length} audit logs verify`)
+    for (const i of unverified) console.log(`FLAGGED ${i.doc} ${i.path}: ${i.message}`)
+    console.log(unverified.length ? `${unverified.length} authority records do not verify (readers ignore them)` : "every authority record verifies")
+  }
+  if (unverified.length && !bad.length) {
+    console.error(`vivarium: audit verify: ${unverified.length} unsigned or forged authority records (first: ${unverified[0]!.path}: ${unverified[0]!.message})`)
+    return 1
   }
   if (bad.length) {
     const first = bad[0]!

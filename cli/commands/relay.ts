@@ -8,27 +8,24 @@ import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { join } from "node:path"
-import type { RootDoc } from "../../schemas/index.ts"
+import { decidePeer } from "../../src/workspace/operatorActions.ts"
 import { Worker } from "../../worker/worker.ts"
 
 export const EMBEDDED_WORKER = "local-worker"
 
 /**
  * The worker started by `vivarium start` runs on the relay's machine under the relay's
- * control, so the relay approves it as soon as its registration arrives.
+ * control, so the relay (as the owner) approves it, signed, as soon as its registration arrives.
  */
 function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
   const root = relay.workspace.rootHandle
-  return new Promise(done => {
+  return new Promise((done, fail) => {
     const check = () => {
       const peer = relay.workspace.root.peers[name]
       if (!peer) return
       root.off("change", check)
-      if (peer.state === "pending")
-        root.change((d: RootDoc) => {
-          Object.assign(d.peers[name]!, { state: "approved", decidedBy: "relay", decidedAt: Date.now() })
-        })
-      done()
+      if (peer.state !== "pending") return done()
+      decidePeer({ workspace: relay.workspace, audit: relay.audit, actor: relay.audit.signer.actor }, name, "approved").then(done, fail)
     }
     root.on("change", check)
     check()

@@ -100,6 +100,8 @@ export async function verifyAuditChain(
   entries: readonly AuditEntry[],
   publicKeyHex: string | undefined,
   head?: SignedHead,
+  /** The peer's key at an entry's time, when its key was rotated (default: `publicKeyHex` throughout). */
+  keyAt?: (at: number) => string,
 ): Promise<ChainReport> {
   const count = entries.length
   const fail = (seq: number, reason: string): ChainReport => ({ ok: false, peer, seq, reason, entries: count })
@@ -111,7 +113,7 @@ export async function verifyAuditChain(
     const entry = entries[i]!
     if (entry.actor.name !== peer)
       return fail(i, `entry at seq ${entry.seq} claims actor "${entry.actor.name}" in the log of "${peer}"`)
-    if (!(await verifyHex(publicKeyHex, signingText(entry), entry.sig)))
+    if (!(await verifyHex(keyAt?.(entry.at) ?? publicKeyHex, signingText(entry), entry.sig)))
       return fail(i, `bad signature on entry at seq ${entry.seq} (changed, or not signed by ${peer}'s registered key)`)
     const earlier = prevOwner.get(entry.prev)
     if (earlier !== undefined) return fail(i, `fork: entries at seq ${earlier} and ${entry.seq} share prev`)

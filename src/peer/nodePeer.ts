@@ -9,6 +9,7 @@ import { z } from "zod"
 import { DocUrl } from "../../schemas/index.ts"
 import { ClosableStorageAdapter } from "./closableStorage.ts"
 import { flushReady, whenPeerHas } from "../workspace/sync.ts"
+import { fileAnchorPins } from "./anchorPins.ts"
 import { Workspace } from "../workspace/workspace.ts"
 
 export class RelayError extends Error {
@@ -25,6 +26,8 @@ export interface PeerOptions {
   retryMs?: number
   connectTimeoutMs?: number
   peerId?: string
+  /** Where this peer pins the workspace's authority anchors (next to its identity); omit to pin nothing. */
+  anchorsDir?: string
 }
 
 export interface NodePeer {
@@ -83,7 +86,7 @@ export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
         resolve()
       })
     })
-    workspace = await Workspace.open(repo, rootUrl as AutomergeUrl)
+    workspace = await Workspace.open(repo, rootUrl as AutomergeUrl, opts.anchorsDir ? { anchors: fileAnchorPins(opts.anchorsDir) } : {})
   } catch (error) {
     // Do not leave a Repo reconnecting in the background behind a failed connect.
     await repo.shutdown().catch(() => {})

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { z } from "zod"
 import { PeerName, PeerRole, PublicKeyHex } from "../../schemas/index.ts"
-import { generateSigningKey, importPrivateKey } from "../core/signing.ts"
+import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../core/signing.ts"
 import type { PeerIdentity } from "../workspace/registerPeer.ts"
 import { writeFileAtomic } from "./files.ts"
 
@@ -22,9 +22,13 @@ export async function loadOrCreateIdentity(dir: string, name: string, role: Peer
     const key = await importPrivateKey(Buffer.from(file.privateKeyPkcs8, "base64"))
     return { name: file.name, role: file.role, publicKeyHex: file.publicKeyHex, key }
   }
+  return saveIdentity(dir, name, role, await generateSigningKey())
+}
+
+/** Writes `pair` as the identity in `dir` (replacing any earlier key: after a signed rotation). */
+export async function saveIdentity(dir: string, name: string, role: PeerIdentity["role"], pair: SigningKeyPair): Promise<PeerIdentity> {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const pair = await generateSigningKey()
   const file = { name, role, publicKeyHex: pair.publicKeyHex, privateKeyPkcs8: Buffer.from(pair.privateKeyPkcs8).toString("base64") }
-  writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n", 0o600)
+  writeFileAtomic(join(dir, "identity.json"), JSON.stringify(file, null, 2) + "\n", 0o600)
   return { name, role, publicKeyHex: pair.publicKeyHex, key: await importPrivateKey(pair.privateKeyPkcs8) }
 }

@@ -7,7 +7,9 @@
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import { AuditEntry, SignedHead, type PeerRecord, type RootDoc } from "../../schemas/index.ts"
 import { verifyAuditChain, type ChainReport } from "../core/audit.ts"
-import { assertDocumentKind, formatPath, InvalidDocumentError } from "../core/validate.ts"
+import { assertDocumentKind, formatPath, InvalidDocumentError, type DataIssue } from "../core/validate.ts"
+import { countedEntries, openWallets } from "./wallet.ts"
+import type { Workspace } from "./workspace.ts"
 
 export interface VerifyAuditOptions {
   /** How long to wait for one audit document to be found (default 10 s). */
@@ -61,5 +63,27 @@ export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerReco
     }
     head = parsed.data
   }
-  return verifyAuditChain(peer, entries, record.publicKey, head)
+  return verifyAuditChain(peer, entries, record.publicKey, head, keyAtTime(record))
+}
+
+/** The key `record` signed with at a time, following its rotations (each valid from its `at`). */
+function keyAtTime(record: PeerRecord): ((at: number) => string) | undefined {
+  const rotations = record.rotations
+  if (!rotations?.length) return undefined
+  const spans = [{ key: rotations[0]!.from, from: -Infinity }, ...rotations.map(r => ({ key: r.to, from: r.at }))].sort((a, b) => a.from - b.from)
+  return at => spans.filter(s => s.from <= at).pop()!.key
+}
+
+/**
+ * Authority records that do not verify against the chain of authority: unsigned or forged
+ * peer decisions and key rotations, task decisions and ledger entries. Readers already
+ * ignore them; this lists them.
+ */
+export async function verifyAuthorityRecords(workspace: Workspace): Promise<DataIssue[]> {
+  await workspace.verified()
+  const issues: DataIssue[] = [...workspace.authority.issues]
+  for (const i of workspace.tasks.issues) if (i.path.endsWith(".review") && i.message.startsWith("shown as pending_review")) issues.push(i)
+  const wallets = await openWallets(workspace)
+  await countedEntries(workspace, wallets.doc(), issues)
+  return issues.filter(i => i.path.startsWith("entries.") || i.path.startsWith("peers.") || i.path === "authority" || i.path.startsWith("tasks."))
 }

@@ -108,11 +108,12 @@ export async function completeBounty(ctx: OperatorContext, id: string, input: Co
   const ranks = rankSubmissions(bounty)
   const now = ctx.now ?? Date.now()
   const wallets = await openWallets(ctx.workspace)
-  const payouts = plan.map(p => {
+  const payouts = []
+  for (const p of plan) {
     const key = payoutKey(id, p)
     const reason = `bounty ${id}: ${p.place === 1 ? "winner" : "runner-up"}`
-    return { ...p, key, written: grant(wallets, { key, identity: p.member, amount: p.amount, reason, by: ctx.actor, at: now }) === "written" }
-  })
+    payouts.push({ ...p, key, written: (await grant(wallets, { key, identity: p.member, amount: p.amount, reason, at: now }, ctx.audit.signer)) === "written" })
+  }
   handle.change(d => {
     const b = d.bounties[id]
     if (!b) return

@@ -13,6 +13,7 @@ import {
   type RoomIndexDoc,
   type RootDoc,
   type WalletsDoc,
+  type WorkspaceAuthority,
 } from "../../schemas/index.ts"
 import { defaultControls } from "../core/defaults.ts"
 
@@ -21,6 +22,8 @@ export interface CreateWorkspaceOptions {
   workspaceId: string
   createdBy: string
   now: number
+  /** The owner's and the relay's keys: where the chain of authority starts. */
+  authority?: WorkspaceAuthority
 }
 
 export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHandle<RootDoc> {
@@ -55,5 +58,6 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
     },
     peers: {},
     controls: defaultControls(opts.createdBy, opts.now),
+    ...(opts.authority ? { authority: opts.authority } : {}),
   })
 }

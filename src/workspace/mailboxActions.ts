@@ -11,6 +11,7 @@ import { LIMITS, MailMessage, type Actor, type MailboxDoc, type Task } from "../
 import { readMailbox } from "./documentReaders.ts"
 import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../core/economy.ts"
 import { newId } from "../core/ids.ts"
+import type { RecordSigner } from "../core/signedRecords.ts"
 import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "../core/mailbox.ts"
 import { OperatorActionError, addTask, parseInput, type OperatorContext } from "./operatorActions.ts"
 import { createDm, postMessage, residentOf, roomText } from "./socialActions.ts"
@@ -72,7 +73,7 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   const dm = await createDm(ctx, ctx.actor.name, resident.id)
   await postMessage(ctx, dm.id, { content: text })
   const key = ledgerKeys.mailReply(reply.id)
-  grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, by: ctx.actor, at: now })
+  await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, at: now }, ctx.audit.signer)
   const task = enqueueMailTask(
     ctx,
     resident.id,
@@ -120,7 +121,7 @@ export async function sendMail(ctx: OperatorContext, input: SendMailInput): Prom
   const dm = await createDm(ctx, ctx.actor.name, resident.id)
   await postMessage(ctx, dm.id, { content: e.content })
   const key = ledgerKeys.mailDm(message.id)
-  grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, by: ctx.actor, at: now })
+  await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, at: now }, ctx.audit.signer)
   const task = enqueueMailTask(
     ctx,
     resident.id,
@@ -145,7 +146,7 @@ export type ResidentMailInput = z.input<typeof ResidentMailInput>
  * A resident writes to the human (workers call this for the resident they play). It costs
  * 10 free-time tokens, refused when this peer's view of the wallet cannot pay.
  */
-export async function residentMessage(workspace: Workspace, input: ResidentMailInput, by: Actor, now = Date.now()): Promise<MailMessage> {
+export async function residentMessage(workspace: Workspace, input: ResidentMailInput, signer: RecordSigner, now = Date.now()): Promise<MailMessage> {
   const e = parseInput(ResidentMailInput, input)
   const resident = await residentOf(workspace, e.resident)
   const mailbox = await openMailbox(workspace)
@@ -160,15 +161,12 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
     at: now,
   })
   try {
-    spend(await openWallets(workspace), {
-      key: ledgerKeys.mailSend(message.id),
-      identity: resident.id,
-      amount: MAIL_SEND_COST,
-      bucket: "free_time",
-      reason: "message to the human",
-      by,
-      at: now,
-    })
+    await spend(
+      workspace,
+      await openWallets(workspace),
+      { key: ledgerKeys.mailSend(message.id), identity: resident.id, amount: MAIL_SEND_COST, bucket: "free_time", reason: "message to the human", at: now },
+      signer,
+    )
   } catch (error) {
     if (error instanceof LedgerWriteError) throw new OperatorActionError(`${resident.name} cannot pay for a message to the human (${MAIL_SEND_COST} free-time tokens): ${error.message}`)
     throw error

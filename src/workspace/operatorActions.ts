@@ -4,7 +4,8 @@
  * Each function validates first and throws OperatorActionError (nothing written) on refusal.
  */
 import { z } from "zod"
-import { LIMITS, ModelChoice, Priority, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
+import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Priority, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
+import { DECISIONS, peerDecisionText, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../core/signedRecords.ts"
 import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../core/taskMachine.ts"
 import { NewTaskInput } from "../core/taskFactory.ts"
 import type { AuditLog } from "./auditLog.ts"
@@ -43,7 +44,13 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   throw new OperatorActionError(parsed.error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
 }
 
-/** Approve, requeue, fail or cancel a task; approve takes a tip and feedback for the resident. */
+const isReviewDecision = (d: TaskDecision): d is ReviewDecision => (DECISIONS as readonly string[]).includes(d)
+
+/**
+ * Approve, requeue, fail or cancel a task; approve takes a tip and feedback for the resident.
+ * A decision on a pending review is signed (src/core/signedRecords.ts): readers accept it
+ * only with the signature of an operator the chain of authority allows.
+ */
 export async function decideTask(ctx: OperatorContext, id: string, decision: TaskDecision, input: DecisionInput = {}): Promise<TaskStatus> {
   const parsed = parseInput(DecisionInput, input)
   const { tip, feedback } = parsed
@@ -51,15 +58,28 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
   const to = TASK_DECISIONS[decision]
   const now = ctx.now ?? Date.now()
   const reason = parsed.reason ?? `${decision} by operator ${ctx.actor.name}`
+  const seen = ctx.workspace.tasks.get(id)
+  const signed = seen?.status === "pending_review" && isReviewDecision(decision) ? await signDecision(ctx, seen, decision, tip, feedback, now) : undefined
   let from: TaskStatus | undefined
   try {
     ctx.workspace.updateTask(id, (d, current) => {
+      // The decision applies to the task as this reader accepts it: a decision that did not
+      // verify (it shows as pending_review) is decided again, over it.
+      if (current.status === "pending_review") d.status = "pending_review"
       from = current.status
       applyTransition(d, to, ctx.actor, now, reason)
+      // A decision needs a review to live in: a result that reached review without one is reviewed by the operator.
+      if (signed && !d.review)
+        d.review = { verdict: decision === "approve" ? "approve" : "reject", confidence: 1, issues: [], needsHuman: true, reviewer: ctx.actor.name, at: now }
       if (d.review) {
         d.review.decidedBy = ctx.actor.name
+        for (const field of ["tip", "feedback", "decidedAt", "decisionSig"] as const) delete d.review[field]
         if (tip !== undefined) d.review.tip = tip
         if (feedback) d.review.feedback = feedback
+        if (signed) {
+          d.review.decidedAt = now
+          d.review.decisionSig = signed
+        }
       }
       if (to === "requeued") d.attempts = 0
     })
@@ -74,6 +94,15 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
     ...(feedback ? { feedback } : {}),
   })
   return to
+}
+
+/** Signs a decision and checks it once here, so this peer's own view shows it at once. */
+async function signDecision(ctx: OperatorContext, task: Task, decision: ReviewDecision, tip: number | undefined, feedback: string | undefined, now: number): Promise<string> {
+  const text = taskDecisionText({ taskId: task.id, decision, leaseId: task.result?.leaseId, tip, feedback, decidedBy: ctx.actor.name, decidedAt: now })
+  const sig = await signRecord(ctx.audit.signer, text)
+  const key = ctx.workspace.authority.keyFor(ctx.actor.name, ["operator"], now)
+  if (key) await verifyRecord(key, text, sig)
+  return sig
 }
 
 /** Adds a task; dependencies must name tasks of the live queue. */
@@ -138,17 +167,31 @@ export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: s
   await ctx.audit.append("kill_switch", "workspace", { on, reason: why })
 }
 
+/**
+ * Approves or revokes a peer, with a signed decision the chain of authority reads: an
+ * operator decides on workers, only the owner on operators.
+ */
 export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  if (!record || record.role !== "worker") throw new OperatorActionError(`no worker named ${name}`)
-  if (record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  if (!record || (record.role !== "worker" && record.role !== "operator")) throw new OperatorActionError(`no worker named ${name} (nor an operator)`)
+  const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
+  if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)
+    throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
+  const valid = chain.keyFor(name, [record.role], now) === record.publicKey
+  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  const sig = await signRecord(ctx.audit.signer, peerDecisionText({ peer: name, role: record.role, publicKey: record.publicKey, state, decidedBy: ctx.actor.name, decidedAt: now }))
   ctx.workspace.rootHandle.change((d: RootDoc) => {
     const p = d.peers[name]!
     p.state = state
     p.decidedBy = ctx.actor.name
     p.decidedAt = now
+    p.decisions ??= []
+    p.decisions.push({ state, publicKey: record.publicKey, by: ctx.actor.name, at: now, sig })
+    // The oldest make way; the peer's audit log keeps every decision.
+    if (p.decisions.length > MAX_PEER_DECISIONS) p.decisions.splice(0, p.decisions.length - MAX_PEER_DECISIONS)
   })
+  await ctx.workspace.verified()
   await ctx.audit.append("peer_decision", name, { state })
 }
 

@@ -91,7 +91,7 @@ export async function assignQuest(ctx: OperatorContext, input: AssignQuestInput)
   let upfrontPaid = 0
   if (e.upfrontTip > 0) {
     const key = ledgerKeys.questUpfront(created.id)
-    const written = grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: e.upfrontTip, reason: `upfront tip for quest ${created.id}`, by: ctx.actor, at: now })
+    const written = await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: e.upfrontTip, reason: `upfront tip for quest ${created.id}`, at: now }, ctx.audit.signer)
     if (written === "written") upfrontPaid = e.upfrontTip
   }
   await postMessage({ ...ctx, now }, "human_async", { content: roomText(`[quest assigned to ${resident.name}] ${e.title}: ${e.objective}`) })
@@ -155,7 +155,7 @@ export async function tipQuest(ctx: OperatorContext, id: string, amount: number 
   if (!quest.identity) throw new OperatorActionError(`quest ${id} has no resident to tip`)
   const now = ctx.now ?? Date.now()
   const key = ledgerKeys.questTip(id, newId("tip", now))
-  grant(await openWallets(ctx.workspace), { key, identity: quest.identity, amount: tokens, reason: `tip on quest ${id}`, by: ctx.actor, at: now })
+  await grant(await openWallets(ctx.workspace), { key, identity: quest.identity, amount: tokens, reason: `tip on quest ${id}`, at: now }, ctx.audit.signer)
   await ctx.audit.append("payout", id, { quest: "tip", resident: quest.identity, key, amount: tokens })
   return { key, amount: tokens }
 }
@@ -192,7 +192,7 @@ export async function approveQuest(ctx: OperatorContext, id: string): Promise<Ap
   if (quest.state === "completed") return { paid: false, reason: "already approved" }
   if (!quest.identity) throw new OperatorActionError(`quest ${id} has no resident to pay`)
   const amount = quest.completionReward
-  const written = amount > 0 ? grant(wallets, { key, identity: quest.identity, amount, reason: `quest ${id} completed`, by: ctx.actor, at: now }) : "written"
+  const written = amount > 0 ? await grant(wallets, { key, identity: quest.identity, amount, reason: `quest ${id} completed`, at: now }, ctx.audit.signer) : "written"
   complete()
   if (written === "exists") return { paid: false, reason: "already paid" }
   await ctx.audit.append("payout", id, { quest: "approved", resident: quest.identity, key, amount })

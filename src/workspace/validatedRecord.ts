@@ -12,6 +12,12 @@ export interface ValidatedRecordEvents {
   change: (payload: { changedKeys: ReadonlySet<string> | "all" }) => void
 }
 
+/**
+ * A reader's second look at a valid entry (authority checks): returns the entry as this
+ * reader should see it, adding issues for what it does not accept.
+ */
+export type Refine<T> = (key: string, entry: T, issues: DataIssue[]) => T
+
 export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<ValidatedRecordEvents> {
   readonly #entries = new Map<string, z.infer<S>>()
   readonly #issues = new Map<string, DataIssue[]>()
@@ -23,6 +29,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     readonly schema: S,
     readonly field: string,
     readonly docLabel: string,
+    readonly refine?: Refine<z.infer<S>>,
   ) {
     super()
     this.#handle = handle
@@ -47,16 +54,32 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     this.removeAllListeners()
   }
 
-  /** The record itself; a field that is not an object of entries is reported under the key "". */
-  #record(): Record<string, unknown> {
-    const doc = this.#handle.doc() as Record<string, unknown>
-    const record = doc[this.field]
+  /** Reads these entries again (all of them for "all"), e.g. once their authority is known. */
+  revalidate(keys: Iterable<string> | "all"): void {
+    if (keys === "all") return this.#readAll()
+    const touched = new Set(keys)
+    if (touched.size) this.#read(touched)
+  }
+
+  /**
+   * The record itself, or undefined (reported under the key "") when the document or its
+   * field is not an object of entries: the entries read before stay as they were.
+   */
+  #record(): Record<string, unknown> | undefined {
+    let doc: unknown
+    try {
+      doc = this.#handle.doc()
+    } catch (error) {
+      this.#issues.set("", [{ doc: this.docLabel, path: "", message: `the document cannot be read: ${(error as Error).message}` }])
+      return undefined
+    }
+    const record = doc && typeof doc === "object" ? (doc as Record<string, unknown>)[this.field] : undefined
     if (record && typeof record === "object" && !Array.isArray(record)) {
       this.#issues.delete("")
       return record as Record<string, unknown>
     }
-    this.#issues.set("", [{ doc: this.docLabel, path: this.field, message: "expected an object of entries" }])
-    return {}
+    this.#issues.set("", [{ doc: this.docLabel, path: this.field, message: "expected an object of entries; showing the last valid entries" }])
+    return undefined
   }
 
   #validate(key: string, value: unknown): void {
@@ -65,32 +88,38 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     if (value === undefined) return
     const issues: DataIssue[] = []
     const entry = validateValue(this.schema, value, this.docLabel, [this.field, key], issues)
-    if (entry !== undefined) this.#entries.set(key, entry)
+    if (entry !== undefined) this.#entries.set(key, this.refine ? this.refine(key, entry, issues) : entry)
     if (issues.length) this.#issues.set(key, issues)
   }
 
   #revalidateAll(): void {
+    const record = this.#record()
+    if (!record) return
     this.#entries.clear()
-    this.#issues.clear()
-    // (#record re-adds the shape issue if the field is still broken)
-    for (const [key, value] of Object.entries(this.#record())) this.#validate(key, value)
+    for (const key of [...this.#issues.keys()]) if (key !== "") this.#issues.delete(key)
+    for (const [key, value] of Object.entries(record)) this.#validate(key, value)
   }
 
+  #readAll(): void {
+    this.#revalidateAll()
+    this.emit("change", { changedKeys: "all" })
+  }
+
+  #read(touched: ReadonlySet<string>): void {
+    const record = this.#record()
+    if (record) for (const key of touched) this.#validate(key, record[key])
+    this.emit("change", { changedKeys: record ? touched : new Set<string>() })
+  }
+
+  /** Never throws: a change handler that throws would leave every listener after it unrun. */
   #applyPatches({ patches }: DocHandleChangePayload<unknown>): void {
     const touched = new Set<string>()
     for (const patch of patches) {
       if (patch.path[0] !== this.field) continue
       const key = patch.path[1]
-      if (typeof key !== "string") {
-        this.#revalidateAll()
-        this.emit("change", { changedKeys: "all" })
-        return
-      }
+      if (typeof key !== "string") return this.#readAll()
       touched.add(key)
     }
-    if (!touched.size) return
-    const record = this.#record()
-    for (const key of touched) this.#validate(key, record[key])
-    this.emit("change", { changedKeys: touched })
+    if (touched.size) this.#read(touched)
   }
 }

@@ -4,10 +4,17 @@
  * The same payout written twice — a retry, a relay restart, two operators offline — is
  * one entry. Amounts are positive: no path writes a negative grant or a penalty
  * ("no coercion"). Balances are derived (src/core/ledger.ts), never written.
+ *
+ * Every entry is signed by the peer that writes it (the relay for rewards, tips and
+ * allowances); readers count only entries whose signer may write them (src/core/recordAuthority.ts).
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
-import { LedgerEntry, type Actor, type WalletsDoc } from "../../schemas/index.ts"
+import { LedgerEntry, type IdentitiesDoc, type WalletsDoc } from "../../schemas/index.ts"
 import { balanceOf, deriveWallets, type Wallet } from "../core/ledger.ts"
+import { verifiedLedger, type ResidentLeases } from "../core/recordAuthority.ts"
+import { ledgerEntryText, signRecord, type RecordSigner } from "../core/signedRecords.ts"
+import type { DataIssue } from "../core/validate.ts"
+import { readLedger, readResidentLeases } from "./documentReaders.ts"
 import type { Workspace } from "./workspace.ts"
 
 export class LedgerWriteError extends Error {
@@ -31,9 +38,14 @@ function validEntry(entry: LedgerEntry): LedgerEntry {
 
 const has = (doc: WalletsDoc, key: string): boolean => Object.prototype.hasOwnProperty.call(doc.entries, key)
 
-/** Writes `entry` under its key unless the key is already there ("exists": nothing changes). */
-export function recordEntry(handle: DocHandle<WalletsDoc>, entry: LedgerEntry): WriteResult {
-  return write(handle, validEntry(entry))
+/** Signs `entry` as `signer` (its `by`) and writes it under its key unless the key is already there ("exists": nothing changes). */
+export async function recordEntry(handle: DocHandle<WalletsDoc>, entry: Omit<LedgerEntry, "sig" | "by">, signer: RecordSigner): Promise<WriteResult> {
+  return write(handle, await signed(validEntry({ ...entry, by: signer.actor }), signer))
+}
+
+async function signed(entry: LedgerEntry, signer: RecordSigner): Promise<LedgerEntry> {
+  const { sig: _sig, ...record } = entry
+  return { ...record, sig: await signRecord(signer, ledgerEntryText(record)) }
 }
 
 function write(handle: DocHandle<WalletsDoc>, valid: LedgerEntry): WriteResult {
@@ -51,13 +63,12 @@ export interface GrantInput {
   identity: string
   amount: number
   reason: string
-  by: Actor
   at: number
 }
 
-/** A grant, split 70/30 into free time and journal tokens (capped when balances are derived). */
-export function grant(handle: DocHandle<WalletsDoc>, input: GrantInput): WriteResult {
-  return recordEntry(handle, { ...pick(input), kind: "grant", bucket: "split" })
+/** A grant by `signer`, split 70/30 into free time and journal tokens (capped when balances are derived). */
+export function grant(handle: DocHandle<WalletsDoc>, input: GrantInput, signer: RecordSigner): Promise<WriteResult> {
+  return recordEntry(handle, { ...pick(input), kind: "grant", bucket: "split" }, signer)
 }
 
 export interface SpendInput extends GrantInput {
@@ -65,38 +76,48 @@ export interface SpendInput extends GrantInput {
 }
 
 /**
- * A spend from one bucket. Refused when this peer's ledger would void it; a spend that only
- * overdraws once merged with another peer's spends is voided at derivation instead.
+ * A spend from one bucket, by `signer`. Refused when this peer's ledger would void it; a
+ * spend that only overdraws once merged with another peer's spends is voided at derivation.
  */
-export function spend(handle: DocHandle<WalletsDoc>, input: SpendInput): WriteResult {
-  const entry = validEntry({ ...pick(input), kind: "spend", bucket: input.bucket })
+export async function spend(workspace: Workspace, handle: DocHandle<WalletsDoc>, input: SpendInput, signer: RecordSigner): Promise<WriteResult> {
+  const entry = validEntry({ ...pick(input), kind: "spend", bucket: input.bucket, by: signer.actor })
   const doc = handle.doc()
   if (has(doc, entry.key)) return "exists"
   // Derive with the spend in place: it is processed at its `at`, before any later grant.
-  const effects = balanceOf(deriveWallets([...entriesOf(doc, entry.identity), entry]), entry.identity).entries
+  const counted = await countedEntries(workspace, doc, [], entry.identity)
+  const effects = balanceOf(deriveWallets([...counted, entry]), entry.identity).entries
   const index = effects.findIndex(e => e.entry === entry)
   if (effects[index]?.status === "voided") {
     const field = input.bucket === "free_time" ? "freeTime" : "journal"
     const available = effects.slice(0, index).reduce((sum, e) => sum + e[field], 0)
     throw new LedgerWriteError(`${entry.identity} has ${available} ${input.bucket === "free_time" ? "free time" : "journal"} tokens; spending ${entry.amount} would go below zero`)
   }
-  return write(handle, entry)
+  return write(handle, await signed(entry, signer))
 }
 
-const pick = ({ key, identity, amount, reason, by, at }: GrantInput) => ({ key, identity, amount, reason, by, at })
+const pick = ({ key, identity, amount, reason, at }: GrantInput) => ({ key, identity, amount, reason, at })
 
-/** One resident's valid ledger entries (entries that fail validation are left out). */
-function entriesOf(doc: WalletsDoc, resident: string): LedgerEntry[] {
-  const mine: LedgerEntry[] = []
-  for (const raw of Object.values(doc.entries)) {
-    if ((raw as { identity?: unknown }).identity !== resident) continue
-    const parsed = LedgerEntry.safeParse(raw)
-    if (parsed.success) mine.push(parsed.data)
+/** Who plays each resident (the relay's leases), for the spends a worker may sign. */
+async function residentLeases(workspace: Workspace): Promise<ResidentLeases> {
+  try {
+    const identities = await workspace.repo.find<IdentitiesDoc>(workspace.root.docs.identities as AutomergeUrl)
+    return readResidentLeases(identities.doc(), `identities ${identities.url}`, [])
+  } catch {
+    return new Map()
   }
-  return mine
 }
 
-/** One resident's derived wallet, from this peer's copy of the ledger. */
-export function walletOf(doc: WalletsDoc, resident: string): Wallet {
-  return balanceOf(deriveWallets(entriesOf(doc, resident)), resident)
+/**
+ * The ledger entries a reader counts: valid, and signed by a key allowed to write them
+ * (`resident` narrows to one resident's). What is left out is added to `issues`.
+ */
+export async function countedEntries(workspace: Workspace, doc: WalletsDoc, issues: DataIssue[], resident?: string): Promise<LedgerEntry[]> {
+  const label = `wallets ${workspace.root.docs.wallets}`
+  const entries = [...readLedger(doc, label, issues).values()].filter(e => resident === undefined || e.identity === resident)
+  return verifiedLedger(entries, workspace.authority, await residentLeases(workspace), label, issues)
+}
+
+/** One resident's derived wallet, from this peer's copy of the ledger (counted entries only). */
+export async function walletOf(workspace: Workspace, doc: WalletsDoc, resident: string, issues: DataIssue[] = []): Promise<Wallet> {
+  return balanceOf(deriveWallets(await countedEntries(workspace, doc, issues, resident)), resident)
 }

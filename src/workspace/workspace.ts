@@ -4,10 +4,12 @@
  * transport and storage are the caller's choice of Repo.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
+import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus, type WorkspaceAuthority } from "../../schemas/index.ts"
+import { authorityFingerprint, buildAuthorityChain, type AuthorityChain } from "../core/authorityChain.ts"
 import { countByStatus } from "../core/dashboard.ts"
+import { asPendingReview, checkTaskDecision, knownCheck, verifyCheck } from "../core/recordAuthority.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
-import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
+import { assertDocumentKind, InvalidDocumentError, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
 
 export class TaskNotFoundError extends Error {
@@ -17,24 +19,124 @@ export class TaskNotFoundError extends Error {
   }
 }
 
+/**
+ * Where a reader keeps the authority anchors it saw first (Node peers: next to their
+ * identity; the PWA: IndexedDB). `pin` returns the pinned anchors, pinning `seen` if none
+ * are pinned yet for this workspace.
+ */
+export interface AnchorPins {
+  pin(workspaceId: string, seen: WorkspaceAuthority | undefined): Promise<WorkspaceAuthority | undefined>
+}
+
+export interface OpenWorkspaceOptions {
+  anchors?: AnchorPins
+}
+
 export class Workspace {
+  /**
+   * The live tasks as this reader accepts them: a task whose operator decision is not
+   * signed by a key the chain of authority allows reads as pending_review (and is reported).
+   */
   readonly tasks: ValidatedRecord<typeof Task>
-  #rootCache?: { heads: string; root: RootDoc; issues: DataIssue[] }
+  #rootCache: { heads: string; root: RootDoc; issues: DataIssue[] }
+  #chain: AuthorityChain
+  #pinned: WorkspaceAuthority | undefined
+  readonly #anchors: AnchorPins | undefined
+  /** Decision signatures being checked, and the tasks to read again once they are. */
+  readonly #inflight = new Set<Promise<unknown>>()
+  readonly #verified = new Set<string>()
+  #rebuild?: Promise<void>
 
   private constructor(
     readonly repo: Repo,
     readonly rootHandle: DocHandle<RootDoc>,
     readonly queueHandle: DocHandle<QueueDoc>,
+    root: { heads: string; root: RootDoc; issues: DataIssue[] },
+    chain: AuthorityChain,
+    pinned: WorkspaceAuthority | undefined,
+    anchors: AnchorPins | undefined,
   ) {
-    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`)
+    this.#rootCache = root
+    this.#chain = chain
+    this.#pinned = pinned
+    this.#anchors = anchors
+    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, (key, task, issues) =>
+      this.#acceptedTask(key, task, issues),
+    )
+    rootHandle.on("change", this.#onRootChange)
   }
 
-  static async open(repo: Repo, rootUrl: AutomergeUrl): Promise<Workspace> {
+  static async open(repo: Repo, rootUrl: AutomergeUrl, opts: OpenWorkspaceOptions = {}): Promise<Workspace> {
     const rootHandle = await repo.find<RootDoc>(rootUrl)
-    const root = readRoot(rootHandle.doc(), `root ${rootUrl}`, [])
+    const label = `root ${rootUrl}`
+    const heads = rootHandle.heads().join(",")
+    const issues: DataIssue[] = []
+    const root = readRoot(rootHandle.doc(), label, issues)
+    const pinned = await opts.anchors?.pin(root.workspaceId, root.authority)
+    const chain = await buildAuthorityChain(root, pinned, label)
     const queueHandle = await repo.find<QueueDoc>(root.docs.queue as AutomergeUrl)
     assertDocumentKind("queue", queueHandle.doc(), `queue ${queueHandle.url}`)
-    return new Workspace(repo, rootHandle, queueHandle)
+    const ws = new Workspace(repo, rootHandle, queueHandle, { heads, root, issues }, chain, pinned, opts.anchors)
+    await ws.verified()
+    return ws
+  }
+
+  /** Who may sign what, as of the current root (rebuilt when the peers' signed records change). */
+  get authority(): AuthorityChain {
+    return this.#chain
+  }
+
+  /** Resolves once every signature read so far is checked and the views show the outcome. */
+  async verified(): Promise<void> {
+    while (this.#inflight.size || this.#verified.size || this.#rebuild) {
+      await Promise.all([...this.#inflight, this.#rebuild])
+      this.#rereadVerified()
+    }
+  }
+
+  #acceptedTask(key: string, task: Task, issues: DataIssue[]): Task {
+    const check = checkTaskDecision(task, this.#chain)
+    if (!check) return task
+    const known = knownCheck(check)
+    if (known) return task
+    if (known === false) {
+      const reason = check.ok ? `the signature of ${task.review?.decidedBy} does not match the decision` : check.reason
+      issues.push({ doc: this.tasks?.docLabel ?? "queue", path: `tasks.${key}.review`, message: `shown as pending_review: ${reason}` })
+      return asPendingReview(task)
+    }
+    const run = verifyCheck(check).then(() => {
+      this.#inflight.delete(run)
+      this.#verified.add(key)
+      queueMicrotask(() => this.#rereadVerified())
+    })
+    this.#inflight.add(run)
+    return asPendingReview(task)
+  }
+
+  #rereadVerified(): void {
+    if (!this.#verified.size) return
+    const keys = [...this.#verified]
+    this.#verified.clear()
+    this.tasks.revalidate(keys)
+  }
+
+  /** Rebuilds the chain when the records it depends on change; never throws (a change handler). */
+  readonly #onRootChange = () => {
+    if (this.#rebuild) return
+    const root = this.root
+    if (authorityFingerprint(root, this.#pinned) === this.#chain.fingerprint) return
+    const label = `root ${this.rootHandle.url}`
+    this.#rebuild = (async () => {
+      if (!this.#pinned && root.authority) this.#pinned = await this.#anchors?.pin(root.workspaceId, root.authority)
+      this.#chain = await buildAuthorityChain(root, this.#pinned, label)
+      this.tasks.revalidate("all")
+    })()
+      .catch(() => {})
+      .finally(() => {
+        this.#rebuild = undefined
+        // The root may have moved on while the chain was built.
+        this.#onRootChange()
+      })
   }
 
   /** The validated root document (recomputed only when its heads move). */
@@ -44,15 +146,24 @@ export class Workspace {
 
   /** Every problem found in the documents this view reads, with document and path. */
   get issues(): DataIssue[] {
-    return [...this.#readRootCached().issues, ...this.tasks.issues]
+    return [...this.#readRootCached().issues, ...this.#chain.issues, ...this.tasks.issues]
   }
 
+  /**
+   * The root as last read. A root that cannot be read at all (wrong kind, no document URLs)
+   * keeps the last good one in force, reported as an issue, so no reader of it throws.
+   */
   #readRootCached(): { root: RootDoc; issues: DataIssue[] } {
     const heads = this.rootHandle.heads().join(",")
-    if (this.#rootCache?.heads !== heads) {
+    if (this.#rootCache.heads !== heads) {
       const issues: DataIssue[] = []
-      const root = readRoot(this.rootHandle.doc(), `root ${this.rootHandle.url}`, issues)
-      this.#rootCache = { heads, root, issues }
+      const label = `root ${this.rootHandle.url}`
+      try {
+        this.#rootCache = { heads, root: readRoot(this.rootHandle.doc(), label, issues), issues }
+      } catch (error) {
+        const fatal = error instanceof InvalidDocumentError ? error.issues : [{ doc: label, path: "", message: (error as Error).message }]
+        this.#rootCache = { heads, root: this.#rootCache.root, issues: [...fatal, { doc: label, path: "", message: "showing the last valid root" }] }
+      }
     }
     return this.#rootCache
   }
@@ -85,6 +196,7 @@ export class Workspace {
   }
 
   close(): void {
+    this.rootHandle.off("change", this.#onRootChange)
     this.tasks.close()
   }
 }

@@ -5,11 +5,12 @@
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import type { Actor, AuditEntry, Identity, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
-import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
+import type { RecordSigner } from "../../src/core/signedRecords.ts"
+import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
-import type { OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { decidePeer, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { walletOf } from "../../src/workspace/wallet.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { connectTestPeer, type RelayAddress } from "./peers.ts"
@@ -17,20 +18,26 @@ import type { Teardown } from "./teardown.ts"
 
 export const NOW = 1_764_000_000_000
 
-/** Registers `name` as an approved operator of the workspace and returns its signing context. */
+/** Registers `name` as an operator of the workspace and returns its signing context (the workspace's owner approves it when it is the fixture's). */
 export async function operatorContext(ws: Workspace, name: string, now?: number): Promise<OperatorContext> {
-  return signingContext(ws, name, now, true)
+  const ctx = await signingContext(ws, name, now, true)
+  const owner = owners.get(ws)
+  if (owner) await decidePeer(owner, name, "approved")
+  return ctx
 }
 
-/** `name`'s context with a new key and audit log; `register` records both in the workspace's peers. */
-async function signingContext(ws: Workspace, name: string, now: number | undefined, register: boolean): Promise<OperatorContext> {
-  const pair = await generateSigningKey()
+/** The owner's context of each fixture workspace, to approve the operators added later. */
+const owners = new WeakMap<Workspace, OperatorContext>()
+
+/** `name`'s context with a new key (or `pair`) and audit log; `register` records both in the workspace's peers. */
+async function signingContext(ws: Workspace, name: string, now: number | undefined, register: boolean, pair?: SigningKeyPair, role: "operator" | "worker" = "operator"): Promise<OperatorContext> {
+  pair ??= await generateSigningKey()
   const auditDoc = AuditLog.createAuditDoc(ws.repo, name)
   if (register)
     ws.rootHandle.change((d: RootDoc) => {
-      d.peers[name] = { name, role: "operator", publicKey: pair.publicKeyHex, state: "approved", registeredAt: 1, auditUrl: auditDoc.url }
+      d.peers[name] = { name, role, publicKey: pair.publicKeyHex, state: "pending", registeredAt: 1, auditUrl: auditDoc.url }
     })
-  const actor: Actor = { kind: "operator", name }
+  const actor: Actor = { kind: role, name }
   const audit = new AuditLog(auditDoc, { actor, key: await importPrivateKey(pair.privateKeyPkcs8) }, { now: () => now ?? Date.now() })
   return { workspace: ws, audit, actor, ...(now !== undefined ? { now } : {}) }
 }
@@ -38,8 +45,10 @@ async function signingContext(ws: Workspace, name: string, now: number | undefin
 export interface SocialFixture {
   repo: Repo
   ws: Workspace
-  /** Operator "alice", clock at NOW. */
+  /** Operator "alice", the workspace's owner, clock at NOW. */
   ctx: OperatorContext
+  /** A worker approved by alice that plays `residents`: it signs resident spends. */
+  worker(name: string, residents: string[]): Promise<RecordSigner>
   doc<T>(url: string): Promise<DocHandle<T>>
   /** The free-time and journal balance of a resident, derived from the ledger. */
   balance(resident: string): Promise<{ freeTime: number; journal: number }>
@@ -51,12 +60,15 @@ export interface SocialFixture {
 
 export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promise<SocialFixture> {
   const repo = new Repo({ network: [] })
-  const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-social-0001", createdBy: "alice", now: 1 })
+  const [alice, relayKey] = await Promise.all([generateSigningKey(), generateSigningKey()])
+  const authority = { owner: { name: "alice", publicKey: alice.publicKeyHex }, relay: { name: "relay", publicKey: relayKey.publicKeyHex } }
+  const root = createWorkspace(repo, { name: "Lab", workspaceId: "ws-social-0001", createdBy: "alice", now: 1, authority })
   const ws = await Workspace.open(repo, root.url)
-  const ctx = await operatorContext(ws, "alice", NOW)
+  const ctx = await signingContext(ws, "alice", NOW, true, alice)
   // Alice forges the residents, auditing to a setup log of its own: `ctx`'s log then holds
   // only what the test itself does.
-  const setup = await signingContext(ws, "alice", NOW, false)
+  const setup = await signingContext(ws, "alice", NOW, false, alice)
+  owners.set(ws, setup)
   for (const name of residents) await forgeIdentity(setup, { name })
   const doc = <T>(url: string) => repo.find<T>(url as AutomergeUrl)
   const wallets = () => doc<WalletsDoc>(ws.root.docs.wallets)
@@ -64,9 +76,17 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
     repo,
     ws,
     ctx,
+    async worker(name, plays) {
+      const w = await signingContext(ws, name, NOW, true, undefined, "worker")
+      ws.rootHandle.change((d: RootDoc) => {
+        d.peers[name]!.identities = plays
+      })
+      await decidePeer(setup, name, "approved")
+      return w.audit.signer
+    },
     doc,
     async balance(resident) {
-      const { freeTime, journal } = walletOf((await wallets()).doc(), resident)
+      const { freeTime, journal } = await walletOf(ws, (await wallets()).doc(), resident)
       return { freeTime, journal }
     },
     async ledgerKeys() {

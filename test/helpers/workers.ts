@@ -1,5 +1,5 @@
 /** In-process worker peers for tests, and admitting them the way an operator would. */
-import type { RootDoc } from "../../schemas/index.ts"
+import { decidePeer } from "../../src/workspace/operatorActions.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker, type WorkerOptions } from "../../worker/worker.ts"
 import type { FakeGroq } from "./fakeGroq.ts"
@@ -29,10 +29,8 @@ export async function startWorker(t: Teardown, relay: TestRelay, name: string, o
   return worker
 }
 
-/** Approves a registered worker through the relay's replica (as `vivarium worker approve`). */
+/** Approves a registered worker through the relay's replica, signed by the relay as the owner (as `vivarium worker approve`). */
 export async function approveWorker(relay: TestRelay, name: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(() => !!relay.workspace.root.peers[name], { timeoutMs, events: [[relay.workspace.rootHandle, "change"]], message: `${name} to register` })
-  relay.workspace.rootHandle.change((d: RootDoc) => {
-    Object.assign(d.peers[name]!, { state: "approved", decidedBy: "alice", decidedAt: Date.now() })
-  })
+  await decidePeer({ workspace: relay.workspace, audit: relay.audit, actor: relay.audit.signer.actor }, name, "approved")
 }

@@ -95,7 +95,7 @@ describe("a worker playing a resident", () => {
     await waitFor(() => hall.doc().messages.some(m => m.id === `update-${again.id}`), { events: [[hall, "change"]] })
     expect(Object.values(wallets.doc().entries).filter(e => e.key.startsWith("bonus:"))).toHaveLength(1)
     expect(hall.doc().messages.filter(m => m.id === `update-${task.id}`)).toHaveLength(1)
-    const wallet = walletOf(wallets.doc(), mira.id)
+    const wallet = await walletOf(op.workspace, wallets.doc(), mira.id)
     expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])
   }, 60_000)
 })

@@ -3,14 +3,17 @@
  * offline payouts and overdrawing spends merge to the same wallets on every replica.
  * Real WebSockets between Node peers and an in-process relay on 127.0.0.1.
  */
-import { Repo, type DocHandle } from "@automerge/automerge-repo"
+import type { DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import { SCHEMA_VERSION, type Actor, type WalletsDoc } from "../../schemas/index.ts"
+import type { Actor, WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys } from "../../src/core/economy.ts"
 import { balanceOf, deriveWallets, voidedEffects } from "../../src/core/ledger.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { readLedger } from "../../src/workspace/documentReaders.ts"
+import type { RecordSigner } from "../../src/core/signedRecords.ts"
+import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { grant, LedgerWriteError, openWallets, recordEntry, spend, walletOf } from "../../src/workspace/wallet.ts"
+import { socialFixture } from "../helpers/socialFixture.ts"
 import { connectTestPeers } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -19,7 +22,9 @@ import { waitFor } from "../helpers/waitFor.ts"
 const teardown = useTeardown()
 const alice: Actor = { kind: "operator", name: "alice" }
 const bob: Actor = { kind: "operator", name: "bob" }
-const relayActor: Actor = { kind: "system", name: "relay" }
+
+/** A signer with a fresh key (these tests are about merging; authority has its own tests). */
+const signerOf = async (actor: Actor): Promise<RecordSigner> => ({ actor, key: await importPrivateKey((await generateSigningKey()).privateKeyPkcs8) })
 
 /** The wallets as a replica derives them from its validated entries. */
 const walletsOf = (handle: DocHandle<WalletsDoc>) => deriveWallets(readLedger(handle.doc(), `wallets ${handle.url}`, []).values())
@@ -53,10 +58,11 @@ describe("wallet: offline merges through a relay", () => {
     await goOffline(relay, a!, b!)
     const key = ledgerKeys.questCompletion("q1")
     const now = Date.now()
-    expect(grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: alice, at: now })).toBe("written")
-    expect(grant(wb!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: bob, at: now + 5 })).toBe("written")
+    const [asAlice, asBob] = await Promise.all([signerOf(alice), signerOf(bob)])
+    expect(await grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", at: now }, asAlice)).toBe("written")
+    expect(await grant(wb!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", at: now + 5 }, asBob)).toBe("written")
     // A retry on the same peer is a no-op.
-    expect(grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", by: alice, at: now + 9 })).toBe("exists")
+    expect(await grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", at: now + 9 }, asAlice)).toBe("exists")
 
     a!.repo.networkSubsystem.reconnect()
     b!.repo.networkSubsystem.reconnect()
@@ -70,7 +76,7 @@ describe("wallet: offline merges through a relay", () => {
     const kept = handles.map(h => h.doc().entries[key]!.by.name)
     expect(new Set(kept).size).toBe(1)
     // And a later grant under that key, from anyone, still writes nothing.
-    expect(grant(handles[2]!, { key, identity: "ada", amount: 30, reason: "again", by: relayActor, at: now + 20 })).toBe("exists")
+    expect(await grant(handles[2]!, { key, identity: "ada", amount: 30, reason: "again", at: now + 20 }, relay.audit.signer)).toBe("exists")
   })
 
   it("two offline spends that overdraw together: every replica applies the same one and voids the other", async () => {
@@ -81,18 +87,19 @@ describe("wallet: offline merges through a relay", () => {
     const now = Date.now()
 
     // 15 split → 10 free time, 5 journal, seen by everyone.
-    grant(wa!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", by: relayActor, at: now })
+    await grant(wa!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", at: now }, relay.audit.signer)
     await converge(handles, h => expect(balanceOf(walletsOf(h), "ada").freeTime).toBe(10))
 
     await goOffline(relay, a!, b!)
     // Same time on both: the key decides the order, the same on every peer.
     const first = ledgerKeys.mailSend("mail-a")
     const second = ledgerKeys.mailSend("mail-b")
-    expect(spend(wb!, { key: second, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", by: bob, at: now + 10 })).toBe("written")
-    expect(spend(wa!, { key: first, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", by: alice, at: now + 10 })).toBe("written")
+    const [asAlice, asBob] = await Promise.all([signerOf(alice), signerOf(bob)])
+    expect(await spend(b!.workspace, wb!, { key: second, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asBob)).toBe("written")
+    expect(await spend(a!.workspace, wa!, { key: first, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asAlice)).toBe("written")
     // Each peer alone sees a valid spend.
-    expect(walletOf(wa!.doc(), "ada").freeTime).toBe(2)
-    expect(walletOf(wb!.doc(), "ada").freeTime).toBe(2)
+    expect(balanceOf(walletsOf(wa!), "ada").freeTime).toBe(2)
+    expect(balanceOf(walletsOf(wb!), "ada").freeTime).toBe(2)
 
     a!.repo.networkSubsystem.reconnect()
     b!.repo.networkSubsystem.reconnect()
@@ -114,50 +121,51 @@ describe("wallet: offline merges through a relay", () => {
 })
 
 describe("wallet: writers", () => {
-  const walletsHandle = () => {
-    const repo = new Repo({ network: [] })
-    teardown.add(() => repo.shutdown())
-    return repo.create<WalletsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "wallets", entries: {} })
+  /** The wallets of a fresh workspace whose owner (alice) signs. */
+  const setup = async () => {
+    const f = await socialFixture([])
+    teardown.add(() => f.close())
+    return { ws: f.ws, handle: await openWallets(f.ws), signer: f.ctx.audit.signer }
   }
-  const base = { identity: "ada", reason: "test", by: relayActor, at: 1_000 }
+  const base = { identity: "ada", reason: "test", at: 1_000 }
 
-  it("records an entry under its key once and never overwrites it", () => {
-    const handle = walletsHandle()
+  it("records an entry under its key once, signed, and never overwrites it", async () => {
+    const { handle, signer } = await setup()
     const entry = { ...base, key: "bonus:x:ada", kind: "grant" as const, amount: 25, bucket: "split" as const }
-    expect(recordEntry(handle, entry)).toBe("written")
+    expect(await recordEntry(handle, entry, signer)).toBe("written")
     const heads = handle.heads()
-    expect(recordEntry(handle, { ...entry, amount: 999, at: 5 })).toBe("exists")
+    expect(await recordEntry(handle, { ...entry, amount: 999, at: 5 }, signer)).toBe("exists")
     expect(handle.heads()).toEqual(heads) // not even an empty change
-    expect(handle.doc().entries["bonus:x:ada"]).toEqual(entry)
+    expect(handle.doc().entries["bonus:x:ada"]).toEqual({ ...entry, by: signer.actor, sig: expect.stringMatching(/^[0-9a-f]{128}$/) })
   })
 
-  it("refuses zero, negative and fractional amounts: no negative grants, no penalties", () => {
-    const handle = walletsHandle()
+  it("refuses zero, negative and fractional amounts: no negative grants, no penalties", async () => {
+    const { ws, handle, signer } = await setup()
     for (const amount of [0, -5, 2.5])
-      expect(() => grant(handle, { ...base, key: "g", amount })).toThrow(/positive whole number of tokens.*no negative grants or penalty spends/)
-    expect(() => spend(handle, { ...base, key: "s", amount: -1, bucket: "journal" })).toThrow(LedgerWriteError)
+      await expect(grant(handle, { ...base, key: "g", amount }, signer)).rejects.toThrow(/positive whole number of tokens.*no negative grants or penalty spends/)
+    await expect(spend(ws, handle, { ...base, key: "s", amount: -1, bucket: "journal" }, signer)).rejects.toThrow(LedgerWriteError)
     expect(handle.doc().entries).toEqual({})
   })
 
-  it("refuses an entry the schema rejects, naming the field", () => {
-    const handle = walletsHandle()
-    expect(() => grant(handle, { ...base, key: "", amount: 1 })).toThrow(/key:/)
-    expect(() => grant(handle, { ...base, key: "g", identity: "not an id!", amount: 1 })).toThrow(/identity:/)
+  it("refuses an entry the schema rejects, naming the field", async () => {
+    const { handle, signer } = await setup()
+    await expect(grant(handle, { ...base, key: "", amount: 1 }, signer)).rejects.toThrow(/key:/)
+    await expect(grant(handle, { ...base, key: "g", identity: "not an id!", amount: 1 }, signer)).rejects.toThrow(/identity:/)
     expect(handle.doc().entries).toEqual({})
   })
 
-  it("grants split; spends name a bucket and are refused when this peer would void them", () => {
-    const handle = walletsHandle()
-    grant(handle, { ...base, key: "g", amount: 20 })
+  it("grants split; spends name a bucket and are refused when this peer would void them", async () => {
+    const { ws, handle, signer } = await setup()
+    await grant(handle, { ...base, key: "g", amount: 20 }, signer)
     expect(handle.doc().entries.g).toMatchObject({ kind: "grant", bucket: "split", amount: 20 })
-    expect(walletOf(handle.doc(), "ada")).toMatchObject({ freeTime: 14, journal: 6 })
+    expect(await walletOf(ws, handle.doc(), "ada")).toMatchObject({ freeTime: 14, journal: 6 })
 
-    expect(spend(handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 })).toBe("written")
-    expect(() => spend(handle, { ...base, key: "s2", amount: 1, bucket: "journal", at: 2_001 })).toThrow("ada has 0 journal tokens; spending 1 would go below zero")
+    expect(await spend(ws, handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("written")
+    await expect(spend(ws, handle, { ...base, key: "s2", amount: 1, bucket: "journal", at: 2_001 }, signer)).rejects.toThrow("ada has 0 journal tokens; spending 1 would go below zero")
     // A spend dated before the grant that would fund it would be voided, so it is refused.
-    expect(() => spend(handle, { ...base, key: "s3", amount: 1, bucket: "free_time", at: 500 })).toThrow("ada has 0 free time tokens")
+    await expect(spend(ws, handle, { ...base, key: "s3", amount: 1, bucket: "free_time", at: 500 }, signer)).rejects.toThrow("ada has 0 free time tokens")
     // Repeating a written spend is "exists", whatever the balance now.
-    expect(spend(handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 })).toBe("exists")
+    expect(await spend(ws, handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("exists")
     expect(Object.keys(handle.doc().entries).sort()).toEqual(["g", "s1"])
   })
 })

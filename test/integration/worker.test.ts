@@ -7,8 +7,11 @@ import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import type { AuditDoc, RootDoc, Task } from "../../schemas/index.ts"
-import { applyTransition } from "../../src/core/taskMachine.ts"
 import { NO_KEY_REASON } from "../../src/core/scheduling.ts"
+import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
+import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { registerPeer } from "../../src/workspace/registerPeer.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker } from "../../worker/worker.ts"
 import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
@@ -21,6 +24,13 @@ import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const OPERATOR = { kind: "operator", name: "alice" } as const
+
+/** Alice as a signing operator on `peer` (the relay, holding the owner's key, approves her). */
+async function operatorOf(peer: NodePeer): Promise<OperatorContext> {
+  const pair = await generateSigningKey()
+  const audit = await registerPeer(peer.repo, peer.workspace, { ...OPERATOR, role: "operator", publicKeyHex: pair.publicKeyHex, key: await importPrivateKey(pair.privateKeyPkcs8) }, "approved")
+  return { workspace: peer.workspace, audit, actor: OPERATOR }
+}
 
 describe("worker peers", () => {
   it("a pending worker claims nothing; once approved it runs a local task to pending_review, and the operator approves", async () => {
@@ -42,7 +52,7 @@ describe("worker peers", () => {
     expect(done.history.map(h => `${h.to}:${h.by.kind}`)).toEqual(["claimed:system", "running:worker", "pending_review:worker"])
 
     await waitFor(() => op.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
-    op.workspace.updateTask(task.id, d => applyTransition(d, "approved", OPERATOR, Date.now(), "looks right"))
+    await decideTask(await operatorOf(op), task.id, "approve", { reason: "looks right" })
     await until(relay, task.id, "approved")
   })
 
@@ -100,7 +110,7 @@ describe("worker peers", () => {
     await until(relay, a.id, "pending_review")
     expect(statusOf(relay, b.id)).toBe("queued")
     await waitFor(() => op.workspace.tasks.get(a.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
-    op.workspace.updateTask(a.id, d => applyTransition(d, "approved", OPERATOR, Date.now()))
+    await decideTask(await operatorOf(op), a.id, "approve")
     await until(relay, b.id, "approved")
     await until(relay, c.id, "approved")
     expect(fake.counts.get("Step two, after step one.")).toBe(1)

@@ -6,6 +6,7 @@ import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { readMailbox } from "../../src/workspace/documentReaders.ts"
 import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "../../src/workspace/mailboxActions.ts"
 import { grant, openWallets } from "../../src/workspace/wallet.ts"
+import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { NOW, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 const WORKER: Actor = { kind: "worker", name: "w1" }
@@ -13,6 +14,7 @@ let f: SocialFixture
 
 beforeEach(async () => {
   f = await socialFixture()
+  workerSigner = undefined
 })
 afterEach(async () => {
   await f.close()
@@ -21,14 +23,17 @@ afterEach(async () => {
 const mail = async () => readMailbox((await openMailbox(f.ws)).doc(), "mailbox", [])
 /** Gives a resident free-time tokens (a grant of `n` splits 70/30). */
 async function fund(resident: string, n: number): Promise<void> {
-  grant(await openWallets(f.ws), { key: `test:${resident}:${n}`, identity: resident, amount: n, reason: "test", by: WORKER, at: NOW - 1 })
+  await grant(await openWallets(f.ws), { key: `test:${resident}:${n}`, identity: resident, amount: n, reason: "test", at: NOW - 1 }, f.ctx.audit.signer)
 }
+/** The worker "w1" that plays both residents (approved by alice). */
+const worker = async () => (workerSigner ??= await f.worker(WORKER.name, ["ada", "bo"]))
+let workerSigner: RecordSigner | undefined
 const dms = async () => Object.values((await f.doc<RoomIndexDoc>(f.ws.root.docs.rooms)).doc().rooms).filter(r => r.kind === "dm")
 
 describe("residentMessage", () => {
   it("writes to the human for 10 free-time tokens (mail-send:<id>)", async () => {
     await fund("ada", 100)
-    const m = await residentMessage(f.ws, { resident: "ada", type: "question", content: " Can I paint the caves? " }, WORKER, NOW)
+    const m = await residentMessage(f.ws, { resident: "ada", type: "question", content: " Can I paint the caves? " }, await worker(), NOW)
     expect(m).toMatchObject({ id: expect.stringMatching(/^mail-/), direction: "to_human", resident: "ada", type: "question", content: "Can I paint the caves?", by: "ada", at: NOW })
     expect((await mail()).get(m.id)).toEqual(m)
     const entry = (await f.doc<WalletsDoc>(f.ws.root.docs.wallets)).doc().entries[`mail-send:${m.id}`]
@@ -40,9 +45,9 @@ describe("residentMessage", () => {
     await fund("bo", 10) // 7 free-time tokens
     const mailbox = await openMailbox(f.ws)
     const heads = mailbox.heads()
-    await expect(residentMessage(f.ws, { resident: "bo", type: "idea", content: "hello" }, WORKER)).rejects.toThrow(/Bo cannot pay for a message to the human \(10 free-time tokens\): bo has 7 free time tokens/)
-    await expect(residentMessage(f.ws, { resident: "bo", type: "reply" as never, content: "x" }, WORKER)).rejects.toBeInstanceOf(OperatorActionError)
-    await expect(residentMessage(f.ws, { resident: "ghost", type: "idea", content: "x" }, WORKER)).rejects.toThrow("no resident ghost")
+    await expect(residentMessage(f.ws, { resident: "bo", type: "idea", content: "hello" }, await worker())).rejects.toThrow(/Bo cannot pay for a message to the human \(10 free-time tokens\): bo has 7 free time tokens/)
+    await expect(residentMessage(f.ws, { resident: "bo", type: "reply" as never, content: "x" }, await worker())).rejects.toBeInstanceOf(OperatorActionError)
+    await expect(residentMessage(f.ws, { resident: "ghost", type: "idea", content: "x" }, await worker())).rejects.toThrow("no resident ghost")
     expect(mailbox.heads()).toEqual(heads)
   })
 })
@@ -50,7 +55,7 @@ describe("residentMessage", () => {
 describe("replyToMail", () => {
   it("answers: mailbox reply, human_async post, DM, +12 tokens, follow-up task, audit", async () => {
     await fund("ada", 100)
-    const question = await residentMessage(f.ws, { resident: "ada", type: "question", content: "Can I paint the caves?" }, WORKER, NOW)
+    const question = await residentMessage(f.ws, { resident: "ada", type: "question", content: "Can I paint the caves?" }, await worker(), NOW)
     expect(unreadCount(mailThreads((await mail()).values()))).toBe(1)
 
     const out = await replyToMail(f.ctx, question.id, "Yes, in blue.")

@@ -2,9 +2,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, QuestDoc, QuestIndexDoc, TaskStatus, WalletsDoc } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
-import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import { decideTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest } from "../../src/workspace/questActions.ts"
 import { questRef, updateQuest } from "../../src/workspace/socialActions.ts"
+import { grant } from "../../src/workspace/wallet.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 const SYSTEM: Actor = { kind: "system", name: "relay" }
@@ -18,15 +19,19 @@ afterEach(async () => {
   await f.close()
 })
 
-/** Moves a task on along the machine: queued → claimed → running → pending_review (→ approved | failed). */
-function runTask(id: string, to: TaskStatus): void {
+/** Moves a task on along the machine: queued → claimed → running → pending_review (→ approved | failed, the operator's signed decision). */
+async function runTask(id: string, to: TaskStatus): Promise<void> {
   const path: [TaskStatus, Actor][] = [
     ["queued", SYSTEM],
     ["claimed", SYSTEM],
     ["running", WORKER],
     ["pending_review", WORKER],
   ]
-  if (to === "approved" || to === "failed") path.push([to, f.ctx.actor])
+  if (to === "approved" || to === "failed") {
+    await runTask(id, "pending_review")
+    await decideTask(f.ctx, id, to === "approved" ? "approve" : "fail")
+    return
+  }
   f.ws.updateTask(id, d => {
     const from = path.findIndex(([status]) => status === d.status)
     for (const [status, by] of path.slice(from + 1)) {
@@ -109,12 +114,12 @@ describe("pause, resume, cancel", () => {
 
   it("a running task is withdrawn too; work awaiting review is not, and resume keeps it", async () => {
     const { quest: q, task } = await assign()
-    runTask(task.id, "running")
+    await runTask(task.id, "running")
     await pauseQuest(f.ctx, q.id)
     expect(f.ws.tasks.get(task.id)!.status).toBe("cancelled")
 
     const second = await resumeQuest(f.ctx, q.id)
-    runTask(second.taskId, "pending_review")
+    await runTask(second.taskId, "pending_review")
     expect(await pauseQuest(f.ctx, q.id)).toEqual({})
     expect(f.ws.tasks.get(second.taskId)!.status).toBe("pending_review")
     expect(await resumeQuest(f.ctx, q.id)).toEqual({ taskId: second.taskId, fresh: false })
@@ -122,9 +127,9 @@ describe("pause, resume, cancel", () => {
 
   it("the task approved while paused still moves the quest to awaiting_approval", async () => {
     const { quest: q, task } = await assign()
-    runTask(task.id, "pending_review")
+    await runTask(task.id, "pending_review")
     await pauseQuest(f.ctx, q.id)
-    runTask(task.id, "approved")
+    await runTask(task.id, "approved")
     expect(await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)).toBe("awaiting_approval")
   })
 
@@ -138,7 +143,7 @@ describe("pause, resume, cancel", () => {
 
   it("a failed quest can be resumed with a fresh task", async () => {
     const { quest: q, task } = await assign()
-    runTask(task.id, "failed")
+    await runTask(task.id, "failed")
     expect(await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)).toBe("failed")
     expect((await resumeQuest(f.ctx, q.id)).fresh).toBe(true)
   })
@@ -155,7 +160,7 @@ describe("followQuestTask", () => {
   it("approved → awaiting_approval once; other tasks and statuses change nothing", async () => {
     const { quest: q, task } = await assign()
     expect(await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)).toBeUndefined()
-    runTask(task.id, "approved")
+    await runTask(task.id, "approved")
     const approved = f.ws.tasks.get(task.id)!
     expect(await followQuestTask(f.ws, approved, SYSTEM, NOW + 1)).toBe("awaiting_approval")
     expect(await quest(q.id)).toMatchObject({ state: "awaiting_approval", updatedAt: NOW + 1 })
@@ -185,7 +190,7 @@ describe("approveQuest", () => {
   it("only once awaiting approval; pays the completion reward once and says so the second time", async () => {
     const { quest: q, task } = await assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 0 })
     await expect(approveQuest(f.ctx, q.id)).rejects.toThrow(`quest ${q.id} is active: it can be approved once its task was approved (the quest is then awaiting approval)`)
-    runTask(task.id, "approved")
+    await runTask(task.id, "approved")
     await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)
 
     expect(await approveQuest({ ...f.ctx, now: NOW + 5 }, q.id)).toEqual({ paid: true, amount: 30 })
@@ -204,7 +209,7 @@ describe("approveQuest", () => {
 
   it("a completed quest whose reward entry this peer does not see: 'already approved'", async () => {
     const { quest: q, task } = await assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 0, completionReward: 0 })
-    runTask(task.id, "approved")
+    await runTask(task.id, "approved")
     await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)
     expect(await approveQuest(f.ctx, q.id)).toEqual({ paid: true, amount: 0 })
     expect(await f.ledgerKeys()).toEqual([])
@@ -213,13 +218,12 @@ describe("approveQuest", () => {
 
   it("a reward entry already in the ledger (another peer's approval) completes the quest without paying", async () => {
     const { quest: q, task } = await assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 0 })
-    runTask(task.id, "approved")
+    await runTask(task.id, "approved")
     await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)
     const wallets = await f.doc<WalletsDoc>(f.ws.root.docs.wallets)
     const key = `quest:${q.id}:completion`
-    wallets.change(d => {
-      d.entries[key] = { key, identity: "ada", kind: "grant", amount: 30, bucket: "split", reason: "elsewhere", at: NOW, by: { kind: "operator", name: "bob" } }
-    })
+    const bob = await operatorContext(f.ws, "bob", NOW)
+    await grant(wallets, { key, identity: "ada", amount: 30, reason: "elsewhere", at: NOW }, bob.audit.signer)
     expect(await approveQuest(f.ctx, q.id)).toEqual({ paid: false, reason: "already paid" })
     expect((await quest(q.id)).state).toBe("completed")
     expect(await f.balance("ada")).toEqual({ freeTime: 21, journal: 9 })

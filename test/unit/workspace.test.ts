@@ -93,12 +93,12 @@ describe("ValidatedRecord (workspace.tasks)", () => {
     expect(changes).toEqual([["task-bad"], [good.id], ["task-bad"], ["task-bad"]])
   })
 
-  it("reports a `tasks` field that is no longer an object of entries", () => {
+  it("reports a `tasks` field that is no longer an object of entries, and keeps the last valid tasks", () => {
     ws.addTask({ command: "ls" }, alice, 1_000)
     ws.queueHandle.change(d => {
       ;(d as unknown as Record<string, unknown>).tasks = "all gone"
     })
-    expect(ws.tasks.entries.size).toBe(0)
+    expect(ws.tasks.entries.size).toBe(1)
     // An empty queue must not look healthy: the damage is a data issue at path "tasks".
     expect(ws.issues).toContainEqual(expect.objectContaining({ doc: `queue ${ws.queueHandle.url}`, path: "tasks" }))
   })

@@ -4,10 +4,10 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { onScopeDispose, ref, shallowRef, watch, type Ref } from "vue"
-import { InvalidDocumentError, type DataIssue } from "../../core/validate.ts"
 import { useWorkspaceStore } from "../stores/workspace.ts"
+import { readSnapshot, type DocumentReader } from "./snapshot.ts"
 
-export type DocumentReader<T> = (value: unknown, label: string, issues: DataIssue[]) => T
+export type { DocumentReader } from "./snapshot.ts"
 
 export function useDocument<T>(kind: string, url: Ref<string | undefined>, read: DocumentReader<T>) {
   const store = useWorkspaceStore()
@@ -17,18 +17,12 @@ export function useDocument<T>(kind: string, url: Ref<string | undefined>, read:
   const error = ref<string>()
   let off: (() => void) | undefined
 
+  /** A change handler: never throws; a document that cannot be read keeps the last good snapshot. */
   const refresh = (h: DocHandle<unknown>, label: string) => {
-    const issues: DataIssue[] = []
-    try {
-      value.value = read(h.doc(), label, issues)
-      error.value = undefined
-    } catch (e) {
-      if (!(e instanceof InvalidDocumentError)) throw e
-      value.value = undefined
-      issues.push(...e.issues)
-      error.value = e.message
-    }
-    store.setDocIssues(label, issues)
+    const next = readSnapshot(read, () => h.doc(), label, value.value)
+    value.value = next.value
+    error.value = next.error
+    store.setDocIssues(label, next.issues)
   }
 
   watch(

@@ -14,7 +14,7 @@ import type { OperatorContext } from "../../workspace/operatorActions.ts"
 import { registerPeer } from "../../workspace/registerPeer.ts"
 import { peerHasOurHeads } from "../../workspace/sync.ts"
 import { Workspace } from "../../workspace/workspace.ts"
-import { loadAckedHeads, loadOperatorKey, saveAckedHeads, saveOperatorKey } from "./localStore.ts"
+import { browserAnchorPins, loadAckedHeads, loadOperatorKey, saveAckedHeads, saveOperatorKey } from "./localStore.ts"
 import type { RememberedWorkspace } from "./workspaceLink.ts"
 
 /** What each operator tells the others, never written to a document. */
@@ -85,7 +85,7 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
 
   /** Opens the remembered workspace from IndexedDB at once; the relay catches up when reachable. */
   static async open(repo: Repo, link: RememberedWorkspace, opts: SessionOptions = {}): Promise<BrowserSession> {
-    const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl), loadAckedHeads(link.workspaceId)])
+    const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl, { anchors: browserAnchorPins }), loadAckedHeads(link.workspaceId)])
     const session = new BrowserSession(repo, workspace, link, acked, opts)
     const stored = await loadOperatorKey(link.workspaceId)
     // A key whose audit log cannot be opened must not keep the whole app from starting.

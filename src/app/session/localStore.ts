@@ -5,7 +5,8 @@
  */
 import { createStore, del, get, set } from "idb-keyval"
 import { z } from "zod"
-import { PeerName, PublicKeyHex } from "../../../schemas/index.ts"
+import { PeerName, PublicKeyHex, WorkspaceAuthority } from "../../../schemas/index.ts"
+import type { AnchorPins } from "../../workspace/workspace.ts"
 import { RememberedWorkspace } from "./workspaceLink.ts"
 
 const store = createStore("vivarium-local", "kv")
@@ -48,4 +49,14 @@ export async function loadAckedHeads(workspaceId: string): Promise<Record<string
 
 export async function saveAckedHeads(workspaceId: string, heads: Record<string, string[]>): Promise<void> {
   await set(`acked:${workspaceId}`, heads, store)
+}
+
+/** The workspace's authority anchors as this browser first saw them: later roots must match. */
+export const browserAnchorPins: AnchorPins = {
+  async pin(workspaceId, seen) {
+    const pinned = WorkspaceAuthority.safeParse(await get(`anchors:${workspaceId}`, store))
+    if (pinned.success) return pinned.data
+    if (seen) await set(`anchors:${workspaceId}`, seen, store)
+    return seen
+  },
 }

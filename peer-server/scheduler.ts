@@ -142,14 +142,18 @@ export class Scheduler {
     }
 
     if (edits.length) {
+      // Only edits that found their task are audited: a grant that wrote nothing is no grant.
+      const applied: typeof edits = []
       this.#ws.queueHandle.change(d => {
         for (const edit of edits) {
           const draft = d.tasks[edit.id]
-          if (draft) edit.apply(draft)
+          if (draft?.id !== edit.id) continue
+          edit.apply(draft)
+          applied.push(edit)
         }
       })
-      for (const edit of edits) if (edit.audit) this.#opts.audit?.(edit.audit[0], edit.id, edit.audit[1])
-      debug("applied %d edits", edits.length)
+      for (const edit of applied) if (edit.audit) this.#opts.audit?.(edit.audit[0], edit.id, edit.audit[1])
+      debug("applied %d edits", applied.length)
     }
     this.#enforceSpendCap(now)
   }

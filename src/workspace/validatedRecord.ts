@@ -6,10 +6,20 @@
 import type { DocHandle, DocHandleChangePayload } from "@automerge/automerge-repo/slim"
 import { EventEmitter } from "eventemitter3"
 import type { z } from "zod"
-import { validateValue, type DataIssue } from "../core/validate.ts"
+import { formatPath, keyMismatch, validateValue, type DataIssue } from "../core/validate.ts"
 
 export interface ValidatedRecordEvents {
   change: (payload: { changedKeys: ReadonlySet<string> | "all" }) => void
+}
+
+export interface ValidatedRecordOptions<T> {
+  /** The entry field that must equal its key: an entry stored under another key is refused. */
+  idField?: string
+  /**
+   * The effective entry after a merge (e.g. a task's status by its state machine): returns
+   * the entry to show and what it overrode, reported as issues of that entry.
+   */
+  resolve?: (entry: T) => { entry: T; flags: string[] }
 }
 
 export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<ValidatedRecordEvents> {
@@ -23,6 +33,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     readonly schema: S,
     readonly field: string,
     readonly docLabel: string,
+    readonly options: ValidatedRecordOptions<z.infer<S>> = {},
   ) {
     super()
     this.#handle = handle
@@ -64,7 +75,19 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     this.#issues.delete(key)
     if (value === undefined) return
     const issues: DataIssue[] = []
-    const entry = validateValue(this.schema, value, this.docLabel, [this.field, key], issues)
+    const path = [this.field, key]
+    let entry = validateValue(this.schema, value, this.docLabel, path, issues)
+    const { idField, resolve } = this.options
+    const mismatch = entry === undefined || idField === undefined ? undefined : keyMismatch(entry, key, idField, this.docLabel, path)
+    if (mismatch) {
+      issues.push(mismatch)
+      entry = undefined
+    }
+    if (entry !== undefined && resolve) {
+      const resolved = resolve(entry)
+      entry = resolved.entry
+      for (const message of resolved.flags) issues.push({ doc: this.docLabel, path: formatPath(path), message })
+    }
     if (entry !== undefined) this.#entries.set(key, entry)
     if (issues.length) this.#issues.set(key, issues)
   }

@@ -26,7 +26,7 @@ export class Workspace {
     readonly rootHandle: DocHandle<RootDoc>,
     readonly queueHandle: DocHandle<QueueDoc>,
   ) {
-    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`)
+    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, { idField: "id" })
   }
 
   static async open(repo: Repo, rootUrl: AutomergeUrl): Promise<Workspace> {

@@ -5,8 +5,10 @@
  * "every task runs exactly once while everyone is connected" hold on a CRDT queue.
  */
 import createDebug from "debug"
-import type { Actor, AuditKind, Task } from "../schemas/index.ts"
+import { getConflicts } from "@automerge/automerge"
+import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
+import { staleLeaseReason } from "../src/core/taskMerge.ts"
 import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
@@ -15,6 +17,29 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 const debug = createDebug("app:relay:scheduler")
 
 export const SYSTEM: Actor = { kind: "system", name: "relay" }
+
+interface Edit {
+  id: string
+  apply: (draft: Task) => void
+  audit?: [AuditKind, Record<string, unknown>]
+}
+
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
+
+/**
+ * Among the concurrent results a merge kept for `stored`, the one made under a standing lease
+ * (the latest if several), with the review its worker wrote alongside.
+ */
+function standingResult(stored: Task, resolved: Task): { result: TaskResult; review?: TaskReview } | undefined {
+  const results = Object.values(getConflicts(stored, "result") ?? {}) as TaskResult[]
+  const result = results
+    .filter(r => r && typeof r === "object" && typeof r.leaseId === "string" && !staleLeaseReason(resolved, r.leaseId))
+    .sort((a, b) => b.finishedAt - a.finishedAt)[0]
+  if (!result) return undefined
+  const reviews = Object.values(getConflicts(stored, "review") ?? {}) as TaskReview[]
+  const review = reviews.find(r => r && typeof r === "object" && r.reviewer === result.worker)
+  return { result: plain(result), ...(review ? { review: plain(review) } : {}) }
+}
 
 export interface SchedulerOptions {
   leaseMs?: number
@@ -81,7 +106,7 @@ export class Scheduler {
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
     const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
-    const edits: { id: string; apply: (draft: Task) => void; audit?: [AuditKind, Record<string, unknown>] }[] = []
+    const edits: Edit[] = this.#mergeRepairs(byId)
 
     for (const task of byId.values()) {
       const lease = task.lease
@@ -95,7 +120,7 @@ export class Scheduler {
           edits.push({
             id: task.id,
             apply: d => {
-              applyTransition(d, "queued", SYSTEM, now, reason)
+              applyTransition(d, "queued", SYSTEM, now, reason, lease.leaseId)
               delete d.lease
               for (const e of d.executions) if (e.leaseId === lease.leaseId) e.expiredAt = now
             },
@@ -133,7 +158,7 @@ export class Scheduler {
         edits.push({
           id: task.id,
           apply: d => {
-            applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`)
+            applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`, leaseId)
             d.lease = { leaseId, holder, grantedAt: now, expiresAt: now + this.#leaseMs, renewals: 0 }
           },
           audit: ["lease", { action: "granted", holder, leaseId }],
@@ -156,6 +181,41 @@ export class Scheduler {
       debug("applied %d edits", applied.length)
     }
     this.#enforceSpendCap(now)
+  }
+
+  /**
+   * Writes back what a merge left inconsistent with the state machine: the resolved status
+   * (src/core/taskMerge.ts: every reader already shows it) and, when the kept result came
+   * from a fenced lease, the standing one among the concurrent values (or none yet).
+   * Later edits of the same pass then start from a consistent draft.
+   */
+  #mergeRepairs(byId: ReadonlyMap<string, Task>): Edit[] {
+    const raw = this.#ws.queueHandle.doc().tasks
+    const edits: Edit[] = []
+    for (const task of byId.values()) {
+      const stored = raw[task.id]
+      if (!stored) continue
+      const staleResult = stored.result !== undefined && task.result === undefined ? stored.result.leaseId : undefined
+      if (stored.status === task.status && staleResult === undefined) continue
+      const standing = staleResult === undefined ? undefined : standingResult(stored, task)
+      edits.push({
+        id: task.id,
+        apply: d => {
+          d.status = task.status
+          if (staleResult === undefined) return
+          if (standing) {
+            d.result = standing.result
+            if (standing.review) d.review = standing.review
+            else delete d.review
+          } else {
+            delete d.result
+            delete d.review
+          }
+        },
+        audit: ["transition", { merge: "resolved", from: stored.status, to: task.status, ...(staleResult ? { staleResultLease: staleResult } : {}) }],
+      })
+    }
+    return edits
   }
 
   #enforceSpendCap(now: number): void {

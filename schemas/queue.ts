@@ -80,6 +80,12 @@ export const TaskEvent = z.object({
   to: TaskStatus,
   by: Actor,
   reason: z.string().max(LIMITS.reason).optional(),
+  /**
+   * The lease the transition was made under: the relay names the lease it grants or expires,
+   * a worker the lease it holds. Work under a lease the relay expired is stale
+   * (src/core/taskMerge.ts).
+   */
+  leaseId: Id.optional(),
 })
 export type TaskEvent = z.infer<typeof TaskEvent>
 

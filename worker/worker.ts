@@ -217,7 +217,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const held = this.#updateHeld(taskId, leaseId, d => {
       from = d.status
       mutate?.(d)
-      applyTransition(d, to, this.#actor, now, reason)
+      applyTransition(d, to, this.#actor, now, reason, leaseId)
     })
     if (held) this.#auditAsync("transition", taskId, { from, to, reason, leaseId })
     return held

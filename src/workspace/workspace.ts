@@ -6,6 +6,7 @@
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
 import { countByStatus } from "../core/dashboard.ts"
+import { resolveTask } from "../core/taskMerge.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
 import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
@@ -26,7 +27,13 @@ export class Workspace {
     readonly rootHandle: DocHandle<RootDoc>,
     readonly queueHandle: DocHandle<QueueDoc>,
   ) {
-    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, { idField: "id" })
+    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, {
+      idField: "id",
+      resolve: raw => {
+        const { task, flags } = resolveTask(raw)
+        return { entry: task, flags }
+      },
+    })
   }
 
   static async open(repo: Repo, rootUrl: AutomergeUrl): Promise<Workspace> {
@@ -76,7 +83,10 @@ export class Workspace {
     // Automerge discards a change whose callback throws, so a refusal writes nothing.
     this.queueHandle.change(d => {
       const draft = d.tasks[id]
-      if (draft) mutate(draft, current)
+      if (!draft) return
+      // After a merge the stored status may not be the resolved one every reader shows.
+      if (draft.status !== current.status) draft.status = current.status
+      mutate(draft, current)
     })
   }
 

@@ -160,5 +160,5 @@ export async function askResidentForBounty(ctx: OperatorContext, bountyId: strin
   if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed: it takes no more submissions`)
   const resident = (await residents(ctx.workspace)).get(identity)
   if (!resident) throw new OperatorActionError(`no resident ${identity}`)
-  return addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
+  return await addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
 }

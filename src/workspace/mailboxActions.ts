@@ -39,7 +39,7 @@ function assertOperatorPeer(ctx: OperatorContext): void {
 }
 
 /** The task that asks a resident to act on what a human wrote to it. */
-function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Task {
+function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Promise<Task> {
   return addTask(ctx, { title, prompt, ...MAIL_TASK_BUDGET, targetIdentity: resident, room: "human_async" })
 }
 
@@ -73,7 +73,7 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   await postMessage(ctx, dm.id, { content: text })
   const key = ledgerKeys.mailReply(reply.id)
   grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, by: ctx.actor, at: now })
-  const task = enqueueMailTask(
+  const task = await enqueueMailTask(
     ctx,
     resident.id,
     `Mailbox follow-up: ${resident.name}`,
@@ -121,7 +121,7 @@ export async function sendMail(ctx: OperatorContext, input: SendMailInput): Prom
   await postMessage(ctx, dm.id, { content: e.content })
   const key = ledgerKeys.mailDm(message.id)
   grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, by: ctx.actor, at: now })
-  const task = enqueueMailTask(
+  const task = await enqueueMailTask(
     ctx,
     resident.id,
     `Mailbox message for ${resident.name}`,

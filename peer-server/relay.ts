@@ -19,10 +19,11 @@ import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspace
 import { handleHttp, staticApp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
-import { totalSpend } from "../src/core/scheduling.ts"
+import { totalSpend } from "../src/core/spend.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer } from "../src/workspace/registerPeer.ts"
-import { SCHEMA_VERSION, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { validateEntries } from "../src/core/validate.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
@@ -145,11 +146,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
   const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
   const audit = await registerPeer(repo, workspace, identity, "approved")
-  let archivedSpendUsd = 0
-  for (const url of Object.values(workspace.root.docs.archives)) {
-    const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
-    archivedSpendUsd += totalSpend(Object.values(archive.doc().tasks ?? {}))
-  }
   const relayAudit = (kind: AuditKind, subject: string, data: Record<string, unknown>) =>
     void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`))
   const economy = new Economy(workspace, {
@@ -162,7 +158,6 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     residentHolders: () => economy.holders(),
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
-    archivedSpendUsd: () => archivedSpendUsd,
     audit: relayAudit,
     log,
   })
@@ -198,9 +193,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const archiveTimer = setInterval(() => {
     archiveFinishedTasks(repo, workspace, Date.now(), archiveAfterMs).then(
       moved => {
-        if (!moved.length) return
-        archivedSpendUsd += totalSpend(moved)
-        log(`archived ${moved.length} finished tasks`)
+        if (moved.length) log(`archived ${moved.length} finished tasks`)
       },
       error => log(`archiving failed (will retry): ${(error as Error).message}`),
     )
@@ -290,6 +283,17 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
     const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.mailbox = mailbox.url
+    })
+  }
+  if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {
+    // Archives from before the queue carried their spend: counted once, validated task by task.
+    let archivedSpendUsd = 0
+    for (const url of Object.values(workspace.root.docs.archives)) {
+      const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
+      archivedSpendUsd += totalSpend(validateEntries(Task, archive.doc().tasks, `archive ${url}`, ["tasks"], [], "id").values())
+    }
+    workspace.queueHandle.change(d => {
+      d.archivedSpendUsd ??= archivedSpendUsd
     })
   }
   const identities = await repo.find<IdentitiesDoc>(workspace.root.docs.identities as AutomergeUrl)

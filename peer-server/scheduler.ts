@@ -9,7 +9,8 @@ import { getConflicts } from "@automerge/automerge"
 import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
 import { staleLeaseReason } from "../src/core/taskMerge.ts"
-import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
+import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "../src/core/scheduling.ts"
+import { spendAgainstCap } from "../src/core/spend.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
@@ -47,8 +48,6 @@ export interface SchedulerOptions {
   tickMs?: number
   /** A worker whose heartbeat is older than this does not count as online. */
   onlineWindowMs?: number
-  /** Spend already moved to archives (the live queue only holds recent tasks). */
-  archivedSpendUsd?: () => number
   audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
   log?: (line: string) => void
   newLeaseId?: () => string
@@ -106,7 +105,7 @@ export class Scheduler {
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
     const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
-    const edits: Edit[] = this.#mergeRepairs(byId)
+    const edits: Edit[] = this.#mergeRepairs()
 
     for (const task of byId.values()) {
       const lease = task.lease
@@ -189,12 +188,14 @@ export class Scheduler {
    * from a fenced lease, the standing one among the concurrent values (or none yet).
    * Later edits of the same pass then start from a consistent draft.
    */
-  #mergeRepairs(byId: ReadonlyMap<string, Task>): Edit[] {
-    const raw = this.#ws.queueHandle.doc().tasks
+  #mergeRepairs(): Edit[] {
     const edits: Edit[] = []
-    for (const task of byId.values()) {
-      const stored = raw[task.id]
-      if (!stored) continue
+    if (!this.#ws.tasks.resolvedKeys.size) return edits
+    const raw = this.#ws.queueHandle.doc().tasks
+    for (const id of this.#ws.tasks.resolvedKeys) {
+      const task = this.#ws.tasks.get(id)
+      const stored = raw[id]
+      if (!task || !stored) continue
       const staleResult = stored.result !== undefined && task.result === undefined ? stored.result.leaseId : undefined
       if (stored.status === task.status && staleResult === undefined) continue
       const standing = staleResult === undefined ? undefined : standingResult(stored, task)
@@ -221,8 +222,8 @@ export class Scheduler {
   #enforceSpendCap(now: number): void {
     const { spendCapUsd, killSwitch } = this.#ws.root.controls
     if (killSwitch.on) return
-    const spent = totalSpend(this.#ws.tasks.entries.values()) + (this.#opts.archivedSpendUsd?.() ?? 0)
-    if (spent < spendCapUsd) return
+    const { spentUsd: spent, reached } = this.#ws.spendAgainstCap()
+    if (!reached) return
     const reason = `spend cap reached (${formatUsd(spent)} >= ${formatUsd(spendCapUsd)})`
     this.#ws.rootHandle.change(d => {
       d.controls.killSwitch = { on: true, reason, setBy: SYSTEM.name, setAt: now }

@@ -25,6 +25,7 @@ export interface ValidatedRecordOptions<T> {
 export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<ValidatedRecordEvents> {
   readonly #entries = new Map<string, z.infer<S>>()
   readonly #issues = new Map<string, DataIssue[]>()
+  readonly #resolved = new Set<string>()
   readonly #handle: DocHandle<unknown>
   readonly #onChange = (p: DocHandleChangePayload<unknown>) => this.#applyPatches(p)
 
@@ -47,6 +48,11 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
 
   get(key: string): z.infer<S> | undefined {
     return this.#entries.get(key)
+  }
+
+  /** Keys whose shown entry differs from the stored one (the resolve option overrode it). */
+  get resolvedKeys(): ReadonlySet<string> {
+    return this.#resolved
   }
 
   get issues(): DataIssue[] {
@@ -73,6 +79,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   #validate(key: string, value: unknown): void {
     this.#entries.delete(key)
     this.#issues.delete(key)
+    this.#resolved.delete(key)
     if (value === undefined) return
     const issues: DataIssue[] = []
     const path = [this.field, key]
@@ -85,6 +92,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     }
     if (entry !== undefined && resolve) {
       const resolved = resolve(entry)
+      if (resolved.entry !== entry) this.#resolved.add(key)
       entry = resolved.entry
       for (const message of resolved.flags) issues.push({ doc: this.docLabel, path: formatPath(path), message })
     }
@@ -95,6 +103,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   #revalidateAll(): void {
     this.#entries.clear()
     this.#issues.clear()
+    this.#resolved.clear()
     // (#record re-adds the shape issue if the field is still broken)
     for (const [key, value] of Object.entries(this.#record())) this.#validate(key, value)
   }

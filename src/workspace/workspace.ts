@@ -4,8 +4,9 @@
  * transport and storage are the caller's choice of Repo.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
+import { Task, Usd, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
 import { countByStatus } from "../core/dashboard.ts"
+import { spendAgainstCap, type SpendCap } from "../core/spend.ts"
 import { resolveTask } from "../core/taskMerge.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
 import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
@@ -88,6 +89,16 @@ export class Workspace {
       if (draft.status !== current.status) draft.status = current.status
       mutate(draft, current)
     })
+  }
+
+  /** Spend of the tasks the relay moved to archives (0 when unreadable: see the queue's issues). */
+  get archivedSpendUsd(): number {
+    return Usd.safeParse(this.queueHandle.doc().archivedSpendUsd).data ?? 0
+  }
+
+  /** Spend so far (live tasks and archived spend) against the cap (src/core/spend.ts). */
+  spendAgainstCap(): SpendCap {
+    return spendAgainstCap(this.tasks.entries.values(), this.archivedSpendUsd, this.root.controls.spendCapUsd)
   }
 
   countByStatus(): Record<TaskStatus, number> {

@@ -8,7 +8,7 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import createDebug from "debug"
 import { EventEmitter } from "eventemitter3"
-import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type Task, type TaskStatus } from "../schemas/index.ts"
+import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type Task, type TaskStatus } from "../schemas/index.ts"
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
 import { critique, routeReview } from "../src/core/critic.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
@@ -285,7 +285,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       this.#complete(task, leaseId, startedAt, result)
       if (task.targetIdentity) {
-        const followUp = this.#afterResidentTask(task, result.output)
+        const followUp = this.#afterResidentTask(task, { taskId: task.id, leaseId }, result.output)
         this.#followUps.add(followUp)
         void followUp.finally(() => this.#followUps.delete(followUp))
       }
@@ -314,13 +314,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#auditAsync("llm_call", taskId, { calls: recorded.map(c => ({ model: c.model, promptTokens: c.promptTokens, completionTokens: c.completionTokens, costUsd: c.costUsd, ok: c.ok })) })
   }
 
-  /** The resident's memory of the task, and its messages to the human (from its answer). */
-  async #afterResidentTask(task: Task, output: string): Promise<void> {
+  /**
+   * The resident's memory of the task, and its messages to the human (from its answer), each
+   * naming the run: readers ignore them if the relay had expired the lease (a stale run).
+   */
+  async #afterResidentTask(task: Task, run: RunRef, output: string): Promise<void> {
     const ws = this.#peer.workspace
     try {
-      await noteTaskInJournal(ws, task, ws.tasks.get(task.id)?.status ?? "finished", output)
-      for (const problem of await sendResidentMessages(ws, task, output, { kind: "worker", name: this.name })) this.#log(`message to the human not sent: ${problem}`)
-      const refused = await submitBountyWork(ws, task, output)
+      await noteTaskInJournal(ws, task, run, ws.tasks.get(task.id)?.status ?? "finished", output)
+      for (const problem of await sendResidentMessages(ws, task, run, output, { kind: "worker", name: this.name })) this.#log(`message to the human not sent: ${problem}`)
+      const refused = await submitBountyWork(ws, task, run, output)
       if (refused) this.#log(`bounty submission of ${task.targetIdentity} not entered: ${refused}`)
     } catch (error) {
       this.#log(`resident follow-up of ${task.id} failed: ${(error as Error).message}`)

@@ -18,7 +18,7 @@
  *
  * Pure: readers (the validated task view) and the relay (scheduler, economy) all call it.
  */
-import type { Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
+import type { RunRef, Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
 import { canTransition, TERMINAL_STATUSES } from "./taskMachine.ts"
 
 /** Which terminal state wins when concurrent histories reach more than one. */
@@ -99,4 +99,15 @@ export function resolveTask(task: Task): ResolvedTask {
     out = rest
   }
   return { task: out, flags }
+}
+
+/**
+ * Why a side effect made in `run` does not count, or undefined when it does. A side effect
+ * without a run (an operator's, or written before runs were named) and one whose task this
+ * peer does not hold (archived, or not synced yet) cannot be judged here and count.
+ */
+export function staleRunReason(run: RunRef | undefined, taskOf: (id: string) => Task | undefined): string | undefined {
+  if (!run) return undefined
+  const task = taskOf(run.taskId)
+  return task ? staleLeaseReason(task, run.leaseId) : undefined
 }

@@ -7,7 +7,7 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { LIMITS, MailMessage, type Actor, type MailboxDoc, type Task } from "../../schemas/index.ts"
+import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../schemas/index.ts"
 import { readMailbox } from "./documentReaders.ts"
 import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../core/economy.ts"
 import { newId } from "../core/ids.ts"
@@ -145,7 +145,7 @@ export type ResidentMailInput = z.input<typeof ResidentMailInput>
  * A resident writes to the human (workers call this for the resident they play). It costs
  * 10 free-time tokens, refused when this peer's view of the wallet cannot pay.
  */
-export async function residentMessage(workspace: Workspace, input: ResidentMailInput, by: Actor, now = Date.now()): Promise<MailMessage> {
+export async function residentMessage(workspace: Workspace, input: ResidentMailInput, by: Actor, now = Date.now(), run?: RunRef): Promise<MailMessage> {
   const e = parseInput(ResidentMailInput, input)
   const resident = await residentOf(workspace, e.resident)
   const mailbox = await openMailbox(workspace)
@@ -158,6 +158,7 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
     ...(e.taskId ? { taskId: e.taskId } : {}),
     by: resident.id,
     at: now,
+    ...(run ? { run } : {}),
   })
   try {
     spend(await openWallets(workspace), {
@@ -168,6 +169,7 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
       reason: "message to the human",
       by,
       at: now,
+      ...(run ? { run } : {}),
     })
   } catch (error) {
     if (error instanceof LedgerWriteError) throw new OperatorActionError(`${resident.name} cannot pay for a message to the human (${MAIL_SEND_COST} free-time tokens): ${error.message}`)

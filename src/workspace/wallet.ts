@@ -6,8 +6,8 @@
  * ("no coercion"). Balances are derived (src/core/ledger.ts), never written.
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
-import { LedgerEntry, type Actor, type WalletsDoc } from "../../schemas/index.ts"
-import { balanceOf, deriveWallets, type Wallet } from "../core/ledger.ts"
+import { LedgerEntry, type Actor, type RunRef, type WalletsDoc } from "../../schemas/index.ts"
+import { balanceOf, deriveWallets, type VoidRule, type Wallet } from "../core/ledger.ts"
 import type { Workspace } from "./workspace.ts"
 
 export class LedgerWriteError extends Error {
@@ -53,6 +53,8 @@ export interface GrantInput {
   reason: string
   by: Actor
   at: number
+  /** The run it was made in, when a worker writes it as a side effect of a task. */
+  run?: RunRef
 }
 
 /** A grant, split 70/30 into free time and journal tokens (capped when balances are derived). */
@@ -83,7 +85,7 @@ export function spend(handle: DocHandle<WalletsDoc>, input: SpendInput): WriteRe
   return write(handle, entry)
 }
 
-const pick = ({ key, identity, amount, reason, by, at }: GrantInput) => ({ key, identity, amount, reason, by, at })
+const pick = ({ key, identity, amount, reason, by, at, run }: GrantInput) => ({ key, identity, amount, reason, by, at, ...(run ? { run } : {}) })
 
 /** One resident's valid ledger entries (entries that fail validation are left out). */
 function entriesOf(doc: WalletsDoc, resident: string): LedgerEntry[] {
@@ -96,7 +98,7 @@ function entriesOf(doc: WalletsDoc, resident: string): LedgerEntry[] {
   return mine
 }
 
-/** One resident's derived wallet, from this peer's copy of the ledger. */
-export function walletOf(doc: WalletsDoc, resident: string): Wallet {
-  return balanceOf(deriveWallets(entriesOf(doc, resident)), resident)
+/** One resident's derived wallet, from this peer's copy of the ledger, under the void rule given. */
+export function walletOf(doc: WalletsDoc, resident: string, voidOf?: VoidRule): Wallet {
+  return balanceOf(deriveWallets(entriesOf(doc, resident), voidOf), resident)
 }

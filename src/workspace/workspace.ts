@@ -4,10 +4,10 @@
  * transport and storage are the caller's choice of Repo.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { Task, Usd, type Actor, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
+import { Task, Usd, type Actor, type RunRef, type QueueDoc, type RootDoc, type TaskStatus } from "../../schemas/index.ts"
 import { countByStatus } from "../core/dashboard.ts"
 import { spendAgainstCap, type SpendCap } from "../core/spend.ts"
-import { resolveTask } from "../core/taskMerge.ts"
+import { resolveTask, staleRunReason } from "../core/taskMerge.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
 import { assertDocumentKind, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
@@ -99,6 +99,11 @@ export class Workspace {
   /** Spend so far (live tasks and archived spend) against the cap (src/core/spend.ts). */
   spendAgainstCap(): SpendCap {
     return spendAgainstCap(this.tasks.entries.values(), this.archivedSpendUsd, this.root.controls.spendCapUsd)
+  }
+
+  /** Why a side effect made in `run` does not count here (src/core/taskMerge.ts), or undefined. */
+  staleRunReason(run: RunRef | undefined): string | undefined {
+    return staleRunReason(run, id => this.tasks.get(id))
   }
 
   countByStatus(): Record<TaskStatus, number> {

@@ -26,6 +26,7 @@ import { validateEntries } from "../src/core/validate.ts"
 import { SCHEMA_VERSION, Task, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
+import { fileLeaseStore } from "./leaseClock.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
 
@@ -156,6 +157,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   })
   const scheduler = new Scheduler(workspace, {
     residentHolders: () => economy.holders(),
+    leaseStore: fileLeaseStore(join(paths.dir, "leases.json"), log),
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
     audit: relayAudit,

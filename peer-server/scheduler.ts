@@ -9,6 +9,7 @@ import { getConflicts } from "@automerge/automerge"
 import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
 import { staleLeaseReason } from "../src/core/taskMerge.ts"
+import { resumeObservations, type LeaseStore } from "./leaseClock.ts"
 import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "../src/core/scheduling.ts"
 import { spendAgainstCap } from "../src/core/spend.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
@@ -53,6 +54,11 @@ export interface SchedulerOptions {
   newLeaseId?: () => string
   /** resident → the worker holding its lease (peer-server/economy.ts keeps that map). */
   residentHolders?: () => ReadonlyMap<string, string>
+  /** Keeps lease observations across restarts (peer-server/leaseClock.ts); without it they live in memory. */
+  leaseStore?: LeaseStore
+  /** After a restart, the least time a lease observed before it has left (default: half a lease). */
+  restartGraceMs?: number
+  now?: () => number
 }
 
 export class Scheduler {
@@ -61,9 +67,11 @@ export class Scheduler {
   readonly #onlineWindowMs: number
   readonly #opts: SchedulerOptions
   /** leaseId → the renewal count last seen and when (relay clock): expiry needs no shared clock. */
-  readonly #observed = new Map<string, { renewals: number; at: number }>()
+  readonly #observed: Map<string, { renewals: number; at: number }>
   /** Holders whose lease expired, and when: no new lease until they are heard from again. */
-  readonly #lapsed = new Map<string, number>()
+  readonly #lapsed: Map<string, number>
+  #savedAt = 0
+  #dirty = false
   #timer?: NodeJS.Timeout
   #pending = false
   readonly #trigger = () => {
@@ -80,6 +88,10 @@ export class Scheduler {
     this.#opts = opts
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
     this.#onlineWindowMs = opts.onlineWindowMs ?? ONLINE_WINDOW_MS
+    const saved = opts.leaseStore?.load()
+    const resumed = saved ? resumeObservations(saved, (opts.now ?? Date.now)(), this.#leaseMs, opts.restartGraceMs ?? this.#leaseMs / 2) : undefined
+    this.#observed = resumed?.observed ?? new Map()
+    this.#lapsed = resumed?.lapsed ?? new Map()
   }
 
   start(tickMs = this.#opts.tickMs ?? 500): void {
@@ -107,14 +119,19 @@ export class Scheduler {
     const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
     const edits: Edit[] = this.#mergeRepairs()
 
+    const live = new Set<string>()
     for (const task of byId.values()) {
       const lease = task.lease
       if (lease && (task.status === "claimed" || task.status === "running")) {
+        live.add(lease.leaseId)
         const seen = this.#observed.get(lease.leaseId)
-        if (!seen || seen.renewals !== lease.renewals) this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
-        else if (now - seen.at > this.#leaseMs) {
+        if (!seen || seen.renewals !== lease.renewals) {
+          this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
+          this.#dirty = true
+        } else if (now - seen.at > this.#leaseMs) {
           this.#observed.delete(lease.leaseId)
           this.#lapsed.set(lease.holder, now)
+          this.#dirty = true
           const reason = `lease of ${lease.holder} expired (no heartbeat for ${this.#leaseMs} ms)`
           edits.push({
             id: task.id,
@@ -180,6 +197,31 @@ export class Scheduler {
       debug("applied %d edits", applied.length)
     }
     this.#enforceSpendCap(now)
+    this.#forget(live, now)
+  }
+
+  /**
+   * Drops observations of leases that ended (so memory does not grow with every lease ever
+   * granted) and of holders heard from since they lapsed; saves what is left when it changed,
+   * and at least once a second so that a restart can tell how long the relay was down.
+   */
+  #forget(live: ReadonlySet<string>, now: number): void {
+    for (const leaseId of this.#observed.keys())
+      if (!live.has(leaseId)) {
+        this.#observed.delete(leaseId)
+        this.#dirty = true
+      }
+    const peers = this.#ws.root.peers
+    for (const [holder, at] of this.#lapsed)
+      if ((peers[holder]?.lastSeen ?? Infinity) > at) {
+        this.#lapsed.delete(holder)
+        this.#dirty = true
+      }
+    const store = this.#opts.leaseStore
+    if (!store || (!this.#dirty && now - this.#savedAt < 1_000)) return
+    store.save(now, { observed: this.#observed, lapsed: this.#lapsed })
+    this.#savedAt = now
+    this.#dirty = false
   }
 
   /**

@@ -10,7 +10,9 @@ const Input = ConnectionInput.extend({ json: z.boolean() })
 
 async function verify(argv: string[]): Promise<number> {
   const flags = parseFlags("audit verify", argv, FLAGS, Input)
-  const reports = await withPeer(flags, peer => verifyWorkspaceAudit(peer.repo, peer.workspace.root))
+  const reports = await withPeer(flags, peer =>
+    verifyWorkspaceAudit(peer.repo, peer.workspace.root, { rootDoc: peer.workspace.rootHandle.doc(), tasks: peer.workspace.tasks.entries.values() }),
+  )
   const bad = reports.filter(r => !r.ok)
   if (flags.json) console.log(JSON.stringify({ ok: !bad.length, peers: reports }, null, 2))
   else {

@@ -271,7 +271,8 @@ describe("social merges between offline operators", () => {
     const alice = await operatorOn(a!, "alice")
     const bob = await operatorOn(b!, "bob")
     await forgeIdentity(alice, { name: "Ada" })
-    const task = await addTask(alice, { prompt: "Map the north cave.", targetIdentity: "ada", maxBudgetUsd: 0.1 })
+    // A local task: with no worker online the relay neither leases nor blocks it.
+    const task = await addTask(alice, { command: "ls caves", targetIdentity: "ada", maxBudgetUsd: 0.1 })
     a!.workspace.updateTask(task.id, d => {
       applyTransition(d, "claimed", SYSTEM, Date.now(), "lease granted", "lease-1")
       applyTransition(d, "running", WORKER, Date.now(), "started", "lease-1")

@@ -2,10 +2,13 @@
  * Moves finished tasks out of the live queue into monthly archive documents, so that a
  * workspace with 100,000 finished tasks still opens fast. Copy first, delete second:
  * a crash in between leaves a task in both places (harmless, keyed by id), never in none.
+ * The queue's `archivedSpendUsd` grows in the same change that removes the tasks, so the
+ * spend against the cap never loses or double-counts a moved task.
  */
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc, type Task } from "../schemas/index.ts"
 import { planArchive } from "../src/core/archive.ts"
+import { totalSpend } from "../src/core/spend.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
 /** Returns the tasks it moved. */
@@ -27,6 +30,7 @@ export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: numbe
     })
     ws.queueHandle.change(d => {
       for (const task of tasks) delete d.tasks[task.id]
+      d.archivedSpendUsd = (d.archivedSpendUsd ?? 0) + totalSpend(tasks)
     })
     moved.push(...tasks)
   }

@@ -21,15 +21,17 @@ import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspace
 import { handleHttp, staticApp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
-import { totalSpend } from "../src/core/scheduling.ts"
+import { totalSpend } from "../src/core/spend.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { registerPeer } from "../src/workspace/registerPeer.ts"
-import { SCHEMA_VERSION, type AnchorKey, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc, type WorkspaceAuthority } from "../schemas/index.ts"
+import { SCHEMA_VERSION, Task, type AnchorKey, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc, type WorkspaceAuthority } from "../schemas/index.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
+import { validateEntries } from "../src/core/validate.ts"
 import { approveOperatorsAsOwner } from "./ownerApprovals.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
+import { fileLeaseStore } from "./leaseClock.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
 
@@ -198,11 +200,6 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
 
   const audit = await registerPeer(repo, workspace, identity, "approved")
   const ownerApprovals = opts.owner ? undefined : approveOperatorsAsOwner(workspace, audit, log)
-  let archivedSpendUsd = 0
-  for (const url of Object.values(workspace.root.docs.archives)) {
-    const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
-    archivedSpendUsd += totalSpend(Object.values(archive.doc().tasks ?? {}))
-  }
   const relayAudit = (kind: AuditKind, subject: string, data: Record<string, unknown>) =>
     void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`))
   const economy = new Economy(workspace, {
@@ -214,9 +211,9 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   })
   const scheduler = new Scheduler(workspace, {
     residentHolders: () => economy.holders(),
+    leaseStore: fileLeaseStore(join(paths.dir, "leases.json"), log),
     ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
-    archivedSpendUsd: () => archivedSpendUsd,
     audit: relayAudit,
     log,
   })
@@ -252,9 +249,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const archiveTimer = setInterval(() => {
     archiveFinishedTasks(repo, workspace, Date.now(), archiveAfterMs).then(
       moved => {
-        if (!moved.length) return
-        archivedSpendUsd += totalSpend(moved)
-        log(`archived ${moved.length} finished tasks`)
+        if (moved.length) log(`archived ${moved.length} finished tasks`)
       },
       error => log(`archiving failed (will retry): ${(error as Error).message}`),
     )
@@ -414,6 +409,17 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace, authority: Wor
     const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.mailbox = mailbox.url
+    })
+  }
+  if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {
+    // Archives from before the queue carried their spend: counted once, validated task by task.
+    let archivedSpendUsd = 0
+    for (const url of Object.values(workspace.root.docs.archives)) {
+      const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
+      archivedSpendUsd += totalSpend(validateEntries(Task, archive.doc().tasks, `archive ${url}`, ["tasks"], [], "id").values())
+    }
+    workspace.queueHandle.change(d => {
+      d.archivedSpendUsd ??= archivedSpendUsd
     })
   }
   const identities = await repo.find<IdentitiesDoc>(workspace.root.docs.identities as AutomergeUrl)

@@ -5,9 +5,13 @@
  * "every task runs exactly once while everyone is connected" hold on a CRDT queue.
  */
 import createDebug from "debug"
-import type { Actor, AuditKind, Task } from "../schemas/index.ts"
+import { getConflicts } from "@automerge/automerge"
+import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
-import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, totalSpend, workerSlots } from "../src/core/scheduling.ts"
+import { staleLeaseReason } from "../src/core/taskMerge.ts"
+import { resumeObservations, type LeaseStore } from "./leaseClock.ts"
+import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "../src/core/scheduling.ts"
+import { spendAgainstCap } from "../src/core/spend.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
@@ -16,19 +20,45 @@ const debug = createDebug("app:relay:scheduler")
 
 export const SYSTEM: Actor = { kind: "system", name: "relay" }
 
+interface Edit {
+  id: string
+  apply: (draft: Task) => void
+  audit?: [AuditKind, Record<string, unknown>]
+}
+
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
+
+/**
+ * Among the concurrent results a merge kept for `stored`, the one made under a standing lease
+ * (the latest if several), with the review its worker wrote alongside.
+ */
+function standingResult(stored: Task, resolved: Task): { result: TaskResult; review?: TaskReview } | undefined {
+  const results = Object.values(getConflicts(stored, "result") ?? {}) as TaskResult[]
+  const result = results
+    .filter(r => r && typeof r === "object" && typeof r.leaseId === "string" && !staleLeaseReason(resolved, r.leaseId))
+    .sort((a, b) => b.finishedAt - a.finishedAt)[0]
+  if (!result) return undefined
+  const reviews = Object.values(getConflicts(stored, "review") ?? {}) as TaskReview[]
+  const review = reviews.find(r => r && typeof r === "object" && r.reviewer === result.worker)
+  return { result: plain(result), ...(review ? { review: plain(review) } : {}) }
+}
+
 export interface SchedulerOptions {
   leaseMs?: number
   /** How often leases, backoffs and peers are re-checked without a document change. */
   tickMs?: number
   /** A worker whose heartbeat is older than this does not count as online. */
   onlineWindowMs?: number
-  /** Spend already moved to archives (the live queue only holds recent tasks). */
-  archivedSpendUsd?: () => number
   audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
   log?: (line: string) => void
   newLeaseId?: () => string
   /** resident → the worker holding its lease (peer-server/economy.ts keeps that map). */
   residentHolders?: () => ReadonlyMap<string, string>
+  /** Keeps lease observations across restarts (peer-server/leaseClock.ts); without it they live in memory. */
+  leaseStore?: LeaseStore
+  /** After a restart, the least time a lease observed before it has left (default: half a lease). */
+  restartGraceMs?: number
+  now?: () => number
 }
 
 export class Scheduler {
@@ -37,9 +67,11 @@ export class Scheduler {
   readonly #onlineWindowMs: number
   readonly #opts: SchedulerOptions
   /** leaseId → the renewal count last seen and when (relay clock): expiry needs no shared clock. */
-  readonly #observed = new Map<string, { renewals: number; at: number }>()
+  readonly #observed: Map<string, { renewals: number; at: number }>
   /** Holders whose lease expired, and when: no new lease until they are heard from again. */
-  readonly #lapsed = new Map<string, number>()
+  readonly #lapsed: Map<string, number>
+  #savedAt = 0
+  #dirty = false
   #timer?: NodeJS.Timeout
   #pending = false
   readonly #trigger = () => {
@@ -56,6 +88,10 @@ export class Scheduler {
     this.#opts = opts
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
     this.#onlineWindowMs = opts.onlineWindowMs ?? ONLINE_WINDOW_MS
+    const saved = opts.leaseStore?.load()
+    const resumed = saved ? resumeObservations(saved, (opts.now ?? Date.now)(), this.#leaseMs, opts.restartGraceMs ?? this.#leaseMs / 2) : undefined
+    this.#observed = resumed?.observed ?? new Map()
+    this.#lapsed = resumed?.lapsed ?? new Map()
   }
 
   start(tickMs = this.#opts.tickMs ?? 500): void {
@@ -81,21 +117,26 @@ export class Scheduler {
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
     const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
-    const edits: { id: string; apply: (draft: Task) => void; audit?: [AuditKind, Record<string, unknown>] }[] = []
+    const edits: Edit[] = this.#mergeRepairs()
 
+    const live = new Set<string>()
     for (const task of byId.values()) {
       const lease = task.lease
       if (lease && (task.status === "claimed" || task.status === "running")) {
+        live.add(lease.leaseId)
         const seen = this.#observed.get(lease.leaseId)
-        if (!seen || seen.renewals !== lease.renewals) this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
-        else if (now - seen.at > this.#leaseMs) {
+        if (!seen || seen.renewals !== lease.renewals) {
+          this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
+          this.#dirty = true
+        } else if (now - seen.at > this.#leaseMs) {
           this.#observed.delete(lease.leaseId)
           this.#lapsed.set(lease.holder, now)
+          this.#dirty = true
           const reason = `lease of ${lease.holder} expired (no heartbeat for ${this.#leaseMs} ms)`
           edits.push({
             id: task.id,
             apply: d => {
-              applyTransition(d, "queued", SYSTEM, now, reason)
+              applyTransition(d, "queued", SYSTEM, now, reason, lease.leaseId)
               delete d.lease
               for (const e of d.executions) if (e.leaseId === lease.leaseId) e.expiredAt = now
             },
@@ -133,7 +174,7 @@ export class Scheduler {
         edits.push({
           id: task.id,
           apply: d => {
-            applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`)
+            applyTransition(d, "claimed", SYSTEM, now, `lease granted to ${holder}`, leaseId)
             d.lease = { leaseId, holder, grantedAt: now, expiresAt: now + this.#leaseMs, renewals: 0 }
           },
           audit: ["lease", { action: "granted", holder, leaseId }],
@@ -142,23 +183,89 @@ export class Scheduler {
     }
 
     if (edits.length) {
+      // Only edits that found their task are audited: a grant that wrote nothing is no grant.
+      const applied: typeof edits = []
       this.#ws.queueHandle.change(d => {
         for (const edit of edits) {
           const draft = d.tasks[edit.id]
-          if (draft) edit.apply(draft)
+          if (draft?.id !== edit.id) continue
+          edit.apply(draft)
+          applied.push(edit)
         }
       })
-      for (const edit of edits) if (edit.audit) this.#opts.audit?.(edit.audit[0], edit.id, edit.audit[1])
-      debug("applied %d edits", edits.length)
+      for (const edit of applied) if (edit.audit) this.#opts.audit?.(edit.audit[0], edit.id, edit.audit[1])
+      debug("applied %d edits", applied.length)
     }
     this.#enforceSpendCap(now)
+    this.#forget(live, now)
+  }
+
+  /**
+   * Drops observations of leases that ended (so memory does not grow with every lease ever
+   * granted) and of holders heard from since they lapsed; saves what is left when it changed,
+   * and at least once a second so that a restart can tell how long the relay was down.
+   */
+  #forget(live: ReadonlySet<string>, now: number): void {
+    for (const leaseId of this.#observed.keys())
+      if (!live.has(leaseId)) {
+        this.#observed.delete(leaseId)
+        this.#dirty = true
+      }
+    const peers = this.#ws.root.peers
+    for (const [holder, at] of this.#lapsed)
+      if ((peers[holder]?.lastSeen ?? Infinity) > at) {
+        this.#lapsed.delete(holder)
+        this.#dirty = true
+      }
+    const store = this.#opts.leaseStore
+    if (!store || (!this.#dirty && now - this.#savedAt < 1_000)) return
+    store.save(now, { observed: this.#observed, lapsed: this.#lapsed })
+    this.#savedAt = now
+    this.#dirty = false
+  }
+
+  /**
+   * Writes back what a merge left inconsistent with the state machine: the resolved status
+   * (src/core/taskMerge.ts: every reader already shows it) and, when the kept result came
+   * from a fenced lease, the standing one among the concurrent values (or none yet).
+   * Later edits of the same pass then start from a consistent draft.
+   */
+  #mergeRepairs(): Edit[] {
+    const edits: Edit[] = []
+    if (!this.#ws.tasks.resolvedKeys.size) return edits
+    const raw = this.#ws.queueHandle.doc().tasks
+    for (const id of this.#ws.tasks.resolvedKeys) {
+      const task = this.#ws.tasks.get(id)
+      const stored = raw[id]
+      if (!task || !stored) continue
+      const staleResult = stored.result !== undefined && task.result === undefined ? stored.result.leaseId : undefined
+      if (stored.status === task.status && staleResult === undefined) continue
+      const standing = staleResult === undefined ? undefined : standingResult(stored, task)
+      edits.push({
+        id: task.id,
+        apply: d => {
+          d.status = task.status
+          if (staleResult === undefined) return
+          if (standing) {
+            d.result = standing.result
+            if (standing.review) d.review = standing.review
+            else delete d.review
+          } else {
+            delete d.result
+            delete d.review
+          }
+        },
+        audit: ["transition", { merge: "resolved", from: stored.status, to: task.status, ...(staleResult ? { staleResultLease: staleResult } : {}) }],
+      })
+    }
+    return edits
   }
 
   #enforceSpendCap(now: number): void {
     const { spendCapUsd, killSwitch } = this.#ws.root.controls
     if (killSwitch.on) return
-    const spent = totalSpend(this.#ws.tasks.entries.values()) + (this.#opts.archivedSpendUsd?.() ?? 0)
-    if (spent < spendCapUsd) return
+    const { spentUsd: spent, reached } = this.#ws.spendAgainstCap()
+    if (!reached) return
     const reason = `spend cap reached (${formatUsd(spent)} >= ${formatUsd(spendCapUsd)})`
     this.#ws.rootHandle.change(d => {
       d.controls.killSwitch = { on: true, reason, setBy: SYSTEM.name, setAt: now }

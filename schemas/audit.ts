@@ -14,6 +14,8 @@ export const AUDIT_KINDS = [
   "duplicate_run",
   "lease",
   "data_rejected",
+  "task_added",
+  "task_edited",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

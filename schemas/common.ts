@@ -43,6 +43,14 @@ export const SignatureHex = z.string().regex(/^[0-9a-f]{128}$/, "expected a 64-b
 
 export const Usd = z.number().nonnegative().max(1_000_000)
 
+/**
+ * The run a side effect was made in (a journal note, paid mail, a bounty submission, their
+ * ledger entries): the task and the lease its worker held. Readers ignore the side effects of
+ * a run whose lease the relay had expired (src/core/taskMerge.ts).
+ */
+export const RunRef = z.object({ taskId: Id, leaseId: Id })
+export type RunRef = z.infer<typeof RunRef>
+
 export const SchemaVersion = z.literal(SCHEMA_VERSION)
 
 /** Who made a change: a registered peer (worker, operator) or the relay acting as "system". */

@@ -53,6 +53,26 @@ export const TokenUsage = z.object({
   completionTokens: z.number().int().nonnegative(),
 })
 
+/** Calls recorded on one task at most: a worker makes no further call on a task whose record is full. */
+export const MAX_TASK_CALLS = 1_000
+
+/**
+ * One LLM call attempt (retries included) and what the API billed for it, by the token
+ * counts it returned. Spend is the sum of these (src/core/spend.ts), whether the attempt
+ * failed, was retried, or ran under a lease that later expired.
+ */
+export const LlmCall = z.object({
+  model: z.string().max(LIMITS.name),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  costUsd: Usd,
+  at: Timestamp,
+  ok: z.boolean(),
+  leaseId: Id,
+  worker: PeerName,
+})
+export type LlmCall = z.infer<typeof LlmCall>
+
 export const TaskResult = z.object({
   output: z.string().max(LIMITS.result),
   exitCode: z.number().int().optional(),
@@ -95,6 +115,12 @@ export const TaskEvent = z.object({
   to: TaskStatus,
   by: Actor,
   reason: z.string().max(LIMITS.reason).optional(),
+  /**
+   * The lease the transition was made under: the relay names the lease it grants or expires,
+   * a worker the lease it holds. Work under a lease the relay expired is stale
+   * (src/core/taskMerge.ts).
+   */
+  leaseId: Id.optional(),
 })
 export type TaskEvent = z.infer<typeof TaskEvent>
 
@@ -140,6 +166,8 @@ export const Task = z
     executions: z.array(ExecutionRecord).max(100),
     duplicateRun: z.boolean().optional(),
     result: TaskResult.optional(),
+    /** Every LLM call made for this task, appended by the worker that made it. */
+    calls: z.array(LlmCall).max(MAX_TASK_CALLS).optional(),
     review: TaskReview.optional(),
     lastError: z.string().max(LIMITS.reason).optional(),
     createdBy: PeerName,
@@ -159,6 +187,8 @@ export const QueueDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("queue"),
   tasks: z.record(Id, Task),
+  /** Spend of the tasks moved to archives, added by the relay in the change that removes them here. */
+  archivedSpendUsd: Usd.optional(),
 })
 export type QueueDoc = z.infer<typeof QueueDoc>
 

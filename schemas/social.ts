@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
+import { Actor, DocUrl, Id, LIMITS, PeerName, RunRef, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
 
 // ── identities ──────────────────────────────────────────────────────────────
 
@@ -55,6 +55,7 @@ export const JournalEntry = z.object({
   kind: z.enum(["reflection", "learning", "observation", "correction", "note", "task"]),
   content: z.string().min(1).max(4_000),
   tier: z.enum(["basic", "quality", "exceptional"]),
+  run: RunRef.optional(),
 })
 export type JournalEntry = z.infer<typeof JournalEntry>
 
@@ -79,6 +80,7 @@ export const LedgerEntry = z.object({
   reason: z.string().max(LIMITS.reason),
   at: Timestamp,
   by: Actor,
+  run: RunRef.optional(),
   /** `by`'s signature over the entry (src/core/signedRecords.ts); readers count only entries whose signer may write them. */
   sig: SignatureHex.optional(),
 })
@@ -156,6 +158,7 @@ export const MailMessage = z.object({
   /** Operator peer name or resident id. */
   by: z.string().min(1).max(120),
   at: Timestamp,
+  run: RunRef.optional(),
 })
 export type MailMessage = z.infer<typeof MailMessage>
 
@@ -218,8 +221,20 @@ export const Submission = z.object({
   reason: z.string().max(200).optional(),
   /** Hash of the normalized submission; an exact duplicate is refused. */
   fingerprint: z.string().max(128).optional(),
+  run: RunRef.optional(),
 })
 export type Submission = z.infer<typeof Submission>
+
+/** One operator's completion of a bounty; two written offline resolve to the earliest (src/core/bounty.ts). */
+export const BountyCompletion = z.object({
+  winner: Id,
+  runnerUp: Id.optional(),
+  winnerReward: z.number().int().nonnegative().max(100_000),
+  runnerUpReward: z.number().int().nonnegative().max(100_000),
+  by: PeerName,
+  at: Timestamp,
+})
+export type BountyCompletion = z.infer<typeof BountyCompletion>
 
 export const Bounty = z.object({
   id: Id,
@@ -235,6 +250,8 @@ export const Bounty = z.object({
   runnerUpReward: z.number().int().nonnegative().max(100_000).optional(),
   completedBy: PeerName.optional(),
   completedAt: Timestamp.optional(),
+  /** Every operator's completion, keyed by operator: the merge keeps them all. */
+  completions: z.record(PeerName, BountyCompletion).optional(),
   createdBy: PeerName,
   createdAt: Timestamp,
 })

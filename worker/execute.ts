@@ -4,7 +4,7 @@
  */
 import { existsSync, realpathSync } from "node:fs"
 import { isAbsolute, relative, resolve } from "node:path"
-import type { Task } from "../schemas/index.ts"
+import type { LlmCall, Task } from "../schemas/index.ts"
 import {
   chooseModel,
   completionTokensWithin,
@@ -25,7 +25,12 @@ export interface ExecutionContext {
   signal: AbortSignal
   /** The wake-up context of the resident the task targets (worker/residentContext.ts). */
   residentContext?: string
+  /** Called for every LLM attempt (retries included) with what the API billed for it. */
+  onCall?: (call: BilledCall) => void
 }
+
+/** An LLM attempt as execute() knows it; the worker adds the lease and its name. */
+export type BilledCall = Omit<LlmCall, "leaseId" | "worker">
 
 /** A refusal before anything ran: the task fails with this reason, and it is audited. */
 export interface Refusal {
@@ -94,7 +99,15 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
       reason: `max budget $${task.maxBudgetUsd} leaves room for only ${maxTokens} completion tokens on ${model}`,
     }
   await ctx.rateLimiter.take(ctx.signal)
-  const answer = await ctx.llm.complete({ model, prompt, maxTokens, signal: ctx.signal, ...(ctx.residentContext ? { context: ctx.residentContext } : {}) })
+  const answer = await ctx.llm.complete({
+    model,
+    prompt,
+    maxTokens,
+    signal: ctx.signal,
+    ...(ctx.residentContext ? { context: ctx.residentContext } : {}),
+    onAttempt: a =>
+      ctx.onCall?.({ model, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(model, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok }),
+  })
   const cost = costUsd(model, answer.usage.promptTokens, answer.usage.completionTokens)
   return { kind: "executed", output: answer.text.slice(0, 64_000), model, usage: answer.usage, costUsd: cost }
 }

@@ -1,6 +1,7 @@
 /**
  * LLM calls through groq-sdk. The SDK retries 429 and 5xx with backoff (honouring
- * retry-after); we validate its answers, since it does not.
+ * retry-after); we validate its answers, since it does not. Every HTTP attempt, retries
+ * included, is reported with the token counts the API returned for it (what it bills).
  */
 import Groq from "groq-sdk"
 import { z } from "zod"
@@ -12,6 +13,16 @@ export interface LlmRequest {
   context?: string
   maxTokens: number
   signal?: AbortSignal
+  /** Called once per HTTP attempt (retries included), in order. */
+  onAttempt?: (attempt: LlmAttempt) => void
+}
+
+/** One HTTP attempt of a call: the usage the API reported for it (zero when it reported none). */
+export interface LlmAttempt {
+  promptTokens: number
+  completionTokens: number
+  ok: boolean
+  status: number
 }
 
 export interface LlmAnswer {
@@ -33,6 +44,20 @@ export class LlmError extends Error {
   }
 }
 
+const Usage = z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })
+
+/** The usage an attempt's response body reports, if any (error bodies may carry it too). */
+async function attemptOf(response: Response): Promise<LlmAttempt> {
+  let usage: z.infer<typeof Usage> | undefined
+  try {
+    const body = (await response.clone().json()) as { usage?: unknown; error?: { usage?: unknown } }
+    usage = Usage.safeParse(body?.usage ?? body?.error?.usage).data
+  } catch {
+    // A body that is not JSON reports no usage.
+  }
+  return { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0, ok: response.ok, status: response.status }
+}
+
 const Completion = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).min(1),
   usage: z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }),
@@ -49,14 +74,20 @@ export interface GroqOptions {
 }
 
 export function groqClient(opts: GroqOptions): LlmClient {
-  const groq = new Groq({
-    apiKey: opts.apiKey,
-    ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
-    maxRetries: opts.maxRetries ?? 3,
-    timeout: opts.timeoutMs ?? 120_000,
-  })
   return {
     async complete(req) {
+      // One SDK client per call, so that its fetch reports this call's attempts only.
+      const groq = new Groq({
+        apiKey: opts.apiKey,
+        ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
+        maxRetries: opts.maxRetries ?? 3,
+        timeout: opts.timeoutMs ?? 120_000,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init)
+          req.onAttempt?.(await attemptOf(response))
+          return response
+        },
+      })
       let raw: unknown
       try {
         raw = await groq.chat.completions.create(

@@ -3,12 +3,13 @@
  * documents (identity, wallet, journal recall) before a task, and a journal note after it.
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
-import { LIMITS, type Actor, type Identity, type Task } from "../schemas/index.ts"
+import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
 import { messagesToHuman, wakeUpContext } from "../src/core/wakeUp.ts"
 import { submitToBounty } from "../src/workspace/bountyActions.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
 import { residents } from "../src/workspace/socialActions.ts"
+import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
 import { openWallets, walletOf } from "../src/workspace/wallet.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
@@ -24,20 +25,21 @@ export async function residentContextFor(ws: Workspace, task: Task): Promise<str
     const identity = await residentOf(ws, task.targetIdentity)
     if (!identity) return undefined
     const wallets = await openWallets(ws)
-    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }) : ""
-    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets.doc(), identity.id), recall })
+    const voids = await ledgerVoids(ws)
+    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }, run => ws.staleRunReason(run)) : ""
+    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets.doc(), identity.id, { voidOf: voids }), recall })
   } catch {
     return undefined
   }
 }
 
-/** A private journal note of what the resident just did (its memory for later recall). */
-export async function noteTaskInJournal(ws: Workspace, task: Task, outcome: string, output: string, now = Date.now()): Promise<void> {
+/** A private journal note of what the resident just did (its memory for later recall), made in `run`. */
+export async function noteTaskInJournal(ws: Workspace, task: Task, run: RunRef, outcome: string, output: string, now = Date.now()): Promise<void> {
   if (!task.targetIdentity) return
   const identity = await residentOf(ws, task.targetIdentity)
   if (!identity?.journalUrl) return
   const summary = output.replace(/\s+/g, " ").trim().slice(0, 300)
-  await writeJournal(ws.repo, identity, { kind: "task", content: `Task ${task.id} (${outcome}): ${task.title}${summary ? `\n${summary}` : ""}` }, now)
+  await writeJournal(ws.repo, identity, { kind: "task", content: `Task ${task.id} (${outcome}): ${task.title}${summary ? `\n${summary}` : ""}` }, now, run)
 }
 
 /**
@@ -45,12 +47,12 @@ export async function noteTaskInJournal(ws: Workspace, task: Task, outcome: stri
  * the mailbox; each costs the resident tokens, and one it cannot pay for is not sent.
  * Returns the problems, for the worker's log.
  */
-export async function sendResidentMessages(ws: Workspace, task: Task, output: string, signer: RecordSigner, now = Date.now()): Promise<string[]> {
+export async function sendResidentMessages(ws: Workspace, task: Task, run: RunRef, output: string, signer: RecordSigner, now = Date.now()): Promise<string[]> {
   if (!task.targetIdentity) return []
   const problems: string[] = []
   for (const m of messagesToHuman(output)) {
     try {
-      await residentMessage(ws, { resident: task.targetIdentity, type: m.type, content: m.content, taskId: task.id }, signer, now)
+      await residentMessage(ws, { resident: task.targetIdentity, type: m.type, content: m.content, taskId: task.id }, signer, now, run)
     } catch (error) {
       problems.push((error as Error).message)
     }
@@ -59,12 +61,12 @@ export async function sendResidentMessages(ws: Workspace, task: Task, output: st
 }
 
 /** A resident's answer to a bounty task is its submission (refused ones are reported, not retried). */
-export async function submitBountyWork(ws: Workspace, task: Task, output: string, now = Date.now()): Promise<string | undefined> {
+export async function submitBountyWork(ws: Workspace, task: Task, run: RunRef, output: string, now = Date.now()): Promise<string | undefined> {
   if (task.link?.kind !== "bounty" || !task.targetIdentity) return undefined
   const content = output.trim().slice(0, LIMITS.message)
   if (!content) return "empty answer: nothing to submit"
   try {
-    await submitToBounty({ workspace: ws, now }, task.link.id, { identity: task.targetIdentity, content })
+    await submitToBounty({ workspace: ws, now }, task.link.id, { identity: task.targetIdentity, content }, run)
     return undefined
   } catch (error) {
     return (error as Error).message

@@ -8,13 +8,12 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import createDebug from "debug"
 import { EventEmitter } from "eventemitter3"
-import type { Actor, AuditKind, RootDoc, Task, TaskStatus } from "../schemas/index.ts"
+import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type Task, type TaskStatus } from "../schemas/index.ts"
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
 import { critique, routeReview } from "../src/core/critic.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
-import { totalSpend } from "../src/core/scheduling.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
 import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
@@ -61,6 +60,8 @@ interface Run {
 }
 
 export const DEFAULT_MAX_EXECUTION_ERRORS = 3
+/** Room left on a task's call record for one run (a call and its retries). */
+const CALLS_PER_RUN = 10
 
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly name: string
@@ -217,7 +218,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const held = this.#updateHeld(taskId, leaseId, d => {
       from = d.status
       mutate?.(d)
-      applyTransition(d, to, this.#actor, now, reason)
+      applyTransition(d, to, this.#actor, now, reason, leaseId)
     })
     if (held) this.#auditAsync("transition", taskId, { from, to, reason, leaseId })
     return held
@@ -238,14 +239,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async #run(task: Task, leaseId: string, signal: AbortSignal): Promise<void> {
     const ws = this.#peer.workspace
-    const root = ws.root
-    const spent = totalSpend(ws.tasks.entries.values())
-    if (task.mode === "llm" && spent >= root.controls.spendCapUsd) {
-      this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spent)}); lease given back`, d => {
+    const spend = ws.spendAgainstCap()
+    if (task.mode === "llm" && spend.reached) {
+      this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spend.spentUsd)}); lease given back`, d => {
         delete d.lease
       })
       return
     }
+    if ((task.calls?.length ?? 0) > MAX_TASK_CALLS - CALLS_PER_RUN)
+      return this.#refuse(task.id, leaseId, { kind: "refused", rule: "calls", reason: `${task.calls!.length} LLM calls are recorded on this task already (at most ${MAX_TASK_CALLS})` }, "claimed")
     // First safety check: before the task starts (execute() checks again right before running).
     const refused = safetyCheck(task, { jailDir: this.#jailDir, policy: this.#policy })
     if (refused.kind === "refused") return this.#refuse(task.id, leaseId, refused, "claimed")
@@ -267,6 +269,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (!held && !signal.aborted) this.#runs.get(task.id)?.abort.abort(new Error("lease lost"))
     }, Math.max(50, Math.floor(this.#opts.leaseMs / 3)))
 
+    const calls: LlmCall[] = []
     try {
       const residentContext = task.mode === "llm" ? await residentContextFor(ws, task) : undefined
       const result = await execute(task, {
@@ -276,16 +279,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
         rateLimiter: this.#rate,
         signal,
         ...(residentContext ? { residentContext } : {}),
+        onCall: call => calls.push({ ...call, leaseId, worker: this.name }),
       })
+      this.#recordCalls(task.id, calls)
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
-      if (result.usage) this.#auditAsync("llm_call", task.id, { model: result.model, usage: result.usage, costUsd: result.costUsd })
       this.#complete(task, leaseId, startedAt, result)
       if (task.targetIdentity) {
-        const followUp = this.#afterResidentTask(task, result.output)
+        const followUp = this.#afterResidentTask(task, { taskId: task.id, leaseId }, result.output)
         this.#followUps.add(followUp)
         void followUp.finally(() => this.#followUps.delete(followUp))
       }
     } catch (error) {
+      this.#recordCalls(task.id, calls)
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
       this.#failedAttempt(task, leaseId, (error as Error).message)
     } finally {
@@ -293,13 +298,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** The resident's memory of the task, and its messages to the human (from its answer). */
-  async #afterResidentTask(task: Task, output: string): Promise<void> {
+  /**
+   * Every LLM attempt of a run goes on the task, with the API's token counts, whether or not
+   * this worker still holds the lease: the API billed it either way, and the spend cap counts it.
+   */
+  #recordCalls(taskId: string, calls: LlmCall[]): void {
+    if (!calls.length) return
+    const recorded = calls.splice(0)
+    this.#peer.workspace.queueHandle.change(d => {
+      const draft = d.tasks[taskId]
+      if (!draft) return
+      draft.calls ??= []
+      for (const call of recorded) if (draft.calls.length < MAX_TASK_CALLS) draft.calls.push(call)
+    })
+    this.#auditAsync("llm_call", taskId, { calls: recorded.map(c => ({ model: c.model, promptTokens: c.promptTokens, completionTokens: c.completionTokens, costUsd: c.costUsd, ok: c.ok })) })
+  }
+
+  /**
+   * The resident's memory of the task, and its messages to the human (from its answer), each
+   * naming the run: readers ignore them if the relay had expired the lease (a stale run).
+   */
+  async #afterResidentTask(task: Task, run: RunRef, output: string): Promise<void> {
     const ws = this.#peer.workspace
     try {
-      await noteTaskInJournal(ws, task, ws.tasks.get(task.id)?.status ?? "finished", output)
-      for (const problem of await sendResidentMessages(ws, task, output, this.#audit.signer)) this.#log(`message to the human not sent: ${problem}`)
-      const refused = await submitBountyWork(ws, task, output)
+      await noteTaskInJournal(ws, task, run, ws.tasks.get(task.id)?.status ?? "finished", output)
+      for (const problem of await sendResidentMessages(ws, task, run, output, this.#audit.signer)) this.#log(`message to the human not sent: ${problem}`)
+      const refused = await submitBountyWork(ws, task, run, output)
       if (refused) this.#log(`bounty submission of ${task.targetIdentity} not entered: ${refused}`)
     } catch (error) {
       this.#log(`resident follow-up of ${task.id} failed: ${(error as Error).message}`)

@@ -13,7 +13,12 @@ const Input = ConnectionInput.extend({ json: z.boolean() })
 
 async function verify(argv: string[]): Promise<number> {
   const flags = parseFlags("audit verify", argv, FLAGS, Input)
-  const [reports, unverified] = await withPeer(flags, peer => Promise.all([verifyWorkspaceAudit(peer.repo, peer.workspace.root), verifyAuthorityRecords(peer.workspace)]))
+  const [reports, unverified] = await withPeer(flags, peer =>
+    Promise.all([
+      verifyWorkspaceAudit(peer.repo, peer.workspace.root, { rootDoc: peer.workspace.rootHandle.doc(), tasks: peer.workspace.tasks.entries.values() }),
+      verifyAuthorityRecords(peer.workspace),
+    ]),
+  )
   const bad = reports.filter(r => !r.ok)
   if (flags.json) console.log(JSON.stringify({ ok: !bad.length && !unverified.length, peers: reports, unverifiedRecords: unverified }, null, 2))
   else {

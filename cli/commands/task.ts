@@ -5,7 +5,7 @@ import type { DataIssue } from "../../src/core/validate.ts"
 import { numberFlagOf, parseFlags, takePositionals, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
-import { operatorActor } from "../operator.ts"
+import { withOperator } from "../operatorPeer.ts"
 import { addTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 
 export function printIssues(issues: DataIssue[]): void {
@@ -44,9 +44,9 @@ const AddInput = ConnectionInput.extend({
 
 async function add(argv: string[]): Promise<number> {
   const flags = parseFlags("task add", argv, ADD_FLAGS, AddInput)
-  const task = await withPeer(flags, peer => {
+  const task = await withOperator(flags, async ({ peer, actor, audit }) => {
     try {
-      return addTask({ workspace: peer.workspace, actor: operatorActor() }, {
+      return await addTask({ workspace: peer.workspace, actor, audit }, {
         ...(flags.prompt ? { prompt: flags.prompt } : {}),
         ...(flags.command ? { command: flags.command } : {}),
         ...(flags.title ? { title: flags.title } : {}),

@@ -15,15 +15,16 @@
  * signed head, a fork (two entries on the same prev), an entry signed with any other key,
  * an entry claiming another actor, and a log for a peer nobody registered.
  *
- * Remaining limits (the same wherever the head is stored, since any peer can write every
- * document; keeping it next to the entries saves a root change per append):
+ * Limits of this pure check, closed by src/workspace/auditVerify.ts from the audit
+ * document's own history (Automerge keeps every change):
  * - Rollback: a writer who replaces `head` with an OLDER head that the owner really
- *   signed (it is in the audit document's history) and truncates the log to that head
- *   produces a state that verifies. Telling it apart needs witnesses: other peers that
- *   remember (or countersign) the newest head they saw.
+ *   signed and truncates the log to that head produces a state that verifies here; the
+ *   history still holds the newer head.
  * - Removing `head` altogether leaves only the hash chain, which cannot show a
- *   truncated tail (a missing head is accepted: an empty log has none, nor does one
+ *   truncated tail (a missing head is accepted here: an empty log has none, nor does one
  *   written before heads were stored in the audit document).
+ * A writer who replaces the whole document (a new audit URL in the registry) escapes both:
+ * that is the registry's protection (signed registrations, the relay's gate).
  * - Signed texts do not name the workspace: a peer that uses one key in two workspaces
  *   could have a log copied from one into the other. Use one key per workspace.
  * - Trust in the registry: whoever can rewrite `root.peers[peer].publicKey` or `auditUrl`

@@ -3,7 +3,7 @@
  * fingerprints and the completion payout plan. Pure and synchronous, so every peer (Node
  * or browser) computes the same numbers from the same merged document.
  */
-import { LIMITS, type Bounty, type Submission } from "../../schemas/index.ts"
+import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../schemas/index.ts"
 import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "./economy.ts"
 
 export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
@@ -118,4 +118,53 @@ export const payoutKey = (bountyId: string, p: Pick<Payout, "place" | "member">)
 export function bountyPrompt(bounty: Pick<Bounty, "id" | "title" | "description" | "reward">, residentName: string): string {
   const text = `Bounty for ${residentName} (${bounty.id}): ${bounty.title}\n${bounty.description}\n\nReward: ${bounty.reward} tokens. Answer with your submission itself (at least 20 characters); it is entered as is.`
   return text.length <= LIMITS.prompt ? text : `${text.slice(0, LIMITS.prompt - 1)}…`
+}
+
+/**
+ * The completion that stands. Two operators who complete a bounty offline each write their
+ * own completion; after the merge every peer picks the same one: the earliest, by (at,
+ * operator name). A bounty completed before completions were kept has its single one.
+ */
+export function effectiveCompletion(bounty: Bounty): BountyCompletion | undefined {
+  const all = Object.values(bounty.completions ?? {})
+  if (all.length) return all.sort((a, b) => a.at - b.at || (a.by < b.by ? -1 : a.by > b.by ? 1 : 0))[0]
+  if (bounty.state !== "completed" || bounty.winner === undefined) return undefined
+  return {
+    winner: bounty.winner,
+    ...(bounty.runnerUp !== undefined ? { runnerUp: bounty.runnerUp } : {}),
+    winnerReward: bounty.winnerReward ?? bounty.reward,
+    runnerUpReward: bounty.runnerUpReward ?? 0,
+    by: bounty.completedBy ?? "unknown",
+    at: bounty.completedAt ?? 0,
+  }
+}
+
+/** The payout keys of the completion that stands (an unplannable completion pays nothing). */
+export function standingPayoutKeys(bounty: Bounty): Set<string> {
+  const completion = effectiveCompletion(bounty)
+  if (!completion) return new Set()
+  try {
+    return new Set(payoutPlan(bounty, completion).map(p => payoutKey(bounty.id, p)))
+  } catch (error) {
+    if (error instanceof BountyRuleError) return new Set()
+    throw error
+  }
+}
+
+/**
+ * Ledger rule: a bounty payout that the standing completion does not plan is void — the other
+ * operator's offline completion pays nothing, on every peer (src/core/ledger.ts VoidRule).
+ */
+export function bountyPayoutVoids(bounties: ReadonlyMap<string, Bounty>): (entry: LedgerEntry) => string | undefined {
+  const standing = new Map<string, Set<string>>()
+  return entry => {
+    const match = /^bounty:(.+):place:[12]:/.exec(entry.key)
+    const bounty = match ? bounties.get(match[1]!) : undefined
+    if (!bounty) return undefined
+    let keys = standing.get(bounty.id)
+    if (!keys) standing.set(bounty.id, (keys = standingPayoutKeys(bounty)))
+    if (keys.has(entry.key)) return undefined
+    const c = effectiveCompletion(bounty)
+    return `bounty ${bounty.id} was completed by ${c?.by ?? "nobody"} first; this payout of another completion is void`
+  }
 }

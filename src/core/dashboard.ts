@@ -6,7 +6,8 @@
 import { TASK_STATUSES, type AuditEntry, type BlockReasonKind, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
 import type { ChainReport } from "./audit.ts"
 import { formatUsd } from "./pricing.ts"
-import { isOnline, NO_KEY_REASON, totalSpend } from "./scheduling.ts"
+import { isOnline, NO_KEY_REASON } from "./scheduling.ts"
+import { spendAgainstCap } from "./spend.ts"
 import { CLAIMABLE_STATUSES, TERMINAL_STATUSES } from "./taskMachine.ts"
 
 const HOUR_MS = 60 * 60 * 1000
@@ -20,6 +21,8 @@ export interface DashboardInput {
   now: number
   /** Invalid entries the app has found in the documents it reads. */
   issueCount: number
+  /** Spend of archived tasks (the queue's archivedSpendUsd): it counts against the cap too. */
+  archivedSpendUsd?: number
 }
 
 export function countByStatus(tasks: Iterable<Task>): Record<TaskStatus, number> {
@@ -65,10 +68,9 @@ export interface SpendState {
   level: HealthLevel
 }
 
-/** Spend of the live queue against the cap, with the same rule as the relay (spent ≥ cap stops). */
-export function spendState(tasks: Iterable<Task>, root: RootDoc): SpendState {
-  const spentUsd = totalSpend(tasks)
-  const capUsd = root.controls.spendCapUsd
+/** Spend against the cap, by the relay's own rule (spendAgainstCap: spent ≥ cap stops). */
+export function spendState(tasks: Iterable<Task>, root: RootDoc, archivedSpendUsd = 0): SpendState {
+  const { spentUsd, capUsd } = spendAgainstCap(tasks, archivedSpendUsd, root.controls.spendCapUsd)
   const fraction = capUsd > 0 ? spentUsd / capUsd : spentUsd > 0 ? Infinity : 1
   const level = spentUsd >= capUsd ? "critical" : fraction >= SPEND_WATCH_FRACTION ? "watch" : "ok"
   return { spentUsd, capUsd, fraction, level }
@@ -126,7 +128,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function health(input: DashboardInput): Health {
   const { tasks, root, now, issueCount } = input
   const counts = countByStatus(tasks)
-  const spend = spendState(tasks, root)
+  const spend = spendState(tasks, root, input.archivedSpendUsd)
   const workers = workerCounts(root, now)
   const { failed } = throughput(tasks, now)
   const waiting = [...CLAIMABLE_STATUSES].reduce((n, s) => n + counts[s], 0)

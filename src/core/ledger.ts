@@ -88,20 +88,28 @@ function debit(wallet: Wallet, entry: LedgerEntry): LedgerEffect {
 
 const voided = (entry: LedgerEntry, note: string): LedgerEffect => ({ entry, status: "voided", freeTime: 0, journal: 0, overflow: 0, note })
 
+/** Why an entry counts zero whatever the balances (a stale run's spend, a losing bounty completion's payout). */
+export type VoidRule = (entry: LedgerEntry) => string | undefined
+
 /**
  * Every resident's wallet; residents without entries are absent (see balanceOf).
  * One sort and one pass. A second entry with a key already seen (only a hostile or broken
- * peer can write one: the document's map keys are unique) is voided, so a key counts once.
+ * peer can write one: the document's map keys are unique) is voided, so a key counts once;
+ * so is an entry `voidOf` names, the same on every peer that applies the same rule.
  */
-export function deriveWallets(entries: Iterable<LedgerEntry>): Map<string, Wallet> {
+export function deriveWallets(entries: Iterable<LedgerEntry>, voidOf?: VoidRule): Map<string, Wallet> {
   const seen = new Set<string>()
   const out = new Map<string, Wallet>()
   for (const entry of sortedEntries(entries)) {
     let wallet = out.get(entry.identity)
     if (!wallet) out.set(entry.identity, (wallet = emptyWallet()))
     let effect: LedgerEffect
+    const rule = voidOf?.(entry)
     if (seen.has(entry.key)) effect = voided(entry, `duplicate of key ${entry.key}: counts once`)
-    else {
+    else if (rule) {
+      seen.add(entry.key)
+      effect = voided(entry, rule)
+    } else {
       seen.add(entry.key)
       effect = entry.kind === "grant" ? credit(wallet, entry) : debit(wallet, entry)
     }

@@ -2,7 +2,8 @@
  * The mailbox as a phone shows it (reference §6.3): one thread per resident, newest first,
  * with unread counts. Pure: it reads validated messages and writes nothing.
  */
-import type { MailMessage, Task } from "../../schemas/index.ts"
+import type { MailMessage, RunRef, Task } from "../../schemas/index.ts"
+import { ledgerKeys } from "./economy.ts"
 
 /** Thread key of operator messages to all residents. */
 export const BROADCAST_THREAD = "__broadcast__"
@@ -90,4 +91,18 @@ export function noticeDecided(tasks: ReadonlyMap<string, Pick<Task, "status">>):
     const task = tasks.get(taskId)
     return !!task && task.status !== "pending_review"
   }
+}
+
+/**
+ * Messages that are not delivered (not shown, not counted unread), with the reason: one made
+ * in a stale run (its worker's lease had expired), and paid mail whose spend the ledger voids
+ * (the resident could not pay for it once merged). `voided` maps ledger keys to their notes.
+ */
+export function undeliveredMail(messages: Iterable<MailMessage>, staleRun: (run: RunRef | undefined) => string | undefined, voided: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const m of messages) {
+    const reason = staleRun(m.run) ?? (m.direction === "to_human" ? voided.get(ledgerKeys.mailSend(m.id)) : undefined)
+    if (reason) out.set(m.id, reason)
+  }
+  return out
 }

@@ -150,10 +150,3 @@ export function hasDuplicateRun(task: Task): boolean {
   const ran = task.executions.filter(e => e.finishedAt !== undefined && e.outcome !== "cancelled")
   return ran.length >= 2 && ran.some(e => e.expiredAt !== undefined)
 }
-
-/** Spend is derived from results, never stored as a counter two peers could both change. */
-export function totalSpend(tasks: Iterable<Task>): number {
-  let sum = 0
-  for (const t of tasks) sum += t.result?.costUsd ?? 0
-  return sum
-}

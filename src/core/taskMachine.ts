@@ -72,13 +72,14 @@ export function assertTransition(task: Pick<Task, "id" | "status">, to: TaskStat
 }
 
 /**
- * Moves `task` to `to`, recording who and why in its history. `task` may be a plain
+ * Moves `task` to `to`, recording who and why (and under which lease) in its history. `task` may be a plain
  * object or an Automerge draft inside `handle.change`; it is mutated in place.
  */
-export function applyTransition(task: Task, to: TaskStatus, by: Actor, now: number, reason?: string): void {
+export function applyTransition(task: Task, to: TaskStatus, by: Actor, now: number, reason?: string, leaseId?: string): void {
   assertTransition(task, to, by.kind)
   const event: TaskEvent = { at: now, from: task.status, to, by: { kind: by.kind, name: by.name } }
   if (reason !== undefined) event.reason = reason.slice(0, 500)
+  if (leaseId !== undefined) event.leaseId = leaseId
   // The schema caps history at 500 events; the oldest make way (the audit log keeps them all).
   if (task.history.length >= 500) task.history.splice(0, task.history.length - 499)
   task.history.push(event)

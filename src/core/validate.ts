@@ -41,13 +41,25 @@ export function validateValue<S extends z.ZodType>(
   return undefined
 }
 
-/** Validates each entry of a record (tasks by id, peers by name …) on its own. */
+/**
+ * An entry keyed by its own id must be stored under that id: an entry under another key
+ * (only a broken or hostile peer writes one) would be acted on under a name no writer can
+ * find, so it is refused. Returns the issue, or undefined when key and id agree.
+ */
+export function keyMismatch(entry: unknown, key: string, idField: string, doc: string, path: readonly PropertyKey[]): DataIssue | undefined {
+  const id = (entry as Record<string, unknown>)[idField]
+  if (id === key) return undefined
+  return { doc, path: formatPath([...path, idField]), message: `stored under key ${JSON.stringify(key)} but its ${idField} is ${JSON.stringify(id)}: refused` }
+}
+
+/** Validates each entry of a record (tasks by id, peers by name …) on its own; with `idField`, the key must equal that field. */
 export function validateEntries<S extends z.ZodType>(
   schema: S,
   record: unknown,
   doc: string,
   path: readonly PropertyKey[],
   issues: DataIssue[],
+  idField?: string,
 ): Map<string, z.infer<S>> {
   const out = new Map<string, z.infer<S>>()
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
@@ -56,7 +68,10 @@ export function validateEntries<S extends z.ZodType>(
   }
   for (const [key, value] of Object.entries(record)) {
     const entry = validateValue(schema, value, doc, [...path, key], issues)
-    if (entry !== undefined) out.set(key, entry)
+    if (entry === undefined) continue
+    const mismatch = idField === undefined ? undefined : keyMismatch(entry, key, idField, doc, [...path, key])
+    if (mismatch) issues.push(mismatch)
+    else out.set(key, entry)
   }
   return out
 }

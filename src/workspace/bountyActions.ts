@@ -5,7 +5,7 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type Task } from "../../schemas/index.ts"
+import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type RunRef, type Task } from "../../schemas/index.ts"
 import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "../core/bounty.ts"
 import { newId } from "../core/ids.ts"
 import { readBounties } from "./documentReaders.ts"
@@ -14,11 +14,28 @@ import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from ".
 import { grant, openWallets } from "./wallet.ts"
 import { Workspace } from "./workspace.ts"
 
+/** A bounty as this peer must judge it: submissions made in a stale run are left out. */
+export function withoutStaleSubmissions(workspace: Workspace, bounty: Bounty): Bounty {
+  const stale = Object.values(bounty.submissions).filter(s => workspace.staleRunReason(s.run))
+  if (!stale.length) return bounty
+  const submissions = { ...bounty.submissions }
+  for (const s of stale) delete submissions[s.id]
+  return { ...bounty, submissions }
+}
+
+/** Every readable bounty, judged by this peer (stale submissions left out). */
+export async function readFencedBounties(workspace: Workspace): Promise<Map<string, Bounty>> {
+  const handle = await openDoc<BountiesDoc>(workspace, workspace.root.docs.bounties)
+  const out = new Map<string, Bounty>()
+  for (const [id, bounty] of readBounties(handle.doc(), `bounties ${handle.url}`, [])) out.set(id, withoutStaleSubmissions(workspace, bounty))
+  return out
+}
+
 async function bountyRef(workspace: Workspace, id: string): Promise<{ handle: DocHandle<BountiesDoc>; bounty: Bounty }> {
   const handle = await openDoc<BountiesDoc>(workspace, workspace.root.docs.bounties)
   const bounty = readBounties(handle.doc(), `bounties ${handle.url}`, []).get(id)
   if (!bounty) throw new OperatorActionError(`no bounty ${id} (or it is unreadable: see the data issues)`)
-  return { handle, bounty }
+  return { handle, bounty: withoutStaleSubmissions(workspace, bounty) }
 }
 
 /** Posts an open bounty (title, description, reward in tokens, 1–100 slots). */
@@ -43,7 +60,7 @@ export type SubmissionInput = z.input<typeof SubmissionInput>
  * operators their context). Its slot, multiplier and reason are computed now; an exact
  * duplicate is refused; the first submission marks the bounty claimed.
  */
-export async function submitToBounty(target: Workspace | { workspace: Workspace; now?: number }, bountyId: string, input: SubmissionInput): Promise<Submission> {
+export async function submitToBounty(target: Workspace | { workspace: Workspace; now?: number }, bountyId: string, input: SubmissionInput, run?: RunRef): Promise<Submission> {
   const workspace = target instanceof Workspace ? target : target.workspace
   const now = (target instanceof Workspace ? undefined : target.now) ?? Date.now()
   const e = parseInput(SubmissionInput, input)
@@ -57,7 +74,7 @@ export async function submitToBounty(target: Workspace | { workspace: Workspace;
   const fingerprint = submissionFingerprint({ identity: e.identity, content: e.content, members })
   const same = Object.values(bounty.submissions).find(s => (s.fingerprint ?? submissionFingerprint(s)) === fingerprint)
   if (same) throw new OperatorActionError(`the same submission is already in bounty ${bountyId} (${same.id})`)
-  const draft: Submission = { id: newId("sub", now), identity: e.identity, members, content: e.content, at: now, fingerprint }
+  const draft: Submission = { id: newId("sub", now), identity: e.identity, members, content: e.content, at: now, fingerprint, ...(run ? { run } : {}) }
   const outcome = rankSubmissions({ slots: bounty.slots, submissions: { ...bounty.submissions, [draft.id]: draft } }).get(draft.id)!
   const submission = parseInput(Submission, { ...draft, ...outcome })
   handle.change(d => {
@@ -90,7 +107,9 @@ export interface PaidOut extends Payout {
  * Completes a bounty: each member of the winning submission gets winnerReward × its
  * multiplier, each member of the runner-up runnerUpReward × its multiplier (multipliers
  * recomputed from the merged submissions and written back), keys
- * `bounty:<id>:place:<n>:<member>`.
+ * `bounty:<id>:place:<n>:<member>`. The completion is also kept under the operator's name:
+ * when two operators complete it offline, the earliest stands on every peer and the other's
+ * payouts are void (src/core/bounty.ts effectiveCompletion, bountyPayoutVoids).
  */
 export async function completeBounty(ctx: OperatorContext, id: string, input: CompletionInput): Promise<{ payouts: PaidOut[] }> {
   const e = parseInput(CompletionInput, input)
@@ -123,6 +142,15 @@ export async function completeBounty(ctx: OperatorContext, id: string, input: Co
       if (s.slotIndex !== rank.slotIndex) s.slotIndex = rank.slotIndex
       if (s.multiplier !== rank.multiplier) s.multiplier = rank.multiplier
       if (s.reason !== rank.reason) s.reason = rank.reason
+    }
+    b.completions ??= {}
+    b.completions[ctx.actor.name] = {
+      winner: e.winner,
+      ...(e.runnerUp !== undefined ? { runnerUp: e.runnerUp } : {}),
+      winnerReward,
+      runnerUpReward: e.runnerUpReward,
+      by: ctx.actor.name,
+      at: now,
     }
     b.state = "completed"
     b.winner = e.winner
@@ -161,5 +189,5 @@ export async function askResidentForBounty(ctx: OperatorContext, bountyId: strin
   if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed: it takes no more submissions`)
   const resident = (await residents(ctx.workspace)).get(identity)
   if (!resident) throw new OperatorActionError(`no resident ${identity}`)
-  return addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
+  return await addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
 }

@@ -27,7 +27,7 @@ function checked(kind: DocumentKind, value: unknown, label: string): Raw {
 }
 
 export const readIdentities = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(Identity, checked("identities", value, label).identities, label, ["identities"], issues)
+  validateEntries(Identity, checked("identities", value, label).identities, label, ["identities"], issues, "id")
 
 /** Who plays each resident (the relay's leases); absent in documents from before leases existed. */
 export const readResidentLeases = (value: unknown, label: string, issues: DataIssue[]) => {
@@ -36,25 +36,25 @@ export const readResidentLeases = (value: unknown, label: string, issues: DataIs
 }
 
 export const readLedger = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues)
+  validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues, "key")
 
 export const readRoomIndex = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(RoomEntry, checked("rooms", value, label).rooms, label, ["rooms"], issues)
+  validateEntries(RoomEntry, checked("rooms", value, label).rooms, label, ["rooms"], issues, "id")
 
 export const readRoomMessages = (value: unknown, label: string, issues: DataIssue[]) =>
   validateList(Message, checked("room", value, label).messages, label, ["messages"], issues)
 
 export const readQuestIndex = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(QuestIndexEntry, checked("quests", value, label).quests, label, ["quests"], issues)
+  validateEntries(QuestIndexEntry, checked("quests", value, label).quests, label, ["quests"], issues, "id")
 
 /** A quest is one record: any invalid field makes the whole quest unreadable (reported). */
 export const readQuest = (value: unknown, label: string, issues: DataIssue[]) => validateValue(QuestDoc, checked("quest", value, label), label, [], issues)
 
 export const readBounties = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues)
+  validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues, "id")
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues)
+  validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")
 
 export const readJournalEntries = (value: unknown, label: string, issues: DataIssue[]) =>
   validateList(JournalEntry, checked("journal", value, label).entries, label, ["entries"], issues)

@@ -21,6 +21,7 @@ import {
   SCHEMA_VERSION,
   type IdentitiesDoc,
   type JournalDoc,
+  type RunRef,
 } from "../../schemas/index.ts"
 import { checkForge, cleanList, ForgeError, freshSeed, LIST_CAP, level } from "../core/forge.ts"
 import { newId } from "../core/ids.ts"
@@ -243,19 +244,22 @@ export type JournalInput = z.input<typeof JournalInput>
  * Appends an entry, with its quality tier, to the resident's own journal. Called by the
  * worker playing the resident (it holds the resident's lease), hence no OperatorContext.
  */
-export async function writeJournal(repo: Repo, identity: Identity, input: JournalInput, now: number = Date.now()): Promise<JournalEntry> {
+export async function writeJournal(repo: Repo, identity: Identity, input: JournalInput, now: number = Date.now(), run?: RunRef): Promise<JournalEntry> {
   const e = parseInput(JournalInput, input)
   const handle = await journalOf(repo, identity)
   assertDocumentKind("journal", handle.doc(), `journal ${handle.url}`)
-  const entry = parseInput(JournalEntry, { id: newId("journal", now), at: now, kind: e.kind, content: e.content, tier: journalQuality(e.content).tier })
+  const entry = parseInput(JournalEntry, { id: newId("journal", now), at: now, kind: e.kind, content: e.content, tier: journalQuality(e.content).tier, ...(run ? { run } : {}) })
   handle.change(d => {
     d.entries.push(entry)
   })
   return entry
 }
 
-/** What the resident remembers about `query`: packed lines within the character budget ("" when nothing matches). */
-export async function recallMemory(repo: Repo, identity: Identity, query: string, opts: RecallOptions = {}): Promise<string> {
+/**
+ * What the resident remembers about `query`: packed lines within the character budget ("" when
+ * nothing matches). Notes of a stale run (`stale` gives the reason) are not remembered.
+ */
+export async function recallMemory(repo: Repo, identity: Identity, query: string, opts: RecallOptions = {}, stale: (run: RunRef | undefined) => string | undefined = () => undefined): Promise<string> {
   const handle = await journalOf(repo, identity)
-  return recall(readJournalEntries(handle.doc(), `journal ${handle.url}`, []), query, opts).text
+  return recall(readJournalEntries(handle.doc(), `journal ${handle.url}`, []).filter(e => !stale(e.run)), query, opts).text
 }

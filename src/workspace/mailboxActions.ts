@@ -7,7 +7,7 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { LIMITS, MailMessage, type Actor, type MailboxDoc, type Task } from "../../schemas/index.ts"
+import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../schemas/index.ts"
 import { readMailbox } from "./documentReaders.ts"
 import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../core/economy.ts"
 import { newId } from "../core/ids.ts"
@@ -40,7 +40,7 @@ function assertOperatorPeer(ctx: OperatorContext): void {
 }
 
 /** The task that asks a resident to act on what a human wrote to it. */
-function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Task {
+function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Promise<Task> {
   return addTask(ctx, { title, prompt, ...MAIL_TASK_BUDGET, targetIdentity: resident, room: "human_async" })
 }
 
@@ -74,7 +74,7 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   await postMessage(ctx, dm.id, { content: text })
   const key = ledgerKeys.mailReply(reply.id)
   await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, at: now }, ctx.audit.signer)
-  const task = enqueueMailTask(
+  const task = await enqueueMailTask(
     ctx,
     resident.id,
     `Mailbox follow-up: ${resident.name}`,
@@ -122,7 +122,7 @@ export async function sendMail(ctx: OperatorContext, input: SendMailInput): Prom
   await postMessage(ctx, dm.id, { content: e.content })
   const key = ledgerKeys.mailDm(message.id)
   await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, at: now }, ctx.audit.signer)
-  const task = enqueueMailTask(
+  const task = await enqueueMailTask(
     ctx,
     resident.id,
     `Mailbox message for ${resident.name}`,
@@ -146,7 +146,7 @@ export type ResidentMailInput = z.input<typeof ResidentMailInput>
  * A resident writes to the human (workers call this for the resident they play). It costs
  * 10 free-time tokens, refused when this peer's view of the wallet cannot pay.
  */
-export async function residentMessage(workspace: Workspace, input: ResidentMailInput, signer: RecordSigner, now = Date.now()): Promise<MailMessage> {
+export async function residentMessage(workspace: Workspace, input: ResidentMailInput, signer: RecordSigner, now = Date.now(), run?: RunRef): Promise<MailMessage> {
   const e = parseInput(ResidentMailInput, input)
   const resident = await residentOf(workspace, e.resident)
   const mailbox = await openMailbox(workspace)
@@ -159,12 +159,21 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
     ...(e.taskId ? { taskId: e.taskId } : {}),
     by: resident.id,
     at: now,
+    ...(run ? { run } : {}),
   })
   try {
     await spend(
       workspace,
       await openWallets(workspace),
-      { key: ledgerKeys.mailSend(message.id), identity: resident.id, amount: MAIL_SEND_COST, bucket: "free_time", reason: "message to the human", at: now },
+      {
+        key: ledgerKeys.mailSend(message.id),
+        identity: resident.id,
+        amount: MAIL_SEND_COST,
+        bucket: "free_time",
+        reason: "message to the human",
+        at: now,
+        ...(run ? { run } : {}),
+      },
       signer,
     )
   } catch (error) {

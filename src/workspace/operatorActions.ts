@@ -105,12 +105,14 @@ async function signDecision(ctx: OperatorContext, task: Task, decision: ReviewDe
   return sig
 }
 
-/** Adds a task; dependencies must name tasks of the live queue. */
-export function addTask(ctx: Omit<OperatorContext, "audit">, input: NewTaskInput): Task {
+/** Adds a task (signed into the operator's audit log); dependencies must name tasks of the live queue. */
+export async function addTask(ctx: OperatorContext, input: NewTaskInput): Promise<Task> {
   const parsed = parseInput(NewTaskInput, input)
   const unknown = (parsed.dependsOn ?? []).filter(id => !ctx.workspace.tasks.get(id))
   if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
-  return ctx.workspace.addTask(parsed, ctx.actor, ctx.now ?? Date.now())
+  const task = ctx.workspace.addTask(parsed, ctx.actor, ctx.now ?? Date.now())
+  await ctx.audit.append("task_added", task.id, { title: task.title, mode: task.mode, maxBudgetUsd: task.maxBudgetUsd, priority: task.priority })
+  return task
 }
 
 /** Fields an operator may change on a task that no worker holds yet. */
@@ -130,7 +132,8 @@ export const TaskEdit = z
   .strict()
 export type TaskEdit = z.infer<typeof TaskEdit>
 
-export function editTask(ctx: Omit<OperatorContext, "audit">, id: string, edit: TaskEdit): void {
+/** Edits a task no worker holds, signed into the operator's audit log (the fields it changed). */
+export async function editTask(ctx: OperatorContext, id: string, edit: TaskEdit): Promise<void> {
   const e = parseInput(TaskEdit, edit)
   const current = ctx.workspace.tasks.get(id)
   if (!current) refuse(new TaskNotFoundError(id))
@@ -153,6 +156,7 @@ export function editTask(ctx: Omit<OperatorContext, "audit">, id: string, edit: 
     else if (e.targetIdentity !== undefined) d.targetIdentity = e.targetIdentity
     d.updatedAt = now
   })
+  await ctx.audit.append("task_edited", id, { ...e, ...(deps ? { dependsOn: deps } : {}) })
 }
 
 export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {

@@ -46,7 +46,7 @@ function setState(ref: QuestRef, to: QuestState, now: number, extra: (d: QuestDo
 async function enqueueQuestTask(ctx: OperatorContext, quest: QuestDoc): Promise<Task> {
   if (!quest.identity) throw new OperatorActionError(`quest ${quest.id} has no resident; set one before it can run`)
   const resident = await residentOf(ctx.workspace, quest.identity)
-  return addTask(ctx, {
+  return await addTask(ctx, {
     title: quest.title,
     prompt: questPrompt(quest, resident.name),
     ...questTaskBudget(quest.budgetUsd),

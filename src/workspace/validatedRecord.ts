@@ -6,7 +6,7 @@
 import type { DocHandle, DocHandleChangePayload } from "@automerge/automerge-repo/slim"
 import { EventEmitter } from "eventemitter3"
 import type { z } from "zod"
-import { validateValue, type DataIssue } from "../core/validate.ts"
+import { formatPath, keyMismatch, validateValue, type DataIssue } from "../core/validate.ts"
 
 export interface ValidatedRecordEvents {
   change: (payload: { changedKeys: ReadonlySet<string> | "all" }) => void
@@ -18,9 +18,22 @@ export interface ValidatedRecordEvents {
  */
 export type Refine<T> = (key: string, entry: T, issues: DataIssue[]) => T
 
+export interface ValidatedRecordOptions<T> {
+  /** The entry field that must equal its key: an entry stored under another key is refused. */
+  idField?: string
+  /**
+   * The effective entry after a merge (e.g. a task's status by its state machine): returns
+   * the entry to show and what it overrode, reported as issues of that entry.
+   */
+  resolve?: (entry: T) => { entry: T; flags: string[] }
+  /** Applied after `resolve`: what this reader accepts of the resolved entry. */
+  refine?: Refine<T>
+}
+
 export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<ValidatedRecordEvents> {
   readonly #entries = new Map<string, z.infer<S>>()
   readonly #issues = new Map<string, DataIssue[]>()
+  readonly #resolved = new Set<string>()
   readonly #handle: DocHandle<unknown>
   readonly #onChange = (p: DocHandleChangePayload<unknown>) => this.#applyPatches(p)
 
@@ -29,7 +42,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     readonly schema: S,
     readonly field: string,
     readonly docLabel: string,
-    readonly refine?: Refine<z.infer<S>>,
+    readonly options: ValidatedRecordOptions<z.infer<S>> = {},
   ) {
     super()
     this.#handle = handle
@@ -43,6 +56,11 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
 
   get(key: string): z.infer<S> | undefined {
     return this.#entries.get(key)
+  }
+
+  /** Keys whose shown entry differs from the stored one (the resolve option overrode it). */
+  get resolvedKeys(): ReadonlySet<string> {
+    return this.#resolved
   }
 
   get issues(): DataIssue[] {
@@ -85,10 +103,25 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   #validate(key: string, value: unknown): void {
     this.#entries.delete(key)
     this.#issues.delete(key)
+    this.#resolved.delete(key)
     if (value === undefined) return
     const issues: DataIssue[] = []
-    const entry = validateValue(this.schema, value, this.docLabel, [this.field, key], issues)
-    if (entry !== undefined) this.#entries.set(key, this.refine ? this.refine(key, entry, issues) : entry)
+    const path = [this.field, key]
+    let entry = validateValue(this.schema, value, this.docLabel, path, issues)
+    const { idField, resolve, refine } = this.options
+    const mismatch = entry === undefined || idField === undefined ? undefined : keyMismatch(entry, key, idField, this.docLabel, path)
+    if (mismatch) {
+      issues.push(mismatch)
+      entry = undefined
+    }
+    if (entry !== undefined && resolve) {
+      const resolved = resolve(entry)
+      if (resolved.entry !== entry) this.#resolved.add(key)
+      entry = resolved.entry
+      for (const message of resolved.flags) issues.push({ doc: this.docLabel, path: formatPath(path), message })
+    }
+    if (entry !== undefined && refine) entry = refine(key, entry, issues)
+    if (entry !== undefined) this.#entries.set(key, entry)
     if (issues.length) this.#issues.set(key, issues)
   }
 
@@ -97,6 +130,7 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
     if (!record) return
     this.#entries.clear()
     for (const key of [...this.#issues.keys()]) if (key !== "") this.#issues.delete(key)
+    this.#resolved.clear()
     for (const [key, value] of Object.entries(record)) this.#validate(key, value)
   }
 

@@ -9,8 +9,8 @@
  * allowances); readers count only entries whose signer may write them (src/core/recordAuthority.ts).
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
-import { LedgerEntry, type IdentitiesDoc, type WalletsDoc } from "../../schemas/index.ts"
-import { balanceOf, deriveWallets, type Wallet } from "../core/ledger.ts"
+import { LedgerEntry, type IdentitiesDoc, type RunRef, type WalletsDoc } from "../../schemas/index.ts"
+import { balanceOf, deriveWallets, type VoidRule, type Wallet } from "../core/ledger.ts"
 import { verifiedLedger, type ResidentLeases } from "../core/recordAuthority.ts"
 import { ledgerEntryText, signRecord, type RecordSigner } from "../core/signedRecords.ts"
 import type { DataIssue } from "../core/validate.ts"
@@ -64,6 +64,8 @@ export interface GrantInput {
   amount: number
   reason: string
   at: number
+  /** The run it was made in, when a worker writes it as a side effect of a task. */
+  run?: RunRef
 }
 
 /** A grant by `signer`, split 70/30 into free time and journal tokens (capped when balances are derived). */
@@ -95,7 +97,7 @@ export async function spend(workspace: Workspace, handle: DocHandle<WalletsDoc>,
   return write(handle, await signed(entry, signer))
 }
 
-const pick = ({ key, identity, amount, reason, at }: GrantInput) => ({ key, identity, amount, reason, at })
+const pick = ({ key, identity, amount, reason, at, run }: GrantInput) => ({ key, identity, amount, reason, at, ...(run ? { run } : {}) })
 
 /** Who plays each resident (the relay's leases), for the spends a worker may sign. */
 async function residentLeases(workspace: Workspace): Promise<ResidentLeases> {
@@ -117,7 +119,7 @@ export async function countedEntries(workspace: Workspace, doc: WalletsDoc, issu
   return verifiedLedger(entries, workspace.authority, await residentLeases(workspace), label, issues)
 }
 
-/** One resident's derived wallet, from this peer's copy of the ledger (counted entries only). */
-export async function walletOf(workspace: Workspace, doc: WalletsDoc, resident: string, issues: DataIssue[] = []): Promise<Wallet> {
-  return balanceOf(deriveWallets(await countedEntries(workspace, doc, issues, resident)), resident)
+/** One resident's derived wallet, from this peer's copy of the ledger (counted entries only), under the void rule given. */
+export async function walletOf(workspace: Workspace, doc: WalletsDoc, resident: string, opts: { voidOf?: VoidRule; issues?: DataIssue[] } = {}): Promise<Wallet> {
+  return balanceOf(deriveWallets(await countedEntries(workspace, doc, opts.issues ?? [], resident), opts.voidOf), resident)
 }

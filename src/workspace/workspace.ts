@@ -4,10 +4,12 @@
  * transport and storage are the caller's choice of Repo.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { Task, type Actor, type QueueDoc, type RootDoc, type TaskStatus, type WorkspaceAuthority } from "../../schemas/index.ts"
+import { Task, Usd, type Actor, type RunRef, type QueueDoc, type RootDoc, type TaskStatus, type WorkspaceAuthority } from "../../schemas/index.ts"
 import { authorityFingerprint, buildAuthorityChain, type AuthorityChain } from "../core/authorityChain.ts"
 import { countByStatus } from "../core/dashboard.ts"
 import { asPendingReview, checkTaskDecision, knownCheck, verifyCheck } from "../core/recordAuthority.ts"
+import { spendAgainstCap, type SpendCap } from "../core/spend.ts"
+import { resolveTask, staleRunReason } from "../core/taskMerge.ts"
 import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
 import { assertDocumentKind, InvalidDocumentError, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
@@ -60,9 +62,14 @@ export class Workspace {
     this.#chain = chain
     this.#pinned = pinned
     this.#anchors = anchors
-    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, (key, task, issues) =>
-      this.#acceptedTask(key, task, issues),
-    )
+    this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, {
+      idField: "id",
+      resolve: raw => {
+        const { task, flags } = resolveTask(raw)
+        return { entry: task, flags }
+      },
+      refine: (key, task, issues) => this.#acceptedTask(key, task, issues),
+    })
     rootHandle.on("change", this.#onRootChange)
   }
 
@@ -187,8 +194,26 @@ export class Workspace {
     // Automerge discards a change whose callback throws, so a refusal writes nothing.
     this.queueHandle.change(d => {
       const draft = d.tasks[id]
-      if (draft) mutate(draft, current)
+      if (!draft) return
+      // After a merge the stored status may not be the resolved one every reader shows.
+      if (draft.status !== current.status) draft.status = current.status
+      mutate(draft, current)
     })
+  }
+
+  /** Spend of the tasks the relay moved to archives (0 when unreadable: see the queue's issues). */
+  get archivedSpendUsd(): number {
+    return Usd.safeParse(this.queueHandle.doc().archivedSpendUsd).data ?? 0
+  }
+
+  /** Spend so far (live tasks and archived spend) against the cap (src/core/spend.ts). */
+  spendAgainstCap(): SpendCap {
+    return spendAgainstCap(this.tasks.entries.values(), this.archivedSpendUsd, this.root.controls.spendCapUsd)
+  }
+
+  /** Why a side effect made in `run` does not count here (src/core/taskMerge.ts), or undefined. */
+  staleRunReason(run: RunRef | undefined): string | undefined {
+    return staleRunReason(run, id => this.tasks.get(id))
   }
 
   countByStatus(): Record<TaskStatus, number> {

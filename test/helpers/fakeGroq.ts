@@ -1,7 +1,8 @@
 /**
  * A fake Groq server on loopback that speaks the chat-completions API the real groq-sdk
- * calls. It can answer, fail with 429/500, or hang until released; it counts requests
- * per prompt so tests can prove "executed exactly once".
+ * calls. It can answer, fail with 429/500, hang until released, or follow a script (one
+ * step per request: a status and the usage it reports, also on errors, as a billing API
+ * may); it counts requests per prompt so tests can prove "executed exactly once".
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 
@@ -9,6 +10,13 @@ export type FakeBehaviour =
   | { kind: "answer"; text?: (prompt: string) => string }
   | { kind: "fail"; status: 429 | 500 | 503; times: number }
   | { kind: "hang" }
+  | { kind: "script"; steps: ScriptStep[] }
+
+/** One scripted answer; after the last step the fake answers normally (40 + 60 tokens). */
+export interface ScriptStep {
+  status: 200 | 429 | 500 | 503
+  usage?: { prompt_tokens: number; completion_tokens: number }
+}
 
 export interface FakeGroq {
   baseURL: string
@@ -29,6 +37,7 @@ export interface FakeGroq {
 export async function startFakeGroq(initial: FakeBehaviour = { kind: "answer" }): Promise<FakeGroq> {
   const hung: (() => void)[] = []
   let failuresLeft = initial.kind === "fail" ? initial.times : 0
+  let step = 0
   const fake: FakeGroq = {
     baseURL: "",
     counts: new Map(),
@@ -43,14 +52,14 @@ export async function startFakeGroq(initial: FakeBehaviour = { kind: "answer" })
       await new Promise<void>(r => server.close(() => r()))
     },
   }
-  const answer = (res: ServerResponse, prompt: string) => {
+  const answer = (res: ServerResponse, prompt: string, usage = { prompt_tokens: 40, completion_tokens: 60 }) => {
     const b = fake.behaviour
     const text = b.kind === "answer" && b.text ? b.text(prompt) : `Result for: ${prompt.slice(0, 60)}. Everything requested is done.`
     const body = JSON.stringify({
       id: "chatcmpl-fake",
       object: "chat.completion",
       choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 40, completion_tokens: 60, total_tokens: 100 },
+      usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
     })
     res.writeHead(200, { "content-type": "application/json" })
     res.end(body)
@@ -76,6 +85,13 @@ export async function startFakeGroq(initial: FakeBehaviour = { kind: "answer" })
         res.end(JSON.stringify({ error: { message: `fake ${b.status}` } }))
         return
       }
+      const scripted = b.kind === "script" ? b.steps[step++] : undefined
+      if (scripted && scripted.status !== 200) {
+        res.writeHead(scripted.status, { "content-type": "application/json", "retry-after-ms": "5" })
+        res.end(JSON.stringify({ error: { message: `fake ${scripted.status}` }, ...(scripted.usage ? { usage: scripted.usage } : {}) }))
+        return
+      }
+      if (scripted) return answer(res, prompt, scripted.usage)
       if (b.kind === "hang") {
         hung.push(() => answer(res, prompt))
         return

@@ -92,7 +92,7 @@ async function verifyFromFreshPeer(s: Scene): Promise<ChainReport[]> {
     timeoutMs: SYNC_MS,
     message: "C has B's version of A's audit log",
   })
-  return verifyWorkspaceAudit(c.repo, c.workspace.root)
+  return verifyWorkspaceAudit(c.repo, c.workspace.root, { rootDoc: c.workspace.rootHandle.doc(), tasks: c.workspace.tasks.entries.values() })
 }
 
 /** A plain copy of a document entry (Automerge objects cannot be re-inserted as they are). */
@@ -157,16 +157,51 @@ describe("audit log tampering through the relay", () => {
     expectTamper(await verifyFromFreshPeer(s), 3, /truncated: the signed head is at seq 4/)
   })
 
-  it("KNOWN LIMIT: truncation together with deleting A's signed head goes undetected", async () => {
-    // Documented in src/core/audit.ts: with no head, only the hash chain is left, and a
-    // chain cut at its tail is indistinguishable from a shorter honest log.
+  it("truncation together with deleting A's signed head is caught from the document's history", async () => {
     const s = await scene()
     s.bAudit.change(d => {
       d.entries.splice(3, 2)
       delete d.head
     })
+    expectTamper(await verifyFromFreshPeer(s), 3, /head deleted: peer-a signed a head at seq 4/)
+  })
+
+  it("a deleted head alone is caught", async () => {
+    const s = await scene()
+    s.bAudit.change(d => {
+      delete d.head
+    })
+    expectTamper(await verifyFromFreshPeer(s), 5, /head deleted/)
+  })
+
+  it("a head rewound to an older one A really signed, with the tail truncated to match, is caught", async () => {
+    const s = await scene()
+    const older = s.bAudit
+      .history()!
+      .map(h => s.bAudit.view(h).doc().head)
+      .find(h => h?.seq === 2)!
+    expect(older).toBeDefined()
+    s.bAudit.change(d => {
+      d.entries.splice(3, 2)
+      d.head = JSON.parse(JSON.stringify(older)) as typeof older
+    })
+    expectTamper(await verifyFromFreshPeer(s), 2, /head rewound: the log's head is at seq 2, but peer-a signed a head at seq 4/)
+  })
+
+  it("a deleted peer registration is reported, with the audit log it had", async () => {
+    const s = await scene()
+    s.b.workspace.rootHandle.change(d => {
+      delete d.peers[A]
+    })
     const reports = await verifyFromFreshPeer(s)
-    expect(reportOf(reports, A)).toEqual({ peer: A, ok: true, entries: 3 })
+    expectTamper(reports, 0, new RegExp(`registration deleted from the root \\(it was registered with audit log ${s.auditUrl}\\)`))
+  })
+
+  it("a peer named in a task but never registered is reported", async () => {
+    const s = await scene()
+    s.b.workspace.addTask({ command: "ls" }, { kind: "operator", name: "ghost" })
+    const reports = await verifyFromFreshPeer(s)
+    expect(reportOf(reports, "ghost")).toMatchObject({ ok: false, peer: "ghost", reason: expect.stringMatching(/^not registered, but named in task task-.* \(created by\)$/) })
   })
 
   it("a fork (a second entry signed with A's key on the same prev) is caught", async () => {

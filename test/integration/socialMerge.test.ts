@@ -1,19 +1,25 @@
 /**
- * Issue 5 merge cases of the social plane, between real peers of a real relay: two
- * operators approve the same quest offline (paid once after the merge), two operators
- * complete the same bounty offline (each member paid once), and concurrent room posts
- * (both kept, in the same order everywhere).
+ * Merge cases between real peers of a real relay: two operators approve the same quest
+ * offline (paid once after the merge), two operators complete the same bounty offline (each
+ * member paid once; with different winners, the earliest completion alone is paid), an
+ * offline cancel against an approved and paid task (approved wins), a spend the merge voids
+ * (its mail is not delivered), and concurrent room posts (both kept, in the same order
+ * everywhere).
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import type { Actor, BountiesDoc, LedgerEntry, QuestDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
+import type { Actor, BountiesDoc, LedgerEntry, MailboxDoc, QuestDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
+import { effectiveCompletion } from "../../src/core/bounty.ts"
+import { MAIL_SEND_COST } from "../../src/core/economy.ts"
 import { deriveWallets } from "../../src/core/ledger.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
-import { completeBounty, postBounty, submitToBounty } from "../../src/workspace/bountyActions.ts"
+import { completeBounty, postBounty, readFencedBounties, submitToBounty } from "../../src/workspace/bountyActions.ts"
+import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.ts"
+import { residentMessage } from "../../src/workspace/mailboxActions.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
-import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { addTask, decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
 import { registerPeer } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
@@ -219,5 +225,120 @@ describe("social merges between offline operators", () => {
     const contents = handles[0]!.doc().messages.map(m => m.content)
     for (const who of ["alice", "bob"]) expect(contents.filter(t => t.startsWith(who))).toEqual([0, 1, 2].map(i => `${who} ${i}`))
     expect(handles[0]!.doc().messages.find(m => m.content === "bob 0")!.replyTo).toBe(first.id)
+  })
+  it("two operators complete the same bounty offline with different winners: every peer resolves to the earliest completion and pays it alone", async () => {
+    const relay = await startTestRelay(teardown)
+    const [a, b] = await connectTestPeers(teardown, relay, 2)
+    const alice = await operatorOn(a!, "alice")
+    const bob = await operatorOn(b!, "bob")
+    await forgeIdentity(alice, { name: "Ada" })
+    await forgeIdentity(alice, { name: "Bo" })
+    const bounty = await postBounty(alice, { title: "Cave map", reward: 40, slots: 2 })
+    const byAda = await submitToBounty(a!.workspace, bounty.id, { identity: "ada", content: "a careful cave map with every exit marked" })
+    const byBo = await submitToBounty(a!.workspace, bounty.id, { identity: "bo", content: "a quick sketch of the caves and two exits" })
+    await preload(a!)
+    await preload(b!)
+    const handles = await Promise.all([a!, b!, relay].map(p => find<BountiesDoc>(p, p.workspace.root.docs.bounties)))
+    await converged(handles, "bounties before the completions")
+
+    await goOffline(relay, [a!, b!])
+    // Bob completes later by the clock, with another winner.
+    const first = await completeBounty({ ...alice, now: 1_000 }, bounty.id, { winner: byAda.id })
+    const second = await completeBounty({ ...bob, now: 2_000 }, bounty.id, { winner: byBo.id })
+    expect(first.payouts.map(p => p.member)).toEqual(["ada"])
+    expect(second.payouts.map(p => p.member)).toEqual(["bo"])
+    a!.repo.networkSubsystem.reconnect()
+    b!.repo.networkSubsystem.reconnect()
+    const wallets = await Promise.all([a!, b!, relay].map(p => find<WalletsDoc>(p, p.workspace.root.docs.wallets)))
+    await converged(wallets, "wallets")
+    await converged(handles, "bounties")
+
+    for (const peer of [a!, b!, relay]) {
+      const resolved = (await readFencedBounties(peer.workspace)).get(bounty.id)!
+      expect(effectiveCompletion(resolved)).toMatchObject({ by: "alice", winner: byAda.id })
+      const derived = await fencedWallets(peer.workspace)
+      const places = [...derived.values()].flatMap(w => w.entries).filter(e => e.entry.key.startsWith(`bounty:${bounty.id}:`))
+      expect(places.map(e => [e.entry.identity, e.status]).sort()).toEqual([
+        ["ada", "applied"],
+        ["bo", "voided"],
+      ])
+    }
+  })
+
+  it("an older offline cancel cannot undo an approved and paid task: every peer shows it approved, paid once", async () => {
+    const relay = await startTestRelay(teardown, { economyTickMs: 100 })
+    const [a, b] = await connectTestPeers(teardown, relay, 2)
+    const alice = await operatorOn(a!, "alice")
+    const bob = await operatorOn(b!, "bob")
+    await forgeIdentity(alice, { name: "Ada" })
+    // A local task: with no worker online the relay neither leases nor blocks it.
+    const task = await addTask(alice, { command: "ls caves", targetIdentity: "ada", maxBudgetUsd: 0.1 })
+    a!.workspace.updateTask(task.id, d => {
+      applyTransition(d, "claimed", SYSTEM, Date.now(), "lease granted", "lease-1")
+      applyTransition(d, "running", WORKER, Date.now(), "started", "lease-1")
+      d.result = { output: "mapped", model: "m", costUsd: 0.01, leaseId: "lease-1", worker: "w1", startedAt: 1, finishedAt: 2 }
+      applyTransition(d, "pending_review", WORKER, Date.now(), "review", "lease-1")
+      delete d.lease
+    })
+    await waitFor(() => b!.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[b!.workspace.tasks, "change"]], message: "bob to see the review" })
+
+    await goOffline(relay, [a!])
+    await decideTask(alice, task.id, "cancel")
+    expect(a!.workspace.tasks.get(task.id)!.status).toBe("cancelled")
+    await decideTask(bob, task.id, "approve")
+    const walletsRelay = await find<WalletsDoc>(relay, relay.workspace.root.docs.wallets)
+    const reward = `reward:${task.id}:ada`
+    await waitFor(() => !!walletsRelay.doc().entries[reward], { events: [[walletsRelay, "change"]], timeoutMs: 10_000, message: "the relay to pay the reward" })
+
+    a!.repo.networkSubsystem.reconnect()
+    await converged([a!.workspace.queueHandle, b!.workspace.queueHandle, relay.workspace.queueHandle] as DocHandle<unknown>[], "the queue")
+    for (const peer of [a!, b!, relay]) {
+      await waitFor(() => peer.workspace.tasks.get(task.id)?.status === "approved", { events: [[peer.workspace.tasks, "change"]], message: "approved everywhere" })
+      expect(peer.workspace.tasks.get(task.id)!.history.map(h => h.to)).toContain("cancelled")
+    }
+    // The relay writes the resolution back, so the stored status agrees too; the reward stands.
+    await waitFor(() => relay.workspace.queueHandle.doc().tasks[task.id]?.status === "approved", { events: [[relay.workspace.tasks, "change"]], message: "the stored status" })
+    const derived = await fencedWallets(relay.workspace)
+    expect(derived.get("ada")!.entries.filter(e => e.entry.key === reward).map(e => e.status)).toEqual(["applied"])
+  })
+
+  it("a spend voided by the merge does not deliver its mail", async () => {
+    const relay = await startTestRelay(teardown, { economyTickMs: 100 })
+    const [a, b] = await connectTestPeers(teardown, relay, 2)
+    const alice = await operatorOn(a!, "alice")
+    await forgeIdentity(alice, { name: "Ada" })
+    await preload(a!)
+    await preload(b!)
+    const wallets = await Promise.all([a!, b!, relay].map(p => find<WalletsDoc>(p, p.workspace.root.docs.wallets)))
+    await waitFor(() => wallets.every(w => Object.values(w.doc().entries).some(e => e.key.startsWith("allowance:ada"))), {
+      events: wallets.map(w => [w, "change"] as const),
+      timeoutMs: 10_000,
+      message: "Ada's allowance everywhere",
+    })
+    await converged(wallets, "wallets before the spends")
+    const freeTime = walletOf(ledgerOf(wallets[0]!), "ada").freeTime
+    const each = Math.ceil(freeTime / MAIL_SEND_COST / 2) + 1
+
+    // Two workers playing Ada offline each spend a little over half her free time on mail.
+    await goOffline(relay, [a!, b!])
+    const sent: string[] = []
+    const t0 = Date.now()
+    for (const [i, peer] of [a!, b!].entries())
+      for (let n = 0; n < each; n++) sent.push((await residentMessage(peer.workspace, { resident: "ada", type: "message", content: `peer ${i} message ${n}` }, alice.audit.signer, t0 + i * 100 + n)).id)
+    a!.repo.networkSubsystem.reconnect()
+    b!.repo.networkSubsystem.reconnect()
+    const mailboxes = await Promise.all([a!, b!, relay].map(p => find<MailboxDoc>(p, p.workspace.root.docs.mailbox!)))
+    await converged(wallets, "wallets")
+    await converged(mailboxes, "mailboxes")
+
+    const delivered = await Promise.all([a!, b!, relay].map(p => deliveredMail(p.workspace)))
+    for (const d of delivered) {
+      expect(d.messages.filter(m => m.resident === "ada").map(m => m.id).sort()).toEqual(delivered[0]!.messages.filter(m => m.resident === "ada").map(m => m.id).sort())
+      expect(d.withheld.size).toBeGreaterThan(0)
+      for (const reason of d.withheld.values()) expect(reason).toMatch(/below zero after merge/)
+      // Delivered mail is exactly the mail whose spend counts.
+      expect(d.messages.filter(m => m.resident === "ada").length * MAIL_SEND_COST).toBeLessThanOrEqual(freeTime)
+      expect(d.messages.length + d.withheld.size).toBe(sent.length)
+    }
   })
 })

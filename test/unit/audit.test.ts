@@ -294,16 +294,17 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
     await repo.shutdown()
   })
 
-  it("KNOWN LIMIT: truncating the entries AND deleting the signed head verifies as a shorter, honest log", async () => {
-    // See the header of src/core/audit.ts: without a head (or with an older one the owner
-    // really signed) the hash chain alone cannot show a cut tail. Needs witnesses to fix.
+  it("truncating the entries AND deleting the signed head is caught from the audit document's history", async () => {
+    // The hash chain alone cannot show a cut tail; the document's history still holds the head.
     const { repo, rootHandle, audit, log } = await setup()
     for (let i = 0; i < 5; i++) await log.append("transition", `t${i}`, {})
     audit.change(d => {
       d.entries.splice(3, 2)
       delete d.head
     })
-    expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([{ peer: PEER, ok: true, entries: 3 }])
+    expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([
+      { peer: PEER, ok: false, seq: 3, entries: 3, reason: `head deleted: ${PEER} signed a head at seq 4 in this log's history, and none is left` },
+    ])
     await repo.shutdown()
   })
 

@@ -70,7 +70,10 @@ describe("replyToMail", () => {
     expect(f.ws.tasks.get(out.taskId!)).toMatchObject({ targetIdentity: "ada", minBudgetUsd: 0.03, maxBudgetUsd: 0.2, title: "Mailbox follow-up: Ada", status: "queued" })
     expect(f.ws.tasks.get(out.taskId!)!.prompt).toMatch(/^Human replied to my message\. Read their response and take one concrete next action/)
     expect(f.ws.tasks.get(out.taskId!)!.prompt).toContain("Human response: Yes, in blue.")
-    expect(f.auditOf(f.ctx).map(e => [e.kind, e.subject])).toEqual([["payout", out.message.id]])
+    expect(f.auditOf(f.ctx).map(e => [e.kind, e.subject])).toEqual([
+      ["task_added", out.taskId],
+      ["payout", out.message.id],
+    ])
 
     // A second reply reuses the DM.
     const again = await replyToMail({ ...f.ctx, now: NOW + 1 }, question.id, "And green.")

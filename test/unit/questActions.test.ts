@@ -63,7 +63,10 @@ describe("assignQuest", () => {
     expect(await f.ledgerKeys()).toEqual([`quest:${q.id}:upfront`])
     expect(await f.balance("ada")).toEqual({ freeTime: 7, journal: 3 })
     expect((await f.roomMessages("human_async")).map(m => [m.author, m.content])).toEqual([["alice", "[quest assigned to Ada] Map the caves: Find every exit."]])
-    expect(f.auditOf(f.ctx).map(e => [e.kind, e.subject])).toEqual([["payout", q.id]])
+    expect(f.auditOf(f.ctx).map(e => [e.kind, e.subject])).toEqual([
+      ["task_added", task.id],
+      ["payout", q.id],
+    ])
   })
 
   it("takes a budget, tip and reward; no upfront tip means no ledger entry", async () => {
@@ -72,7 +75,7 @@ describe("assignQuest", () => {
     expect(await f.ledgerKeys()).toEqual([])
     expect(f.ws.tasks.get(task.id)).toMatchObject({ minBudgetUsd: 0.05, maxBudgetUsd: 0.05 })
     expect((await quest(q.id)).completionReward).toBe(7)
-    expect(f.auditOf(f.ctx).map(e => e.kind)).toEqual(["social"])
+    expect(f.auditOf(f.ctx).map(e => e.kind)).toEqual(["task_added", "social"])
   })
 
   it("refuses an unknown resident or bad input, writing nothing", async () => {
@@ -104,10 +107,12 @@ describe("pause, resume, cancel", () => {
     expect(await quest(q.id)).toMatchObject({ state: "active", taskId: resumed.taskId })
     expect(f.ws.tasks.get(resumed.taskId)).toMatchObject({ status: "queued", targetIdentity: "ada", link: { kind: "quest", id: q.id } })
     await expect(resumeQuest(f.ctx, q.id)).rejects.toThrow(/is active; it cannot become active/)
-    expect(f.auditOf(f.ctx).map(e => [e.kind, JSON.parse(e.data).quest ?? JSON.parse(e.data).to])).toEqual([
+    expect(f.auditOf(f.ctx).map(e => [e.kind, JSON.parse(e.data).quest ?? JSON.parse(e.data).to ?? JSON.parse(e.data).title])).toEqual([
+      ["task_added", "Map the caves"],
       ["payout", "assigned"],
       ["transition", "cancelled"],
       ["social", "paused"],
+      ["task_added", "Map the caves"],
       ["social", "resumed"],
     ])
   })

@@ -17,12 +17,12 @@ import {
   isReady,
   NO_KEY_REASON,
   reconcileBlock,
-  totalSpend,
   workerCanTake,
   workerSlots,
   type BlockContext,
   type WorkerProfile,
 } from "../../src/core/scheduling.ts"
+import { totalSpend } from "../../src/core/spend.ts"
 import { buildTask, type NewTaskInput } from "../../src/core/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }

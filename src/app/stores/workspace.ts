@@ -28,6 +28,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   const link = shallowRef<RememberedWorkspace>()
   const root = shallowRef<RootDoc>()
   const tasks = shallowRef<ReadonlyMap<string, Task>>(new Map())
+  const archivedSpendUsd = ref(0)
   const workspaceIssues = shallowRef<DataIssue[]>([])
   const docIssues = shallowRef(new Map<string, DataIssue[]>())
   const connected = ref(false)
@@ -59,10 +60,12 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     }
     readRoot()
     tasks.value = ws.tasks.entries
+    archivedSpendUsd.value = ws.archivedSpendUsd
     readStatus()
     ws.rootHandle.on("change", readRoot)
     ws.tasks.on("change", () => {
       workspaceIssues.value = ws.issues
+      archivedSpendUsd.value = ws.archivedSpendUsd
       triggerRef(tasks)
     })
     s.on("status", readStatus)
@@ -136,6 +139,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     link,
     root,
     tasks,
+    archivedSpendUsd,
     taskList,
     issues,
     connected,

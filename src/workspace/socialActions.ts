@@ -362,11 +362,15 @@ export const NewBountyInput = z
   .strict()
 export type NewBountyInput = z.input<typeof NewBountyInput>
 
-/** Writes an open bounty without submissions (postBounty in bountyActions.ts also audits it). */
+/**
+ * Writes an open bounty without submissions (postBounty in bountyActions.ts also audits it).
+ * Its `completions` map exists from the start: two operators completing it offline then write
+ * into one map, where a map each created concurrently would keep only one of them.
+ */
 export async function createBounty(ctx: SocialContext, input: NewBountyInput): Promise<Bounty> {
   const e = parse(NewBountyInput, input)
   const now = ctx.now ?? Date.now()
-  const bounty = parse(Bounty, { id: newId("bounty", now), ...e, state: "open", submissions: {}, createdBy: ctx.actor.name, createdAt: now })
+  const bounty = parse(Bounty, { id: newId("bounty", now), ...e, state: "open", submissions: {}, completions: {}, createdBy: ctx.actor.name, createdAt: now })
   const handle = await openDoc<BountiesDoc>(ctx.workspace, ctx.workspace.root.docs.bounties)
   handle.change(d => {
     d.bounties[bounty.id] = bounty

@@ -84,9 +84,15 @@ async function scene(): Promise<Scene> {
 async function verifyFromFreshPeer(s: Scene): Promise<ChainReport[]> {
   await flush(s.b, s.bAudit as DocHandle<unknown>)
   await flush(s.b, s.b.workspace.rootHandle as DocHandle<unknown>)
+  await flush(s.b, s.b.workspace.queueHandle as DocHandle<unknown>)
   const c = await connectTestPeer(teardown, s.relay)
   const relayRoot = s.relay.workspace.rootHandle as DocHandle<unknown>
   await waitFor(() => sameHeads(c.workspace.rootHandle as DocHandle<unknown>, relayRoot), { timeoutMs: SYNC_MS, message: "C has the root" })
+  // Tasks name peers too (a task's creator): C must hold B's queue before it verifies.
+  await waitFor(() => sameHeads(c.workspace.queueHandle as DocHandle<unknown>, s.b.workspace.queueHandle as DocHandle<unknown>), {
+    timeoutMs: SYNC_MS,
+    message: "C has B's queue",
+  })
   const cAudit = await c.repo.find<AuditDoc>(s.auditUrl)
   await waitFor(() => sameHeads(cAudit as DocHandle<unknown>, s.bAudit as DocHandle<unknown>), {
     timeoutMs: SYNC_MS,

@@ -6,23 +6,27 @@ import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { randomUUID } from "node:crypto"
 import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
-import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import createDebug from "debug"
 import { WebSocketServer, type WebSocket } from "ws"
+import { LIMITS } from "../schemas/common.ts"
+import { RELAY_PROTOCOL } from "../schemas/wire.ts"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
 import { ClosableStorageAdapter } from "../src/peer/closableStorage.ts"
-import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp, staticApp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/scheduling.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
-import { registerPeer } from "../src/workspace/registerPeer.ts"
+import { openOwnAuditLog, PeerNameTakenError, writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import { SCHEMA_VERSION, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { enrol, enrolmentLimiter } from "./enrolment.ts"
+import { authenticateUpgrade, ChallengeStore, principalFor } from "./transport/connectionAuth.ts"
+import { RelayServerAdapter, type ConnectionLimits, type RelayAdapterHooks } from "./transport/relayServerAdapter.ts"
+import type { Principal } from "./principal.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
@@ -42,8 +46,19 @@ export interface RelayOptions {
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
   archiveIntervalMs?: number
-  /** How long a silent peer stays connected before the relay drops it. */
-  keepAliveMs?: number
+  /** WebSocket ping interval: a peer that answers no ping for two intervals is dropped (default 5 s). */
+  heartbeatMs?: number
+  /** Per-connection frame size and rate limits (defaults in relayServerAdapter.ts). */
+  connectionLimits?: Partial<ConnectionLimits>
+  /** Hooks into every connection (the change gate, durability); mayRead defaults to the pending rule. */
+  hooks?: RelayAdapterHooks
+  /**
+   * The workspace owner: registered as an approved operator and pinned in `root.authority`
+   * when the workspace is created (or, for an older workspace, on the first start that has
+   * none). `vivarium start`/`relay` pass the local operator; without one the relay keeps an
+   * owner identity of its own in DATA/owner-identity.
+   */
+  owner?: PeerIdentity
   /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
   leaseMs?: number
   schedulerTickMs?: number
@@ -64,7 +79,7 @@ export interface Relay {
   readonly port: number
   /** http://host:port */
   readonly httpUrl: string
-  /** ws://host:port (add ?token=SECRET to connect) */
+  /** ws://host:port (a connection proves a registered key; see connectionAuth.ts) */
   readonly wsUrl: string
   readonly token: string
   readonly rootUrl: AutomergeUrl
@@ -72,6 +87,10 @@ export interface Relay {
   readonly workspace: Workspace
   readonly metrics: RelayMetrics
   readonly startedAt: number
+  /** The owner anchored in `root.authority` (with its private key when the relay made it). */
+  readonly owner: PeerIdentity
+  /** The relay's side of every sync connection. */
+  readonly adapter: RelayServerAdapter
   close(): Promise<void>
 }
 
@@ -81,10 +100,24 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const token = loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
-  // for seconds) must not be dropped as dead; the default 5 s is too short for that.
-  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
+  const frameBytes = opts.connectionLimits?.frameBytes ?? LIMITS.frameBytes
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: frameBytes,
+    handleProtocols: offered => (offered.has(RELAY_PROTOCOL) ? RELAY_PROTOCOL : false),
+  })
+  // Filled in once the workspace is open: what a principal may read.
+  let mayRead: (principal: Principal, documentId: string) => boolean = () => false
+  const adapter = new RelayServerAdapter({
+    hooks: { mayRead: (p, id) => mayRead(p, id), ...opts.hooks },
+    ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}),
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    onClosed: ({ peer, code, reason }) => {
+      metrics.connectionsClosed++
+      log(`closed the connection of ${peer}: ${code} ${reason}`)
+    },
+    log,
+  })
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
@@ -94,7 +127,13 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     network: [adapter],
     storage,
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
-    sharePolicy: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
+    shareConfig: {
+      announce: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
+      access: async (peerId, documentId) => {
+        const principal = adapter.principalOf(peerId)
+        return !!principal && documentId !== undefined && mayRead(principal, documentId)
+      },
+    },
     saveDebounceRate: opts.saveDebounceMs ?? 25,
   })
 
@@ -116,6 +155,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     forget.delete(peerId)
   })
 
+  // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
+  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
+  const owner = opts.owner ?? (await loadOrCreateIdentity(join(paths.dir, "owner-identity"), "owner", "operator"))
+
   let pointer = readWorkspacePointer(paths)
   const existedBefore = !!pointer
   let rootUrl: AutomergeUrl
@@ -132,6 +175,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
   const workspace = await Workspace.open(repo, rootUrl)
   await upgradeWorkspace(repo, workspace)
+  anchorAuthority(repo, workspace, owner, identity, log)
+  const workspaceId = pointer.workspaceId
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)
@@ -142,9 +187,27 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   workspace.tasks.on("change", reportIssues)
   workspace.rootHandle.on("change", reportIssues)
 
-  // The relay signs what it does as `system` (lease grants, expiries, blocks) in its own log.
-  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
-  const audit = await registerPeer(repo, workspace, identity, "approved")
+  const audit = await openOwnAuditLog(repo, workspace.root, identity)
+
+  // Pending peers read the root and their own audit log; approved peers read everything.
+  mayRead = (principal, documentId) => {
+    if (principal.role !== "pending") return true
+    const root = workspace.root
+    return documentId === workspace.rootHandle.documentId || root.peers[principal.peer]?.auditUrl === `automerge:${documentId}`
+  }
+  // A registration that changes (approved, revoked, key replaced) changes what its open
+  // connections speak for at once.
+  const refreshPrincipals = () => {
+    const root = workspace.root
+    const changed = adapter.refreshPrincipals(current => {
+      const verdict = principalFor(root, current.peer, current.publicKeyHex)
+      return verdict.ok ? verdict.principal : undefined
+    })
+    if (changed) repo.shareConfigChanged()
+  }
+  workspace.rootHandle.on("change", refreshPrincipals)
+  const challenges = new ChallengeStore()
+  const enrolments = enrolmentLimiter()
   let archivedSpendUsd = 0
   for (const url of Object.values(workspace.root.docs.archives)) {
     const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
@@ -172,26 +235,48 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
   while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))
 
-  wss.on("connection", socket => countTraffic(socket, metrics))
   const startedAt = Date.now()
   const app = staticApp(opts.appDir)
   if (!app) log(`the control panel is not built (no ${opts.appDir ?? "dist/app"}): run 'npm run build' to serve it`)
   const server: Server = createServer((req, res) => {
     metrics.documentsLoaded = Object.keys(repo.handles).length
-    handleHttp(req, res, { token, rootUrl, pointer, metrics, startedAt, workspace, app, onAuthFailure: reason => refuse(req, reason) })
+    handleHttp(req, res, {
+      token,
+      rootUrl,
+      pointer,
+      metrics,
+      startedAt,
+      workspace,
+      app,
+      challenges,
+      enrol: body => enrol(body, { repo, workspace, workspaceId, challenges, limiter: enrolments }),
+      onAuthFailure: reason => refuse(req, reason),
+    })
   })
   const refuse = (req: IncomingMessage, reason: string) => {
     metrics.authFailures++
     log(`refused ${req.socket.remoteAddress ?? "?"} ${req.method} ${new URL(req.url ?? "/", "http://x").pathname}: ${reason}`)
   }
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const presented = presentedToken(req)
-    if (!tokenMatches(presented, token)) {
-      refuse(req, presented ? "wrong secret" : "no secret")
-      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-      return
-    }
-    wss.handleUpgrade(req, socket, head, ws => wss.emit("connection", ws, req))
+    socket.on("error", error => debug("upgrade socket error: %s", error.message))
+    authenticateUpgrade(req, { workspaceId, challenges, root: () => workspace.root }).then(
+      verdict => {
+        if (!verdict.ok) {
+          refuse(req, verdict.reason)
+          const status = verdict.status === 403 ? "403 Forbidden" : "401 Unauthorized"
+          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+          return
+        }
+        wss.handleUpgrade(req, socket, head, ws => {
+          countTraffic(ws, metrics)
+          adapter.accept(ws, verdict.principal)
+        })
+      },
+      error => {
+        log(`upgrade failed: ${(error as Error).message}`)
+        socket.destroy()
+      },
+    )
   })
 
   const archiveAfterMs = opts.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS
@@ -237,6 +322,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     (closing ??= (async () => {
       clearInterval(archiveTimer)
       for (const timer of forget.values()) clearTimeout(timer)
+      workspace.rootHandle.off("change", refreshPrincipals)
       scheduler.stop()
       await economy.stop()
       await audit.settled()
@@ -261,6 +347,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     workspace,
     metrics,
     startedAt,
+    owner,
+    adapter,
     close,
   }
 }
@@ -279,6 +367,34 @@ function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
     metrics.bytesOut += data.byteLength ?? 0
     send(data, ...rest)
   }) as typeof socket.send
+}
+
+/**
+ * Registers the relay and the owner (an approved operator) and pins both keys in
+ * `root.authority`, once: at creation, or on the first start of an older workspace. A
+ * workspace whose authority is already pinned keeps it; another local operator starting the
+ * relay later is told it is not the owner.
+ */
+function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, relay: PeerIdentity, log: (line: string) => void): void {
+  const root = workspace.rootHandle
+  const now = Date.now()
+  writePeerRecord(repo, root, { name: relay.name, role: "relay", publicKey: relay.publicKeyHex, state: "approved" }, now)
+  const pinned = workspace.root.authority
+  if (pinned) {
+    if (pinned.owner.name !== owner.name || pinned.owner.publicKey !== owner.publicKeyHex)
+      log(`the workspace owner is ${pinned.owner.name}; ${owner.name} starts this relay as an ordinary operator`)
+    return
+  }
+  try {
+    writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
+  } catch (error) {
+    if (error instanceof PeerNameTakenError)
+      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
+    throw error
+  }
+  root.change((d: RootDoc) => {
+    d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
+  })
 }
 
 /**

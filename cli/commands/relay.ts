@@ -7,6 +7,7 @@ import { startRelay, type Relay } from "../../peer-server/relay.ts"
 import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
+import { localOperatorIdentity } from "../operator.ts"
 import { join } from "node:path"
 import type { RootDoc } from "../../schemas/index.ts"
 import { Worker } from "../../worker/worker.ts"
@@ -73,6 +74,8 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   try {
     relay = await startRelay({
       dataDir,
+      // This machine's operator owns a workspace it creates (and approves other operators).
+      owner: await localOperatorIdentity(),
       port: flags.port,
       host,
       ...(flags.name ? { workspaceName: flags.name } : {}),

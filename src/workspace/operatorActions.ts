@@ -138,9 +138,10 @@ export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: s
   await ctx.audit.append("kill_switch", "workspace", { on, reason: why })
 }
 
-export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked"): Promise<void> {
+/** Approves or revokes a worker (any operator) or an operator (the owner: the caller checks who it is). */
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role: "worker" | "operator" = "worker"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  if (!record || record.role !== "worker") throw new OperatorActionError(`no worker named ${name}`)
+  if (!record || record.role !== role) throw new OperatorActionError(`no ${role} named ${name}`)
   if (record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
   const now = ctx.now ?? Date.now()
   ctx.workspace.rootHandle.change((d: RootDoc) => {

@@ -1,9 +1,8 @@
 /** In-process worker peers for tests, and admitting them the way an operator would. */
-import type { RootDoc } from "../../schemas/index.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker, type WorkerOptions } from "../../worker/worker.ts"
 import type { FakeGroq } from "./fakeGroq.ts"
-import type { TestRelay } from "./relay.ts"
+import { decide, type TestRelay } from "./relay.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
 import { waitFor } from "./waitFor.ts"
@@ -29,10 +28,8 @@ export async function startWorker(t: Teardown, relay: TestRelay, name: string, o
   return worker
 }
 
-/** Approves a registered worker through the relay's replica (as `vivarium worker approve`). */
+/** Approves an enrolled worker through the relay's replica (as `vivarium worker approve`). */
 export async function approveWorker(relay: TestRelay, name: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(() => !!relay.workspace.root.peers[name], { timeoutMs, events: [[relay.workspace.rootHandle, "change"]], message: `${name} to register` })
-  relay.workspace.rootHandle.change((d: RootDoc) => {
-    Object.assign(d.peers[name]!, { state: "approved", decidedBy: "alice", decidedAt: Date.now() })
-  })
+  decide(relay, name, "approved")
 }

@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net"
 import { join } from "node:path"
 import { ImmutableString, splice } from "@automerge/automerge"
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
-import type { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import type { RelayClientAdapter } from "../../src/peer/relayClientAdapter.ts"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { describe, expect, it } from "vitest"
 import WebSocket from "ws"
@@ -142,7 +142,7 @@ describe("relay: crash safety", () => {
     const docB = await b!.repo.find<{ n: number; log: string }>(doc.url)
     const docC = await c!.repo.find<{ n: number; log: string }>(doc.url)
 
-    const adapter = b!.repo.networkSubsystem.adapters[0] as WebSocketClientAdapter
+    const adapter = b!.repo.networkSubsystem.adapters[0] as RelayClientAdapter
     const tcp = (adapter.socket as unknown as { _socket?: Socket })._socket
     if (!tcp) throw new Error("ws internals changed: no _socket on the client WebSocket")
     tcp.pause() // B stops reading: the relay's next messages to B go nowhere

@@ -8,17 +8,16 @@ import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
 import type { Actor, BountiesDoc, LedgerEntry, QuestDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { deriveWallets } from "../../src/core/ledger.ts"
-import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { completeBounty, postBounty, submitToBounty } from "../../src/workspace/bountyActions.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
-import { registerPeer } from "../../src/workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
-import { connectTestPeers } from "../helpers/peers.ts"
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -26,11 +25,11 @@ const teardown = useTeardown()
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const WORKER: Actor = { kind: "worker", name: "w1" }
 
-async function operatorOn(peer: NodePeer, name: string): Promise<OperatorContext> {
-  const pair = await generateSigningKey()
-  const key = await importPrivateKey(pair.privateKeyPkcs8)
-  const audit = await registerPeer(peer.repo, peer.workspace, { name, role: "operator", publicKeyHex: pair.publicKeyHex, key }, "approved")
-  return { workspace: peer.workspace, audit, actor: { kind: "operator", name } }
+/** An approved operator `name` connected as its own peer, with its signing context. */
+async function operatorPeer(relay: TestRelay, name: string): Promise<[NodePeer, OperatorContext]> {
+  const peer = await connectTestPeer(teardown, relay, { identity: await approvedIdentity(relay, "operator", name) })
+  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  return [peer, { workspace: peer.workspace, audit, actor: { kind: "operator", name } }]
 }
 
 const find = <T>(peer: { repo: NodePeer["repo"] }, url: string): Promise<DocHandle<T>> => peer.repo.find<T>(url as AutomergeUrl)
@@ -90,9 +89,8 @@ async function questAwaitingApproval(relay: TestRelay, a: NodePeer, alice: Opera
 describe("social merges between offline operators", () => {
   it("two operators approve the same quest offline: one completion entry, the reward counted once", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     const quest = await questAwaitingApproval(relay, a!, alice)
 
     // Bob sees the quest awaiting approval; both have the quest and the wallets at hand.
@@ -142,9 +140,8 @@ describe("social merges between offline operators", () => {
 
   it("a second online approval, once the first has synced, says 'already paid'", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     const quest = await questAwaitingApproval(relay, a!, alice)
     expect(await approveQuest(alice, quest.id)).toEqual({ paid: true, amount: 30 })
     await preload(b!)
@@ -156,9 +153,8 @@ describe("social merges between offline operators", () => {
 
   it("two operators complete the same bounty offline with the same winner: each member paid once", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
     await forgeIdentity(alice, { name: "Bo" })
     const bounty = await postBounty(alice, { title: "Cave map", reward: 40, slots: 1 })
@@ -189,9 +185,9 @@ describe("social merges between offline operators", () => {
 
   it("concurrent room posts from two offline peers: both kept, in the same order on every peer", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
+    const c = await connectTestPeer(teardown, relay)
     await preload(a!)
     await preload(b!)
     const first = await postMessage(alice, "town_hall", { content: "before" })

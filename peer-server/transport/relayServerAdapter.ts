@@ -5,6 +5,7 @@
  * shape-checked before anything reads it; a frame that fails closes that one connection with
  * a code and a reason, and the relay and every other peer go on.
  */
+import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
@@ -228,6 +229,8 @@ export class RelayServerAdapter extends NetworkAdapter {
     const parsed = FromClientMessage.safeParse(decoded)
     if (!parsed.success) return this.#close(conn, CLOSE.malformed, `not a sync message: ${describeIssue(parsed.error.issues[0])}`)
     const message = parsed.data
+    if ((message.type === "sync" || message.type === "request") && !isSyncMessage(message.data))
+      return this.#close(conn, CLOSE.malformed, "data is not an Automerge sync message")
     if (message.type === "join") return this.#join(conn, message)
     if (!conn.peerId) return this.#close(conn, CLOSE.malformed, "the first message must be a join")
     if (message.senderId !== conn.peerId) return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
@@ -325,6 +328,16 @@ export class RelayServerAdapter extends NetworkAdapter {
       conn.alive = false
       conn.socket.ping()
     }
+  }
+}
+
+/** Whether `data` parses as an Automerge sync message (automerge-repo would throw on it later, out of reach). */
+function isSyncMessage(data: Uint8Array): boolean {
+  try {
+    decodeSyncMessage(data)
+    return true
+  } catch {
+    return false
   }
 }
 

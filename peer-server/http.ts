@@ -90,18 +90,17 @@ const NOT_BUILT = `<!doctype html>
 /** The largest enrolment body read; a larger one is refused before it is parsed. */
 export const MAX_ENROL_BODY = 16 * 1024
 
+/** The body as text, or undefined when it is larger than `max` (the rest is read and dropped, up to a bound). */
 function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let size = 0
     const chunks: Buffer[] = []
     req.on("data", (chunk: Buffer) => {
       size += chunk.length
-      if (size > max) {
-        resolve(undefined)
-        req.destroy()
-      } else chunks.push(chunk)
+      if (size <= max) chunks.push(chunk)
+      else if (size > 64 * max) req.destroy()
     })
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    req.on("end", () => resolve(size > max ? undefined : Buffer.concat(chunks).toString("utf8")))
     req.on("error", reject)
   })
 }

@@ -122,17 +122,18 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
   const named = new Map<PeerId, Set<string>>()
+  const mayReadAs = (peerId: PeerId, documentId: string) => {
+    const principal = adapter.principalOf(peerId)
+    return !!principal && mayRead(principal, documentId)
+  }
   const storage = new ClosableStorageAdapter(new NodeFSStorageAdapter(paths.storage))
   const repo = new Repo({
     network: [adapter],
     storage,
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
     shareConfig: {
-      announce: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
-      access: async (peerId, documentId) => {
-        const principal = adapter.principalOf(peerId)
-        return !!principal && documentId !== undefined && mayRead(principal, documentId)
-      },
+      announce: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false) && mayReadAs(peerId, documentId),
+      access: async (peerId, documentId) => documentId !== undefined && mayReadAs(peerId, documentId),
     },
     saveDebounceRate: opts.saveDebounceMs ?? 25,
   })

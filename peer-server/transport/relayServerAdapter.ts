@@ -77,9 +77,14 @@ interface Connection {
   queued: number
   inbound: Promise<void>
   outbound: Promise<void>
+  /** The last request per document this principal was refused for (to answer once it may read). */
+  readonly deniedRequests: Map<string, RepoMessage>
   readonly messages: RateLimiter
   readonly bytes: RateLimiter
 }
+
+/** Refused requests remembered per connection (a pending peer asks for a handful). */
+const MAX_DENIED_REQUESTS = 1_000
 
 /** WebSocket close reasons are limited to 123 bytes. */
 const MAX_REASON = 120
@@ -143,7 +148,9 @@ export class RelayServerAdapter extends NetworkAdapter {
   /**
    * Re-derives every connection's principal (after a registration changed). `resolve`
    * answers undefined for a key that is no longer admitted: that connection closes (4403).
-   * Returns whether any role changed, so the caller can re-evaluate what is shared.
+   * Requests refused under the old role that the new role may read are answered now (the
+   * peer's repo marked those documents unavailable and would not ask again). Returns
+   * whether any role changed, so the caller can re-evaluate what is shared.
    */
   refreshPrincipals(resolve: (current: Principal) => Principal | undefined): boolean {
     let changed = false
@@ -154,9 +161,19 @@ export class RelayServerAdapter extends NetworkAdapter {
       else if (next.role !== conn.principal.role) {
         conn.principal = next
         changed = true
+        for (const [documentId, request] of conn.deniedRequests) {
+          if (!this.#mayRead(conn, documentId)) continue
+          conn.deniedRequests.delete(documentId)
+          conn.queued++
+          conn.inbound = conn.inbound.then(() => this.#deliver(conn, request))
+        }
       }
     }
     return changed
+  }
+
+  #mayRead(conn: Connection, documentId: string): boolean {
+    return !this.#hooks.mayRead || this.#hooks.mayRead(conn.principal, documentId)
   }
 
   /** Takes over an authenticated socket: from here every frame on it speaks for `principal`. */
@@ -170,6 +187,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       queued: 0,
       inbound: Promise.resolve(),
       outbound: Promise.resolve(),
+      deniedRequests: new Map(),
       messages: new RateLimiter(l.messagesPerSecond * 60, Date.now, l.messageBurst),
       bytes: new RateLimiter(l.bytesPerSecond * 60, Date.now, Math.max(l.byteBurst, l.frameBytes)),
     }
@@ -195,7 +213,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   send(message: Message): void {
     const conn = this.#byPeer.get(message.targetId)
     if (!conn || conn.closed) return
-    if (message.documentId && this.#hooks.mayRead && !this.#hooks.mayRead(conn.principal, message.documentId)) return
+    if (message.documentId && !this.#mayRead(conn, message.documentId)) return
     const beforeSend = this.#hooks.beforeSend
     if (!beforeSend) return this.#write(conn, message)
     conn.outbound = conn.outbound
@@ -235,10 +253,12 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (!conn.peerId) return this.#close(conn, CLOSE.malformed, "the first message must be a join")
     if (message.senderId !== conn.peerId) return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
     if (message.targetId !== this.peerId) return this.#close(conn, CLOSE.malformed, "targetId is not this relay")
-    if ("documentId" in message && this.#hooks.mayRead && !this.#hooks.mayRead(conn.principal, message.documentId)) {
+    if ("documentId" in message && !this.#mayRead(conn, message.documentId)) {
       // As if the document did not exist here: nothing is stored, forwarded or revealed.
-      if (message.type === "request" || message.type === "sync")
+      if (message.type === "request" || message.type === "sync") {
         this.#write(conn, { type: "doc-unavailable", senderId: this.peerId!, targetId: conn.peerId, documentId: message.documentId })
+        if (message.type === "request" && conn.deniedRequests.size < MAX_DENIED_REQUESTS) conn.deniedRequests.set(message.documentId, message)
+      }
       return
     }
     conn.queued++

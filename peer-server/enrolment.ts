@@ -40,6 +40,7 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
   const text = enrolmentProofText(ctx.workspaceId, req.name, req.role, req.publicKey, req.nonce)
   if (!(await verifyHex(req.publicKey, text, req.sig))) return { status: 401, error: "the signature does not prove this key" }
   const before = ctx.workspace.root.peers[req.name]
+  const now = ctx.now?.() ?? Date.now()
   try {
     const record = writePeerRecord(
       ctx.repo,
@@ -53,8 +54,10 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
         hasLlmKey: req.hasLlmKey,
         concurrency: req.concurrency,
         identities: req.identities,
+        // The peer is speaking to the relay right now (as a self-registered peer said before).
+        lastSeen: now,
       },
-      ctx.now?.() ?? Date.now(),
+      now,
     )
     return { status: before ? 200 : 201, answer: { name: record.name, role: record.role, state: record.state, auditUrl: record.auditUrl } }
   } catch (error) {

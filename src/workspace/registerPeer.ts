@@ -39,7 +39,7 @@ export class AuditLogUnavailableError extends Error {
 
 /** What a new registration says besides its name, role and key. */
 export type PeerRecordInput = Pick<PeerRecord, "name" | "role" | "publicKey" | "state"> &
-  Partial<Pick<PeerRecord, "displayName" | "hasLlmKey" | "concurrency" | "identities" | "decidedBy" | "decidedAt">>
+  Partial<Pick<PeerRecord, "displayName" | "hasLlmKey" | "concurrency" | "identities" | "decidedBy" | "decidedAt" | "lastSeen">>
 
 /**
  * Writes `root.peers[name]` with a new audit document, or returns the existing record when

@@ -140,9 +140,9 @@ export class RelayServerAdapter extends NetworkAdapter {
     return this.#byPeer.get(peerId)?.principal
   }
 
-  /** How many sockets are open now. */
-  get connectionCount(): number {
-    return this.#connections.size
+  /** The socket of each joined peer (an operator's tooling or a test can cut one off). */
+  joinedSockets(): ReadonlyMap<PeerId, WebSocket> {
+    return new Map([...this.#byPeer].map(([peerId, conn]) => [peerId, conn.socket]))
   }
 
   /**

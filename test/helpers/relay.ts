@@ -38,7 +38,7 @@ export async function enrol(relay: Pick<Relay, "wsUrl" | "token">, identity: Pee
 }
 
 /** Decides a registered peer through the relay's replica, as the owner would. */
-export function decide(relay: TestRelay, name: string, state: "approved" | "revoked"): void {
+export function decide(relay: Pick<Relay, "workspace" | "owner">, name: string, state: "approved" | "revoked"): void {
   relay.workspace.rootHandle.change((d: RootDoc) => {
     Object.assign(d.peers[name]!, { state, decidedBy: relay.owner.name, decidedAt: Date.now() })
   })

@@ -198,13 +198,14 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
   // A registration that changes (approved, revoked, key replaced) changes what its open
   // connections speak for at once.
+  // (Not repo.shareConfigChanged(): its asynchronous re-evaluation can end a sync that a
+  // request started meanwhile; the adapter answers the requests it refused instead.)
   const refreshPrincipals = () => {
     const root = workspace.root
-    const changed = adapter.refreshPrincipals(current => {
+    adapter.refreshPrincipals(current => {
       const verdict = principalFor(root, current.peer, current.publicKeyHex)
       return verdict.ok ? verdict.principal : undefined
     })
-    if (changed) repo.shareConfigChanged()
   }
   workspace.rootHandle.on("change", refreshPrincipals)
   const challenges = new ChallengeStore()

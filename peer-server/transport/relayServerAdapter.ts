@@ -149,18 +149,15 @@ export class RelayServerAdapter extends NetworkAdapter {
    * Re-derives every connection's principal (after a registration changed). `resolve`
    * answers undefined for a key that is no longer admitted: that connection closes (4403).
    * Requests refused under the old role that the new role may read are answered now (the
-   * peer's repo marked those documents unavailable and would not ask again). Returns
-   * whether any role changed, so the caller can re-evaluate what is shared.
+   * peer's repo marked those documents unavailable and would not ask again).
    */
-  refreshPrincipals(resolve: (current: Principal) => Principal | undefined): boolean {
-    let changed = false
+  refreshPrincipals(resolve: (current: Principal) => Principal | undefined): void {
     for (const conn of this.#connections) {
       if (conn.closed) continue
       const next = resolve(conn.principal)
       if (!next) this.#close(conn, CLOSE.revoked, "this key is no longer admitted to the workspace")
       else if (next.role !== conn.principal.role) {
         conn.principal = next
-        changed = true
         for (const [documentId, request] of conn.deniedRequests) {
           if (!this.#mayRead(conn, documentId)) continue
           conn.deniedRequests.delete(documentId)
@@ -169,7 +166,6 @@ export class RelayServerAdapter extends NetworkAdapter {
         }
       }
     }
-    return changed
   }
 
   #mayRead(conn: Connection, documentId: string): boolean {

@@ -93,9 +93,12 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
     const startUrl = new URL(String(manifest.start_url), manifestUrl).href
     await screenshotsOnFailure("installable", { a: () => a.page }, async () => {
       await joinAsOperator(a.page, relay, "Ada")
+      // Synced (every document acknowledged by the relay) before the device goes offline.
+      await badgeShows(a.page, true, "none")
       await serviceWorkerActivated(a.page)
       await a.page.goto(startUrl)
       await a.page.getByTestId("workspace-name").waitFor()
+      await badgeShows(a.page, true, "none")
       expect(await a.page.evaluate(() => navigator.serviceWorker.controller?.state), "a service worker controls the page after a reload").toBe("activated")
 
       // No network at all now: the page, its code and the Automerge WASM come from the cache.

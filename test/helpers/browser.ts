@@ -30,8 +30,8 @@ const CHROMIUM_ARGS = [
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
 
-/** What Chromium logs for each refused WebSocket while a context is offline (expected there). */
-export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/]
+/** What Chromium logs for each refused WebSocket and key challenge while a context is offline (expected there). */
+export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/api\/challenge\)/]
 
 /** Throws a message that says what to do when Chromium or the built app is missing. */
 export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {

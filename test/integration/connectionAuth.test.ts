@@ -118,6 +118,8 @@ describe("a pending peer", () => {
     await pending.whenApproved()
     const ws = await pending.openWorkspace()
     expect(ws.tasks.entries.size).toBe(0)
+    // Documents it never asked for while pending open as well.
+    expect((await pending.repo.find(ws.root.docs.identities as AutomergeUrl)).doc()).toMatchObject({ kind: "identities" })
     ws.close()
   })
 })

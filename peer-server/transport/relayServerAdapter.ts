@@ -247,7 +247,12 @@ export class RelayServerAdapter extends NetworkAdapter {
       return this.#close(conn, CLOSE.malformed, "data is not an Automerge sync message")
     if (message.type === "join") return this.#join(conn, message)
     if (!conn.peerId) return this.#close(conn, CLOSE.malformed, "the first message must be a join")
-    if (message.senderId !== conn.peerId) return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
+    if (message.senderId !== conn.peerId) {
+      // automerge-repo peers pass on ephemeral messages (presence) under their author's id;
+      // the relay already has those from the author itself. Nothing else may name another sender.
+      if (message.type === "ephemeral") return
+      return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
+    }
     if (message.targetId !== this.peerId) return this.#close(conn, CLOSE.malformed, "targetId is not this relay")
     if ("documentId" in message && !this.#mayRead(conn, message.documentId)) {
       // As if the document did not exist here: nothing is stored, forwarded or revealed.

@@ -39,6 +39,11 @@ function syncFrame(senderId: string, data = A.encodeSyncMessage({ heads: [], nee
   return encode({ type: "sync", senderId, targetId: relayId(), documentId: rootId(), data })
 }
 
+/** Presence as a repo passes it on: under the id of the peer that wrote it. */
+function ephemeralFrame(senderId: string): Buffer {
+  return encode({ type: "ephemeral", senderId, targetId: relayId(), documentId: rootId(), count: 1, sessionId: "s1", data: new Uint8Array([0xa0]) })
+}
+
 /** A well-formed sync message whose one change is corrupt inside. */
 function corruptChangeData(): Uint8Array {
   const doc = A.change(A.init<{ x: string }>(), d => {
@@ -68,6 +73,8 @@ const cases: [string, () => (Buffer | string)[], number, RegExp][] = [
   ["a text frame", () => ["hello"], CLOSE.malformed, /text frame/],
   ["a message before the join", () => [syncFrame("rogue-early")], CLOSE.malformed, /first message must be a join/],
   ["a spoofed senderId", () => [join("rogue-a"), syncFrame("someone-else")], CLOSE.malformed, /senderId differs/],
+  // Presence passed on under its author's id is dropped, not closed: the second join is what closes.
+  ["a second join after passed-on presence", () => [join("rogue-f"), ephemeralFrame("a-browser"), join("rogue-f")], CLOSE.malformed, /second join/],
   ["a second join", () => [join("rogue-b"), join("rogue-b")], CLOSE.malformed, /second join/],
   ["sync data that is not an Automerge sync message", () => [join("rogue-c"), syncFrame("rogue-c", new Uint8Array([1, 2, 3]))], CLOSE.malformed, /not an Automerge sync message/],
   ["a frame over the limit", () => [Buffer.alloc(FRAME_BYTES + 1, 7)], CLOSE.tooLarge, new RegExp(`larger than ${FRAME_BYTES} bytes`)],

@@ -188,12 +188,19 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       const remembered = link.value
       if (!remembered) return false
       setupError.value = undefined
+      let enrolled: Awaited<ReturnType<typeof enrolBrowserOperator>>
       try {
-        const { key, state } = await enrolBrowserOperator(remembered, name, displayName)
-        await connect(remembered, key, state)
-        return true
+        enrolled = await enrolBrowserOperator(remembered, name, displayName)
       } catch (error) {
         setupError.value = (error as Error).message
+        return false
+      }
+      try {
+        await connect(remembered, enrolled.key, enrolled.state)
+        return true
+      } catch (error) {
+        fatal.value = (error as Error).message
+        phase.value = "error"
         return false
       }
     },

@@ -78,10 +78,20 @@ export async function approvalState(link: RememberedWorkspace, operator: StoredO
   }
 }
 
-/** Resolves with the decision on `name` once the root document (readable while pending) shows one. */
+/** Resolves once the relay is connected (a document this browser does not hold yet needs it). */
+function whenConnected(repo: Repo): Promise<void> {
+  if (repo.peers.length) return Promise.resolve()
+  return new Promise(resolve => repo.networkSubsystem.once("peer", () => resolve()))
+}
+
+/**
+ * Resolves with the decision on `name` once the root document (readable while pending)
+ * shows one, connected to the relay, so the documents approval opens can be found at once.
+ */
 export async function waitForApproval(repo: Repo, link: RememberedWorkspace, name: string): Promise<"approved" | "revoked"> {
+  await whenConnected(repo)
   const root = await repo.find<RootDoc>(link.rootUrl as AutomergeUrl)
-  return new Promise(resolve => {
+  const decided = await new Promise<"approved" | "revoked">(resolve => {
     const check = () => {
       const state = readRoot(root.doc(), `root ${link.rootUrl}`, []).peers[name]?.state
       if (state !== "approved" && state !== "revoked") return
@@ -91,6 +101,8 @@ export async function waitForApproval(repo: Repo, link: RememberedWorkspace, nam
     root.on("change", check)
     check()
   })
+  await whenConnected(repo)
+  return decided
 }
 
 export interface SessionOptions {

@@ -126,6 +126,8 @@ export function readRoot(value: unknown, doc: string, issues: DataIssue[]): Root
     const field = validateValue(RootDoc.shape.controls.shape[key], rawControls[key], doc, ["controls", key], issues)
     if (field !== undefined) (controls as Record<string, unknown>)[key] = field
   }
+  // The owner's and the relay's keys, pinned once; absent in workspaces from before.
+  const authority = v.authority === undefined ? undefined : validateValue(RootDoc.shape.authority, v.authority, doc, ["authority"], issues)
   return {
     schemaVersion: 1,
     kind: "root",
@@ -135,5 +137,6 @@ export function readRoot(value: unknown, doc: string, issues: DataIssue[]): Root
     docs,
     peers,
     controls,
+    ...(authority ? { authority } : {}),
   }
 }

@@ -14,6 +14,7 @@ import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { openRawPeer, proofProtocols, rawUpgrade, tryUpgrade } from "../helpers/rawSocket.ts"
 import { approvedIdentity, decide, enrol, freshIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -162,3 +163,21 @@ describe("enrolment", () => {
     await enrol(relay, carol)
   })
 })
+
+describe("the owner", () => {
+  it("is registered as an approved operator and pinned with the relay's key at creation; a restart as another operator changes nothing", async () => {
+    const dataDir = makeTempDir(teardown, "vivarium-owned-")
+    const owner = await freshIdentity("operator", "olga")
+    const first = await startTestRelay(teardown, { dataDir, owner })
+    const authority = first.workspace.root.authority
+    expect(authority).toEqual({ owner: { name: "olga", publicKey: owner.publicKeyHex }, relay: { name: "relay", publicKey: first.workspace.root.peers.relay!.publicKey } })
+    expect(first.workspace.root.peers.olga).toMatchObject({ role: "operator", state: "approved", publicKey: owner.publicKeyHex })
+    await first.close()
+
+    const second = await startTestRelay(teardown, { dataDir, owner: await freshIdentity("operator", "mallory") })
+    expect(second.workspace.root.authority).toEqual(authority)
+    expect(second.workspace.root.peers.mallory).toBeUndefined()
+    expect(second.logs).toContain("the workspace owner is olga; mallory starts this relay as an ordinary operator")
+  })
+})
+

@@ -123,8 +123,10 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   if (command === "start")
     lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
   lines.push(
-    `  Next:          open the control panel link, pick a name, add a task under Queue and approve its result`,
-    `                 under Pending review (or: npx vivarium task add --command "ls"; npx vivarium task list)`,
+    `  Owner:         ${relay.workspace.root.authority?.owner.name ?? relay.owner.name} (approves operators: npx vivarium operator approve NAME)`,
+    `  Next:          open the control panel link, pick a name, approve it with the command the page shows,`,
+    `                 add a task under Queue and approve its result under Pending review`,
+    `                 (or: npx vivarium task add --command "ls"; npx vivarium task list)`,
     `Press Ctrl+C to stop.`,
   )
   console.log(lines.join("\n"))

@@ -17,7 +17,7 @@ export interface EnrolmentContext {
   workspace: Workspace
   workspaceId: string
   challenges: ChallengeStore
-  /** Enrolments a minute, for the whole relay (each one writes the root). */
+  /** New registrations a minute, for the whole relay (each one writes the root). */
   limiter?: RateLimiter
   now?: () => number
 }
@@ -29,7 +29,6 @@ export function enrolmentLimiter(perMinute = 60): RateLimiter {
 }
 
 export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<EnrolmentResult> {
-  if (ctx.limiter && !ctx.limiter.tryTake().ok) return { status: 429, error: "too many enrolments; try again in a minute" }
   const parsed = EnrolmentRequest.safeParse(body)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
@@ -40,6 +39,8 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
   const text = enrolmentProofText(ctx.workspaceId, req.name, req.role, req.publicKey, req.nonce)
   if (!(await verifyHex(req.publicKey, text, req.sig))) return { status: 401, error: "the signature does not prove this key" }
   const before = ctx.workspace.root.peers[req.name]
+  // Only new registrations count against the limit: every peer re-enrols on each start.
+  if (!before && ctx.limiter && !ctx.limiter.tryTake().ok) return { status: 429, error: "too many new enrolments; try again in a minute" }
   const now = ctx.now?.() ?? Date.now()
   try {
     const record = writePeerRecord(

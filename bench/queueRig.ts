@@ -6,6 +6,7 @@
 import { join } from "node:path"
 import type { RootDoc, Task } from "../schemas/index.ts"
 import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
+import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import type { FakeGroq } from "../test/helpers/fakeGroq.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { withTimeout } from "./lib/cleanup.ts"
@@ -101,7 +102,9 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
       }),
     ]),
   )
-  const op = await connectPeer({ relay: ready.wsUrl, token: ready.token, retryMs: 1000, connectTimeoutMs: 15_000 })
+  // startRelay without an owner keeps one in its data dir: the operator speaks for it.
+  const owner = await loadOrCreateIdentity(join(relayDir, "owner-identity"), "owner", "operator")
+  const op = await connectPeer({ relay: ready.wsUrl, token: ready.token, identity: owner, retryMs: 1000, connectTimeoutMs: 15_000 })
   const closeOp = scope.add(`${label} operator`, () => op.close())
   await Promise.all(workers.map(w => w.waitForLine(/^READY /, 60_000)))
 

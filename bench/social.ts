@@ -413,7 +413,7 @@ async function browserOpens(ctx: SuiteContext, scope: Cleanup, relay: Relay, mes
   const at = (room: string) => `${relay.httpUrl}/rooms/${room}`
 
   let page = await context.newPage()
-  await joinAsOperator(page, joinLink(relay), "bench")
+  await joinAsOperator(page, relay, "bench")
   await serviceWorkerActivated(page)
   const shell = await heapAfterGc(page)
   await page.close()

@@ -1,11 +1,11 @@
 /** How peer commands find their relay: flags, then environment, then the local data dir. */
-import { homedir } from "node:os"
-import { join, resolve } from "node:path"
+import { resolve } from "node:path"
 import { z } from "zod"
 import { readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
-import { connectPeer, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
+import { connectPeer, PendingApprovalError, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
 import { RelayUrl, type FlagSpec } from "./args.ts"
 import { CliError } from "./errors.ts"
+import { localOperatorIdentity, operatorHome } from "./operator.ts"
 
 export const DEFAULT_DATA_DIR = ".vivarium"
 
@@ -38,24 +38,34 @@ export function resolveConnection(flags: ConnectionInput, env = process.env): { 
   return { relay, token }
 }
 
-/** Where this machine keeps its operator identities and the anchors it pinned. */
-export function operatorHome(env = process.env): string {
-  return env.VIVARIUM_HOME ?? join(homedir(), ".vivarium")
+/** The one line a pending operator sees, naming what the owner runs. */
+export function waitingForApprovalLine(name: string): string {
+  return `this operator (${name}) is waiting for the workspace owner's approval: on the owner's machine run \`npx vivarium operator approve ${name}\``
 }
 
-/** Connects as a short-lived peer, runs `fn`, makes sure the relay has our changes, disconnects. */
+/**
+ * Connects as a short-lived peer speaking for the local operator key, runs `fn`, makes sure
+ * the relay has our changes, disconnects. A change the relay refuses fails the command.
+ * The workspace's authority anchors are pinned under the operator home.
+ */
 export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer) => Promise<T> | T): Promise<T> {
   const { relay, token } = resolveConnection(flags)
+  const identity = await localOperatorIdentity()
   let peer: NodePeer
   try {
-    peer = await connectPeer({ relay, token, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
+    peer = await connectPeer({ relay, token, identity, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
   } catch (error) {
+    if (error instanceof PendingApprovalError) throw new CliError(waitingForApprovalLine(identity.name))
     if (error instanceof RelayError) throw new CliError(error.message)
     throw error
   }
+  const refusal = new Promise<never>((_, reject) =>
+    peer.notices.once("refused", notice => reject(new CliError(`the relay refused this change: ${notice.reason}`))),
+  )
+  refusal.catch(() => {})
   try {
     const result = await fn(peer)
-    await peer.flushToRelay()
+    await Promise.race([peer.flushToRelay(), refusal])
     return result
   } finally {
     await peer.close()

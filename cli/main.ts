@@ -9,6 +9,7 @@ import { runWorkerCommand } from "./commands/worker.ts"
 import { killSwitchCommand } from "./commands/control.ts"
 import { runKeyCommand } from "./commands/key.ts"
 import { runAuditCommand } from "./commands/audit.ts"
+import { runOperatorCommand } from "./commands/operator.ts"
 import { CliError } from "./errors.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
@@ -41,9 +42,15 @@ Workers:
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
 
+Operators:
+  operator list [--json]                           operators, their approval and the owner
+  operator approve NAME | operator revoke NAME     the workspace owner admits or removes an operator
+
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
-They act as the operator named by VIVARIUM_OPERATOR (default: your login name).
+They speak for the operator named by VIVARIUM_OPERATOR (default: your login name), with that
+operator's key under VIVARIUM_HOME (default ~/.vivarium). A new operator key is enrolled as
+pending; the workspace owner approves it with 'vivarium operator approve NAME'.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
 
@@ -62,6 +69,7 @@ const COMMANDS: Record<string, Command> = {
   resume: killSwitchCommand(false),
   audit: runAuditCommand,
   key: runKeyCommand,
+  operator: runOperatorCommand,
   task: async argv => {
     const [sub, ...rest] = argv
     if (!sub || sub === "--help" || sub === "-h") {

@@ -1,13 +1,12 @@
-/** The relay's one credential: the workspace join secret. */
+/** The join secret: it admits a holder to enrol a key and to ask for the workspace, nothing more. */
 import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 
-/** The secret a request presents: `?token=` (WebSockets, browsers) or `Authorization: Bearer`. */
+/** The secret a request presents in `Authorization: Bearer` (never in a URL, where logs keep it). */
 export function presentedToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization
   if (header?.startsWith("Bearer ")) return header.slice(7).trim()
-  const url = new URL(req.url ?? "/", "http://relay.invalid")
-  return url.searchParams.get("token") ?? undefined
+  return undefined
 }
 
 export function tokenMatches(presented: string | undefined, secret: string): boolean {

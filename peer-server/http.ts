@@ -6,8 +6,10 @@ import sirv from "sirv"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { presentedToken, tokenMatches } from "./auth.ts"
 import type { WorkspacePointer } from "./dataDir.ts"
+import type { EnrolmentResult } from "./enrolment.ts"
 import type { RelayMetrics } from "./metrics.ts"
 import type { StorageHealth } from "./storage/storageHealth.ts"
+import type { ChallengeStore } from "./transport/connectionAuth.ts"
 
 export interface HttpContext {
   token: string
@@ -18,6 +20,10 @@ export interface HttpContext {
   startedAt: number
   workspace: Workspace
   onAuthFailure: (reason: string) => void
+  /** Single-use nonces for key proofs (connections and enrolments). */
+  challenges: ChallengeStore
+  /** Registers a key as a pending peer (body already parsed as JSON). */
+  enrol: (body: unknown) => Promise<EnrolmentResult>
   /** Serves the built PWA; undefined when dist/app is missing (a page says how to build it). */
   app?: StaticHandler
 }
@@ -83,10 +89,61 @@ const NOT_BUILT = `<!doctype html>
 </body></html>
 `
 
+/** The largest enrolment body read; a larger one is refused before it is parsed. */
+export const MAX_ENROL_BODY = 16 * 1024
+
+/** The body as text, or undefined when it is larger than `max` (the rest is read and dropped, up to a bound). */
+function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let size = 0
+    const chunks: Buffer[] = []
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= max) chunks.push(chunk)
+      else if (size > 64 * max) req.destroy()
+    })
+    req.on("end", () => resolve(size > max ? undefined : Buffer.concat(chunks).toString("utf8")))
+    req.on("error", reject)
+  })
+}
+
+function authorized(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): boolean {
+  const presented = presentedToken(req)
+  if (tokenMatches(presented, ctx.token)) return true
+  ctx.onAuthFailure(presented ? "wrong secret" : "no secret")
+  sendJson(res, 401, { error: "missing or wrong workspace secret: send Authorization: Bearer <secret>" })
+  return false
+}
+
+async function handleEnrol(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
+  if (!authorized(req, res, ctx)) return
+  const text = await readBody(req, MAX_ENROL_BODY)
+  if (text === undefined) return sendJson(res, 413, { error: `enrolment body over ${MAX_ENROL_BODY} bytes` })
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return sendJson(res, 400, { error: "enrolment: the body is not JSON" })
+  }
+  const result = await ctx.enrol(body)
+  if ("answer" in result) sendJson(res, result.status, result.answer)
+  else {
+    if (result.status === 401) ctx.onAuthFailure(`enrolment refused: ${result.error}`)
+    sendJson(res, result.status, { error: result.error })
+  }
+}
+
 export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
   const path = new URL(req.url ?? "/", "http://relay.invalid").pathname
+  if (path === "/api/enrol") {
+    if (req.method !== "POST") return sendJson(res, 405, { error: "POST a JSON enrolment to /api/enrol" })
+    handleEnrol(req, res, ctx).catch(error => {
+      if (!res.headersSent) sendJson(res, 500, { error: `enrolment failed: ${(error as Error).message}` })
+    })
+    return
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
-    sendJson(res, 405, { error: `method ${req.method} not allowed; every route here is GET` })
+    sendJson(res, 405, { error: `method ${req.method} not allowed; every route here but /api/enrol is GET` })
     return
   }
   switch (path) {
@@ -109,13 +166,14 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, ctx: HttpC
     case "/metrics":
       send(res, 200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics.render())
       return
+    case "/api/challenge": {
+      const nonce = ctx.challenges.issue()
+      if (nonce) sendJson(res, 200, { nonce })
+      else sendJson(res, 503, { error: "too many challenges outstanding; try again in a minute" })
+      return
+    }
     case "/api/workspace": {
-      const presented = presentedToken(req)
-      if (!tokenMatches(presented, ctx.token)) {
-        ctx.onAuthFailure(presented ? "wrong secret" : "no secret")
-        sendJson(res, 401, { error: "missing or wrong workspace secret: send Authorization: Bearer <secret>" })
-        return
-      }
+      if (!authorized(req, res, ctx)) return
       sendJson(res, 200, { rootUrl: ctx.rootUrl, workspaceId: ctx.pointer.workspaceId, name: ctx.workspace.root.name })
       return
     }

@@ -8,6 +8,7 @@ export class RelayMetrics {
   bytesIn = 0
   bytesOut = 0
   authFailures = 0
+  connectionsClosed = 0
   dataIssues = 0
   storageFailing = 0
   storageWriteFailures = 0
@@ -24,7 +25,8 @@ export class RelayMetrics {
     metric("vivarium_sync_messages_out_total", "counter", "Sync protocol messages sent", this.messagesOut)
     metric("vivarium_sync_bytes_in_total", "counter", "Sync protocol bytes received", this.bytesIn)
     metric("vivarium_sync_bytes_out_total", "counter", "Sync protocol bytes sent", this.bytesOut)
-    metric("vivarium_auth_failures_total", "counter", "Connections and requests refused for a missing or wrong secret", this.authFailures)
+    metric("vivarium_auth_failures_total", "counter", "Connections and requests refused for a missing or wrong secret or key proof", this.authFailures)
+    metric("vivarium_connections_closed_total", "counter", "Connections the relay closed for a malformed, oversized or too frequent message", this.connectionsClosed)
     metric("vivarium_data_issues", "gauge", "Schema problems found in workspace documents now", this.dataIssues)
     metric("vivarium_storage_failing", "gauge", "1 while storage writes fail (disk full, I/O error); the relay refuses new writes", this.storageFailing)
     metric("vivarium_storage_write_failures_total", "counter", "Storage write attempts that failed (each retry counts)", this.storageWriteFailures)

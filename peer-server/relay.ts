@@ -5,10 +5,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { randomUUID } from "node:crypto"
-import { Repo, interpretAsDocumentId, type AutomergeUrl, type Message, type PeerId, type RepoMessage } from "@automerge/automerge-repo"
-import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
+import { Repo, interpretAsDocumentId, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
 import createDebug from "debug"
 import { WebSocketServer, type WebSocket } from "ws"
+import { LIMITS } from "../schemas/common.ts"
+import { RELAY_PROTOCOL } from "../schemas/wire.ts"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
@@ -16,19 +17,22 @@ import type { BackoffOptions } from "../src/core/backoff.ts"
 import { DurableAcks } from "./storage/durableAcks.ts"
 import { DamagedStorageError, DurableFileStorage, type WriteFaults } from "./storage/durableFileStorage.ts"
 import { StorageHealth } from "./storage/storageHealth.ts"
-import { presentedToken, tokenMatches } from "./auth.ts"
 import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer, writeWorkspacePointer } from "./dataDir.ts"
 import { handleHttp, staticApp } from "./http.ts"
 import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/spend.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
-import { registerPeer } from "../src/workspace/registerPeer.ts"
-import { SCHEMA_VERSION, Task, type AnchorKey, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc, type WorkspaceAuthority } from "../schemas/index.ts"
+import { openOwnAuditLog, PeerNameTakenError, writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
+import { decidePeer } from "../src/workspace/operatorActions.ts"
 import { validateEntries } from "../src/core/validate.ts"
-import { approveOperatorsAsOwner } from "./ownerApprovals.ts"
+import { enrol, enrolmentLimiter } from "./enrolment.ts"
+import { authenticateUpgrade, ChallengeStore, principalFor } from "./transport/connectionAuth.ts"
+import { RelayServerAdapter, type ConnectionLimits, type RelayAdapterHooks } from "./transport/relayServerAdapter.ts"
+import type { Principal } from "./principal.ts"
 import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { fileLeaseStore } from "./leaseClock.ts"
@@ -54,8 +58,19 @@ export interface RelayOptions {
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
   archiveIntervalMs?: number
-  /** How long a silent peer stays connected before the relay drops it. */
-  keepAliveMs?: number
+  /** WebSocket ping interval: a peer that answers no ping for two intervals is dropped (default 5 s). */
+  heartbeatMs?: number
+  /** Per-connection frame size and rate limits (defaults in relayServerAdapter.ts). */
+  connectionLimits?: Partial<ConnectionLimits>
+  /** Hooks into every connection (the change gate, durability); mayRead defaults to the pending rule. */
+  hooks?: RelayAdapterHooks
+  /**
+   * The workspace owner: registered as an approved operator and pinned in `root.authority`
+   * when the workspace is created (or, for an older workspace, on the first start that has
+   * none). `vivarium start`/`relay` pass the local operator; without one the relay keeps an
+   * owner identity of its own in DATA/owner-identity.
+   */
+  owner?: PeerIdentity
   /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
   leaseMs?: number
   schedulerTickMs?: number
@@ -67,11 +82,6 @@ export interface RelayOptions {
   onlineWindowMs?: number
   /** The built PWA to serve (default dist/app; a missing build serves a "run npm run build" page). */
   appDir?: string
-  /**
-   * The workspace's owner, written into `root.authority` when the relay creates the workspace.
-   * Default: the relay's own key, which then also approves operators as they register.
-   */
-  owner?: AnchorKey
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
 }
@@ -81,7 +91,7 @@ export interface Relay {
   readonly port: number
   /** http://host:port */
   readonly httpUrl: string
-  /** ws://host:port (add ?token=SECRET to connect) */
+  /** ws://host:port (a connection proves a registered key; see connectionAuth.ts) */
   readonly wsUrl: string
   readonly token: string
   readonly rootUrl: AutomergeUrl
@@ -93,6 +103,15 @@ export interface Relay {
   /** The relay's own audit log; its signer is the relay's key (payments, its own decisions). */
   readonly audit: AuditLog
   readonly startedAt: number
+  /** The owner anchored in `root.authority` (with its private key when the relay made it). */
+  readonly owner: PeerIdentity
+  /** The relay's side of every sync connection. */
+  readonly adapter: RelayServerAdapter
+  /**
+   * Approves or revokes a peer as the owner, signed with the owner's key (which the relay
+   * holds when it made the owner or was given it): the embedded worker of `vivarium start`.
+   */
+  decideAsOwner(peer: string, state: "approved" | "revoked"): Promise<void>
   close(): Promise<void>
 }
 
@@ -111,18 +130,38 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const token = loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
-  // for seconds) must not be dropped as dead; the default 5 s is too short for that.
-  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
-  // A server adapter is ready once it listens. Left as is, it is "ready" only at the first
-  // connection, and a document the start needs but storage lacks (a damaged chunk moved aside)
-  // would wait for a connection that cannot come before the start ends, instead of failing.
-  adapter.whenReady = () => Promise.resolve()
+  const frameBytes = opts.connectionLimits?.frameBytes ?? LIMITS.frameBytes
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: frameBytes,
+    handleProtocols: offered => (offered.has(RELAY_PROTOCOL) ? RELAY_PROTOCOL : false),
+  })
+  // Filled in once the workspace is open: what a principal may read.
+  let mayRead: (principal: Principal, documentId: string) => boolean = () => false
+  // Filled in once the Repo exists: a sync reply waits until its document is on disk.
+  let durableAcks: DurableAcks | undefined
+  const adapter = new RelayServerAdapter({
+    hooks: {
+      mayRead: (p, id) => mayRead(p, id),
+      beforeSend: message => durableAcks?.beforeSend(message) ?? Promise.resolve(),
+      ...opts.hooks,
+    },
+    ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}),
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    onClosed: ({ peer, code, reason }) => {
+      metrics.connectionsClosed++
+      log(`closed the connection of ${peer}: ${code} ${reason}`)
+    },
+    log,
+  })
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
   const named = new Map<PeerId, Set<string>>()
+  const mayReadAs = (peerId: PeerId, documentId: string) => {
+    const principal = adapter.principalOf(peerId)
+    return !!principal && mayRead(principal, documentId)
+  }
   let pointer = readWorkspacePointer(paths)
   const rootDocumentId = pointer && interpretAsDocumentId(pointer.rootUrl as AutomergeUrl)
   const storage = new DurableFileStorage(paths.storage, {
@@ -137,11 +176,13 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     network: [adapter],
     storage,
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
-    sharePolicy: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false),
+    shareConfig: {
+      announce: async (peerId, documentId) => documentId !== undefined && (named.get(peerId)?.has(documentId) ?? false) && mayReadAs(peerId, documentId),
+      access: async (peerId, documentId) => documentId !== undefined && mayReadAs(peerId, documentId),
+    },
     saveDebounceRate: opts.saveDebounceMs ?? 25,
   })
-  // TEMPORARY until the relay's own server adapter calls DurableAcks.beforeSend itself.
-  sendWhenDurable(adapter, new DurableAcks(repo))
+  durableAcks = new DurableAcks(repo)
 
   repo.networkSubsystem.on("message", msg => {
     if (!("documentId" in msg) || !msg.documentId) return
@@ -161,10 +202,9 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     forget.delete(peerId)
   })
 
-  // The relay signs what it does as `system` (lease grants, payments) with this key.
+  // The relay signs what it does as `system` (lease grants, expiries, payments) with this key.
   const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
-  const relayAnchor = { name: identity.name, publicKey: identity.publicKeyHex }
-  const authority = { owner: opts.owner ?? relayAnchor, relay: relayAnchor }
+  const owner = opts.owner ?? (await loadOrCreateIdentity(join(paths.dir, "owner-identity"), "owner", "operator"))
 
   const existedBefore = !!pointer
   let rootUrl: AutomergeUrl
@@ -173,7 +213,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   } else {
     const now = Date.now()
     const workspaceId = randomUUID()
-    const root = createWorkspace(repo, { name: opts.workspaceName ?? "Vivarium", workspaceId, createdBy: "relay", now, authority })
+    const root = createWorkspace(repo, { name: opts.workspaceName ?? "Vivarium", workspaceId, createdBy: "relay", now })
     await repo.flush()
     rootUrl = root.url
     pointer = { rootUrl, workspaceId, createdAt: now }
@@ -187,7 +227,9 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     await storage.close()
     throw error
   }
-  await upgradeWorkspace(repo, workspace, authority)
+  await upgradeWorkspace(repo, workspace)
+  anchorAuthority(repo, workspace, owner, identity, log)
+  const workspaceId = pointer.workspaceId
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)
@@ -198,8 +240,28 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   workspace.tasks.on("change", reportIssues)
   workspace.rootHandle.on("change", reportIssues)
 
-  const audit = await registerPeer(repo, workspace, identity, "approved")
-  const ownerApprovals = opts.owner ? undefined : approveOperatorsAsOwner(workspace, audit, log)
+  const audit = await openOwnAuditLog(repo, workspace.root, identity)
+
+  // Pending peers read the root and their own audit log; approved peers read everything.
+  mayRead = (principal, documentId) => {
+    if (principal.role !== "pending") return true
+    const root = workspace.root
+    return documentId === workspace.rootHandle.documentId || root.peers[principal.peer]?.auditUrl === `automerge:${documentId}`
+  }
+  // A registration that changes (approved, revoked, key replaced) changes what its open
+  // connections speak for at once.
+  // (Not repo.shareConfigChanged(): its asynchronous re-evaluation can end a sync that a
+  // request started meanwhile; the adapter answers the requests it refused instead.)
+  const refreshPrincipals = () => {
+    const root = workspace.root
+    adapter.refreshPrincipals(current => {
+      const verdict = principalFor(root, current.peer, current.publicKeyHex)
+      return verdict.ok ? verdict.principal : undefined
+    })
+  }
+  workspace.rootHandle.on("change", refreshPrincipals)
+  const challenges = new ChallengeStore()
+  const enrolments = enrolmentLimiter()
   const relayAudit = (kind: AuditKind, subject: string, data: Record<string, unknown>) =>
     void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`))
   const economy = new Economy(workspace, {
@@ -223,26 +285,49 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
   while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))
 
-  wss.on("connection", socket => countTraffic(socket, metrics))
   const startedAt = Date.now()
   const app = staticApp(opts.appDir)
   if (!app) log(`the control panel is not built (no ${opts.appDir ?? "dist/app"}): run 'npm run build' to serve it`)
   const server: Server = createServer((req, res) => {
     metrics.documentsLoaded = Object.keys(repo.handles).length
-    handleHttp(req, res, { token, rootUrl, pointer, metrics, storageHealth, startedAt, workspace, app, onAuthFailure: reason => refuse(req, reason) })
+    handleHttp(req, res, {
+      token,
+      rootUrl,
+      pointer,
+      metrics,
+      storageHealth,
+      startedAt,
+      workspace,
+      app,
+      challenges,
+      enrol: body => enrol(body, { repo, workspace, workspaceId, challenges, limiter: enrolments }),
+      onAuthFailure: reason => refuse(req, reason),
+    })
   })
   const refuse = (req: IncomingMessage, reason: string) => {
     metrics.authFailures++
     log(`refused ${req.socket.remoteAddress ?? "?"} ${req.method} ${new URL(req.url ?? "/", "http://x").pathname}: ${reason}`)
   }
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const presented = presentedToken(req)
-    if (!tokenMatches(presented, token)) {
-      refuse(req, presented ? "wrong secret" : "no secret")
-      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-      return
-    }
-    wss.handleUpgrade(req, socket, head, ws => wss.emit("connection", ws, req))
+    socket.on("error", error => debug("upgrade socket error: %s", error.message))
+    authenticateUpgrade(req, { workspaceId, challenges, root: () => workspace.root }).then(
+      verdict => {
+        if (!verdict.ok) {
+          refuse(req, verdict.reason)
+          const status = verdict.status === 403 ? "403 Forbidden" : "401 Unauthorized"
+          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+          return
+        }
+        wss.handleUpgrade(req, socket, head, ws => {
+          countTraffic(ws, metrics)
+          adapter.accept(ws, verdict.principal)
+        })
+      },
+      error => {
+        log(`upgrade failed: ${(error as Error).message}`)
+        socket.destroy()
+      },
+    )
   })
 
   const archiveAfterMs = opts.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS
@@ -287,9 +372,9 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     (closing ??= (async () => {
       clearInterval(archiveTimer)
       for (const timer of forget.values()) clearTimeout(timer)
+      workspace.rootHandle.off("change", refreshPrincipals)
       scheduler.stop()
       await economy.stop()
-      ownerApprovals?.stop()
       await audit.settled()
       workspace.close()
       server.close()
@@ -317,6 +402,14 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     storageHealth,
     audit,
     startedAt,
+    owner,
+    adapter,
+    async decideAsOwner(peer, state) {
+      const ownerAudit = await openOwnAuditLog(repo, workspace.root, owner)
+      const role = workspace.root.peers[peer]?.role === "operator" ? "operator" : "worker"
+      await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state, role)
+      await ownerAudit.settled()
+    },
     close,
   }
 }
@@ -350,36 +443,6 @@ function watchStorage(health: StorageHealth, metrics: RelayMetrics, log: (line: 
   })
 }
 
-/**
- * TEMPORARY until the relay's own server adapter (which calls `beforeSend` per peer) lands:
- * holds each outgoing message until `acks.beforeSend` resolves, keeping each peer's order.
- * Messages queued for a connection that closed are dropped (a rejoining peer starts over).
- */
-function sendWhenDurable(adapter: NodeWSServerAdapter, acks: DurableAcks): void {
-  const send = adapter.send.bind(adapter)
-  const queues = new Map<PeerId, Promise<void>>()
-  const connection = new Map<PeerId, number>()
-  adapter.on("peer-disconnected", ({ peerId }) => connection.set(peerId, (connection.get(peerId) ?? 0) + 1))
-  adapter.send = (message: Message) => {
-    const target = message.targetId
-    const current = connection.get(target) ?? 0
-    const durable = acks.beforeSend(message as RepoMessage)
-    const next = Promise.all([queues.get(target), durable]).then(
-      () => {
-        if ((connection.get(target) ?? 0) !== current) return
-        try {
-          send(message)
-        } catch (error) {
-          debug("not sent to %s: %O", target, error)
-        }
-      },
-      error => debug("not sent to %s: %O", target, error),
-    )
-    queues.set(target, next)
-    void next.finally(() => queues.get(target) === next && queues.delete(target))
-  }
-}
-
 /** Counts sync traffic per socket for /metrics (each frame is one repo message). */
 function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
   metrics.connectedPeers++
@@ -397,14 +460,38 @@ function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
 }
 
 /**
+ * Registers the relay and the owner (an approved operator) and pins both keys in
+ * `root.authority`, once: at creation, or on the first start of an older workspace. A
+ * workspace whose authority is already pinned keeps it; another local operator starting the
+ * relay later is told it is not the owner.
+ */
+function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, relay: PeerIdentity, log: (line: string) => void): void {
+  const root = workspace.rootHandle
+  const now = Date.now()
+  writePeerRecord(repo, root, { name: relay.name, role: "relay", publicKey: relay.publicKeyHex, state: "approved" }, now)
+  const pinned = workspace.root.authority
+  if (pinned) {
+    if (pinned.owner.name !== owner.name || pinned.owner.publicKey !== owner.publicKeyHex)
+      log(`the workspace owner is ${pinned.owner.name}; ${owner.name} starts this relay as an ordinary operator`)
+    return
+  }
+  try {
+    writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
+  } catch (error) {
+    if (error instanceof PeerNameTakenError)
+      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
+    throw error
+  }
+  root.change((d: RootDoc) => {
+    d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
+  })
+}
+
+/**
  * Brings a workspace created by an older version up to the current documents. Only the relay
  * does this, so no two peers create the same map concurrently (one of them would be lost).
  */
-async function upgradeWorkspace(repo: Repo, workspace: Workspace, authority: WorkspaceAuthority): Promise<void> {
-  if (!workspace.root.authority)
-    workspace.rootHandle.change((d: RootDoc) => {
-      d.authority = authority
-    })
+async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void> {
   if (!workspace.root.docs.mailbox) {
     const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
     workspace.rootHandle.change((d: RootDoc) => {

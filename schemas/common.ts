@@ -14,6 +14,8 @@ export const LIMITS = {
   message: 1_200,
   objective: 20_000,
   auditData: 16_000,
+  /** The largest WebSocket frame the relay reads (one repo message); a larger one closes that connection. */
+  frameBytes: 16 * 1024 * 1024,
 } as const
 
 /** Milliseconds since the epoch; every timestamp in a document uses it. */

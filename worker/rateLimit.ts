@@ -1,29 +1,34 @@
-/** A token bucket for LLM calls per worker: `perMinute` calls, refilled continuously. */
+/**
+ * A token bucket: `perMinute` tokens, refilled continuously, holding at most `capacity`
+ * (default: a minute's worth). Workers pace LLM calls with it; the relay meters each
+ * connection's messages and bytes.
+ */
 export class RateLimiter {
   #tokens: number
   #last: number
   constructor(
     readonly perMinute: number,
     readonly now: () => number = Date.now,
+    readonly capacity: number = perMinute,
   ) {
-    this.#tokens = perMinute
+    this.#tokens = capacity
     this.#last = now()
   }
 
   #refill(): void {
     const t = this.now()
-    this.#tokens = Math.min(this.perMinute, this.#tokens + (Math.max(0, t - this.#last) * this.perMinute) / 60_000)
+    this.#tokens = Math.min(this.capacity, this.#tokens + (Math.max(0, t - this.#last) * this.perMinute) / 60_000)
     this.#last = t
   }
 
-  /** Takes a token now if one is free; otherwise says how long until one is. */
-  tryTake(): { ok: true } | { ok: false; waitMs: number } {
+  /** Takes `cost` tokens now if they are free; otherwise says how long until they are. */
+  tryTake(cost = 1): { ok: true } | { ok: false; waitMs: number } {
     this.#refill()
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1
+    if (this.#tokens >= cost) {
+      this.#tokens -= cost
       return { ok: true }
     }
-    return { ok: false, waitMs: Math.ceil(((1 - this.#tokens) * 60_000) / this.perMinute) }
+    return { ok: false, waitMs: Math.ceil(((cost - this.#tokens) * 60_000) / this.perMinute) }
   }
 
   async take(signal?: AbortSignal): Promise<void> {

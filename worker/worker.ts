@@ -15,10 +15,11 @@ import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { formatUsd } from "../src/core/pricing.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
-import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
+import { connectRelay, type RelayConnection } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
-import { registerPeer, type PeerIdentity } from "../src/workspace/registerPeer.ts"
+import { openOwnAuditLog, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
 import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
@@ -48,6 +49,7 @@ export interface WorkerOptions {
 
 export interface WorkerEvents {
   "task-finished": (payload: { taskId: string; status: TaskStatus | "lost" }) => void
+  /** Approved: the worker has opened the workspace and takes leases from now on. */
   approved: () => void
 }
 
@@ -65,8 +67,11 @@ const CALLS_PER_RUN = 10
 
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly name: string
-  readonly #peer: NodePeer
-  readonly #audit: AuditLog
+  readonly #peer: RelayConnection
+  readonly #id: PeerIdentity
+  /** Open once the worker is approved (a pending peer reads only the root). */
+  #ws?: Workspace
+  #auditLog?: AuditLog
   readonly #opts: ResolvedOptions
   readonly #hasLlmKey: boolean
   readonly #actor: Actor
@@ -82,11 +87,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #disconnectedAt?: number
   #scanQueued = false
   #stopped = false
+  #stopping?: AbortController
 
-  private constructor(peer: NodePeer, id: PeerIdentity, audit: AuditLog, opts: ResolvedOptions, llm: LlmClient | undefined) {
+  private constructor(peer: RelayConnection, id: PeerIdentity, opts: ResolvedOptions, llm: LlmClient | undefined) {
     super()
     this.#peer = peer
-    this.#audit = audit
+    this.#id = id
     this.#opts = opts
     this.name = id.name
     this.#actor = { kind: "worker", name: id.name }
@@ -115,15 +121,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     const id = await loadOrCreateIdentity(opts.dataDir, opts.name ?? `worker-${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}`, "worker")
     if (opts.name && opts.name !== id.name) throw new Error(`data dir ${opts.dataDir} belongs to worker ${id.name}, not ${opts.name}`)
-    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), anchorsDir: opts.dataDir, retryMs: 1000 })
-    const audit = await registerPeer(peer.repo, peer.workspace, id, "pending")
-    const worker = new Worker(peer, id, audit, opts, llm)
+    const peer = await connectRelay({
+      relay: opts.relay,
+      token: opts.token,
+      identity: id,
+      profile: { hasLlmKey: !!llm, concurrency: opts.concurrency, ...(opts.identities ? { identities: opts.identities } : {}) },
+      storageDir: join(opts.dataDir, "automerge"),
+      anchorsDir: opts.dataDir,
+      retryMs: 1000,
+    })
+    const worker = new Worker(peer, id, opts, llm)
     worker.#begin()
     return worker
   }
 
-  get workspace() {
-    return this.#peer.workspace
+  /** The workspace view; there is none before approval (see `approved`). */
+  get workspace(): Workspace {
+    if (!this.#ws) throw new Error(`worker ${this.name} is not approved yet: it cannot read the workspace`)
+    return this.#ws
+  }
+
+  get approved(): boolean {
+    return !!this.#ws
+  }
+
+  get #audit(): AuditLog {
+    if (!this.#auditLog) throw new Error(`worker ${this.name} has no audit log before approval`)
+    return this.#auditLog
   }
 
   get runningTasks(): string[] {
@@ -140,18 +164,42 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #begin(): void {
-    const ws = this.#peer.workspace
-    const trigger = () => this.#queueScan()
-    ws.tasks.on("change", trigger)
-    ws.rootHandle.on("change", trigger)
     const net = this.#peer.repo.networkSubsystem
     net.on("peer-disconnected", () => (this.#disconnectedAt ??= Date.now()))
     net.on("peer", () => {
       this.#disconnectedAt = undefined
       this.#queueScan()
     })
+    this.#peer.notices.on("refused", ({ documentId, reason }) => this.#log(`the relay refused a change${documentId ? ` to ${documentId}` : ""}: ${reason}`))
+    this.#peer.notices.on("auth-failed", ({ status, reason }) => {
+      this.#log(`the relay refused this worker's key (${status}): ${reason}`)
+      if (status === 403) this.#abortAll("worker revoked by an operator")
+    })
     this.#heartbeat()
-    this.#timers.push(setInterval(() => this.#heartbeat(), this.#opts.heartbeatMs), setInterval(trigger, this.#opts.scanMs))
+    this.#timers.push(setInterval(() => this.#heartbeat(), this.#opts.heartbeatMs))
+    if (this.#peer.state() !== "approved") this.#log(`waiting for approval: an operator runs 'vivarium worker approve ${this.name}'`)
+    const stopped = new AbortController()
+    this.#stopping = stopped
+    this.#peer
+      .whenApproved(stopped.signal)
+      .then(() => this.#open())
+      .catch(error => {
+        if (!this.#stopped) this.#log(`not working: ${(error as Error).message}`)
+      })
+  }
+
+  /** Approved: opens the workspace and the audit log, and starts taking leases. */
+  async #open(): Promise<void> {
+    const ws = await this.#peer.openWorkspace()
+    const audit = await openOwnAuditLog(this.#peer.repo, ws.root, this.#id)
+    if (this.#stopped) return ws.close()
+    this.#ws = ws
+    this.#auditLog = audit
+    const trigger = () => this.#queueScan()
+    ws.tasks.on("change", trigger)
+    ws.rootHandle.on("change", trigger)
+    this.#timers.push(setInterval(trigger, this.#opts.scanMs))
+    this.emit("approved")
     this.#queueScan()
   }
 
@@ -159,7 +207,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #heartbeat(): void {
     const now = Date.now()
     const identities = this.#opts.identities ?? []
-    this.#peer.workspace.rootHandle.change((d: RootDoc) => {
+    this.#peer.rootHandle.change((d: RootDoc) => {
       const me = d.peers[this.name]
       if (!me) return
       me.lastSeen = now
@@ -170,7 +218,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #queueScan(): void {
-    if (this.#scanQueued || this.#stopped) return
+    if (this.#scanQueued || this.#stopped || !this.#ws) return
     this.#scanQueued = true
     setImmediate(() => {
       this.#scanQueued = false
@@ -179,7 +227,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #scan(now: number): void {
-    const ws = this.#peer.workspace
+    const ws = this.workspace
     const root = ws.root
     const me = root.peers[this.name]
     const ks = root.controls.killSwitch
@@ -203,7 +251,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Applies `mutate` to the task if this worker still holds `leaseId`; false if the lease is gone. */
   #updateHeld(taskId: string, leaseId: string, mutate: (d: Task) => void): boolean {
     let held = false
-    this.#peer.workspace.queueHandle.change(d => {
+    this.workspace.queueHandle.change(d => {
       const draft = d.tasks[taskId]
       if (!draft || draft.lease?.leaseId !== leaseId) return
       held = true
@@ -238,7 +286,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   async #run(task: Task, leaseId: string, signal: AbortSignal): Promise<void> {
-    const ws = this.#peer.workspace
+    const ws = this.workspace
     const spend = ws.spendAgainstCap()
     if (task.mode === "llm" && spend.reached) {
       this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spend.spentUsd)}); lease given back`, d => {
@@ -305,7 +353,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #recordCalls(taskId: string, calls: LlmCall[]): void {
     if (!calls.length) return
     const recorded = calls.splice(0)
-    this.#peer.workspace.queueHandle.change(d => {
+    this.workspace.queueHandle.change(d => {
       const draft = d.tasks[taskId]
       if (!draft) return
       draft.calls ??= []
@@ -319,7 +367,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * naming the run: readers ignore them if the relay had expired the lease (a stale run).
    */
   async #afterResidentTask(task: Task, run: RunRef, output: string): Promise<void> {
-    const ws = this.#peer.workspace
+    const ws = this.workspace
     try {
       await noteTaskInJournal(ws, task, run, ws.tasks.get(task.id)?.status ?? "finished", output)
       for (const problem of await sendResidentMessages(ws, task, run, output, this.#audit.signer)) this.#log(`message to the human not sent: ${problem}`)
@@ -357,7 +405,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * finished run is recorded so that the relay can detect and report the duplicate.
    */
   #recordLostRun(taskId: string, leaseId: string, outcome: "ok" | "error" | "cancelled", now: number): void {
-    this.#peer.workspace.queueHandle.change(d => {
+    this.workspace.queueHandle.change(d => {
       const draft = d.tasks[taskId]
       const e = draft?.executions.find(x => x.leaseId === leaseId)
       if (e && e.finishedAt === undefined) Object.assign(e, { finishedAt: now, outcome })
@@ -366,7 +414,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #complete(task: Task, leaseId: string, startedAt: number, r: Executed): void {
-    const root = this.#peer.workspace.root
+    const root = this.workspace.root
     const c = critique({
       mode: task.mode,
       output: r.output,
@@ -428,20 +476,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.#stopped) return
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
+    this.#stopping?.abort(new Error("worker stopping"))
     // Offline first, so the relay stops assigning to us while we give tasks back.
-    this.#peer.workspace.rootHandle.change((d: RootDoc) => {
+    this.#peer.rootHandle.change((d: RootDoc) => {
       delete d.peers[this.name]?.lastSeen
     })
     const runs = [...this.#runs.entries()]
     for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
     await Promise.all(runs.map(([, r]) => r.done))
     for (const [taskId, run] of runs) this.#transition(taskId, run.leaseId, "requeued", "worker stopped", d => delete d.lease)
-    for (const task of this.#peer.workspace.tasks.entries.values())
+    for (const task of this.#ws?.tasks.entries.values() ?? [])
       if (task.status === "claimed" && task.lease?.holder === this.name)
         this.#transition(task.id, task.lease.leaseId, "queued", "worker stopped before starting it", d => delete d.lease)
     await Promise.all(this.#followUps)
-    await this.#audit.settled()
+    await this.#auditLog?.settled()
     await this.#peer.flushToRelay(5_000).catch(() => {})
+    this.#ws?.close()
     await this.#peer.close()
   }
 }

@@ -6,6 +6,7 @@
  */
 import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { localOperatorIdentity } from "../../cli/operator.ts"
 import { connectPeer } from "../../src/peer/nodePeer.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { whenPeerHas } from "../../src/workspace/sync.ts"
@@ -27,7 +28,8 @@ export interface BenchPeer {
 
 export async function connectBenchPeer(system: SystemName, relay: RelayAddress, timeoutMs = 15_000): Promise<BenchPeer> {
   if (system === "vivarium") {
-    const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, connectTimeoutMs: timeoutMs })
+    // The relay child runs as this machine's operator, who owns the workspace it creates.
+    const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, identity: await localOperatorIdentity(), connectTimeoutMs: timeoutMs })
     const relayPeerId = peer.relayPeerId()
     if (!relayPeerId) throw new Error("vivarium peer: connected but no relay peer id")
     return { system, repo: peer.repo, workspace: peer.workspace, relayPeerId, close: () => peer.close() }

@@ -7,8 +7,8 @@ import { startRelay, type Relay } from "../../peer-server/relay.ts"
 import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
+import { localOperatorIdentity } from "../operator.ts"
 import { join } from "node:path"
-import { decidePeer } from "../../src/workspace/operatorActions.ts"
 import { Worker } from "../../worker/worker.ts"
 
 export const EMBEDDED_WORKER = "local-worker"
@@ -25,7 +25,7 @@ function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
       if (!peer) return
       root.off("change", check)
       if (peer.state !== "pending") return done()
-      decidePeer({ workspace: relay.workspace, audit: relay.audit, actor: relay.audit.signer.actor }, name, "approved").then(done, fail)
+      relay.decideAsOwner(name, "approved").then(done, fail)
     }
     root.on("change", check)
     check()
@@ -70,6 +70,8 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   try {
     relay = await startRelay({
       dataDir,
+      // This machine's operator owns a workspace it creates (and approves other operators).
+      owner: await localOperatorIdentity(),
       port: flags.port,
       host,
       ...(flags.name ? { workspaceName: flags.name } : {}),
@@ -117,8 +119,10 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   if (command === "start")
     lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
   lines.push(
-    `  Next:          open the control panel link, pick a name, add a task under Queue and approve its result`,
-    `                 under Pending review (or: npx vivarium task add --command "ls"; npx vivarium task list)`,
+    `  Owner:         ${relay.workspace.root.authority?.owner.name ?? relay.owner.name} (approves operators: npx vivarium operator approve NAME)`,
+    `  Next:          open the control panel link, pick a name, approve it with the command the page shows,`,
+    `                 add a task under Queue and approve its result under Pending review`,
+    `                 (or: npx vivarium task add --command "ls"; npx vivarium task list)`,
     `Press Ctrl+C to stop.`,
   )
   console.log(lines.join("\n"))

@@ -55,12 +55,10 @@ async function run(argv: string[]): Promise<number> {
     ...(flags.residents ? { identities: flags.residents } : {}),
     log: line => console.error(line),
   })
-  const me = worker.workspace.root.peers[worker.name]
   console.log(
     `worker ${worker.name} connected to ${relay} (data ${dataDir}, concurrency ${flags.concurrency}, ` +
       `${process.env.GROQ_API_KEY ? "LLM key present" : "no GROQ_API_KEY: local tasks only"})`,
   )
-  if (me?.state !== "approved") console.log(`waiting for approval: an operator runs 'vivarium worker approve ${worker.name}'`)
   return stopOnSignals(() => worker.stop())
 }
 

@@ -8,7 +8,7 @@
  * the one next save, which starts when the running one ends and covers them all. A document
  * whose heads were saved already costs nothing.
  */
-import type { DocumentId, Repo, RepoMessage } from "@automerge/automerge-repo"
+import type { DocumentId, Repo } from "@automerge/automerge-repo"
 import createDebug from "debug"
 
 const debug = createDebug("app:durable")
@@ -30,12 +30,12 @@ export class DurableAcks {
   }
 
   /** Resolves once the heads a message to a peer could acknowledge are on disk. */
-  async beforeSend(message: RepoMessage): Promise<void> {
+  async beforeSend(message: { type: string; documentId?: string }): Promise<void> {
     if ((message.type !== "sync" && message.type !== "request") || !message.documentId) return
     // automerge-repo generates its reply inside the update that applies the peer's changes,
     // before the handle holds the document the reply describes: let that update finish.
     await Promise.resolve()
-    await this.#whenSaved(message.documentId)
+    await this.#whenSaved(message.documentId as DocumentId)
   }
 
   /** Resolves once everything the relay holds of `documentId` now is on disk. */

@@ -141,16 +141,17 @@ export function readRoot(value: unknown, doc: string, issues: DataIssue[]): Root
     const field = validateValue(RootDoc.shape.controls.shape[key], rawControls[key], doc, ["controls", key], issues)
     if (field !== undefined) (controls as Record<string, unknown>)[key] = field
   }
+  // The owner's and the relay's keys, pinned once; absent in workspaces from before.
   const authority = v.authority === undefined ? undefined : validateValue(RootDoc.shape.authority, v.authority, doc, ["authority"], issues)
   return {
     schemaVersion: 1,
     kind: "root",
     workspaceId,
-    ...(authority ? { authority } : {}),
     name: validateValue(RootDoc.shape.name, v.name, doc, ["name"], issues) ?? "(unnamed workspace)",
     createdAt: validateValue(RootDoc.shape.createdAt, v.createdAt, doc, ["createdAt"], issues) ?? 0,
     docs,
     peers,
     controls,
+    ...(authority ? { authority } : {}),
   }
 }

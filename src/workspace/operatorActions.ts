@@ -173,11 +173,12 @@ export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: s
 
 /**
  * Approves or revokes a peer, with a signed decision the chain of authority reads: an
- * operator decides on workers, only the owner on operators.
+ * operator decides on workers, only the owner on operators. `role` names which kind of peer
+ * the caller means (`vivarium worker approve` vs `vivarium operator approve`).
  */
-export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked"): Promise<void> {
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role: "worker" | "operator" = "worker"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  if (!record || (record.role !== "worker" && record.role !== "operator")) throw new OperatorActionError(`no worker named ${name} (nor an operator)`)
+  if (!record || record.role !== role) throw new OperatorActionError(`no ${role} named ${name}`)
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)

@@ -1,11 +1,12 @@
 /**
- * A peer's registration in the workspace root: name, role, public key and audit
- * document. Shared by Node peers (key on disk) and the PWA (key in IndexedDB).
+ * Peer registrations in the workspace root: name, role, public key and audit document.
+ * The relay is their only writer (`writePeerRecord`, on enrolment); a peer finds its own
+ * record and audit log afterwards (`openOwnAuditLog`). Shared by Node peers (key on disk)
+ * and the PWA (key in IndexedDB).
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import type { ApprovalState, AuditDoc, PeerRecord, RootDoc } from "../../schemas/index.ts"
+import type { AuditDoc, PeerRecord, RootDoc } from "../../schemas/index.ts"
 import { AuditLog } from "./auditLog.ts"
-import type { Workspace } from "./workspace.ts"
 
 export interface PeerIdentity {
   name: string
@@ -18,7 +19,14 @@ export interface PeerIdentity {
 export class PeerNameTakenError extends Error {
   override readonly name = "PeerNameTakenError"
   constructor(readonly peer: string) {
-    super(`the name ${peer} is registered with another key in this workspace; choose another name (--name)`)
+    super(`the name ${peer} is registered with another key in this workspace; pick another name`)
+  }
+}
+
+export class PeerNotEnrolledError extends Error {
+  override readonly name = "PeerNotEnrolledError"
+  constructor(readonly peer: string) {
+    super(`${peer} is not registered in this workspace: enrol first (the relay writes the registration)`)
   }
 }
 
@@ -29,34 +37,50 @@ export class AuditLogUnavailableError extends Error {
   }
 }
 
+/** What a new registration says besides its name, role and key. */
+export type PeerRecordInput = Pick<PeerRecord, "name" | "role" | "publicKey" | "state"> &
+  Partial<Pick<PeerRecord, "displayName" | "hasLlmKey" | "concurrency" | "identities" | "decidedBy" | "decidedAt" | "lastSeen">>
+
 /**
- * Registers the peer in `root.peers` (or finds its earlier registration) and returns its
- * audit log. A new worker starts `pending`; operators and the relay start `approved`.
+ * Writes `root.peers[name]` with a new audit document, or returns the existing record when
+ * the same key is already registered under that name. Only the relay calls this.
  */
-export async function registerPeer(repo: Repo, ws: Workspace, id: PeerIdentity, state: ApprovalState, now = Date.now(), findTimeoutMs = 15_000): Promise<AuditLog> {
-  const existing = ws.root.peers[id.name]
-  const actor = { kind: id.role === "relay" ? ("system" as const) : id.role, name: id.name }
+export function writePeerRecord(repo: Repo, rootHandle: DocHandle<RootDoc>, input: PeerRecordInput, now = Date.now()): PeerRecord {
+  const root = rootHandle.doc()
+  const existing = Object.hasOwn(root.peers, input.name) ? root.peers[input.name] : undefined
   if (existing) {
-    if (existing.publicKey !== id.publicKeyHex) throw new PeerNameTakenError(id.name)
-    let handle: DocHandle<AuditDoc>
-    try {
-      handle = await repo.find<AuditDoc>(existing.auditUrl as AutomergeUrl, { signal: AbortSignal.timeout(findTimeoutMs) })
-    } catch (error) {
-      throw new AuditLogUnavailableError(id.name, existing.auditUrl, error as Error)
-    }
-    return new AuditLog(handle, { actor, key: id.key })
+    if (existing.publicKey !== input.publicKey) throw new PeerNameTakenError(input.name)
+    return existing
   }
-  const handle = AuditLog.createAuditDoc(repo, id.name)
-  ws.rootHandle.change((d: RootDoc) => {
-    d.peers[id.name] = {
-      name: id.name,
-      role: id.role,
-      publicKey: id.publicKeyHex,
-      state,
-      registeredAt: now,
-      auditUrl: handle.url,
-      lastSeen: now,
-    }
+  const audit = AuditLog.createAuditDoc(repo, input.name)
+  const record: PeerRecord = { ...withoutUndefined(input), registeredAt: now, auditUrl: audit.url }
+  rootHandle.change((d: RootDoc) => {
+    d.peers[input.name] = record
   })
+  return record
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}
+
+/** `id`'s registration in `root`, after checking the name is registered with its key. */
+export function ownRecord(root: RootDoc, id: Pick<PeerIdentity, "name" | "publicKeyHex">): PeerRecord {
+  const record = Object.hasOwn(root.peers, id.name) ? root.peers[id.name] : undefined
+  if (!record) throw new PeerNotEnrolledError(id.name)
+  if (record.publicKey !== id.publicKeyHex) throw new PeerNameTakenError(id.name)
+  return record
+}
+
+/** The peer's own audit log, found through its registration (written by the relay at enrolment). */
+export async function openOwnAuditLog(repo: Repo, root: RootDoc, id: PeerIdentity, findTimeoutMs = 15_000): Promise<AuditLog> {
+  const record = ownRecord(root, id)
+  const actor = { kind: id.role === "relay" ? ("system" as const) : id.role, name: id.name }
+  let handle: DocHandle<AuditDoc>
+  try {
+    handle = await repo.find<AuditDoc>(record.auditUrl as AutomergeUrl, { signal: AbortSignal.timeout(findTimeoutMs) })
+  } catch (error) {
+    throw new AuditLogUnavailableError(id.name, record.auditUrl, error as Error)
+  }
   return new AuditLog(handle, { actor, key: id.key })
 }

@@ -54,7 +54,7 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
     const op = await openDevice(teardown, browser, "op")
     await screenshotsOnFailure("bounty", { op: () => op.page }, async () => {
       const page = op.page
-      await joinAsOperator(page, joinLink(relay), "Ada Operator")
+      await joinAsOperator(page, relay, "Ada Operator")
 
       // A name with a banned word is refused with the retry hint; the form keeps what was typed.
       await go(page, "residents")
@@ -192,7 +192,7 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
     const op = await openDevice(teardown, browser, "op")
     await screenshotsOnFailure("bounty-worker", { op: () => op.page }, async () => {
       const page = op.page
-      await joinAsOperator(page, joinLink(relay), "Ada")
+      await joinAsOperator(page, relay, "Ada")
       await go(page, "bounties")
       await page.getByTestId("bounty-title").fill("Map the west cave")
       await page.getByTestId("bounty-description").fill("A map of the west cave and its exits.")

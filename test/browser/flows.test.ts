@@ -37,7 +37,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
     const ada = await openDevice(teardown, browser, "ada")
     await screenshotsOnFailure("loop", { ada: () => ada.page }, async () => {
       const page = ada.page
-      await joinAsOperator(page, joinLink(relay), "Ada")
+      await joinAsOperator(page, relay, "Ada")
 
       // Route every result through a human, so this one waits for Ada's review.
       await reviewEverything(page, relay)
@@ -105,8 +105,8 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
     await forger.flushToRelay()
     const [a, b] = [await openDevice(teardown, browser, "a"), await openDevice(teardown, browser, "b")]
     await screenshotsOnFailure("quest-merge", { a: () => a.page, b: () => b.page }, async () => {
-      await joinAsOperator(a.page, joinLink(relay), "Ada")
-      await joinAsOperator(b.page, joinLink(relay), "Grace")
+      await joinAsOperator(a.page, relay, "Ada")
+      await joinAsOperator(b.page, relay, "Grace")
       await go(a.page, "quests")
       await a.page.getByTestId("quest-resident").selectOption(resident.id)
       await a.page.getByTestId("quest-title").fill("Map the greenhouse")
@@ -147,7 +147,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
     const op = await openDevice(teardown, browser, "op")
     await screenshotsOnFailure("kill-switch", { op: () => op.page }, async () => {
       const page = op.page
-      await joinAsOperator(page, joinLink(relay), "Ada")
+      await joinAsOperator(page, relay, "Ada")
       await go(page, "queue")
       await page.getByTestId("task-mode").selectOption("llm")
       await page.getByTestId("task-text").fill("A long task that hangs.")

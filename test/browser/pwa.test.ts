@@ -3,7 +3,6 @@
  * relay serving dist/app: installability, offline start and offline edits that sync once
  * back online, and hostile documents shown as data issues and plain text.
  */
-import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
 import type { PeerId } from "@automerge/automerge-repo"
 import type { Browser, Locator, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -33,9 +32,7 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 
 /** The relay's sync sockets by peer id (to cut one browser's connection, as a lost network would). */
 function relaySockets(relay: TestRelay): Record<PeerId, { terminate(): void }> {
-  const adapter = relay.repo.networkSubsystem.adapters.find(a => a instanceof NodeWSServerAdapter)
-  if (!adapter) throw new Error("the relay has no WebSocket server adapter")
-  return (adapter as NodeWSServerAdapter).sockets
+  return Object.fromEntries(relay.adapter.joinedSockets())
 }
 
 /** Resolves once the connection badge shows the given state. */
@@ -95,11 +92,13 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
     const a = await openDevice(teardown, browser, "installed")
     const startUrl = new URL(String(manifest.start_url), manifestUrl).href
     await screenshotsOnFailure("installable", { a: () => a.page }, async () => {
-      await a.page.goto(joinLink(relay))
-      await a.page.getByTestId("workspace-name").waitFor()
+      await joinAsOperator(a.page, relay, "Ada")
+      // Synced (every document acknowledged by the relay) before the device goes offline.
+      await badgeShows(a.page, true, "none")
       await serviceWorkerActivated(a.page)
       await a.page.goto(startUrl)
       await a.page.getByTestId("workspace-name").waitFor()
+      await badgeShows(a.page, true, "none")
       expect(await a.page.evaluate(() => navigator.serviceWorker.controller?.state), "a service worker controls the page after a reload").toBe("activated")
 
       // No network at all now: the page, its code and the Automerge WASM come from the cache.
@@ -126,9 +125,9 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
     const reason = "offline drill: stop everything"
     const rootId = relay.rootUrl.replace(/^automerge:/, "")
     await screenshotsOnFailure("offline-edit", { a: () => a.page, b: () => b.page }, async () => {
-      await joinAsOperator(b.page, joinLink(relay), "Bo")
+      await joinAsOperator(b.page, relay, "Bo")
       const before = new Set(Object.keys(relaySockets(relay)))
-      await joinAsOperator(a.page, joinLink(relay), "Ada")
+      await joinAsOperator(a.page, relay, "Ada")
       // Open the app again at its own address (no join link) on the Runtime view.
       await a.page.goto(`${relay.httpUrl}/`)
       await a.page.getByTestId("nav-runtime").click()
@@ -182,7 +181,7 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
   it("removes the join secret from the address bar once the workspace is open, and an offline reload still starts", async () => {
     const relay = await startTestRelay(teardown)
     const a = await openDevice(teardown, browser, "join")
-    await joinAsOperator(a.page, joinLink(relay), "Ada")
+    await joinAsOperator(a.page, relay, "Ada")
     await expect.poll(() => a.page.url()).not.toContain(relay.token)
     await a.page.evaluate(() => navigator.serviceWorker.ready)
     await a.context.setOffline(true)
@@ -210,7 +209,7 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
     const dialogs: string[] = []
     a.page.on("dialog", d => void (dialogs.push(d.message()), d.dismiss()))
     await screenshotsOnFailure("bad-data", { a: () => a.page }, async () => {
-      await joinAsOperator(a.page, joinLink(relay), "Ada")
+      await joinAsOperator(a.page, relay, "Ada")
       const banner = a.page.getByTestId("data-issues")
       await banner.waitFor()
       await banner.getByRole("button", { name: /show all/ }).click()

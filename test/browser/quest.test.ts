@@ -46,7 +46,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
     const ada = await openDevice(teardown, browser, "ada")
     await screenshotsOnFailure("quest-loop", { ada: () => ada.page }, async () => {
       const page = ada.page
-      await joinAsOperator(page, joinLink(relay), "Ada")
+      await joinAsOperator(page, relay, "Ada")
 
       // Every result waits for a human, so the quest task stops at pending_review.
       await reviewEverything(page, relay)
@@ -156,7 +156,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
     const op = await openDevice(teardown, browser, "op")
     await screenshotsOnFailure("mailbox", { op: () => op.page }, async () => {
       const page = op.page
-      await joinAsOperator(page, joinLink(relay), "Ada")
+      await joinAsOperator(page, relay, "Ada")
       await go(page, "quests")
       await page.getByTestId(`mail-message-${question.id}`).waitFor()
       await expect.poll(() => page.getByTestId("mail-unread-total").getAttribute("data-count")).toBe("1")

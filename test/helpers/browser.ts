@@ -9,6 +9,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core"
 import { DEFAULT_APP_DIR } from "../../peer-server/http.ts"
+import type { Relay } from "../../peer-server/relay.ts"
+import { decide } from "./relay.ts"
 import type { Teardown } from "./teardown.ts"
 import { waitFor, type Listenable } from "./waitFor.ts"
 
@@ -28,8 +30,8 @@ const CHROMIUM_ARGS = [
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
 
-/** What Chromium logs for each refused WebSocket while a context is offline (expected there). */
-export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/]
+/** What Chromium logs for each refused WebSocket and key challenge while a context is offline (expected there). */
+export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/api\/challenge\)/]
 
 /** Throws a message that says what to do when Chromium or the built app is missing. */
 export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
@@ -106,12 +108,17 @@ export function joinLink(relay: { httpUrl: string; token: string }): string {
   return `${relay.httpUrl}/#join=${encodeURIComponent(relay.token)}`
 }
 
-/** Opens the join link, waits for the app shell, and registers this browser as an operator. */
-export async function joinAsOperator(page: Page, joinUrl: string, displayName: string): Promise<void> {
-  await page.goto(joinUrl)
-  await page.getByTestId("workspace-name").waitFor()
+/**
+ * Opens the join link, asks to join as an operator under `displayName`, approves the
+ * browser's key as the owner would (`vivarium operator approve NAME`), and waits for the shell.
+ */
+export async function joinAsOperator(page: Page, relay: Pick<Relay, "httpUrl" | "token" | "workspace" | "owner" | "decideAsOwner">, displayName: string): Promise<void> {
+  await page.goto(joinLink(relay))
   await page.getByTestId("operator-name").fill(displayName)
   await page.getByTestId("operator-save").click()
+  const name = await page.getByTestId("waiting-name").textContent()
+  if (!name) throw new Error("the waiting screen names no operator")
+  await decide(relay, name, "approved")
   await page.getByTestId("me").waitFor()
 }
 

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { TEST_OPERATOR, testOperatorHome } from "./operatorHome.ts"
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const BIN = fileURLToPath(new URL("../../bin/vivarium.js", import.meta.url))
@@ -30,11 +31,15 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL")
 })
 
-/** The environment for a CLI child: ours without VIVARIUM_* (so nothing leaks in), plus `env`. */
+/**
+ * The environment for a CLI child: ours without VIVARIUM_* (so nothing leaks in), acting as
+ * the test operator (the owner of test relays), plus `env`.
+ */
 export function cliEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("VIVARIUM_") && k !== "DEBUG") base[k] = v
-  base.VIVARIUM_OPERATOR = "tester"
+  base.VIVARIUM_OPERATOR = TEST_OPERATOR
+  base.VIVARIUM_HOME = testOperatorHome()
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete base[k]
     else base[k] = v

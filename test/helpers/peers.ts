@@ -1,5 +1,7 @@
-/** Node peers of a relay (over real WebSockets), closed by the teardown. */
+/** Node peers of a relay (over real WebSockets, each speaking for a key), closed by the teardown. */
 import { connectPeer, type NodePeer, type PeerOptions } from "../../src/peer/nodePeer.ts"
+import { testOperatorIdentity } from "./operatorHome.ts"
+import { approvedIdentity, type TestRelay } from "./relay.ts"
 import type { Teardown } from "./teardown.ts"
 
 export interface RelayAddress {
@@ -7,9 +9,15 @@ export interface RelayAddress {
   token: string
 }
 
-export async function connectTestPeer(teardown: Teardown, relay: RelayAddress, opts: Partial<PeerOptions> = {}): Promise<NodePeer> {
+/**
+ * Connects an approved operator peer. With an in-process relay, each peer gets a key of its
+ * own, enrolled and approved; a relay in another process is joined as the test operator
+ * (its owner). `opts.identity` picks the key instead.
+ */
+export async function connectTestPeer(teardown: Teardown, relay: RelayAddress | TestRelay, opts: Partial<PeerOptions> = {}): Promise<NodePeer> {
+  const identity = opts.identity ?? ("workspace" in relay ? await approvedIdentity(relay) : await testOperatorIdentity())
   // A short retry keeps reconnects (after disconnect or a relay restart) quick.
-  const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, retryMs: 200, connectTimeoutMs: 10_000, ...opts })
+  const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, retryMs: 200, connectTimeoutMs: 10_000, ...opts, identity })
   let closed = false
   const close = peer.close.bind(peer)
   const closeOnce = async () => {
@@ -21,6 +29,6 @@ export async function connectTestPeer(teardown: Teardown, relay: RelayAddress, o
   return { ...peer, close: closeOnce }
 }
 
-export async function connectTestPeers(teardown: Teardown, relay: RelayAddress, n: number, opts: Partial<PeerOptions> = {}): Promise<NodePeer[]> {
+export async function connectTestPeers(teardown: Teardown, relay: RelayAddress | TestRelay, n: number, opts: Partial<PeerOptions> = {}): Promise<NodePeer[]> {
   return Promise.all(Array.from({ length: n }, () => connectTestPeer(teardown, relay, opts)))
 }

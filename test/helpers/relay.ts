@@ -1,6 +1,10 @@
 /** An in-process relay on 127.0.0.1, port 0, in its own temp data dir; closed by the teardown. */
 import type { Task } from "../../schemas/index.ts"
 import { startRelay, type Relay, type RelayOptions } from "../../peer-server/relay.ts"
+import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
+import { enrolIdentity, fetchWorkspace } from "../../src/peer/nodePeer.ts"
+import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
+import { testOperatorIdentity } from "./operatorHome.ts"
 import { waitFor } from "./waitFor.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
@@ -11,12 +15,39 @@ export interface TestRelay extends Relay {
   readonly logs: string[]
 }
 
+/** Starts a relay whose owner is the test operator (the identity CLI children speak for). */
 export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
   const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
   const logs: string[] = []
-  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, dataDir })
+  const owner = opts.owner ?? (await testOperatorIdentity())
+  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, owner, dataDir })
   teardown.add(() => relay.close())
   return { ...relay, dataDir, logs }
+}
+
+/** A new Ed25519 identity (never written to disk) with a unique name. */
+export async function freshIdentity(role: PeerIdentity["role"] = "operator", name = `${role}-${Math.random().toString(36).slice(2, 10)}`): Promise<PeerIdentity> {
+  const pair = await generateSigningKey()
+  return { name, role, publicKeyHex: pair.publicKeyHex, key: await importPrivateKey(pair.privateKeyPkcs8) }
+}
+
+/** Enrols `identity` with the relay over HTTP, as a peer does before it connects (pending). */
+export async function enrol(relay: Pick<Relay, "wsUrl" | "token">, identity: PeerIdentity): Promise<void> {
+  const { workspaceId } = await fetchWorkspace(relay.wsUrl, relay.token)
+  await enrolIdentity(relay.wsUrl, relay.token, workspaceId, identity)
+}
+
+/** Decides a registered peer through the relay's replica, as the owner would. */
+export function decide(relay: Pick<Relay, "decideAsOwner">, name: string, state: "approved" | "revoked"): Promise<void> {
+  return relay.decideAsOwner(name, state)
+}
+
+/** Enrols a new key and approves it: an operator (or worker) a test can connect as. */
+export async function approvedIdentity(relay: TestRelay, role: "operator" | "worker" = "operator", name?: string): Promise<PeerIdentity> {
+  const identity = await freshIdentity(role, name)
+  await enrol(relay, identity)
+  await decide(relay, identity.name, "approved")
+  return identity
 }
 
 /** A task's status as the relay sees it. */

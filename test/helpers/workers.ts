@@ -1,9 +1,8 @@
 /** In-process worker peers for tests, and admitting them the way an operator would. */
-import { decidePeer } from "../../src/workspace/operatorActions.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker, type WorkerOptions } from "../../worker/worker.ts"
 import type { FakeGroq } from "./fakeGroq.ts"
-import type { TestRelay } from "./relay.ts"
+import { decide, type TestRelay } from "./relay.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
 import { waitFor } from "./waitFor.ts"
@@ -29,8 +28,8 @@ export async function startWorker(t: Teardown, relay: TestRelay, name: string, o
   return worker
 }
 
-/** Approves a registered worker through the relay's replica, signed by the relay as the owner (as `vivarium worker approve`). */
+/** Approves an enrolled worker through the relay's replica, signed by the owner (as `vivarium worker approve`). */
 export async function approveWorker(relay: TestRelay, name: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(() => !!relay.workspace.root.peers[name], { timeoutMs, events: [[relay.workspace.rootHandle, "change"]], message: `${name} to register` })
-  await decidePeer({ workspace: relay.workspace, audit: relay.audit, actor: relay.audit.signer.actor }, name, "approved")
+  await decide(relay, name, "approved")
 }

@@ -132,7 +132,15 @@ describe.concurrent("vivarium CLI", () => {
     expectOk(status)
     const report = JSON.parse(status.stdout) as { queue: Record<string, number> }
     expect(report.queue).toEqual(Object.fromEntries(TASK_STATUSES.map(s => [s, s === "queued" ? 1 : 0])))
-    // The only registered peer is the relay itself (it signs its system actions).
-    expect(report).toMatchObject({ workspace: "Vivarium", peers: [{ name: "relay", role: "relay", state: "approved" }], killSwitch: { on: false }, dataIssues: [] })
+    // The relay (it signs its system actions) and the owner (the operator who started it) are registered.
+    expect(report).toMatchObject({
+      workspace: "Vivarium",
+      peers: [
+        { name: "relay", role: "relay", state: "approved" },
+        { name: "tester", role: "operator", state: "approved" },
+      ],
+      killSwitch: { on: false },
+      dataIssues: [],
+    })
   })
 })

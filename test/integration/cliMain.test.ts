@@ -5,6 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import { main } from "../../cli/main.ts"
 import { captureConsole, type Captured } from "../helpers/captureConsole.ts"
+import { TEST_OPERATOR, testOperatorHome } from "../helpers/operatorHome.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -21,7 +22,8 @@ afterEach(() => {
 function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured<number>> {
   vi.stubEnv("VIVARIUM_RELAY", undefined)
   vi.stubEnv("VIVARIUM_TOKEN", undefined)
-  vi.stubEnv("VIVARIUM_OPERATOR", "tester")
+  vi.stubEnv("VIVARIUM_OPERATOR", TEST_OPERATOR)
+  vi.stubEnv("VIVARIUM_HOME", testOperatorHome())
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v)
   return captureConsole(() => main(argv))
 }

@@ -13,12 +13,12 @@ import { buildTask } from "../../src/core/taskFactory.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
 import { verifyAuthorityRecords } from "../../src/workspace/auditVerify.ts"
 import { decideTask } from "../../src/workspace/operatorActions.ts"
-import { registerPeer } from "../../src/workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { countedEntries, openWallets } from "../../src/workspace/wallet.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { runCli } from "../helpers/cli.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
-import { startTestRelay, until } from "../helpers/relay.ts"
+import { approvedIdentity, startTestRelay, until } from "../helpers/relay.ts"
 import { forgeResidentAt } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -46,11 +46,9 @@ describe("offline forgery merged through a relay without a gate", () => {
     const { resident } = await forgeResidentAt(teardown, relay, "Ada")
 
     // An honest operator, approved by the owner (the relay holds the owner key here).
-    const op = await connectTestPeer(teardown, relay)
-    const opPair = await generateSigningKey()
-    const opAudit = await registerPeer(op.repo, op.workspace, { name: "op", role: "operator", publicKeyHex: opPair.publicKeyHex, key: await importPrivateKey(opPair.privateKeyPkcs8) }, "approved")
-    await op.flushToRelay()
-    const opValid = (ws: Workspace) => ws.authority.keyFor("op", ["operator"], Date.now()) === opPair.publicKeyHex
+    const op = await connectTestPeer(teardown, relay, { identity: await approvedIdentity(relay, "operator", "op") })
+    const opAudit = await openOwnAuditLog(op.repo, op.workspace.root, op.identity)
+    const opValid = (ws: Workspace) => ws.authority.keyFor("op", ["operator"], Date.now()) === op.identity.publicKeyHex
     await waitFor(() => opValid(op.workspace), { events: [[op.workspace.tasks, "change"], [op.workspace.rootHandle, "change"]], timeoutMs: 10_000, message: "op to be approved by the owner" })
 
     // The rogue: holds the secret, its own key, no authority.

@@ -22,7 +22,8 @@ function statusOf(relay: TestRelay, id: string): Task["status"] | undefined {
 describe("operator CLI", () => {
   it("approves workers, decides reviews, halts and resumes, and verifies the signed audit logs", async () => {
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
-    const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token, VIVARIUM_HOME: makeTempDir(teardown, "vivarium-home-") }
+    // The CLI speaks for the test operator, the owner of the test relay.
+    const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
     const cli = async (args: string[], code = 0) => {
       const r = await runCli(args, { env })
       expect(r.code, `${args.join(" ")}\n${r.stdout}\n${r.stderr}`).toBe(code)
@@ -95,5 +96,37 @@ describe("operator CLI", () => {
     expect(broken.code).toBe(1)
     expect(broken.stdout).toMatch(new RegExp(`BROKEN  tester: seq ${seq}:`))
     expect(broken.stderr).toMatch(new RegExp(`peer tester broken at seq ${seq}`))
+  }, 90_000)
+
+  it("a new operator key waits for the owner's approval with one clear line; only the owner decides operators", async () => {
+    const relay = await startTestRelay(teardown)
+    const owner = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
+    const bob = { ...owner, VIVARIUM_HOME: makeTempDir(teardown, "vivarium-bob-"), VIVARIUM_OPERATOR: "bob" }
+    const cli = async (env: Record<string, string>, args: string[], code = 0) => {
+      const r = await runCli(args, { env })
+      expect(r.code, `${args.join(" ")}\n${r.stdout}\n${r.stderr}`).toBe(code)
+      if (code === 2) expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      return r
+    }
+
+    const waiting = await cli(bob, ["task", "add", "--command", "echo from bob"], 2)
+    expect(waiting.stderr.trim()).toBe(
+      "vivarium: this operator (bob) is waiting for the workspace owner's approval: on the owner's machine run `npx vivarium operator approve bob`",
+    )
+    expect(relay.workspace.tasks.entries.size).toBe(0)
+    expect(JSON.parse((await cli(owner, ["operator", "list", "--json"])).stdout)).toEqual([
+      expect.objectContaining({ name: "bob", state: "pending", owner: false }),
+      expect.objectContaining({ name: "tester", state: "approved", owner: true }),
+    ])
+
+    await cli(owner, ["operator", "approve", "bob"])
+    expect(relay.workspace.root.peers.bob).toMatchObject({ state: "approved", decidedBy: "tester" })
+    const id = (await cli(bob, ["task", "add", "--command", "echo from bob"])).stdout.trim()
+    expect(relay.workspace.tasks.get(id)).toMatchObject({ createdBy: "bob" })
+    // An approved operator is not the owner: it decides tasks and workers, not operators.
+    expect((await cli(bob, ["operator", "revoke", "tester"], 2)).stderr).toMatch(/only the workspace owner \(tester\) approves or revokes operators; you are bob/)
+
+    await cli(owner, ["operator", "revoke", "bob"])
+    expect((await cli(bob, ["task", "list"], 2)).stderr).toMatch(/bob was revoked in this workspace/)
   }, 90_000)
 })

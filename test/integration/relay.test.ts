@@ -4,14 +4,13 @@
  */
 import { randomBytes } from "node:crypto"
 import { cpSync, readFileSync } from "node:fs"
-import { connect, type Socket } from "node:net"
+import type { Socket } from "node:net"
 import { join } from "node:path"
 import { ImmutableString, splice } from "@automerge/automerge"
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
-import type { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import type { RelayClientAdapter } from "../../src/peer/relayClientAdapter.ts"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { describe, expect, it } from "vitest"
-import WebSocket from "ws"
 import { QuestDoc, type Actor, type QuestIndexDoc, type Task } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
@@ -19,6 +18,7 @@ import { whenPeerHas } from "../../src/workspace/sync.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { connectTestPeer, connectTestPeers } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"
+import { rawUpgrade, tryUpgrade } from "../helpers/rawSocket.ts"
 import { spawnRelay } from "../helpers/relayProcess.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -142,7 +142,7 @@ describe("relay: crash safety", () => {
     const docB = await b!.repo.find<{ n: number; log: string }>(doc.url)
     const docC = await c!.repo.find<{ n: number; log: string }>(doc.url)
 
-    const adapter = b!.repo.networkSubsystem.adapters[0] as WebSocketClientAdapter
+    const adapter = b!.repo.networkSubsystem.adapters[0] as RelayClientAdapter
     const tcp = (adapter.socket as unknown as { _socket?: Socket })._socket
     if (!tcp) throw new Error("ws internals changed: no _socket on the client WebSocket")
     tcp.pause() // B stops reading: the relay's next messages to B go nowhere
@@ -224,48 +224,6 @@ describe("relay: crash safety", () => {
   })
 })
 
-/** The HTTP status a WebSocket upgrade gets (101 when it opens), and whether any message came. */
-function tryUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; messages: number }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers })
-    let messages = 0
-    ws.on("message", () => messages++)
-    ws.on("unexpected-response", (_req, res) => {
-      res.resume()
-      res.on("end", () => {
-        // Give a (wrongly) opened socket no chance to linger: the response is final.
-        resolve({ status: res.statusCode ?? 0, messages })
-        ws.terminate()
-      })
-    })
-    ws.on("open", () => {
-      // Wait a moment for anything the relay might push to an accepted socket.
-      ws.send(Buffer.from([0xa0])) // an empty CBOR map: not a join
-      ws.close()
-      ws.on("close", () => resolve({ status: 101, messages }))
-    })
-    ws.on("error", error => {
-      if (!/Unexpected server response/.test(error.message)) reject(error)
-    })
-  })
-}
-
-/** Sends a raw upgrade request and returns every byte the relay answers until it closes. */
-function rawUpgrade(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1")
-    let data = ""
-    socket.setEncoding("latin1")
-    socket.on("data", chunk => (data += chunk))
-    socket.on("end", () => resolve(data))
-    socket.on("error", reject)
-    socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    )
-  })
-}
-
 async function authFailures(httpUrl: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text()
   const m = /^vivarium_auth_failures_total (\d+)$/m.exec(text)
@@ -283,7 +241,7 @@ describe("relay: authentication", () => {
     // WebSocket upgrades: no token, wrong ?token=, wrong bearer header.
     expect(await tryUpgrade(relay.wsUrl)).toEqual({ status: 401, messages: 0 })
     expect(await tryUpgrade(`${relay.wsUrl}/?token=${wrong}`)).toEqual({ status: 401, messages: 0 })
-    expect(await tryUpgrade(relay.wsUrl, { Authorization: `Bearer ${wrong}` })).toEqual({ status: 401, messages: 0 })
+    expect(await tryUpgrade(relay.wsUrl, { headers: { Authorization: `Bearer ${wrong}` } })).toEqual({ status: 401, messages: 0 })
     // A raw client gets the bare 401 and the connection closes: not one byte of a document.
     const raw = await rawUpgrade(relay.port, `/?token=${wrong}`)
     expect(raw).toBe("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")

@@ -12,7 +12,6 @@ import type { Actor, BountiesDoc, LedgerEntry, MailboxDoc, QuestDoc, RoomDoc, Ro
 import { effectiveCompletion } from "../../src/core/bounty.ts"
 import { MAIL_SEND_COST } from "../../src/core/economy.ts"
 import { deriveWallets } from "../../src/core/ledger.ts"
-import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { completeBounty, postBounty, readFencedBounties, submitToBounty } from "../../src/workspace/bountyActions.ts"
@@ -21,10 +20,10 @@ import { residentMessage } from "../../src/workspace/mailboxActions.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { addTask, decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
-import { registerPeer } from "../../src/workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
-import { connectTestPeers } from "../helpers/peers.ts"
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -32,11 +31,11 @@ const teardown = useTeardown()
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const WORKER: Actor = { kind: "worker", name: "w1" }
 
-async function operatorOn(peer: NodePeer, name: string): Promise<OperatorContext> {
-  const pair = await generateSigningKey()
-  const key = await importPrivateKey(pair.privateKeyPkcs8)
-  const audit = await registerPeer(peer.repo, peer.workspace, { name, role: "operator", publicKeyHex: pair.publicKeyHex, key }, "approved")
-  return { workspace: peer.workspace, audit, actor: { kind: "operator", name } }
+/** An approved operator `name` connected as its own peer, with its signing context. */
+async function operatorPeer(relay: TestRelay, name: string): Promise<[NodePeer, OperatorContext]> {
+  const peer = await connectTestPeer(teardown, relay, { identity: await approvedIdentity(relay, "operator", name) })
+  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  return [peer, { workspace: peer.workspace, audit, actor: { kind: "operator", name } }]
 }
 
 const find = <T>(peer: { repo: NodePeer["repo"] }, url: string): Promise<DocHandle<T>> => peer.repo.find<T>(url as AutomergeUrl)
@@ -96,9 +95,8 @@ async function questAwaitingApproval(relay: TestRelay, a: NodePeer, alice: Opera
 describe("social merges between offline operators", () => {
   it("two operators approve the same quest offline: one completion entry, the reward counted once", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     const quest = await questAwaitingApproval(relay, a!, alice)
 
     // Bob sees the quest awaiting approval; both have the quest and the wallets at hand.
@@ -148,9 +146,8 @@ describe("social merges between offline operators", () => {
 
   it("a second online approval, once the first has synced, says 'already paid'", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     const quest = await questAwaitingApproval(relay, a!, alice)
     expect(await approveQuest(alice, quest.id)).toEqual({ paid: true, amount: 30 })
     await preload(b!)
@@ -162,9 +159,8 @@ describe("social merges between offline operators", () => {
 
   it("two operators complete the same bounty offline with the same winner: each member paid once", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
     await forgeIdentity(alice, { name: "Bo" })
     const bounty = await postBounty(alice, { title: "Cave map", reward: 40, slots: 1 })
@@ -195,9 +191,9 @@ describe("social merges between offline operators", () => {
 
   it("concurrent room posts from two offline peers: both kept, in the same order on every peer", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
+    const c = await connectTestPeer(teardown, relay)
     await preload(a!)
     await preload(b!)
     const first = await postMessage(alice, "town_hall", { content: "before" })
@@ -228,9 +224,8 @@ describe("social merges between offline operators", () => {
   })
   it("two operators complete the same bounty offline with different winners: every peer resolves to the earliest completion and pays it alone", async () => {
     const relay = await startTestRelay(teardown)
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
     await forgeIdentity(alice, { name: "Bo" })
     const bounty = await postBounty(alice, { title: "Cave map", reward: 40, slots: 2 })
@@ -267,9 +262,8 @@ describe("social merges between offline operators", () => {
 
   it("an older offline cancel cannot undo an approved and paid task: every peer shows it approved, paid once", async () => {
     const relay = await startTestRelay(teardown, { economyTickMs: 100 })
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
-    const bob = await operatorOn(b!, "bob")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b, bob] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
     // A local task: with no worker online the relay neither leases nor blocks it.
     const task = await addTask(alice, { command: "ls caves", targetIdentity: "ada", maxBudgetUsd: 0.1 })
@@ -304,8 +298,8 @@ describe("social merges between offline operators", () => {
 
   it("a spend voided by the merge does not deliver its mail", async () => {
     const relay = await startTestRelay(teardown, { economyTickMs: 100 })
-    const [a, b] = await connectTestPeers(teardown, relay, 2)
-    const alice = await operatorOn(a!, "alice")
+    const [a, alice] = await operatorPeer(relay, "alice")
+    const [b] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
     await preload(a!)
     await preload(b!)

@@ -11,7 +11,7 @@ import { NO_KEY_REASON } from "../../src/core/scheduling.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
-import { registerPeer } from "../../src/workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker } from "../../worker/worker.ts"
 import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
@@ -25,11 +25,10 @@ import { approveWorker, startWorker } from "../helpers/workers.ts"
 const teardown = useTeardown()
 const OPERATOR = { kind: "operator", name: "alice" } as const
 
-/** Alice as a signing operator on `peer` (the relay, holding the owner's key, approves her). */
+/** The signing operator that `peer` speaks for (approved by the owner when the test connected it). */
 async function operatorOf(peer: NodePeer): Promise<OperatorContext> {
-  const pair = await generateSigningKey()
-  const audit = await registerPeer(peer.repo, peer.workspace, { ...OPERATOR, role: "operator", publicKeyHex: pair.publicKeyHex, key: await importPrivateKey(pair.privateKeyPkcs8) }, "approved")
-  return { workspace: peer.workspace, audit, actor: OPERATOR }
+  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.identity.name } }
 }
 
 describe("worker peers", () => {

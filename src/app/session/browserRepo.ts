@@ -1,8 +1,10 @@
-/** The browser's Repo: documents in IndexedDB, sync over the relay's authenticated WebSocket. */
+/** The browser's Repo: documents in IndexedDB, sync over a WebSocket that proves this browser's operator key. */
 import { initializeWasm, Repo } from "@automerge/automerge-repo/slim"
-import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import wasmUrl from "@automerge/automerge/automerge.wasm?url"
+import { signHex } from "../../core/signing.ts"
+import { RelayClientAdapter, type WebSocketConstructor } from "../../peer/relayClientAdapter.ts"
+import type { StoredOperatorKey } from "./localStore.ts"
 import { syncUrlFor, type RememberedWorkspace } from "./workspaceLink.ts"
 
 let wasm: Promise<void> | undefined
@@ -12,13 +14,27 @@ export function loadAutomerge(): Promise<void> {
   return (wasm ??= initializeWasm(wasmUrl))
 }
 
-export async function openBrowserRepo(link: RememberedWorkspace, retryMs = 2_000): Promise<Repo> {
+export interface BrowserRepo {
+  repo: Repo
+  /** The relay's refusals and key failures, for the app to show. */
+  notices: RelayClientAdapter["notices"]
+}
+
+export async function openBrowserRepo(link: RememberedWorkspace, operator: StoredOperatorKey, retryMs = 2_000): Promise<BrowserRepo> {
   await loadAutomerge()
-  return new Repo({
+  const adapter = new RelayClientAdapter({
+    url: syncUrlFor(link),
+    workspaceId: link.workspaceId,
+    signer: { peer: operator.name, sign: text => signHex(operator.key, text) },
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    retryMs,
+  })
+  const repo = new Repo({
     // One database per workspace, so joining another relay never mixes documents.
     storage: new IndexedDBStorageAdapter(`vivarium-${link.workspaceId}`),
-    network: [new BrowserWebSocketClientAdapter(syncUrlFor(link), retryMs)],
+    network: [adapter],
     // A tab can be closed right after an edit made offline: write to IndexedDB promptly.
     saveDebounceRate: 20,
   })
+  return { repo, notices: adapter.notices }
 }

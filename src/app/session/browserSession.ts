@@ -2,19 +2,24 @@
  * One browser's live connection to a workspace, free of Vue: the Repo (IndexedDB storage,
  * WebSocket to the relay), the validated Workspace view, this operator's signing identity
  * and audit log, presence, and the count of local changes the relay has not acknowledged.
- * The Pinia store adapts its events into reactive state.
+ * The Pinia store adapts its events into reactive state. Before a session exists the
+ * browser enrols its operator key (`enrolBrowserOperator`) and waits for the owner's
+ * approval (`waitForApproval`).
  */
 import { Presence, type AutomergeUrl, type DocHandle, type Repo } from "@automerge/automerge-repo/slim"
 import { getChangesMetaSince } from "@automerge/automerge/slim"
 import { EventEmitter } from "eventemitter3"
 import { PeerName, type Actor, type RootDoc } from "../../../schemas/index.ts"
+import type { EnrolmentAnswer } from "../../core/connectionProof.ts"
 import { generateSigningKey, importPrivateKey } from "../../core/signing.ts"
+import { readRoot } from "../../core/validate.ts"
+import { enrolKey, RelayRequestError } from "../../peer/enrolClient.ts"
 import type { AuditLog } from "../../workspace/auditLog.ts"
 import type { OperatorContext } from "../../workspace/operatorActions.ts"
-import { registerPeer } from "../../workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../../workspace/registerPeer.ts"
 import { peerHasOurHeads } from "../../workspace/sync.ts"
 import { Workspace } from "../../workspace/workspace.ts"
-import { browserAnchorPins, loadAckedHeads, loadOperatorKey, saveAckedHeads, saveOperatorKey } from "./localStore.ts"
+import { browserAnchorPins, loadAckedHeads, saveAckedHeads, saveOperatorKey, type StoredOperatorKey } from "./localStore.ts"
 import type { RememberedWorkspace } from "./workspaceLink.ts"
 
 /** What each operator tells the others, never written to a document. */
@@ -42,8 +47,62 @@ export interface SessionEvents {
 export class NotRegisteredError extends Error {
   override readonly name = "NotRegisteredError"
   constructor() {
-    super("choose an operator name first (Settings): actions are signed with your key")
+    super("this browser's operator key cannot sign right now: actions are signed with your key")
   }
+}
+
+/**
+ * Makes this browser an operator candidate: a new Ed25519 key (kept non-extractable in
+ * IndexedDB, never replicated) enrolled under `name` with the relay, pending until the
+ * workspace owner approves it.
+ */
+export async function enrolBrowserOperator(link: RememberedWorkspace, name: string, displayName = name): Promise<{ key: StoredOperatorKey; state: EnrolmentAnswer["state"] }> {
+  const parsed = PeerName.safeParse(name)
+  if (!parsed.success) throw new Error(`'${name}' cannot be an operator name: use letters, digits, '_', '.' or '-' (at most 80)`)
+  const pair = await generateSigningKey()
+  const key = await importPrivateKey(pair.privateKeyPkcs8)
+  pair.privateKeyPkcs8.fill(0)
+  const stored = { name: parsed.data, publicKeyHex: pair.publicKeyHex, key }
+  const answer = await enrolKey(link.origin, link.token, link.workspaceId, { ...stored, role: "operator" }, { displayName: displayName.trim().slice(0, 80) || parsed.data })
+  await saveOperatorKey(link.workspaceId, stored)
+  return { key: stored, state: answer.state }
+}
+
+/** The approval of this browser's key as the relay answers it now; undefined while the relay is out of reach. */
+export async function approvalState(link: RememberedWorkspace, operator: StoredOperatorKey): Promise<EnrolmentAnswer["state"] | undefined> {
+  try {
+    return (await enrolKey(link.origin, link.token, link.workspaceId, { ...operator, role: "operator" })).state
+  } catch (error) {
+    if (error instanceof RelayRequestError && error.status === 0) return undefined
+    throw error
+  }
+}
+
+/** Resolves once the relay is connected (a document this browser does not hold yet needs it). */
+function whenConnected(repo: Repo): Promise<void> {
+  if (repo.peers.length) return Promise.resolve()
+  return new Promise(resolve => repo.networkSubsystem.once("peer", () => resolve()))
+}
+
+/**
+ * Resolves with the decision on `name` once the root document (readable while pending)
+ * shows one, connected to the relay, so the documents approval opens can be found at once.
+ */
+export async function waitForApproval(repo: Repo, link: RememberedWorkspace, name: string): Promise<"approved" | "revoked"> {
+  await whenConnected(repo)
+  const root = await repo.find<RootDoc>(link.rootUrl as AutomergeUrl)
+  const decided = await new Promise<"approved" | "revoked">(resolve => {
+    const check = () => {
+      const state = readRoot(root.doc(), `root ${link.rootUrl}`, []).peers[name]?.state
+      if (state !== "approved" && state !== "revoked") return
+      root.off("change", check)
+      resolve(state)
+    }
+    root.on("change", check)
+    check()
+  })
+  await whenConnected(repo)
+  return decided
 }
 
 export interface SessionOptions {
@@ -84,36 +143,18 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   }
 
   /** Opens the remembered workspace from IndexedDB at once; the relay catches up when reachable. */
-  static async open(repo: Repo, link: RememberedWorkspace, opts: SessionOptions = {}): Promise<BrowserSession> {
+  static async open(repo: Repo, link: RememberedWorkspace, operator: StoredOperatorKey, opts: SessionOptions = {}): Promise<BrowserSession> {
     const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl, { anchors: browserAnchorPins }), loadAckedHeads(link.workspaceId)])
     const session = new BrowserSession(repo, workspace, link, acked, opts)
-    const stored = await loadOperatorKey(link.workspaceId)
     // A key whose audit log cannot be opened must not keep the whole app from starting.
-    if (stored) await session.#useKey(stored.name, stored.publicKeyHex, stored.key).catch((error: Error) => (session.operatorError = error.message))
+    await session.#useKey(operator).catch((error: Error) => (session.operatorError = error.message))
     session.#startPresence()
     return session
   }
 
-  /**
-   * Makes this browser an operator: a new Ed25519 key (kept non-extractable in IndexedDB,
-   * never replicated) registered under `name` in the root document.
-   */
-  async register(name: string, displayName = name): Promise<void> {
-    const parsed = PeerName.safeParse(name)
-    if (!parsed.success) throw new Error(`'${name}' cannot be an operator name: use letters, digits, '_', '.' or '-' (at most 80)`)
-    const pair = await generateSigningKey()
-    const key = await importPrivateKey(pair.privateKeyPkcs8)
-    pair.privateKeyPkcs8.fill(0)
-    await this.#useKey(parsed.data, pair.publicKeyHex, key, displayName)
-    await saveOperatorKey(this.link.workspaceId, { name: parsed.data, publicKeyHex: pair.publicKeyHex, key })
-    // The new audit document and the registration must be on disk before a reload can happen.
-    await this.repo.flush()
-    this.#startPresence()
-  }
-
-  async #useKey(name: string, publicKeyHex: string, key: CryptoKey, displayName?: string): Promise<void> {
-    const audit = await registerPeer(this.repo, this.workspace, { name, role: "operator", publicKeyHex, key }, "approved")
-    if (displayName && displayName !== name) this.setDisplayName(displayName, name)
+  async #useKey(operator: StoredOperatorKey): Promise<void> {
+    const { name } = operator
+    const audit = await openOwnAuditLog(this.repo, this.workspace.root, { ...operator, role: "operator" })
     const shown = this.workspace.root.peers[name]?.displayName ?? name
     this.operator = { actor: { kind: "operator", name }, audit, displayName: shown }
     this.emit("status")

@@ -32,11 +32,11 @@ export function joinLinkFor(ws: Pick<RememberedWorkspace, "origin" | "token">): 
   return `${ws.origin}/#join=${encodeURIComponent(ws.token)}`
 }
 
-export function syncUrlFor(ws: Pick<RememberedWorkspace, "origin" | "token">): string {
+/** The relay's WebSocket address (no secret: a connection proves this browser's key instead). */
+export function syncUrlFor(ws: Pick<RememberedWorkspace, "origin">): string {
   const url = new URL(ws.origin)
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
   url.pathname = "/"
-  url.searchParams.set("token", ws.token)
   return url.toString()
 }
 

@@ -3,6 +3,7 @@
  * are never made reactive; validated plain snapshots are swapped into shallow refs on
  * each change (see stack-notes), and every write goes through src/workspace/operatorActions.
  */
+import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"
 import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
@@ -10,11 +11,12 @@ import type { NewTaskInput } from "../../core/taskFactory.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import * as actions from "../../workspace/operatorActions.ts"
 import { openBrowserRepo } from "../session/browserRepo.ts"
-import { BrowserSession, type OnlineOperator } from "../session/browserSession.ts"
-import { forgetWorkspace, loadWorkspace, saveWorkspace } from "../session/localStore.ts"
+import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
+import { forgetWorkspace, loadOperatorKey, loadWorkspace, saveWorkspace, type StoredOperatorKey } from "../session/localStore.ts"
 import { joinSecretFromHash, lookUpWorkspace, type RememberedWorkspace } from "../session/workspaceLink.ts"
 
-export type Phase = "loading" | "join" | "ready" | "error"
+/** setup: this browser has no operator key yet; waiting: its key awaits the owner's approval. */
+export type Phase = "loading" | "join" | "setup" | "waiting" | "ready" | "error"
 export interface Notice {
   kind: "ok" | "error"
   text: string
@@ -37,6 +39,10 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   const operator = ref<{ name: string; displayName: string }>()
   const onlineOperators = shallowRef<OnlineOperator[]>([])
   const notice = ref<Notice>()
+  /** The operator name whose approval this browser waits for (phase "waiting"). */
+  const waitingFor = ref<string>()
+  /** Why enrolling this browser's key failed (shown on the setup screen). */
+  const setupError = ref<string>()
   /** What this operator has open, told to the others once the session exists. */
   const viewing = ref("dashboard")
   /** A clock for "seen 5 s ago" and online windows, ticking once a second. */
@@ -76,8 +82,33 @@ export const useWorkspaceStore = defineStore("workspace", () => {
 
   async function openLink(remembered: RememberedWorkspace): Promise<void> {
     link.value = remembered
-    const repo = await openBrowserRepo(remembered)
-    adopt(await BrowserSession.open(repo, remembered))
+    const key = await loadOperatorKey(remembered.workspaceId)
+    if (key) await connect(remembered, key)
+    else phase.value = "setup"
+  }
+
+  /** Connects as this browser's operator key; a pending key waits here until the owner decides. */
+  async function connect(remembered: RememberedWorkspace, key: StoredOperatorKey, knownState?: "pending" | "approved" | "revoked"): Promise<void> {
+    const { repo, notices } = await openBrowserRepo(remembered, key)
+    notices.on("refused", ({ reason }) => say("error", `the relay refused a change: ${reason}`))
+    notices.on("auth-failed", ({ reason }) => say("error", `the relay refused this browser's key: ${reason}`))
+    // Offline (undefined), the key opens what IndexedDB holds.
+    const state = knownState ?? (await approvalState(remembered, key))
+    const decided = state === "pending" ? await waitUntilApproved(repo, remembered, key.name) : state
+    if (decided === "revoked") {
+      fatal.value = `this browser's operator ${key.name} was revoked in this workspace; ask the owner, or leave the workspace (Settings) and join again under another name`
+      phase.value = "error"
+      return
+    }
+    adopt(await BrowserSession.open(repo, remembered, key))
+  }
+
+  async function waitUntilApproved(repo: Repo, remembered: RememberedWorkspace, name: string) {
+    waitingFor.value = name
+    phase.value = "waiting"
+    const decided = await waitForApproval(repo, remembered, name)
+    waitingFor.value = undefined
+    return decided
   }
 
   /** Starts the app: a join link in the URL wins, else the remembered workspace, else ask. */
@@ -154,15 +185,26 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     leave,
     say,
     act,
+    waitingFor,
+    setupError,
+    /** Enrols this browser's new operator key under `name`, then waits for approval. */
     async register(name: string, displayName?: string) {
-      const s = session.value
-      if (!s) return false
+      const remembered = link.value
+      if (!remembered) return false
+      setupError.value = undefined
+      let enrolled: Awaited<ReturnType<typeof enrolBrowserOperator>>
       try {
-        await s.register(name, displayName)
-        say("ok", `you are ${name}; your actions are signed with this browser's key`)
+        enrolled = await enrolBrowserOperator(remembered, name, displayName)
+      } catch (error) {
+        setupError.value = (error as Error).message
+        return false
+      }
+      try {
+        await connect(remembered, enrolled.key, enrolled.state)
         return true
       } catch (error) {
-        say("error", (error as Error).message)
+        fatal.value = (error as Error).message
+        phase.value = "error"
         return false
       }
     },

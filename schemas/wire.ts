@@ -1,0 +1,120 @@
+/**
+ * The messages that travel over a relay WebSocket (automerge-repo 2.5's websocket protocol,
+ * CBOR-encoded, one message per frame), plus the relay's own `vivarium-refused` notice.
+ * The relay checks every decoded frame against these before anything else reads it.
+ */
+import { z } from "zod"
+import { LIMITS } from "./common.ts"
+
+/** A repo's peer id: random text chosen by the peer ("peer-…", a UUID, "relay-…"). */
+export const WirePeerId = z.string().min(1).max(200)
+/** A document id: the base58 part of an automerge: URL. */
+export const WireDocumentId = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, "expected a base58 document id")
+const StorageId = z.string().min(1).max(200)
+/** Binary payloads (Automerge sync messages, ephemeral data) decode to Uint8Array (Buffer in Node). */
+const Bytes = z.instanceof(Uint8Array).refine(b => b.byteLength > 0 && b.byteLength <= LIMITS.frameBytes, "expected 1 byte up to the frame limit")
+
+export const PeerMetadata = z.object({ storageId: StorageId.optional(), isEphemeral: z.boolean().optional() })
+
+const addressed = { senderId: WirePeerId, targetId: WirePeerId }
+
+/** Client → relay, first and only once per connection: who this repo is. */
+export const JoinMessage = z.object({
+  type: z.literal("join"),
+  senderId: WirePeerId,
+  peerMetadata: PeerMetadata.optional(),
+  supportedProtocolVersions: z.array(z.string().max(20)).max(20).optional(),
+})
+export type JoinMessage = z.infer<typeof JoinMessage>
+
+/** Relay → client, the answer to a join. */
+export const PeerMessage = z.object({
+  type: z.literal("peer"),
+  ...addressed,
+  peerMetadata: PeerMetadata.optional(),
+  selectedProtocolVersion: z.string().max(20),
+})
+
+/** Either side, before closing: why. */
+export const ErrorMessage = z.object({ type: z.literal("error"), ...addressed, message: z.string().max(2_000) })
+
+export const SyncMessage = z.object({ type: z.literal("sync"), ...addressed, documentId: WireDocumentId, data: Bytes })
+export const RequestMessage = z.object({ type: z.literal("request"), ...addressed, documentId: WireDocumentId, data: Bytes })
+export const DocUnavailableMessage = z.object({ type: z.literal("doc-unavailable"), ...addressed, documentId: WireDocumentId })
+export const EphemeralMessage = z.object({
+  type: z.literal("ephemeral"),
+  ...addressed,
+  count: z.number().int().nonnegative(),
+  sessionId: z.string().min(1).max(200),
+  documentId: WireDocumentId,
+  data: Bytes,
+})
+export const RemoteSubscriptionChange = z.object({
+  type: z.literal("remote-subscription-change"),
+  ...addressed,
+  add: z.array(StorageId).max(1_000).optional(),
+  remove: z.array(StorageId).max(1_000).optional(),
+})
+export const RemoteHeadsChanged = z.object({
+  type: z.literal("remote-heads-changed"),
+  ...addressed,
+  documentId: WireDocumentId,
+  newHeads: z.record(StorageId, z.object({ heads: z.array(z.string().max(100)).max(1_000), timestamp: z.number() })),
+})
+
+/** What a Repo consumes: every message after the join. */
+export const RepoMessage = z.discriminatedUnion("type", [
+  SyncMessage,
+  RequestMessage,
+  DocUnavailableMessage,
+  EphemeralMessage,
+  RemoteSubscriptionChange,
+  RemoteHeadsChanged,
+])
+export type RepoMessage = z.infer<typeof RepoMessage>
+
+/** Anything a client may send the relay. */
+export const FromClientMessage = z.discriminatedUnion("type", [JoinMessage, SyncMessage, RequestMessage, DocUnavailableMessage, EphemeralMessage, RemoteSubscriptionChange, RemoteHeadsChanged])
+export type FromClientMessage = z.infer<typeof FromClientMessage>
+
+/** Relay → client: the relay did not accept a message (it was neither stored nor forwarded). */
+export const RefusedMessage = z.object({
+  type: z.literal("vivarium-refused"),
+  ...addressed,
+  documentId: WireDocumentId.optional(),
+  reason: z.string().max(2_000),
+})
+export type RefusedMessage = z.infer<typeof RefusedMessage>
+
+/** Anything the relay may send a client. */
+export const FromRelayMessage = z.discriminatedUnion("type", [
+  PeerMessage,
+  ErrorMessage,
+  RefusedMessage,
+  SyncMessage,
+  RequestMessage,
+  DocUnavailableMessage,
+  EphemeralMessage,
+  RemoteSubscriptionChange,
+  RemoteHeadsChanged,
+])
+export type FromRelayMessage = z.infer<typeof FromRelayMessage>
+
+/** WebSocket close codes the relay uses, and what each means to the peer. */
+export const CLOSE = {
+  malformed: 4400,
+  unauthorized: 4401,
+  revoked: 4403,
+  peerIdTaken: 4409,
+  tooLarge: 4413,
+  rateLimited: 4429,
+  internal: 4500,
+} as const
+
+/** The subprotocol a relay speaks, and the prefix of the proof entry beside it. */
+export const RELAY_PROTOCOL = "vivarium.1"
+export const PROOF_PROTOCOL_PREFIX = "vv-auth."

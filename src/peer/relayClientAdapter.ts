@@ -1,0 +1,217 @@
+/**
+ * A peer's side of the sync connection to the relay, for Node (the `ws` package) and the
+ * browser (native WebSocket) alike: the caller passes the WebSocket constructor and a
+ * signer. Every connection attempt fetches a fresh challenge, signs it and offers the proof
+ * as a subprotocol; the relay binds the socket to that key. Refusals and failed key proofs
+ * come out as typed notices, never as exceptions, and a refused key is retried slowly.
+ */
+import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
+import { EventEmitter } from "eventemitter3"
+import { CLOSE, FromRelayMessage, RELAY_PROTOCOL } from "../../schemas/wire.ts"
+import { connectionProofText, encodeProofProtocol } from "../core/connectionProof.ts"
+import { fetchChallenge, httpBaseOf } from "./enrolClient.ts"
+
+/** The part of a WebSocket this adapter uses (the browser's and ws's both have it). */
+export interface WebSocketLike {
+  readonly readyState: number
+  binaryType: string
+  send(data: ArrayBuffer): void
+  close(code?: number, reason?: string): void
+  // Listener payloads differ between the browser and ws; each handler reads what it needs.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  addEventListener(type: "open" | "close" | "message" | "error", listener: (event: any) => void): void
+}
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike
+
+/** Signs connection proofs with the peer's registered key. */
+export interface RelaySigner {
+  readonly peer: string
+  sign(text: string): Promise<string>
+}
+
+export interface RefusedNotice {
+  documentId?: string
+  reason: string
+}
+
+export interface AuthFailure {
+  /** 401 (unknown key, bad proof), 403 (revoked), or 0 when the browser cannot tell. */
+  status: number
+  reason: string
+}
+
+export interface RelayClientEvents {
+  /** The relay did not accept one of our messages (neither stored nor forwarded). */
+  refused: (notice: RefusedNotice) => void
+  /** The relay refused our key; the adapter retries only after `authRetryMs`. */
+  "auth-failed": (failure: AuthFailure) => void
+}
+
+export interface RelayClientOptions {
+  /** ws://host:port or wss://host:port of the relay. */
+  url: string
+  workspaceId: string
+  signer: RelaySigner
+  WebSocket: WebSocketConstructor
+  /** Wait before reconnecting after a lost connection (default 5 s). */
+  retryMs?: number
+  /** Wait before trying again after the relay refused the key (default 30 s). */
+  authRetryMs?: number
+}
+
+const OPEN = 1
+
+export class RelayClientAdapter extends NetworkAdapter {
+  readonly notices = new EventEmitter<RelayClientEvents>()
+  /** The relay's peer id while connected. */
+  remotePeerId?: PeerId
+  readonly #opts: Required<Omit<RelayClientOptions, "authRetryMs" | "retryMs">> & { retryMs: number; authRetryMs: number }
+  #socket?: WebSocketLike
+  #timer?: ReturnType<typeof setTimeout>
+  #stopped = true
+  #ready = false
+  #readyResolve?: () => void
+  readonly #readyPromise = new Promise<void>(resolve => (this.#readyResolve = resolve))
+
+  constructor(opts: RelayClientOptions) {
+    super()
+    this.#opts = { retryMs: 5_000, authRetryMs: 30_000, ...opts }
+  }
+
+  /** The socket of the current attempt (undefined between attempts). */
+  get socket(): WebSocketLike | undefined {
+    return this.#socket
+  }
+
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readyPromise
+  }
+
+  #forceReady(): void {
+    if (this.#ready) return
+    this.#ready = true
+    this.#readyResolve?.()
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#stopped = false
+    // Like automerge-repo's own adapter: do not hold up "unavailable" answers forever
+    // while the relay is out of reach.
+    setTimeout(() => this.#forceReady(), 1_000)
+    void this.#dial()
+  }
+
+  disconnect(): void {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    const socket = this.#socket
+    this.#socket = undefined
+    socket?.close(1000, "peer leaving")
+    this.#lost()
+  }
+
+  send(message: Message): void {
+    const socket = this.#socket
+    if (!socket || socket.readyState !== OPEN) return
+    if ("data" in message && message.data?.byteLength === 0) return
+    const bytes = cbor.encode(message)
+    socket.send(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+  }
+
+  #retry(ms: number): void {
+    if (this.#stopped) return
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.#dial(), ms)
+  }
+
+  async #dial(): Promise<void> {
+    if (this.#stopped || this.#socket) return
+    const { url, workspaceId, signer } = this.#opts
+    let protocols: string[]
+    try {
+      // A fresh challenge for every attempt: a proof is good for one connection only.
+      const nonce = await fetchChallenge(httpBaseOf(url))
+      const sig = await signer.sign(connectionProofText(workspaceId, signer.peer, nonce))
+      protocols = [RELAY_PROTOCOL, encodeProofProtocol({ peer: signer.peer, nonce, sig })]
+    } catch {
+      return this.#retry(this.#opts.retryMs)
+    }
+    if (this.#stopped || this.#socket) return
+    const socket = new this.#opts.WebSocket(url, protocols)
+    socket.binaryType = "arraybuffer"
+    this.#socket = socket
+    let opened = false
+    let httpStatus: number | undefined
+    let networkError = false
+    socket.addEventListener("open", () => {
+      opened = true
+      this.send({ type: "join", senderId: this.peerId!, peerMetadata: this.peerMetadata, supportedProtocolVersions: ["1"] } as unknown as Message)
+    })
+    socket.addEventListener("message", (event: { data: unknown }) => {
+      if (this.#socket === socket) this.#receive(event.data)
+    })
+    socket.addEventListener("error", (event: { message?: string }) => {
+      // ws (Node) reports a refused upgrade as "Unexpected server response: 401"; browsers say nothing.
+      const status = /Unexpected server response: (\d{3})/.exec(event.message ?? "")?.[1]
+      if (status) httpStatus = Number(status)
+      else if (event.message) networkError = true
+    })
+    socket.addEventListener("close", (event: { code: number; reason?: string }) => {
+      if (this.#socket !== socket) return
+      this.#socket = undefined
+      this.#lost()
+      const refusedKey =
+        httpStatus === 401 || httpStatus === 403 || event.code === CLOSE.unauthorized || event.code === CLOSE.revoked || (!opened && httpStatus === undefined && !networkError)
+      if (!refusedKey) return this.#retry(this.#opts.retryMs)
+      const status = httpStatus ?? (event.code === CLOSE.revoked ? 403 : event.code === CLOSE.unauthorized ? 401 : 0)
+      this.notices.emit("auth-failed", { status, reason: authReason(status, event.reason) })
+      this.#retry(this.#opts.authRetryMs)
+    })
+  }
+
+  #lost(): void {
+    const remote = this.remotePeerId
+    this.remotePeerId = undefined
+    if (remote) this.emit("peer-disconnected", { peerId: remote })
+  }
+
+  #receive(data: unknown): void {
+    if (!(data instanceof ArrayBuffer) && !(data instanceof Uint8Array)) return
+    let decoded: unknown
+    try {
+      decoded = cbor.decode(new Uint8Array(data))
+    } catch {
+      return
+    }
+    const parsed = FromRelayMessage.safeParse(decoded)
+    if (!parsed.success) return
+    const message = parsed.data
+    switch (message.type) {
+      case "peer":
+        this.remotePeerId = message.senderId as PeerId
+        this.#forceReady()
+        this.emit("peer-candidate", { peerId: this.remotePeerId, peerMetadata: (message.peerMetadata ?? {}) as PeerMetadata })
+        return
+      case "error":
+        return
+      case "vivarium-refused":
+        this.notices.emit("refused", { ...(message.documentId ? { documentId: message.documentId } : {}), reason: message.reason })
+        return
+      default:
+        this.emit("message", message as unknown as Message)
+    }
+  }
+}
+
+function authReason(status: number, reason: string | undefined): string {
+  if (reason) return reason
+  if (status === 403) return "the relay refused this key: it was revoked"
+  if (status === 401) return "the relay does not admit this key (not registered here, or a different key under this name)"
+  return "the relay closed the connection before it opened (is this key still admitted?)"
+}

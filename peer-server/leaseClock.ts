@@ -10,7 +10,8 @@
  * once nor gives a dead one more than that grace. (A relay that restarts faster than the
  * grace, forever, would keep a dead lease: it also does nothing else.)
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
+import { writeFileAtomic } from "../src/peer/files.ts"
 import { z } from "zod"
 
 export interface LeaseObservations {
@@ -42,7 +43,13 @@ export function fileLeaseStore(path: string, log?: (line: string) => void): Leas
       } catch {
         return undefined
       }
-      const parsed = Snapshot.safeParse(JSON.parse(raw))
+      let json: unknown
+      try {
+        json = JSON.parse(raw)
+      } catch {
+        json = undefined
+      }
+      const parsed = Snapshot.safeParse(json)
       if (!parsed.success) {
         log?.(`lease observations in ${path} are unreadable; leases are observed afresh from now`)
         return undefined
@@ -51,9 +58,12 @@ export function fileLeaseStore(path: string, log?: (line: string) => void): Leas
       return { savedAt, observations: { observed: new Map(Object.entries(observed)), lapsed: new Map(Object.entries(lapsed)) } }
     },
     save(savedAt, { observed, lapsed }) {
-      const tmp = `${path}.tmp`
-      writeFileSync(tmp, JSON.stringify({ savedAt, observed: Object.fromEntries(observed), lapsed: Object.fromEntries(lapsed) }), { mode: 0o600 })
-      renameSync(tmp, path)
+      // Losing one snapshot costs only precision after a restart; it must never stop the relay.
+      try {
+        writeFileAtomic(path, JSON.stringify({ savedAt, observed: Object.fromEntries(observed), lapsed: Object.fromEntries(lapsed) }), 0o600)
+      } catch (error) {
+        log?.(`lease observations not saved to ${path}: ${(error as Error).message}`)
+      }
     },
   }
 }

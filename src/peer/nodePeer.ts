@@ -199,14 +199,33 @@ export async function connectRelay(opts: PeerOptions): Promise<RelayConnection> 
       }),
     openWorkspace: () => Workspace.open(repo, rootUrl, opts.anchorsDir ? { anchors: fileAnchorPins(opts.anchorsDir) } : {}),
     async flushToRelay(timeout = 10_000) {
-      const peer = relayPeerId()
-      if (!peer) throw new RelayError("not connected to the relay")
+      // A peer that is reconnecting (a fresh key proof per attempt) gets the time it has left.
+      const peer = relayPeerId() ?? (await whenConnected(repo, relayPeerId, timeout))
       // Every document this peer holds (root, queue, its audit log, …), not just the queue.
       const ready = Object.values(repo.handles).filter(h => h.isReady())
       await Promise.all(ready.map(h => whenPeerHas(repo, h, peer, timeout)))
     },
     close: shutdown,
   }
+}
+
+/** Resolves with the relay's peer id once the sync connection is up, or fails after `timeoutMs`. */
+function whenConnected(repo: Repo, relayPeerId: () => PeerId | undefined, timeoutMs: number): Promise<PeerId> {
+  return new Promise((resolve, reject) => {
+    const onPeer = () => {
+      const peer = relayPeerId()
+      if (!peer) return
+      clearTimeout(timer)
+      repo.networkSubsystem.off("peer", onPeer)
+      resolve(peer)
+    }
+    const timer = setTimeout(() => {
+      repo.networkSubsystem.off("peer", onPeer)
+      reject(new RelayError(`not connected to the relay (no connection within ${timeoutMs} ms)`))
+    }, timeoutMs)
+    repo.networkSubsystem.on("peer", onPeer)
+    onPeer()
+  })
 }
 
 /** Connects an approved peer and opens its workspace; a pending one gets PendingApprovalError. */

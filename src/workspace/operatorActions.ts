@@ -176,9 +176,10 @@ export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: s
  * operator decides on workers, only the owner on operators. `role` names which kind of peer
  * the caller means (`vivarium worker approve` vs `vivarium operator approve`).
  */
-export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role: "worker" | "operator" = "worker"): Promise<void> {
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  if (!record || record.role !== role) throw new OperatorActionError(`no ${role} named ${name}`)
+  const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
+  if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)

@@ -14,7 +14,7 @@ import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverythi
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
-import { operatorContext } from "../helpers/socialFixture.ts"
+import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
@@ -101,7 +101,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
     const relay = await startTestRelay(teardown)
     // A quest is assigned to a resident: forge one from a Node operator first.
     const forger = await connectTestPeer(teardown, relay)
-    const resident = await forgeIdentity(await operatorContext(forger.workspace, "forge-op"), { name: "Moss Keeper" })
+    const resident = await forgeIdentity(await peerOperator(forger), { name: "Moss Keeper" })
     await forger.flushToRelay()
     const [a, b] = [await openDevice(teardown, browser, "a"), await openDevice(teardown, browser, "b")]
     await screenshotsOnFailure("quest-merge", { a: () => a.page, b: () => b.page }, async () => {

@@ -11,6 +11,7 @@ import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { decidePeer, type OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { walletOf } from "../../src/workspace/wallet.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { connectTestPeer, type RelayAddress } from "./peers.ts"
@@ -24,6 +25,12 @@ export async function operatorContext(ws: Workspace, name: string, now?: number)
   const owner = owners.get(ws)
   if (owner) await decidePeer(owner, name, "approved")
   return ctx
+}
+
+/** The signing context of the operator a connected test peer speaks for (approved when it connected). */
+export async function peerOperator(peer: NodePeer): Promise<OperatorContext> {
+  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.identity.name } }
 }
 
 /** The owner's context of each fixture workspace, to approve the operators added later. */
@@ -109,7 +116,7 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
 /** Forges a resident through a Node operator peer of a running relay (as another operator's browser would). */
 export async function forgeResidentAt(teardown: Teardown, relay: RelayAddress, name: string): Promise<{ node: NodePeer; resident: Identity }> {
   const node = await connectTestPeer(teardown, relay)
-  const ctx = await operatorContext(node.workspace, "forge-op")
+  const ctx = await peerOperator(node)
   const resident = await forgeIdentity(ctx, { name, statement: "I map what others overlook.", traits: ["patient"], values: ["care"] })
   await node.flushToRelay()
   return { node, resident }

@@ -15,7 +15,7 @@ import { walletOf } from "../../src/workspace/wallet.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
-import { operatorContext } from "../helpers/socialFixture.ts"
+import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
@@ -28,7 +28,7 @@ describe("a worker playing a resident", () => {
     teardown.add(() => fake.close())
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
     const op = await connectTestPeer(teardown, relay)
-    const ctx = await operatorContext(op.workspace, "alice")
+    const ctx = await peerOperator(op)
     const mira = await forgeIdentity(ctx, { name: "Mira Vale", statement: "I map caves carefully and write down what I learn." })
     await op.flushToRelay()
 

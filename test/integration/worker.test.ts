@@ -11,7 +11,6 @@ import { NO_KEY_REASON } from "../../src/core/scheduling.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
-import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { groqClient } from "../../worker/llm.ts"
 import { Worker } from "../../worker/worker.ts"
 import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
@@ -20,16 +19,12 @@ import { startTestRelay, statusOf, until } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { peerOperator } from "../helpers/socialFixture.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const OPERATOR = { kind: "operator", name: "alice" } as const
 
-/** The signing operator that `peer` speaks for (approved by the owner when the test connected it). */
-async function operatorOf(peer: NodePeer): Promise<OperatorContext> {
-  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
-  return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.identity.name } }
-}
 
 describe("worker peers", () => {
   it("a pending worker claims nothing; once approved it runs a local task to pending_review, and the operator approves", async () => {
@@ -51,7 +46,7 @@ describe("worker peers", () => {
     expect(done.history.map(h => `${h.to}:${h.by.kind}`)).toEqual(["claimed:system", "running:worker", "pending_review:worker"])
 
     await waitFor(() => op.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
-    await decideTask(await operatorOf(op), task.id, "approve", { reason: "looks right" })
+    await decideTask(await peerOperator(op), task.id, "approve", { reason: "looks right" })
     await until(relay, task.id, "approved")
   })
 
@@ -109,7 +104,7 @@ describe("worker peers", () => {
     await until(relay, a.id, "pending_review")
     expect(statusOf(relay, b.id)).toBe("queued")
     await waitFor(() => op.workspace.tasks.get(a.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
-    await decideTask(await operatorOf(op), a.id, "approve")
+    await decideTask(await peerOperator(op), a.id, "approve")
     await until(relay, b.id, "approved")
     await until(relay, c.id, "approved")
     expect(fake.counts.get("Step two, after step one.")).toBe(1)

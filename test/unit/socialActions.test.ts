@@ -165,7 +165,7 @@ describe("createBounty", () => {
   it("writes an open bounty with no submissions; refuses bad slots and rewards", async () => {
     const bounty = await createBounty(ctx, { title: "Best haiku", description: "about caves", reward: 50, slots: 3 })
     const stored = (await doc<BountiesDoc>(docs().bounties)).doc().bounties[bounty.id]
-    expect(stored).toEqual({ id: bounty.id, title: "Best haiku", description: "about caves", reward: 50, slots: 3, state: "open", submissions: {}, createdBy: "alice", createdAt: NOW })
+    expect(stored).toEqual({ id: bounty.id, title: "Best haiku", description: "about caves", reward: 50, slots: 3, state: "open", submissions: {}, completions: {}, createdBy: "alice", createdAt: NOW })
     const handle = await doc<unknown>(docs().bounties)
     await refused(handle, () => createBounty(ctx, { title: "t", reward: 1, slots: 0 }), /slots/)
     await refused(handle, () => createBounty(ctx, { title: "t", reward: -1 }), /reward/)

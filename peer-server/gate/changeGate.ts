@@ -93,37 +93,37 @@ export class ChangeGate {
     if (!changes.length) return "accept"
     const size = changes.reduce((n, c) => n + c.byteLength, 0)
     if (size > MAX_CHANGE_BYTES_PER_MESSAGE) throw new Refusal("", `one message carries ${size} bytes of changes; the limit is ${MAX_CHANGE_BYTES_PER_MESSAGE}`)
-    const decoded = changes.map(c => {
-      try {
-        return A.decodeChange(c)
-      } catch {
-        throw new Refusal("", "a change in this message is not a valid Automerge change")
-      }
-    })
-    const handle = await this.#current(documentId)
-    const base = handle ? handle.doc() : A.init<Raw>()
-    const backend = A.getBackend(base as A.Doc<Raw>)
-    const fresh = decoded.filter(c => !backend.getChangeByHash(c.hash))
-    if (!fresh.length) return "accept"
     if (principal.role === "pending" && !this.#opts.interim?.selfEnrolment) throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
-    for (const c of fresh) {
-      const owner = this.#bindings.ownerOf(c.actor)
-      if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
-    }
+    const handle = await this.#current(documentId)
+    const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
+    const backend = A.getBackend(base)
     const fork = backend.fork()
+    let actors: Set<string>
     try {
       fork.updateDiffCursor()
-      fork.applyChanges(changes)
+      // Sync messages carry changes as bundles or single change chunks; both load incrementally.
+      for (const chunk of changes)
+        try {
+          fork.loadIncremental(chunk)
+        } catch {
+          throw new Refusal("", "a change in this message is not a valid Automerge change")
+        }
       if (fork.getMissingDeps([]).length)
         throw new Refusal("", "these changes depend on changes the relay does not have; send those first (the next sync round does)")
+      const fresh = fork.getChanges(backend.getHeads()).map(c => A.decodeChange(c))
+      if (!fresh.length) return "accept"
+      for (const c of fresh) {
+        const owner = this.#bindings.ownerOf(c.actor)
+        if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
+      }
+      actors = new Set(fresh.map(c => c.actor))
       const patches = fork.diffIncremental()
-      const before = base as Raw
-      if (!Object.keys(before).length) this.#judgeCreation(principal, fork)
-      else this.#judgeUpdate(principal, before, fork, patches)
+      if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
+      else this.#judgeUpdate(principal, base, fork, patches)
     } finally {
       fork.free()
     }
-    this.#bindings.bind(new Set(fresh.map(c => c.actor)), principal.peer)
+    this.#bindings.bind(actors, principal.peer)
     return "accept"
   }
 
@@ -230,16 +230,14 @@ export class ChangeGate {
       if (!containerId || container![0] !== "map") throw new Refusal(field, `${field} must stay a map of records`)
       const old = isRecord(current) ? current : {}
       const keys = patches.some(p => p.path.length === 1) ? fork.keys(containerId) : [...new Set(patches.map(p => String(p.path[1])))]
-      let added = false
+      const has = (key: string) => Object.prototype.hasOwnProperty.call(old, key)
+      if (keys.some(key => !has(key)) && fork.keys(containerId).length > limits.entries) throw new Refusal(field, `a ${kind} document holds at most ${limits.entries} ${field}`)
       for (const key of keys) {
         const path = `${field}.${key}`
         const after = valueAt(fork, [field, key])
         const parsed = after === undefined ? undefined : this.#parse(rule.schema, after, path, limits.entryBytes)
-        const was = Object.prototype.hasOwnProperty.call(old, key) ? rule.schema.safeParse(old[key]).data : undefined
-        if (after !== undefined && !Object.prototype.hasOwnProperty.call(old, key)) added = true
-        fail(path, rule.authorize(was, parsed, principal, this.#ctx(key, before)))
+        fail(path, rule.authorize(has(key) ? rule.schema.safeParse(old[key]).data : undefined, parsed, principal, this.#ctx(key, before)))
       }
-      if (added && fork.keys(containerId).length > limits.entries) throw new Refusal(field, `a ${kind} document holds at most ${limits.entries} ${field}`)
       return
     }
     if (!containerId || container![0] !== "list") throw new Refusal(field, `${field} must stay a list`)

@@ -17,8 +17,9 @@ export const principal = (peer: string, role: PrincipalRole): Principal => ({ pe
 /** The sync message `from` sends to `to` in a first sync round: it carries what `to` lacks. */
 export function syncMessage(from: A.Doc<unknown>, to: A.Doc<unknown>): Uint8Array {
   const [, hello] = A.generateSyncMessage(to, A.initSyncState())
-  const [, state] = A.receiveSyncMessage(from, A.initSyncState(), hello!)
-  const [, message] = A.generateSyncMessage(from, state)
+  // receiveSyncMessage leaves its input out of date: work on a copy of the sender's document.
+  const [copy, state] = A.receiveSyncMessage(A.clone(from), A.initSyncState(), hello!)
+  const [, message] = A.generateSyncMessage(copy, state)
   if (!message) throw new Error("nothing to send")
   return message
 }
@@ -57,7 +58,7 @@ export async function startGateHarness(teardown: Teardown, dataDir = makeTempDir
     for (const [id, handle] of Object.entries(relay.handles)) {
       if (!handle.isReady()) continue
       const mine = repo.handles[id as DocumentId]
-      if (mine?.isReady()) mine.update(doc => A.merge(A.clone(doc), handle.doc()))
+      if (mine?.isReady()) mine.update(doc => A.merge(doc, A.clone(handle.doc())))
       else repo.import(A.save(handle.doc()), { docId: id as DocumentId })
     }
   }
@@ -89,7 +90,7 @@ export async function startGateHarness(teardown: Teardown, dataDir = makeTempDir
             const verdict = await gate.check(who, id, syncMessage(handle.doc(), base))
             verdicts.set(id, verdict)
             if (verdict !== "accept") continue
-            if (theirs?.isReady()) theirs.update(doc => A.merge(A.clone(doc), handle.doc()))
+            if (theirs?.isReady()) theirs.update(doc => A.merge(doc, A.clone(handle.doc())))
             else relay.import(A.save(handle.doc()), { docId: id as DocumentId })
           }
           for (const p of peers) pull(p.repo)

@@ -43,13 +43,13 @@ describe("change gate: messages", () => {
     expect(refusals(await op.push())).toEqual([])
     const queue = op.workspace.queueHandle.doc()
     // A scalar string, as a hostile peer writes it (no per-character text operations).
-    const huge = A.change(queue, d => {
+    const huge = A.change(A.clone(queue), d => {
       d.tasks[task.id]!.title = new A.ImmutableString("x".repeat(50 * 1024 * 1024)) as never
     })
     expect(await h.gate.check(op.who, op.workspace.queueHandle.documentId, syncMessage(huge, h.workspace.queueHandle.doc()))).toEqual({
       refuse: expect.stringMatching(/^one message carries \d+ bytes of changes; the limit is 16777216$/),
     })
-    const junk = A.change(queue, d => {
+    const junk = A.change(A.clone(queue), d => {
       ;(d.tasks[task.id] as unknown as Record<string, unknown>).junk = new A.ImmutableString("y".repeat(600 * 1024))
     })
     expect(await h.gate.check(op.who, op.workspace.queueHandle.documentId, syncMessage(junk, h.workspace.queueHandle.doc()))).toEqual({

@@ -157,9 +157,13 @@ export class ChangeGate {
     if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
     if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
       throw new Refusal("kind", `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, every other document by the relay`)
-    const empty = (k === "room" && (doc.messages as unknown[]).length === 0) || (k === "journal" && (doc.entries as unknown[]).length === 0)
-    if (k === "quest") fail("", authorizeQuestChange(undefined, parsed.data as never, principal, this.#ctx("", doc)))
-    else if (!empty) throw new Refusal("", `a new ${k} document starts empty`)
+    if (k === "quest") return fail("", authorizeQuestChange(undefined, parsed.data as never, principal, this.#ctx("", doc)))
+    // Rooms and journals: what they already hold is judged as if appended to an empty one
+    // (an operator opens a DM and posts the first message in one batch).
+    for (const [field, rule] of Object.entries(DOCUMENT_RULES[k].fields))
+      if (rule.type === "list")
+        for (const [index, element] of (doc[field] as unknown[]).entries())
+          fail(`${field}.${index}`, rule.authorize(undefined, this.#parse(rule.schema, element, `${field}.${index}`, DOCUMENT_LIMITS[k].entryBytes), principal, this.#ctx(String(index), doc)))
   }
 
   #ctx(key: string, doc: Raw): DocumentContext & { key: string } {
@@ -219,7 +223,7 @@ export class ChangeGate {
     if (rule.type === "value") {
       const after = valueAt(fork, [field])
       const parse = (v: unknown) => (rule.schema ? rule.schema.safeParse(v).data : v)
-      const parsed = rule.schema ? this.#parse(rule.schema, after, field, limits.entryBytes) : after
+      const parsed = rule.schema && after !== undefined ? this.#parse(rule.schema, after, field, limits.entryBytes) : after
       fail(field, rule.authorize(parse(current), parsed, principal, this.#ctx(field, before)))
       return
     }

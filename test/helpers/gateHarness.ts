@@ -85,13 +85,29 @@ export async function startGateHarness(teardown: Teardown, dataDir = makeTempDir
           for (const [id, handle] of Object.entries(repo.handles)) {
             if (!handle.isReady()) continue
             const theirs = relay.handles[id as DocumentId] as DocHandle<unknown> | undefined
-            const base = theirs?.isReady() ? theirs.doc() : A.init<unknown>()
-            if (!A.getChanges(base, handle.doc()).length) continue
-            const verdict = await gate.check(who, id, syncMessage(handle.doc(), base))
+            const start = theirs?.isReady() ? theirs.doc() : A.init<unknown>()
+            if (!A.getChanges(start, handle.doc()).length) continue
+            // A real sync session: the relay applies exactly what the gate accepted.
+            let mine = A.clone(handle.doc())
+            let ours = A.clone(start)
+            let peerState = A.initSyncState()
+            let relayState = A.initSyncState()
+            let verdict: GateVerdict = "accept"
+            for (let round = 0; round < 10; round++) {
+              const [nextRelayState, toPeer] = A.generateSyncMessage(ours, relayState)
+              relayState = nextRelayState
+              if (toPeer) [mine, peerState] = A.receiveSyncMessage(mine, peerState, toPeer)
+              const [nextPeerState, toRelay] = A.generateSyncMessage(mine, peerState)
+              peerState = nextPeerState
+              if (!toRelay) break
+              verdict = await gate.check(who, id, toRelay)
+              if (verdict !== "accept") break
+              ;[ours, relayState] = A.receiveSyncMessage(ours, relayState, toRelay)
+            }
             verdicts.set(id, verdict)
-            if (verdict !== "accept") continue
-            if (theirs?.isReady()) theirs.update(doc => A.merge(doc, A.clone(handle.doc())))
-            else relay.import(A.save(handle.doc()), { docId: id as DocumentId })
+            if (!A.getHeads(ours).length) continue
+            if (theirs?.isReady()) theirs.update(() => ours)
+            else relay.import(A.save(ours), { docId: id as DocumentId })
           }
           for (const p of peers) pull(p.repo)
           return verdicts

@@ -136,7 +136,7 @@ describe("change gate: new documents", () => {
     expect(await check(alice, { schemaVersion: 1, kind: "wallets", entries: {} })).toEqual({ refuse: expect.stringContaining("may not create a wallets") })
     expect(await check(principal("owner", "owner"), { schemaVersion: 1, kind: "audit", peer: "owner", entries: [] })).toEqual({ refuse: expect.stringContaining("may not create a audit") })
     expect(await check(alice, { schemaVersion: 1, kind: "journal", identity: "ada", entries: [{ id: "j1", at: 1, kind: "note", content: "x", tier: "basic" }] })).toEqual({
-      refuse: expect.stringContaining("starts empty"),
+      refuse: expect.stringContaining("alice does not play ada"),
     })
     expect(await check(alice, { schemaVersion: 1, kind: "nonsense" })).toEqual({ refuse: expect.stringContaining("known kind") })
     expect(await check(alice, { schemaVersion: 1, kind: "room", roomId: "r", messages: [], filler: "z".repeat(70_000) })).toEqual({ refuse: expect.stringMatching(/over the 65536-byte limit/) })

@@ -43,12 +43,14 @@ export function authorizeTaskChange(before: Task | undefined, after: Task | unde
 
 function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators add tasks (task ${task.id})`)
-  if (task.status !== "queued" && task.status !== "blocked") return refused(`a new task starts queued, not ${task.status} (task ${task.id})`)
   if (!isSelf(task.createdBy, who, ctx)) return refused(`task ${task.id} says it was created by ${task.createdBy}, but ${who.peer} wrote it`)
   const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError"] as const).filter(f => task[f] !== undefined)
   if (ran.length) return refused(`a new task has no ${ran.join(", ")} yet (task ${task.id}): only the relay and the worker holding its lease write those`)
-  if (task.executions.length || task.history.length || task.attempts || task.errors) return refused(`a new task has no executions, history, attempts or errors yet (task ${task.id})`)
-  return ALLOWED
+  if (task.executions.length || task.attempts || task.errors) return refused(`a new task has no executions, attempts or errors yet (task ${task.id})`)
+  // A task starts queued; the operator may already have moved it in the same batch (a quest paused at once).
+  const start = { ...task, status: "queued" as const, history: [] }
+  const verdict = checkStatusAndHistory(start, task, who, ctx)
+  return verdict.ok ? ALLOWED : refused(`a new task starts queued and moves only as its creator may (${verdict.reason})`)
 }
 
 /** Events in `after` that `before` lacks, and those of `before` that are gone (as multisets). */
@@ -79,13 +81,20 @@ function transitionRefusal(task: Task, from: Task["status"], to: Task["status"],
 /** Every status move, and every history event it adds, must be one the state machine gives this principal. */
 function checkStatusAndHistory(before: Task, after: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   const actor = actorKindOf(who) as "operator" | "worker"
-  if (before.status !== after.status && !canTransition(before.status, after.status, actor)) return transitionRefusal(after, before.status, after.status, actor)
   const { added, removed } = historyDelta(before.history, after.history)
   for (const e of added) {
     if (e.by.kind !== actor || !isSelf(e.by.name, who, ctx)) return refused(`task ${after.id}: a history event by ${e.by.kind} ${e.by.name} was written by ${actor} ${who.peer}`)
     if (!canTransition(e.from, e.to, actor)) return transitionRefusal(after, e.from, e.to, actor)
   }
-  if (before.status !== after.status && !added.some(e => e.to === after.status)) return refused(`task ${after.id} moved to ${after.status} without a history event saying who moved it`)
+  if (before.status !== after.status) {
+    // Several moves may arrive in one batch (claimed → running → pending_review): the added
+    // events must lead from the status the relay holds to the new one. A single move made
+    // concurrently with the relay's own may start elsewhere: then it must be allowed from here.
+    let at: Task["status"] = before.status
+    for (const e of added) if (e.from === at) at = e.to
+    if (at !== after.status && !canTransition(before.status, after.status, actor)) return transitionRefusal(after, before.status, after.status, actor)
+    if (!added.some(e => e.to === after.status)) return refused(`task ${after.id} moved to ${after.status} without a history event saying who moved it`)
+  }
   // applyTransition drops the oldest events at the cap; nothing else removes history.
   if (removed.length && (after.history.length < HISTORY_CAP - 1 || !removed.every((e, i) => same(e, before.history[i]))))
     return refused(`task ${after.id}: history is append-only (only the oldest events make way at ${HISTORY_CAP})`)

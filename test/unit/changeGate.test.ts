@@ -4,6 +4,7 @@
  */
 import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocumentId } from "@automerge/automerge-repo"
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DOCUMENT_LIMITS, SCHEMA_VERSION, type JournalDoc, type QueueDoc, type RootDoc } from "../../schemas/index.ts"
 import { ChangeGate } from "../../peer-server/gate/changeGate.ts"
@@ -184,5 +185,36 @@ describe("change gate: missing dependencies", () => {
     w.workspace.rootHandle.change((d: RootDoc) => void (d.controls.reviewEverything = !d.controls.reviewEverything))
     const both = A.encodeSyncMessage({ heads: [], need: [], have: [], changes: A.getChanges(start, w.workspace.rootHandle.doc()) })
     expect(await h.gate.check(w.who, w.workspace.rootHandle.documentId as DocumentId, both)).toEqual({ refuse: expect.stringContaining("only operators change the runtime controls") })
+  })
+})
+
+describe("change gate: hostile input (property)", () => {
+  it("never throws on arbitrary bytes or a valid sync message with bytes flipped, and accepts only messages without changes from a worker", async () => {
+    const h = await startGateHarness(teardown)
+    const op = await h.peer("alice", "operator")
+    addTask({ workspace: op.workspace, actor: alice }, { prompt: "one" })
+    const valid = syncMessage(op.workspace.queueHandle.doc(), h.workspace.queueHandle.doc())
+    const documentId = h.workspace.queueHandle.documentId
+    const heads = h.workspace.queueHandle.heads()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 512 }),
+          fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }).map(flips => {
+            const bytes = valid.slice()
+            for (const [at, x] of flips) bytes[at] = bytes[at]! ^ x
+            return bytes
+          }),
+        ),
+        async bytes => {
+          const verdict = await h.gate.check(principal("mallory", "worker"), documentId, bytes)
+          // A worker cannot add tasks: the only messages accepted carry no changes at all.
+          if (verdict === "accept") expect(A.decodeSyncMessage(bytes).changes).toHaveLength(0)
+          else expect(verdict.refuse.length).toBeGreaterThan(0)
+        },
+      ),
+      { numRuns: 300 },
+    )
+    expect(h.workspace.queueHandle.heads()).toEqual(heads)
   })
 })

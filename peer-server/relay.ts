@@ -6,7 +6,6 @@ import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { randomUUID } from "node:crypto"
 import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
-import { NodeWSServerAdapter } from "@automerge/automerge-repo-network-websocket"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import createDebug from "debug"
 import { WebSocketServer, type WebSocket } from "ws"
@@ -27,6 +26,8 @@ import { Economy } from "./economy.ts"
 import { Scheduler } from "./scheduler.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
+import { ChangeGate } from "./gate/changeGate.ts"
+import { GatedServerAdapter, INTERIM_AUTHORITY } from "./gate/interimBinding.ts"
 
 const debug = createDebug("app:relay")
 
@@ -84,7 +85,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
   // Keep-alive: a peer busy in one long Automerge call (opening a 10,000-task queue blocks
   // for seconds) must not be dropped as dead; the default 5 s is too short for that.
-  const adapter = new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0], opts.keepAliveMs ?? 30_000)
+  const adapter = new GatedServerAdapter(wss as unknown as ConstructorParameters<typeof GatedServerAdapter>[0], opts.keepAliveMs ?? 30_000)
   // Documents each peer has asked for or sent. The relay announces exactly these back, so a
   // peer that rejoins (after a silently dropped connection) restarts sync with fresh state
   // for its documents, and no peer learns of a document it never named.
@@ -132,6 +133,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
   const workspace = await Workspace.open(repo, rootUrl)
   await upgradeWorkspace(repo, workspace)
+  // Validate before apply: every peer's change passes the gate before the Repo sees it.
+  adapter.useGate(new ChangeGate({ repo, workspace, rootUrl, dataDir: paths.dir, log, interim: INTERIM_AUTHORITY }), () => workspace.root)
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)

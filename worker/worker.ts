@@ -80,6 +80,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #policy: LocalPolicy
   #disconnectedAt?: number
   #scanQueued = false
+  /** Whether a heartbeat went out since approval (the first one goes out at once). */
+  #announced = false
   #stopped = false
 
   private constructor(peer: NodePeer, id: PeerIdentity, audit: AuditLog, opts: ResolvedOptions, llm: LlmClient | undefined) {
@@ -114,7 +116,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     const id = await loadOrCreateIdentity(opts.dataDir, opts.name ?? `worker-${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}`, "worker")
     if (opts.name && opts.name !== id.name) throw new Error(`data dir ${opts.dataDir} belongs to worker ${id.name}, not ${opts.name}`)
-    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), retryMs: 1000 })
+    const peer = await connectPeer({ relay: opts.relay, token: opts.token, storageDir: join(opts.dataDir, "automerge"), retryMs: 1000, peerName: id.name })
     const audit = await registerPeer(peer.repo, peer.workspace, id, "pending")
     const worker = new Worker(peer, id, audit, opts, llm)
     worker.#begin()
@@ -158,6 +160,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #heartbeat(): void {
     const now = Date.now()
     const identities = this.#opts.identities ?? []
+    // A peer that is not approved writes nothing (the relay refuses it); it starts once approved.
+    if (this.#peer.workspace.root.peers[this.name]?.state !== "approved") return
+    this.#announced = true
     this.#peer.workspace.rootHandle.change((d: RootDoc) => {
       const me = d.peers[this.name]
       if (!me) return
@@ -189,6 +194,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.#disconnectedAt !== undefined && now - this.#disconnectedAt > this.#opts.leaseMs * 0.8)
       return this.#abortAll("cut off from the relay")
     if (me?.state !== "approved") return
+    if (!this.#announced) this.#heartbeat()
 
     // The relay assigns leases (up to our advertised concurrency); we run what we are granted.
     for (const task of ws.tasks.entries.values())
@@ -405,9 +411,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
     // Offline first, so the relay stops assigning to us while we give tasks back.
-    this.#peer.workspace.rootHandle.change((d: RootDoc) => {
-      delete d.peers[this.name]?.lastSeen
-    })
+    if (this.#announced)
+      this.#peer.workspace.rootHandle.change((d: RootDoc) => {
+        delete d.peers[this.name]?.lastSeen
+      })
     const runs = [...this.#runs.entries()]
     for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
     await Promise.all(runs.map(([, r]) => r.done))

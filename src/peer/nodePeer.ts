@@ -2,7 +2,7 @@
  * A Node peer of a running relay (CLI commands, workers, tests): asks the relay for the
  * workspace over HTTP, then syncs over an authenticated WebSocket.
  */
-import { Repo, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo"
+import { Repo, type AutomergeUrl, type PeerId, type PeerMetadata } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { z } from "zod"
@@ -25,6 +25,8 @@ export interface PeerOptions {
   retryMs?: number
   connectTimeoutMs?: number
   peerId?: string
+  /** This peer's registered name, told to the relay when it joins (workers). */
+  peerName?: string
 }
 
 export interface NodePeer {
@@ -61,11 +63,29 @@ export async function fetchWorkspace(relay: string, token: string): Promise<z.in
   return parsed.data
 }
 
+/** The join metadata field a Node peer names itself in (read by the relay's interim gate binding). */
+export const PEER_NAME_METADATA = "vivariumPeer"
+
+/** Tells the relay which registered peer this connection speaks for, in its join metadata. */
+class NamedClientAdapter extends WebSocketClientAdapter {
+  constructor(
+    url: string,
+    retryMs: number,
+    readonly peerName: string,
+  ) {
+    super(url, retryMs)
+  }
+
+  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    super.connect(peerId, { ...peerMetadata, [PEER_NAME_METADATA]: this.peerName } as PeerMetadata)
+  }
+}
+
 export async function connectPeer(opts: PeerOptions): Promise<NodePeer> {
   const { rootUrl } = await fetchWorkspace(opts.relay, opts.token)
   const wsUrl = new URL(opts.relay)
   wsUrl.searchParams.set("token", opts.token)
-  const adapter = new WebSocketClientAdapter(wsUrl.toString(), opts.retryMs ?? 1000)
+  const adapter = opts.peerName ? new NamedClientAdapter(wsUrl.toString(), opts.retryMs ?? 1000, opts.peerName) : new WebSocketClientAdapter(wsUrl.toString(), opts.retryMs ?? 1000)
   const storage = opts.storageDir ? new ClosableStorageAdapter(new NodeFSStorageAdapter(opts.storageDir)) : undefined
   const repo = new Repo({
     network: [adapter],

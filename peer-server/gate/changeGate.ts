@@ -36,6 +36,9 @@ export interface ChangeGateOptions {
   interim?: AuthorityContext["interim"]
 }
 
+/** How long a check waits for the relay to apply the changes the gate accepted before it. */
+const SETTLE_MS = 2_000
+
 /** Kinds a role may create as new documents (rooms for DMs, quests, journals of new residents). */
 const CREATABLE_BY_OPERATORS: ReadonlySet<DocumentKind> = new Set(["room", "quest", "journal"])
 
@@ -62,6 +65,8 @@ const isRecord = (v: unknown): v is Raw => typeof v === "object" && v !== null &
 export class ChangeGate {
   readonly #opts: ChangeGateOptions
   readonly #bindings: ActorBindings
+  /** documentId → hashes of accepted changes the relay's copy does not show yet. */
+  readonly #inFlight = new Map<string, Set<string>>()
   #holders?: { heads: string; map: ReadonlyMap<string, string> }
 
   constructor(opts: ChangeGateOptions) {
@@ -94,11 +99,13 @@ export class ChangeGate {
     const size = changes.reduce((n, c) => n + c.byteLength, 0)
     if (size > MAX_CHANGE_BYTES_PER_MESSAGE) throw new Refusal("", `one message carries ${size} bytes of changes; the limit is ${MAX_CHANGE_BYTES_PER_MESSAGE}`)
     if (principal.role === "pending" && !this.#opts.interim?.selfEnrolment) throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
+    await this.#settle(documentId)
     const handle = await this.#current(documentId)
     const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
     const backend = A.getBackend(base)
     const fork = backend.fork()
     let actors: Set<string>
+    let hashes: string[]
     try {
       fork.updateDiffCursor()
       // Sync messages carry changes as bundles or single change chunks; both load incrementally.
@@ -117,6 +124,7 @@ export class ChangeGate {
         if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
       }
       actors = new Set(fresh.map(c => c.actor))
+      hashes = fresh.map(c => c.hash)
       const patches = fork.diffIncremental()
       if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
       else this.#judgeUpdate(principal, base, fork, patches)
@@ -124,7 +132,38 @@ export class ChangeGate {
       fork.free()
     }
     this.#bindings.bind(actors, principal.peer)
+    const inFlight = this.#inFlight.get(documentId) ?? new Set<string>()
+    for (const hash of hashes) inFlight.add(hash)
+    this.#inFlight.set(documentId, inFlight)
     return "accept"
+  }
+
+  /**
+   * Waits (briefly) until the relay's copy holds the changes this gate accepted earlier for
+   * the document: the Repo applies an accepted message after the gate returns, and a peer's
+   * next message builds on it, so judging that one earlier would see missing dependencies.
+   */
+  async #settle(documentId: string): Promise<void> {
+    const pending = this.#inFlight.get(documentId)
+    const deadline = Date.now() + SETTLE_MS
+    while (pending?.size) {
+      const handle = this.#opts.repo.handles[documentId as keyof Repo["handles"]] as DocHandle<Raw> | undefined
+      if (handle?.isReady()) {
+        const backend = A.getBackend(handle.doc())
+        for (const hash of pending) if (backend.getChangeByHash(hash)) pending.delete(hash)
+      }
+      if (!pending.size || Date.now() > deadline) break
+      await new Promise<void>(resolve => {
+        const done = () => {
+          clearTimeout(timer)
+          handle?.off("heads-changed", done)
+          resolve()
+        }
+        const timer = setTimeout(done, 20)
+        handle?.on("heads-changed", done)
+      })
+    }
+    this.#inFlight.delete(documentId)
   }
 
   /** The relay's current copy of the document, or undefined when it does not hold one. */

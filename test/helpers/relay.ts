@@ -14,7 +14,7 @@ export interface TestRelay extends Relay {
 export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
   const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
   const logs: string[] = []
-  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, dataDir })
+  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => { logs.push(line); if (process.env.GATE_DEBUG && line.startsWith("refused a change")) console.log(line) }, ...opts, dataDir })
   teardown.add(() => relay.close())
   return { ...relay, dataDir, logs }
 }

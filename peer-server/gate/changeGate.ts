@@ -191,7 +191,9 @@ export class ChangeGate {
     if (bytes > DOCUMENT_LIMITS[k].createBytes) throw new Refusal("", `a new ${k} document of ${bytes} bytes is over the ${DOCUMENT_LIMITS[k].createBytes}-byte limit`)
     const parsed = DOCUMENT_SCHEMAS[k].safeParse(doc)
     if (!parsed.success) throw new Refusal(parsed.error.issues[0]?.path.join(".") ?? "", `a new ${k} document does not pass its schema: ${parsed.error.issues[0]?.message}`)
-    const selfAudit = k === "audit" && this.#opts.interim?.selfEnrolment && doc.peer === principal.peer && (doc.entries as unknown[]).length === 0
+    const interim = this.#opts.interim
+    const own = doc.peer === principal.peer || (!!interim?.anyOperatorName && isOperator(principal))
+    const selfAudit = k === "audit" && !!interim?.selfEnrolment && own && (doc.entries as unknown[]).length === 0
     if (selfAudit) return
     if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
     if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
@@ -319,7 +321,7 @@ export class ChangeGate {
     const headSchema = DOCUMENT_RULES.audit.fields.head!.schema as z.ZodType<SignedHead>
     const headAfter = touched.has("head") ? (valueAt(fork, ["head"]) === undefined ? undefined : this.#parse(headSchema, valueAt(fork, ["head"]), "head", limits.entryBytes)) : (before.head as SignedHead | undefined)
     const rewritten = delta.rewritten !== undefined ? { seq: delta.rewritten } : undefined
-    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal))
+    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal, this.#opts.interim ? { interim: this.#opts.interim } : {}))
   }
 
   /** A record after the change: within its byte limit, valid, and with no field the schema does not know. */

@@ -30,6 +30,8 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
     return ALLOWED
   }
   if (before.state !== "completed" && after.state === "completed") return completion(before, after, who, ctx)
+  // A second operator completed it offline with the same outcome: its completion merges in.
+  if (before.state === "completed" && after.state === "completed" && sameOutcome(before, after)) return completion(before, after, who, ctx)
   const changed = changedFields(before, after)
   const other = changed.filter(f => f !== "submissions" && f !== "state")
   if (other.length) return refused(`bounty ${after.id}: ${other.join(", ")} change only when an operator completes it`)
@@ -70,4 +72,9 @@ export function authorizeSubmission(bountyId: string, key: string, s: Submission
   const holder = s.identity ? ctx.residentHolder(s.identity) : undefined
   if (!s.identity || holder !== who.peer) return refused(`bounty ${bountyId}: ${who.peer} does not play ${s.identity ?? "the submitting resident"}, so it cannot submit for it`)
   return ALLOWED
+}
+
+/** Winner, runner-up and rewards: what two completions must agree on to be one outcome. */
+function sameOutcome(a: Bounty, b: Bounty): boolean {
+  return a.winner === b.winner && a.runnerUp === b.runnerUp && a.winnerReward === b.winnerReward && a.runnerUpReward === b.runnerUpReward
 }

@@ -44,7 +44,8 @@ export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestD
   if (before.state !== after.state && !canMoveQuest(before.state, after.state, "operator"))
     return refused(`quest ${after.id} is ${before.state}: an operator cannot move it to ${after.state}`)
   if (changed.includes("approvedBy") || changed.includes("approvedAt")) {
-    if (after.state !== "completed" || before.state === "completed") return refused(`quest ${after.id}: approvedBy is written when an operator completes the quest`)
+    // Completing it, or a second operator's approval made offline merging into a completed quest.
+    if (after.state !== "completed") return refused(`quest ${after.id}: approvedBy is written when an operator completes the quest`)
     if (!isSelf(after.approvedBy, who, ctx)) return refused(`quest ${after.id}: ${who.peer} cannot record ${after.approvedBy} as the approving operator`)
   }
   return ALLOWED

@@ -35,7 +35,7 @@ export function actorKindOf(who: Principal): ActorKind | undefined {
 }
 
 /** Whether `name`, written as the author of a record, is this principal. */
-export function isSelf(name: string | undefined, who: Principal, ctx: AuthorityContext): boolean {
+export function isSelf(name: string | undefined, who: Principal, ctx: Pick<AuthorityContext, "interim">): boolean {
   if (name === who.peer) return true
   return !!ctx.interim?.anyOperatorName && isOperator(who) && name !== undefined && name !== "relay"
 }

@@ -18,8 +18,10 @@ export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-r
 export function authorizeLedgerChange(before: LedgerEntry | undefined, after: LedgerEntry | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   const pending = refusePending(who)
   if (pending) return pending
-  if (before) return refused(`ledger entry ${ctx.key} is already written: the ledger is append-only (entries never change and are never deleted)`)
-  if (!after) return ALLOWED
+  if (!after) return before ? refused(`ledger entry ${ctx.key} is already written: the ledger is append-only (entries never change and are never deleted)`) : ALLOWED
+  // Two operators who pay the same thing offline write the same key: the same payment
+  // (resident, kind, amount, bucket) from another writer merges into one entry.
+  if (before && !samePayment(before, after)) return refused(`ledger entry ${ctx.key} is already written: the ledger is append-only (entries never change and are never deleted)`)
   if (after.key !== ctx.key) return refused(`ledger entry ${after.key} is stored under the key ${ctx.key}: an entry's key must be its idempotency key`)
   if (after.identity === who.peer) return refused(`${who.peer} cannot write ledger entries for itself`)
   if (after.by.kind === "system") return refused(`ledger entry ${after.key} claims to be paid by the relay: only the relay writes its own payments`)
@@ -36,4 +38,9 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
   if (!isOperator(who) && ctx.residentHolder(after.identity) !== who.peer)
     return refused(`spend ${after.key}: ${who.peer} does not play ${after.identity} (the relay leased it to ${ctx.residentHolder(after.identity) ?? "nobody"}), so it cannot spend its tokens`)
   return ALLOWED
+}
+
+/** The same payment, whoever wrote it and when: what a concurrent write of one key may differ in. */
+function samePayment(a: LedgerEntry, b: LedgerEntry): boolean {
+  return a.key === b.key && a.identity === b.identity && a.kind === b.kind && a.amount === b.amount && a.bucket === b.bucket
 }

@@ -191,10 +191,11 @@ export class ChangeGate {
     if (bytes > DOCUMENT_LIMITS[k].createBytes) throw new Refusal("", `a new ${k} document of ${bytes} bytes is over the ${DOCUMENT_LIMITS[k].createBytes}-byte limit`)
     const parsed = DOCUMENT_SCHEMAS[k].safeParse(doc)
     if (!parsed.success) throw new Refusal(parsed.error.issues[0]?.path.join(".") ?? "", `a new ${k} document does not pass its schema: ${parsed.error.issues[0]?.message}`)
-    const interim = this.#opts.interim
-    const own = doc.peer === principal.peer || (!!interim?.anyOperatorName && isOperator(principal))
-    const selfAudit = k === "audit" && !!interim?.selfEnrolment && own && (doc.entries as unknown[]).length === 0
-    if (selfAudit) return
+    if (k === "audit" && this.#opts.interim?.selfEnrolment) {
+      // INTERIM: peers still create their own audit log (with its first entries, if any).
+      const log = parsed.data as { peer: string; entries: AuditEntry[]; head?: SignedHead }
+      return fail("entries", authorizeAuditChange({ peer: log.peer, entriesBefore: 0, appended: log.entries, headAfter: log.head }, principal, { interim: this.#opts.interim }))
+    }
     if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
     if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
       throw new Refusal("kind", `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, every other document by the relay`)

@@ -60,8 +60,9 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
 /** INTERIM (see AuthorityContext.interim): a peer writes its own registration, as registerPeer does today. */
 function isInterimSelfEnrolment(after: PeerRecord, who: Principal, ctx: AuthorityContext): boolean {
   if (!ctx.interim?.selfEnrolment || after.role === "relay") return false
-  const self = after.name === who.peer || (!!ctx.interim.anyOperatorName && isOperator(who))
-  return self && (after.role === "operator" || after.state === "pending")
+  // Unnamed connections (CLI, browsers, tests) still register peers as they do today.
+  if (ctx.interim.anyOperatorName && isOperator(who)) return true
+  return after.name === who.peer && (after.role === "operator" || after.state === "pending")
 }
 
 /** Operators approve and revoke workers; the owner approves and revokes operators. */

@@ -38,6 +38,7 @@ import { Scheduler } from "./scheduler.ts"
 import { fileLeaseStore } from "./leaseClock.ts"
 import { join } from "node:path"
 import { RelayMetrics } from "./metrics.ts"
+import { ChangeGate } from "./gate/changeGate.ts"
 
 const debug = createDebug("app:relay")
 
@@ -140,9 +141,18 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   let mayRead: (principal: Principal, documentId: string) => boolean = () => false
   // Filled in once the Repo exists: a sync reply waits until its document is on disk.
   let durableAcks: DurableAcks | undefined
+  // Filled in once the workspace is open; until then nothing a peer sends is applied.
+  let gate: ChangeGate | undefined
   const adapter = new RelayServerAdapter({
     hooks: {
       mayRead: (p, id) => mayRead(p, id),
+      beforeMessage: (principal, message) => {
+        if (message.type !== "sync" && message.type !== "request") return Promise.resolve("accept")
+        if (!gate) return Promise.resolve({ refuse: "the relay is still starting; send it again in a moment" })
+        const storageRefusal = storageHealth.refusal()
+        if (storageRefusal) return gate.refuseIfChanges(principal, message.documentId, message.data, storageRefusal)
+        return gate.check(principal, message.documentId, message.data)
+      },
       beforeSend: message => durableAcks?.beforeSend(message) ?? Promise.resolve(),
       ...opts.hooks,
     },
@@ -230,6 +240,8 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   await upgradeWorkspace(repo, workspace)
   anchorAuthority(repo, workspace, owner, identity, log)
   const workspaceId = pointer.workspaceId
+  // Validate before apply: every peer's change passes the gate before the Repo sees it.
+  gate = new ChangeGate({ repo, workspace, rootUrl, dataDir: paths.dir, log })
   const reportIssues = () => {
     const issues = workspace.issues
     if (issues.length !== metrics.dataIssues)

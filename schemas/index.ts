@@ -29,3 +29,36 @@ export const DOCUMENT_SCHEMAS = {
   audit: AuditDoc,
 } as const
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS
+
+/**
+ * How large each document may grow, enforced by the relay before it applies a peer's change
+ * (peer-server/gate/changeGate.ts). `entries`: records in each of the document's maps or
+ * lists (tasks, ledger entries, messages …); `entryBytes`: one record as JSON (every field
+ * limit above included, with room for the longest history); `createBytes`: a whole
+ * document a peer creates. A document's size is bounded by entries × entryBytes.
+ */
+export interface DocumentLimits {
+  entries: number
+  entryBytes: number
+  createBytes: number
+}
+
+const KiB = 1024
+export const DOCUMENT_LIMITS: Readonly<Record<DocumentKind, DocumentLimits>> = {
+  root: { entries: 1_000, entryBytes: 16 * KiB, createBytes: 64 * KiB },
+  queue: { entries: 20_000, entryBytes: 512 * KiB, createBytes: 64 * KiB },
+  archive: { entries: 200_000, entryBytes: 512 * KiB, createBytes: 64 * KiB },
+  identities: { entries: 5_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
+  wallets: { entries: 1_000_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
+  rooms: { entries: 20_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
+  room: { entries: 50_000, entryBytes: 8 * KiB, createBytes: 64 * KiB },
+  quests: { entries: 20_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
+  quest: { entries: 1, entryBytes: 128 * KiB, createBytes: 128 * KiB },
+  bounties: { entries: 5_000, entryBytes: 256 * KiB, createBytes: 64 * KiB },
+  journal: { entries: 100_000, entryBytes: 16 * KiB, createBytes: 64 * KiB },
+  mailbox: { entries: 200_000, entryBytes: 8 * KiB, createBytes: 64 * KiB },
+  audit: { entries: 5_000_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
+}
+
+/** The bytes of changes one sync message may carry (a burst of honest edits stays far below). */
+export const MAX_CHANGE_BYTES_PER_MESSAGE = 16 * KiB * KiB

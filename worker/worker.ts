@@ -86,6 +86,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #policy: LocalPolicy
   #disconnectedAt?: number
   #scanQueued = false
+  /** Whether a heartbeat went out since approval (the first one goes out at once). */
+  #announced = false
   #stopped = false
   #stopping?: AbortController
 
@@ -207,6 +209,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #heartbeat(): void {
     const now = Date.now()
     const identities = this.#opts.identities ?? []
+    // A peer that is not approved writes nothing (the relay would refuse it, and every later
+    // change of this document would depend on the refused one); it starts once approved.
+    if (this.#peer.state() !== "approved") return
+    this.#announced = true
     this.#peer.rootHandle.change((d: RootDoc) => {
       const me = d.peers[this.name]
       if (!me) return
@@ -238,6 +244,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.#disconnectedAt !== undefined && now - this.#disconnectedAt > this.#opts.leaseMs * 0.8)
       return this.#abortAll("cut off from the relay")
     if (me?.state !== "approved") return
+    if (!this.#announced) this.#heartbeat()
 
     // The relay assigns leases (up to our advertised concurrency); we run what we are granted.
     for (const task of ws.tasks.entries.values())
@@ -478,9 +485,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const t of this.#timers) clearInterval(t)
     this.#stopping?.abort(new Error("worker stopping"))
     // Offline first, so the relay stops assigning to us while we give tasks back.
-    this.#peer.rootHandle.change((d: RootDoc) => {
-      delete d.peers[this.name]?.lastSeen
-    })
+    if (this.#announced)
+      this.#peer.rootHandle.change((d: RootDoc) => {
+        delete d.peers[this.name]?.lastSeen
+      })
     const runs = [...this.#runs.entries()]
     for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
     await Promise.all(runs.map(([, r]) => r.done))

@@ -82,16 +82,20 @@ describe("operator CLI", () => {
     expect(verified.peers.map(p => p.peer).sort()).toEqual(["relay", "tester", "w1"])
     expect(verified.peers.every(p => p.ok && p.entries > 0)).toBe(true)
 
-    // A second peer rewrites one byte of the operator's approval entry: verify names peer and seq.
+    // A second peer rewriting one byte of the operator's approval entry is refused by the relay.
     const intruder = await connectTestPeer(teardown, relay)
-    const log = await intruder.repo.find<AuditDoc>(intruder.workspace.root.peers.tester!.auditUrl as AutomergeUrl)
+    const auditUrl = intruder.workspace.root.peers.tester!.auditUrl as AutomergeUrl
+    const log = await intruder.repo.find<AuditDoc>(auditUrl)
     const seq = log.doc().entries.findIndex(e => e.kind === "approval")
     expect(seq).toBeGreaterThanOrEqual(0)
-    log.change(d => {
+    const tamper = (d: AuditDoc) => {
       d.entries[seq]!.data = d.entries[seq]!.data.replace('"tip":3', '"tip":9')
-    })
-    await intruder.flushToRelay()
-    await intruder.repo.flush()
+    }
+    log.change(tamper)
+    await waitFor(() => relay.logs.some(l => l.startsWith("refused a change") && l.includes("the audit log of tester is append-only")), { intervalMs: 50, message: "the relay to refuse the rewrite" })
+    expect(JSON.parse((await cli(["audit", "verify", "--json"])).stdout)).toMatchObject({ ok: true })
+    // The same rewrite in the relay's own replica (history from an older relay): verify names peer and seq.
+    ;(await relay.repo.find<AuditDoc>(auditUrl)).change(tamper)
     const broken = await runCli(["audit", "verify"], { env })
     expect(broken.code).toBe(1)
     expect(broken.stdout).toMatch(new RegExp(`BROKEN  tester: seq ${seq}:`))

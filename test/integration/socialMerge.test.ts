@@ -20,6 +20,7 @@ import { residentMessage } from "../../src/workspace/mailboxActions.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { addTask, decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
+import { readQuest } from "../../src/workspace/documentReaders.ts"
 import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
@@ -73,22 +74,29 @@ function walletOf(entries: LedgerEntry[], resident: string, without: (e: LedgerE
 }
 
 /**
- * Alice assigns a quest to Ada and its task is done and approved while she is offline (so
- * the relay's scheduler only ever sees the finished task); the quest then awaits approval.
+ * Alice assigns a quest to Ada; the relay runs its task (its own writes: the lease, and a
+ * worker's moves, stand in for a worker here), Alice approves it, and the relay moves the
+ * quest to awaiting approval, as its economy loop does.
  */
 async function questAwaitingApproval(relay: TestRelay, a: NodePeer, alice: OperatorContext): Promise<QuestDoc & { url: string }> {
   await forgeIdentity(alice, { name: "Ada" })
   await preload(a)
-  await goOffline(relay, [a])
   const { quest, task } = await assignQuest(alice, { title: "Map the caves", objective: "Find every exit.", identity: "ada", upfrontTip: 0, completionReward: 30 })
-  a.workspace.updateTask(task.id, d => {
-    applyTransition(d, "claimed", SYSTEM, Date.now())
+  await waitFor(() => relay.workspace.tasks.get(task.id) !== undefined, { events: [[relay.workspace.tasks, "change"]], message: "the relay to see the quest's task" })
+  relay.workspace.updateTask(task.id, d => {
+    // The relay blocks an LLM task while no worker with a key is online: unblock it first.
+    if (d.status === "blocked") applyTransition(d, "queued", SYSTEM, Date.now())
+    if (d.status !== "claimed") applyTransition(d, "claimed", SYSTEM, Date.now())
+    delete d.lease
     applyTransition(d, "running", WORKER, Date.now())
     applyTransition(d, "pending_review", WORKER, Date.now())
   })
+  await waitFor(() => a.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[a.workspace.tasks, "change"]], message: "alice to see the task waiting for review" })
   await decideTask(alice, task.id, "approve")
-  expect(await followQuestTask(a.workspace, a.workspace.tasks.get(task.id)!, SYSTEM)).toBe("awaiting_approval")
-  a.repo.networkSubsystem.reconnect()
+  await waitFor(() => relay.workspace.tasks.get(task.id)?.status === "approved", { events: [[relay.workspace.tasks, "change"]], message: "the relay to see the approval" })
+  await followQuestTask(relay.workspace, relay.workspace.tasks.get(task.id)!, SYSTEM)
+  const mine = await questRef(a.workspace, quest.id)
+  await waitFor(() => readQuest(mine.handle.doc(), "quest", [])?.state === "awaiting_approval", { events: [[mine.handle, "change"]], message: "alice to see the quest awaiting approval" })
   return quest
 }
 

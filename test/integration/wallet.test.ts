@@ -86,8 +86,8 @@ describe("wallet: offline merges through a relay", () => {
     const [wa, wb] = handles
     const now = Date.now()
 
-    // 15 split → 10 free time, 5 journal, seen by everyone.
-    await grant(wa!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", at: now }, relay.audit.signer)
+    // 15 split → 10 free time, 5 journal, seen by everyone (paid by the relay: only it writes system grants).
+    await grant(handles[3]!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", at: now }, relay.audit.signer)
     await converge(handles, h => expect(balanceOf(walletsOf(h), "ada").freeTime).toBe(10))
 
     await goOffline(relay, a!, b!)

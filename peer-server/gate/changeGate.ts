@@ -1,0 +1,389 @@
+/**
+ * Validate before apply: the relay judges every change a peer sends before its Repo sees
+ * it. For one sync message it decodes the changes, checks that each change's actor belongs
+ * to the sending principal, applies them to a fork of the relay's current document (the
+ * low-level backend: a fork costs a few milliseconds even for a 10,000-task queue), reads
+ * from the patches which records changed, and asks each record's schema, size limit and
+ * authority rule (src/core/authority) whether this principal may make that change. The
+ * relay's own writes never pass through here. Nothing in here throws at a caller: hostile
+ * bytes are refused with a reason.
+ */
+import * as A from "@automerge/automerge"
+import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
+import { parseAutomergeUrl } from "@automerge/automerge-repo"
+import type { z } from "zod"
+import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type AuditEntry, type DocumentKind, type SignedHead } from "../../schemas/index.ts"
+import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
+import { DOCUMENT_RULES, type DocumentContext, type FieldRule } from "../../src/core/authority/documents.ts"
+import { authorizeQuestChange } from "../../src/core/authority/quests.ts"
+import { canonicalJson, same, type AuthorityContext, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
+import { isOperator, type Principal } from "../../src/core/principal.ts"
+import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
+import type { Workspace } from "../../src/workspace/workspace.ts"
+import { ActorBindings } from "./actorBindings.ts"
+
+export type GateVerdict = "accept" | { refuse: string }
+
+export interface ChangeGateOptions {
+  repo: Repo
+  workspace: Workspace
+  rootUrl: AutomergeUrl
+  dataDir: string
+  /** One line per refusal: peer, document, path and reason. */
+  log: (line: string) => void
+  now?: () => number
+  /** INTERIM (see AuthorityContext.interim): set only by peer-server/gate/interimBinding.ts. */
+  interim?: AuthorityContext["interim"]
+}
+
+/** How long a check waits for the relay to apply the changes the gate accepted before it. */
+const SETTLE_MS = 10_000
+
+/** Kinds a role may create as new documents (rooms for DMs, quests, journals of new residents). */
+const CREATABLE_BY_OPERATORS: ReadonlySet<DocumentKind> = new Set(["room", "quest", "journal"])
+
+type Backend = ReturnType<typeof A.getBackend>
+type Patch = ReturnType<Backend["diffIncremental"]>[number]
+type Raw = Record<string, unknown>
+
+/** A refusal with the document path it concerns. */
+class Refusal extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(reason)
+  }
+}
+
+function fail(path: string, verdict: AuthorityVerdict): void {
+  if (!verdict.ok) throw new Refusal(path, verdict.reason)
+}
+
+const isRecord = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v)
+
+export class ChangeGate {
+  readonly #opts: ChangeGateOptions
+  readonly #bindings: ActorBindings
+  /** documentId → hashes of accepted changes the relay's copy does not show yet. */
+  readonly #inFlight = new Map<string, Set<string>>()
+  #holders?: { heads: string; map: ReadonlyMap<string, string> }
+
+  constructor(opts: ChangeGateOptions) {
+    this.#opts = opts
+    this.#bindings = new ActorBindings(opts.dataDir)
+  }
+
+  /** Judges one sync message from `principal` for `documentId`; never throws. */
+  async check(principal: Principal, documentId: string, syncMessage: Uint8Array): Promise<GateVerdict> {
+    try {
+      return await this.#check(principal, documentId, syncMessage)
+    } catch (error) {
+      const path = error instanceof Refusal ? error.path : ""
+      const reason = error instanceof Refusal ? error.message : `the relay could not read this change (${(error as Error)?.message ?? String(error)})`
+      const full = path ? `${path}: ${reason}` : reason
+      this.#opts.log(`refused a change from ${principal.peer} (${principal.role}) to ${documentId}${path ? ` at ${path}` : ""}: ${reason}`)
+      return { refuse: full }
+    }
+  }
+
+  async #check(principal: Principal, documentId: string, bytes: Uint8Array): Promise<GateVerdict> {
+    let message: ReturnType<typeof A.decodeSyncMessage>
+    try {
+      message = A.decodeSyncMessage(bytes)
+    } catch {
+      throw new Refusal("", "this is not an Automerge sync message")
+    }
+    const changes = message.changes
+    if (!changes.length) return "accept"
+    const size = changes.reduce((n, c) => n + c.byteLength, 0)
+    if (size > MAX_CHANGE_BYTES_PER_MESSAGE) throw new Refusal("", `one message carries ${size} bytes of changes; the limit is ${MAX_CHANGE_BYTES_PER_MESSAGE}`)
+    if (principal.role === "pending" && !this.#opts.interim?.selfEnrolment) throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
+    await this.#settle(documentId)
+    const handle = await this.#current(documentId)
+    const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
+    const backend = A.getBackend(base)
+    const fork = backend.fork()
+    let actors: Set<string>
+    let hashes: string[]
+    try {
+      fork.updateDiffCursor()
+      // Sync messages carry changes as bundles or single change chunks; both load incrementally.
+      for (const chunk of changes)
+        try {
+          fork.loadIncremental(chunk)
+        } catch {
+          throw new Refusal("", "a change in this message is not a valid Automerge change")
+        }
+      if (fork.getMissingDeps([]).length)
+        throw new Refusal("", "these changes depend on changes the relay does not have; send those first (the next sync round does)")
+      const fresh = fork.getChanges(backend.getHeads()).map(c => A.decodeChange(c))
+      if (!fresh.length) return "accept"
+      for (const c of fresh) {
+        const owner = this.#bindings.ownerOf(c.actor)
+        if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
+      }
+      actors = new Set(fresh.map(c => c.actor))
+      hashes = fresh.map(c => c.hash)
+      const patches = fork.diffIncremental()
+      if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
+      else this.#judgeUpdate(principal, base, fork, patches)
+    } finally {
+      fork.free()
+    }
+    this.#bindings.bind(actors, principal.peer)
+    const inFlight = this.#inFlight.get(documentId) ?? new Set<string>()
+    for (const hash of hashes) inFlight.add(hash)
+    this.#inFlight.set(documentId, inFlight)
+    return "accept"
+  }
+
+  /**
+   * Waits (briefly) until the relay's copy holds the changes this gate accepted earlier for
+   * the document: the Repo applies an accepted message after the gate returns, and a peer's
+   * next message builds on it, so judging that one earlier would see missing dependencies.
+   */
+  async #settle(documentId: string): Promise<void> {
+    const pending = this.#inFlight.get(documentId)
+    const deadline = Date.now() + SETTLE_MS
+    while (pending?.size) {
+      const handle = this.#opts.repo.handles[documentId as keyof Repo["handles"]] as DocHandle<Raw> | undefined
+      if (handle?.isReady()) {
+        const backend = A.getBackend(handle.doc())
+        for (const hash of pending) if (backend.getChangeByHash(hash)) pending.delete(hash)
+      }
+      if (!pending.size || Date.now() > deadline) break
+      await new Promise<void>(resolve => {
+        const done = () => {
+          clearTimeout(timer)
+          handle?.off("heads-changed", done)
+          resolve()
+        }
+        const timer = setTimeout(done, 20)
+        handle?.on("heads-changed", done)
+      })
+    }
+    this.#inFlight.delete(documentId)
+  }
+
+  /** The relay's current copy of the document, or undefined when it does not hold one. */
+  async #current(documentId: string): Promise<DocHandle<Raw> | undefined> {
+    const { repo } = this.#opts
+    const loaded = repo.handles[documentId as keyof typeof repo.handles] as DocHandle<Raw> | undefined
+    if (loaded?.isReady()) return loaded
+    if (loaded && !loaded.inState(["idle", "loading"])) return undefined
+    try {
+      const handle = await repo.find<Raw>(documentId as AutomergeUrl, { allowableStates: ["ready", "unavailable"], signal: AbortSignal.timeout(10_000) })
+      return handle.isReady() ? handle : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** A document the relay does not hold yet (or holds empty): who may create what, and how big. */
+  #judgeCreation(principal: Principal, fork: Backend): void {
+    const doc = fork.materialize("_root") as Raw
+    if (!Object.keys(doc).length) return
+    const kind = doc.kind
+    if (typeof kind !== "string" || !(kind in DOCUMENT_SCHEMAS)) throw new Refusal("kind", `a new document must have a known kind, not ${JSON.stringify(kind)?.slice(0, 40)}`)
+    const k = kind as DocumentKind
+    const bytes = canonicalJson(doc).length
+    if (bytes > DOCUMENT_LIMITS[k].createBytes) throw new Refusal("", `a new ${k} document of ${bytes} bytes is over the ${DOCUMENT_LIMITS[k].createBytes}-byte limit`)
+    const parsed = DOCUMENT_SCHEMAS[k].safeParse(doc)
+    if (!parsed.success) throw new Refusal(parsed.error.issues[0]?.path.join(".") ?? "", `a new ${k} document does not pass its schema: ${parsed.error.issues[0]?.message}`)
+    if (k === "audit" && this.#opts.interim?.selfEnrolment) {
+      // INTERIM: peers still create their own audit log at registration (a worker is pending
+      // then), with its first entries if it already wrote some.
+      const log = parsed.data as { peer: string; entries: AuditEntry[]; head?: SignedHead }
+      if (log.peer === principal.peer && !log.entries.length) return
+      return fail("entries", authorizeAuditChange({ peer: log.peer, entriesBefore: 0, appended: log.entries, headAfter: log.head }, principal, { interim: this.#opts.interim }))
+    }
+    if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
+    if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
+      throw new Refusal("kind", `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, every other document by the relay`)
+    if (k === "quest") return fail("", authorizeQuestChange(undefined, parsed.data as never, principal, this.#ctx("", doc)))
+    // Rooms and journals: what they already hold is judged as if appended to an empty one
+    // (an operator opens a DM and posts the first message in one batch).
+    for (const [field, rule] of Object.entries(DOCUMENT_RULES[k].fields))
+      if (rule.type === "list")
+        for (const [index, element] of (doc[field] as unknown[]).entries())
+          fail(`${field}.${index}`, rule.authorize(undefined, this.#parse(rule.schema, element, `${field}.${index}`, DOCUMENT_LIMITS[k].entryBytes), principal, this.#ctx(String(index), doc)))
+  }
+
+  #ctx(key: string, doc: Raw): DocumentContext & { key: string } {
+    const workspace = this.#opts.workspace
+    const root = workspace.root
+    const holders = this.#residentHolders()
+    return {
+      key,
+      doc,
+      reviewEverything: root.controls.reviewEverything,
+      residentHolder: resident => holders.get(resident),
+      ...(this.#opts.interim ? { interim: this.#opts.interim } : {}),
+    }
+  }
+
+  /** resident → the worker holding its lease, re-read only when the identities document moves. */
+  #residentHolders(): ReadonlyMap<string, string> {
+    const { repo, workspace } = this.#opts
+    const { documentId } = parseAutomergeUrl(workspace.root.docs.identities as AutomergeUrl)
+    const handle = repo.handles[documentId]
+    if (!handle?.isReady()) return new Map()
+    const heads = handle.heads().join(",")
+    if (this.#holders?.heads !== heads)
+      this.#holders = { heads, map: new Map([...readResidentLeases(handle.doc(), "identities", [])].map(([resident, lease]) => [resident, lease.holder])) }
+    return this.#holders.map
+  }
+
+  #judgeUpdate(principal: Principal, before: Raw, fork: Backend, patches: Patch[]): void {
+    const kind = before.kind
+    if (typeof kind !== "string" || !(kind in DOCUMENT_RULES)) throw new Refusal("kind", "the relay does not know this document's kind, so it accepts no change to it")
+    const k = kind as DocumentKind
+    const rules = DOCUMENT_RULES[k]
+    if (!patches.length) return
+    if (rules.whole) {
+      const after = fork.materialize("_root") as Raw
+      const parsed = this.#parse(rules.whole.schema, after, "", DOCUMENT_LIMITS[k].entryBytes)
+      fail("", rules.whole.authorize(rules.whole.schema.safeParse(before).data, parsed, principal, this.#ctx("", before)))
+      return
+    }
+    const touched = new Map<string, Patch[]>()
+    for (const p of patches) {
+      const field = String(p.path[0] ?? "")
+      if (!touched.has(field)) touched.set(field, [])
+      touched.get(field)!.push(p)
+    }
+    if (rules.audit) return this.#judgeAudit(principal, before, fork, touched)
+    for (const [field, fieldPatches] of touched) {
+      const rule = rules.fields[field]
+      if (!rule) throw new Refusal(field, `${field} is not a field of a ${k} document`)
+      this.#judgeField(principal, k, field, rule, before, fork, fieldPatches)
+    }
+  }
+
+  #judgeField(principal: Principal, kind: DocumentKind, field: string, rule: FieldRule, before: Raw, fork: Backend, patches: Patch[]): void {
+    const limits = DOCUMENT_LIMITS[kind]
+    const current = before[field]
+    if (rule.type === "value") {
+      const after = valueAt(fork, [field])
+      const parse = (v: unknown) => (rule.schema ? rule.schema.safeParse(v).data : v)
+      const parsed = rule.schema && after !== undefined ? this.#parse(rule.schema, after, field, limits.entryBytes) : after
+      fail(field, rule.authorize(parse(current), parsed, principal, this.#ctx(field, before)))
+      return
+    }
+    if (patches.some(p => p.path.length === 1) && current !== undefined) throw new Refusal(field, `${field} is never replaced whole`)
+    const container = fork.getWithType("_root", field)
+    const containerId = container && (container[0] === "map" || container[0] === "list") ? (container[1] as string) : undefined
+    if (rule.type === "records") {
+      if (!containerId || container![0] !== "map") throw new Refusal(field, `${field} must stay a map of records`)
+      const old = isRecord(current) ? current : {}
+      const keys = patches.some(p => p.path.length === 1) ? fork.keys(containerId) : [...new Set(patches.map(p => String(p.path[1])))]
+      const has = (key: string) => Object.prototype.hasOwnProperty.call(old, key)
+      if (keys.some(key => !has(key)) && fork.keys(containerId).length > limits.entries) throw new Refusal(field, `a ${kind} document holds at most ${limits.entries} ${field}`)
+      for (const key of keys) {
+        const path = `${field}.${key}`
+        const after = valueAt(fork, [field, key])
+        const parsed = after === undefined ? undefined : this.#parse(rule.schema, after, path, limits.entryBytes)
+        fail(path, rule.authorize(has(key) ? rule.schema.safeParse(old[key]).data : undefined, parsed, principal, this.#ctx(key, before)))
+      }
+      return
+    }
+    if (!containerId || container![0] !== "list") throw new Refusal(field, `${field} must stay a list`)
+    const old = Array.isArray(current) ? current : []
+    const delta = listDelta(old.length, patches, field)
+    if (delta.rewritten !== undefined) {
+      const was = rule.schema.safeParse(old[delta.rewritten]).data
+      fail(`${field}.${delta.rewritten}`, rule.authorize(was, undefined, principal, this.#ctx(String(delta.rewritten), before)))
+      throw new Refusal(`${field}.${delta.rewritten}`, `${field} is append-only: entry ${delta.rewritten} never changes`)
+    }
+    if (fork.length(containerId) > limits.entries) throw new Refusal(field, `a ${kind} document holds at most ${limits.entries} ${field}`)
+    for (const index of delta.inserted) {
+      const path = `${field}.${index}`
+      const parsed = this.#parse(rule.schema, valueAt(fork, [field, index]), path, limits.entryBytes)
+      fail(path, rule.authorize(undefined, parsed, principal, this.#ctx(String(index), before)))
+    }
+  }
+
+  #judgeAudit(principal: Principal, before: Raw, fork: Backend, touched: Map<string, Patch[]>): void {
+    const limits = DOCUMENT_LIMITS.audit
+    for (const field of touched.keys())
+      if (field !== "entries" && field !== "head") throw new Refusal(field, field in DOCUMENT_RULES.audit.fields ? `audit.${field} is fixed when the log is created` : `${field} is not a field of an audit document`)
+    const old = Array.isArray(before.entries) ? before.entries : []
+    const entryPatches = touched.get("entries") ?? []
+    if (entryPatches.some(p => p.path.length === 1)) throw new Refusal("entries", "entries is never replaced whole")
+    const delta = listDelta(old.length, entryPatches, "entries")
+    const appended: AuditEntry[] = []
+    if (delta.rewritten === undefined) {
+      const sorted = [...delta.inserted].sort((a, b) => a - b)
+      // Appends land after every existing entry, in order: anything else rewrites the log.
+      if (sorted.some((index, i) => index !== old.length + i)) throw new Refusal("entries", "the audit log is append-only: new entries go at its end")
+      if (old.length + sorted.length > limits.entries) throw new Refusal("entries", `an audit log holds at most ${limits.entries} entries`)
+      const schema = DOCUMENT_RULES.audit.fields.entries!.schema as z.ZodType<AuditEntry>
+      for (const index of sorted) appended.push(this.#parse(schema, valueAt(fork, ["entries", index]), `entries.${index}`, limits.entryBytes))
+    }
+    const headSchema = DOCUMENT_RULES.audit.fields.head!.schema as z.ZodType<SignedHead>
+    const headAfter = touched.has("head") ? (valueAt(fork, ["head"]) === undefined ? undefined : this.#parse(headSchema, valueAt(fork, ["head"]), "head", limits.entryBytes)) : (before.head as SignedHead | undefined)
+    const rewritten = delta.rewritten !== undefined ? { seq: delta.rewritten } : undefined
+    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal, this.#opts.interim ? { interim: this.#opts.interim } : {}))
+  }
+
+  /** A record after the change: within its byte limit, valid, and with no field the schema does not know. */
+  #parse<T>(schema: z.ZodType<T>, value: unknown, path: string, maxBytes: number): T {
+    const bytes = Buffer.byteLength(canonicalJson(value))
+    if (bytes > maxBytes) throw new Refusal(path, `this record is ${bytes} bytes; the limit is ${maxBytes}`)
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new Refusal([path, ...(issue?.path ?? []).map(String)].filter(Boolean).join("."), `does not pass the schema: ${issue?.message ?? "invalid"}`)
+    }
+    if (!same(parsed.data, value)) throw new Refusal(path, "this record has fields its schema does not know")
+    return parsed.data
+  }
+}
+
+/** The value at `path` in the fork, as plain data (text as a string); undefined when absent. */
+function valueAt(fork: Backend, path: readonly (string | number)[]): unknown {
+  let obj = "_root"
+  for (const [i, segment] of path.entries()) {
+    const got = fork.getWithType(obj, segment)
+    if (!got) return undefined
+    const [type, value] = got as [string, unknown]
+    const last = i === path.length - 1
+    if (type === "map" || type === "list") {
+      if (last) return fork.materialize(value as string)
+      obj = value as string
+    } else if (type === "text") {
+      return last ? fork.text(value as string) : undefined
+    } else return last ? value : undefined
+  }
+  return undefined
+}
+
+/**
+ * Which elements of a list a batch of patches inserted (their indices after the change), and
+ * the first existing element it changed or removed, if any. Patches are sequential: each
+ * index is relative to the list as the patches before it left it.
+ */
+export function listDelta(existing: number, patches: readonly Patch[], field: string): { inserted: number[]; rewritten?: number } {
+  let inserted: number[] = []
+  const oldIndex = (i: number) => i - inserted.filter(n => n < i).length
+  for (const p of patches) {
+    if (p.path[0] !== field || p.path.length < 2) continue
+    const index = Number(p.path[1])
+    if (p.path.length === 2 && p.action === "insert") {
+      const n = p.values.length
+      inserted = [...inserted.map(x => (x >= index ? x + n : x)), ...Array.from({ length: n }, (_, j) => index + j)]
+      continue
+    }
+    if (p.path.length === 2 && p.action === "del") {
+      const n = p.length ?? 1
+      for (let j = 0; j < n; j++) {
+        if (!inserted.includes(index)) return { inserted, rewritten: oldIndex(index) }
+        inserted = inserted.filter(x => x !== index).map(x => (x > index ? x - 1 : x))
+      }
+      continue
+    }
+    if (!inserted.includes(index)) return { inserted, rewritten: Math.min(oldIndex(index), existing - 1) }
+  }
+  return { inserted }
+}

@@ -1,0 +1,43 @@
+/**
+ * Who may write an audit document: the peer it belongs to (the document's `peer`), and only
+ * by appending: existing entries never change, `seq` continues from the last entry, and the
+ * signed head only moves forward. Signatures and hashes are checked by readers
+ * (src/core/audit.ts): this rule keeps anyone else from rewriting or rewinding the log.
+ */
+import type { AuditEntry, SignedHead } from "../../../schemas/index.ts"
+import type { Principal } from "../principal.ts"
+import { ALLOWED, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+
+/** One change to an audit log, as the gate reads it (old entries are not materialized). */
+export interface AuditLogChange {
+  /** The log's owner (the document's `peer`). */
+  peer: string
+  /** How many entries the log held before. */
+  entriesBefore: number
+  /** The entries added at the end. */
+  appended: readonly AuditEntry[]
+  /** An existing entry was changed or removed (its seq when known). */
+  rewritten?: { seq: number }
+  headBefore?: SignedHead | undefined
+  headAfter?: SignedHead | undefined
+}
+
+export function authorizeAuditChange(change: AuditLogChange, who: Principal, ctx: Pick<AuthorityContext, "interim"> = {}): AuthorityVerdict {
+  const pending = refusePending(who)
+  if (pending) return pending
+  const { peer } = change
+  if (!isSelf(peer, who, ctx)) return refused(`this is the audit log of ${peer}: only ${peer} writes it`)
+  if (change.rewritten) return refused(`the audit log of ${peer} is append-only: entry ${change.rewritten.seq} never changes and is never removed`)
+  for (const [i, e] of change.appended.entries()) {
+    const seq = change.entriesBefore + i
+    if (e.seq !== seq) return refused(`the audit log of ${peer}: the entry at position ${seq} carries seq ${e.seq}; seq continues from the last entry`)
+    if (e.actor.name !== peer) return refused(`the audit log of ${peer}: entry ${e.seq} is signed as ${e.actor.name}`)
+  }
+  const { headBefore, headAfter } = change
+  if (!same(headBefore, headAfter)) {
+    if (!headAfter) return refused(`the audit log of ${peer}: its signed head is never removed`)
+    if (headBefore && headAfter.seq <= headBefore.seq) return refused(`the audit log of ${peer}: its head only moves forward (from ${headBefore.seq} to ${headAfter.seq})`)
+    if (headAfter.seq >= change.entriesBefore + change.appended.length) return refused(`the audit log of ${peer}: its head names entry ${headAfter.seq}, which is not in the log`)
+  }
+  return ALLOWED
+}

@@ -1,0 +1,136 @@
+/**
+ * The shape of every document kind as the authority rules see it: which top-level fields
+ * are maps of records (keyed by id), which are append-only lists, which are single fields,
+ * each with the schema a record must pass and the rule that judges a change to it. The
+ * relay's gate walks a peer's change through this table; readers can use the same rules.
+ */
+import type { z } from "zod"
+import {
+  AuditEntry,
+  Bounty,
+  Identity,
+  JournalEntry,
+  LedgerEntry,
+  MailMessage,
+  Message,
+  PeerRecord,
+  QuestDoc,
+  QuestIndexEntry,
+  ResidentLease,
+  RoomEntry,
+  RuntimeControls,
+  SignedHead,
+  Task,
+  Timestamp,
+  Id,
+  type DocumentKind,
+} from "../../../schemas/index.ts"
+import { z as zod } from "zod"
+import type { Principal } from "../principal.ts"
+import { authorizeArchivedTaskChange } from "./archive.ts"
+import { authorizeBountyChange } from "./bounties.ts"
+import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "./identities.ts"
+import { authorizeMailChange } from "./mailbox.ts"
+import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"
+import { authorizeQuestChange, authorizeQuestIndexChange } from "./quests.ts"
+import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "./rooms.ts"
+import { authorizeTaskChange } from "./tasks.ts"
+import { ALLOWED, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { authorizeLedgerChange } from "./wallets.ts"
+
+/** What the gate knows about the document and the workspace when it judges a change. */
+export interface DocumentContext extends Omit<AuthorityContext, "key"> {
+  /** The relay's current document (before the change), as plain data. */
+  doc: Record<string, unknown>
+  reviewEverything: boolean
+}
+
+type Rule<T> = (before: T | undefined, after: T | undefined, who: Principal, ctx: DocumentContext & { key: string }) => AuthorityVerdict
+
+/** A map of records keyed by id (tasks, peers, ledger entries …). */
+export interface RecordField<T = unknown> {
+  type: "records"
+  schema: z.ZodType<T>
+  authorize: Rule<T>
+}
+
+/** An append-only list (messages, journal entries); `key` names an element in messages. */
+export interface ListField<T = unknown> {
+  type: "list"
+  schema: z.ZodType<T>
+  authorize: Rule<T>
+}
+
+/** One value judged whole (controls); `schema` absent: any change is judged without parsing. */
+export interface ValueField<T = unknown> {
+  type: "value"
+  schema?: z.ZodType<T>
+  authorize: Rule<T>
+}
+
+export type FieldRule = RecordField | ListField | ValueField
+
+export interface DocumentRules {
+  fields: Readonly<Record<string, FieldRule>>
+  /** Documents judged as one record (a quest): the whole document before and after. */
+  whole?: { schema: z.ZodType<unknown>; authorize: Rule<unknown> }
+  /** Audit logs are judged as one append by their owner (authorizeAuditChange). */
+  audit?: true
+}
+
+const records = <T>(schema: z.ZodType<T>, authorize: Rule<T>): FieldRule => ({ type: "records", schema, authorize: authorize as Rule<unknown> })
+const list = <T>(schema: z.ZodType<T>, authorize: Rule<T>): FieldRule => ({ type: "list", schema, authorize: authorize as Rule<unknown> })
+const value = <T>(schema: z.ZodType<T> | undefined, authorize: Rule<T>): FieldRule => ({ type: "value", ...(schema ? { schema } : {}), authorize: authorize as Rule<unknown> })
+
+/** kind, schemaVersion and the other identifying fields of a document never change. */
+const fixed = (what: string): FieldRule => value(undefined, (_b, _a, who, ctx) => refusePending(who) ?? refused(`${what}.${ctx.key} is fixed when the document is created`))
+const rootField = (field: string): FieldRule => value(undefined, (_b, _a, who) => authorizeRootFieldChange(field, who))
+
+const SeedUse = zod.object({ identity: Id, at: Timestamp })
+const residentOf = (ctx: DocumentContext) => String(ctx.doc.identity ?? "")
+const roomOf = (ctx: DocumentContext) => String(ctx.doc.roomId ?? "")
+
+export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
+  root: {
+    fields: {
+      peers: records(PeerRecord, authorizePeerChange),
+      controls: value(RuntimeControls, authorizeControlsChange),
+      ...Object.fromEntries(["kind", "schemaVersion", "workspaceId", "name", "createdAt", "docs", "authority"].map(f => [f, rootField(f)])),
+    },
+  },
+  queue: { fields: { tasks: records(Task, (b, a, who, ctx) => authorizeTaskChange(b, a, who, ctx)), kind: fixed("queue"), schemaVersion: fixed("queue") } },
+  archive: { fields: { tasks: records(Task, authorizeArchivedTaskChange), kind: fixed("archive"), schemaVersion: fixed("archive"), period: fixed("archive") } },
+  identities: {
+    fields: {
+      identities: records(Identity, authorizeIdentityChange),
+      seedsUsed: records(SeedUse, authorizeSeedUse),
+      leases: records(ResidentLease, authorizeResidentLeaseChange),
+      kind: fixed("identities"),
+      schemaVersion: fixed("identities"),
+    },
+  },
+  wallets: { fields: { entries: records(LedgerEntry, authorizeLedgerChange), kind: fixed("wallets"), schemaVersion: fixed("wallets") } },
+  rooms: { fields: { rooms: records(RoomEntry, authorizeRoomEntryChange), kind: fixed("rooms"), schemaVersion: fixed("rooms") } },
+  room: {
+    fields: {
+      messages: list(Message, (b, a, who, ctx) => authorizeRoomMessageChange(b, a, who, { ...ctx, roomId: roomOf(ctx) })),
+      kind: fixed("room"),
+      schemaVersion: fixed("room"),
+      roomId: fixed("room"),
+    },
+  },
+  quests: { fields: { quests: records(QuestIndexEntry, authorizeQuestIndexChange), kind: fixed("quests"), schemaVersion: fixed("quests") } },
+  quest: { fields: {}, whole: { schema: QuestDoc as z.ZodType<unknown>, authorize: authorizeQuestChange as Rule<unknown> } },
+  bounties: { fields: { bounties: records(Bounty, authorizeBountyChange), kind: fixed("bounties"), schemaVersion: fixed("bounties") } },
+  journal: {
+    fields: {
+      entries: list(JournalEntry, (b, a, who, ctx) => authorizeJournalEntryChange(b, a, who, { ...ctx, resident: residentOf(ctx) })),
+      kind: fixed("journal"),
+      schemaVersion: fixed("journal"),
+      identity: fixed("journal"),
+    },
+  },
+  mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
+  // entries and head are judged together by authorizeAuditChange; these give their schemas.
+  audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit") }, audit: true },
+}

@@ -1,0 +1,71 @@
+/**
+ * What every authority rule answers, and the context it is judged in. A rule is pure: it
+ * compares an entry before and after a peer's change (undefined: absent) and says whether
+ * that peer's principal may make the change, with a reason a human can act on.
+ */
+import type { ActorKind } from "../../../schemas/index.ts"
+import { isOperator, type Principal } from "../principal.ts"
+
+export type AuthorityVerdict = { ok: true } | { ok: false; reason: string }
+
+export const ALLOWED: AuthorityVerdict = { ok: true }
+
+export function refused(reason: string): AuthorityVerdict {
+  return { ok: false, reason }
+}
+
+export interface AuthorityContext {
+  /** The map key the entry is stored under (its id must equal it). */
+  key: string
+  /** The worker holding a resident's lease, as the relay granted it (identities.leases). */
+  residentHolder(resident: string): string | undefined
+  /**
+   * INTERIM, set only by peer-server/gate/interimBinding.ts until connections are bound to
+   * keys: peers still register themselves (their root.peers record and audit document), and
+   * anonymous test connections may sign as any operator name.
+   */
+  interim?: { selfEnrolment?: boolean; anyOperatorName?: boolean }
+}
+
+/** The actor kind a principal's writes must carry (`by.kind` in histories and ledgers). */
+export function actorKindOf(who: Principal): ActorKind | undefined {
+  if (isOperator(who)) return "operator"
+  if (who.role === "worker") return "worker"
+  return undefined
+}
+
+/** Whether `name`, written as the author of a record, is this principal. */
+export function isSelf(name: string | undefined, who: Principal, ctx: Pick<AuthorityContext, "interim">): boolean {
+  if (name === who.peer) return true
+  return !!ctx.interim?.anyOperatorName && isOperator(who) && name !== undefined && name !== "relay"
+}
+
+/** JSON with object keys sorted, so equal data compares equal whatever wrote it. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  ) ?? "undefined"
+}
+
+/** Equal as plain data (entries are compared as JSON, whatever their key order). */
+export function same(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b)
+}
+
+/** The fields whose values differ between two records (either may be undefined). */
+export function changedFields(before: object | undefined, after: object | undefined): string[] {
+  const a = (before ?? {}) as Record<string, unknown>
+  const b = (after ?? {}) as Record<string, unknown>
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(k => !same(a[k], b[k]))
+}
+
+/** A pending peer writes nothing; checked first by every rule. */
+export function refusePending(who: Principal): AuthorityVerdict | undefined {
+  if (who.role === "pending") return refused(`${who.peer} is not approved yet: a pending peer writes nothing (an operator approves it with 'vivarium worker approve ${who.peer}')`)
+  return undefined
+}
+
+/** The first refusal among `checks`, or ALLOWED. */
+export function firstRefusal(...checks: (AuthorityVerdict | undefined)[]): AuthorityVerdict {
+  return checks.find(c => c && !c.ok) ?? ALLOWED
+}

@@ -16,7 +16,7 @@ import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type A
 import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
 import { DOCUMENT_RULES, type DocumentContext, type FieldRule } from "../../src/core/authority/documents.ts"
 import { authorizeQuestChange } from "../../src/core/authority/quests.ts"
-import { canonicalJson, same, type AuthorityContext, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
+import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
@@ -32,8 +32,6 @@ export interface ChangeGateOptions {
   /** One line per refusal: peer, document, path and reason. */
   log: (line: string) => void
   now?: () => number
-  /** INTERIM (see AuthorityContext.interim): set only by peer-server/gate/interimBinding.ts. */
-  interim?: AuthorityContext["interim"]
 }
 
 /** How long a check waits for the relay to apply the changes the gate accepted before it. */
@@ -87,6 +85,23 @@ export class ChangeGate {
     }
   }
 
+  /**
+   * While the relay cannot write (its storage is failing), a sync message that only asks or
+   * acknowledges passes and one that carries changes is refused with `reason`; never throws.
+   */
+  async refuseIfChanges(principal: Principal, documentId: string, syncMessage: Uint8Array, reason: string): Promise<GateVerdict> {
+    let changes: number
+    try {
+      changes = A.decodeSyncMessage(syncMessage).changes.length
+    } catch {
+      changes = -1
+    }
+    if (changes === 0) return "accept"
+    const why = changes < 0 ? "this is not an Automerge sync message" : reason
+    this.#opts.log(`refused a change from ${principal.peer} (${principal.role}) to ${documentId}: ${why}`)
+    return { refuse: why }
+  }
+
   async #check(principal: Principal, documentId: string, bytes: Uint8Array): Promise<GateVerdict> {
     let message: ReturnType<typeof A.decodeSyncMessage>
     try {
@@ -98,7 +113,7 @@ export class ChangeGate {
     if (!changes.length) return "accept"
     const size = changes.reduce((n, c) => n + c.byteLength, 0)
     if (size > MAX_CHANGE_BYTES_PER_MESSAGE) throw new Refusal("", `one message carries ${size} bytes of changes; the limit is ${MAX_CHANGE_BYTES_PER_MESSAGE}`)
-    if (principal.role === "pending" && !this.#opts.interim?.selfEnrolment) throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
+    if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
     await this.#settle(documentId)
     const handle = await this.#current(documentId)
     const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
@@ -115,8 +130,10 @@ export class ChangeGate {
         } catch {
           throw new Refusal("", "a change in this message is not a valid Automerge change")
         }
-      if (fork.getMissingDeps([]).length)
-        throw new Refusal("", "these changes depend on changes the relay does not have; send those first (the next sync round does)")
+      // Changes whose dependencies the relay lacks (a sync round can skip one when a bloom
+      // filter answers wrongly) wait in the document's queue, unapplied, as automerge-repo
+      // keeps them. They are judged when their dependencies arrive: a fork carries the queue,
+      // so the message that completes them shows their effects in its patches.
       const fresh = fork.getChanges(backend.getHeads()).map(c => A.decodeChange(c))
       if (!fresh.length) return "accept"
       for (const c of fresh) {
@@ -191,13 +208,6 @@ export class ChangeGate {
     if (bytes > DOCUMENT_LIMITS[k].createBytes) throw new Refusal("", `a new ${k} document of ${bytes} bytes is over the ${DOCUMENT_LIMITS[k].createBytes}-byte limit`)
     const parsed = DOCUMENT_SCHEMAS[k].safeParse(doc)
     if (!parsed.success) throw new Refusal(parsed.error.issues[0]?.path.join(".") ?? "", `a new ${k} document does not pass its schema: ${parsed.error.issues[0]?.message}`)
-    if (k === "audit" && this.#opts.interim?.selfEnrolment) {
-      // INTERIM: peers still create their own audit log at registration (a worker is pending
-      // then), with its first entries if it already wrote some.
-      const log = parsed.data as { peer: string; entries: AuditEntry[]; head?: SignedHead }
-      if (log.peer === principal.peer && !log.entries.length) return
-      return fail("entries", authorizeAuditChange({ peer: log.peer, entriesBefore: 0, appended: log.entries, headAfter: log.head }, principal, { interim: this.#opts.interim }))
-    }
     if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
     if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
       throw new Refusal("kind", `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, every other document by the relay`)
@@ -219,7 +229,6 @@ export class ChangeGate {
       doc,
       reviewEverything: root.controls.reviewEverything,
       residentHolder: resident => holders.get(resident),
-      ...(this.#opts.interim ? { interim: this.#opts.interim } : {}),
     }
   }
 
@@ -324,7 +333,7 @@ export class ChangeGate {
     const headSchema = DOCUMENT_RULES.audit.fields.head!.schema as z.ZodType<SignedHead>
     const headAfter = touched.has("head") ? (valueAt(fork, ["head"]) === undefined ? undefined : this.#parse(headSchema, valueAt(fork, ["head"]), "head", limits.entryBytes)) : (before.head as SignedHead | undefined)
     const rewritten = delta.rewritten !== undefined ? { seq: delta.rewritten } : undefined
-    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal, this.#opts.interim ? { interim: this.#opts.interim } : {}))
+    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal))
   }
 
   /** A record after the change: within its byte limit, valid, and with no field the schema does not know. */

@@ -28,11 +28,14 @@ import { useTeardown } from "../helpers/teardown.ts"
 const teardown = useTeardown()
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const NOW = 10_000
+/** Signs what the test's operators and workers sign (the harness registers no keys, so nothing checks it against one). */
+const TEST_KEY = await importPrivateKey((await generateSigningKey()).privateKeyPkcs8)
 
 /** An operator's context on a gate peer; its audit appends go to a log the test does not push. */
 function operatorCtx(peer: GatePeer): OperatorContext {
-  const audit = { append: async () => ({}), settled: async () => {} } as unknown as OperatorContext["audit"]
-  return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.who.peer }, now: NOW }
+  const actor: Actor = { kind: "operator", name: peer.who.peer }
+  const audit = { append: async () => ({}), settled: async () => {}, signer: { actor, key: TEST_KEY } } as unknown as OperatorContext["audit"]
+  return { workspace: peer.workspace, audit, actor, now: NOW }
 }
 
 const accepted = async (peer: GatePeer) => expect(refusals(await peer.push())).toEqual([])
@@ -85,8 +88,8 @@ describe("authority: tasks", () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
     const op = operatorCtx(alice)
-    const task = addTask(op, { prompt: "summarize the notes", priority: 3 })
-    editTask(op, task.id, { priority: 7, title: "Summary" })
+    const task = await addTask(op, { prompt: "summarize the notes", priority: 3 })
+    await editTask(op, task.id, { priority: 7, title: "Summary" })
     await accepted(alice)
 
     await registerWorker(h, "w1")
@@ -104,8 +107,8 @@ describe("authority: tasks", () => {
   it("a worker's own approval without review (critic approved, no human needed) passes; a requeue by an operator too", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const t1 = addTask(operatorCtx(alice), { prompt: "one" })
-    const t2 = addTask(operatorCtx(alice), { prompt: "two" })
+    const t1 = await addTask(operatorCtx(alice), { prompt: "one" })
+    const t2 = await addTask(operatorCtx(alice), { prompt: "two" })
     await accepted(alice)
     await registerWorker(h, "w1")
     const w1 = await h.peer("w1", "worker")
@@ -122,7 +125,7 @@ describe("authority: tasks", () => {
   it("refuses a peer with no operator key writing a task as approved with a tip of 1000", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const task = addTask(operatorCtx(alice), { prompt: "x" })
+    const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
     await registerWorker(h, "w1")
     const mallory = await h.peer("w1", "worker")
@@ -139,7 +142,7 @@ describe("authority: tasks", () => {
   it("refuses a worker approving its own result waiting for review, or writing the decision or a tip", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const task = addTask(operatorCtx(alice), { prompt: "x" })
+    const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
     await registerWorker(h, "w1")
     const w1 = await h.peer("w1", "worker")
@@ -166,7 +169,7 @@ describe("authority: tasks", () => {
   it("refuses a worker auto-approving a local command or when the workspace reviews everything", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const local = addTask(operatorCtx(alice), { command: "ls" })
+    const local = await addTask(operatorCtx(alice), { command: "ls" })
     await accepted(alice)
     await registerWorker(h, "w1")
     const w1 = await h.peer("w1", "worker")
@@ -178,7 +181,7 @@ describe("authority: tasks", () => {
   it("refuses a result written under a stale lease, and any write by a worker that does not hold the lease", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const task = addTask(operatorCtx(alice), { prompt: "x" })
+    const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
     await registerWorker(h, "w1")
     await registerWorker(h, "w2")
@@ -221,7 +224,7 @@ describe("authority: tasks", () => {
   it("refuses a worker touching lease, priority, budgets or prompt, and anyone writing blocked or duplicateRun", async () => {
     const h = await startGateHarness(teardown)
     const alice = await h.peer("alice", "operator")
-    const task = addTask(operatorCtx(alice), { prompt: "x" })
+    const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
     await registerWorker(h, "w1")
     await leaseTo(h, "w1", task.id)
@@ -253,7 +256,7 @@ describe("authority: tasks", () => {
     await refusedWith(alice, "task task-real is stored under the key task-other")
 
     const bob = await h.peer("bob", "operator")
-    const t = addTask(operatorCtx(bob), { prompt: "y" })
+    const t = await addTask(operatorCtx(bob), { prompt: "y" })
     await accepted(bob)
     bob.workspace.queueHandle.change(d => void delete d.tasks[t.id])
     await refusedWith(bob, "cannot be deleted by a peer")
@@ -261,7 +264,7 @@ describe("authority: tasks", () => {
     await registerWorker(h, "w1")
     await leaseTo(h, "w1", t.id)
     const carol = await h.peer("carol", "operator")
-    expect(() => editTask(operatorCtx(carol), t.id, { priority: 9 })).toThrow(/only queued, requeued or blocked/)
+    await expect(editTask(operatorCtx(carol), t.id, { priority: 9 })).rejects.toThrow(/only queued, requeued or blocked/)
     carol.workspace.queueHandle.change(d => void (d.tasks[t.id]!.priority = 9))
     await refusedWith(carol, "only queued, requeued or blocked tasks can be edited")
   })
@@ -381,7 +384,7 @@ describe("authority: wallets", () => {
       d.entries[ledgerKeys.allowance(ada.id, 1)] = { key: ledgerKeys.allowance(ada.id, 1), identity: ada.id, kind: "grant", amount: 150, bucket: "split", reason: "allowance", at: NOW, by: SYSTEM }
     })
     const w1 = await h.peer("w1", "worker")
-    await residentMessage(w1.workspace, { resident: ada.id, type: "idea", content: "a thought" }, { kind: "worker", name: "w1" }, NOW + 1)
+    await residentMessage(w1.workspace, { resident: ada.id, type: "idea", content: "a thought" }, { actor: { kind: "worker", name: "w1" }, key: TEST_KEY }, NOW + 1)
     await writeJournal(w1.repo, await residentOf(w1.workspace, ada.id), { kind: "note", content: "I walked" }, NOW + 1)
     await accepted(w1)
   })

@@ -8,12 +8,14 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { DOCUMENT_LIMITS, SCHEMA_VERSION, type JournalDoc, type QueueDoc, type RootDoc } from "../../schemas/index.ts"
 import { ChangeGate } from "../../peer-server/gate/changeGate.ts"
-import { addTask } from "../../src/workspace/operatorActions.ts"
-import { principal, refusals, startGateHarness, syncMessage } from "../helpers/gateHarness.ts"
+import { addTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { principal, refusals, startGateHarness, syncMessage, type GatePeer } from "../helpers/gateHarness.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 
 const teardown = useTeardown()
 const alice = { kind: "operator", name: "alice" } as const
+/** An operator's context on a gate peer; its audit appends go nowhere (the gate sees task writes only). */
+const opCtx = (peer: GatePeer): OperatorContext => ({ workspace: peer.workspace, actor: alice, audit: { append: async () => ({}), settled: async () => {} } as unknown as OperatorContext["audit"] })
 
 describe("change gate: messages", () => {
   it("accepts a message without changes at once, and refuses bytes that are not a sync message", async () => {
@@ -40,7 +42,7 @@ describe("change gate: messages", () => {
   it("refuses a 50 MB string in a task, and any record over its byte limit", async () => {
     const h = await startGateHarness(teardown)
     const op = await h.peer("alice", "operator")
-    const task = addTask({ workspace: op.workspace, actor: alice }, { prompt: "hello" })
+    const task = await addTask(opCtx(op), { prompt: "hello" })
     expect(refusals(await op.push())).toEqual([])
     const queue = op.workspace.queueHandle.doc()
     // A scalar string, as a hostile peer writes it (no per-character text operations).
@@ -62,7 +64,7 @@ describe("change gate: messages", () => {
   it("refuses a field the schema does not know, even a small one", async () => {
     const h = await startGateHarness(teardown)
     const op = await h.peer("alice", "operator")
-    const task = addTask({ workspace: op.workspace, actor: alice }, { prompt: "hello" })
+    const task = await addTask(opCtx(op), { prompt: "hello" })
     op.workspace.queueHandle.change(d => {
       ;(d.tasks[task.id] as unknown as Record<string, string>).note = "hi"
     })
@@ -87,7 +89,7 @@ describe("change gate: actor binding", () => {
   it("binds an actor to the first principal that sends a change by it, and refuses it for anyone else, after a restart too", async () => {
     const h = await startGateHarness(teardown)
     const op = await h.peer("alice", "operator")
-    addTask({ workspace: op.workspace, actor: alice }, { prompt: "one" })
+    await addTask(opCtx(op), { prompt: "one" })
     expect(refusals(await op.push())).toEqual([])
     const before = h.workspace.queueHandle.doc()
 
@@ -159,20 +161,23 @@ describe("change gate: new documents", () => {
 })
 
 describe("change gate: missing dependencies", () => {
-  it("refuses changes whose dependencies the relay lacks, and accepts them once sent with their dependencies", async () => {
+  it("lets changes whose dependencies the relay lacks wait unapplied, and judges them once sent with their dependencies", async () => {
     const h = await startGateHarness(teardown)
     const op = await h.peer("alice", "operator")
     const queue = op.workspace.queueHandle
     const start = queue.doc()
-    const t1 = addTask({ workspace: op.workspace, actor: alice }, { prompt: "one" })
+    const t1 = await addTask(opCtx(op), { prompt: "one" })
     const middle = queue.doc()
-    addTask({ workspace: op.workspace, actor: alice }, { prompt: "two" })
+    await addTask(opCtx(op), { prompt: "two" })
     // Only the second change, without the first it depends on.
     const second = A.getChanges(middle, queue.doc())
     expect(second).toHaveLength(1)
     const onlySecond = A.encodeSyncMessage({ heads: A.getHeads(queue.doc()), need: [], have: [], changes: second })
     const documentId = queue.documentId
-    expect(await h.gate.check(op.who, documentId, onlySecond)).toEqual({ refuse: expect.stringContaining("depend on changes the relay does not have") })
+    // automerge-repo queues such changes without applying them: nothing of them shows yet.
+    expect(await h.gate.check(op.who, documentId, onlySecond)).toBe("accept")
+    const [queued] = A.applyChanges(A.clone(h.workspace.queueHandle.doc()), second)
+    expect(Object.keys((queued as QueueDoc).tasks)).toEqual(Object.keys(start.tasks))
     const both = A.encodeSyncMessage({ heads: A.getHeads(queue.doc()), need: [], have: [], changes: A.getChanges(start, queue.doc()) })
     expect(await h.gate.check(op.who, documentId, both)).toBe("accept")
     void t1
@@ -192,7 +197,7 @@ describe("change gate: hostile input (property)", () => {
   it("never throws on arbitrary bytes or a valid sync message with bytes flipped, and accepts from a worker nothing that changes content", async () => {
     const h = await startGateHarness(teardown)
     const op = await h.peer("alice", "operator")
-    addTask({ workspace: op.workspace, actor: alice }, { prompt: "one" })
+    await addTask(opCtx(op), { prompt: "one" })
     const valid = syncMessage(op.workspace.queueHandle.doc(), h.workspace.queueHandle.doc())
     const documentId = h.workspace.queueHandle.documentId
     await fc.assert(

@@ -6,7 +6,7 @@
  */
 import type { AuditEntry, SignedHead } from "../../../schemas/index.ts"
 import type { Principal } from "../principal.ts"
-import { ALLOWED, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { ALLOWED, isSelf, refused, refusePending, same, type AuthorityVerdict } from "./verdict.ts"
 
 /** One change to an audit log, as the gate reads it (old entries are not materialized). */
 export interface AuditLogChange {
@@ -22,11 +22,11 @@ export interface AuditLogChange {
   headAfter?: SignedHead | undefined
 }
 
-export function authorizeAuditChange(change: AuditLogChange, who: Principal, ctx: Pick<AuthorityContext, "interim"> = {}): AuthorityVerdict {
+export function authorizeAuditChange(change: AuditLogChange, who: Principal): AuthorityVerdict {
   const pending = refusePending(who)
   if (pending) return pending
   const { peer } = change
-  if (!isSelf(peer, who, ctx)) return refused(`this is the audit log of ${peer}: only ${peer} writes it`)
+  if (!isSelf(peer, who)) return refused(`this is the audit log of ${peer}: only ${peer} writes it`)
   if (change.rewritten) return refused(`the audit log of ${peer} is append-only: entry ${change.rewritten.seq} never changes and is never removed`)
   for (const [i, e] of change.appended.entries()) {
     const seq = change.entriesBefore + i

@@ -26,7 +26,7 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
     if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators post bounties`)
     if (after.state !== "open" || Object.keys(after.submissions).length || after.winner !== undefined || after.completedBy !== undefined)
       return refused(`a new bounty is open with no submissions or winner (${after.id})`)
-    if (!isSelf(after.createdBy, who, ctx)) return refused(`bounty ${after.id} says it was posted by ${after.createdBy}, but ${who.peer} wrote it`)
+    if (!isSelf(after.createdBy, who)) return refused(`bounty ${after.id} says it was posted by ${after.createdBy}, but ${who.peer} wrote it`)
     return ALLOWED
   }
   if (before.state !== "completed" && after.state === "completed") return completion(before, after, who, ctx)
@@ -44,7 +44,7 @@ function completion(before: Bounty, after: Bounty, who: Principal, ctx: Authorit
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators complete bounties`)
   const other = changedFields(before, after).filter(f => !COMPLETION_FIELDS.includes(f))
   if (other.length) return refused(`bounty ${after.id}: completing it does not change ${other.join(", ")}`)
-  if (!isSelf(after.completedBy, who, ctx)) return refused(`bounty ${after.id}: ${who.peer} cannot record ${after.completedBy ?? "nobody"} as the operator who completed it`)
+  if (!isSelf(after.completedBy, who)) return refused(`bounty ${after.id}: ${who.peer} cannot record ${after.completedBy ?? "nobody"} as the operator who completed it`)
   return submissions(before, after, who, ctx, true)
 }
 

@@ -22,7 +22,7 @@ export function authorizeIdentityChange(before: Identity | undefined, after: Ide
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators forge and edit residents`)
   if (!after) return refused(`resident ${ctx.key} cannot be deleted`)
   if (!before) {
-    if (!isSelf(after.createdBy, who, ctx)) return refused(`resident ${after.id} says it was forged by ${after.createdBy}, but ${who.peer} wrote it`)
+    if (!isSelf(after.createdBy, who)) return refused(`resident ${after.id} says it was forged by ${after.createdBy}, but ${who.peer} wrote it`)
     const c = after.continuity
     if (c.sessions || c.tasksCompleted || c.tasksFailed) return refused(`a new resident starts with no sessions or tasks (${after.id}): the relay counts them`)
     return ALLOWED

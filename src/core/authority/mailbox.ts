@@ -16,7 +16,7 @@ export function authorizeMailChange(before: MailMessage | undefined, after: Mail
   if (!after) return ALLOWED
   if (isOperator(who)) {
     if (after.direction !== "from_human") return refused(`mail ${after.id}: an operator writes as the human (from_human), not as a resident`)
-    if (!isSelf(after.by, who, ctx)) return refused(`mail ${after.id} says it is by ${after.by}, but ${who.peer} wrote it`)
+    if (!isSelf(after.by, who)) return refused(`mail ${after.id} says it is by ${after.by}, but ${who.peer} wrote it`)
     return ALLOWED
   }
   if (after.direction !== "to_human" || !(RESIDENT_MAIL_TYPES as readonly string[]).includes(after.type))

@@ -34,7 +34,6 @@ export function authorizeRootFieldChange(field: string, who: Principal): Authori
 
 export function authorizePeerChange(before: PeerRecord | undefined, after: PeerRecord | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   if (after && after.name !== ctx.key) return refused(`peer record ${after.name} is stored under the key ${ctx.key}: a peer's key must be its name`)
-  if (!before && after && isInterimSelfEnrolment(after, who, ctx)) return ALLOWED
   const pending = refusePending(who)
   if (pending) return pending
   if (!after) return refused(`peer ${ctx.key} cannot be deleted: registrations are permanent (revoke the peer instead)`)
@@ -57,14 +56,6 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
   return ALLOWED
 }
 
-/** INTERIM (see AuthorityContext.interim): a peer writes its own registration, as registerPeer does today. */
-function isInterimSelfEnrolment(after: PeerRecord, who: Principal, ctx: AuthorityContext): boolean {
-  if (!ctx.interim?.selfEnrolment || after.role === "relay") return false
-  // Unnamed connections (CLI, browsers, tests) still register peers as they do today.
-  if (ctx.interim.anyOperatorName && isOperator(who)) return true
-  return after.name === who.peer && (after.role === "operator" || after.state === "pending")
-}
-
 /** Operators approve and revoke workers; the owner approves and revokes operators. */
 function authorizePeerDecision(before: PeerRecord, after: PeerRecord, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   if (before.role === "relay") return refused(`the relay's record is not decided by anyone`)
@@ -72,7 +63,7 @@ function authorizePeerDecision(before: PeerRecord, after: PeerRecord, who: Princ
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators approve or revoke workers`)
   if (after.name === who.peer) return refused(`${who.peer} cannot decide about itself`)
   if (after.state === "pending") return refused(`peer ${after.name}: a decision approves or revokes, it does not make a peer pending again`)
-  if (after.decidedBy === undefined || !isSelf(after.decidedBy, who, ctx)) return refused(`peer ${after.name}: the decision must name ${who.peer} as decidedBy`)
+  if (after.decidedBy === undefined || !isSelf(after.decidedBy, who)) return refused(`peer ${after.name}: the decision must name ${who.peer} as decidedBy`)
   return ALLOWED
 }
 
@@ -89,7 +80,7 @@ export function authorizeControlsChange(before: RuntimeControls | undefined, aft
   if (pending) return pending
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators change the runtime controls`)
   if (!before || !after) return refused("the runtime controls are never removed or replaced whole")
-  if (changedFields(before, after).includes("killSwitch") && !isSelf(after.killSwitch.setBy, who, ctx))
+  if (changedFields(before, after).includes("killSwitch") && !isSelf(after.killSwitch.setBy, who))
     return refused(`the kill switch must name ${who.peer} as setBy, not ${after.killSwitch.setBy}`)
   return ALLOWED
 }

@@ -34,7 +34,7 @@ export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestD
   if (!after) return refused("a quest document is never emptied (cancel the quest instead)")
   if (!before) {
     if (after.state !== "active") return refused(`a new quest starts active, not ${after.state}`)
-    if (!isSelf(after.createdBy, who, ctx)) return refused(`quest ${after.id} says it was created by ${after.createdBy}, but ${who.peer} wrote it`)
+    if (!isSelf(after.createdBy, who)) return refused(`quest ${after.id} says it was created by ${after.createdBy}, but ${who.peer} wrote it`)
     if (after.approvedBy !== undefined) return refused(`a new quest is not approved yet (${after.id})`)
     return ALLOWED
   }
@@ -46,7 +46,7 @@ export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestD
   if (changed.includes("approvedBy") || changed.includes("approvedAt")) {
     // Completing it, or a second operator's approval made offline merging into a completed quest.
     if (after.state !== "completed") return refused(`quest ${after.id}: approvedBy is written when an operator completes the quest`)
-    if (!isSelf(after.approvedBy, who, ctx)) return refused(`quest ${after.id}: ${who.peer} cannot record ${after.approvedBy} as the approving operator`)
+    if (!isSelf(after.approvedBy, who)) return refused(`quest ${after.id}: ${who.peer} cannot record ${after.approvedBy} as the approving operator`)
   }
   return ALLOWED
 }

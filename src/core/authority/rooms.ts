@@ -26,6 +26,6 @@ export function authorizeRoomMessageChange(before: Message | undefined, after: M
   if (before) return refused(`room ${ctx.roomId} is append-only: message ${before.id} never changes and is never removed`)
   if (!after) return ALLOWED
   if (!isOperator(who)) return refused(`${who.peer} is a worker: workers do not post to rooms (residents write to the mailbox)`)
-  if (!isSelf(after.author, who, ctx)) return refused(`message ${after.id} in ${ctx.roomId} says it is by ${after.author}, but ${who.peer} wrote it`)
+  if (!isSelf(after.author, who)) return refused(`message ${after.id} in ${ctx.roomId} says it is by ${after.author}, but ${who.peer} wrote it`)
   return ALLOWED
 }

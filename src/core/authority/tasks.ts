@@ -43,7 +43,7 @@ export function authorizeTaskChange(before: Task | undefined, after: Task | unde
 
 function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators add tasks (task ${task.id})`)
-  if (!isSelf(task.createdBy, who, ctx)) return refused(`task ${task.id} says it was created by ${task.createdBy}, but ${who.peer} wrote it`)
+  if (!isSelf(task.createdBy, who)) return refused(`task ${task.id} says it was created by ${task.createdBy}, but ${who.peer} wrote it`)
   const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError"] as const).filter(f => task[f] !== undefined)
   if (ran.length) return refused(`a new task has no ${ran.join(", ")} yet (task ${task.id}): only the relay and the worker holding its lease write those`)
   if (task.executions.length || task.attempts || task.errors) return refused(`a new task has no executions, attempts or errors yet (task ${task.id})`)
@@ -83,7 +83,7 @@ function checkStatusAndHistory(before: Task, after: Task, who: Principal, ctx: T
   const actor = actorKindOf(who) as "operator" | "worker"
   const { added, removed } = historyDelta(before.history, after.history)
   for (const e of added) {
-    if (e.by.kind !== actor || !isSelf(e.by.name, who, ctx)) return refused(`task ${after.id}: a history event by ${e.by.kind} ${e.by.name} was written by ${actor} ${who.peer}`)
+    if (e.by.kind !== actor || !isSelf(e.by.name, who)) return refused(`task ${after.id}: a history event by ${e.by.kind} ${e.by.name} was written by ${actor} ${who.peer}`)
     if (!canTransition(e.from, e.to, actor)) return transitionRefusal(after, e.from, e.to, actor)
   }
   if (before.status !== after.status) {
@@ -119,7 +119,7 @@ function operatorChange(before: Task, after: Task, who: Principal, ctx: TaskCont
     const foreign = fields.filter(f => f !== "decidedBy" && f !== "tip" && f !== "feedback")
     if (foreign.length) return refused(`task ${after.id}: the critic's ${foreign.join(", ")} belong to the worker's review`)
     if (!decided) return refused(`task ${after.id}: a review's decision, tip and feedback are written with the decision itself`)
-    if (fields.includes("decidedBy") && !isSelf(after.review.decidedBy, who, ctx)) return refused(`task ${after.id}: ${who.peer} cannot record ${after.review.decidedBy} as the deciding operator`)
+    if (fields.includes("decidedBy") && !isSelf(after.review.decidedBy, who)) return refused(`task ${after.id}: ${who.peer} cannot record ${after.review.decidedBy} as the deciding operator`)
     if ((fields.includes("tip") || fields.includes("feedback")) && after.status !== "approved") return refused(`task ${after.id}: a tip and feedback go with approve only`)
   }
   if (changed.includes("attempts") && !(decided && after.status === "requeued" && after.attempts === 0))

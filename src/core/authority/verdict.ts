@@ -19,12 +19,6 @@ export interface AuthorityContext {
   key: string
   /** The worker holding a resident's lease, as the relay granted it (identities.leases). */
   residentHolder(resident: string): string | undefined
-  /**
-   * INTERIM, set only by peer-server/gate/interimBinding.ts until connections are bound to
-   * keys: peers still register themselves (their root.peers record and audit document), and
-   * anonymous test connections may sign as any operator name.
-   */
-  interim?: { selfEnrolment?: boolean; anyOperatorName?: boolean }
 }
 
 /** The actor kind a principal's writes must carry (`by.kind` in histories and ledgers). */
@@ -35,9 +29,8 @@ export function actorKindOf(who: Principal): ActorKind | undefined {
 }
 
 /** Whether `name`, written as the author of a record, is this principal. */
-export function isSelf(name: string | undefined, who: Principal, ctx: Pick<AuthorityContext, "interim">): boolean {
-  if (name === who.peer) return true
-  return !!ctx.interim?.anyOperatorName && isOperator(who) && name !== undefined && name !== "relay"
+export function isSelf(name: string | undefined, who: Principal): boolean {
+  return name === who.peer
 }
 
 /** JSON with object keys sorted, so equal data compares equal whatever wrote it. */

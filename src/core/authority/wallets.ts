@@ -26,7 +26,7 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
   if (after.identity === who.peer) return refused(`${who.peer} cannot write ledger entries for itself`)
   if (after.by.kind === "system") return refused(`ledger entry ${after.key} claims to be paid by the relay: only the relay writes its own payments`)
   const kind = actorKindOf(who)
-  if (after.by.kind !== kind || !isSelf(after.by.name, who, ctx)) return refused(`ledger entry ${after.key} says it is by ${after.by.kind} ${after.by.name}, but ${who.peer} wrote it`)
+  if (after.by.kind !== kind || !isSelf(after.by.name, who)) return refused(`ledger entry ${after.key} says it is by ${after.by.kind} ${after.by.name}, but ${who.peer} wrote it`)
   if (after.kind === "grant") {
     if (!isOperator(who)) return refused(`${who.peer} is a worker: workers never grant tokens (entry ${after.key})`)
     if (after.bucket !== "split") return refused(`grant ${after.key}: grants are split between free time and journal`)

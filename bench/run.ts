@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   queue: async () => (await import("./queue.ts")).suite,
   ui: async () => (await import("./ui.ts")).suite,
   social: async () => (await import("./social.ts")).suite,
+  gate: async () => (await import("./gate.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

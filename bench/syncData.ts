@@ -3,11 +3,16 @@
  * (the Vivarium schemas); the bare relay just does not know what they mean.
  */
 import type { Message, QuestDoc, QueueDoc, RoomDoc, Task } from "../schemas/index.ts"
+import { operatorActor } from "../cli/operator.ts"
 
 export const SCHEMA_VERSION_1 = 1 as const
 
-/** A realistic queued local task with one history event, valid under the Task schema. */
-export function makeTask(i: number, now: number): Task {
+/**
+ * A realistic queued local task, valid under the Task schema, as an operator adds it: by
+ * default by this machine's operator, whom the benchmark's Vivarium peers speak for (the
+ * relay's change gate accepts a new task only from the operator it names).
+ */
+export function makeTask(i: number, now: number, createdBy = operatorActor().name): Task {
   const id = `task-${(now + i).toString(36)}-${(i % 0xffff).toString(16).padStart(4, "0")}`
   return {
     id,
@@ -24,10 +29,10 @@ export function makeTask(i: number, now: number): Task {
     attempts: 0,
     errors: 0,
     executions: [],
-    createdBy: "bench-operator",
+    createdBy,
     createdAt: now,
     updatedAt: now,
-    history: [{ at: now, from: "blocked", to: "queued", by: { kind: "system", name: "relay" }, reason: "dependencies done" }],
+    history: [],
   }
 }
 

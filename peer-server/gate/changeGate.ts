@@ -12,7 +12,7 @@ import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
 import { parseAutomergeUrl } from "@automerge/automerge-repo"
 import type { z } from "zod"
-import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type AuditEntry, type DocumentKind, type SignedHead } from "../../schemas/index.ts"
+import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type AuditEntry, type DocumentKind, type QueueDoc, type RunRef, type SignedHead } from "../../schemas/index.ts"
 import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
 import { DOCUMENT_RULES, type DocumentContext, type FieldRule } from "../../src/core/authority/documents.ts"
 import { authorizeQuestChange } from "../../src/core/authority/quests.ts"
@@ -229,7 +229,18 @@ export class ChangeGate {
       doc,
       reviewEverything: root.controls.reviewEverything,
       residentHolder: resident => holders.get(resident),
+      runWorker: run => this.#runWorker(run),
     }
+  }
+
+  /** Who ran task `run.taskId` under `run.leaseId`, by the relay's queue. */
+  #runWorker(run: RunRef): string | undefined {
+    const { repo, workspace } = this.#opts
+    const { documentId } = parseAutomergeUrl(workspace.root.docs.queue as AutomergeUrl)
+    const handle = repo.handles[documentId] as DocHandle<QueueDoc> | undefined
+    const task = handle?.isReady() ? handle.doc().tasks[run.taskId] : undefined
+    if (!task) return undefined
+    return task.executions.find(e => e.leaseId === run.leaseId)?.worker ?? (task.lease?.leaseId === run.leaseId ? task.lease.holder : undefined)
   }
 
   /** resident → the worker holding its lease, re-read only when the identities document moves. */

@@ -11,6 +11,7 @@ import { authorizeLedgerChange } from "../../src/core/authority/wallets.ts"
 import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
 import { ledgerKeys } from "../../src/core/economy.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
+import { ledgerEntryText, peerDecisionText, signRecord } from "../../src/core/signedRecords.ts"
 import { buildTask } from "../../src/core/taskFactory.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
@@ -29,7 +30,23 @@ const teardown = useTeardown()
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const NOW = 10_000
 /** Signs what the test's operators and workers sign (the harness registers no keys, so nothing checks it against one). */
-const TEST_KEY = await importPrivateKey((await generateSigningKey()).privateKeyPkcs8)
+const TEST_PAIR = await generateSigningKey()
+const TEST_KEY = await importPrivateKey(TEST_PAIR.privateKeyPkcs8)
+const OWNER = "olga"
+
+/**
+ * The chain of authority readers check signed records against: olga owns the workspace (and
+ * the relay signs with the same test key); `name` is approved by her with a signed decision.
+ */
+async function approvedRecord(h: GateHarness, name: string, role: "worker" | "operator", extra: Partial<RootDoc["peers"][string]> = {}): Promise<void> {
+  const publicKey = TEST_PAIR.publicKeyHex
+  const sig = await signRecord({ key: TEST_KEY }, peerDecisionText({ peer: name, role, publicKey, state: "approved", decidedBy: OWNER, decidedAt: 1 }))
+  await h.relayChange<RootDoc>(h.workspace.rootHandle.url, d => {
+    d.authority ??= { owner: { name: OWNER, publicKey }, relay: { name: "relay", publicKey } }
+    d.peers[name] = { name, role, publicKey, state: "approved", registeredAt: NOW, auditUrl: d.docs.queue, decisions: [{ state: "approved", publicKey, by: OWNER, at: 1, sig }], ...extra }
+  })
+  await h.workspace.verified()
+}
 
 /** An operator's context on a gate peer; its audit appends go to a log the test does not push. */
 function operatorCtx(peer: GatePeer): OperatorContext {
@@ -52,9 +69,7 @@ async function leaseTo(h: GateHarness, worker: string, taskId: string, leaseId =
 }
 
 async function registerWorker(h: GateHarness, name: string, identities: string[] = []): Promise<void> {
-  await h.relayChange<RootDoc>(h.workspace.rootHandle.url, d => {
-    d.peers[name] = { name, role: "worker", publicKey: "cd".repeat(32), state: "approved", registeredAt: NOW, auditUrl: d.docs.queue, lastSeen: NOW, identities }
-  })
+  await approvedRecord(h, name, "worker", { lastSeen: NOW, identities })
 }
 
 /** The writes worker/worker.ts makes to run a task to the end under its lease. */
@@ -86,6 +101,7 @@ function runAsWorker(peer: GatePeer, taskId: string, to: "pending_review" | "app
 describe("authority: tasks", () => {
   it("an operator adds, edits, and decides; a worker runs what it was leased: every honest write passes", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const op = operatorCtx(alice)
     const task = await addTask(op, { prompt: "summarize the notes", priority: 3 })
@@ -106,6 +122,7 @@ describe("authority: tasks", () => {
 
   it("a worker's own approval without review (critic approved, no human needed) passes; a requeue by an operator too", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const t1 = await addTask(operatorCtx(alice), { prompt: "one" })
     const t2 = await addTask(operatorCtx(alice), { prompt: "two" })
@@ -124,6 +141,7 @@ describe("authority: tasks", () => {
 
   it("refuses a peer with no operator key writing a task as approved with a tip of 1000", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
@@ -141,6 +159,7 @@ describe("authority: tasks", () => {
 
   it("refuses a worker approving its own result waiting for review, or writing the decision or a tip", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
@@ -168,6 +187,7 @@ describe("authority: tasks", () => {
 
   it("refuses a worker auto-approving a local command or when the workspace reviews everything", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const local = await addTask(operatorCtx(alice), { command: "ls" })
     await accepted(alice)
@@ -180,6 +200,7 @@ describe("authority: tasks", () => {
 
   it("refuses a result written under a stale lease, and any write by a worker that does not hold the lease", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
@@ -223,6 +244,7 @@ describe("authority: tasks", () => {
 
   it("refuses a worker touching lease, priority, budgets or prompt, and anyone writing blocked or duplicateRun", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const task = await addTask(operatorCtx(alice), { prompt: "x" })
     await accepted(alice)
@@ -250,6 +272,7 @@ describe("authority: tasks", () => {
 
   it("refuses a task stored under a key other than its id, deleting a task, and an edit of a held task", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const task = buildTask({ prompt: "x" }, defaultControls("relay", NOW), { kind: "operator", name: "alice" }, NOW, "task-real")
     alice.workspace.queueHandle.change(d => void (d.tasks["task-other"] = task))
@@ -308,7 +331,7 @@ describe("authority: root", () => {
     const h = await startGateHarness(teardown)
     await registerWorker(h, "w1")
     const cases: [string, "worker" | "operator", (d: RootDoc) => void, string][] = [
-      ["alice", "operator", d => void (d.peers.w1!.publicKey = "ef".repeat(32)), "its public key cannot be replaced"],
+      ["alice", "operator", d => void (d.peers.w1!.publicKey = "ef".repeat(32)), "a key rotation is a signed record"],
       ["alice", "operator", d => void (d.peers.w1!.auditUrl = d.docs.wallets), "auditUrl never change after enrolment"],
       ["w2", "worker", d => void (d.peers.w1!.lastSeen = 1), "only w1 itself writes its lastSeen"],
       ["alice", "operator", d => void delete d.peers.w1, "registrations are permanent"],
@@ -334,7 +357,13 @@ describe("authority: root", () => {
     await refusedWith(alice, "only the owner approves or revokes operators")
     const owner = await h.peer("olga", "owner")
     owner.workspace.rootHandle.change((d: RootDoc) => Object.assign(d.peers.bob!, { state: "revoked", decidedBy: "olga", decidedAt: NOW }))
+    await refusedWith(owner, "a decision is recorded as a signed decision by olga")
+    const revocation = { state: "revoked" as const, publicKey: "cd".repeat(32), by: "olga", at: NOW, sig: "0".repeat(128) }
+    owner.workspace.rootHandle.change((d: RootDoc) => Object.assign(d.peers.bob!, { state: "revoked", decidedBy: "olga", decidedAt: NOW, decisions: [revocation] }))
     await accepted(owner)
+    const forged = await h.peer("olga", "owner")
+    forged.workspace.rootHandle.change((d: RootDoc) => void d.peers.bob!.decisions!.push({ ...revocation, state: "approved", by: "alice" }))
+    await refusedWith(forged, "cannot record a decision by alice")
   })
 
   it("refuses deleting a root.docs entry, setting root.kind or workspaceId, adding unknown root fields, and the queue's kind", async () => {
@@ -360,10 +389,8 @@ describe("authority: root", () => {
 describe("authority: wallets", () => {
   it("operators' quest, bounty and mail payments pass; a worker's spend for the resident it plays passes", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
-    await h.relayChange<RootDoc>(h.workspace.rootHandle.url, d => {
-      d.peers.alice = { name: "alice", role: "operator", publicKey: "cd".repeat(32), state: "approved", registeredAt: NOW, auditUrl: d.docs.queue }
-    })
     const op = operatorCtx(alice)
     const ada = await forgeIdentity(op, { name: "Ada Lovelace" })
     await accepted(alice)
@@ -380,8 +407,10 @@ describe("authority: wallets", () => {
     await h.relayChange<IdentitiesDoc>(h.workspace.root.docs.identities, d => {
       d.leases![ada.id] = { holder: "w1", grantedAt: NOW, renewedAt: NOW }
     })
+    const allowance: LedgerEntry = { key: ledgerKeys.allowance(ada.id, 1), identity: ada.id, kind: "grant", amount: 150, bucket: "split", reason: "allowance", at: NOW, by: SYSTEM }
+    const sig = await signRecord({ key: TEST_KEY }, ledgerEntryText(allowance))
     await h.relayChange<WalletsDoc>(h.workspace.root.docs.wallets, d => {
-      d.entries[ledgerKeys.allowance(ada.id, 1)] = { key: ledgerKeys.allowance(ada.id, 1), identity: ada.id, kind: "grant", amount: 150, bucket: "split", reason: "allowance", at: NOW, by: SYSTEM }
+      d.entries[allowance.key] = { ...allowance, sig }
     })
     const w1 = await h.peer("w1", "worker")
     await residentMessage(w1.workspace, { resident: ada.id, type: "idea", content: "a thought" }, { actor: { kind: "worker", name: "w1" }, key: TEST_KEY }, NOW + 1)
@@ -432,6 +461,7 @@ describe("authority: wallets", () => {
 describe("authority: residents, bounties, mailbox, rooms", () => {
   it("operators forge and edit residents, post and complete bounties; the resident's worker submits; refusals for the rest", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const op = operatorCtx(alice)
     const ada = await forgeIdentity(op, { name: "Ada" })
@@ -480,6 +510,7 @@ describe("authority: residents, bounties, mailbox, rooms", () => {
 
   it("approving a quest pays its reward once; a worker cannot touch a quest", async () => {
     const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
     const alice = await h.peer("alice", "operator")
     const op = operatorCtx(alice)
     const ada = await forgeIdentity(op, { name: "Ada" })

@@ -7,9 +7,9 @@
  */
 import type { Bounty, Submission } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
-const COMPLETION_FIELDS = ["state", "winner", "runnerUp", "winnerReward", "runnerUpReward", "completedBy", "completedAt", "submissions"]
+const COMPLETION_FIELDS = ["state", "winner", "runnerUp", "winnerReward", "runnerUpReward", "completedBy", "completedAt", "submissions", "completions"]
 /** What completing a bounty rewrites on each submission (bountyActions.ts completeBounty). */
 const RANK_FIELDS = ["slotIndex", "multiplier", "reason"]
 
@@ -24,7 +24,7 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
   }
   if (!before) {
     if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators post bounties`)
-    if (after.state !== "open" || Object.keys(after.submissions).length || after.winner !== undefined || after.completedBy !== undefined)
+    if (after.state !== "open" || Object.keys(after.submissions).length || Object.keys(after.completions ?? {}).length || after.winner !== undefined || after.completedBy !== undefined)
       return refused(`a new bounty is open with no submissions or winner (${after.id})`)
     if (!isSelf(after.createdBy, who)) return refused(`bounty ${after.id} says it was posted by ${after.createdBy}, but ${who.peer} wrote it`)
     return ALLOWED
@@ -32,6 +32,9 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
   if (before.state !== "completed" && after.state === "completed") return completion(before, after, who, ctx)
   // A second operator completed it offline with the same outcome: its completion merges in.
   if (before.state === "completed" && after.state === "completed" && sameOutcome(before, after)) return completion(before, after, who, ctx)
+  // One completed offline with another outcome: its own completion merges in, and every
+  // reader resolves the completions the same way (src/core/bounty.ts).
+  if (before.state === "completed" && after.state === "completed" && !same(before.completions?.[who.peer], after.completions?.[who.peer])) return completion(before, after, who, ctx)
   const changed = changedFields(before, after)
   const other = changed.filter(f => f !== "submissions" && f !== "state")
   if (other.length) return refused(`bounty ${after.id}: ${other.join(", ")} change only when an operator completes it`)
@@ -44,8 +47,23 @@ function completion(before: Bounty, after: Bounty, who: Principal, ctx: Authorit
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators complete bounties`)
   const other = changedFields(before, after).filter(f => !COMPLETION_FIELDS.includes(f))
   if (other.length) return refused(`bounty ${after.id}: completing it does not change ${other.join(", ")}`)
-  if (!isSelf(after.completedBy, who)) return refused(`bounty ${after.id}: ${who.peer} cannot record ${after.completedBy ?? "nobody"} as the operator who completed it`)
+  if (!isSelf(after.completedBy, who) && !(before.state === "completed" && before.completedBy === after.completedBy))
+    return refused(`bounty ${after.id}: ${who.peer} cannot record ${after.completedBy ?? "nobody"} as the operator who completed it`)
+  const completions = checkCompletions(before, after, who)
+  if (!completions.ok) return completions
   return submissions(before, after, who, ctx, true)
+}
+
+/** An operator writes its own completion (keyed by its name, by itself) and removes none. */
+function checkCompletions(before: Bounty, after: Bounty, who: Principal): AuthorityVerdict {
+  const was = before.completions ?? {}
+  const now = after.completions ?? {}
+  for (const name of Object.keys(was)) if (!now[name]) return refused(`bounty ${after.id}: the completion by ${name} is never removed`)
+  for (const [name, c] of Object.entries(now)) {
+    if (same(was[name], c)) continue
+    if (name !== who.peer || c.by !== who.peer) return refused(`bounty ${after.id}: ${who.peer} writes only its own completion, not ${name}'s`)
+  }
+  return ALLOWED
 }
 
 function submissions(before: Bounty, after: Bounty, who: Principal, ctx: AuthorityContext, ranking: boolean): AuthorityVerdict {
@@ -68,6 +86,8 @@ function changedSubmission(bountyId: string, old: Submission, now: Submission, r
 /** A new submission: by the worker playing its resident, or an operator. */
 export function authorizeSubmission(bountyId: string, key: string, s: Submission, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   if (s.id !== key) return refused(`bounty ${bountyId}: submission ${s.id} is stored under the key ${key}`)
+  const run = authorizeRun(s.run, who, ctx, `bounty ${bountyId}: submission ${s.id}`)
+  if (!run.ok) return run
   if (isOperator(who)) return ALLOWED
   const holder = s.identity ? ctx.residentHolder(s.identity) : undefined
   if (!s.identity || holder !== who.peer) return refused(`bounty ${bountyId}: ${who.peer} does not play ${s.identity ?? "the submitting resident"}, so it cannot submit for it`)

@@ -98,7 +98,14 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
       ...Object.fromEntries(["kind", "schemaVersion", "workspaceId", "name", "createdAt", "docs", "authority"].map(f => [f, rootField(f)])),
     },
   },
-  queue: { fields: { tasks: records(Task, (b, a, who, ctx) => authorizeTaskChange(b, a, who, ctx)), kind: fixed("queue"), schemaVersion: fixed("queue") } },
+  queue: {
+    fields: {
+      tasks: records(Task, (b, a, who, ctx) => authorizeTaskChange(b, a, who, ctx)),
+      archivedSpendUsd: value(undefined, (_b, _a, who) => refusePending(who) ?? refused("queue.archivedSpendUsd is written by the relay only, when it archives tasks")),
+      kind: fixed("queue"),
+      schemaVersion: fixed("queue"),
+    },
+  },
   archive: { fields: { tasks: records(Task, authorizeArchivedTaskChange), kind: fixed("archive"), schemaVersion: fixed("archive"), period: fixed("archive") } },
   identities: {
     fields: {

@@ -10,7 +10,7 @@
  */
 import type { Identity, JournalEntry, ResidentLease } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
 /** Fields an operator edits on a resident (identityActions.ts updateProfile, updateMutable). */
 export const OPERATOR_IDENTITY_FIELDS = ["profile", "mutable"] as const
@@ -61,5 +61,5 @@ export function authorizeJournalEntryChange(before: JournalEntry | undefined, af
   if (!after) return ALLOWED
   const holder = ctx.residentHolder(ctx.resident)
   if (holder !== who.peer) return refused(`${who.peer} does not play ${ctx.resident} (the relay leased it to ${holder ?? "nobody"}), so it cannot write its journal`)
-  return ALLOWED
+  return authorizeRun(after.run, who, ctx, `journal entry ${after.id}`)
 }

@@ -6,7 +6,7 @@
 import type { MailMessage } from "../../../schemas/index.ts"
 import { RESIDENT_MAIL_TYPES } from "../mailbox.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { ALLOWED, authorizeRun, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
 export function authorizeMailChange(before: MailMessage | undefined, after: MailMessage | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   const pending = refusePending(who)
@@ -14,6 +14,8 @@ export function authorizeMailChange(before: MailMessage | undefined, after: Mail
   if (after && after.id !== ctx.key) return refused(`mail ${after.id} is stored under the key ${ctx.key}: a message's key must be its id`)
   if (before) return refused(`mail ${ctx.key} is already written: the mailbox is append-only`)
   if (!after) return ALLOWED
+  const run = authorizeRun(after.run, who, ctx, `mail ${after.id}`)
+  if (!run.ok) return run
   if (isOperator(who)) {
     if (after.direction !== "from_human") return refused(`mail ${after.id}: an operator writes as the human (from_human), not as a resident`)
     if (!isSelf(after.by, who)) return refused(`mail ${after.id} says it is by ${after.by}, but ${who.peer} wrote it`)

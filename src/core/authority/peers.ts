@@ -11,16 +11,16 @@
  *   approves or revokes operators.
  * - Controls (kill switch, spend cap, budgets, model, review policy): operators and the owner.
  */
-import type { PeerRecord, RuntimeControls } from "../../../schemas/index.ts"
+import { MAX_PEER_DECISIONS, type PeerRecord, type RuntimeControls } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { ALLOWED, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
 /** Root fields only the relay writes; a peer's change to any of them is refused. */
 export const RELAY_ONLY_ROOT_FIELDS = ["kind", "schemaVersion", "workspaceId", "name", "createdAt", "docs", "authority"] as const
 
 /** What a peer refreshes about itself (worker heartbeats, a browser operator's display name). */
 export const LIVENESS_FIELDS = ["lastSeen", "hasLlmKey", "concurrency", "identities", "displayName"] as const
-const DECISION_FIELDS = ["state", "decidedBy", "decidedAt"] as const
+const DECISION_FIELDS = ["state", "decidedBy", "decidedAt", "decisions"] as const
 /** Fields that say who a peer is: written at enrolment only. */
 export const IDENTITY_FIELDS = ["name", "role", "publicKey", "auditUrl", "registeredAt"] as const
 
@@ -41,9 +41,11 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
   const changed = changedFields(before, after)
   const identity = changed.filter(f => (IDENTITY_FIELDS as readonly string[]).includes(f))
   if (identity.length) {
-    if (identity.length === 1 && identity[0] === "publicKey") return authorizeKeyRotation(before, after, who)
-    return refused(`peer ${after.name}: ${identity.join(", ")} never change after enrolment`)
-  }
+    if (identity.length === 1 && identity[0] === "publicKey") {
+      const verdict = authorizeKeyRotation(before, after, who)
+      if (!verdict.ok) return verdict
+    } else return refused(`peer ${after.name}: ${identity.join(", ")} never change after enrolment`)
+  } else if (changed.includes("rotations")) return refused(`peer ${after.name}: a key rotation replaces its public key (rotations and publicKey change together)`)
   const decision = changed.filter(f => (DECISION_FIELDS as readonly string[]).includes(f))
   if (decision.length) {
     const verdict = authorizePeerDecision(before, after, who, ctx)
@@ -51,7 +53,7 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
   }
   const liveness = changed.filter(f => (LIVENESS_FIELDS as readonly string[]).includes(f))
   if (liveness.length && after.name !== who.peer) return refused(`peer ${after.name}: only ${after.name} itself writes its ${liveness.join(", ")}`)
-  const other = changed.filter(f => !(DECISION_FIELDS as readonly string[]).includes(f) && !(LIVENESS_FIELDS as readonly string[]).includes(f))
+  const other = changed.filter(f => !(DECISION_FIELDS as readonly string[]).includes(f) && !(LIVENESS_FIELDS as readonly string[]).includes(f) && f !== "publicKey" && f !== "rotations")
   if (other.length) return refused(`peer ${after.name}: ${other.join(", ")} is not a field a peer writes`)
   return ALLOWED
 }
@@ -64,15 +66,47 @@ function authorizePeerDecision(before: PeerRecord, after: PeerRecord, who: Princ
   if (after.name === who.peer) return refused(`${who.peer} cannot decide about itself`)
   if (after.state === "pending") return refused(`peer ${after.name}: a decision approves or revokes, it does not make a peer pending again`)
   if (after.decidedBy === undefined || !isSelf(after.decidedBy, who)) return refused(`peer ${after.name}: the decision must name ${who.peer} as decidedBy`)
+  return checkDecisionRecords(before, after, who)
+}
+
+/**
+ * The signed decisions readers follow (src/core/authorityChain.ts): each new one is by the
+ * deciding peer, for the key the record holds, and says what `state` now says; none is
+ * changed or removed, except the oldest making way at the cap.
+ */
+function checkDecisionRecords(before: PeerRecord, after: PeerRecord, who: Principal): AuthorityVerdict {
+  const was = before.decisions ?? []
+  const now = after.decisions ?? []
+  const kept = was.filter(d => now.some(n => same(n, d)))
+  if (kept.length < was.length && (now.length < MAX_PEER_DECISIONS || !same(kept, was.slice(was.length - kept.length))))
+    return refused(`peer ${after.name}: signed decisions are never changed or removed (only the oldest make way at ${MAX_PEER_DECISIONS})`)
+  const added = now.filter(n => !was.some(d => same(n, d)))
+  if (!added.length) return refused(`peer ${after.name}: a decision is recorded as a signed decision by ${who.peer}`)
+  for (const d of added) {
+    if (d.by !== who.peer) return refused(`peer ${after.name}: ${who.peer} cannot record a decision by ${d.by}`)
+    if (d.publicKey !== before.publicKey) return refused(`peer ${after.name}: a decision is about the key the peer holds (${before.publicKey.slice(0, 12)}…), not ${d.publicKey.slice(0, 12)}…`)
+  }
+  const last = added.at(-1)!
+  if (last.state !== after.state) return refused(`peer ${after.name}: the record says ${after.state} but the signed decision says ${last.state}`)
   return ALLOWED
 }
 
 /**
- * Key rotation: a peer's new public key. Refused until rotation records exist; the signed
- * rotation (by the old key or the owner) is checked here when they do.
+ * Key rotation: a peer's new public key comes with one new rotation record, from the old key
+ * to the new one, by the peer itself (speaking with its old key) or by the owner. Readers
+ * check the record's signature (src/core/authorityChain.ts).
  */
-export function authorizeKeyRotation(before: PeerRecord, _after: PeerRecord, _who: Principal): AuthorityVerdict {
-  return refused(`peer ${before.name}: its public key cannot be replaced by a document write (a key rotation is a signed record)`)
+export function authorizeKeyRotation(before: PeerRecord, after: PeerRecord, who: Principal): AuthorityVerdict {
+  const was = before.rotations ?? []
+  const now = after.rotations ?? []
+  const added = now.slice(was.length)
+  if (now.length !== was.length + 1 || !same(now.slice(0, was.length), was))
+    return refused(`peer ${before.name}: its public key is replaced only with one new signed rotation record appended (a key rotation is a signed record)`)
+  const r = added[0]!
+  if (r.from !== before.publicKey || r.to !== after.publicKey) return refused(`peer ${before.name}: the rotation must lead from its current key to the new one`)
+  const self = who.peer === before.name && who.publicKeyHex === before.publicKey
+  if (r.by !== who.peer || !(self || who.role === "owner")) return refused(`peer ${before.name}: only ${before.name} itself (with its current key) or the owner rotates its key`)
+  return ALLOWED
 }
 
 export function authorizeControlsChange(before: RuntimeControls | undefined, after: RuntimeControls | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {

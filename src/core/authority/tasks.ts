@@ -27,7 +27,9 @@ export interface TaskContext extends AuthorityContext {
 export const OPERATOR_EDITABLE_FIELDS = ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority", "dependsOn", "targetIdentity"] as const
 
 /** Fields a worker writes while it holds the lease (worker/worker.ts). */
-const WORKER_FIELDS = new Set(["status", "history", "updatedAt", "lease", "executions", "result", "review", "attempts", "errors", "lastError", "notBefore"])
+const WORKER_FIELDS = new Set(["status", "history", "updatedAt", "lease", "executions", "result", "review", "attempts", "errors", "lastError", "notBefore", "calls"])
+/** What an operator writes on a review when deciding it (operatorActions.ts decideTask). */
+const REVIEW_DECISION_FIELDS = ["decidedBy", "tip", "feedback", "decidedAt", "decisionSig"]
 const OPERATOR_DECISION_FIELDS = new Set(["status", "history", "updatedAt", "review", "attempts"])
 
 const HISTORY_CAP = 500
@@ -46,18 +48,18 @@ function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): Authori
   if (!isSelf(task.createdBy, who)) return refused(`task ${task.id} says it was created by ${task.createdBy}, but ${who.peer} wrote it`)
   const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError"] as const).filter(f => task[f] !== undefined)
   if (ran.length) return refused(`a new task has no ${ran.join(", ")} yet (task ${task.id}): only the relay and the worker holding its lease write those`)
-  if (task.executions.length || task.attempts || task.errors) return refused(`a new task has no executions, attempts or errors yet (task ${task.id})`)
+  if (task.executions.length || task.calls?.length || task.attempts || task.errors) return refused(`a new task has no executions, calls, attempts or errors yet (task ${task.id})`)
   // A task starts queued; the operator may already have moved it in the same batch (a quest paused at once).
   const start = { ...task, status: "queued" as const, history: [] }
   const verdict = checkStatusAndHistory(start, task, who, ctx)
   return verdict.ok ? ALLOWED : refused(`a new task starts queued and moves only as its creator may (${verdict.reason})`)
 }
 
-/** Events in `after` that `before` lacks, and those of `before` that are gone (as multisets). */
-function historyDelta(before: TaskEvent[], after: TaskEvent[]): { added: TaskEvent[]; removed: TaskEvent[] } {
+/** Elements of `after` that `before` lacks, and those of `before` that are gone (as multisets). */
+function multisetDelta<T>(before: readonly T[], after: readonly T[]): { added: T[]; removed: T[] } {
   const remaining = new Map<string, number>()
   for (const e of before) remaining.set(canonicalJson(e), (remaining.get(canonicalJson(e)) ?? 0) + 1)
-  const added: TaskEvent[] = []
+  const added: T[] = []
   for (const e of after) {
     const k = canonicalJson(e)
     const n = remaining.get(k) ?? 0
@@ -81,9 +83,12 @@ function transitionRefusal(task: Task, from: Task["status"], to: Task["status"],
 /** Every status move, and every history event it adds, must be one the state machine gives this principal. */
 function checkStatusAndHistory(before: Task, after: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   const actor = actorKindOf(who) as "operator" | "worker"
-  const { added, removed } = historyDelta(before.history, after.history)
+  const { added, removed } = multisetDelta<TaskEvent>(before.history, after.history)
   for (const e of added) {
     if (e.by.kind !== actor || !isSelf(e.by.name, who)) return refused(`task ${after.id}: a history event by ${e.by.kind} ${e.by.name} was written by ${actor} ${who.peer}`)
+    // A worker names the lease it moves the task under; operators act under none.
+    if (e.leaseId !== undefined && (actor !== "worker" || e.leaseId !== before.lease?.leaseId))
+      return refused(`task ${after.id}: a history event names lease ${e.leaseId}, which ${who.peer} does not hold`)
     if (!canTransition(e.from, e.to, actor)) return transitionRefusal(after, e.from, e.to, actor)
   }
   if (before.status !== after.status) {
@@ -114,9 +119,12 @@ function operatorChange(before: Task, after: Task, who: Principal, ctx: TaskCont
     return refused(`task ${after.id}: operators do not write ${field} (the relay and the worker holding the lease do)`)
   }
   if (changed.includes("review")) {
-    if (!before.review || !after.review) return refused(`task ${after.id}: an operator decides a review the worker wrote; it neither adds nor removes one`)
-    const fields = changedFields(before.review, after.review)
-    const foreign = fields.filter(f => f !== "decidedBy" && f !== "tip" && f !== "feedback")
+    if (!after.review) return refused(`task ${after.id}: an operator decides a review the worker wrote; it never removes one`)
+    // A result that reached review without one is reviewed by the deciding operator.
+    const ownReview = !before.review && decided && before.status === "pending_review" && after.review.reviewer === who.peer && after.review.needsHuman
+    if (!before.review && !ownReview) return refused(`task ${after.id}: an operator adds a review only when deciding a pending review that has none, as itself`)
+    const fields = before.review ? changedFields(before.review, after.review) : REVIEW_DECISION_FIELDS.filter(f => f in after.review!)
+    const foreign = fields.filter(f => !REVIEW_DECISION_FIELDS.includes(f))
     if (foreign.length) return refused(`task ${after.id}: the critic's ${foreign.join(", ")} belong to the worker's review`)
     if (!decided) return refused(`task ${after.id}: a review's decision, tip and feedback are written with the decision itself`)
     if (fields.includes("decidedBy") && !isSelf(after.review.decidedBy, who)) return refused(`task ${after.id}: ${who.peer} cannot record ${after.review.decidedBy} as the deciding operator`)
@@ -131,7 +139,7 @@ function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContex
   const changed = changedFields(before, after)
   const lease = before.lease
   if (lease?.holder !== who.peer) {
-    if (isLostRunRecord(before, after, who)) return ALLOWED
+    if (isLostRunRecord(before, after, who)) return checkCalls(before, after, who)
     return refused(`task ${after.id}: ${who.peer} does not hold its lease${lease ? ` (${lease.holder} does)` : " (nobody does)"}; a worker changes only tasks the relay leased to it`)
   }
   for (const field of changed) if (!WORKER_FIELDS.has(field)) return refused(`task ${after.id}: a worker does not write ${field}`)
@@ -149,6 +157,10 @@ function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContex
     const verdict = checkExecutions(before, after, who, lease.leaseId)
     if (!verdict.ok) return verdict
   }
+  if (changed.includes("calls")) {
+    const verdict = checkCalls(before, after, who)
+    if (!verdict.ok) return verdict
+  }
   if (changed.includes("result") && after.result) {
     if (after.result.leaseId !== lease.leaseId) return refused(`task ${after.id}: a result is accepted only under the current lease ${lease.leaseId}, not ${after.result.leaseId}`)
     if (after.result.worker !== who.peer) return refused(`task ${after.id}: ${who.peer} cannot write a result as ${after.result.worker}`)
@@ -156,7 +168,7 @@ function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContex
   if (changed.includes("result") && !after.result) return refused(`task ${after.id}: a worker does not remove a result`)
   if (after.review && changed.includes("review")) {
     if (after.review.reviewer !== who.peer) return refused(`task ${after.id}: ${who.peer} cannot write a review as ${after.review.reviewer}`)
-    if (after.review.decidedBy !== undefined || after.review.tip !== undefined || after.review.feedback !== undefined)
+    if (REVIEW_DECISION_FIELDS.some(f => after.review![f as keyof typeof after.review] !== undefined))
       return refused(`task ${after.id}: only an operator decides a review, tips or gives feedback`)
   }
   if (before.status !== after.status && after.status === "approved") {
@@ -186,12 +198,27 @@ function checkExecutions(before: Task, after: Task, who: Principal, leaseId: str
 }
 
 /**
- * The one write a worker makes without the lease: after its lease moved on, it marks its own
- * run finished (finishedAt, outcome), so the relay can report the duplicate run.
+ * LLM calls are appended, never changed or removed, each by the worker that made it under a
+ * run of its own (the API billed it, so it is recorded even after that lease moved on).
+ */
+function checkCalls(before: Task, after: Task, who: Principal): AuthorityVerdict {
+  const { added, removed } = multisetDelta(before.calls ?? [], after.calls ?? [])
+  if (removed.length) return refused(`task ${after.id}: recorded LLM calls are never changed or removed`)
+  const ownRuns = new Set([...before.executions, ...after.executions].filter(e => e.worker === who.peer).map(e => e.leaseId))
+  if (before.lease?.holder === who.peer) ownRuns.add(before.lease.leaseId)
+  for (const c of added)
+    if (c.worker !== who.peer || !ownRuns.has(c.leaseId)) return refused(`task ${after.id}: ${who.peer} records only its own calls, made under a run of its own (not ${c.worker}'s under ${c.leaseId})`)
+  return ALLOWED
+}
+
+/**
+ * The writes a worker makes without the lease: after its lease moved on, it marks its own
+ * run finished (finishedAt, outcome), so the relay can report the duplicate run, and it
+ * records the LLM calls that run made.
  */
 function isLostRunRecord(before: Task, after: Task, who: Principal): boolean {
   const changed = changedFields(before, after)
-  if (!changed.every(f => f === "executions")) return false
+  if (!changed.every(f => f === "executions" || f === "calls")) return false
   if (before.executions.length !== after.executions.length) return false
   return after.executions.every((e, i) => {
     const old = before.executions[i]!

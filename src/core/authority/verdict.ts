@@ -3,7 +3,7 @@
  * compares an entry before and after a peer's change (undefined: absent) and says whether
  * that peer's principal may make the change, with a reason a human can act on.
  */
-import type { ActorKind } from "../../../schemas/index.ts"
+import type { ActorKind, RunRef } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
 
 export type AuthorityVerdict = { ok: true } | { ok: false; reason: string }
@@ -19,6 +19,11 @@ export interface AuthorityContext {
   key: string
   /** The worker holding a resident's lease, as the relay granted it (identities.leases). */
   residentHolder(resident: string): string | undefined
+  /**
+   * The worker that ran task `run.taskId` under the lease `run.leaseId` (its execution record
+   * or the current lease, as the relay's queue shows it); undefined when no such run is known.
+   */
+  runWorker?(run: RunRef): string | undefined
 }
 
 /** The actor kind a principal's writes must carry (`by.kind` in histories and ledgers). */
@@ -50,6 +55,20 @@ export function changedFields(before: object | undefined, after: object | undefi
   const a = (before ?? {}) as Record<string, unknown>
   const b = (after ?? {}) as Record<string, unknown>
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(k => !same(a[k], b[k]))
+}
+
+/**
+ * A side effect (journal entry, mail, spend, submission) naming the run it came from: only a
+ * worker writes under a run, and only under one of its own. Whether that run's lease was
+ * still current is the readers' question (src/core/taskMerge.ts staleRunReason): the worker
+ * writes its side effects after handing the result in, when it no longer holds the lease.
+ */
+export function authorizeRun(run: RunRef | undefined, who: Principal, ctx: Pick<AuthorityContext, "runWorker">, what: string): AuthorityVerdict {
+  if (!run) return ALLOWED
+  if (who.role !== "worker") return refused(`${what} names run ${run.leaseId} of task ${run.taskId}: only the worker that ran a task writes under its run`)
+  const worker = ctx.runWorker?.(run)
+  if (worker !== who.peer) return refused(`${what} names run ${run.leaseId} of task ${run.taskId}, which ${worker ? `${worker} ran` : "the relay does not know"}, not ${who.peer}`)
+  return ALLOWED
 }
 
 /** A pending peer writes nothing; checked first by every rule. */

@@ -10,7 +10,7 @@
  */
 import type { LedgerEntry } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { actorKindOf, ALLOWED, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
 /** Key prefixes of the grants operators make (src/core/economy.ts ledgerKeys). */
 export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-reply:"] as const
@@ -27,6 +27,8 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
   if (after.by.kind === "system") return refused(`ledger entry ${after.key} claims to be paid by the relay: only the relay writes its own payments`)
   const kind = actorKindOf(who)
   if (after.by.kind !== kind || !isSelf(after.by.name, who)) return refused(`ledger entry ${after.key} says it is by ${after.by.kind} ${after.by.name}, but ${who.peer} wrote it`)
+  const run = authorizeRun(after.run, who, ctx, `ledger entry ${after.key}`)
+  if (!run.ok) return run
   if (after.kind === "grant") {
     if (!isOperator(who)) return refused(`${who.peer} is a worker: workers never grant tokens (entry ${after.key})`)
     if (after.bucket !== "split") return refused(`grant ${after.key}: grants are split between free time and journal`)

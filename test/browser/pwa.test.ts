@@ -21,7 +21,6 @@ beforeAll(async () => {
   browser = await launchBrowser(browserTeardown)
 })
 
-const OPERATOR = { kind: "operator", name: "node-op" } as const
 
 /** Width and height from a PNG's IHDR chunk (bytes 16–23), after checking the signature. */
 function pngSize(bytes: Buffer): { width: number; height: number } {
@@ -194,13 +193,15 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
     const relay = await startTestRelay(teardown)
     const node = await connectTestPeer(teardown, relay)
     const hostile = "<img src=x onerror=alert(1)>"
-    const task = node.workspace.addTask({ title: hostile, command: "echo hi" }, OPERATOR)
-    // A broken peer writes what no schema allows: the app must report it and go on.
-    node.workspace.queueHandle.change(d => {
+    const task = node.workspace.addTask({ title: hostile, command: "echo hi" }, { kind: "operator", name: node.identity.name })
+    // What no schema allows, as an older relay or a merge from before the gate would leave it
+    // (the gate refuses it from any peer): written into the relay's own replica, the app must
+    // report it and go on.
+    relay.workspace.queueHandle.change(d => {
       const bad: Task = { ...task, id: "task-bad", history: [], executions: [], dependsOn: [] }
       ;(d.tasks as Record<string, unknown>)["task-bad"] = { ...bad, status: "exploded" }
     })
-    node.workspace.rootHandle.change((d: RootDoc) => {
+    relay.workspace.rootHandle.change((d: RootDoc) => {
       ;(d.peers as Record<string, unknown>)["mallory"] = { name: "mallory", role: "emperor" }
     })
     await node.flushToRelay()

@@ -13,7 +13,6 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { IdentitiesDoc, JournalDoc, QuestDoc, QuestIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys, MAIL_DM_GRANT, MAIL_REPLY_GRANT } from "../../src/core/economy.ts"
 import { residentMessage } from "../../src/workspace/mailboxActions.ts"
-import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
@@ -150,8 +149,8 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
     // Writing to the human costs the resident 10 tokens: wait for its daily allowance.
     const nodeWallets = await node.repo.find<WalletsDoc>(node.workspace.root.docs.wallets as AutomergeUrl)
     await waitFor(() => keysWith(nodeWallets, `allowance:${resident.id}:`).length > 0, { events: [[nodeWallets, "change"]], message: "the daily allowance" })
-    const question = await residentMessage(node.workspace, { resident: resident.id, type: "question", content: "May I map the south cave next?" }, { actor: { kind: "worker", name: "w-test" }, key: (await generateSigningKey().then(p => importPrivateKey(p.privateKeyPkcs8))) })
-    await node.flushToRelay()
+    // The resident's question, written where no gate stands (the relay's own replica), paid from its wallet.
+    const question = await residentMessage(relay.workspace, { resident: resident.id, type: "question", content: "May I map the south cave next?" }, relay.audit.signer)
 
     const op = await openDevice(teardown, browser, "op")
     await screenshotsOnFailure("mailbox", { op: () => op.page }, async () => {

@@ -118,6 +118,12 @@ export async function joinAsOperator(page: Page, relay: Pick<Relay, "httpUrl" | 
   await page.getByTestId("operator-save").click()
   const name = await page.getByTestId("waiting-name").textContent()
   if (!name) throw new Error("the waiting screen names no operator")
+  // What a new operator sees until the owner approves: at desktop and at phone width.
+  await screenshot(page, "join-waiting-approval")
+  const viewport = page.viewportSize()
+  await page.setViewportSize({ width: 390, height: 844 })
+  await screenshot(page, "join-waiting-approval-phone")
+  if (viewport) await page.setViewportSize(viewport)
   await decide(relay, name, "approved")
   await page.getByTestId("me").waitFor()
 }

@@ -9,7 +9,7 @@ import { groqClient } from "../../worker/llm.ts"
 import { Worker } from "../../worker/worker.ts"
 import { spawnCli } from "../helpers/child.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -17,7 +17,6 @@ import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
-const OPERATOR = { kind: "operator", name: "alice" } as const
 const LEASE_MS = 1_500
 
 
@@ -45,7 +44,7 @@ describe("a worker killed mid-run", () => {
       throw new Error(`${(error as Error).message}\nworker stderr:\n${doomed.stderr()}`)
     })
     const op = await connectTestPeer(teardown, relay)
-    const t = op.workspace.addTask({ prompt: "Survive the crash of your first worker." }, OPERATOR)
+    const t = op.workspace.addTask({ prompt: "Survive the crash of your first worker." }, operatorOf(op))
     await until(relay, "the doomed worker to run the task", () => task(relay, t.id)?.status === "running")
     await waitFor(() => fake.hungCount() === 1, { message: "the doomed worker's LLM call" })
     const leaseId = task(relay, t.id)!.lease!.leaseId

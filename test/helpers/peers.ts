@@ -1,4 +1,5 @@
 /** Node peers of a relay (over real WebSockets, each speaking for a key), closed by the teardown. */
+import type { Actor } from "../../schemas/index.ts"
 import { connectPeer, type NodePeer, type PeerOptions } from "../../src/peer/nodePeer.ts"
 import { testOperatorIdentity } from "./operatorHome.ts"
 import { approvedIdentity, type TestRelay } from "./relay.ts"
@@ -31,4 +32,9 @@ export async function connectTestPeer(teardown: Teardown, relay: RelayAddress | 
 
 export async function connectTestPeers(teardown: Teardown, relay: RelayAddress | TestRelay, n: number, opts: Partial<PeerOptions> = {}): Promise<NodePeer[]> {
   return Promise.all(Array.from({ length: n }, () => connectTestPeer(teardown, relay, opts)))
+}
+
+/** The operator a connected peer speaks for, as its writes name it (the relay refuses any other name). */
+export function operatorOf(peer: Pick<NodePeer, "identity">): Actor {
+  return { kind: "operator", name: peer.identity.name }
 }

@@ -20,7 +20,12 @@ export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOpti
   const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
   const logs: string[] = []
   const owner = opts.owner ?? (await testOperatorIdentity())
-  const relay = await startRelay({ port: 0, host: "127.0.0.1", log: line => logs.push(line), ...opts, owner, dataDir })
+  // GATE_DEBUG=1 prints the relay's lines (refusals among them) as they happen.
+  const log = (line: string) => {
+    logs.push(line)
+    if (process.env.GATE_DEBUG) console.error(`[relay] ${line}`)
+  }
+  const relay = await startRelay({ port: 0, host: "127.0.0.1", log, ...opts, owner, dataDir })
   teardown.add(() => relay.close())
   return { ...relay, dataDir, logs }
 }

@@ -7,14 +7,13 @@ import { describe, expect, it } from "vitest"
 import { spendState } from "../../src/core/dashboard.ts"
 import { costUsd } from "../../src/core/pricing.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
-const OPERATOR = { kind: "operator", name: "alice" } as const
 const MODEL = "llama-3.3-70b-versatile"
 
 describe("spend accounting", () => {
@@ -32,7 +31,7 @@ describe("spend accounting", () => {
     const worker = await startWorker(teardown, relay, "w1", { fake })
     await approveWorker(relay, "w1")
     const op = await connectTestPeer(teardown, relay)
-    const task = op.workspace.addTask({ prompt: "Write one sentence about caves.", model: MODEL }, OPERATOR)
+    const task = op.workspace.addTask({ prompt: "Write one sentence about caves.", model: MODEL }, operatorOf(op))
 
     const done = await until(relay, task.id, "approved")
     await waitFor(() => relay.workspace.tasks.get(task.id)?.calls?.length === 3, { events: [[relay.workspace.tasks, "change"]], message: "three calls recorded" })
@@ -64,7 +63,7 @@ describe("spend accounting", () => {
     await startWorker(teardown, relay, "w1", { fake, maxExecutionErrors: 1 })
     await approveWorker(relay, "w1")
     const op = await connectTestPeer(teardown, relay)
-    const task = op.workspace.addTask({ prompt: "Fail expensively.", model: MODEL }, OPERATOR)
+    const task = op.workspace.addTask({ prompt: "Fail expensively.", model: MODEL }, operatorOf(op))
     await until(relay, task.id, "failed")
     await waitFor(() => relay.workspace.root.controls.killSwitch.on, { events: [[relay.workspace.rootHandle, "change"], [relay.workspace.tasks, "change"]], message: "the kill switch" })
     // Four attempts (one call, three SDK retries) at 1M prompt tokens each: 4 × $0.59.

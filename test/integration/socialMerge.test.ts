@@ -8,7 +8,7 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import type { Actor, BountiesDoc, LedgerEntry, MailboxDoc, QuestDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
+import type { Actor, BountiesDoc, IdentitiesDoc, LedgerEntry, MailboxDoc, QuestDoc, RoomDoc, RoomIndexDoc, RootDoc, WalletsDoc } from "../../schemas/index.ts"
 import { effectiveCompletion } from "../../src/core/bounty.ts"
 import { MAIL_SEND_COST } from "../../src/core/economy.ts"
 import { deriveWallets } from "../../src/core/ledger.ts"
@@ -23,6 +23,7 @@ import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/
 import { readQuest } from "../../src/workspace/documentReaders.ts"
 import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"
+import { spend } from "../../src/workspace/wallet.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -275,7 +276,9 @@ describe("social merges between offline operators", () => {
     await forgeIdentity(alice, { name: "Ada" })
     // A local task: with no worker online the relay neither leases nor blocks it.
     const task = await addTask(alice, { command: "ls caves", targetIdentity: "ada", maxBudgetUsd: 0.1 })
-    a!.workspace.updateTask(task.id, d => {
+    await waitFor(() => relay.workspace.tasks.get(task.id) !== undefined, { events: [[relay.workspace.tasks, "change"]], message: "the relay to see the task" })
+    // The relay's own writes stand in for the lease and a worker's run.
+    relay.workspace.updateTask(task.id, d => {
       applyTransition(d, "claimed", SYSTEM, Date.now(), "lease granted", "lease-1")
       applyTransition(d, "running", WORKER, Date.now(), "started", "lease-1")
       d.result = { output: "mapped", model: "m", costUsd: 0.01, leaseId: "lease-1", worker: "w1", startedAt: 1, finishedAt: 2 }
@@ -307,11 +310,16 @@ describe("social merges between offline operators", () => {
   it("a spend voided by the merge does not deliver its mail", async () => {
     const relay = await startTestRelay(teardown, { economyTickMs: 100 })
     const [a, alice] = await operatorPeer(relay, "alice")
-    const [b] = await operatorPeer(relay, "bob")
     await forgeIdentity(alice, { name: "Ada" })
+    // A worker that plays Ada: the relay leases her to it once its record offers her.
+    const b = await connectTestPeer(teardown, relay, { identity: await approvedIdentity(relay, "worker") })
+    const worker = b.identity.name
+    b.workspace.rootHandle.change((d: RootDoc) => Object.assign(d.peers[worker]!, { identities: ["ada"], lastSeen: Date.now() }))
+    const leases = await find<IdentitiesDoc>(b, b.workspace.root.docs.identities)
+    await waitFor(() => leases.doc().leases?.ada?.holder === worker, { events: [[leases, "change"]], timeoutMs: 10_000, message: "the worker to play Ada" })
     await preload(a!)
-    await preload(b!)
-    const wallets = await Promise.all([a!, b!, relay].map(p => find<WalletsDoc>(p, p.workspace.root.docs.wallets)))
+    await preload(b)
+    const wallets = await Promise.all([a!, b, relay].map(p => find<WalletsDoc>(p, p.workspace.root.docs.wallets)))
     await waitFor(() => wallets.every(w => Object.values(w.doc().entries).some(e => e.key.startsWith("allowance:ada"))), {
       events: wallets.map(w => [w, "change"] as const),
       timeoutMs: 10_000,
@@ -321,19 +329,22 @@ describe("social merges between offline operators", () => {
     const freeTime = walletOf(ledgerOf(wallets[0]!), "ada").freeTime
     const each = Math.ceil(freeTime / MAIL_SEND_COST / 2) + 1
 
-    // Two workers playing Ada offline each spend a little over half her free time on mail.
-    await goOffline(relay, [a!, b!])
+    // Offline, Alice spends a little over half of Ada's free time and the worker writes Ada's
+    // mail for a little over half: together they overdraw. Alice's spends come first.
+    await goOffline(relay, [a!, b])
     const sent: string[] = []
     const t0 = Date.now()
-    for (const [i, peer] of [a!, b!].entries())
-      for (let n = 0; n < each; n++) sent.push((await residentMessage(peer.workspace, { resident: "ada", type: "message", content: `peer ${i} message ${n}` }, alice.audit.signer, t0 + i * 100 + n)).id)
+    for (let n = 0; n < each; n++)
+      expect(await spend(a!.workspace, wallets[0]!, { key: `errand:ada:${n}`, identity: "ada", amount: MAIL_SEND_COST, bucket: "free_time", reason: "an errand", at: t0 + n }, alice.audit.signer)).toBe("written")
+    const asWorker = { actor: { kind: "worker" as const, name: worker }, key: b.identity.key }
+    for (let n = 0; n < each; n++) sent.push((await residentMessage(b.workspace, { resident: "ada", type: "message", content: `message ${n}` }, asWorker, t0 + 100 + n)).id)
     a!.repo.networkSubsystem.reconnect()
-    b!.repo.networkSubsystem.reconnect()
-    const mailboxes = await Promise.all([a!, b!, relay].map(p => find<MailboxDoc>(p, p.workspace.root.docs.mailbox!)))
+    b.repo.networkSubsystem.reconnect()
+    const mailboxes = await Promise.all([a!, b, relay].map(p => find<MailboxDoc>(p, p.workspace.root.docs.mailbox!)))
     await converged(wallets, "wallets")
     await converged(mailboxes, "mailboxes")
 
-    const delivered = await Promise.all([a!, b!, relay].map(p => deliveredMail(p.workspace)))
+    const delivered = await Promise.all([a!, b, relay].map(p => deliveredMail(p.workspace)))
     for (const d of delivered) {
       expect(d.messages.filter(m => m.resident === "ada").map(m => m.id).sort()).toEqual(delivered[0]!.messages.filter(m => m.resident === "ada").map(m => m.id).sort())
       expect(d.withheld.size).toBeGreaterThan(0)

@@ -5,26 +5,22 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import type { Actor, WalletsDoc } from "../../schemas/index.ts"
+import type { WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys } from "../../src/core/economy.ts"
 import { balanceOf, deriveWallets, voidedEffects } from "../../src/core/ledger.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { readLedger } from "../../src/workspace/documentReaders.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
-import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { grant, LedgerWriteError, openWallets, recordEntry, spend, walletOf } from "../../src/workspace/wallet.ts"
 import { socialFixture } from "../helpers/socialFixture.ts"
-import { connectTestPeers } from "../helpers/peers.ts"
+import { connectTestPeers, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
 const teardown = useTeardown()
-const alice: Actor = { kind: "operator", name: "alice" }
-const bob: Actor = { kind: "operator", name: "bob" }
-
-/** A signer with a fresh key (these tests are about merging; authority has its own tests). */
-const signerOf = async (actor: Actor): Promise<RecordSigner> => ({ actor, key: await importPrivateKey((await generateSigningKey()).privateKeyPkcs8) })
+/** A connected peer signing as the operator it speaks for. */
+const signerOf = (peer: NodePeer): RecordSigner => ({ actor: operatorOf(peer), key: peer.identity.key })
 
 /** The wallets as a replica derives them from its validated entries. */
 const walletsOf = (handle: DocHandle<WalletsDoc>) => deriveWallets(readLedger(handle.doc(), `wallets ${handle.url}`, []).values())
@@ -58,7 +54,7 @@ describe("wallet: offline merges through a relay", () => {
     await goOffline(relay, a!, b!)
     const key = ledgerKeys.questCompletion("q1")
     const now = Date.now()
-    const [asAlice, asBob] = await Promise.all([signerOf(alice), signerOf(bob)])
+    const [asAlice, asBob] = [signerOf(a!), signerOf(b!)]
     expect(await grant(wa!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", at: now }, asAlice)).toBe("written")
     expect(await grant(wb!, { key, identity: "ada", amount: 30, reason: "quest q1 approved", at: now + 5 }, asBob)).toBe("written")
     // A retry on the same peer is a no-op.
@@ -94,7 +90,7 @@ describe("wallet: offline merges through a relay", () => {
     // Same time on both: the key decides the order, the same on every peer.
     const first = ledgerKeys.mailSend("mail-a")
     const second = ledgerKeys.mailSend("mail-b")
-    const [asAlice, asBob] = await Promise.all([signerOf(alice), signerOf(bob)])
+    const [asAlice, asBob] = [signerOf(a!), signerOf(b!)]
     expect(await spend(b!.workspace, wb!, { key: second, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asBob)).toBe("written")
     expect(await spend(a!.workspace, wa!, { key: first, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asAlice)).toBe("written")
     // Each peer alone sees a valid spend.

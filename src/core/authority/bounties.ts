@@ -24,10 +24,12 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
   }
   if (!before) {
     if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators post bounties`)
-    if (after.state !== "open" || Object.keys(after.submissions).length || Object.keys(after.completions ?? {}).length || after.winner !== undefined || after.completedBy !== undefined)
-      return refused(`a new bounty is open with no submissions or winner (${after.id})`)
+    // Posted and submitted to before the relay saw it: claimed, with the submissions judged as new.
+    const submitted = Object.keys(after.submissions).length > 0
+    if (after.state !== (submitted ? "claimed" : "open") || Object.keys(after.completions ?? {}).length || after.winner !== undefined || after.completedBy !== undefined)
+      return refused(`a new bounty is open with no submissions or winner, or claimed by the submissions it holds (${after.id})`)
     if (!isSelf(after.createdBy, who)) return refused(`bounty ${after.id} says it was posted by ${after.createdBy}, but ${who.peer} wrote it`)
-    return ALLOWED
+    return submissions({ ...after, state: "open", submissions: {} }, after, who, ctx, false)
   }
   if (before.state !== "completed" && after.state === "completed") return completion(before, after, who, ctx)
   // A second operator completed it offline with the same outcome: its completion merges in.

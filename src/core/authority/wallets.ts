@@ -10,7 +10,7 @@
  */
 import type { LedgerEntry } from "../../../schemas/index.ts"
 import { isOperator, type Principal } from "../principal.ts"
-import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, same, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 
 /** Key prefixes of the grants operators make (src/core/economy.ts ledgerKeys). */
 export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-reply:"] as const
@@ -22,6 +22,8 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
   // Two operators who pay the same thing offline write the same key: the same payment
   // (resident, kind, amount, bucket) from another writer merges into one entry.
   if (before && !samePayment(before, after)) return refused(`ledger entry ${ctx.key} is already written: the ledger is append-only (entries never change and are never deleted)`)
+  // The merge kept the entry already written (the other writer's): nothing of this peer's shows.
+  if (before && same(before, after)) return ALLOWED
   if (after.key !== ctx.key) return refused(`ledger entry ${after.key} is stored under the key ${ctx.key}: an entry's key must be its idempotency key`)
   if (after.identity === who.peer) return refused(`${who.peer} cannot write ledger entries for itself`)
   if (after.by.kind === "system") return refused(`ledger entry ${after.key} claims to be paid by the relay: only the relay writes its own payments`)

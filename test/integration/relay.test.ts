@@ -11,12 +11,12 @@ import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-re
 import type { RelayClientAdapter } from "../../src/peer/relayClientAdapter.ts"
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { describe, expect, it } from "vitest"
-import { QuestDoc, type Actor, type QuestIndexDoc, type Task } from "../../schemas/index.ts"
+import { QuestDoc, type QuestIndexDoc, type Task } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/core/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { whenPeerHas } from "../../src/workspace/sync.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
-import { connectTestPeer, connectTestPeers } from "../helpers/peers.ts"
+import { connectTestPeer, connectTestPeers, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"
 import { rawUpgrade, tryUpgrade } from "../helpers/rawSocket.ts"
 import { spawnRelay } from "../helpers/relayProcess.ts"
@@ -25,8 +25,6 @@ import { makeTempDir } from "../helpers/tempDir.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
 const teardown = useTeardown()
-const alice: Actor = { kind: "operator", name: "alice" }
-const bob: Actor = { kind: "operator", name: "bob" }
 
 /** Waits until `peer` sees a task with this id (and returns it). */
 function waitForTask(peer: NodePeer, id: string, check: (t: Task) => boolean = () => true): Promise<Task> {
@@ -44,15 +42,15 @@ describe("relay: replication between Node peers", () => {
     const relay = await startTestRelay(teardown)
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
 
-    const task = a!.workspace.addTask({ command: "echo hi", title: "greet" }, alice)
+    const task = a!.workspace.addTask({ command: "echo hi", title: "greet" }, operatorOf(a!))
     for (const peer of [b!, c!]) expect(await waitForTask(peer, task.id)).toEqual(task)
     await waitFor(() => expect(relay.workspace.tasks.get(task.id)).toEqual(task), { events: [[relay.workspace.tasks, "change"]] })
 
     // Edits travel the other way too: b cancels it, a and c see the move and its history.
-    b!.workspace.updateTask(task.id, draft => applyTransition(draft, "cancelled", bob, Date.now(), "not needed"))
+    b!.workspace.updateTask(task.id, draft => applyTransition(draft, "cancelled", operatorOf(b!), Date.now(), "not needed"))
     for (const peer of [a!, c!]) {
       const seen = await waitForTask(peer, task.id, t => t.status === "cancelled")
-      expect(seen.history).toMatchObject([{ from: "queued", to: "cancelled", by: bob, reason: "not needed" }])
+      expect(seen.history).toMatchObject([{ from: "queued", to: "cancelled", by: operatorOf(b!), reason: "not needed" }])
     }
     expect(c!.workspace.countByStatus()).toMatchObject({ queued: 0, cancelled: 1 })
   })
@@ -73,7 +71,7 @@ describe("relay: replication between Node peers", () => {
       upfrontTip: 0,
       completionReward: 10,
       state: "active",
-      createdBy: "alice",
+      createdBy: a!.identity.name,
       createdAt: now,
       updatedAt: now,
     })
@@ -139,7 +137,7 @@ describe("relay: crash safety", () => {
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
     // A quest document: peers may create it (the relay refuses documents of unknown kinds).
     const now = Date.now()
-    const doc = a!.repo.create<QuestDoc>({ schemaVersion: 1, kind: "quest", id: "q-drop", title: "Drop", objective: "", budgetUsd: 0, upfrontTip: 0, completionReward: 0, state: "active", createdBy: "alice", createdAt: now, updatedAt: now })
+    const doc = a!.repo.create<QuestDoc>({ schemaVersion: 1, kind: "quest", id: "q-drop", title: "Drop", objective: "", budgetUsd: 0, upfrontTip: 0, completionReward: 0, state: "active", createdBy: a!.identity.name, createdAt: now, updatedAt: now })
     await whenPeerHas(a!.repo, doc, a!.relayPeerId()!, 5_000)
     const docB = await b!.repo.find<QuestDoc>(doc.url)
     const docC = await c!.repo.find<QuestDoc>(doc.url)
@@ -174,8 +172,8 @@ describe("relay: crash safety", () => {
     const a = await connectTestPeer(teardown, first)
 
     const ids: string[] = []
-    for (let i = 0; i < 5; i++) ids.push(a.workspace.addTask({ command: `echo ${i}`, priority: i }, alice, Date.now() + i).id)
-    a.workspace.updateTask(ids[0]!, d => applyTransition(d, "cancelled", alice, Date.now()))
+    for (let i = 0; i < 5; i++) ids.push(a.workspace.addTask({ command: `echo ${i}`, priority: i }, operatorOf(a), Date.now() + i).id)
+    a.workspace.updateTask(ids[0]!, d => applyTransition(d, "cancelled", operatorOf(a), Date.now()))
     await a.flushToRelay()
 
     // The relay acknowledged our heads; now prove they are in its own files, by opening a
@@ -298,9 +296,9 @@ describe("relay: schema-invalid data from a peer", () => {
   it("the relay refuses it with document and path; other peers never see it and keep working; the writer's reader reports it", async () => {
     const relay = await startTestRelay(teardown)
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const good1 = b!.workspace.addTask({ command: "echo one" }, bob)
+    const good1 = b!.workspace.addTask({ command: "echo one" }, operatorOf(b!))
     // Command tasks: the relay's scheduler blocks llm tasks while no worker with a key is online.
-    const good2 = b!.workspace.addTask({ command: "echo two" }, bob, Date.now() + 1)
+    const good2 = b!.workspace.addTask({ command: "echo two" }, operatorOf(b!), Date.now() + 1)
     for (const peer of [a!, c!]) await waitForTask(peer, good2.id)
 
     // A misbehaving peer writes straight into the queue, past Workspace.addTask.
@@ -328,9 +326,9 @@ describe("relay: schema-invalid data from a peer", () => {
       expect(a!.workspace.issues).toContainEqual(expect.objectContaining({ doc: queueLabel, path }))
 
     // The valid tasks stay usable: C moves one, B sees it; B adds another, C and A see it.
-    c!.workspace.updateTask(good1.id, d => applyTransition(d, "cancelled", alice, Date.now()))
+    c!.workspace.updateTask(good1.id, d => applyTransition(d, "cancelled", operatorOf(c!), Date.now()))
     await waitForTask(b!, good1.id, t => t.status === "cancelled")
-    const good3 = b!.workspace.addTask({ command: "echo three" }, bob)
+    const good3 = b!.workspace.addTask({ command: "echo three" }, operatorOf(b!))
     await waitForTask(c!, good3.id)
     await waitForTask(a!, good3.id)
     for (const peer of [b!, c!]) {

@@ -23,7 +23,7 @@ import { archiveFinishedTasks } from "./archiver.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import { totalSpend } from "../src/core/spend.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
-import { openOwnAuditLog, PeerNameTakenError, writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
+import { openOwnAuditLog, writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
 import { SCHEMA_VERSION, Task, type ArchiveDoc, type AuditKind, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
 import type { AuditLog } from "../src/workspace/auditLog.ts"
@@ -480,23 +480,23 @@ function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
 function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, relay: PeerIdentity, log: (line: string) => void): void {
   const root = workspace.rootHandle
   const now = Date.now()
-  writePeerRecord(repo, root, { name: relay.name, role: "relay", publicKey: relay.publicKeyHex, state: "approved" }, now)
   const pinned = workspace.root.authority
+  if (!pinned) {
+    const taken = Object.hasOwn(workspace.root.peers, owner.name) ? workspace.root.peers[owner.name] : undefined
+    if (taken && taken.publicKey !== owner.publicKeyHex)
+      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
+    // The anchors come first: readers judge the registrations below by them.
+    root.change((d: RootDoc) => {
+      d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
+    })
+  }
+  writePeerRecord(repo, root, { name: relay.name, role: "relay", publicKey: relay.publicKeyHex, state: "approved" }, now)
   if (pinned) {
     if (pinned.owner.name !== owner.name || pinned.owner.publicKey !== owner.publicKeyHex)
       log(`the workspace owner is ${pinned.owner.name}; ${owner.name} starts this relay as an ordinary operator`)
     return
   }
-  try {
-    writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
-  } catch (error) {
-    if (error instanceof PeerNameTakenError)
-      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
-    throw error
-  }
-  root.change((d: RootDoc) => {
-    d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
-  })
+  writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
 }
 
 /**

@@ -69,7 +69,7 @@ function decide(state: "approved" | "revoked") {
     const flags = parseFlags(command, rest, CONNECTION_FLAGS, ConnectionInput)
     await withOperator(flags, async ({ peer, actor, audit }) => {
       try {
-        await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state)
+        await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "worker")
       } catch (error) {
         if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}${error.message.startsWith("no worker") ? " (see vivarium worker list)" : ""}`)
         throw error

@@ -54,7 +54,9 @@ describe.concurrent("vivarium CLI", () => {
       relay = await spawnRelay(shared, { dataDir })
     })
 
-    it("task add + task list --json, finding the relay through --data DIR", async () => {
+    // The two task adds speak for the same operator (the relay's owner): run at once, both
+    // would append entry 0 of its audit log, a fork of the chain the relay refuses.
+    it.sequential("task add + task list --json, finding the relay through --data DIR", async () => {
       const added = await runCli(["task", "add", "--command", "echo hi", "--title", "greet", "--max-budget", "0.2", "--json", "--data", dataDir])
       expectOk(added)
       const task = JSON.parse(added.stdout) as { id: string }
@@ -67,7 +69,7 @@ describe.concurrent("vivarium CLI", () => {
       expect(tasks).toContainEqual(expect.objectContaining({ id: task.id, status: "queued", title: "greet" }))
     })
 
-    it("task add + task list --json, finding the relay through VIVARIUM_RELAY and VIVARIUM_TOKEN", async () => {
+    it.sequential("task add + task list --json, finding the relay through VIVARIUM_RELAY and VIVARIUM_TOKEN", async () => {
       const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
       // A local task: with no worker holding a key, the relay would block an LLM task at once.
       const added = await runCli(["task", "add", "--command", "echo haiku"], { env })

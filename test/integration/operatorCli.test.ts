@@ -92,7 +92,7 @@ describe("operator CLI", () => {
       d.entries[seq]!.data = d.entries[seq]!.data.replace('"tip":3', '"tip":9')
     }
     log.change(tamper)
-    await waitFor(() => relay.logs.some(l => l.startsWith("refused a change") && l.includes("the audit log of tester is append-only")), { intervalMs: 50, message: "the relay to refuse the rewrite" })
+    await waitFor(() => relay.logs.some(l => l.startsWith("refused a change") && l.includes("this is the audit log of tester: only tester writes it")), { intervalMs: 50, message: "the relay to refuse the rewrite" })
     expect(JSON.parse((await cli(["audit", "verify", "--json"])).stdout)).toMatchObject({ ok: true })
     // The same rewrite in the relay's own replica (history from an older relay): verify names peer and seq.
     ;(await relay.repo.find<AuditDoc>(auditUrl)).change(tamper)

@@ -1,21 +1,21 @@
 /**
- * Tampering with a peer's audit log: peer A registers itself and writes five signed entries;
- * A's audit document is then rewritten in the relay's own replica (history written through
+ * Tampering with a peer's audit log: peer A, enrolled by the relay, writes five signed entries;
+ * A's audit document (and, for the registration cases, the root) is then rewritten in the relay's own replica (history written through
  * an older relay, or merged from an offline copy: the relay's gate refuses such a rewrite
  * from a peer); a fresh peer C then verifies the workspace and must name peer A and the
  * first bad seq.
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import type { AuditDoc, AuditEntry, RootDoc } from "../../schemas/index.ts"
+import type { AuditDoc, AuditEntry } from "../../schemas/index.ts"
 import { entryHash, signEntry, type ChainReport } from "../../src/core/audit.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
-import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
 import { whenPeerHas } from "../../src/workspace/sync.ts"
+import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -47,20 +47,16 @@ function sameHeads(x: DocHandle<unknown>, y: DocHandle<unknown>): boolean {
   return ours.length === theirs.size && ours.every(h => theirs.has(h))
 }
 
-/** A registers itself, writes five entries through AuditLog; B gets a synced replica. */
+/** The relay enrols A (writing its registration and creating its audit log); A writes five entries through AuditLog; the relay gets them. */
 async function scene(): Promise<Scene> {
   const relay = await startTestRelay(teardown)
-  const a = await connectTestPeer(teardown, relay)
+  const identity = await approvedIdentity(relay, "worker", A)
+  const a = await connectTestPeer(teardown, relay, { identity })
   const b = await connectTestPeer(teardown, relay)
 
-  const { privateKeyPkcs8, publicKeyHex } = await generateSigningKey()
-  const aKey = await importPrivateKey(privateKeyPkcs8)
-  const audit = AuditLog.createAuditDoc(a.repo, A)
-  const rootA = a.workspace.rootHandle
-  rootA.change(d => {
-    d.peers[A] = { name: A, role: "worker", publicKey: publicKeyHex, state: "approved", registeredAt: Date.now(), auditUrl: audit.url }
-  })
-  const log = new AuditLog(audit, { actor: { kind: "worker", name: A }, key: aKey })
+  const aKey = identity.key
+  const log = await openOwnAuditLog(a.repo, a.workspace.root, identity)
+  const audit = log.handle
   const appended = await Promise.all([
     log.append("lease", "task-1", { lease: "taken" }),
     log.append("transition", "task-1", { from: "queued", to: "claimed" }),
@@ -70,7 +66,7 @@ async function scene(): Promise<Scene> {
   ])
   expect(appended.map(e => e.seq)).toEqual([0, 1, 2, 3, 4])
   expect(audit.doc().head?.seq).toBe(4)
-  await Promise.all([flush(a, audit as DocHandle<unknown>), flush(a, rootA as DocHandle<unknown>)])
+  await flush(a, audit as DocHandle<unknown>)
 
   const bAudit = await relay.repo.find<AuditDoc>(audit.url)
   await waitFor(() => sameHeads(bAudit as DocHandle<unknown>, audit as DocHandle<unknown>), {
@@ -89,10 +85,10 @@ async function verifyFromFreshPeer(s: Scene): Promise<ChainReport[]> {
   const c = await connectTestPeer(teardown, s.relay)
   const relayRoot = s.relay.workspace.rootHandle as DocHandle<unknown>
   await waitFor(() => sameHeads(c.workspace.rootHandle as DocHandle<unknown>, relayRoot), { timeoutMs: SYNC_MS, message: "C has the root" })
-  // Tasks name peers too (a task's creator): C must hold B's queue before it verifies.
-  await waitFor(() => sameHeads(c.workspace.queueHandle as DocHandle<unknown>, s.b.workspace.queueHandle as DocHandle<unknown>), {
+  // Tasks name peers too (a task's creator): C must hold the relay's queue before it verifies.
+  await waitFor(() => sameHeads(c.workspace.queueHandle as DocHandle<unknown>, s.relay.workspace.queueHandle as DocHandle<unknown>), {
     timeoutMs: SYNC_MS,
-    message: "C has B's queue",
+    message: "C has the relay's queue",
   })
   const cAudit = await c.repo.find<AuditDoc>(s.auditUrl)
   await waitFor(() => sameHeads(cAudit as DocHandle<unknown>, s.bAudit as DocHandle<unknown>), {
@@ -197,7 +193,7 @@ describe("audit log tampering through the relay", () => {
 
   it("a deleted peer registration is reported, with the audit log it had", async () => {
     const s = await scene()
-    s.b.workspace.rootHandle.change(d => {
+    s.relay.workspace.rootHandle.change(d => {
       delete d.peers[A]
     })
     const reports = await verifyFromFreshPeer(s)
@@ -206,7 +202,7 @@ describe("audit log tampering through the relay", () => {
 
   it("a peer named in a task but never registered is reported", async () => {
     const s = await scene()
-    s.b.workspace.addTask({ command: "ls" }, { kind: "operator", name: "ghost" })
+    s.relay.workspace.addTask({ command: "ls" }, { kind: "operator", name: "ghost" })
     const reports = await verifyFromFreshPeer(s)
     expect(reportOf(reports, "ghost")).toMatchObject({ ok: false, peer: "ghost", reason: expect.stringMatching(/^not registered, but named in task task-.* \(created by\)$/) })
   })
@@ -254,7 +250,7 @@ describe("audit log tampering through the relay", () => {
     // this relay for one leaves an unavailable handle that makes relay.close() throw.)
     const s = await scene()
     const { publicKeyHex } = await generateSigningKey()
-    s.b.workspace.rootHandle.change(d => {
+    s.relay.workspace.rootHandle.change(d => {
       d.peers["peer-z"] = { name: "peer-z", role: "worker", publicKey: publicKeyHex, state: "approved", registeredAt: Date.now(), auditUrl: s.auditUrl }
     })
     const reports = await verifyFromFreshPeer(s)

@@ -5,6 +5,7 @@
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
+import { SCHEMA_VERSION, type RoomDoc } from "../../schemas/index.ts"
 import { CLOSE } from "../../schemas/wire.ts"
 import { enrolmentProofText } from "../../src/core/connectionProof.ts"
 import { signHex } from "../../src/core/signing.ts"
@@ -88,9 +89,9 @@ describe("WebSocket upgrade: a registered key or nothing", () => {
     thief.ws.send(Buffer.from((await import("@automerge/automerge-repo")).cbor.encode({ type: "join", senderId: "shared-peer-id", peerMetadata: {} })))
     expect(await thief.closed).toEqual({ code: CLOSE.peerIdTaken, reason: expect.stringMatching(/connected for another peer/) })
     // The first connection still syncs.
-    const doc = first.repo.create({ still: "here" })
+    const doc = first.repo.create<RoomDoc>({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId: "still-here", messages: [] })
     await first.flushToRelay()
-    expect((await relay.repo.find<{ still: string }>(doc.url)).doc().still).toBe("here")
+    expect((await relay.repo.find<RoomDoc>(doc.url)).doc().roomId).toBe("still-here")
   })
 })
 

@@ -6,6 +6,7 @@
 import * as A from "@automerge/automerge"
 import { cbor } from "@automerge/automerge-repo"
 import { beforeAll, describe, expect, it } from "vitest"
+import { SCHEMA_VERSION, type RoomDoc } from "../../schemas/index.ts"
 import { CLOSE } from "../../schemas/wire.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
@@ -57,10 +58,12 @@ function corruptChangeData(): Uint8Array {
 /** An honest change on one peer reaches the other through the relay, and /healthz says ok. */
 async function relayStillServes(tag: string): Promise<void> {
   const [a, b] = honest
-  const doc = a.repo.create<{ tag: string }>({ tag })
+  // A new room: a document an operator may create (the gate refuses documents of no known kind).
+  const roomId = tag.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 100)
+  const doc = a.repo.create<RoomDoc>({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId, messages: [] })
   await whenPeerHas(a.repo, doc, a.relayPeerId()!, 10_000)
-  const seen = await b.repo.find<{ tag: string }>(doc.url)
-  expect(seen.doc().tag).toBe(tag)
+  const seen = await b.repo.find<RoomDoc>(doc.url)
+  expect(seen.doc().roomId).toBe(roomId)
   const health = (await (await fetch(`${relay.httpUrl}/healthz`)).json()) as { ok: boolean }
   expect(health.ok).toBe(true)
 }

@@ -11,15 +11,14 @@ import { next as A } from "@automerge/automerge"
 import { interpretAsDocumentId, type AutomergeUrl } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
 import { DamagedStorageError } from "../../peer-server/storage/durableFileStorage.ts"
-import type { Actor, QueueDoc } from "../../schemas/index.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { SCHEMA_VERSION, type QueueDoc, type RoomDoc } from "../../schemas/index.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
 const teardown = useTeardown()
-const alice: Actor = { kind: "operator", name: "alice" }
 
 /** The chunk files of a document in a relay's data dir, oldest first. */
 function chunkFiles(dataDir: string, url: string): string[] {
@@ -46,9 +45,11 @@ describe("fault campaign: a damaged storage chunk", () => {
     const first = await startTestRelay(teardown)
     const holderDir = makeTempDir(teardown, "vivarium-holder-")
     const holder = await connectTestPeer(teardown, first, { storageDir: holderDir })
-    const damaged = holder.repo.create({ note: "kept by the holder" })
-    const intact = holder.repo.create({ note: "intact" })
-    const ids = Array.from({ length: 5 }, (_, i) => holder.workspace.addTask({ command: `echo ${i}` }, alice).id)
+    // Rooms: documents an operator may create (the gate refuses documents of no known kind).
+    const room = (roomId: string): RoomDoc => ({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId, messages: [] })
+    const damaged = holder.repo.create<RoomDoc>(room("kept-by-the-holder"))
+    const intact = holder.repo.create<RoomDoc>(room("intact"))
+    const ids = Array.from({ length: 5 }, (_, i) => holder.workspace.addTask({ command: `echo ${i}` }, operatorOf(holder)).id)
     await holder.flushToRelay()
     await holder.close()
     await first.close()
@@ -56,7 +57,7 @@ describe("fault campaign: a damaged storage chunk", () => {
 
     const relay = await startTestRelay(teardown, { dataDir: first.dataDir })
     const reader = await connectTestPeer(teardown, relay)
-    expect((await reader.repo.find<{ note: string }>(intact.url)).doc().note).toBe("intact")
+    expect((await reader.repo.find<RoomDoc>(intact.url)).doc().roomId).toBe("intact")
     expect(ids.every(id => reader.workspace.tasks.get(id))).toBe(true)
     await expect(reader.repo.find(damaged.url)).rejects.toThrow(/unavailable/)
 
@@ -66,17 +67,17 @@ describe("fault campaign: a damaged storage chunk", () => {
     expect(await (await fetch(`${relay.httpUrl}/metrics`)).text()).toMatch(/^vivarium_storage_damaged_chunks 1$/m)
 
     // The peer that kept its copy reconnects and the relay has the document again.
-    const back = await connectTestPeer(teardown, relay, { storageDir: holderDir })
+    const back = await connectTestPeer(teardown, relay, { storageDir: holderDir, identity: holder.identity })
     await back.repo.find(damaged.url)
     await back.flushToRelay()
     const later = await connectTestPeer(teardown, relay)
-    expect((await later.repo.find<{ note: string }>(damaged.url)).doc().note).toBe("kept by the holder")
+    expect((await later.repo.find<RoomDoc>(damaged.url)).doc().roomId).toBe("kept-by-the-holder")
   })
 
   it("of the queue: the relay starts with the tasks of its other chunks and names the queue", async () => {
     const first = await startTestRelay(teardown)
     const writer = await connectTestPeer(teardown, first)
-    const early = Array.from({ length: 20 }, (_, i) => writer.workspace.addTask({ command: `echo ${i}` }, alice).id)
+    const early = Array.from({ length: 20 }, (_, i) => writer.workspace.addTask({ command: `echo ${i}` }, operatorOf(writer)).id)
     await writer.flushToRelay()
     await writer.close()
     await first.close()

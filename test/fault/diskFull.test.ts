@@ -5,17 +5,15 @@
  * returns it recovers by itself; every acknowledged write survives a crash after that.
  */
 import { describe, expect, it } from "vitest"
-import type { Actor } from "../../schemas/index.ts"
 import type { WriteFaults } from "../../peer-server/storage/durableFileStorage.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { peerHasOurHeads } from "../../src/workspace/sync.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
 const teardown = useTeardown()
-const alice: Actor = { kind: "operator", name: "alice" }
 
 /** The disk: while `error` is set, every write fails with it. */
 function disk(): WriteFaults & { error?: NodeJS.ErrnoException } {
@@ -25,7 +23,7 @@ function disk(): WriteFaults & { error?: NodeJS.ErrnoException } {
 const fsError = (code: string) => Object.assign(new Error(`${code}: simulated, write`), { code })
 
 function addTasks(peer: NodePeer, n: number, label: string): string[] {
-  return Array.from({ length: n }, (_, i) => peer.workspace.addTask({ command: `echo ${i}`, title: `${label} ${i}` }, alice).id)
+  return Array.from({ length: n }, (_, i) => peer.workspace.addTask({ command: `echo ${i}`, title: `${label} ${i}` }, operatorOf(peer)).id)
 }
 
 async function health(relay: TestRelay): Promise<{ status: number; body: { ok: boolean; reasons?: string[] } }> {

@@ -6,9 +6,8 @@
  * the seed is printed, and FAULT_SEED=<seed> replays it.
  */
 import { describe, expect, it } from "vitest"
-import type { Actor } from "../../schemas/index.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { spawnRelay } from "../helpers/relayProcess.ts"
 import { seedFrom, seededRandom, type SeededRandom } from "../helpers/seededRandom.ts"
 import { useTeardown, type Teardown } from "../helpers/teardown.ts"
@@ -16,7 +15,6 @@ import { makeTempDir } from "../helpers/tempDir.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
 const teardown = useTeardown()
-const alice: Actor = { kind: "operator", name: "alice" }
 const CHAINS = 2
 const ROUNDS_PER_CHAIN = 25
 
@@ -58,7 +56,7 @@ async function killChain(teardown: Teardown, random: SeededRandom, label: string
     const bursts = random.int(1, 3)
     const midBurst = random.next() < 0.5
     for (let b = 0; b < bursts; b++) {
-      const ids = Array.from({ length: random.int(1, 5) }, () => writer.workspace.addTask({ command: `echo ${result.written}`, title: `${label} ${result.written++}` }, alice).id)
+      const ids = Array.from({ length: random.int(1, 5) }, () => writer.workspace.addTask({ command: `echo ${result.written}`, title: `${label} ${result.written++}` }, operatorOf(writer)).id)
       if (midBurst && b === bursts - 1) break
       await writer.flushToRelay()
       for (const id of ids) acknowledged.add(id)

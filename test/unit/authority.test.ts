@@ -5,8 +5,10 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
-import type { Actor, BountiesDoc, IdentitiesDoc, LedgerEntry, MailboxDoc, QueueDoc, RootDoc, Task, WalletsDoc } from "../../schemas/index.ts"
+import type { Actor, Bounty, BountiesDoc, IdentitiesDoc, LedgerEntry, MailboxDoc, QueueDoc, RootDoc, Task, WalletsDoc } from "../../schemas/index.ts"
 import { authorizeTaskChange } from "../../src/core/authority/tasks.ts"
+import { authorizeBountyChange } from "../../src/core/authority/bounties.ts"
+import { authorizePeerChange } from "../../src/core/authority/peers.ts"
 import { authorizeLedgerChange } from "../../src/core/authority/wallets.ts"
 import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
 import { ledgerKeys } from "../../src/core/economy.ts"
@@ -300,6 +302,77 @@ describe("authority: tasks", () => {
     expect(authorizeTaskChange(undefined, task, principal("bob", "operator"), ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("created by alice, but bob") })
     expect(authorizeTaskChange(undefined, { ...task, status: "approved" }, principal("alice", "operator"), ctx)).toMatchObject({ ok: false })
     expect(authorizeTaskChange(undefined, task, principal("w1", "worker"), ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("only operators add tasks") })
+  })
+})
+
+describe("authority: records of signed decisions, calls and runs", () => {
+  const call = (worker: string, leaseId: string) => ({ model: "llama-3.1-8b-instant", promptTokens: 10, completionTokens: 5, costUsd: 0.001, at: NOW, ok: true, leaseId, worker })
+  const ran = (): Task => {
+    const t = buildTask({ prompt: "x" }, defaultControls("relay", NOW), { kind: "operator", name: "alice" }, NOW, "t1")
+    return { ...t, status: "queued", executions: [{ leaseId: "old", worker: "w1", startedAt: NOW, expiredAt: NOW + 1 }], lease: { leaseId: "new", holder: "w2", grantedAt: NOW, expiresAt: NOW + 9, renewals: 0 } }
+  }
+  const ctx = { key: "t1", residentHolder: () => undefined, reviewEverything: false }
+
+  it("a worker records its own calls of a run it made after losing the lease; nobody forges, rewrites or removes calls", () => {
+    const before = ran()
+    const w1 = principal("w1", "worker")
+    expect(authorizeTaskChange(before, { ...before, calls: [call("w1", "old")] }, w1, ctx)).toEqual({ ok: true })
+    expect(authorizeTaskChange(before, { ...before, calls: [call("w2", "old")] }, w1, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("records only its own calls") })
+    expect(authorizeTaskChange(before, { ...before, calls: [call("w1", "new")] }, w1, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("made under a run of its own") })
+    const billed = { ...before, calls: [call("w1", "old")] }
+    expect(authorizeTaskChange(billed, { ...billed, calls: [] }, w1, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("never changed or removed") })
+    expect(authorizeTaskChange(billed, { ...billed, calls: [{ ...call("w1", "old"), costUsd: 0 }] }, w1, ctx)).toMatchObject({ ok: false })
+    expect(authorizeTaskChange(before, { ...before, calls: [call("alice", "old")] }, principal("alice", "operator"), ctx)).toMatchObject({ ok: false })
+  })
+
+  it("a worker's history event names the lease it holds; an operator's names none", () => {
+    const before = ran()
+    const w2 = principal("w2", "worker")
+    const moved = (leaseId: string | undefined, by: Actor): Task => ({ ...before, status: "claimed", history: [{ at: NOW, from: "queued", to: "claimed", by, ...(leaseId ? { leaseId } : {}) }] })
+    expect(authorizeTaskChange(before, moved("old", { kind: "worker", name: "w2" }), w2, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("which w2 does not hold") })
+    const requeue: Task = { ...before, lease: undefined, status: "blocked" }
+    expect(authorizeTaskChange(requeue, { ...requeue, status: "queued", history: [{ at: NOW, from: "blocked", to: "queued", by: { kind: "operator", name: "alice" }, leaseId: "new" }] }, principal("alice", "operator"), ctx)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("does not hold"),
+    })
+  })
+
+  it("a key rotation is one signed record from the old key, by the peer itself or the owner", () => {
+    const before = { name: "w1", role: "worker" as const, publicKey: "cd".repeat(32), state: "approved" as const, registeredAt: NOW, auditUrl: "automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ" }
+    const rotated = (by: string, from = before.publicKey) => ({ ...before, publicKey: "ef".repeat(32), rotations: [{ from, to: "ef".repeat(32), by, at: NOW, sig: "0".repeat(128) }] })
+    const pctx = { key: "w1", residentHolder: () => undefined }
+    expect(authorizePeerChange(before, rotated("w1"), { peer: "w1", role: "worker", publicKeyHex: before.publicKey }, pctx)).toEqual({ ok: true })
+    expect(authorizePeerChange(before, rotated("olga"), principal("olga", "owner"), pctx)).toEqual({ ok: true })
+    expect(authorizePeerChange(before, rotated("mallory"), principal("mallory", "operator"), pctx)).toMatchObject({ ok: false, reason: expect.stringContaining("only w1 itself") })
+    expect(authorizePeerChange(before, rotated("w1"), principal("w1", "worker"), pctx)).toMatchObject({ ok: false, reason: expect.stringContaining("with its current key") })
+    expect(authorizePeerChange(before, rotated("olga", "ab".repeat(32)), principal("olga", "owner"), pctx)).toMatchObject({ ok: false, reason: expect.stringContaining("from its current key") })
+    expect(authorizePeerChange(before, { ...before, publicKey: "ef".repeat(32) }, principal("olga", "owner"), pctx)).toMatchObject({ ok: false, reason: expect.stringContaining("a key rotation is a signed record") })
+  })
+
+  it("side effects name only runs of their own worker; operators write under no run; the relay alone writes archivedSpendUsd", async () => {
+    const runWorker = (run: { taskId: string; leaseId: string }) => (run.leaseId === "lease-w1" ? "w1" : undefined)
+    const lctx = { key: "mail-send:m1", residentHolder: () => "w1", runWorker }
+    const spend = (run: { taskId: string; leaseId: string }, by: Actor): LedgerEntry => ({ key: "mail-send:m1", identity: "ada", kind: "spend", amount: 10, bucket: "free_time", reason: "mail", at: NOW, by, run })
+    expect(authorizeLedgerChange(undefined, spend({ taskId: "t1", leaseId: "lease-w1" }, { kind: "worker", name: "w1" }), principal("w1", "worker"), lctx)).toEqual({ ok: true })
+    expect(authorizeLedgerChange(undefined, spend({ taskId: "t1", leaseId: "lease-w2" }, { kind: "worker", name: "w1" }), principal("w1", "worker"), lctx)).toMatchObject({ ok: false, reason: expect.stringContaining("not w1") })
+    expect(authorizeLedgerChange(undefined, spend({ taskId: "t1", leaseId: "lease-w1" }, { kind: "operator", name: "alice" }), principal("alice", "operator"), lctx)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("only the worker that ran a task"),
+    })
+
+    const h = await startGateHarness(teardown)
+    const op = await h.peer("olga", "owner")
+    op.workspace.queueHandle.change(d => void (d.archivedSpendUsd = 0))
+    await refusedWith(op, "queue.archivedSpendUsd is written by the relay only")
+  })
+
+  it("an operator writes only its own bounty completion", () => {
+    const base: Bounty = { id: "b1", title: "Map", description: "", reward: 40, slots: 1, state: "claimed", submissions: {}, completions: {}, createdBy: "alice", createdAt: NOW }
+    const done = (by: string, completedBy = by): Bounty => ({ ...base, state: "completed", winner: "s1", winnerReward: 40, runnerUpReward: 0, completedBy, completedAt: NOW, completions: { [by]: { winner: "s1", winnerReward: 40, runnerUpReward: 0, by, at: NOW } } })
+    const bctx = { key: "b1", residentHolder: () => undefined }
+    expect(authorizeBountyChange(base, done("alice"), principal("alice", "operator"), bctx)).toEqual({ ok: true })
+    expect(authorizeBountyChange(base, done("bob", "alice"), principal("alice", "operator"), bctx)).toMatchObject({ ok: false })
+    expect(authorizeBountyChange(done("alice"), { ...done("alice"), completions: {} }, principal("bob", "operator"), bctx)).toMatchObject({ ok: false })
   })
 })
 

@@ -337,6 +337,15 @@ describe("authority: records of signed decisions, calls and runs", () => {
     })
   })
 
+  it("an older offline cancel merging after an approval passes (readers resolve the merge); a cancel from a status the task never held does not", () => {
+    const t = buildTask({ prompt: "x" }, defaultControls("relay", NOW), { kind: "operator", name: "alice" }, NOW, "t1")
+    const review: Task["history"][number] = { at: NOW, from: "running", to: "pending_review", by: { kind: "worker", name: "w1" } }
+    const approved: Task = { ...t, status: "approved", history: [review, { at: NOW + 1, from: "pending_review", to: "approved", by: { kind: "operator", name: "bob" } }] }
+    const cancel = (from: Task["status"]): Task => ({ ...approved, status: "cancelled", history: [...approved.history, { at: NOW, from, to: "cancelled", by: { kind: "operator", name: "alice" } }] })
+    expect(authorizeTaskChange(approved, cancel("pending_review"), principal("alice", "operator"), ctx)).toEqual({ ok: true })
+    expect(authorizeTaskChange(approved, cancel("blocked"), principal("alice", "operator"), ctx)).toMatchObject({ ok: false })
+  })
+
   it("a key rotation is one signed record from the old key, by the peer itself or the owner", () => {
     const before = { name: "w1", role: "worker" as const, publicKey: "cd".repeat(32), state: "approved" as const, registeredAt: NOW, auditUrl: "automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ" }
     const rotated = (by: string, from = before.publicKey) => ({ ...before, publicKey: "ef".repeat(32), rotations: [{ from, to: "ef".repeat(32), by, at: NOW, sig: "0".repeat(128) }] })

@@ -98,8 +98,12 @@ describe("fault campaign: disk full", () => {
     expect(peerHasOurHeads(writer.repo, writer.workspace.queueHandle, writer.relayPeerId()!)).toBe(false)
     expect(await health(relay)).toMatchObject({ status: 503, body: { ok: false, reasons: [expect.stringMatching(/EROFS/)] } })
     faults.error = undefined
+    await waitFor(() => relay.storageHealth.state === "ok", { events: [[relay.storageHealth, "change"]], message: "storage health back to ok" })
+    // Writes that arrived once storage was known to fail were refused with the storage error;
+    // the writer's next sync session offers them again, and now they are stored.
+    writer.repo.networkSubsystem.disconnect()
+    writer.repo.networkSubsystem.reconnect()
     await writer.flushToRelay()
     expect(ids.every(id => relay.workspace.tasks.get(id))).toBe(true)
-    await waitFor(() => relay.storageHealth.state === "ok", { events: [[relay.storageHealth, "change"]], message: "storage health back to ok" })
   })
 })

@@ -89,12 +89,14 @@ describe("a worker partitioned from the relay while running", () => {
     // side effect of it (the resident is the rescuer's now), naming each.
     island.workspace.repo.networkSubsystem.reconnect()
     const refusals = [`which island does not hold`, `island does not play ${ada.id}`]
-    await waitFor(() => refusals.every(r => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(r))), {
+    const refusedAt = (what: string) => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(what))
+    // Each document syncs on its own: wait until every stale write has arrived and been refused.
+    const stalePaths = [`at tasks.${task.id}`, "at messages.", "at entries.mail-send:", `at bounties.${bounty.id}`]
+    await waitFor(() => refusals.every(r => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(r))) && stalePaths.every(refusedAt), {
       timeoutMs: 20_000,
       intervalMs: 50,
       message: "the relay to refuse the island's stale changes",
     })
-    const refusedAt = (what: string) => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(what))
     expect(refusedAt(`at tasks.${task.id}`)).toBe(true)
     expect(refusedAt("at messages.")).toBe(true)
     expect(refusedAt("at entries.mail-send:")).toBe(true)

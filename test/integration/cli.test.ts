@@ -144,5 +144,5 @@ describe.concurrent("vivarium CLI", () => {
       killSwitch: { on: false },
       dataIssues: [],
     })
-  })
+  }, 90_000) // two relay starts and three CLI processes, each proving its key: more than the default 30 s on a loaded 2-core machine
 })

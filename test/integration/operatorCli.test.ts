@@ -100,7 +100,7 @@ describe("operator CLI", () => {
     expect(broken.code).toBe(1)
     expect(broken.stdout).toMatch(new RegExp(`BROKEN  tester: seq ${seq}:`))
     expect(broken.stderr).toMatch(new RegExp(`peer tester broken at seq ${seq}`))
-  }, 90_000)
+  }, 180_000) // about twenty CLI processes, each enrolling and proving its key over a fresh connection
 
   it("a new operator key waits for the owner's approval with one clear line; only the owner decides operators", async () => {
     const relay = await startTestRelay(teardown)

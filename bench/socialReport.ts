@@ -1,7 +1,7 @@
 /** The social benchmark's section of docs/PERFORMANCE.md and its stdout summary. */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { DEFAULT_APP_DIR } from "../peer-server/http.ts"
+import { DEFAULT_APP_DIR } from "../peer-server/panel.ts"
 import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
 import { REPO_ROOT } from "./lib/proc.ts"
 import { mib, ms, ratio, type Summary } from "./lib/stats.ts"

@@ -10,6 +10,8 @@ import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc, type Task } from "../sch
 import { planArchive } from "../src/core/archive.ts"
 import { totalSpend } from "../src/core/spend.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
+import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
+import type { RelayExtension } from "./extension.ts"
 
 /** Returns the tasks it moved. */
 export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: number, afterMs: number): Promise<Task[]> {
@@ -35,4 +37,25 @@ export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: numbe
     moved.push(...tasks)
   }
   return moved
+}
+
+/** Archiving as a relay extension: looks for finished tasks every `intervalMs` (default a minute). */
+export function archiver(opts: { afterMs?: number; intervalMs?: number } = {}): RelayExtension {
+  let timer: NodeJS.Timeout | undefined
+  return {
+    name: "archiver",
+    onStart(ctx) {
+      const afterMs = opts.afterMs ?? DEFAULT_ARCHIVE_AFTER_MS
+      timer = setInterval(() => {
+        archiveFinishedTasks(ctx.repo, ctx.workspace, Date.now(), afterMs).then(
+          moved => {
+            if (moved.length) ctx.log(`archived ${moved.length} finished tasks`)
+          },
+          error => ctx.log(`archiving failed (will retry): ${(error as Error).message}`),
+        )
+      }, opts.intervalMs ?? 60_000)
+      timer.unref()
+    },
+    onStop: () => clearInterval(timer),
+  }
 }

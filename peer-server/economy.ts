@@ -28,6 +28,7 @@ import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.t
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import { grant, openWallets } from "../src/workspace/wallet.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
+import type { RelayExtension } from "./extension.ts"
 import { SYSTEM } from "./scheduler.ts"
 
 const debug = createDebug("app:relay:economy")
@@ -225,5 +226,30 @@ export class Economy {
   /** The leases as written, validated: a peer could have written anything into them. */
   #leasesOf(identities: DocHandle<IdentitiesDoc>) {
     return readResidentLeases(identities.doc(), `identities ${identities.url}`, [])
+  }
+}
+
+export interface EconomyLoop extends RelayExtension {
+  /** resident → worker holding its lease (empty until the loop started). */
+  holders(): ReadonlyMap<string, string>
+}
+
+/** The economy as a relay extension: every payment signed with the relay's key, every one audited. */
+export function economyLoop(opts: Pick<EconomyOptions, "dayMs" | "onlineWindowMs"> & { tickMs?: number } = {}): EconomyLoop {
+  let economy: Economy | undefined
+  return {
+    name: "economy",
+    holders: () => economy?.holders() ?? new Map(),
+    async onStart(ctx) {
+      economy = new Economy(ctx.workspace, {
+        signer: ctx.audit.signer,
+        ...(opts.dayMs !== undefined ? { dayMs: opts.dayMs } : {}),
+        ...(opts.onlineWindowMs !== undefined ? { onlineWindowMs: opts.onlineWindowMs } : {}),
+        audit: ctx.auditLater,
+        log: ctx.log,
+      })
+      await economy.start(opts.tickMs)
+    },
+    onStop: () => economy?.stop(),
   }
 }

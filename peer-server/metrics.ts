@@ -1,4 +1,7 @@
 /** Relay counters, rendered in the Prometheus text format at GET /metrics. */
+import type { WebSocket } from "ws"
+import type { RelayExtension } from "./extension.ts"
+import { isRead, send } from "./http.ts"
 
 export class RelayMetrics {
   connectedPeers = 0
@@ -32,5 +35,49 @@ export class RelayMetrics {
     metric("vivarium_storage_write_failures_total", "counter", "Storage write attempts that failed (each retry counts)", this.storageWriteFailures)
     metric("vivarium_storage_damaged_chunks", "gauge", "Damaged storage chunks found at load and moved aside", this.damagedChunks)
     return lines.join("\n") + "\n"
+  }
+}
+
+/** Counts sync traffic per socket (each frame is one repo message). */
+function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {
+  metrics.connectedPeers++
+  socket.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+    metrics.messagesIn++
+    metrics.bytesIn += Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength
+  })
+  socket.once("close", () => metrics.connectedPeers--)
+  const send = socket.send.bind(socket) as (data: Uint8Array, ...rest: unknown[]) => void
+  socket.send = ((data: Uint8Array, ...rest: unknown[]) => {
+    metrics.messagesOut++
+    metrics.bytesOut += data.byteLength ?? 0
+    send(data, ...rest)
+  }) as typeof socket.send
+}
+
+/** Traffic and closed connections counted, GET /metrics answered. */
+export function metricsEndpoint(): RelayExtension {
+  let metrics: RelayMetrics | undefined
+  let log: (line: string) => void = () => {}
+  let documents = () => 0
+  return {
+    name: "metrics",
+    onStart(ctx) {
+      metrics = ctx.metrics
+      log = ctx.log
+      documents = () => Object.keys(ctx.repo.handles).length
+    },
+    onConnect(socket) {
+      if (metrics) countTraffic(socket, metrics)
+    },
+    onConnectionClosed({ peer, code, reason }) {
+      if (metrics) metrics.connectionsClosed++
+      log(`closed the connection of ${peer}: ${code} ${reason}`)
+    },
+    onRequest(req, res, path) {
+      if (path !== "/metrics" || !isRead(req) || !metrics) return false
+      metrics.documentsLoaded = documents()
+      send(res, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render())
+      return true
+    },
   }
 }

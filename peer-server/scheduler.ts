@@ -9,7 +9,9 @@ import { getConflicts } from "@automerge/automerge"
 import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
 import { applyTransition } from "../src/core/taskMachine.ts"
 import { staleLeaseReason } from "../src/core/taskMerge.ts"
-import { resumeObservations, type LeaseStore } from "./leaseClock.ts"
+import { join } from "node:path"
+import type { RelayExtension } from "./extension.ts"
+import { fileLeaseStore, resumeObservations, type LeaseStore } from "./leaseClock.ts"
 import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "../src/core/scheduling.ts"
 import { spendAgainstCap } from "../src/core/spend.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
@@ -272,5 +274,21 @@ export class Scheduler {
     })
     this.#opts.log?.(`kill switch set: ${reason}`)
     this.#opts.audit?.("kill_switch", "workspace", { on: true, reason })
+  }
+}
+
+/**
+ * The scheduler as a relay extension: lease observations kept in DATA/leases.json across
+ * restarts, every grant and expiry in the relay's audit log.
+ */
+export function leaseScheduler(opts: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "onlineWindowMs" | "residentHolders"> = {}): RelayExtension {
+  let scheduler: Scheduler | undefined
+  return {
+    name: "lease-scheduler",
+    onStart(ctx) {
+      scheduler = new Scheduler(ctx.workspace, { ...opts, leaseStore: fileLeaseStore(join(ctx.dataDir, "leases.json"), ctx.log), audit: ctx.auditLater, log: ctx.log })
+      scheduler.start()
+    },
+    onStop: () => scheduler?.stop(),
   }
 }

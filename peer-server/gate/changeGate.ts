@@ -20,6 +20,8 @@ import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/autho
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
+import type { RelayExtension } from "../extension.ts"
+import type { StorageHealth } from "../storage/storageHealth.ts"
 import { ActorBindings } from "./actorBindings.ts"
 
 export type GateVerdict = "accept" | { refuse: string }
@@ -406,4 +408,26 @@ export function listDelta(existing: number, patches: readonly Patch[], field: st
     if (!inserted.includes(index)) return { inserted, rewritten: Math.min(oldIndex(index), existing - 1) }
   }
   return { inserted }
+}
+
+/**
+ * The gate as a relay extension: every sync message with changes is judged before the Repo
+ * sees it; while storage is failing, changes are refused with the storage's reason.
+ */
+export function changeGate(): RelayExtension {
+  let gate: ChangeGate | undefined
+  let health: StorageHealth | undefined
+  return {
+    name: "change-gate",
+    onStart(ctx) {
+      gate = new ChangeGate({ repo: ctx.repo, workspace: ctx.workspace, rootUrl: ctx.rootUrl, dataDir: ctx.dataDir, log: ctx.log })
+      health = ctx.storageHealth
+    },
+    beforeMessage(principal, message) {
+      if (message.type !== "sync" && message.type !== "request") return "accept"
+      const storageRefusal = health!.refusal()
+      if (storageRefusal) return gate!.refuseIfChanges(principal, message.documentId, message.data, storageRefusal)
+      return gate!.check(principal, message.documentId, message.data)
+    },
+  }
 }

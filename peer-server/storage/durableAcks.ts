@@ -10,6 +10,7 @@
  */
 import type { DocumentId, Repo } from "@automerge/automerge-repo"
 import createDebug from "debug"
+import type { RelayExtension } from "../extension.ts"
 
 const debug = createDebug("app:durable")
 
@@ -70,5 +71,17 @@ export class DurableAcks {
       })
       .catch(() => {})
     return run
+  }
+}
+
+/** Durability as a relay extension: no reply that acknowledges heads leaves before they are fsynced. */
+export function durableAcknowledgements(): RelayExtension {
+  let acks: DurableAcks | undefined
+  return {
+    name: "durable-acks",
+    onStart(ctx) {
+      acks = new DurableAcks(ctx.repo)
+    },
+    beforeSend: message => acks?.beforeSend(message) ?? Promise.resolve(),
   }
 }

@@ -42,8 +42,8 @@ const statusSeenBy = (ws: Workspace, id: string) => ws.tasks.get(id)?.status
 
 describe("offline forgery merged through a relay without a gate", () => {
   it("a forged approval with a tip and forged ledger entries: nothing paid, flagged by audit verify, still pending_review", async () => {
-    // An older relay: its adapter lets every change through (the gate's own tests show it refusing these).
-    const relay = await startTestRelay(teardown, { economyTickMs: 100, hooks: { beforeMessage: () => Promise.resolve("accept" as const) } })
+    // An older relay: it runs without the change gate, so every change gets through (the gate's own tests show it refusing these).
+    const relay = await startTestRelay(teardown, { economyTickMs: 100, extensions: standard => standard.filter(e => e.name !== "change-gate") })
     const { resident } = await forgeResidentAt(teardown, relay, "Ada")
 
     // An honest operator, approved by the owner (the relay holds the owner key here).

@@ -1,0 +1,102 @@
+/**
+ * The workspace the relay serves: opened, or created on the first start, brought up to the
+ * current documents, and its authority (owner and relay keys) pinned once.
+ */
+import { randomUUID } from "node:crypto"
+import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { totalSpend } from "../src/core/spend.ts"
+import { validateEntries } from "../src/core/validate.ts"
+import { fileAnchorPins } from "../src/peer/anchorPins.ts"
+import { createWorkspace } from "../src/workspace/createWorkspace.ts"
+import { writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
+import { Workspace } from "../src/workspace/workspace.ts"
+import { readWorkspacePointer, writeWorkspacePointer, type DataDirPaths, type WorkspacePointer } from "./dataDir.ts"
+
+export interface OpenedWorkspace {
+  workspace: Workspace
+  pointer: WorkspacePointer
+  /** False on the start that created it. */
+  existedBefore: boolean
+}
+
+/** Opens the workspace DATA/workspace.json points at, creating it first when there is none. */
+export async function openRelayWorkspace(
+  repo: Repo,
+  paths: DataDirPaths,
+  opts: { name?: string; owner: PeerIdentity; relay: PeerIdentity; log: (line: string) => void },
+): Promise<OpenedWorkspace> {
+  let pointer = readWorkspacePointer(paths)
+  const existedBefore = !!pointer
+  if (!pointer) {
+    const now = Date.now()
+    const workspaceId = randomUUID()
+    const root = createWorkspace(repo, { name: opts.name ?? "Vivarium", workspaceId, createdBy: "relay", now })
+    await repo.flush()
+    pointer = { rootUrl: root.url, workspaceId, createdAt: now }
+    writeWorkspacePointer(paths, pointer)
+  }
+  const workspace = await Workspace.open(repo, pointer.rootUrl as AutomergeUrl, { anchors: fileAnchorPins(paths.dir) })
+  await upgradeWorkspace(repo, workspace)
+  anchorAuthority(repo, workspace, opts.owner, opts.relay, opts.log)
+  return { workspace, pointer, existedBefore }
+}
+
+/**
+ * Registers the relay and the owner (an approved operator) and pins both keys in
+ * `root.authority`, once: at creation, or on the first start of an older workspace. A
+ * workspace whose authority is already pinned keeps it; another local operator starting the
+ * relay later is told it is not the owner.
+ */
+function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, relay: PeerIdentity, log: (line: string) => void): void {
+  const root = workspace.rootHandle
+  const now = Date.now()
+  const pinned = workspace.root.authority
+  if (!pinned) {
+    const taken = Object.hasOwn(workspace.root.peers, owner.name) ? workspace.root.peers[owner.name] : undefined
+    if (taken && taken.publicKey !== owner.publicKeyHex)
+      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
+    // The anchors come first: readers judge the registrations below by them.
+    root.change((d: RootDoc) => {
+      d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
+    })
+  }
+  writePeerRecord(repo, root, { name: relay.name, role: "relay", publicKey: relay.publicKeyHex, state: "approved" }, now)
+  if (pinned) {
+    if (pinned.owner.name !== owner.name || pinned.owner.publicKey !== owner.publicKeyHex)
+      log(`the workspace owner is ${pinned.owner.name}; ${owner.name} starts this relay as an ordinary operator`)
+    return
+  }
+  writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
+}
+
+/**
+ * Brings a workspace created by an older version up to the current documents. Only the relay
+ * does this, so no two peers create the same map concurrently (one of them would be lost).
+ */
+async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void> {
+  if (!workspace.root.docs.mailbox) {
+    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.mailbox = mailbox.url
+    })
+  }
+  if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {
+    // Archives from before the queue carried their spend: counted once, validated task by task.
+    let archivedSpendUsd = 0
+    for (const url of Object.values(workspace.root.docs.archives)) {
+      const archive = await repo.find<ArchiveDoc>(url as AutomergeUrl)
+      archivedSpendUsd += totalSpend(validateEntries(Task, archive.doc().tasks, `archive ${url}`, ["tasks"], [], "id").values())
+    }
+    workspace.queueHandle.change(d => {
+      d.archivedSpendUsd ??= archivedSpendUsd
+    })
+  }
+  const identities = await repo.find<IdentitiesDoc>(workspace.root.docs.identities as AutomergeUrl)
+  const doc = identities.doc()
+  if (!doc.seedsUsed || !doc.leases)
+    identities.change(d => {
+      d.seedsUsed ??= {}
+      d.leases ??= {}
+    })
+}

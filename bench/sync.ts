@@ -148,70 +148,84 @@ async function latencyRig(scope: Cleanup, system: SystemName, relay: RelayProces
   }
 }
 
-interface LatencyResults {
-  main: Record<SystemName, Summary>
-  /** CPU (% of one core) used by other processes on the machine during the main run. */
-  foreignCpuPct: number
-  /** Relay CPU ms per change over the main run (both systems' relays run throughout, each sees only its own changes). */
-  relayCpuMsPerChange: Record<SystemName, number>
-  sweep: { gapMs: number; stats: Record<SystemName, Summary> }[]
+/** A relay under test in part 1: which protocol its peers speak, and whether the change gate runs. */
+export interface Contender<L extends string = string> {
+  label: L
+  system: SystemName
+  /** Vivarium only: false runs the same relay without its change gate. */
+  gate?: boolean
 }
 
-export async function latencyPart(ctx: SuiteContext): Promise<LatencyResults> {
+const DEFAULT_CONTENDERS: readonly Contender<SystemName>[] = [
+  { label: "vivarium", system: "vivarium" },
+  { label: "bare", system: "bare" },
+]
+
+interface LatencyResults<L extends string = SystemName> {
+  main: Record<L, Summary>
+  /** CPU (% of one core) used by other processes on the machine during the main run. */
+  foreignCpuPct: number
+  /** Relay CPU ms per change over the main run (every relay runs throughout, each sees only its own changes). */
+  relayCpuMsPerChange: Record<L, number>
+  sweep: { gapMs: number; stats: Record<L, Summary> }[]
+}
+
+export async function latencyPart<L extends string = SystemName>(
+  ctx: SuiteContext,
+  contenders: readonly Contender<L>[] = DEFAULT_CONTENDERS as readonly Contender<L>[],
+): Promise<LatencyResults<L>> {
   return scoped(ctx.cleanup, "latency", async scope => {
-    const relays = {} as Record<SystemName, RelayProcess>
-    const rigs = {} as Record<SystemName, LatencyRig>
-    for (const system of SYSTEMS) {
-      relays[system] = await startRelayProcess(scope, system)
-      rigs[system] = await latencyRig(scope, system, relays[system])
+    const labels = contenders.map(c => c.label)
+    const relays: Partial<Record<L, RelayProcess>> = {}
+    const rigs: Partial<Record<L, LatencyRig>> = {}
+    for (const c of contenders) {
+      relays[c.label] = await startRelayProcess(scope, c.system, { gate: c.gate ?? true })
+      rigs[c.label] = await latencyRig(scope, c.system, relays[c.label]!)
     }
     let stamp = Date.now()
-    const lastSeen: Record<SystemName, number> = { vivarium: 0, bare: 0 }
-    const sample = async (system: SystemName, gapMs: number) => {
+    const lastSeen = Object.fromEntries(labels.map(l => [l, 0])) as Record<L, number>
+    const sample = async (label: L, gapMs: number) => {
       // Timed gap = part of the load model: it keeps automerge-repo's 100 ms per-document
       // sync throttle (on peer A and on the relay) out of the measurement.
-      await sleep(lastSeen[system] + gapMs - performance.now())
-      const latency = await rigs[system].measure(++stamp)
-      lastSeen[system] = performance.now()
+      await sleep(lastSeen[label] + gapMs - performance.now())
+      const latency = await rigs[label]!.measure(++stamp)
+      lastSeen[label] = performance.now()
       return latency
     }
-    // The systems alternate change by change (the first one swaps each round), so both
-    // see the same machine conditions; each system's own changes stay gapMs apart.
+    // The relays take turns change by change (the order reverses each round), so all see
+    // the same machine conditions; each relay's own changes stay gapMs apart.
     const rounds = async (count: number, gapMs: number) => {
-      const out: Record<SystemName, number[]> = { vivarium: [], bare: [] }
+      const out = Object.fromEntries(labels.map(l => [l, []])) as unknown as Record<L, number[]>
       for (let r = 0; r < count; r++) {
-        const order = r % 2 ? [...SYSTEMS].reverse() : SYSTEMS
-        for (const system of order) out[system].push(await sample(system, gapMs))
+        const order = r % 2 ? [...labels].reverse() : labels
+        for (const label of order) out[label].push(await sample(label, gapMs))
       }
       return out
     }
     const { warmup, samples, gapMs, sweepGaps, sweepSamples } = CONFIG.latency
     await rounds(warmup, gapMs)
-    // The sweep runs one system at a time: interleaved, the other system's latency would
+    // The sweep runs one relay at a time: interleaved, another relay's latency would
     // stretch the pause and hide the throttle.
-    const sweep: LatencyResults["sweep"] = []
+    const sweep: LatencyResults<L>["sweep"] = []
     for (const gap of sweepGaps) {
-      const stats = {} as Record<SystemName, Summary>
-      for (const system of SYSTEMS) {
+      const stats = {} as Record<L, Summary>
+      for (const label of labels) {
         const r: number[] = []
-        for (let i = 0; i < sweepSamples; i++) r.push(await sample(system, gap))
-        stats[system] = summarize(r)
+        for (let i = 0; i < sweepSamples; i++) r.push(await sample(label, gap))
+        stats[label] = summarize(r)
       }
       sweep.push({ gapMs: gap, stats })
-      ctx.log(`latency gap ${gap} ms: vivarium p50 ${ms(stats.vivarium.p50)} bare p50 ${ms(stats.bare.p50)}`)
+      ctx.log(`latency gap ${gap} ms: ${labels.map(l => `${l} p50 ${ms(stats[l].p50)}`).join(", ")}`)
     }
-    const foreign = foreignCpu(() => SYSTEMS.map(s => relays[s].pid))
-    const relayCpu0 = { vivarium: cpuSeconds(relays.vivarium.pid), bare: cpuSeconds(relays.bare.pid) }
+    const foreign = foreignCpu(() => labels.map(l => relays[l]!.pid))
+    const relayCpu0 = Object.fromEntries(labels.map(l => [l, cpuSeconds(relays[l]!.pid)])) as Record<L, number>
     const main = await rounds(samples, gapMs)
-    const relayCpuMsPerChange = {
-      vivarium: ((cpuSeconds(relays.vivarium.pid) - relayCpu0.vivarium) * 1000) / samples,
-      bare: ((cpuSeconds(relays.bare.pid) - relayCpu0.bare) * 1000) / samples,
-    }
+    const relayCpuMsPerChange = Object.fromEntries(labels.map(l => [l, ((cpuSeconds(relays[l]!.pid) - relayCpu0[l]) * 1000) / samples])) as Record<L, number>
     const foreignCpuPct = foreign.stop()
-    const result = { vivarium: summarize(main.vivarium), bare: summarize(main.bare) }
-    ctx.log(`latency (${samples} isolated changes each): vivarium p50 ${ms(result.vivarium.p50)} p99 ${ms(result.vivarium.p99)}; bare p50 ${ms(result.bare.p50)} p99 ${ms(result.bare.p99)}`)
+    const result = Object.fromEntries(labels.map(l => [l, summarize(main[l])])) as Record<L, Summary>
+    ctx.log(`latency (${samples} isolated changes each): ${labels.map(l => `${l} p50 ${ms(result[l].p50)} p99 ${ms(result[l].p99)}`).join("; ")}`)
     ctx.log(`other processes used ${foreignCpuPct.toFixed(0)}% of a core meanwhile`)
-    ctx.log(`relay CPU per change: ${relayCpuMsPerChange.vivarium.toFixed(2)} ms (vivarium) / ${relayCpuMsPerChange.bare.toFixed(2)} ms (bare)`)
+    ctx.log(`relay CPU per change: ${labels.map(l => `${relayCpuMsPerChange[l].toFixed(2)} ms (${l})`).join(" / ")}`)
     return { main: result, sweep, foreignCpuPct, relayCpuMsPerChange }
   })
 }

@@ -19,16 +19,19 @@ export interface RelayProcess {
 }
 
 /**
- * vivarium: the real CLI, `node bin/vivarium.js relay --port 0 --data DIR`.
+ * vivarium: the real CLI, `node bin/vivarium.js relay --port 0 --data DIR`; with `gate: false`,
+ * `node bench/launch.js bench/ungatedRelay.ts DIR` (the same relay without its change gate).
  * bare: `node bench/launch.js bench/bareRelay.ts DIR` — tsx registered the same way bin/vivarium.js does it.
  */
-export async function startRelayProcess(cleanup: Cleanup, system: SystemName): Promise<RelayProcess> {
+export async function startRelayProcess(cleanup: Cleanup, system: SystemName, opts: { gate?: boolean } = {}): Promise<RelayProcess> {
   const dataDir = tempDir(cleanup, `${system}-relay`)
   // Diagnosis only: extra node flags for both relays, e.g. BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = process.env.BENCH_RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []
   const child =
     system === "vivarium"
-      ? spawnNode(cleanup, "vivarium relay", extra, ["bin/vivarium.js", "relay", "--port", "0", "--data", dataDir])
+      ? opts.gate === false
+        ? spawnNode(cleanup, "vivarium relay without gate", extra, ["bench/launch.js", "bench/ungatedRelay.ts", dataDir])
+        : spawnNode(cleanup, "vivarium relay", extra, ["bin/vivarium.js", "relay", "--port", "0", "--data", dataDir])
       : spawnNode(cleanup, "bare relay", extra, ["bench/launch.js", "bench/bareRelay.ts", dataDir])
   const m = await child.waitForLine(/Relay:\s+(ws:\/\/\S+)/, 30_000)
   const token = system === "vivarium" ? readFileSync(join(dataDir, "join-secret"), "utf8").trim() : ""

@@ -1,8 +1,8 @@
 /**
  * Validate before apply: the relay judges every change a peer sends before its Repo sees
  * it. For one sync message it decodes the changes, checks that each change's actor belongs
- * to the sending principal, applies them to a fork of the relay's current document (the
- * low-level backend: a fork costs a few milliseconds even for a 10,000-task queue), reads
+ * to the sending principal, applies them to a working copy of the relay's current document
+ * (the low-level backend, kept between messages: shadows.ts), reads
  * from the patches which records changed, and asks each record's schema, size limit and
  * authority rule (src/core/authority) whether this principal may make that change. The
  * relay's own writes never pass through here. Nothing in here throws at a caller: hostile
@@ -20,11 +20,12 @@ import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/autho
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
-import type { RelayExtension } from "../extension.ts"
+import type { MessageVerdict, RelayExtension } from "../extension.ts"
 import type { StorageHealth } from "../storage/storageHealth.ts"
 import { ActorBindings } from "./actorBindings.ts"
+import { Shadows, type Backend } from "./shadows.ts"
 
-export type GateVerdict = "accept" | { refuse: string }
+export type GateVerdict = MessageVerdict
 
 export interface ChangeGateOptions {
   repo: Repo
@@ -42,7 +43,6 @@ const SETTLE_MS = 10_000
 /** Kinds a role may create as new documents (rooms for DMs, quests, journals of new residents). */
 const CREATABLE_BY_OPERATORS: ReadonlySet<DocumentKind> = new Set(["room", "quest", "journal"])
 
-type Backend = ReturnType<typeof A.getBackend>
 type Patch = ReturnType<Backend["diffIncremental"]>[number]
 type Raw = Record<string, unknown>
 
@@ -68,6 +68,8 @@ export class ChangeGate {
   /** documentId → hashes of accepted changes the relay's copy does not show yet. */
   readonly #inFlight = new Map<string, Set<string>>()
   #holders?: { heads: string; map: ReadonlyMap<string, string> }
+  /** Working copies of the documents peers write, kept between messages. */
+  readonly #shadows = new Shadows()
 
   constructor(opts: ChangeGateOptions) {
     this.#opts = opts
@@ -89,7 +91,8 @@ export class ChangeGate {
 
   /**
    * While the relay cannot write (its storage is failing), a sync message that only asks or
-   * acknowledges passes and one that carries changes is refused with `reason`; never throws.
+   * acknowledges passes and one that carries changes is refused for now (`retry`: the peer
+   * offers it again later) with `reason`; bytes that are no sync message are refused for good.
    */
   async refuseIfChanges(principal: Principal, documentId: string, syncMessage: Uint8Array, reason: string): Promise<GateVerdict> {
     let changes: number
@@ -99,9 +102,9 @@ export class ChangeGate {
       changes = -1
     }
     if (changes === 0) return "accept"
-    const why = changes < 0 ? "this is not an Automerge sync message" : reason
-    this.#opts.log(`refused a change from ${principal.peer} (${principal.role}) to ${documentId}: ${why}`)
-    return { refuse: why }
+    if (changes < 0) return this.check(principal, documentId, syncMessage)
+    this.#opts.log(`refused a change from ${principal.peer} (${principal.role}) to ${documentId}: ${reason}`)
+    return { refuse: reason, retry: true }
   }
 
   async #check(principal: Principal, documentId: string, bytes: Uint8Array): Promise<GateVerdict> {
@@ -120,10 +123,12 @@ export class ChangeGate {
     const handle = await this.#current(documentId)
     const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
     const backend = A.getBackend(base)
-    const fork = backend.fork()
+    const fork = this.#shadows.take(documentId, backend)
     let actors: Set<string>
     let hashes: string[]
+    let kept = false
     try {
+      const start = fork.getHeads()
       fork.updateDiffCursor()
       // Sync messages carry changes as bundles or single change chunks; both load incrementally.
       for (const chunk of changes)
@@ -134,10 +139,9 @@ export class ChangeGate {
         }
       // Changes whose dependencies the relay lacks (a sync round can skip one when a bloom
       // filter answers wrongly) wait in the document's queue, unapplied, as automerge-repo
-      // keeps them. They are judged when their dependencies arrive: a fork carries the queue,
-      // so the message that completes them shows their effects in its patches.
-      const fresh = fork.getChanges(backend.getHeads()).map(c => A.decodeChange(c))
-      if (!fresh.length) return "accept"
+      // keeps them. They are judged when their dependencies arrive: the working copy carries
+      // the queue, so the message that completes them shows their effects in its patches.
+      const fresh = fork.getChanges(start).map(c => A.decodeChange(c))
       for (const c of fresh) {
         const owner = this.#bindings.ownerOf(c.actor)
         if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
@@ -145,11 +149,16 @@ export class ChangeGate {
       actors = new Set(fresh.map(c => c.actor))
       hashes = fresh.map(c => c.hash)
       const patches = fork.diffIncremental()
-      if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
-      else this.#judgeUpdate(principal, base, fork, patches)
+      if (fresh.length) {
+        if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
+        else this.#judgeUpdate(principal, base, fork, patches)
+      }
+      this.#shadows.keep(documentId, fork, backend)
+      kept = true
     } finally {
-      fork.free()
+      if (!kept) this.#shadows.discard(fork)
     }
+    if (!hashes.length) return "accept"
     this.#bindings.bind(actors, principal.peer)
     const inFlight = this.#inFlight.get(documentId) ?? new Set<string>()
     for (const hash of hashes) inFlight.add(hash)
@@ -171,7 +180,13 @@ export class ChangeGate {
         const backend = A.getBackend(handle.doc())
         for (const hash of pending) if (backend.getChangeByHash(hash)) pending.delete(hash)
       }
-      if (!pending.size || Date.now() > deadline) break
+      if (!pending.size) break
+      if (Date.now() > deadline) {
+        // Accepted changes the relay never applied: the working copy holds them and the
+        // relay's document does not, so the copy is no longer a copy.
+        this.#shadows.drop(documentId)
+        break
+      }
       await new Promise<void>(resolve => {
         const done = () => {
           clearTimeout(timer)

@@ -1,0 +1,41 @@
+/**
+ * The Vivarium relay without its change gate, for the gate benchmark's baseline: everything
+ * else as `vivarium relay` runs it (key-bound connections, durable acknowledgements, the
+ * economy and scheduler). Run as a child process:
+ *
+ *   node bench/launch.js bench/ungatedRelay.ts <data dir>
+ *
+ * Prints `Relay: ws://127.0.0.1:PORT`; stops on SIGTERM/SIGINT or when stdin closes.
+ */
+import { localOperatorIdentity } from "../cli/operator.ts"
+import { startRelay } from "../peer-server/relay.ts"
+
+const [dataDir] = process.argv.slice(2)
+if (!dataDir) {
+  console.error("usage: ungatedRelay.ts <data dir>")
+  process.exit(2)
+}
+const relay = await startRelay({
+  dataDir,
+  port: 0,
+  host: "127.0.0.1",
+  // As `vivarium relay` does: this machine's operator owns the workspace.
+  owner: await localOperatorIdentity(),
+  extensions: standard => standard.filter(e => e.name !== "change-gate"),
+  log: line => console.error(`[relay] ${line}`),
+})
+console.log(`Relay: ${relay.wsUrl}`)
+
+let stopping = false
+const stop = () => {
+  if (stopping) return
+  stopping = true
+  relay.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  )
+}
+process.on("SIGTERM", stop)
+process.on("SIGINT", stop)
+process.stdin.on("end", stop)
+process.stdin.resume()

@@ -13,7 +13,9 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayMetrics } from "./metrics.ts"
 import type { Principal } from "./principal.ts"
 import type { StorageHealth } from "./storage/storageHealth.ts"
-import type { ClosedConnection, RelayServerAdapter, RepoMessage } from "./transport/relayServerAdapter.ts"
+import type { ClosedConnection, MessageVerdict, RelayServerAdapter, RepoMessage } from "./transport/relayServerAdapter.ts"
+
+export type { MessageVerdict }
 
 /** What every extension may use once the workspace is open. */
 export interface RelayContext {
@@ -37,7 +39,6 @@ export interface RelayContext {
   readonly log: (line: string) => void
 }
 
-export type MessageVerdict = "accept" | { refuse: string }
 export type UpgradeVerdict = { ok: true; principal: Principal } | { ok: false; status: 401 | 403; reason: string }
 
 export interface RelayExtension {
@@ -122,7 +123,7 @@ export class ExtensionChain {
   }
 
   async beforeMessage(principal: Principal, message: RepoMessage): Promise<MessageVerdict> {
-    if (!this.started) return { refuse: "the relay is still starting; send it again in a moment" }
+    if (!this.started) return { refuse: "the relay is still starting; send it again in a moment", retry: true }
     for (const e of this.#list) {
       if (!e.beforeMessage) continue
       const verdict = await e.beforeMessage(principal, message)

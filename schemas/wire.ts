@@ -87,6 +87,9 @@ export const RefusedMessage = z.object({
   ...addressed,
   documentId: WireDocumentId.optional(),
   reason: z.string().max(2_000),
+  /** The relay could not take it now (storage failing, still starting): offer it again later.
+   *  Without it the refusal is final: the relay will never accept that change. */
+  retry: z.boolean().optional(),
 })
 export type RefusedMessage = z.infer<typeof RefusedMessage>
 

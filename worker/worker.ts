@@ -51,6 +51,8 @@ export interface WorkerEvents {
   "task-finished": (payload: { taskId: string; status: TaskStatus | "lost" }) => void
   /** Approved: the worker has opened the workspace and takes leases from now on. */
   approved: () => void
+  /** It dropped its copies of documents the relay refused a change to, and connected again. */
+  reloaded: (payload: { documents: string[] }) => void
 }
 
 type ResolvedOptions = Required<Pick<WorkerOptions, "concurrency" | "leaseMs" | "heartbeatMs" | "scanMs" | "maxExecutionErrors">> & WorkerOptions
@@ -67,7 +69,10 @@ const CALLS_PER_RUN = 10
 
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly name: string
-  readonly #peer: RelayConnection
+  #peer: RelayConnection
+  /** Connects anew (after a reload of documents the relay refused a change to). */
+  readonly #connect: () => Promise<RelayConnection>
+  #peerClosed = false
   readonly #id: PeerIdentity
   /** Open once the worker is approved (a pending peer reads only the root). */
   #ws?: Workspace
@@ -90,10 +95,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #announced = false
   #stopped = false
   #stopping?: AbortController
+  /** Documents the relay refused a change to, waiting to be reloaded from it. */
+  readonly #refusedDocs = new Set<string>()
+  #reloading?: Promise<void>
 
-  private constructor(peer: RelayConnection, id: PeerIdentity, opts: ResolvedOptions, llm: LlmClient | undefined) {
+  private constructor(peer: RelayConnection, connect: () => Promise<RelayConnection>, id: PeerIdentity, opts: ResolvedOptions, llm: LlmClient | undefined) {
     super()
     this.#peer = peer
+    this.#connect = connect
     this.#id = id
     this.#opts = opts
     this.name = id.name
@@ -123,16 +132,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     const id = await loadOrCreateIdentity(opts.dataDir, opts.name ?? `worker-${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}`, "worker")
     if (opts.name && opts.name !== id.name) throw new Error(`data dir ${opts.dataDir} belongs to worker ${id.name}, not ${opts.name}`)
-    const peer = await connectRelay({
-      relay: opts.relay,
-      token: opts.token,
-      identity: id,
-      profile: { hasLlmKey: !!llm, concurrency: opts.concurrency, ...(opts.identities ? { identities: opts.identities } : {}) },
-      storageDir: join(opts.dataDir, "automerge"),
-      anchorsDir: opts.dataDir,
-      retryMs: 1000,
-    })
-    const worker = new Worker(peer, id, opts, llm)
+    const connect = () =>
+      connectRelay({
+        relay: opts.relay,
+        token: opts.token,
+        identity: id,
+        profile: { hasLlmKey: !!llm, concurrency: opts.concurrency, ...(opts.identities ? { identities: opts.identities } : {}) },
+        storageDir: join(opts.dataDir, "automerge"),
+        anchorsDir: opts.dataDir,
+        retryMs: 1000,
+      })
+    const worker = new Worker(await connect(), connect, id, opts, llm)
     worker.#begin()
     return worker
   }
@@ -172,7 +182,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#disconnectedAt = undefined
       this.#queueScan()
     })
-    this.#peer.notices.on("refused", ({ documentId, reason }) => this.#log(`the relay refused a change${documentId ? ` to ${documentId}` : ""}: ${reason}`))
+    this.#peer.notices.on("refused", ({ documentId, reason, retry }) => {
+      this.#log(`the relay refused a change${documentId ? ` to ${documentId}` : ""}: ${reason}${retry ? " (offered again later)" : ""}`)
+      if (documentId && !retry) this.#reloadLater(documentId)
+    })
     this.#peer.notices.on("auth-failed", ({ status, reason }) => {
       this.#log(`the relay refused this worker's key (${status}): ${reason}`)
       if (status === 403) this.#abortAll("worker revoked by an operator")
@@ -478,27 +491,83 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Goes offline (no new leases), gives running tasks back (requeued), and makes sure the relay has it all. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return
-    this.#stopped = true
+  /**
+   * The relay refused a change of ours to `documentId` for good. Automerge cannot take a change
+   * back, and every later change to that document builds on the refused one, so the relay
+   * would hold those back too: the worker gives its runs back, forgets its copy of the
+   * document, and connects again, loading the document from the relay.
+   */
+  #reloadLater(documentId: string): void {
+    this.#refusedDocs.add(documentId)
+    this.#reloading ??= this.#reload()
+      .catch(error => this.#log(`reloading refused documents failed: ${(error as Error).message}`))
+      .finally(() => (this.#reloading = undefined))
+  }
+
+  async #reload(): Promise<void> {
+    while (this.#refusedDocs.size && !this.#stopped) {
+      const docs = [...this.#refusedDocs]
+      this.#refusedDocs.clear()
+      this.#log(`reloading ${docs.join(", ")} from the relay: changes that build on the refused one are dropped`)
+      await this.#giveBack("reloaded a document the relay refused a change to", false)
+      for (const documentId of docs) await this.#peer.discardLocalCopy(documentId)
+      this.#ws?.close()
+      this.#ws = undefined
+      this.#auditLog = undefined
+      this.#announced = false
+      await this.#peer.close()
+      this.#peerClosed = true
+      this.#peer = await this.#reconnect()
+      this.#peerClosed = false
+      this.#begin()
+      this.emit("reloaded", { documents: docs })
+    }
+  }
+
+  /** Connects again, retrying while the relay is out of reach, until it works or the worker stops. */
+  async #reconnect(): Promise<RelayConnection> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#connect()
+      } catch (error) {
+        if (this.#stopped) throw error
+        this.#log(`cannot reconnect yet (${(error as Error).message}); trying again`)
+        await new Promise(resolve => setTimeout(resolve, backoffDelay(attempt, this.#opts.backoff ?? DEFAULT_BACKOFF)))
+      }
+    }
+  }
+
+  /**
+   * Gives running tasks back (requeued) and makes sure the relay has everything; `offline`
+   * first says this worker is offline, so the relay stops assigning to it meanwhile.
+   */
+  async #giveBack(why: string, offline: boolean): Promise<void> {
     for (const t of this.#timers) clearInterval(t)
-    this.#stopping?.abort(new Error("worker stopping"))
-    // Offline first, so the relay stops assigning to us while we give tasks back.
-    if (this.#announced)
+    this.#timers.length = 0
+    this.#stopping?.abort(new Error(`worker ${why}`))
+    if (offline && this.#announced)
       this.#peer.rootHandle.change((d: RootDoc) => {
         delete d.peers[this.name]?.lastSeen
       })
     const runs = [...this.#runs.entries()]
-    for (const [, run] of runs) run.abort.abort(new Error("worker stopping"))
+    for (const [, run] of runs) run.abort.abort(new Error(`worker ${why}`))
     await Promise.all(runs.map(([, r]) => r.done))
-    for (const [taskId, run] of runs) this.#transition(taskId, run.leaseId, "requeued", "worker stopped", d => delete d.lease)
+    for (const [taskId, run] of runs) this.#transition(taskId, run.leaseId, "requeued", `worker ${why}`, d => delete d.lease)
     for (const task of this.#ws?.tasks.entries.values() ?? [])
       if (task.status === "claimed" && task.lease?.holder === this.name)
-        this.#transition(task.id, task.lease.leaseId, "queued", "worker stopped before starting it", d => delete d.lease)
+        this.#transition(task.id, task.lease.leaseId, "queued", `worker ${why} before starting it`, d => delete d.lease)
     await Promise.all(this.#followUps)
     await this.#auditLog?.settled()
     await this.#peer.flushToRelay(5_000).catch(() => {})
+  }
+
+  /** Goes offline (no new leases), gives running tasks back (requeued), and makes sure the relay has it all. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    await this.#reloading
+    if (this.#peerClosed) return
+    await this.#giveBack("stopped", true)
     this.#ws?.close()
     await this.#peer.close()
   }

@@ -15,12 +15,15 @@ import type { Principal } from "../principal.ts"
 
 export type { RepoMessage }
 
+/** What a hook says of one message: let it through, or refuse it (finally, or for now with `retry`). */
+export type MessageVerdict = "accept" | { refuse: string; retry?: boolean }
+
 export interface RelayAdapterHooks {
   /** Called for every decoded, shape-checked repo message from a socket, in order, before
-   *  the Repo sees it. Resolve "accept" to emit it to the Repo, or {refuse: reason} to drop
-   *  it: the adapter then sends the peer {type:"vivarium-refused", documentId, reason} and
+   *  the Repo sees it. Resolve "accept" to emit it to the Repo, or {refuse: reason, retry?} to
+   *  drop it: the adapter then sends the peer {type:"vivarium-refused", documentId, reason, retry} and
    *  keeps the connection open. Throwing closes the connection (4500). */
-  beforeMessage?(principal: Principal, message: RepoMessage): Promise<"accept" | { refuse: string }>
+  beforeMessage?(principal: Principal, message: RepoMessage): Promise<MessageVerdict>
   /** Awaited before a message is sent to a peer (in per-peer order): the durability hook
    *  uses it to hold back a sync reply until the document is fsynced, so a reply that
    *  acknowledges heads never precedes the disk write. */
@@ -269,7 +272,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   async #deliver(conn: Connection, message: RepoMessage): Promise<void> {
     conn.queued--
     if (conn.closed) return
-    let verdict: "accept" | { refuse: string }
+    let verdict: MessageVerdict
     try {
       verdict = this.#hooks.beforeMessage ? await this.#hooks.beforeMessage(conn.principal, message) : "accept"
     } catch (error) {
@@ -286,6 +289,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       targetId: conn.peerId!,
       ...("documentId" in message ? { documentId: message.documentId } : {}),
       reason: verdict.refuse,
+      ...(verdict.retry ? { retry: true } : {}),
     })
   }
 

@@ -12,6 +12,7 @@ import type { EnrolmentAnswer } from "../core/connectionProof.ts"
 import { signHex } from "../core/signing.ts"
 import { readRoot } from "../core/validate.ts"
 import { ClosableStorageAdapter } from "./closableStorage.ts"
+import { discardLocalCopy } from "./localCopy.ts"
 import { enrolKey, httpBaseOf, RelayRequestError, type EnrolmentProfile } from "./enrolClient.ts"
 import { RelayClientAdapter, type AuthFailure, type WebSocketConstructor } from "./relayClientAdapter.ts"
 import { flushReady, whenPeerHas } from "../workspace/sync.ts"
@@ -70,6 +71,8 @@ export interface RelayConnection {
   openWorkspace(): Promise<Workspace>
   /** Waits until the relay holds every local change of every document this peer has open. */
   flushToRelay(timeoutMs?: number): Promise<void>
+  /** Forgets this peer's copy of a document after the relay refused a change to it (localCopy.ts). */
+  discardLocalCopy(documentId: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -205,6 +208,7 @@ export async function connectRelay(opts: PeerOptions): Promise<RelayConnection> 
       const ready = Object.values(repo.handles).filter(h => h.isReady())
       await Promise.all(ready.map(h => whenPeerHas(repo, h, peer, timeout)))
     },
+    discardLocalCopy: documentId => discardLocalCopy(repo, storage, documentId),
     close: shutdown,
   }
 }

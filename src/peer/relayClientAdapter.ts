@@ -32,6 +32,9 @@ export interface RelaySigner {
 export interface RefusedNotice {
   documentId?: string
   reason: string
+  /** For now only (the relay's storage is failing, or it is starting): the adapter offers
+   *  the changes again by itself. Otherwise the refusal is final. */
+  retry?: boolean
 }
 
 export interface AuthFailure {
@@ -68,6 +71,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   readonly #opts: Required<Omit<RelayClientOptions, "authRetryMs" | "retryMs">> & { retryMs: number; authRetryMs: number }
   #socket?: WebSocketLike
   #timer?: ReturnType<typeof setTimeout>
+  #reoffer?: ReturnType<typeof setTimeout>
   #stopped = true
   #ready = false
   #readyResolve?: () => void
@@ -110,6 +114,8 @@ export class RelayClientAdapter extends NetworkAdapter {
   disconnect(): void {
     this.#stopped = true
     clearTimeout(this.#timer)
+    clearTimeout(this.#reoffer)
+    this.#reoffer = undefined
     const socket = this.#socket
     this.#socket = undefined
     socket?.close(1000, "peer leaving")
@@ -122,6 +128,19 @@ export class RelayClientAdapter extends NetworkAdapter {
     if ("data" in message && message.data?.byteLength === 0) return
     const bytes = cbor.encode(message)
     socket.send(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+  }
+
+  /**
+   * After a refusal "for now": ends this connection after `retryMs`; the next one starts a new
+   * sync session, which offers the refused changes again.
+   */
+  #offerAgainLater(): void {
+    if (this.#reoffer) return
+    const socket = this.#socket
+    this.#reoffer = setTimeout(() => {
+      this.#reoffer = undefined
+      if (!this.#stopped && socket && this.#socket === socket) socket.close(1000, "offering refused changes again")
+    }, this.#opts.retryMs)
   }
 
   #retry(ms: number): void {
@@ -201,7 +220,8 @@ export class RelayClientAdapter extends NetworkAdapter {
       case "error":
         return
       case "vivarium-refused":
-        this.notices.emit("refused", { ...(message.documentId ? { documentId: message.documentId } : {}), reason: message.reason })
+        this.notices.emit("refused", { ...(message.documentId ? { documentId: message.documentId } : {}), reason: message.reason, ...(message.retry ? { retry: true } : {}) })
+        if (message.retry) this.#offerAgainLater()
         return
       default:
         this.emit("message", message as unknown as Message)

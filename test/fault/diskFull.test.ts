@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest"
 import type { WriteFaults } from "../../peer-server/storage/durableFileStorage.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import type { RefusedNotice } from "../../src/peer/relayClientAdapter.ts"
 import { peerHasOurHeads } from "../../src/workspace/sync.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
@@ -97,13 +98,17 @@ describe("fault campaign: disk full", () => {
     await waitFor(() => relay.storageHealth.failedWrites >= 3, { events: [[relay.storageHealth, "change"]] })
     expect(peerHasOurHeads(writer.repo, writer.workspace.queueHandle, writer.relayPeerId()!)).toBe(false)
     expect(await health(relay)).toMatchObject({ status: 503, body: { ok: false, reasons: [expect.stringMatching(/EROFS/)] } })
+    // A write made now is refused for now, and the writer is told it will be offered again.
+    const notices: RefusedNotice[] = []
+    writer.notices.on("refused", notice => notices.push(notice))
+    const late = addTasks(writer, 1, "late")
+    await waitFor(() => notices.length > 0, { events: [[writer.notices, "refused"]], message: "the writer to hear of the refusal" })
+    expect(notices[0]).toMatchObject({ retry: true, reason: expect.stringMatching(/^the relay cannot save changes now \(EROFS/) })
     faults.error = undefined
     await waitFor(() => relay.storageHealth.state === "ok", { events: [[relay.storageHealth, "change"]], message: "storage health back to ok" })
-    // Writes that arrived once storage was known to fail were refused with the storage error;
-    // the writer's next sync session offers them again, and now they are stored.
-    writer.repo.networkSubsystem.disconnect()
-    writer.repo.networkSubsystem.reconnect()
+    // Writes that arrived once storage was known to fail were refused for now (retry): the
+    // writer offers them again in a new sync session by itself, and now they are stored.
     await writer.flushToRelay()
-    expect(ids.every(id => relay.workspace.tasks.get(id))).toBe(true)
+    expect([...ids, ...late].every(id => relay.workspace.tasks.get(id))).toBe(true)
   })
 })

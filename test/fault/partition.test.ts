@@ -14,7 +14,7 @@ import { askResidentForBounty, postBounty, readFencedBounties } from "../../src/
 import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.ts"
 import { forgeIdentity } from "../../src/workspace/identityActions.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
-import { connectTestPeer } from "../helpers/peers.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"
 import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -74,7 +74,7 @@ describe("a worker partitioned from the relay while running", () => {
 
     // The relay expires the lease; the rescuer plays Ada and runs the task.
     speaker = "rescuer"
-    await startWorker(teardown, relay, "rescuer", { fake, identities: [ada.id], leaseMs: LEASE_MS })
+    const rescuer = await startWorker(teardown, relay, "rescuer", { fake, identities: [ada.id], leaseMs: LEASE_MS })
     await approveWorker(relay, "rescuer")
     await waitFor(() => relay.workspace.tasks.get(task.id)?.result?.worker === "rescuer" && relay.workspace.tasks.get(task.id)?.status === "approved", {
       events: [[relay.workspace.tasks, "change"]],
@@ -87,6 +87,7 @@ describe("a worker partitioned from the relay while running", () => {
 
     // The island comes back: the relay refuses its stale run (the lease moved on) and every
     // side effect of it (the resident is the rescuer's now), naming each.
+    const reloaded = new Promise<{ documents: string[] }>(resolve => island.once("reloaded", resolve))
     island.workspace.repo.networkSubsystem.reconnect()
     const refusals = [`which island does not hold`, `island does not play ${ada.id}`]
     const refusedAt = (what: string) => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(what))
@@ -131,5 +132,20 @@ describe("a worker partitioned from the relay while running", () => {
     // The rescuer's approval was paid once; the stale run earned nothing.
     const wallets = await relay.repo.find<WalletsDoc>(docs.wallets as AutomergeUrl)
     expect(Object.keys(wallets.doc().entries).filter(k => k === ledgerKeys.reward(task.id, ada.id))).toHaveLength(1)
+
+    // Every later change of the island would build on its refused ones: it drops its copies of
+    // those documents and connects again. Then it works as before: with the rescuer gone, the
+    // next task is leased to it, and its result reaches the relay.
+    expect((await reloaded).documents).toContain(relay.workspace.queueHandle.documentId)
+    if (!island.approved) await new Promise<void>(resolve => island.once("approved", () => resolve()))
+    await rescuer.stop()
+    const next = op.workspace.addTask({ command: "echo back on the mainland" }, operatorOf(op))
+    await op.flushToRelay()
+    await waitFor(() => relay.workspace.tasks.get(next.id)?.result?.worker === "island", {
+      events: [[relay.workspace.tasks, "change"]],
+      timeoutMs: 20_000,
+      message: "the island's result for a new task to reach the relay",
+    })
+    expect(relay.workspace.tasks.get(next.id)!.result!.output).toContain("back on the mainland")
   }, 90_000)
 })

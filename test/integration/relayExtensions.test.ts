@@ -40,7 +40,7 @@ describe("extension chain", () => {
     let release!: () => void
     const chain = new ExtensionChain([{ name: "slow", onStart: () => new Promise<void>(r => (release = r)), mayRead: () => true }])
     const starting = chain.start(ctx)
-    expect(await chain.beforeMessage(operator, message)).toEqual({ refuse: expect.stringContaining("still starting") })
+    expect(await chain.beforeMessage(operator, message)).toEqual({ refuse: expect.stringContaining("still starting"), retry: true })
     expect(chain.mayRead(operator, "doc")).toBe(false)
     release()
     await starting

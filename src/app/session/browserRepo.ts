@@ -3,6 +3,7 @@ import { initializeWasm, Repo } from "@automerge/automerge-repo/slim"
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb"
 import wasmUrl from "@automerge/automerge/automerge.wasm?url"
 import { signHex } from "../../core/signing.ts"
+import { discardLocalCopy } from "../../peer/localCopy.ts"
 import { RelayClientAdapter, type WebSocketConstructor } from "../../peer/relayClientAdapter.ts"
 import type { StoredOperatorKey } from "./localStore.ts"
 import { syncUrlFor, type RememberedWorkspace } from "./workspaceLink.ts"
@@ -18,6 +19,8 @@ export interface BrowserRepo {
   repo: Repo
   /** The relay's refusals and key failures, for the app to show. */
   notices: RelayClientAdapter["notices"]
+  /** Forgets this browser's copy of a document, so the next start loads it from the relay (localCopy.ts). */
+  discardLocalCopy(documentId: string): Promise<void>
 }
 
 export async function openBrowserRepo(link: RememberedWorkspace, operator: StoredOperatorKey, retryMs = 2_000): Promise<BrowserRepo> {
@@ -29,12 +32,17 @@ export async function openBrowserRepo(link: RememberedWorkspace, operator: Store
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     retryMs,
   })
+  // One database per workspace, so joining another relay never mixes documents.
+  const storage = new IndexedDBStorageAdapter(`vivarium-${link.workspaceId}`)
   const repo = new Repo({
-    // One database per workspace, so joining another relay never mixes documents.
-    storage: new IndexedDBStorageAdapter(`vivarium-${link.workspaceId}`),
+    storage,
     network: [adapter],
     // A tab can be closed right after an edit made offline: write to IndexedDB promptly.
     saveDebounceRate: 20,
   })
-  return { repo, notices: adapter.notices }
+  return {
+    repo,
+    notices: adapter.notices,
+    discardLocalCopy: documentId => discardLocalCopy(repo, storage, documentId),
+  }
 }

@@ -14,6 +14,7 @@ import { openBrowserRepo } from "../session/browserRepo.ts"
 import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
 import { forgetWorkspace, loadOperatorKey, loadWorkspace, saveWorkspace, type StoredOperatorKey } from "../session/localStore.ts"
 import { joinSecretFromHash, lookUpWorkspace, type RememberedWorkspace } from "../session/workspaceLink.ts"
+import { useRefusalsStore } from "./refusals.ts"
 
 /** setup: this browser has no operator key yet; waiting: its key awaits the owner's approval. */
 export type Phase = "loading" | "join" | "setup" | "waiting" | "ready" | "error"
@@ -50,6 +51,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
 
   const issues = computed(() => [...workspaceIssues.value, ...[...docIssues.value.values()].flat()])
   const taskList = computed(() => [...tasks.value.values()])
+  const rootDocumentId = computed(() => session.value?.workspace.rootHandle.documentId)
 
   function adopt(s: BrowserSession): void {
     session.value = s
@@ -89,8 +91,14 @@ export const useWorkspaceStore = defineStore("workspace", () => {
 
   /** Connects as this browser's operator key; a pending key waits here until the owner decides. */
   async function connect(remembered: RememberedWorkspace, key: StoredOperatorKey, knownState?: "pending" | "approved" | "revoked"): Promise<void> {
-    const { repo, notices } = await openBrowserRepo(remembered, key)
-    notices.on("refused", ({ reason }) => say("error", `the relay refused a change: ${reason}`))
+    const { repo, notices, discardLocalCopy } = await openBrowserRepo(remembered, key)
+    const refusals = useRefusalsStore()
+    refusals.attach(discardLocalCopy)
+    notices.on("refused", notice => {
+      if (notice.retry) return say("error", `the relay could not take a change now: ${notice.reason} (this browser offers it again by itself)`)
+      say("error", `the relay refused a change: ${notice.reason}`)
+      refusals.record(notice)
+    })
     notices.on("auth-failed", ({ reason }) => say("error", `the relay refused this browser's key: ${reason}`))
     // Offline (undefined), the key opens what IndexedDB holds.
     const state = knownState ?? (await approvalState(remembered, key))
@@ -169,6 +177,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     session,
     link,
     root,
+    rootDocumentId,
     tasks,
     archivedSpendUsd,
     taskList,

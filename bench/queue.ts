@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Task } from "../schemas/index.ts"
-import { buildTask, newTaskId, NewTaskInput } from "../src/core/taskFactory.ts"
+import { buildTask, newTaskId, NewTaskInput } from "../src/domain/tasks/index.ts"
 import { startFakeGroq, type FakeGroq } from "../test/helpers/fakeGroq.ts"
 import { withTimeout } from "./lib/cleanup.ts"
 import { loadAverage, machineLine } from "./lib/machine.ts"

@@ -7,8 +7,7 @@
  */
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc, type Task } from "../schemas/index.ts"
-import { planArchive } from "../src/core/archive.ts"
-import { totalSpend } from "../src/core/spend.ts"
+import { planArchive, totalSpend } from "../src/domain/tasks/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import type { RelayExtension } from "./extension.ts"

@@ -20,7 +20,7 @@ import type { AuditKind, IdentitiesDoc, RootDoc, Task, WalletsDoc } from "../sch
 import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward } from "../src/core/economy.ts"
 import { level } from "../src/core/forge.ts"
 import { planResidentLeases, residentHolders } from "../src/core/residentLeases.ts"
-import { isApprovedWorker, isOnline } from "../src/core/scheduling.ts"
+import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
 import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
 import { followQuestTask } from "../src/workspace/questActions.ts"

@@ -7,15 +7,11 @@
 import createDebug from "debug"
 import { getConflicts } from "@automerge/automerge"
 import type { Actor, AuditKind, Task, TaskResult, TaskReview } from "../schemas/index.ts"
-import { applyTransition } from "../src/core/taskMachine.ts"
-import { staleLeaseReason } from "../src/core/taskMerge.ts"
+import { applyTransition, staleLeaseReason, assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots, spendAgainstCap, formatUsd } from "../src/domain/tasks/index.ts"
 import { join } from "node:path"
 import type { RelayExtension } from "./extension.ts"
 import { fileLeaseStore, resumeObservations, type LeaseStore } from "./leaseClock.ts"
-import { assignLeases, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "../src/core/scheduling.ts"
-import { spendAgainstCap } from "../src/core/spend.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
-import { formatUsd } from "../src/core/pricing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 
 const debug = createDebug("app:relay:scheduler")
@@ -228,7 +224,7 @@ export class Scheduler {
 
   /**
    * Writes back what a merge left inconsistent with the state machine: the resolved status
-   * (src/core/taskMerge.ts: every reader already shows it) and, when the kept result came
+   * (src/domain/tasks/taskMerge.ts: every reader already shows it) and, when the kept result came
    * from a fenced lease, the standing one among the concurrent values (or none yet).
    * Later edits of the same pass then start from a consistent draft.
    */

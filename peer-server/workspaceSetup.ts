@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto"
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
-import { totalSpend } from "../src/core/spend.ts"
+import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"

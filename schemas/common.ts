@@ -48,7 +48,7 @@ export const Usd = z.number().nonnegative().max(1_000_000)
 /**
  * The run a side effect was made in (a journal note, paid mail, a bounty submission, their
  * ledger entries): the task and the lease its worker held. Readers ignore the side effects of
- * a run whose lease the relay had expired (src/core/taskMerge.ts).
+ * a run whose lease the relay had expired (src/domain/tasks/taskMerge.ts).
  */
 export const RunRef = z.object({ taskId: Id, leaseId: Id })
 export type RunRef = z.infer<typeof RunRef>

@@ -58,7 +58,7 @@ export const MAX_TASK_CALLS = 1_000
 
 /**
  * One LLM call attempt (retries included) and what the API billed for it, by the token
- * counts it returned. Spend is the sum of these (src/core/spend.ts), whether the attempt
+ * counts it returned. Spend is the sum of these (src/domain/tasks/spend.ts), whether the attempt
  * failed, was retried, or ran under a lease that later expired.
  */
 export const LlmCall = z.object({
@@ -118,7 +118,7 @@ export const TaskEvent = z.object({
   /**
    * The lease the transition was made under: the relay names the lease it grants or expires,
    * a worker the lease it holds. Work under a lease the relay expired is stale
-   * (src/core/taskMerge.ts).
+   * (src/domain/tasks/taskMerge.ts).
    */
   leaseId: Id.optional(),
 })

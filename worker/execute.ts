@@ -11,7 +11,7 @@ import {
   costUsd,
   estimatePromptTokens,
   MIN_USEFUL_COMPLETION_TOKENS,
-} from "../src/core/pricing.ts"
+} from "../src/domain/tasks/index.ts"
 import { checkLocalCommand, checkPrompt, hardenedArgv, type LocalPolicy } from "../src/core/safety.ts"
 import { SYSTEM_PROMPT, type LlmClient } from "./llm.ts"
 import { nodeRealpath, runLocal } from "./localRunner.ts"

@@ -1,6 +1,6 @@
 /** `vivarium operator list|approve|revoke NAME`: who may operate this workspace (the owner decides). */
 import { z } from "zod"
-import { isOnline } from "../../src/core/scheduling.ts"
+import { isOnline } from "../../src/domain/tasks/index.ts"
 import { decidePeer, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"

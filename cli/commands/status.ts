@@ -1,6 +1,6 @@
 /** `vivarium status`: queue counts, peers, kill switch and data issues at a glance. */
 import { z } from "zod"
-import { isOnline } from "../../src/core/scheduling.ts"
+import { isOnline } from "../../src/domain/tasks/index.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { printIssues } from "./task.ts"

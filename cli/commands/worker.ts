@@ -8,7 +8,7 @@ import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, resolveConnection, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
-import { isOnline } from "../../src/core/scheduling.ts"
+import { isOnline } from "../../src/domain/tasks/index.ts"
 
 const RUN_FLAGS = {
   ...CONNECTION_FLAGS,

@@ -5,10 +5,10 @@
  */
 import { TASK_STATUSES, type AuditEntry, type BlockReasonKind, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
 import type { ChainReport } from "./audit.ts"
-import { formatUsd } from "./pricing.ts"
-import { isOnline, NO_KEY_REASON } from "./scheduling.ts"
-import { spendAgainstCap } from "./spend.ts"
-import { CLAIMABLE_STATUSES, TERMINAL_STATUSES } from "./taskMachine.ts"
+import { formatUsd } from "../domain/tasks/pricing.ts"
+import { isOnline, NO_KEY_REASON } from "../domain/tasks/scheduling.ts"
+import { spendAgainstCap } from "../domain/tasks/spend.ts"
+import { CLAIMABLE_STATUSES, TERMINAL_STATUSES } from "../domain/tasks/taskMachine.ts"
 
 const HOUR_MS = 60 * 60 * 1000
 export const DAY_MS = 24 * HOUR_MS

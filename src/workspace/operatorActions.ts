@@ -6,8 +6,8 @@
 import { z } from "zod"
 import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Priority, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
 import { DECISIONS, peerDecisionText, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../core/signedRecords.ts"
-import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../core/taskMachine.ts"
-import { NewTaskInput } from "../core/taskFactory.ts"
+import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../domain/tasks/taskMachine.ts"
+import { NewTaskInput } from "../domain/tasks/taskFactory.ts"
 import type { AuditLog } from "./auditLog.ts"
 import { TaskNotFoundError, type Workspace } from "./workspace.ts"
 

@@ -19,7 +19,7 @@ import {
   questTaskBudget,
   type QuestState,
 } from "../core/quest.ts"
-import { TERMINAL_STATUSES } from "../core/taskMachine.ts"
+import { TERMINAL_STATUSES } from "../domain/tasks/taskMachine.ts"
 import { OperatorActionError, addTask, decideTask, parseInput, type OperatorContext } from "./operatorActions.ts"
 import { Tokens, createQuest, postMessage, questRef, residentOf, roomText, type QuestRef } from "./socialActions.ts"
 import { grant, openWallets } from "./wallet.ts"

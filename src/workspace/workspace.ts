@@ -8,9 +8,9 @@ import { Task, Usd, type Actor, type RunRef, type QueueDoc, type RootDoc, type T
 import { authorityFingerprint, buildAuthorityChain, type AuthorityChain } from "../core/authorityChain.ts"
 import { countByStatus } from "../core/dashboard.ts"
 import { asPendingReview, checkTaskDecision, knownCheck, verifyCheck } from "../core/recordAuthority.ts"
-import { spendAgainstCap, type SpendCap } from "../core/spend.ts"
-import { resolveTask, staleRunReason } from "../core/taskMerge.ts"
-import { buildTask, newTaskId, NewTaskInput } from "../core/taskFactory.ts"
+import { spendAgainstCap, type SpendCap } from "../domain/tasks/spend.ts"
+import { resolveTask, staleRunReason } from "../domain/tasks/taskMerge.ts"
+import { buildTask, newTaskId, NewTaskInput } from "../domain/tasks/taskFactory.ts"
 import { assertDocumentKind, InvalidDocumentError, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
 
@@ -206,12 +206,12 @@ export class Workspace {
     return Usd.safeParse(this.queueHandle.doc().archivedSpendUsd).data ?? 0
   }
 
-  /** Spend so far (live tasks and archived spend) against the cap (src/core/spend.ts). */
+  /** Spend so far (live tasks and archived spend) against the cap (src/domain/tasks/spend.ts). */
   spendAgainstCap(): SpendCap {
     return spendAgainstCap(this.tasks.entries.values(), this.archivedSpendUsd, this.root.controls.spendCapUsd)
   }
 
-  /** Why a side effect made in `run` does not count here (src/core/taskMerge.ts), or undefined. */
+  /** Why a side effect made in `run` does not count here (src/domain/tasks/taskMerge.ts), or undefined. */
   staleRunReason(run: RunRef | undefined): string | undefined {
     return staleRunReason(run, id => this.tasks.get(id))
   }

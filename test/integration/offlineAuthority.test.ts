@@ -9,7 +9,7 @@ import type { LedgerEntry, QueueDoc, Task, WalletsDoc } from "../../schemas/inde
 import { defaultControls } from "../../src/core/defaults.ts"
 import { ledgerEntryText, signRecord, taskDecisionText } from "../../src/core/signedRecords.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
-import { buildTask } from "../../src/core/taskFactory.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
 import { verifyAuthorityRecords } from "../../src/workspace/auditVerify.ts"
 import { decideTask } from "../../src/workspace/operatorActions.ts"

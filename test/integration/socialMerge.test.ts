@@ -12,7 +12,7 @@ import type { Actor, BountiesDoc, IdentitiesDoc, LedgerEntry, MailboxDoc, QuestD
 import { effectiveCompletion } from "../../src/core/bounty.ts"
 import { MAIL_SEND_COST } from "../../src/core/economy.ts"
 import { deriveWallets } from "../../src/core/ledger.ts"
-import { applyTransition } from "../../src/core/taskMachine.ts"
+import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { completeBounty, postBounty, readFencedBounties, submitToBounty } from "../../src/workspace/bountyActions.ts"
 import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.ts"

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { spendState } from "../../src/core/dashboard.ts"
-import { costUsd } from "../../src/core/pricing.ts"
+import { costUsd } from "../../src/domain/tasks/pricing.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { TASK_STATUSES, type Actor, type Task, type TaskStatus } from "../../schemas/index.ts"
-import { archivePeriod, planArchive } from "../../src/core/archive.ts"
+import { archivePeriod, planArchive } from "../../src/domain/tasks/archive.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS, defaultControls } from "../../src/core/defaults.ts"
-import { buildTask } from "../../src/core/taskFactory.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const DAY = 24 * 60 * 60 * 1000

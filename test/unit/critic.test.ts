@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { AUTO_APPROVE_MIN_CONFIDENCE, critique, routeReview, type Critique, type CriticInput } from "../../src/core/critic.ts"
+import { AUTO_APPROVE_MIN_CONFIDENCE, critique, routeReview, type Critique, type CriticInput } from "../../src/domain/tasks/critic.ts"
 import { MAX_REVIEW_ATTEMPTS } from "../../src/core/defaults.ts"
 
 const ANSWER = "The function returns the sum of both arguments and handles negative numbers."

@@ -16,7 +16,7 @@ import {
   type DashboardInput,
 } from "../../src/core/dashboard.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
-import { buildTask } from "../../src/core/taskFactory.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const W1: Actor = { kind: "worker", name: "w1" }

@@ -8,7 +8,7 @@ import {
   estimateComplexity,
   estimatePromptTokens,
   PRICES,
-} from "../../src/core/pricing.ts"
+} from "../../src/domain/tasks/pricing.ts"
 
 const MODELS = Object.keys(PRICES) as (keyof typeof PRICES)[]
 const words = (n: number) => Array.from({ length: n }, () => "word").join(" ")

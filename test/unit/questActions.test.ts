@@ -1,7 +1,7 @@
 /** Quest lifecycle actions on a network-less, in-memory Repo. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, QuestDoc, QuestIndexDoc, TaskStatus, WalletsDoc } from "../../schemas/index.ts"
-import { applyTransition } from "../../src/core/taskMachine.ts"
+import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import { decideTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest } from "../../src/workspace/questActions.ts"
 import { questRef, updateQuest } from "../../src/workspace/socialActions.ts"

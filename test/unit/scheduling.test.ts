@@ -21,9 +21,9 @@ import {
   workerSlots,
   type BlockContext,
   type WorkerProfile,
-} from "../../src/core/scheduling.ts"
-import { totalSpend } from "../../src/core/spend.ts"
-import { buildTask, type NewTaskInput } from "../../src/core/taskFactory.ts"
+} from "../../src/domain/tasks/scheduling.ts"
+import { totalSpend } from "../../src/domain/tasks/spend.ts"
+import { buildTask, type NewTaskInput } from "../../src/domain/tasks/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const NOW = 1_800_000_000_000

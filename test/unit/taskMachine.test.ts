@@ -10,7 +10,7 @@ import {
   TERMINAL_STATUSES,
   TRANSITIONS,
   TransitionError,
-} from "../../src/core/taskMachine.ts"
+} from "../../src/domain/tasks/taskMachine.ts"
 
 const ACTOR_KINDS: readonly ActorKind[] = ["worker", "operator", "system"]
 const actor = (kind: ActorKind): Actor => ({ kind, name: kind === "system" ? "relay" : `${kind}-1` })
@@ -38,7 +38,7 @@ function makeTask(status: TaskStatus, id = "task-1"): Task {
 }
 
 /**
- * The runtime contract's table, written out independently of src/core/taskMachine.ts so
+ * The runtime contract's table, written out independently of src/domain/tasks/taskMachine.ts so
  * a change to the machine has to change this spec too.
  */
 const SPEC: ReadonlyArray<[from: TaskStatus, to: TaskStatus, by: readonly ActorKind[]]> = [

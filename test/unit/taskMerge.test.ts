@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest"
 import type { Actor, Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
-import { buildTask } from "../../src/core/taskFactory.ts"
-import { resolveStatus, resolveTask, staleLeaseReason } from "../../src/core/taskMerge.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
+import { resolveStatus, resolveTask, staleLeaseReason } from "../../src/domain/tasks/taskMerge.ts"
 
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const W1: Actor = { kind: "worker", name: "w1" }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { PeerRecord, Task, type RootDoc } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
-import { buildTask } from "../../src/core/taskFactory.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 import {
   assertDocumentKind,
   InvalidDocumentError,

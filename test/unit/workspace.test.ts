@@ -2,7 +2,7 @@
 import { Repo } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, Task } from "../../schemas/index.ts"
-import { applyTransition, TransitionError } from "../../src/core/taskMachine.ts"
+import { applyTransition, TransitionError } from "../../src/domain/tasks/taskMachine.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { TaskNotFoundError, Workspace } from "../../src/workspace/workspace.ts"
 

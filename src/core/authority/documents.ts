@@ -4,7 +4,7 @@
  * each with the schema a record must pass and the rule that judges a change to it. The
  * relay's gate walks a peer's change through this table; readers can use the same rules.
  */
-import type { z } from "zod"
+import { type z, z as zod } from "zod"
 import {
   AuditEntry,
   Bounty,
@@ -25,16 +25,15 @@ import {
   Id,
   type DocumentKind,
 } from "../../../schemas/index.ts"
-import { z as zod } from "zod"
 import type { Principal } from "../principal.ts"
-import { authorizeArchivedTaskChange } from "./archive.ts"
+import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority.ts"
 import { authorizeBountyChange } from "./bounties.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "./identities.ts"
 import { authorizeMailChange } from "./mailbox.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "./quests.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "./rooms.ts"
-import { authorizeTaskChange } from "./tasks.ts"
+import { authorizeTaskChange } from "../../domain/tasks/authority.ts"
 import { ALLOWED, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 import { authorizeLedgerChange } from "./wallets.ts"
 

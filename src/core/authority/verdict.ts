@@ -60,7 +60,7 @@ export function changedFields(before: object | undefined, after: object | undefi
 /**
  * A side effect (journal entry, mail, spend, submission) naming the run it came from: only a
  * worker writes under a run, and only under one of its own. Whether that run's lease was
- * still current is the readers' question (src/core/taskMerge.ts staleRunReason): the worker
+ * still current is the readers' question (src/domain/tasks/taskMerge.ts staleRunReason): the worker
  * writes its side effects after handing the result in, when it no longer holds the lease.
  */
 export function authorizeRun(run: RunRef | undefined, who: Principal, ctx: Pick<AuthorityContext, "runWorker">, what: string): AuthorityVerdict {

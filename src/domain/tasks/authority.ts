@@ -1,6 +1,6 @@
 /**
  * Who may change a task of the live queue (or an archive): the state machine of
- * src/core/taskMachine.ts, the lease the relay granted, and the fields each role owns.
+ * src/domain/tasks/taskMachine.ts, the lease the relay granted, and the fields each role owns.
  *
  * - The relay alone grants, expires and fences leases, blocks tasks, flags duplicate runs,
  *   archives and makes system transitions (its writes do not pass through these rules).
@@ -13,10 +13,10 @@
  *   bonuses, review decisions or anyone else's lease.
  */
 import type { Task, TaskEvent } from "../../../schemas/index.ts"
-import { AUTO_APPROVE_MIN_CONFIDENCE } from "../critic.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { canTransition, EDITABLE_STATUSES, TransitionError } from "../taskMachine.ts"
-import { actorKindOf, ALLOWED, canonicalJson, changedFields, firstRefusal, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { AUTO_APPROVE_MIN_CONFIDENCE } from "./critic.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { canTransition, EDITABLE_STATUSES, TransitionError } from "./taskMachine.ts"
+import { actorKindOf, ALLOWED, canonicalJson, changedFields, firstRefusal, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 export interface TaskContext extends AuthorityContext {
   /** The workspace routes every result through human review (root.controls.reviewEverything). */
@@ -99,7 +99,7 @@ function checkStatusAndHistory(before: Task, after: Task, who: Principal, ctx: T
     for (const e of added) if (e.from === at) at = e.to
     // A move made offline from a status the task held earlier (an older cancel merging after an
     // approval): its event is one this principal may make, and the state machines resolve the
-    // merge for every reader (src/core/taskMerge.ts).
+    // merge for every reader (src/domain/tasks/taskMerge.ts).
     const offline = added.some(e => e.to === after.status && (e.from === "queued" || before.history.some(h => h.to === e.from)))
     if (at !== after.status && !offline && !canTransition(before.status, after.status, actor)) return transitionRefusal(after, before.status, after.status, actor)
     if (!added.some(e => e.to === after.status)) return refused(`task ${after.id} moved to ${after.status} without a history event saying who moved it`)

@@ -1,5 +1,5 @@
 /** Which finished tasks leave the live queue, and into which monthly archive. */
-import type { Task } from "../../schemas/index.ts"
+import type { Task } from "../../../schemas/index.ts"
 import { TERMINAL_STATUSES } from "./taskMachine.ts"
 
 /** "2026-11": the UTC month a task finished in. */

@@ -1,5 +1,5 @@
 /** Model choice, prices and budgets for LLM calls (prices: USD per million tokens). */
-import type { ModelChoice } from "../../schemas/index.ts"
+import type { ModelChoice } from "../../../schemas/index.ts"
 
 type Model = Exclude<ModelChoice, "auto">
 

@@ -7,7 +7,7 @@
  * the API's token counts), plus the spend of archived tasks that the relay carries in the
  * queue. A task written before calls were recorded counts its result's cost.
  */
-import type { Task } from "../../schemas/index.ts"
+import type { Task } from "../../../schemas/index.ts"
 
 export function taskSpend(task: Pick<Task, "calls" | "result">): number {
   if (task.calls?.length) return task.calls.reduce((sum, c) => sum + c.costUsd, 0)

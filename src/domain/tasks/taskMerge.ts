@@ -18,7 +18,7 @@
  *
  * Pure: readers (the validated task view) and the relay (scheduler, economy) all call it.
  */
-import type { RunRef, Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
+import type { RunRef, Task, TaskEvent, TaskStatus } from "../../../schemas/index.ts"
 import { canTransition, TERMINAL_STATUSES } from "./taskMachine.ts"
 
 /** Which terminal state wins when concurrent histories reach more than one. */

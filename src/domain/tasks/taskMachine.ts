@@ -9,7 +9,7 @@
  *   requeued behaves like queued. cancelled by an operator from any open state, or by a
  *   worker when the kill switch aborts its run. approved, failed, cancelled are terminal.
  */
-import type { Actor, ActorKind, Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
+import type { Actor, ActorKind, Task, TaskEvent, TaskStatus } from "../../../schemas/index.ts"
 
 type Rule = Partial<Record<TaskStatus, readonly ActorKind[]>>
 

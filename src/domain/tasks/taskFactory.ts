@@ -1,7 +1,7 @@
 /** Turning an operator's request into a task with the runtime-contract defaults. */
 import { z } from "zod"
-import { newId } from "./ids.ts"
-import { Id, LIMITS, ModelChoice, Priority, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../schemas/index.ts"
+import { newId } from "../../core/ids.ts"
+import { Id, LIMITS, ModelChoice, Priority, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../../schemas/index.ts"
 
 /** What a peer may ask for when it adds a task; everything else gets a default. */
 export const NewTaskInput = z

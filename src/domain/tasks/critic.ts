@@ -3,8 +3,8 @@
  * result (no LLM): empty output, error markers, planning text instead of a result, and
  * artifacts the result claims but that do not exist.
  */
-import type { RuntimeControls, Task, TaskStatus } from "../../schemas/index.ts"
-import { MAX_REVIEW_ATTEMPTS } from "./defaults.ts"
+import type { RuntimeControls, Task, TaskStatus } from "../../../schemas/index.ts"
+import { MAX_REVIEW_ATTEMPTS } from "../../core/defaults.ts"
 
 export type Verdict = "approve" | "minor_issues" | "reject"
 export interface Critique {

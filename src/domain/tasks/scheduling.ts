@@ -3,8 +3,8 @@
  * lease, and which tasks must be blocked or unblocked. Pure; the relay and the workers
  * apply them to their own replicas.
  */
-import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../schemas/index.ts"
-import { ONLINE_WINDOW_MS } from "./defaults.ts"
+import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../../schemas/index.ts"
+import { ONLINE_WINDOW_MS } from "../../core/defaults.ts"
 import { CLAIMABLE_STATUSES } from "./taskMachine.ts"
 
 export type TaskIndex = ReadonlyMap<string, Task>

@@ -22,7 +22,7 @@ export const Identity = z.object({
     values: z.array(z.string().max(LIMITS.name)).max(20),
   }),
   mutable: z.record(z.string().max(LIMITS.name), z.string().max(LIMITS.reason)),
-  /** `html`/`css` are stored sanitized (src/core/profileSanitizer.ts) and re-sanitized on display. */
+  /** `html`/`css` are stored sanitized (src/domain/residents/profileSanitizer.ts) and re-sanitized on display. */
   profile: z.object({ bio: z.string().max(LIMITS.message), html: z.string().max(4_000).optional(), css: z.string().max(4_000).optional() }),
   continuity: z.object({
     sessions: z.number().int().nonnegative(),

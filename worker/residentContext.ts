@@ -4,10 +4,9 @@
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
 import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
-import { messagesToHuman, wakeUpContext } from "../src/core/wakeUp.ts"
+import { messagesToHuman, wakeUpContext, recallMemory, writeJournal } from "../src/domain/residents/index.ts"
 import { submitToBounty } from "../src/workspace/bountyActions.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
-import { recallMemory, writeJournal } from "../src/workspace/identityActions.ts"
 import { residents } from "../src/workspace/socialActions.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
 import { openWallets, walletOf } from "../src/workspace/wallet.ts"

@@ -12,7 +12,7 @@ import type { BountiesDoc, IdentitiesDoc, JournalDoc, MailboxDoc, WalletsDoc } f
 import { ledgerKeys } from "../../src/core/economy.ts"
 import { askResidentForBounty, postBounty, readFencedBounties } from "../../src/workspace/bountyActions.ts"
 import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.ts"
-import { forgeIdentity } from "../../src/workspace/identityActions.ts"
+import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"

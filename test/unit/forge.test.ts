@@ -14,7 +14,7 @@ import {
   RETRY_HINT,
   similarityRatio,
   type ForgeCandidate,
-} from "../../src/core/forge.ts"
+} from "../../src/domain/residents/forge.ts"
 
 const identity = (over: Partial<Identity> & Pick<Identity, "id" | "name">): Identity =>
   Identity.parse({

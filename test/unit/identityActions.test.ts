@@ -2,7 +2,7 @@
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, AuditDoc, IdentitiesDoc, Identity, JournalDoc, RootDoc } from "../../schemas/index.ts"
-import { RETRY_HINT } from "../../src/core/forge.ts"
+import { RETRY_HINT } from "../../src/domain/residents/forge.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/workspace/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
@@ -14,7 +14,7 @@ import {
   updateMutable,
   updateProfile,
   writeJournal,
-} from "../../src/workspace/identityActions.ts"
+} from "../../src/domain/residents/actions.ts"
 import { OperatorActionError, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { JournalEntry } from "../../schemas/index.ts"
-import { dayOf, isoWeekOf, journalQuality, queryTerms, recall, rollups, summarize } from "../../src/core/journal.ts"
+import { dayOf, isoWeekOf, journalQuality, queryTerms, recall, rollups, summarize } from "../../src/domain/residents/journal.ts"
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2025, 0, 6, 12) // Monday 2025-01-06, week 2025-W02

@@ -7,7 +7,7 @@ import {
   sanitizeProfileCss,
   sanitizeProfileHtml,
   validateProfile,
-} from "../../src/core/profileSanitizer.ts"
+} from "../../src/domain/residents/profileSanitizer.ts"
 
 const html = sanitizeProfileHtml
 const css = sanitizeProfileCss

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { SCHEMA_VERSION } from "../../schemas/index.ts"
-import { planResidentLeases, residentHolders } from "../../src/core/residentLeases.ts"
+import { planResidentLeases, residentHolders } from "../../src/domain/residents/residentLeases.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, BountiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, Task } from "../../schemas/index.ts"
 import { newId } from "../../src/core/ids.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
-import { forgeIdentity } from "../../src/workspace/identityActions.ts"
+import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { OperatorActionError, type OperatorContext } from "../../src/workspace/operatorActions.ts"
 import {
   createBounty,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { Identity } from "../../schemas/index.ts"
-import { MESSAGE_TO_HUMAN, messagesToHuman, wakeUpContext } from "../../src/core/wakeUp.ts"
+import { MESSAGE_TO_HUMAN, messagesToHuman, wakeUpContext } from "../../src/domain/residents/wakeUp.ts"
 
 const identity: Identity = {
   id: "mira",

@@ -28,7 +28,7 @@ import {
 import type { Principal } from "../principal.ts"
 import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority.ts"
 import { authorizeBountyChange } from "./bounties.ts"
-import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "./identities.ts"
+import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "./mailbox.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "./quests.ts"

@@ -2,9 +2,9 @@
  * The identity forge's rules (original-behaviour.md §4.1–4.2): names that never name a
  * role, no duplicates or near-duplicates of an existing resident, single-use creativity
  * seeds, tidy attribute lists, and the level derived from sessions. Pure: the caller
- * passes the existing identities and used seeds (src/workspace/identityActions.ts).
+ * passes the existing identities and used seeds (src/domain/residents/actions.ts).
  */
-import { CreativitySeed, type Identity } from "../../schemas/index.ts"
+import { CreativitySeed, type Identity } from "../../../schemas/index.ts"
 
 /** A refused forge; `retry` says another name (or seed) may succeed. */
 export class ForgeError extends Error {

@@ -1,7 +1,7 @@
 /**
  * Residents' identities and memory: the identity forge, profile and mutable attributes
  * (operator writes, audited as "social"), and the journal a resident writes and recalls
- * (worker writes: no OperatorContext). The rules themselves are pure, in src/core/forge.ts,
+ * (worker writes: no OperatorContext). The rules themselves are pure, in src/domain/residents/forge.ts,
  * journal.ts and profileSanitizer.ts.
  *
  * Concurrency: ids come from the name (`ada-lovelace`, then `-2` …), made unique against
@@ -22,15 +22,15 @@ import {
   type IdentitiesDoc,
   type JournalDoc,
   type RunRef,
-} from "../../schemas/index.ts"
-import { checkForge, cleanList, ForgeError, freshSeed, LIST_CAP, level } from "../core/forge.ts"
-import { newId } from "../core/ids.ts"
-import { journalQuality, recall, type RecallOptions } from "../core/journal.ts"
-import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "../core/profileSanitizer.ts"
-import { assertDocumentKind, validateList, type DataIssue } from "../core/validate.ts"
-import { readIdentities, readJournalEntries } from "./documentReaders.ts"
-import { OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
-import { openDoc, slugOf } from "./socialActions.ts"
+} from "../../../schemas/index.ts"
+import { checkForge, cleanList, ForgeError, freshSeed, LIST_CAP, level } from "./forge.ts"
+import { newId } from "../../core/ids.ts"
+import { journalQuality, recall, type RecallOptions } from "./journal.ts"
+import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "./profileSanitizer.ts"
+import { assertDocumentKind, validateList, type DataIssue } from "../../core/validate.ts"
+import { readIdentities, readJournalEntries } from "../../workspace/documentReaders.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
+import { openDoc, slugOf } from "../../workspace/socialActions.ts"
 
 /** Blank → absent, so an empty form field does not count as a statement or summary. */
 const optionalText = (max: number) =>

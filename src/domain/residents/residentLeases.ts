@@ -4,7 +4,7 @@
  * resident while it is online, approved and still offers it; otherwise the resident goes to
  * the eligible worker with the smallest name (the same answer on every replica).
  */
-import type { ResidentLease } from "../../schemas/index.ts"
+import type { ResidentLease } from "../../../schemas/index.ts"
 
 export interface ResidentCandidate {
   name: string

@@ -3,9 +3,9 @@
  * reference's order, shortened to what this workspace has): who I am, my wallet, what I
  * remember about the task, and that participation is voluntary.
  */
-import type { Identity } from "../../schemas/index.ts"
-import { MAIL_SEND_COST } from "./economy.ts"
-import type { Wallet } from "./ledger.ts"
+import type { Identity } from "../../../schemas/index.ts"
+import { MAIL_SEND_COST } from "../../core/economy.ts"
+import type { Wallet } from "../../core/ledger.ts"
 import { RECALL_HEADING } from "./journal.ts"
 
 export interface WakeUpInput {

@@ -4,7 +4,7 @@
  * disagree with them after a merge), and recall picks what matches a query within a
  * character budget. Everything is deterministic: dates are UTC, ties break by time.
  */
-import type { JournalEntry } from "../../schemas/index.ts"
+import type { JournalEntry } from "../../../schemas/index.ts"
 
 export const INSIGHT_MARKERS = [
   "realized",

@@ -9,8 +9,8 @@
  * - Journals: the worker holding the resident's lease appends; entries never change.
  */
 import type { Identity, JournalEntry, ResidentLease } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 /** Fields an operator edits on a resident (identityActions.ts updateProfile, updateMutable). */
 export const OPERATOR_IDENTITY_FIELDS = ["profile", "mutable"] as const

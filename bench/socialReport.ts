@@ -263,7 +263,7 @@ export function report(ctx: SuiteContext, r: SocialResults): SuiteResult {
     `Method: ${n(l.entries)} \`LedgerEntry\` objects over ${l.residents} residents, generated deterministically with the app's idempotency keys: daily allowances ` +
       `(150, split), phase-5 rewards and mail replies (split grants), and spends on free time or journal, some larger than the balance; ${n(grants)} grants, ` +
       `${n(l.entries - grants)} spends, on whole-second times so that many share an \`at\` and the key decides the order. Derivation: \`deriveWallets(entries)\` from ` +
-      `src/core/ledger.ts (sort by \`at\`, then key; one pass with caps and voiding), ${l.deriveRuns.length} runs on the plain objects. Then the wallets document ` +
+      `src/domain/wallets/ledger.ts (sort by \`at\`, then key; one pass with caps and voiding), ${l.deriveRuns.length} runs on the plain objects. Then the wallets document ` +
       `as the app writes it (\`entries[key] = entry\`, 1000 entries per change; building it took ${(l.buildMs / 1000).toFixed(0)} s, not measured below) is saved ` +
       `(${mib(l.savedBytes)} MiB), loaded with \`Automerge.load\` ${l.loadRuns.length} times, and the loaded copy read ${l.readRuns.length} times with \`readLedger\` ` +
       "(src/workspace/documentReaders.ts: every entry validated with the LedgerEntry schema; the first read also warms the validators up).",

@@ -9,7 +9,7 @@ import { submitToBounty } from "../src/workspace/bountyActions.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { residents } from "../src/workspace/socialActions.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
-import { openWallets, walletOf } from "../src/workspace/wallet.ts"
+import { openWallets, walletOf } from "../src/domain/wallets/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 

@@ -4,7 +4,7 @@
  * or browser) computes the same numbers from the same merged document.
  */
 import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../schemas/index.ts"
-import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "./economy.ts"
+import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "../domain/wallets/economy.ts"
 
 export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
 
@@ -153,7 +153,7 @@ export function standingPayoutKeys(bounty: Bounty): Set<string> {
 
 /**
  * Ledger rule: a bounty payout that the standing completion does not plan is void — the other
- * operator's offline completion pays nothing, on every peer (src/core/ledger.ts VoidRule).
+ * operator's offline completion pays nothing, on every peer (src/domain/wallets/ledger.ts VoidRule).
  */
 export function bountyPayoutVoids(bounties: ReadonlyMap<string, Bounty>): (entry: LedgerEntry) => string | undefined {
   const standing = new Map<string, Set<string>>()

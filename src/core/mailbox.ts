@@ -3,7 +3,7 @@
  * with unread counts. Pure: it reads validated messages and writes nothing.
  */
 import type { MailMessage, RunRef, Task } from "../../schemas/index.ts"
-import { ledgerKeys } from "./economy.ts"
+import { ledgerKeys } from "../domain/wallets/economy.ts"
 
 /** Thread key of operator messages to all residents. */
 export const BROADCAST_THREAD = "__broadcast__"

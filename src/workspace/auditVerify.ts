@@ -16,7 +16,7 @@ import { AuditEntry, SignedHead, type PeerRecord, type RootDoc, type Task } from
 import { headText, verifyAuditChain, type ChainReport } from "../core/audit.ts"
 import { verifyHex } from "../core/signing.ts"
 import { assertDocumentKind, formatPath, InvalidDocumentError, type DataIssue } from "../core/validate.ts"
-import { countedEntries, openWallets } from "./wallet.ts"
+import { countedEntries, openWallets } from "../domain/wallets/actions.ts"
 import type { Workspace } from "./workspace.ts"
 
 export interface VerifyAuditOptions {

@@ -11,7 +11,7 @@ import { newId } from "../core/ids.ts"
 import { readBounties } from "./documentReaders.ts"
 import { addTask, OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
 import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "./socialActions.ts"
-import { grant, openWallets } from "./wallet.ts"
+import { grant, openWallets } from "../domain/wallets/actions.ts"
 import { Workspace } from "./workspace.ts"
 
 /** A bounty as this peer must judge it: submissions made in a stale run are left out. */

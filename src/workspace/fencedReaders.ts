@@ -8,11 +8,11 @@
 import type { AutomergeUrl } from "@automerge/automerge-repo/slim"
 import type { MailboxDoc, MailMessage, WalletsDoc } from "../../schemas/index.ts"
 import { bountyPayoutVoids } from "../core/bounty.ts"
-import { deriveWallets, voidedEffects, type VoidRule, type Wallet } from "../core/ledger.ts"
+import { deriveWallets, voidedEffects, type VoidRule, type Wallet } from "../domain/wallets/ledger.ts"
 import { undeliveredMail } from "../core/mailbox.ts"
 import { readFencedBounties } from "./bountyActions.ts"
 import { readLedger, readMailbox } from "./documentReaders.ts"
-import { openWallets } from "./wallet.ts"
+import { openWallets } from "../domain/wallets/actions.ts"
 import type { Workspace } from "./workspace.ts"
 
 /** The void rule of the ledger as this peer judges it (stale runs, bounty completions that do not stand). */

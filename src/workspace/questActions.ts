@@ -7,7 +7,7 @@
  */
 import { z } from "zod"
 import { Id, LIMITS, Usd, type Actor, type ActorKind, type QuestDoc, type Task } from "../../schemas/index.ts"
-import { QUEST_DEFAULTS, ledgerKeys } from "../core/economy.ts"
+import { QUEST_DEFAULTS, ledgerKeys } from "../domain/wallets/economy.ts"
 import { newId } from "../core/ids.ts"
 import {
   DEFAULT_QUEST_BUDGET_USD,
@@ -22,7 +22,7 @@ import {
 import { TERMINAL_STATUSES } from "../domain/tasks/taskMachine.ts"
 import { OperatorActionError, addTask, decideTask, parseInput, type OperatorContext } from "./operatorActions.ts"
 import { Tokens, createQuest, postMessage, questRef, residentOf, roomText, type QuestRef } from "./socialActions.ts"
-import { grant, openWallets } from "./wallet.ts"
+import { grant, openWallets } from "../domain/wallets/actions.ts"
 import type { Workspace } from "./workspace.ts"
 
 function move(quest: QuestDoc, to: QuestState, actor: ActorKind): void {

@@ -9,7 +9,7 @@
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
 import type { BountiesDoc, IdentitiesDoc, JournalDoc, MailboxDoc, WalletsDoc } from "../../schemas/index.ts"
-import { ledgerKeys } from "../../src/core/economy.ts"
+import { ledgerKeys } from "../../src/domain/wallets/economy.ts"
 import { askResidentForBounty, postBounty, readFencedBounties } from "../../src/workspace/bountyActions.ts"
 import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"

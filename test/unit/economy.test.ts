@@ -16,7 +16,7 @@ import {
   phase5Reward,
   QUEST_DEFAULTS,
   SPLIT_FREE_TIME,
-} from "../../src/core/economy.ts"
+} from "../../src/domain/wallets/economy.ts"
 
 describe("economy constants", () => {
   it("are the reference's numbers", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { LedgerEntry } from "../../schemas/index.ts"
-import { FREE_TIME_CAP, JOURNAL_CAP } from "../../src/core/economy.ts"
-import { balanceOf, compareEntries, deriveWallets, emptyWallet, voidedEffects, type Wallet } from "../../src/core/ledger.ts"
+import { FREE_TIME_CAP, JOURNAL_CAP } from "../../src/domain/wallets/economy.ts"
+import { balanceOf, compareEntries, deriveWallets, emptyWallet, voidedEffects, type Wallet } from "../../src/domain/wallets/ledger.ts"
 
 const entry = (over: Partial<LedgerEntry> & Pick<LedgerEntry, "key">): LedgerEntry =>
   LedgerEntry.parse({ identity: "ada", kind: "grant", amount: 10, bucket: "split", reason: "test", at: 1, by: { kind: "system", name: "relay" }, ...over })

@@ -5,7 +5,7 @@ import { mailThreads, unreadCount } from "../../src/core/mailbox.ts"
 import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { readMailbox } from "../../src/workspace/documentReaders.ts"
 import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "../../src/workspace/mailboxActions.ts"
-import { grant, openWallets } from "../../src/workspace/wallet.ts"
+import { grant, openWallets } from "../../src/domain/wallets/actions.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { NOW, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 

@@ -5,7 +5,7 @@ import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import { decideTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest } from "../../src/workspace/questActions.ts"
 import { questRef, updateQuest } from "../../src/workspace/socialActions.ts"
-import { grant } from "../../src/workspace/wallet.ts"
+import { grant } from "../../src/domain/wallets/actions.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 const SYSTEM: Actor = { kind: "system", name: "relay" }

@@ -35,7 +35,7 @@ import { authorizeQuestChange, authorizeQuestIndexChange } from "./quests.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "./rooms.ts"
 import { authorizeTaskChange } from "../../domain/tasks/authority.ts"
 import { ALLOWED, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
-import { authorizeLedgerChange } from "./wallets.ts"
+import { authorizeLedgerChange } from "../../domain/wallets/authority.ts"
 
 /** What the gate knows about the document and the workspace when it judges a change. */
 export interface DocumentContext extends Omit<AuthorityContext, "key"> {

@@ -4,8 +4,8 @@
  * remember about the task, and that participation is voluntary.
  */
 import type { Identity } from "../../../schemas/index.ts"
-import { MAIL_SEND_COST } from "../../core/economy.ts"
-import type { Wallet } from "../../core/ledger.ts"
+import { MAIL_SEND_COST } from "../wallets/economy.ts"
+import type { Wallet } from "../wallets/ledger.ts"
 import { RECALL_HEADING } from "./journal.ts"
 
 export interface WakeUpInput {

@@ -1,21 +1,21 @@
 /**
  * Writes to the wallets document: ledger entries only, each under its idempotency key
- * (src/core/economy.ts ledgerKeys), written if that key is absent and never overwritten.
+ * (src/domain/wallets/economy.ts ledgerKeys), written if that key is absent and never overwritten.
  * The same payout written twice — a retry, a relay restart, two operators offline — is
  * one entry. Amounts are positive: no path writes a negative grant or a penalty
- * ("no coercion"). Balances are derived (src/core/ledger.ts), never written.
+ * ("no coercion"). Balances are derived (src/domain/wallets/ledger.ts), never written.
  *
  * Every entry is signed by the peer that writes it (the relay for rewards, tips and
  * allowances); readers count only entries whose signer may write them (src/core/recordAuthority.ts).
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
-import { LedgerEntry, type IdentitiesDoc, type RunRef, type WalletsDoc } from "../../schemas/index.ts"
-import { balanceOf, deriveWallets, type VoidRule, type Wallet } from "../core/ledger.ts"
-import { verifiedLedger, type ResidentLeases } from "../core/recordAuthority.ts"
-import { ledgerEntryText, signRecord, type RecordSigner } from "../core/signedRecords.ts"
-import type { DataIssue } from "../core/validate.ts"
-import { readLedger, readResidentLeases } from "./documentReaders.ts"
-import type { Workspace } from "./workspace.ts"
+import { LedgerEntry, type IdentitiesDoc, type RunRef, type WalletsDoc } from "../../../schemas/index.ts"
+import { balanceOf, deriveWallets, type VoidRule, type Wallet } from "./ledger.ts"
+import { verifiedLedger, type ResidentLeases } from "../../core/recordAuthority.ts"
+import { ledgerEntryText, signRecord, type RecordSigner } from "../../core/signedRecords.ts"
+import type { DataIssue } from "../../core/validate.ts"
+import { readLedger, readResidentLeases } from "../../workspace/documentReaders.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 export class LedgerWriteError extends Error {
   override readonly name = "LedgerWriteError"

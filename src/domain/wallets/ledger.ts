@@ -5,7 +5,7 @@
  * so every peer derives the same balances, caps and voided spends from the same entries,
  * whatever order they arrived in.
  */
-import type { LedgerEntry } from "../../schemas/index.ts"
+import type { LedgerEntry } from "../../../schemas/index.ts"
 import { FREE_TIME_CAP, JOURNAL_CAP, freeTimeShare } from "./economy.ts"
 
 export type LedgerStatus = "applied" | "capped" | "voided"

@@ -9,10 +9,10 @@
  * - Nobody pays themselves.
  */
 import type { LedgerEntry } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, same, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, same, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
-/** Key prefixes of the grants operators make (src/core/economy.ts ledgerKeys). */
+/** Key prefixes of the grants operators make (src/domain/wallets/economy.ts ledgerKeys). */
 export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-reply:"] as const
 
 export function authorizeLedgerChange(before: LedgerEntry | undefined, after: LedgerEntry | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {

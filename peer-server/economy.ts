@@ -22,7 +22,7 @@ import { level, planResidentLeases, residentHolders } from "../src/domain/reside
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
 import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
-import { followQuestTask } from "../src/workspace/questActions.ts"
+import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"

@@ -9,13 +9,12 @@
  * bytes are refused with a reason.
  */
 import * as A from "@automerge/automerge"
-import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
-import { parseAutomergeUrl } from "@automerge/automerge-repo"
+import { type AutomergeUrl, type DocHandle, type Repo, parseAutomergeUrl } from "@automerge/automerge-repo"
 import type { z } from "zod"
 import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type AuditEntry, type DocumentKind, type QueueDoc, type RunRef, type SignedHead } from "../../schemas/index.ts"
 import { authorizeAuditChange } from "../../src/core/authority/audit.ts"
 import { DOCUMENT_RULES, type DocumentContext, type FieldRule } from "../../src/core/authority/documents.ts"
-import { authorizeQuestChange } from "../../src/core/authority/quests.ts"
+import { authorizeQuestChange } from "../../src/domain/quests/index.ts"
 import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"

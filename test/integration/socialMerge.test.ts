@@ -19,7 +19,7 @@ import { deliveredMail, fencedWallets } from "../../src/workspace/fencedReaders.
 import { residentMessage } from "../../src/workspace/mailboxActions.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { addTask, decideTask, type OperatorContext } from "../../src/workspace/operatorActions.ts"
-import { approveQuest, assignQuest, followQuestTask } from "../../src/workspace/questActions.ts"
+import { approveQuest, assignQuest, followQuestTask } from "../../src/domain/quests/actions.ts"
 import { readQuest } from "../../src/workspace/documentReaders.ts"
 import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { postMessage, questRef } from "../../src/workspace/socialActions.ts"

@@ -22,7 +22,7 @@ import { completeBounty, postBounty, submitToBounty } from "../../src/workspace/
 import { forgeIdentity, updateMutable, updateProfile, writeJournal } from "../../src/domain/residents/actions.ts"
 import { residentMessage, sendMail } from "../../src/workspace/mailboxActions.ts"
 import { addTask, decidePeer, decideTask, editTask, setKillSwitch, updateControls, type OperatorContext } from "../../src/workspace/operatorActions.ts"
-import { approveQuest, assignQuest, pauseQuest, resumeQuest, tipQuest } from "../../src/workspace/questActions.ts"
+import { approveQuest, assignQuest, pauseQuest, resumeQuest, tipQuest } from "../../src/domain/quests/actions.ts"
 import { editQuestObjective, postMessage, questRef, residentOf } from "../../src/workspace/socialActions.ts"
 import { openWallets } from "../../src/domain/wallets/actions.ts"
 import { principal, refusals, startGateHarness, type GateHarness, type GatePeer } from "../helpers/gateHarness.ts"

@@ -1,7 +1,7 @@
-/** The quest state table and the quest's task (src/core/quest.ts). */
+/** The quest state table and the quest's task (src/domain/quests/quest.ts). */
 import { describe, expect, it } from "vitest"
 import { LIMITS } from "../../schemas/index.ts"
-import { QUEST_TRANSITIONS, QuestTransitionError, assertQuestMove, canMoveQuest, questPrompt, questStateForTask, questTaskBudget } from "../../src/core/quest.ts"
+import { QUEST_TRANSITIONS, QuestTransitionError, assertQuestMove, canMoveQuest, questPrompt, questStateForTask, questTaskBudget } from "../../src/domain/quests/quest.ts"
 
 describe("quest state table", () => {
   it("operators pause, resume, cancel and approve; the relay (system) follows the task", () => {

@@ -3,12 +3,12 @@
  * upfront tip, paused (its open task withdrawn), resumed (a fresh task), tipped, and —
  * once its task was approved — approved by an operator, which pays the completion reward
  * exactly once: the reward is one ledger key, so two approvals, even made offline at the
- * same time, are one payment after the merge. States follow src/core/quest.ts.
+ * same time, are one payment after the merge. States follow src/domain/quests/quest.ts.
  */
 import { z } from "zod"
-import { Id, LIMITS, Usd, type Actor, type ActorKind, type QuestDoc, type Task } from "../../schemas/index.ts"
-import { QUEST_DEFAULTS, ledgerKeys } from "../domain/wallets/economy.ts"
-import { newId } from "../core/ids.ts"
+import { Id, LIMITS, Usd, type Actor, type ActorKind, type QuestDoc, type Task } from "../../../schemas/index.ts"
+import { QUEST_DEFAULTS, ledgerKeys } from "../wallets/economy.ts"
+import { newId } from "../../core/ids.ts"
 import {
   DEFAULT_QUEST_BUDGET_USD,
   QuestTransitionError,
@@ -18,12 +18,12 @@ import {
   questStateForTask,
   questTaskBudget,
   type QuestState,
-} from "../core/quest.ts"
-import { TERMINAL_STATUSES } from "../domain/tasks/taskMachine.ts"
-import { OperatorActionError, addTask, decideTask, parseInput, type OperatorContext } from "./operatorActions.ts"
-import { Tokens, createQuest, postMessage, questRef, residentOf, roomText, type QuestRef } from "./socialActions.ts"
-import { grant, openWallets } from "../domain/wallets/actions.ts"
-import type { Workspace } from "./workspace.ts"
+} from "./quest.ts"
+import { TERMINAL_STATUSES } from "../tasks/taskMachine.ts"
+import { OperatorActionError, addTask, decideTask, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
+import { Tokens, createQuest, postMessage, questRef, residentOf, roomText, type QuestRef } from "../../workspace/socialActions.ts"
+import { grant, openWallets } from "../wallets/actions.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 function move(quest: QuestDoc, to: QuestState, actor: ActorKind): void {
   try {
@@ -42,7 +42,7 @@ function setState(ref: QuestRef, to: QuestState, now: number, extra: (d: QuestDo
   })
 }
 
-/** Enqueues the quest's targeted task (prompt and budget band from src/core/quest.ts). */
+/** Enqueues the quest's targeted task (prompt and budget band from src/domain/quests/quest.ts). */
 async function enqueueQuestTask(ctx: OperatorContext, quest: QuestDoc): Promise<Task> {
   if (!quest.identity) throw new OperatorActionError(`quest ${quest.id} has no resident; set one before it can run`)
   const resident = await residentOf(ctx.workspace, quest.identity)
@@ -201,7 +201,7 @@ export async function approveQuest(ctx: OperatorContext, id: string): Promise<Ap
 
 /**
  * What the relay does when a quest's task settles: approved → awaiting_approval, failed →
- * failed (src/core/quest.ts questStateForTask). Idempotent: nothing changes when the quest
+ * failed (src/domain/quests/quest.ts questStateForTask). Idempotent: nothing changes when the quest
  * already moved, or the task is not its current one.
  */
 export async function followQuestTask(workspace: Workspace, task: Task, by: Actor, now = Date.now()): Promise<QuestState | undefined> {

@@ -10,7 +10,7 @@
  * paused): pausing withdraws work not yet done, not work already done.
  */
 import type { z } from "zod"
-import { LIMITS, type ActorKind, type QuestDoc, type QuestState, type Task } from "../../schemas/index.ts"
+import { LIMITS, type ActorKind, type QuestDoc, type QuestState, type Task } from "../../../schemas/index.ts"
 
 export type { QuestState }
 

@@ -1,14 +1,14 @@
 /**
  * Who may change quests: operators create them (active, by themselves), edit their title,
- * objective, resident, budget and tokens, and move them as src/core/quest.ts lets an
+ * objective, resident, budget and tokens, and move them as src/domain/quests/quest.ts lets an
  * operator (pause, resume, cancel, approve: approvedBy themselves). The relay moves a quest
  * when its task settles. The quest index lists each quest once; only its title follows edits.
  */
 import type { z } from "zod"
 import type { QuestDoc, QuestIndexEntry as QuestIndexEntrySchema } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { canMoveQuest } from "../quest.ts"
-import { ALLOWED, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { canMoveQuest } from "./quest.ts"
+import { ALLOWED, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 type QuestIndexEntry = z.infer<typeof QuestIndexEntrySchema>
 

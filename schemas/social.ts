@@ -214,7 +214,7 @@ export const Submission = z.object({
   members: z.array(Id).min(1).max(10),
   content: z.string().min(1).max(LIMITS.message),
   at: Timestamp,
-  /** 1-based place in arrival order, and the payout multiplier it earned (src/core/bounty.ts). */
+  /** 1-based place in arrival order, and the payout multiplier it earned (src/domain/bounties/bounty.ts). */
   slotIndex: z.number().int().min(1).optional(),
   multiplier: z.number().min(0).max(2).optional(),
   /** "in_slot" or the reasons: overflow, repeat_submission, insufficient_contribution. */
@@ -225,7 +225,7 @@ export const Submission = z.object({
 })
 export type Submission = z.infer<typeof Submission>
 
-/** One operator's completion of a bounty; two written offline resolve to the earliest (src/core/bounty.ts). */
+/** One operator's completion of a bounty; two written offline resolve to the earliest (src/domain/bounties/bounty.ts). */
 export const BountyCompletion = z.object({
   winner: Id,
   runnerUp: Id.optional(),

@@ -5,7 +5,7 @@
  */
 import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
 import { messagesToHuman, wakeUpContext, recallMemory, writeJournal } from "../src/domain/residents/index.ts"
-import { submitToBounty } from "../src/workspace/bountyActions.ts"
+import { submitToBounty } from "../src/domain/bounties/index.ts"
 import { residentMessage } from "../src/workspace/mailboxActions.ts"
 import { residents } from "../src/workspace/socialActions.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"

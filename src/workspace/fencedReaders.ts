@@ -7,10 +7,10 @@
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo/slim"
 import type { MailboxDoc, MailMessage, WalletsDoc } from "../../schemas/index.ts"
-import { bountyPayoutVoids } from "../core/bounty.ts"
+import { bountyPayoutVoids } from "../domain/bounties/bounty.ts"
 import { deriveWallets, voidedEffects, type VoidRule, type Wallet } from "../domain/wallets/ledger.ts"
 import { undeliveredMail } from "../core/mailbox.ts"
-import { readFencedBounties } from "./bountyActions.ts"
+import { readFencedBounties } from "../domain/bounties/actions.ts"
 import { readLedger, readMailbox } from "./documentReaders.ts"
 import { openWallets } from "../domain/wallets/actions.ts"
 import type { Workspace } from "./workspace.ts"

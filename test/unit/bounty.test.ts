@@ -1,7 +1,7 @@
-/** Bounty rules: slot multipliers, fingerprints, payout plans (src/core/bounty.ts). */
+/** Bounty rules: slot multipliers, fingerprints, payout plans (src/domain/bounties/bounty.ts). */
 import { describe, expect, it } from "vitest"
 import type { Bounty, Submission } from "../../schemas/index.ts"
-import { BountyRuleError, arrivalOrder, bountyPrompt, fnv1a64, payoutKey, payoutPlan, rankSubmissions, slotOutcome, submissionFingerprint } from "../../src/core/bounty.ts"
+import { BountyRuleError, arrivalOrder, bountyPrompt, fnv1a64, payoutKey, payoutPlan, rankSubmissions, slotOutcome, submissionFingerprint } from "../../src/domain/bounties/bounty.ts"
 
 const LONG = "a careful write-up of the cave map, with sources"
 

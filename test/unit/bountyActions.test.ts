@@ -1,7 +1,7 @@
 /** Bounty actions on a network-less, in-memory Repo. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { BountiesDoc, Bounty } from "../../schemas/index.ts"
-import { completeBounty, deleteBounty, postBounty, submitToBounty } from "../../src/workspace/bountyActions.ts"
+import { completeBounty, deleteBounty, postBounty, submitToBounty } from "../../src/domain/bounties/actions.ts"
 import { NOW, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 const WORK = "a careful write-up of the cave map, with sources"

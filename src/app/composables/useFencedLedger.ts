@@ -6,7 +6,7 @@
  */
 import { computed } from "vue"
 import type { Bounty } from "../../../schemas/index.ts"
-import { bountyPayoutVoids } from "../../core/bounty.ts"
+import { bountyPayoutVoids } from "../../domain/bounties/index.ts"
 import { deriveWallets, voidedEffects } from "../../domain/wallets/index.ts"
 import { staleRunReason } from "../../domain/tasks/index.ts"
 import { readBounties } from "../../workspace/documentReaders.ts"

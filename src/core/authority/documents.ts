@@ -27,7 +27,7 @@ import {
 } from "../../../schemas/index.ts"
 import type { Principal } from "../principal.ts"
 import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority.ts"
-import { authorizeBountyChange } from "./bounties.ts"
+import { authorizeBountyChange } from "../../domain/bounties/authority.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "./mailbox.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"

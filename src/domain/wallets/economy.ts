@@ -34,7 +34,7 @@ export const ONE_TIME_BONUS = 25
 
 export const QUEST_DEFAULTS = { upfrontTip: 10, completionReward: 30, manualTip: 10 } as const
 
-/** Bounty slot policy defaults (src/core/bounty.ts applies them). */
+/** Bounty slot policy defaults (src/domain/bounties/bounty.ts applies them). */
 export const BOUNTY_SLOT_POLICY = {
   inSlotMultiplier: 1.0,
   /** Each place past the slots multiplies by this… */

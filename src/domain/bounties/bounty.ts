@@ -3,8 +3,8 @@
  * fingerprints and the completion payout plan. Pure and synchronous, so every peer (Node
  * or browser) computes the same numbers from the same merged document.
  */
-import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../schemas/index.ts"
-import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "../domain/wallets/economy.ts"
+import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../../schemas/index.ts"
+import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "../wallets/economy.ts"
 
 export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
 

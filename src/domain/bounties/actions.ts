@@ -1,18 +1,18 @@
 /**
  * Bounties (reference §5.4): an operator posts one, residents submit (alone or with
  * members), the operator completes it and the winner and runner-up are paid — to each
- * member, once per ledger key. Slot multipliers and payouts are src/core/bounty.ts.
+ * member, once per ledger key. Slot multipliers and payouts are src/domain/bounties/bounty.ts.
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type RunRef, type Task } from "../../schemas/index.ts"
-import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "../core/bounty.ts"
-import { newId } from "../core/ids.ts"
-import { readBounties } from "./documentReaders.ts"
-import { addTask, OperatorActionError, parseInput, type OperatorContext } from "./operatorActions.ts"
-import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "./socialActions.ts"
-import { grant, openWallets } from "../domain/wallets/actions.ts"
-import { Workspace } from "./workspace.ts"
+import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type RunRef, type Task } from "../../../schemas/index.ts"
+import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "./bounty.ts"
+import { newId } from "../../core/ids.ts"
+import { readBounties } from "../../workspace/documentReaders.ts"
+import { addTask, OperatorActionError, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
+import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "../../workspace/socialActions.ts"
+import { grant, openWallets } from "../wallets/actions.ts"
+import { Workspace } from "../../workspace/workspace.ts"
 
 /** A bounty as this peer must judge it: submissions made in a stale run are left out. */
 export function withoutStaleSubmissions(workspace: Workspace, bounty: Bounty): Bounty {
@@ -109,7 +109,7 @@ export interface PaidOut extends Payout {
  * recomputed from the merged submissions and written back), keys
  * `bounty:<id>:place:<n>:<member>`. The completion is also kept under the operator's name:
  * when two operators complete it offline, the earliest stands on every peer and the other's
- * payouts are void (src/core/bounty.ts effectiveCompletion, bountyPayoutVoids).
+ * payouts are void (src/domain/bounties/bounty.ts effectiveCompletion, bountyPayoutVoids).
  */
 export async function completeBounty(ctx: OperatorContext, id: string, input: CompletionInput): Promise<{ payouts: PaidOut[] }> {
   const e = parseInput(CompletionInput, input)

@@ -6,8 +6,8 @@
  * except the ranks an operator recomputes when completing.
  */
 import type { Bounty, Submission } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 const COMPLETION_FIELDS = ["state", "winner", "runnerUp", "winnerReward", "runnerUpReward", "completedBy", "completedAt", "submissions", "completions"]
 /** What completing a bounty rewrites on each submission (bountyActions.ts completeBounty). */
@@ -35,7 +35,7 @@ export function authorizeBountyChange(before: Bounty | undefined, after: Bounty 
   // A second operator completed it offline with the same outcome: its completion merges in.
   if (before.state === "completed" && after.state === "completed" && sameOutcome(before, after)) return completion(before, after, who, ctx)
   // One completed offline with another outcome: its own completion merges in, and every
-  // reader resolves the completions the same way (src/core/bounty.ts).
+  // reader resolves the completions the same way (src/domain/bounties/bounty.ts).
   if (before.state === "completed" && after.state === "completed" && !same(before.completions?.[who.peer], after.completions?.[who.peer])) return completion(before, after, who, ctx)
   const changed = changedFields(before, after)
   const other = changed.filter(f => f !== "submissions" && f !== "state")

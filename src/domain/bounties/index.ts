@@ -1,0 +1,3 @@
+/** The bounties concept's public face: what the views, the CLI, the relay and the worker use. */
+export { askResidentForBounty, completeBounty, deleteBounty, postBounty, submitToBounty } from "./actions.ts"
+export { arrivalOrder, bountyPayoutVoids, BountyRuleError, type Payout, payoutKey, payoutPlan, rankSubmissions } from "./bounty.ts"

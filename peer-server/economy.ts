@@ -21,7 +21,7 @@ import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward, grant, openWallets
 import { level, planResidentLeases, residentHolders } from "../src/domain/residents/index.ts"
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
-import { pendingApprovalNotice } from "../src/workspace/mailboxActions.ts"
+import { pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/workspace/socialActions.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"

@@ -6,7 +6,7 @@
 import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
 import { messagesToHuman, wakeUpContext, recallMemory, writeJournal } from "../src/domain/residents/index.ts"
 import { submitToBounty } from "../src/domain/bounties/index.ts"
-import { residentMessage } from "../src/workspace/mailboxActions.ts"
+import { residentMessage } from "../src/domain/mailbox/index.ts"
 import { residents } from "../src/workspace/socialActions.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
 import { openWallets, walletOf } from "../src/domain/wallets/index.ts"

@@ -1,7 +1,7 @@
-/** Mailbox threads and unread counts (src/core/mailbox.ts). */
+/** Mailbox threads and unread counts (src/domain/mailbox/mailbox.ts). */
 import { describe, expect, it } from "vitest"
 import type { MailMessage } from "../../schemas/index.ts"
-import { BROADCAST_THREAD, SYSTEM_THREAD, dedupeNotices, isUnread, answeredIds, mailThreads, pendingNoticeId, threadKey, unreadCount } from "../../src/core/mailbox.ts"
+import { BROADCAST_THREAD, SYSTEM_THREAD, dedupeNotices, isUnread, answeredIds, mailThreads, pendingNoticeId, threadKey, unreadCount } from "../../src/domain/mailbox/mailbox.ts"
 
 const inbound = (id: string, resident: string, at: number, extra: Partial<MailMessage> = {}): MailMessage => ({
   id,

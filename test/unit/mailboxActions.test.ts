@@ -1,10 +1,10 @@
 /** Mailbox actions on a network-less, in-memory Repo. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, MailboxDoc, RoomIndexDoc, Task, WalletsDoc } from "../../schemas/index.ts"
-import { mailThreads, unreadCount } from "../../src/core/mailbox.ts"
+import { mailThreads, unreadCount } from "../../src/domain/mailbox/mailbox.ts"
 import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
 import { readMailbox } from "../../src/workspace/documentReaders.ts"
-import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "../../src/workspace/mailboxActions.ts"
+import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "../../src/domain/mailbox/actions.ts"
 import { grant, openWallets } from "../../src/domain/wallets/actions.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { NOW, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"

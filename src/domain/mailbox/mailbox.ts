@@ -2,8 +2,8 @@
  * The mailbox as a phone shows it (reference §6.3): one thread per resident, newest first,
  * with unread counts. Pure: it reads validated messages and writes nothing.
  */
-import type { MailMessage, RunRef, Task } from "../../schemas/index.ts"
-import { ledgerKeys } from "../domain/wallets/economy.ts"
+import type { MailMessage, RunRef, Task } from "../../../schemas/index.ts"
+import { ledgerKeys } from "../wallets/economy.ts"
 
 /** Thread key of operator messages to all residents. */
 export const BROADCAST_THREAD = "__broadcast__"

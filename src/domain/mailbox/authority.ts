@@ -4,9 +4,9 @@
  * relay writes task-approval notices. Messages are append-only.
  */
 import type { MailMessage } from "../../../schemas/index.ts"
-import { RESIDENT_MAIL_TYPES } from "../mailbox.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, authorizeRun, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { RESIDENT_MAIL_TYPES } from "./mailbox.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { ALLOWED, authorizeRun, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 export function authorizeMailChange(before: MailMessage | undefined, after: MailMessage | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   const pending = refusePending(who)

@@ -3,20 +3,20 @@
  * message is also posted to human_async and DMed to the resident, grants tokens
  * (+12 / +8, once per message by its ledger key) and enqueues a task for the resident to
  * act on it. A resident writing to the human spends tokens. Thread and unread rules are
- * in src/core/mailbox.ts.
+ * in src/domain/mailbox/mailbox.ts.
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../schemas/index.ts"
-import { readMailbox } from "./documentReaders.ts"
-import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../domain/wallets/economy.ts"
-import { newId } from "../core/ids.ts"
-import type { RecordSigner } from "../core/signedRecords.ts"
-import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "../core/mailbox.ts"
-import { OperatorActionError, addTask, parseInput, type OperatorContext } from "./operatorActions.ts"
-import { createDm, postMessage, residentOf, roomText } from "./socialActions.ts"
-import { LedgerWriteError, grant, openWallets, spend, type WriteResult } from "../domain/wallets/actions.ts"
-import type { Workspace } from "./workspace.ts"
+import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../../schemas/index.ts"
+import { readMailbox } from "../../workspace/documentReaders.ts"
+import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../wallets/economy.ts"
+import { newId } from "../../core/ids.ts"
+import type { RecordSigner } from "../../core/signedRecords.ts"
+import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "./mailbox.ts"
+import { OperatorActionError, addTask, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
+import { createDm, postMessage, residentOf, roomText } from "../../workspace/socialActions.ts"
+import { LedgerWriteError, grant, openWallets, spend, type WriteResult } from "../wallets/actions.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 export async function openMailbox(workspace: Workspace): Promise<DocHandle<MailboxDoc>> {
   const url = workspace.root.docs.mailbox

@@ -1,0 +1,3 @@
+/** The mailbox concept's public face: what the views, the CLI, the relay and the worker use. */
+export { pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "./actions.ts"
+export { answeredIds, BROADCAST_THREAD, isUnread, type MailThread, mailThreads, noticeDecided, SYSTEM_THREAD, undeliveredMail, unreadCount } from "./mailbox.ts"

@@ -32,7 +32,7 @@ import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResident
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
-import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "./rooms.ts"
+import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
 import { authorizeTaskChange } from "../../domain/tasks/authority.ts"
 import { ALLOWED, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
 import { authorizeLedgerChange } from "../../domain/wallets/authority.ts"

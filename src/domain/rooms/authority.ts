@@ -4,8 +4,8 @@
  * posts its automatic updates and feedback DMs as itself, outside these rules.
  */
 import type { Message, RoomEntry } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { ALLOWED, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 export function authorizeRoomEntryChange(before: RoomEntry | undefined, after: RoomEntry | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   const pending = refusePending(who)

@@ -340,7 +340,7 @@ export function report(ctx: SuiteContext, all: QueueResults): SuiteResult {
  * BENCH_QUEUE_TASKS=300, each variant right after an unpatched run. Static text.
  */
 const PROPOSALS: string[] = [
-  "**Several audit entries per change** — `src/workspace/auditLog.ts`, `AuditLog.append` / `#append`: appends that queue up while the chain is busy are still " +
+  "**Several audit entries per change** — `src/domain/audit/auditLog.ts`, `AuditLog.append` / `#append`: appends that queue up while the chain is busy are still " +
     "signed and hashed one after another (same seq/prev chain), but written in ONE `handle.change` with the head of the last entry (readers still never see an " +
     "entry without its head). test/unit/audit.test.ts and test/integration/auditTamper.test.ts pass unchanged. Quiet machine, 2 runs against 1 unpatched run " +
     "right before each: summed CPU/task 1 worker c4 39 → 30–34 ms, 1 worker c16 29 → 24–29 ms, 4 workers c4 59 → 56–58 ms, 4 workers c16 50 → 48–49 ms " +

@@ -1,7 +1,7 @@
 /** Peer commands that act as a signed operator: the local operator key, its audit log in the workspace. */
 import type { Actor } from "../schemas/index.ts"
 import type { NodePeer } from "../src/peer/nodePeer.ts"
-import type { AuditLog } from "../src/workspace/auditLog.ts"
+import type { AuditLog } from "../src/domain/audit/index.ts"
 import { openOwnAuditLog } from "../src/workspace/registerPeer.ts"
 import { withPeer, type ConnectionInput } from "./connection.ts"
 import { operatorIdentityDir } from "./operator.ts"

@@ -39,7 +39,7 @@ export type AuditEntry = z.infer<typeof AuditEntry>
 /**
  * The owner's signed statement "my log's entry `seq` has hash `hash`": `sig` is the
  * Ed25519 signature over `head:<peer>:<seq>:<hash>`. It lets a reader tell a truncated
- * log from a short one (see src/core/audit.ts).
+ * log from a short one (see src/domain/audit/audit.ts).
  */
 export const SignedHead = z.object({
   seq: z.number().int().nonnegative(),

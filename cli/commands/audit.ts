@@ -3,7 +3,7 @@
  * every authority record (approvals, payments, role changes, key rotations) against the chain of authority.
  */
 import { z } from "zod"
-import { verifyAuthorityRecords, verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
+import { verifyAuthorityRecords, verifyWorkspaceAudit } from "../../src/domain/audit/index.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"

@@ -4,7 +4,7 @@
  * (with the reasons behind it), plus the time and audit-chain wording those views share.
  */
 import { TASK_STATUSES, type AuditEntry, type BlockReasonKind, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
-import type { ChainReport } from "./audit.ts"
+import type { ChainReport } from "../domain/audit/audit.ts"
 import { formatUsd } from "../domain/tasks/pricing.ts"
 import { isOnline, NO_KEY_REASON } from "../domain/tasks/scheduling.ts"
 import { spendAgainstCap } from "../domain/tasks/spend.ts"

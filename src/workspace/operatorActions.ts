@@ -8,7 +8,7 @@ import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Priority, Usd, type Actor, typ
 import { DECISIONS, peerDecisionText, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../core/signedRecords.ts"
 import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../domain/tasks/taskMachine.ts"
 import { NewTaskInput } from "../domain/tasks/taskFactory.ts"
-import type { AuditLog } from "./auditLog.ts"
+import type { AuditLog } from "../domain/audit/auditLog.ts"
 import { TaskNotFoundError, type Workspace } from "./workspace.ts"
 
 export class OperatorActionError extends Error {

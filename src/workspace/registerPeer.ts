@@ -6,7 +6,7 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { AuditDoc, PeerRecord, RootDoc } from "../../schemas/index.ts"
-import { AuditLog } from "./auditLog.ts"
+import { AuditLog } from "../domain/audit/auditLog.ts"
 
 export interface PeerIdentity {
   name: string

@@ -7,7 +7,7 @@ import type { Actor, AuditEntry, Identity, RoomDoc, RoomIndexDoc, RootDoc, Walle
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/workspace/auditLog.ts"
+import { AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { decidePeer, type OperatorContext } from "../../src/workspace/operatorActions.ts"

@@ -11,7 +11,7 @@ import { ledgerEntryText, signRecord, taskDecisionText } from "../../src/core/si
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
-import { verifyAuthorityRecords } from "../../src/workspace/auditVerify.ts"
+import { verifyAuthorityRecords } from "../../src/domain/audit/auditVerify.ts"
 import { decideTask } from "../../src/workspace/operatorActions.ts"
 import { openOwnAuditLog } from "../../src/workspace/registerPeer.ts"
 import { countedEntries, openWallets } from "../../src/domain/wallets/actions.ts"

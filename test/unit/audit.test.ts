@@ -5,10 +5,10 @@
 import { generateAutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { beforeAll, describe, expect, it } from "vitest"
 import { LIMITS, type AuditEntry } from "../../schemas/index.ts"
-import { entryHash, signEntry, signHead, signingText, verifyAuditChain, type ChainReport, type SignedHead } from "../../src/core/audit.ts"
+import { entryHash, signEntry, signHead, signingText, verifyAuditChain, type ChainReport, type SignedHead } from "../../src/domain/audit/audit.ts"
 import { generateSigningKey, importPrivateKey, publicKeyHexOf, sha256Hex, signHex, verifyHex } from "../../src/core/signing.ts"
-import { AuditLog, truncateText } from "../../src/workspace/auditLog.ts"
-import { verifyWorkspaceAudit } from "../../src/workspace/auditVerify.ts"
+import { AuditLog, truncateText } from "../../src/domain/audit/auditLog.ts"
+import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 
 const PEER = "worker-a"

@@ -3,7 +3,7 @@ import { generateAutomergeUrl, Repo, type AutomergeUrl, type DocHandle } from "@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { RootDoc } from "../../schemas/index.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/workspace/auditLog.ts"
+import { AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { exportFileName, exportWorkspace } from "../../src/workspace/exportWorkspace.ts"
 

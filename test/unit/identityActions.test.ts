@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, AuditDoc, IdentitiesDoc, Identity, JournalDoc, RootDoc } from "../../schemas/index.ts"
 import { RETRY_HINT } from "../../src/domain/residents/forge.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/workspace/auditLog.ts"
+import { AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { readJournalEntries } from "../../src/workspace/documentReaders.ts"
 import {

@@ -1,8 +1,8 @@
 /** rotateKey: signed by the old key or the owner; readers follow it, and audit logs verify across it. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/workspace/auditLog.ts"
-import { verifyPeerAudit } from "../../src/workspace/auditVerify.ts"
+import { AuditLog } from "../../src/domain/audit/auditLog.ts"
+import { verifyPeerAudit } from "../../src/domain/audit/auditVerify.ts"
 import { KeyRotationError, rotateKey } from "../../src/workspace/keyRotation.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 

@@ -7,10 +7,9 @@ import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { storeToRefs } from "pinia"
 import { onScopeDispose, shallowRef, watch } from "vue"
 import type { AuditEntry, PeerRecord } from "../../../schemas/index.ts"
-import type { ChainReport } from "../../core/audit.ts"
+import { type ChainReport, verifyPeerAudit } from "../../domain/audit/index.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { readAuditEntries } from "../../workspace/documentReaders.ts"
-import { verifyPeerAudit } from "../../workspace/auditVerify.ts"
 import { useWorkspaceStore } from "../stores/workspace.ts"
 
 export interface PeerAuditLog {

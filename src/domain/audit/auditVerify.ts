@@ -12,12 +12,12 @@
  */
 import { decodeChange, getAllChanges, getObjectId, view, type Doc } from "@automerge/automerge/slim"
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import { AuditEntry, SignedHead, type PeerRecord, type RootDoc, type Task } from "../../schemas/index.ts"
-import { headText, verifyAuditChain, type ChainReport } from "../core/audit.ts"
-import { verifyHex } from "../core/signing.ts"
-import { assertDocumentKind, formatPath, InvalidDocumentError, type DataIssue } from "../core/validate.ts"
-import { countedEntries, openWallets } from "../domain/wallets/actions.ts"
-import type { Workspace } from "./workspace.ts"
+import { AuditEntry, SignedHead, type PeerRecord, type RootDoc, type Task } from "../../../schemas/index.ts"
+import { headText, verifyAuditChain, type ChainReport } from "./audit.ts"
+import { verifyHex } from "../../core/signing.ts"
+import { assertDocumentKind, formatPath, InvalidDocumentError, type DataIssue } from "../../core/validate.ts"
+import { countedEntries, openWallets } from "../wallets/actions.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 export interface VerifyAuditOptions {
   /** How long to wait for one audit document to be found (default 10 s). */

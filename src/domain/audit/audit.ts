@@ -15,7 +15,7 @@
  * signed head, a fork (two entries on the same prev), an entry signed with any other key,
  * an entry claiming another actor, and a log for a peer nobody registered.
  *
- * Limits of this pure check, closed by src/workspace/auditVerify.ts from the audit
+ * Limits of this pure check, closed by src/domain/audit/auditVerify.ts from the audit
  * document's own history (Automerge keeps every change):
  * - Rollback: a writer who replaces `head` with an OLDER head that the owner really
  *   signed and truncates the log to that head produces a state that verifies here; the
@@ -31,8 +31,8 @@
  *   decides which key and which document are checked. Protecting the registry itself
  *   (operator approval, signed registrations) is outside this module.
  */
-import type { AuditEntry, SignedHead } from "../../schemas/index.ts"
-import { sha256Hex, signHex, verifyHex } from "./signing.ts"
+import type { AuditEntry, SignedHead } from "../../../schemas/index.ts"
+import { sha256Hex, signHex, verifyHex } from "../../core/signing.ts"
 
 /** The owner's signed statement "my log's entry `seq` has hash `hash`" (schemas/audit.ts). */
 export type { SignedHead }

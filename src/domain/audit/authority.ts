@@ -2,11 +2,11 @@
  * Who may write an audit document: the peer it belongs to (the document's `peer`), and only
  * by appending: existing entries never change, `seq` continues from the last entry, and the
  * signed head only moves forward. Signatures and hashes are checked by readers
- * (src/core/audit.ts): this rule keeps anyone else from rewriting or rewinding the log.
+ * (src/domain/audit/audit.ts): this rule keeps anyone else from rewriting or rewinding the log.
  */
 import type { AuditEntry, SignedHead } from "../../../schemas/index.ts"
-import type { Principal } from "../principal.ts"
-import { ALLOWED, isSelf, refused, refusePending, same, type AuthorityVerdict } from "./verdict.ts"
+import type { Principal } from "../../core/principal.ts"
+import { ALLOWED, isSelf, refused, refusePending, same, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 /** One change to an audit log, as the gate reads it (old entries are not materialized). */
 export interface AuditLogChange {

@@ -4,8 +4,8 @@
  */
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { z } from "zod"
-import { AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry } from "../../schemas/index.ts"
-import { entryHash, signEntry, signHead } from "../core/audit.ts"
+import { AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry } from "../../../schemas/index.ts"
+import { entryHash, signEntry, signHead } from "./audit.ts"
 
 export type AuditKind = z.infer<typeof AuditKindSchema>
 

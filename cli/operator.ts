@@ -3,7 +3,7 @@ import { homedir, userInfo } from "node:os"
 import { join } from "node:path"
 import type { Actor } from "../schemas/index.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
-import type { PeerIdentity } from "../src/workspace/registerPeer.ts"
+import type { PeerIdentity } from "../src/domain/peers/index.ts"
 
 export function operatorActor(env = process.env): Actor {
   const raw = env.VIVARIUM_OPERATOR ?? userInfo().username

@@ -2,7 +2,7 @@
 import type { Actor } from "../schemas/index.ts"
 import type { NodePeer } from "../src/peer/nodePeer.ts"
 import type { AuditLog } from "../src/domain/audit/index.ts"
-import { openOwnAuditLog } from "../src/workspace/registerPeer.ts"
+import { openOwnAuditLog } from "../src/domain/peers/index.ts"
 import { withPeer, type ConnectionInput } from "./connection.ts"
 import { operatorIdentityDir } from "./operator.ts"
 

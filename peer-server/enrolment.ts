@@ -5,9 +5,8 @@
  * Enrolling the same name with the same key again answers the record as it stands.
  */
 import type { Repo } from "@automerge/automerge-repo"
-import { EnrolmentRequest, enrolmentProofText, type EnrolmentAnswer } from "../src/core/connectionProof.ts"
+import { EnrolmentRequest, enrolmentProofText, type EnrolmentAnswer, PeerNameTakenError, writePeerRecord } from "../src/domain/peers/index.ts"
 import { verifyHex } from "../src/core/signing.ts"
-import { PeerNameTakenError, writePeerRecord } from "../src/workspace/registerPeer.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { RateLimiter } from "../worker/rateLimit.ts"
 import type { ChallengeStore } from "./transport/connectionAuth.ts"

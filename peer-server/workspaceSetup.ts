@@ -9,7 +9,7 @@ import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
 import { createWorkspace } from "../src/workspace/createWorkspace.ts"
-import { writePeerRecord, type PeerIdentity } from "../src/workspace/registerPeer.ts"
+import { writePeerRecord, type PeerIdentity } from "../src/domain/peers/index.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
 import { readWorkspacePointer, writeWorkspacePointer, type DataDirPaths, type WorkspacePointer } from "./dataDir.ts"
 

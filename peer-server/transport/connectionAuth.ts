@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 import type { RootDoc } from "../../schemas/index.ts"
 import { RELAY_PROTOCOL } from "../../schemas/wire.ts"
-import { connectionProofText, decodeProofProtocol } from "../../src/core/connectionProof.ts"
+import { connectionProofText, decodeProofProtocol } from "../../src/domain/peers/index.ts"
 import { verifyHex } from "../../src/core/signing.ts"
 import type { Principal } from "../principal.ts"
 

@@ -2,7 +2,7 @@
  * The HTTP half of joining a relay, for Node peers and the PWA alike: ask for a challenge,
  * and enrol a key (a pending registration that the owner or an operator approves).
  */
-import { EnrolmentAnswer, enrolmentProofText, type EnrolmentRequest } from "../core/connectionProof.ts"
+import { EnrolmentAnswer, enrolmentProofText, type EnrolmentRequest } from "../domain/peers/index.ts"
 import { signHex } from "../core/signing.ts"
 
 export class RelayRequestError extends Error {

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { z } from "zod"
 import { PeerName, PeerRole, PublicKeyHex } from "../../schemas/index.ts"
 import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../core/signing.ts"
-import type { PeerIdentity } from "../workspace/registerPeer.ts"
+import type { PeerIdentity } from "../domain/peers/index.ts"
 import { createFileExclusive, writeFileAtomic } from "./files.ts"
 
 const IdentityFile = z.object({

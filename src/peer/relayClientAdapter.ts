@@ -8,7 +8,7 @@
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import { EventEmitter } from "eventemitter3"
 import { CLOSE, FromRelayMessage, RELAY_PROTOCOL } from "../../schemas/wire.ts"
-import { connectionProofText, encodeProofProtocol } from "../core/connectionProof.ts"
+import { connectionProofText, encodeProofProtocol } from "../domain/peers/index.ts"
 import { fetchChallenge, httpBaseOf } from "./enrolClient.ts"
 
 /** The part of a WebSocket this adapter uses (the browser's and ws's both have it). */

@@ -22,7 +22,7 @@ import { approvedIdentity, enrol, freshIdentity, startTestRelay, type TestRelay 
 import { seedFrom } from "../helpers/seededRandom.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
-import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
+import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
 
 const teardown = useTeardown()
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000)

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
-import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
+import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
 
 export const TEST_OPERATOR = "tester"
 

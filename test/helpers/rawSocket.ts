@@ -6,11 +6,11 @@ import { randomBytes } from "node:crypto"
 import { connect } from "node:net"
 import WebSocket from "ws"
 import { RELAY_PROTOCOL } from "../../schemas/wire.ts"
-import { connectionProofText, encodeProofProtocol } from "../../src/core/connectionProof.ts"
+import { connectionProofText, encodeProofProtocol } from "../../src/domain/peers/connectionProof.ts"
 import { signHex } from "../../src/core/signing.ts"
 import { fetchChallenge, httpBaseOf } from "../../src/peer/enrolClient.ts"
 import { fetchWorkspace } from "../../src/peer/nodePeer.ts"
-import type { PeerIdentity } from "../../src/workspace/registerPeer.ts"
+import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
 import type { Teardown } from "./teardown.ts"
 
 export interface RelayEndpoint {

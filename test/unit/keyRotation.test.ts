@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { verifyPeerAudit } from "../../src/domain/audit/auditVerify.ts"
-import { KeyRotationError, rotateKey } from "../../src/workspace/keyRotation.ts"
+import { KeyRotationError, rotateKey } from "../../src/domain/peers/keyRotation.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 let f: SocialFixture

@@ -30,7 +30,7 @@ import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority
 import { authorizeBountyChange } from "../../domain/bounties/authority.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
-import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "./peers.ts"
+import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
 import { authorizeTaskChange } from "../../domain/tasks/authority.ts"

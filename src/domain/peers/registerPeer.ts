@@ -5,8 +5,8 @@
  * and the PWA (key in IndexedDB).
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
-import type { AuditDoc, PeerRecord, RootDoc } from "../../schemas/index.ts"
-import { AuditLog } from "../domain/audit/auditLog.ts"
+import type { AuditDoc, PeerRecord, RootDoc } from "../../../schemas/index.ts"
+import { AuditLog } from "../audit/auditLog.ts"
 
 export interface PeerIdentity {
   name: string

@@ -12,8 +12,8 @@
  * - Controls (kill switch, spend cap, budgets, model, review policy): operators and the owner.
  */
 import { MAX_PEER_DECISIONS, type PeerRecord, type RuntimeControls } from "../../../schemas/index.ts"
-import { isOperator, type Principal } from "../principal.ts"
-import { ALLOWED, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
+import { isOperator, type Principal } from "../../core/principal.ts"
+import { ALLOWED, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 /** Root fields only the relay writes; a peer's change to any of them is refused. */
 export const RELAY_ONLY_ROOT_FIELDS = ["kind", "schemaVersion", "workspaceId", "name", "createdAt", "docs", "authority"] as const

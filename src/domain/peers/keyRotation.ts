@@ -3,9 +3,9 @@
  * the owner (a peer that lost its key), appended to the peer's record. Readers follow the
  * signed rotations (src/core/authorityChain.ts); the record's `publicKey` becomes the new key.
  */
-import { MAX_KEY_ROTATIONS, PublicKeyHex, type KeyRotation, type RootDoc } from "../../schemas/index.ts"
-import { keyRotationText, signRecord, type RecordSigner } from "../core/signedRecords.ts"
-import type { Workspace } from "./workspace.ts"
+import { MAX_KEY_ROTATIONS, PublicKeyHex, type KeyRotation, type RootDoc } from "../../../schemas/index.ts"
+import { keyRotationText, signRecord, type RecordSigner } from "../../core/signedRecords.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 export class KeyRotationError extends Error {
   override readonly name = "KeyRotationError"

@@ -5,9 +5,9 @@
  * and in the browser.
  */
 import { z } from "zod"
-import { PeerName } from "../../schemas/common.ts"
-import { PeerRecord } from "../../schemas/root.ts"
-import { PROOF_PROTOCOL_PREFIX } from "../../schemas/wire.ts"
+import { PeerName } from "../../../schemas/common.ts"
+import { PeerRecord } from "../../../schemas/root.ts"
+import { PROOF_PROTOCOL_PREFIX } from "../../../schemas/wire.ts"
 
 /** A challenge nonce: base64url, as the relay issues it. */
 export const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "expected a relay challenge nonce")

@@ -25,7 +25,8 @@ import { startRelay, type Relay } from "../peer-server/relay.ts"
 import type { LedgerEntry, RoomDoc, RoomIndexDoc, WalletsDoc } from "../schemas/index.ts"
 import { deriveWallets } from "../src/domain/wallets/index.ts"
 import { readLedger, readRoomMessages } from "../src/workspace/documentReaders.ts"
-import { postMessage, type SocialContext } from "../src/workspace/socialActions.ts"
+import { postMessage } from "../src/domain/rooms/index.ts"
+import { type SocialContext } from "../src/workspace/actionContext.ts"
 import { joinAsOperator, joinLink, launchChromium, serviceWorkerActivated } from "../test/helpers/browser.ts"
 import { withTimeout, type Cleanup } from "./lib/cleanup.ts"
 import { loadAverage } from "./lib/machine.ts"
@@ -190,7 +191,7 @@ function roomCosts(ctx: SuiteContext, doc: RoomDoc, headsAt: Map<number, A.Heads
 
 /** Where an append's CPU goes (inclusive time; nested entries overlap), summed over the three peers of this process. */
 const APPEND_ACTIVITIES: { key: string; label: string; pattern: RegExp }[] = [
-  { key: "post", label: "writer: `postMessage` (room index read and validation, the change)", pattern: /^postMessage src\/workspace\/socialActions\.ts/ },
+  { key: "post", label: "writer: `postMessage` (room index read and validation, the change)", pattern: /^postMessage src\/domain\/rooms\/actions\.ts/ },
   { key: "change", label: "… of which `DocHandle.change` (Automerge change + `change` listeners)", pattern: /^change @automerge\/automerge-repo:/ },
   { key: "receive", label: "relay + reader: applying it (`DocSynchronizer.receiveSyncMessage`)", pattern: /^receiveSyncMessage @automerge\/automerge-repo:/ },
   { key: "diff", label: "all three: `DocHandle` change-event diff (`#checkForChanges` → `A.diff`)", pattern: /^#checkForChanges @automerge\/automerge-repo:/ },

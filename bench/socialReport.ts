@@ -165,7 +165,7 @@ export function report(ctx: SuiteContext, r: SocialResults): SuiteResult {
   line(`### 1. Appending to a room of ${messages} messages`)
   line()
   line(
-    `Method: one sample = the writer calls \`postMessage\` (src/workspace/socialActions.ts, what the PWA's composer calls: reads the room index, validates, ` +
+    `Method: one sample = the writer calls \`postMessage\` (src/domain/rooms/actions.ts, what the PWA's composer calls: reads the room index, validates, ` +
       "`handle.change(d => d.messages.push(message))`); the time runs from the call until the reader's handle emits the `change` that holds the message. " +
       `Big and empty room alternate sample by sample; a sample on a room starts at least ${append.minIntervalMs} ms after that room's previous one was seen ` +
       `(automerge-repo sends a document's sync messages at most every 100 ms). ${append.warmup} warm-up pairs, then ${append.samples} pairs.`,

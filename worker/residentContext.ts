@@ -4,10 +4,9 @@
  * A resident whose documents cannot be read yet gets no context rather than a failed task.
  */
 import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
-import { messagesToHuman, wakeUpContext, recallMemory, writeJournal } from "../src/domain/residents/index.ts"
+import { messagesToHuman, wakeUpContext, recallMemory, writeJournal, residents } from "../src/domain/residents/index.ts"
 import { submitToBounty } from "../src/domain/bounties/index.ts"
 import { residentMessage } from "../src/domain/mailbox/index.ts"
-import { residents } from "../src/workspace/socialActions.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
 import { openWallets, walletOf } from "../src/domain/wallets/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"

@@ -1,7 +1,7 @@
 /** `vivarium halt --reason TEXT` / `vivarium resume`: the kill switch, signed by the operator. */
 import { z } from "zod"
 import { LIMITS } from "../../schemas/index.ts"
-import { setKillSwitch } from "../../src/workspace/operatorActions.ts"
+import { setKillSwitch } from "../../src/domain/peers/index.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"

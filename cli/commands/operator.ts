@@ -1,9 +1,9 @@
 /** `vivarium operator list|approve|revoke NAME`: who may operate this workspace (the owner decides). */
 import { z } from "zod"
 import { isOnline } from "../../src/domain/tasks/index.ts"
-import { decidePeer, OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import { decidePeer, type PeerIdentity } from "../../src/domain/peers/index.ts"
+import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
-import type { PeerIdentity } from "../../src/domain/peers/index.ts"
 import { parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"

@@ -1,7 +1,8 @@
 /** `vivarium task approve|requeue|fail|cancel ID`: operator decisions, signed into the audit log. */
 import { z } from "zod"
 import { Id, LIMITS } from "../../schemas/index.ts"
-import { decideTask, OperatorActionError, type TaskDecision } from "../../src/workspace/operatorActions.ts"
+import { decideTask, type TaskDecision } from "../../src/domain/tasks/index.ts"
+import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"

@@ -6,7 +6,8 @@ import { numberFlagOf, parseFlags, takePositionals, UsdFlag } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
-import { addTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import { addTask } from "../../src/domain/tasks/index.ts"
+import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 
 export function printIssues(issues: DataIssue[]): void {
   for (const i of issues.slice(0, 20)) console.error(`warning: invalid data in ${i.doc} at ${i.path}: ${i.message}`)

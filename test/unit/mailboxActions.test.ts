@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, MailboxDoc, RoomIndexDoc, Task, WalletsDoc } from "../../schemas/index.ts"
 import { mailThreads, unreadCount } from "../../src/domain/mailbox/mailbox.ts"
-import { OperatorActionError } from "../../src/workspace/operatorActions.ts"
+import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { readMailbox } from "../../src/workspace/documentReaders.ts"
 import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendMail } from "../../src/domain/mailbox/actions.ts"
 import { grant, openWallets } from "../../src/domain/wallets/actions.ts"

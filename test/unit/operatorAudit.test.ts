@@ -1,7 +1,7 @@
 /** Every task action an operator takes is signed into that operator's audit log. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
-import { addTask, decideTask, editTask } from "../../src/workspace/operatorActions.ts"
+import { addTask, decideTask, editTask } from "../../src/domain/tasks/actions.ts"
 import { operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 let fx: SocialFixture

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, QuestDoc, QuestIndexDoc, TaskStatus, WalletsDoc } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
-import { decideTask, OperatorActionError } from "../../src/workspace/operatorActions.ts"
-import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest } from "../../src/domain/quests/actions.ts"
-import { questRef, updateQuest } from "../../src/workspace/socialActions.ts"
+import { decideTask } from "../../src/domain/tasks/actions.ts"
+import { OperatorActionError } from "../../src/workspace/actionContext.ts"
+import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest, questRef, updateQuest } from "../../src/domain/quests/actions.ts"
 import { grant } from "../../src/domain/wallets/actions.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 

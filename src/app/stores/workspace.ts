@@ -1,15 +1,16 @@
 /**
  * The app's one store: adapts a BrowserSession into reactive state. Automerge documents
  * are never made reactive; validated plain snapshots are swapped into shallow refs on
- * each change (see stack-notes), and every write goes through src/workspace/operatorActions.
+ * each change (see stack-notes), and every write goes through the concepts' actions (src/domain/<concept>/actions.ts).
  */
 import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"
 import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
-import type { NewTaskInput } from "../../domain/tasks/index.ts"
 import type { DataIssue } from "../../core/validate.ts"
-import * as actions from "../../workspace/operatorActions.ts"
+import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
+import { decidePeer, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
+import type { OperatorContext } from "../../workspace/actionContext.ts"
 import { openBrowserRepo } from "../session/browserRepo.ts"
 import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
 import { forgetWorkspace, loadOperatorKey, loadWorkspace, saveWorkspace, type StoredOperatorKey } from "../session/localStore.ts"
@@ -158,7 +159,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   }
 
   /** Runs one operator action; a refusal becomes a visible notice, never a silent failure. */
-  async function act<T>(done: string, fn: (ctx: actions.OperatorContext) => T | Promise<T>): Promise<T | undefined> {
+  async function act<T>(done: string, fn: (ctx: OperatorContext) => T | Promise<T>): Promise<T | undefined> {
     const s = session.value
     if (!s) return undefined
     try {
@@ -238,12 +239,12 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       else next.delete(key)
       docIssues.value = next
     },
-    addTask: (input: NewTaskInput) => act("task added", ctx => actions.addTask(ctx, input)),
-    editTask: (id: string, edit: actions.TaskEdit) => act("task saved", ctx => actions.editTask(ctx, id, edit)),
-    decideTask: (id: string, decision: actions.TaskDecision, input?: actions.DecisionInput) =>
-      act(`task ${actions.TASK_DECISIONS[decision]}`, ctx => actions.decideTask(ctx, id, decision, input)),
-    setKillSwitch: (on: boolean, reason: string) => act(on ? "halted: workers stop" : "resumed", ctx => actions.setKillSwitch(ctx, on, reason)),
-    decidePeer: (name: string, state: "approved" | "revoked") => act(`${name} ${state}`, ctx => actions.decidePeer(ctx, name, state)),
-    updateControls: (edit: actions.ControlsEdit) => act("runtime settings saved", ctx => actions.updateControls(ctx, edit)),
+    addTask: (input: NewTaskInput) => act("task added", ctx => addTask(ctx, input)),
+    editTask: (id: string, edit: TaskEdit) => act("task saved", ctx => editTask(ctx, id, edit)),
+    decideTask: (id: string, decision: TaskDecision, input?: DecisionInput) =>
+      act(`task ${TASK_DECISIONS[decision]}`, ctx => decideTask(ctx, id, decision, input)),
+    setKillSwitch: (on: boolean, reason: string) => act(on ? "halted: workers stop" : "resumed", ctx => setKillSwitch(ctx, on, reason)),
+    decidePeer: (name: string, state: "approved" | "revoked") => act(`${name} ${state}`, ctx => decidePeer(ctx, name, state)),
+    updateControls: (edit: ControlsEdit) => act("runtime settings saved", ctx => updateControls(ctx, edit)),
   }
 })

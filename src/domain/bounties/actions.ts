@@ -5,14 +5,42 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { Id, LIMITS, Submission, type BountiesDoc, type Bounty, type RunRef, type Task } from "../../../schemas/index.ts"
+import { Bounty, Id, LIMITS, Submission, type BountiesDoc, type RunRef, type Task } from "../../../schemas/index.ts"
 import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "./bounty.ts"
 import { newId } from "../../core/ids.ts"
 import { readBounties } from "../../workspace/documentReaders.ts"
-import { addTask, OperatorActionError, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
-import { Tokens, createBounty, openDoc, residents, type NewBountyInput } from "../../workspace/socialActions.ts"
+import { addTask } from "../tasks/actions.ts"
+import { OperatorActionError, openDoc, parseInput, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
+import { Tokens } from "../wallets/inputs.ts"
+import { residents } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
 import { Workspace } from "../../workspace/workspace.ts"
+
+export const NewBountyInput = z
+  .object({
+    title: z.string().trim().min(1, "a bounty needs a title").max(LIMITS.title),
+    description: z.string().trim().max(LIMITS.objective).default(""),
+    reward: Tokens,
+    slots: z.number().int().min(1).max(100).default(1),
+  })
+  .strict()
+export type NewBountyInput = z.input<typeof NewBountyInput>
+
+/**
+ * Writes an open bounty without submissions (postBounty also audits it).
+ * Its `completions` map exists from the start: two operators completing it offline then write
+ * into one map, where a map each created concurrently would keep only one of them.
+ */
+export async function createBounty(ctx: SocialContext, input: NewBountyInput): Promise<Bounty> {
+  const e = parseInput(NewBountyInput, input)
+  const now = ctx.now ?? Date.now()
+  const bounty = parseInput(Bounty, { id: newId("bounty", now), ...e, state: "open", submissions: {}, completions: {}, createdBy: ctx.actor.name, createdAt: now })
+  const handle = await openDoc<BountiesDoc>(ctx.workspace, ctx.workspace.root.docs.bounties)
+  handle.change(d => {
+    d.bounties[bounty.id] = bounty
+  })
+  return bounty
+}
 
 /** A bounty as this peer must judge it: submissions made in a stale run are left out. */
 export function withoutStaleSubmissions(workspace: Workspace, bounty: Bounty): Bounty {

@@ -10,7 +10,7 @@ import { isOperator, type Principal } from "../../core/principal.ts"
 import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 const COMPLETION_FIELDS = ["state", "winner", "runnerUp", "winnerReward", "runnerUpReward", "completedBy", "completedAt", "submissions", "completions"]
-/** What completing a bounty rewrites on each submission (bountyActions.ts completeBounty). */
+/** What completing a bounty rewrites on each submission (actions.ts completeBounty). */
 const RANK_FIELDS = ["slotIndex", "multiplier", "reason"]
 
 export function authorizeBountyChange(before: Bounty | undefined, after: Bounty | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {

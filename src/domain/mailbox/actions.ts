@@ -13,8 +13,10 @@ import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../
 import { newId } from "../../core/ids.ts"
 import type { RecordSigner } from "../../core/signedRecords.ts"
 import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "./mailbox.ts"
-import { OperatorActionError, addTask, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
-import { createDm, postMessage, residentOf, roomText } from "../../workspace/socialActions.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+import { addTask } from "../tasks/actions.ts"
+import { createDm, postMessage, roomText } from "../rooms/actions.ts"
+import { residentOf } from "../residents/actions.ts"
 import { LedgerWriteError, grant, openWallets, spend, type WriteResult } from "../wallets/actions.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 

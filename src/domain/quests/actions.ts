@@ -5,8 +5,10 @@
  * exactly once: the reward is one ledger key, so two approvals, even made offline at the
  * same time, are one payment after the merge. States follow src/domain/quests/quest.ts.
  */
+import type { DocHandle } from "@automerge/automerge-repo/slim"
+import { updateText } from "@automerge/automerge/slim"
 import { z } from "zod"
-import { Id, LIMITS, Usd, type Actor, type ActorKind, type QuestDoc, type Task } from "../../../schemas/index.ts"
+import { Id, LIMITS, QuestDoc, QuestIndexEntry, QuestState, SCHEMA_VERSION, Usd, type Actor, type ActorKind, type QuestIndexDoc, type Task } from "../../../schemas/index.ts"
 import { QUEST_DEFAULTS, ledgerKeys } from "../wallets/economy.ts"
 import { newId } from "../../core/ids.ts"
 import {
@@ -17,13 +19,138 @@ import {
   questPrompt,
   questStateForTask,
   questTaskBudget,
-  type QuestState,
 } from "./quest.ts"
 import { TERMINAL_STATUSES } from "../tasks/taskMachine.ts"
-import { OperatorActionError, addTask, decideTask, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
-import { Tokens, createQuest, postMessage, questRef, residentOf, roomText, type QuestRef } from "../../workspace/socialActions.ts"
+import { OperatorActionError, openDoc, parseInput, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
+import { readQuest, readQuestIndex } from "../../workspace/documentReaders.ts"
+import { addTask, decideTask } from "../tasks/actions.ts"
+import { Tokens } from "../wallets/inputs.ts"
+import { postMessage, roomText } from "../rooms/actions.ts"
+import { residentOf } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
+
+// ── the quest document (the lifecycle with its task and payouts follows) ──
+
+export const NewQuestInput = z
+  .object({
+    title: z.string().trim().min(1, "a quest needs a title").max(LIMITS.title),
+    objective: z.string().max(LIMITS.objective).default(""),
+    identity: Id.optional(),
+    budgetUsd: Usd,
+    upfrontTip: Tokens.default(0),
+    completionReward: Tokens.default(0),
+  })
+  .strict()
+export type NewQuestInput = z.input<typeof NewQuestInput>
+
+async function assertResident(ctx: SocialContext, id: string | undefined | null): Promise<void> {
+  if (id) await residentOf(ctx.workspace, id)
+}
+
+/**
+ * Writes a quest's own document, then lists it in the quest index. Only the document: it
+ * enqueues no task and pays nothing (assignQuest below does both).
+ */
+export async function createQuest(ctx: SocialContext, input: NewQuestInput): Promise<QuestDoc & { url: string }> {
+  const e = parseInput(NewQuestInput, input)
+  await assertResident(ctx, e.identity)
+  const now = ctx.now ?? Date.now()
+  const quest = parseInput(QuestDoc, {
+    schemaVersion: SCHEMA_VERSION,
+    kind: "quest",
+    id: newId("quest", now),
+    title: e.title,
+    objective: e.objective,
+    ...(e.identity ? { identity: e.identity } : {}),
+    budgetUsd: e.budgetUsd,
+    upfrontTip: e.upfrontTip,
+    completionReward: e.completionReward,
+    state: "active",
+    createdBy: ctx.actor.name,
+    createdAt: now,
+    updatedAt: now,
+  })
+  const index = await openDoc<QuestIndexDoc>(ctx.workspace, ctx.workspace.root.docs.quests)
+  const handle = ctx.workspace.repo.create<QuestDoc>(quest)
+  index.change(d => {
+    d.quests[quest.id] = { id: quest.id, title: quest.title, url: handle.url, createdAt: now }
+  })
+  return { ...quest, url: handle.url }
+}
+
+/** Fields an operator may change on a quest (the objective is edited as collaborative text). */
+export const QuestEdit = z
+  .object({
+    title: z.string().trim().min(1, "a quest needs a title").max(LIMITS.title),
+    /** Accepted only unchanged: states move through pause/resume/cancel/approve (below). */
+    state: QuestState,
+    identity: Id.nullable(),
+    budgetUsd: Usd,
+    upfrontTip: Tokens,
+    completionReward: Tokens,
+  })
+  .partial()
+  .strict()
+export type QuestEdit = z.input<typeof QuestEdit>
+
+export interface QuestRef {
+  entry: z.infer<typeof QuestIndexEntry>
+  index: DocHandle<QuestIndexDoc>
+  handle: DocHandle<QuestDoc>
+  /** The validated quest as it is now. */
+  quest: QuestDoc
+}
+
+/** The quest `id` from the index, validated; a refusal when missing or unreadable. */
+export async function questRef(workspace: Workspace, id: string): Promise<QuestRef> {
+  const index = await openDoc<QuestIndexDoc>(workspace, workspace.root.docs.quests)
+  const entry = readQuestIndex(index.doc(), `quests ${index.url}`, []).get(id)
+  if (!entry) throw new OperatorActionError(`no quest ${id}`)
+  const handle = await openDoc<QuestDoc>(workspace, entry.url)
+  const quest = readQuest(handle.doc(), `quest ${handle.url}`, [])
+  if (!quest) throw new OperatorActionError(`quest ${id} is unreadable (see the data issues); it cannot be changed here`)
+  return { entry, index, handle, quest }
+}
+
+export async function updateQuest(ctx: SocialContext, id: string, edit: QuestEdit): Promise<void> {
+  const e = parseInput(QuestEdit, edit)
+  await assertResident(ctx, e.identity)
+  const { index, handle, quest: current } = await questRef(ctx.workspace, id)
+  if (e.state !== undefined && e.state !== current.state)
+    throw new OperatorActionError(`quest ${id} is ${current.state}: a quest's state changes by pausing, resuming, cancelling or approving it, not by editing`)
+  const now = ctx.now ?? Date.now()
+  handle.change(d => {
+    for (const key of ["title", "budgetUsd", "upfrontTip", "completionReward"] as const)
+      if (e[key] !== undefined && e[key] !== current[key]) (d as Record<string, unknown>)[key] = e[key]
+    if (e.identity === null) delete d.identity
+    else if (e.identity !== undefined) d.identity = e.identity
+    d.updatedAt = now
+  })
+  if (e.title !== undefined && e.title !== current.title)
+    index.change(d => {
+      const entry = d.quests[id]
+      if (entry) entry.title = e.title!
+    })
+}
+
+/**
+ * Replaces the quest's objective by `text` as minimal splices (updateText diffs old and
+ * new), so two operators typing at once merge character by character.
+ */
+export function editQuestObjective(handle: DocHandle<unknown>, text: string, now = Date.now()): void {
+  if (text.length > LIMITS.objective) throw new OperatorActionError(`the objective is longer than ${LIMITS.objective} characters`)
+  const doc = handle.doc() as Partial<QuestDoc> | undefined
+  if (doc?.kind !== "quest" || typeof doc.objective !== "string") throw new OperatorActionError("this document has no objective text to edit")
+  if (doc.objective === text) return
+  handle.change(d => {
+    const quest = d as QuestDoc
+    updateText(quest, ["objective"], text)
+    quest.updatedAt = now
+  })
+}
+
+// ── the lifecycle ──
 
 function move(quest: QuestDoc, to: QuestState, actor: ActorKind): void {
   try {

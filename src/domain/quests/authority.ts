@@ -12,7 +12,7 @@ import { ALLOWED, changedFields, isSelf, refused, refusePending, type AuthorityC
 
 type QuestIndexEntry = z.infer<typeof QuestIndexEntrySchema>
 
-/** Quest fields an operator edits (socialActions.ts updateQuest, editQuestObjective, questActions.ts). */
+/** Quest fields an operator edits (actions.ts: updateQuest, editQuestObjective and the lifecycle). */
 export const OPERATOR_QUEST_FIELDS = ["title", "objective", "identity", "budgetUsd", "upfrontTip", "completionReward", "taskId", "updatedAt", "state", "approvedBy", "approvedAt"] as const
 
 export function authorizeQuestIndexChange(before: QuestIndexEntry | undefined, after: QuestIndexEntry | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {

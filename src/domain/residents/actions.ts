@@ -29,8 +29,8 @@ import { journalQuality, recall, type RecallOptions } from "./journal.ts"
 import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "./profileSanitizer.ts"
 import { assertDocumentKind, validateList, type DataIssue } from "../../core/validate.ts"
 import { readIdentities, readJournalEntries } from "../../workspace/documentReaders.ts"
-import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/operatorActions.ts"
-import { openDoc, slugOf } from "../../workspace/socialActions.ts"
+import { OperatorActionError, openDoc, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
 
 /** Blank → absent, so an empty form field does not count as a statement or summary. */
 const optionalText = (max: number) =>
@@ -40,6 +40,42 @@ const optionalText = (max: number) =>
     .max(max)
     .optional()
     .transform(s => s || undefined)
+
+/** Every valid resident of the workspace. */
+export async function residents(workspace: Workspace): Promise<ReadonlyMap<string, Identity>> {
+  const handle = await openDoc<IdentitiesDoc>(workspace, workspace.root.docs.identities)
+  return readIdentities(handle.doc(), `identities ${handle.url}`, [])
+}
+
+/** The resident `id`, or a refusal naming it. */
+export async function residentOf(workspace: Workspace, id: string): Promise<Identity> {
+  const found = (await residents(workspace)).get(id)
+  if (!found) throw new OperatorActionError(`no resident ${id}`)
+  return found
+}
+
+/** "a, b,, c" → ["a", "b", "c"]: how forms enter traits and values. */
+export const listFromText = (text: string): string[] =>
+  text
+    .split(",")
+    .map(s => s.trim())
+    .filter(Boolean)
+
+/**
+ * "Ada Lovelace" → "ada-lovelace"; a name with no letters or digits gives "resident". The
+ * base of a forged resident's id (forgeIdentity below, the only way to add one).
+ */
+export function slugOf(name: string): string {
+  const slug = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60)
+    .replace(/-+$/, "")
+  return slug || "resident"
+}
 
 /** A list from a form: trimmed, repeats dropped (ignoring case), then at most 10. */
 const List = (what: string) =>

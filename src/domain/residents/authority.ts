@@ -12,7 +12,7 @@ import type { Identity, JournalEntry, ResidentLease } from "../../../schemas/ind
 import { isOperator, type Principal } from "../../core/principal.ts"
 import { ALLOWED, authorizeRun, changedFields, isSelf, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
-/** Fields an operator edits on a resident (identityActions.ts updateProfile, updateMutable). */
+/** Fields an operator edits on a resident (actions.ts updateProfile, updateMutable). */
 export const OPERATOR_IDENTITY_FIELDS = ["profile", "mutable"] as const
 
 export function authorizeIdentityChange(before: Identity | undefined, after: Identity | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {

@@ -1,5 +1,5 @@
 /** The residents concept's public face: what the views, the CLI, the relay and the worker use. */
-export { forgeIdentity, MUTABLE_KEYS, type MutableEdit, recallMemory, updateMutable, updateProfile, writeJournal } from "./actions.ts"
+export { forgeIdentity, listFromText, MUTABLE_KEYS, type MutableEdit, recallMemory, residents, updateMutable, updateProfile, writeJournal } from "./actions.ts"
 export { generateSeed, level } from "./forge.ts"
 export { rollups } from "./journal.ts"
 export { PROFILE_MAX_CHARS, profileSrcdoc, validateProfile } from "./profileSanitizer.ts"

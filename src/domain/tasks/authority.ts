@@ -23,12 +23,12 @@ export interface TaskContext extends AuthorityContext {
   reviewEverything: boolean
 }
 
-/** Fields an operator may edit while no worker holds the task (operatorActions.ts editTask). */
+/** Fields an operator may edit while no worker holds the task (actions.ts editTask). */
 export const OPERATOR_EDITABLE_FIELDS = ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority", "dependsOn", "targetIdentity"] as const
 
 /** Fields a worker writes while it holds the lease (worker/worker.ts). */
 const WORKER_FIELDS = new Set(["status", "history", "updatedAt", "lease", "executions", "result", "review", "attempts", "errors", "lastError", "notBefore", "calls"])
-/** What an operator writes on a review when deciding it (operatorActions.ts decideTask). */
+/** What an operator writes on a review when deciding it (actions.ts decideTask). */
 const REVIEW_DECISION_FIELDS = ["decidedBy", "tip", "feedback", "decidedAt", "decisionSig"]
 const OPERATOR_DECISION_FIELDS = new Set(["status", "history", "updatedAt", "review", "attempts"])
 

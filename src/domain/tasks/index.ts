@@ -1,4 +1,5 @@
 /** The tasks concept's public face: what the views, the CLI, the relay and the worker use. */
+export { addTask, decideTask, type DecisionInput, editTask, TASK_DECISIONS, type TaskDecision, type TaskEdit } from "./actions.ts"
 export { planArchive } from "./archive.ts"
 export { critique, routeReview } from "./critic.ts"
 export { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens, formatUsd, MIN_USEFUL_COMPLETION_TOKENS } from "./pricing.ts"

@@ -4,7 +4,7 @@
  *
  * - Grants by `system` (allowances, rewards, tips, bonuses): the relay only.
  * - Grants by an operator, signed `by` that operator: quest tips and rewards, bounty
- *   payouts, mail grants (the payments of questActions.ts, bountyActions.ts, mailboxActions.ts).
+ *   payouts, mail grants (the payments of the quest, bounty and mailbox actions).
  * - Spends: by the worker holding the resident's lease, or by an operator, `by` itself.
  * - Nobody pays themselves.
  */

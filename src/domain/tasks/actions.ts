@@ -1,26 +1,15 @@
 /**
- * What an operator can do to a workspace, signed into the operator's audit log. The CLI
- * and the PWA both call these, so a decision means the same thing wherever it is made.
- * Each function validates first and throws OperatorActionError (nothing written) on refusal.
+ * What an operator does to tasks, signed into the operator's audit log: add, edit and decide
+ * (approve, requeue, fail, cancel). The CLI and the PWA both call these. Each function
+ * validates first and throws OperatorActionError (nothing written) on refusal.
  */
 import { z } from "zod"
-import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Priority, Usd, type Actor, type RootDoc, type Task, type TaskStatus } from "../../schemas/index.ts"
-import { DECISIONS, peerDecisionText, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../core/signedRecords.ts"
-import { applyTransition, EDITABLE_STATUSES, TransitionError } from "../domain/tasks/taskMachine.ts"
-import { NewTaskInput } from "../domain/tasks/taskFactory.ts"
-import type { AuditLog } from "../domain/audit/auditLog.ts"
-import { TaskNotFoundError, type Workspace } from "./workspace.ts"
-
-export class OperatorActionError extends Error {
-  override readonly name = "OperatorActionError"
-}
-
-export interface OperatorContext {
-  workspace: Workspace
-  audit: AuditLog
-  actor: Actor
-  now?: number
-}
+import { LIMITS, ModelChoice, Priority, Usd, type Task, type TaskStatus } from "../../../schemas/index.ts"
+import { DECISIONS, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../../core/signedRecords.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+import { TaskNotFoundError } from "../../workspace/workspace.ts"
+import { applyTransition, EDITABLE_STATUSES, TransitionError } from "./taskMachine.ts"
+import { NewTaskInput } from "./taskFactory.ts"
 
 export const TASK_DECISIONS = { approve: "approved", requeue: "requeued", fail: "failed", cancel: "cancelled" } as const
 export type TaskDecision = keyof typeof TASK_DECISIONS
@@ -35,13 +24,6 @@ export type DecisionInput = z.infer<typeof DecisionInput>
 function refuse(error: unknown): never {
   if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new OperatorActionError(error.message)
   throw error
-}
-
-/** Validates an action's input; a refusal names each bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const parsed = schema.safeParse(input)
-  if (parsed.success) return parsed.data
-  throw new OperatorActionError(parsed.error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
 }
 
 const isReviewDecision = (d: TaskDecision): d is ReviewDecision => (DECISIONS as readonly string[]).includes(d)
@@ -157,73 +139,4 @@ export async function editTask(ctx: OperatorContext, id: string, edit: TaskEdit)
     d.updatedAt = now
   })
   await ctx.audit.append("task_edited", id, { ...e, ...(deps ? { dependsOn: deps } : {}) })
-}
-
-export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
-  const text = reason.trim()
-  if (on && !text) throw new OperatorActionError("halting needs a reason (operators see it)")
-  if (text.length > LIMITS.reason) throw new OperatorActionError(`the reason is longer than ${LIMITS.reason} characters`)
-  const now = ctx.now ?? Date.now()
-  const why = text || "resumed"
-  ctx.workspace.rootHandle.change((d: RootDoc) => {
-    d.controls.killSwitch = { on, reason: why, setBy: ctx.actor.name, setAt: now }
-  })
-  await ctx.audit.append("kill_switch", "workspace", { on, reason: why })
-}
-
-/**
- * Approves or revokes a peer, with a signed decision the chain of authority reads: an
- * operator decides on workers, only the owner on operators. `role` names which kind of peer
- * the caller means (`vivarium worker approve` vs `vivarium operator approve`).
- */
-export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
-  const record = ctx.workspace.root.peers[name]
-  const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
-  if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
-  const chain = ctx.workspace.authority
-  const now = ctx.now ?? Date.now()
-  if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)
-    throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
-  const valid = chain.keyFor(name, [record.role], now) === record.publicKey
-  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
-  const sig = await signRecord(ctx.audit.signer, peerDecisionText({ peer: name, role: record.role, publicKey: record.publicKey, state, decidedBy: ctx.actor.name, decidedAt: now }))
-  ctx.workspace.rootHandle.change((d: RootDoc) => {
-    const p = d.peers[name]!
-    p.state = state
-    p.decidedBy = ctx.actor.name
-    p.decidedAt = now
-    p.decisions ??= []
-    p.decisions.push({ state, publicKey: record.publicKey, by: ctx.actor.name, at: now, sig })
-    // The oldest make way; the peer's audit log keeps every decision.
-    if (p.decisions.length > MAX_PEER_DECISIONS) p.decisions.splice(0, p.decisions.length - MAX_PEER_DECISIONS)
-  })
-  await ctx.workspace.verified()
-  await ctx.audit.append("peer_decision", name, { state })
-}
-
-/** The runtime controls other than the kill switch. */
-export const ControlsEdit = z
-  .object({
-    spendCapUsd: Usd,
-    defaultMinBudgetUsd: Usd,
-    defaultMaxBudgetUsd: Usd,
-    defaultModel: ModelChoice,
-    reviewEverything: z.boolean(),
-  })
-  .partial()
-  .strict()
-export type ControlsEdit = z.infer<typeof ControlsEdit>
-
-export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): Promise<void> {
-  const e = parseInput(ControlsEdit, edit)
-  const current = ctx.workspace.root.controls
-  const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
-  const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd
-  if (min > max) throw new OperatorActionError(`the default minimum budget $${min} exceeds the default maximum $${max}`)
-  const changed = Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== undefined && v !== current[k as keyof ControlsEdit]))
-  if (!Object.keys(changed).length) return
-  ctx.workspace.rootHandle.change((d: RootDoc) => {
-    Object.assign(d.controls, changed)
-  })
-  await ctx.audit.append("controls", "workspace", changed)
 }

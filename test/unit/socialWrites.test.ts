@@ -1,25 +1,14 @@
-/** Social write functions on a network-less, in-memory Repo. */
+/** Room, DM, quest-document and bounty-list writes (src/domain/rooms, quests, bounties actions) on a network-less, in-memory Repo. */
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, BountiesDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, Task } from "../../schemas/index.ts"
 import { newId } from "../../src/core/ids.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
-import { forgeIdentity } from "../../src/domain/residents/actions.ts"
-import { OperatorActionError, type OperatorContext } from "../../src/workspace/operatorActions.ts"
-import {
-  createBounty,
-  createDm,
-  createQuest,
-  editQuestObjective,
-  listFromText,
-  postMessage,
-  postTaskUpdate,
-  roomText,
-  sendFeedbackDm,
-  slugOf,
-  updateQuest,
-  type SocialContext,
-} from "../../src/workspace/socialActions.ts"
+import { forgeIdentity, listFromText, slugOf } from "../../src/domain/residents/actions.ts"
+import { OperatorActionError, type OperatorContext, type SocialContext } from "../../src/workspace/actionContext.ts"
+import { createBounty } from "../../src/domain/bounties/actions.ts"
+import { createDm, postMessage, postTaskUpdate, roomText, sendFeedbackDm } from "../../src/domain/rooms/actions.ts"
+import { createQuest, editQuestObjective, updateQuest } from "../../src/domain/quests/actions.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { operatorContext } from "../helpers/socialFixture.ts"
 
@@ -63,7 +52,7 @@ describe("ids", () => {
 })
 
 // Adding residents (forgeIdentity: ids from the name, made unique; its refusals) is
-// tested in identityActions.test.ts; these are the helpers its form and ids use.
+// tested in residentActions.test.ts; these are the helpers its form and ids use.
 describe("slugOf and listFromText", () => {
   it("slugOf keeps letters and digits, drops accents, and never returns an empty id", () => {
     expect(slugOf("  Ada Lovelace ")).toBe("ada-lovelace")

@@ -15,7 +15,7 @@ import {
   updateProfile,
   writeJournal,
 } from "../../src/domain/residents/actions.ts"
-import { OperatorActionError, type OperatorContext } from "../../src/workspace/operatorActions.ts"
+import { OperatorActionError, type OperatorContext } from "../../src/workspace/actionContext.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 
 const alice: Actor = { kind: "operator", name: "alice" }
@@ -130,7 +130,7 @@ describe("forgeIdentity", () => {
   it("refuses a used seed, whether seedsUsed or only an identity records it", async () => {
     await forgeIdentity(ctx, { name: "Ada", seed: "AB-1234-CD" })
     await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AB-1234-CD" }), /seed already used: AB-1234-CD belongs to ada/)
-    // A merge may lose a seedsUsed entry (see identityActions.ts); the identity's own seed still counts.
+    // A merge may lose a seedsUsed entry (see src/domain/residents/actions.ts); the identity's own seed still counts.
     ;(await identitiesHandle()).change(d => {
       delete d.seedsUsed
     })

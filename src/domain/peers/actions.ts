@@ -1,0 +1,78 @@
+/**
+ * What an operator decides about the workspace's peers and its runtime controls (the root
+ * document), signed into the operator's audit log: approving and revoking peers, the kill
+ * switch, the spend cap and the task defaults. Who may change what is in authority.ts.
+ */
+import { z } from "zod"
+import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Usd, type RootDoc } from "../../../schemas/index.ts"
+import { peerDecisionText, signRecord } from "../../core/signedRecords.ts"
+import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+
+/**
+ * Approves or revokes a peer, with a signed decision the chain of authority reads: an
+ * operator decides on workers, only the owner on operators. `role` names which kind of peer
+ * the caller means (`vivarium worker approve` vs `vivarium operator approve`).
+ */
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
+  const record = ctx.workspace.root.peers[name]
+  const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
+  if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
+  const chain = ctx.workspace.authority
+  const now = ctx.now ?? Date.now()
+  if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)
+    throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
+  const valid = chain.keyFor(name, [record.role], now) === record.publicKey
+  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  const sig = await signRecord(ctx.audit.signer, peerDecisionText({ peer: name, role: record.role, publicKey: record.publicKey, state, decidedBy: ctx.actor.name, decidedAt: now }))
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    const p = d.peers[name]!
+    p.state = state
+    p.decidedBy = ctx.actor.name
+    p.decidedAt = now
+    p.decisions ??= []
+    p.decisions.push({ state, publicKey: record.publicKey, by: ctx.actor.name, at: now, sig })
+    // The oldest make way; the peer's audit log keeps every decision.
+    if (p.decisions.length > MAX_PEER_DECISIONS) p.decisions.splice(0, p.decisions.length - MAX_PEER_DECISIONS)
+  })
+  await ctx.workspace.verified()
+  await ctx.audit.append("peer_decision", name, { state })
+}
+
+export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
+  const text = reason.trim()
+  if (on && !text) throw new OperatorActionError("halting needs a reason (operators see it)")
+  if (text.length > LIMITS.reason) throw new OperatorActionError(`the reason is longer than ${LIMITS.reason} characters`)
+  const now = ctx.now ?? Date.now()
+  const why = text || "resumed"
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    d.controls.killSwitch = { on, reason: why, setBy: ctx.actor.name, setAt: now }
+  })
+  await ctx.audit.append("kill_switch", "workspace", { on, reason: why })
+}
+
+/** The runtime controls other than the kill switch. */
+export const ControlsEdit = z
+  .object({
+    spendCapUsd: Usd,
+    defaultMinBudgetUsd: Usd,
+    defaultMaxBudgetUsd: Usd,
+    defaultModel: ModelChoice,
+    reviewEverything: z.boolean(),
+  })
+  .partial()
+  .strict()
+export type ControlsEdit = z.infer<typeof ControlsEdit>
+
+export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): Promise<void> {
+  const e = parseInput(ControlsEdit, edit)
+  const current = ctx.workspace.root.controls
+  const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
+  const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd
+  if (min > max) throw new OperatorActionError(`the default minimum budget $${min} exceeds the default maximum $${max}`)
+  const changed = Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== undefined && v !== current[k as keyof ControlsEdit]))
+  if (!Object.keys(changed).length) return
+  ctx.workspace.rootHandle.change((d: RootDoc) => {
+    Object.assign(d.controls, changed)
+  })
+  await ctx.audit.append("controls", "workspace", changed)
+}

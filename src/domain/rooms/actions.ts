@@ -1,0 +1,162 @@
+/**
+ * Rooms and DMs: messages by operators, DMs between two parties, and the relay's automatic
+ * posts (a task's update, an operator's feedback), each written once. Framework-free (the
+ * PWA, workers and tests call them alike). Each function validates its input first and
+ * throws OperatorActionError with nothing written on refusal.
+ */
+import type { DocHandle } from "@automerge/automerge-repo/slim"
+import { z } from "zod"
+import { Id, LIMITS, Message, RoomEntry, SCHEMA_VERSION, type RoomDoc, type RoomIndexDoc, type Task } from "../../../schemas/index.ts"
+import { newId } from "../../core/ids.ts"
+import { OperatorActionError, openDoc, parseInput as parse, type SocialContext } from "../../workspace/actionContext.ts"
+import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders.ts"
+import type { Workspace } from "../../workspace/workspace.ts"
+import { residents } from "../residents/actions.ts"
+
+async function roomIndex(workspace: Workspace): Promise<{ handle: DocHandle<RoomIndexDoc>; rooms: ReadonlyMap<string, RoomEntry> }> {
+  const handle = await openDoc<RoomIndexDoc>(workspace, workspace.root.docs.rooms)
+  return { handle, rooms: readRoomIndex(handle.doc(), `rooms ${handle.url}`, []) }
+}
+
+export const NewMessageInput = z
+  .object({
+    content: z.string().trim().min(1, "the message is empty").max(LIMITS.message),
+    importance: z.number().int().min(0).max(10).default(5),
+    replyTo: Id.optional(),
+  })
+  .strict()
+export type NewMessageInput = z.input<typeof NewMessageInput>
+
+/**
+ * Appends a message by this operator (author = the operator's peer name) to a room or DM.
+ * Messages are a list: two peers posting offline both keep their message, and the merge
+ * puts them in the same order on every peer.
+ */
+export async function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
+  const e = parse(NewMessageInput, input)
+  const entry = (await roomIndex(ctx.workspace)).rooms.get(roomId)
+  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  const handle = await openDoc<RoomDoc>(ctx.workspace, entry.url)
+  const label = `room ${handle.url}`
+  if (e.replyTo !== undefined && !readRoomMessages(handle.doc(), label, []).some(m => m.id === e.replyTo))
+    throw new OperatorActionError(`no message ${e.replyTo} in ${roomId} to reply to`)
+  const now = ctx.now ?? Date.now()
+  const message = parse(Message, {
+    id: newId("msg", now),
+    author: ctx.actor.name,
+    content: e.content,
+    importance: e.importance,
+    ...(e.replyTo !== undefined ? { replyTo: e.replyTo } : {}),
+    at: now,
+  })
+  handle.change(d => {
+    d.messages.push(message)
+  })
+  return message
+}
+
+/** `text` cut to the room message limit, marked "…" (for posts that quote longer text). */
+export function roomText(text: string): string {
+  const trimmed = text.trim()
+  if (trimmed.length <= LIMITS.message) return trimmed
+  let end = LIMITS.message - 1
+  if (/[\ud800-\udbff]/.test(trimmed.charAt(end - 1))) end--
+  return `${trimmed.slice(0, end)}…`
+}
+
+/**
+ * Opens a DM between two parties (residents, or a resident and an operator). An existing
+ * DM between the same two is returned as is, so asking twice does not split the talk.
+ */
+export async function createDm(ctx: SocialContext, a: string, b: string): Promise<RoomEntry> {
+  const [x, y] = parse(z.tuple([Id, Id]), [a, b])
+  if (x === y) throw new OperatorActionError("a DM needs two different parties")
+  const people = await residents(ctx.workspace)
+  const peers = ctx.workspace.root.peers
+  const nameOf = (id: string) => people.get(id)?.name ?? (peers[id]?.role === "operator" ? (peers[id].displayName ?? id) : undefined)
+  const unknown = [x, y].filter(id => nameOf(id) === undefined)
+  if (unknown.length) throw new OperatorActionError(`no resident or operator ${unknown.join(", ")}`)
+  const index = await roomIndex(ctx.workspace)
+  const existing = [...index.rooms.values()]
+    .filter(r => r.kind === "dm" && r.members.includes(x) && r.members.includes(y))
+    // Two peers that opened the same DM offline made two; everyone picks the same one.
+    .sort((p, q) => p.createdAt - q.createdAt || (p.id < q.id ? -1 : 1))[0]
+  if (existing) return existing
+  const now = ctx.now ?? Date.now()
+  const id = newId("dm", now)
+  const fields = parse(RoomEntry.omit({ url: true }), { id, kind: "dm", title: `${nameOf(x)} ↔ ${nameOf(y)}`.slice(0, LIMITS.name), members: [x, y], createdAt: now })
+  const room = ctx.workspace.repo.create<RoomDoc>({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId: id, messages: [] })
+  const entry: RoomEntry = { ...fields, url: room.url }
+  index.handle.change(d => {
+    d.rooms[id] = entry
+  })
+  return entry
+}
+
+export type OnceResult = "written" | "exists"
+
+/**
+ * Appends `message` unless the room already holds a message with its id: for the relay's
+ * automatic posts, whose fixed ids make a restart or a second pass post nothing twice.
+ */
+async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
+  const entry = (await roomIndex(workspace)).rooms.get(roomId)
+  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  const valid = parse(Message, message)
+  const handle = await openDoc<RoomDoc>(workspace, entry.url)
+  let result: OnceResult = "exists"
+  handle.change(d => {
+    if (d.messages.some(m => m.id === valid.id)) return
+    d.messages.push(valid)
+    result = "written"
+  })
+  return result
+}
+
+const flat = (text: string, max: number): string => {
+  const one = text.replace(/\s+/g, " ").trim()
+  return one.length > max ? `${one.slice(0, max - 3)}...` : one
+}
+
+/**
+ * The update of an approved task, posted once to its room (id `update-<taskId>`, town_hall
+ * when its room is unknown) by its resident, or its worker when it had none (reference
+ * §6.1: "Task <id> update: <summary>\nFocus: <prompt>").
+ */
+export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<OnceResult> {
+  if (task.status !== "approved") throw new OperatorActionError(`task ${task.id} is ${task.status}: only an approved task posts its update`)
+  const rooms = (await roomIndex(ctx.workspace)).rooms
+  const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
+  const focus = flat(task.prompt ?? task.command ?? task.title, 300)
+  const head = `Task ${task.id} update: `
+  const tail = `\nFocus: ${focus}`
+  const summary = flat(task.result?.output || "(no output)", Math.max(40, LIMITS.message - head.length - tail.length))
+  return postOnce(ctx.workspace, roomId, {
+    id: `update-${task.id}`,
+    author: task.targetIdentity ?? task.result?.worker ?? ctx.actor.name,
+    content: roomText(head + summary + tail),
+    importance: 3,
+    at: ctx.now ?? Date.now(),
+  })
+}
+
+/**
+ * The deciding operator's feedback on an approved task, sent once as a DM to the task's
+ * resident (id `feedback-<taskId>`). "skipped" when there is nothing to send or nobody to
+ * send it between (no feedback, no resident, the operator is not a registered peer).
+ */
+export async function sendFeedbackDm(ctx: SocialContext, task: Task): Promise<OnceResult | "skipped"> {
+  const operator = task.review?.decidedBy
+  const feedback = task.review?.feedback?.trim()
+  const resident = task.targetIdentity
+  if (!operator || !feedback || !resident || operator === resident) return "skipped"
+  if (ctx.workspace.root.peers[operator]?.role !== "operator" || !(await residents(ctx.workspace)).has(resident)) return "skipped"
+  const dm = await createDm(ctx, operator, resident)
+  return postOnce(ctx.workspace, dm.id, {
+    id: `feedback-${task.id}`,
+    author: operator,
+    content: roomText(`Feedback on task ${task.id}: ${feedback}`),
+    importance: 5,
+    at: ctx.now ?? Date.now(),
+  })
+}

@@ -1,0 +1,2 @@
+/** The rooms concept's public face: what the views, the CLI, the relay and the worker use. */
+export { createDm, postMessage, postTaskUpdate, sendFeedbackDm } from "./actions.ts"

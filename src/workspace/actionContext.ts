@@ -1,0 +1,36 @@
+/**
+ * What every action on a workspace shares, whatever its concept (src/domain/<concept>/actions.ts):
+ * who acts and where (OperatorContext), how a refusal is thrown (OperatorActionError, nothing
+ * written) and how an action's input is validated. The CLI and the PWA both call the actions,
+ * so a decision means the same thing wherever it is made.
+ */
+import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
+import type { z } from "zod"
+import type { Actor } from "../../schemas/index.ts"
+import type { AuditLog } from "../domain/audit/auditLog.ts"
+import type { Workspace } from "./workspace.ts"
+
+export class OperatorActionError extends Error {
+  override readonly name = "OperatorActionError"
+}
+
+export interface OperatorContext {
+  workspace: Workspace
+  audit: AuditLog
+  actor: Actor
+  now?: number
+}
+
+/** Chat and document writes need no audit entry; decisions and payouts do (OperatorContext). */
+export type SocialContext = Omit<OperatorContext, "audit">
+
+export function openDoc<T>(workspace: Workspace, url: string): Promise<DocHandle<T>> {
+  return workspace.repo.find<T>(url as AutomergeUrl)
+}
+
+/** Validates an action's input; a refusal names each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input)
+  if (parsed.success) return parsed.data
+  throw new OperatorActionError(parsed.error.issues.map(i => `${i.path.join(".") || "input"}: ${i.message}`).join("; "))
+}

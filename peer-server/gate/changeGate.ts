@@ -4,7 +4,7 @@
  * to the sending principal, applies them to a working copy of the relay's current document
  * (the low-level backend, kept between messages: shadows.ts), reads
  * from the patches which records changed, and asks each record's schema, size limit and
- * authority rule (src/core/authority) whether this principal may make that change. The
+ * authority rule (src/domain/<concept>/authority.ts, through src/core/authority/documents.ts) whether this principal may make that change. The
  * relay's own writes never pass through here. Nothing in here throws at a caller: hostile
  * bytes are refused with a reason.
  */

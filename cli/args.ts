@@ -59,10 +59,4 @@ export function numberFlagOf(schema: z.ZodType<number, number>, nan: string) {
 
 const PORT_RANGE = "port must be a number from 0 to 65535"
 export const Port = numberFlag({ min: 0, max: 65535, nan: PORT_RANGE, int: "port must be a whole number" })
-export const UsdFlag = numberFlag({
-  min: 0,
-  max: 1000,
-  nan: "expected a USD amount such as 0.10",
-  range: "budgets are USD amounts of 0 or more, at most 1000",
-})
 export const RelayUrl = z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, "expected ws://host:port")

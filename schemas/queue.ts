@@ -24,11 +24,8 @@ export type BlockReasonKind = z.infer<typeof BlockReasonKind>
 
 /** A task's priority: higher runs first. Forms, CLI flags and inputs read the range from here. */
 export const PRIORITY_RANGE = { min: -100, max: 100 } as const
-export const Priority = z
-  .number()
-  .int(`priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
-  .min(PRIORITY_RANGE.min, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
-  .max(PRIORITY_RANGE.max, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`)
+export const PRIORITY_RULE = `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`
+export const Priority = z.number({ error: PRIORITY_RULE }).int(PRIORITY_RULE).min(PRIORITY_RANGE.min, PRIORITY_RULE).max(PRIORITY_RANGE.max, PRIORITY_RULE)
 
 /** What a task is attached to (quests and bounties live in their own documents). */
 export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })

@@ -1,18 +1,17 @@
 /** `vivarium task approve|requeue|fail|cancel ID`: operator decisions, signed into the audit log. */
-import { z } from "zod"
-import { Id, LIMITS } from "../../schemas/index.ts"
-import { decideTask, type TaskDecision } from "../../src/domain/tasks/index.ts"
+import { Id } from "../../schemas/index.ts"
+import { decideTask, DecisionInput, Tip, TIP_RULE, type TaskDecision } from "../../src/domain/tasks/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
-import { numberFlag, parseFlags, takePositionals } from "../args.ts"
+import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
 
 const FLAGS = { ...CONNECTION_FLAGS, tip: { type: "string" }, feedback: { type: "string" }, reason: { type: "string" } } as const
 const Input = ConnectionInput.extend({
-  tip: numberFlag({ min: 0, max: 1000, nan: "tip must be a whole number of tokens from 0 to 1000", int: "tip must be a whole number of tokens from 0 to 1000" }).optional(),
-  feedback: z.string().min(1).max(LIMITS.message).optional(),
-  reason: z.string().min(1).max(LIMITS.reason).optional(),
+  tip: numberFlagOf(Tip, TIP_RULE).optional(),
+  feedback: DecisionInput.shape.feedback,
+  reason: DecisionInput.shape.reason,
 })
 
 function decision(action: TaskDecision) {

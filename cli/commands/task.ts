@@ -1,12 +1,12 @@
 /** `vivarium task add|list`: queue operations as a short-lived peer of the relay. */
 import { z } from "zod"
-import { Id, ModelChoice, Priority, PRIORITY_RANGE, TaskStatus, type Task } from "../../schemas/index.ts"
+import { Priority, PRIORITY_RULE, TaskStatus, type Task } from "../../schemas/index.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
-import { numberFlagOf, parseFlags, takePositionals, UsdFlag } from "../args.ts"
+import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
-import { addTask } from "../../src/domain/tasks/index.ts"
+import { addTask, Budget, BUDGET_EXAMPLE, TaskFields } from "../../src/domain/tasks/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 
 export function printIssues(issues: DataIssue[]): void {
@@ -27,19 +27,20 @@ const ADD_FLAGS = {
   json: { type: "boolean", default: false },
 } as const
 
+/** The flags of `task add`, each checked by the task's own input rule (src/domain/tasks/inputs.ts). */
 const AddInput = ConnectionInput.extend({
-  prompt: z.string().min(1, "prompt is empty").optional(),
-  command: z.string().min(1, "command is empty").optional(),
-  title: z.string().min(1).max(200).optional(),
+  prompt: TaskFields.prompt.optional(),
+  command: TaskFields.command.optional(),
+  title: TaskFields.title.optional(),
   "depends-on": z
     .string()
     .transform(s => s.split(",").map(x => x.trim()).filter(Boolean))
-    .pipe(z.array(Id))
+    .pipe(TaskFields.dependsOn)
     .optional(),
-  "max-budget": UsdFlag.optional(),
-  "min-budget": UsdFlag.optional(),
-  model: ModelChoice.optional(),
-  priority: numberFlagOf(Priority, `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`).optional(),
+  "max-budget": numberFlagOf(Budget, BUDGET_EXAMPLE).optional(),
+  "min-budget": numberFlagOf(Budget, BUDGET_EXAMPLE).optional(),
+  model: TaskFields.model.optional(),
+  priority: numberFlagOf(Priority, PRIORITY_RULE).optional(),
   json: z.boolean(),
 }).refine(v => !!v.prompt !== !!v.command, { message: "give exactly one of --prompt TEXT or --command CMD" })
 

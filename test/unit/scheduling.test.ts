@@ -23,7 +23,8 @@ import {
   type WorkerProfile,
 } from "../../src/domain/tasks/scheduling.ts"
 import { totalSpend } from "../../src/domain/tasks/spend.ts"
-import { buildTask, type NewTaskInput } from "../../src/domain/tasks/taskFactory.ts"
+import type { NewTaskInput } from "../../src/domain/tasks/inputs.ts"
+import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const NOW = 1_800_000_000_000

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { Id, LIMITS, Task, type Actor, type RuntimeControls } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
-import { buildTask, newTaskId, NewTaskInput } from "../../src/domain/tasks/taskFactory.ts"
+import { NewTaskInput } from "../../src/domain/tasks/inputs.ts"
+import { buildTask, newTaskId } from "../../src/domain/tasks/taskFactory.ts"
 
 const by: Actor = { kind: "operator", name: "alice" }
 const NOW = 1_764_000_000_000

@@ -3,23 +3,15 @@
  * (approve, requeue, fail, cancel). The CLI and the PWA both call these. Each function
  * validates first and throws OperatorActionError (nothing written) on refusal.
  */
-import { z } from "zod"
-import { LIMITS, ModelChoice, Priority, Usd, type Task, type TaskStatus } from "../../../schemas/index.ts"
+import type { Task, TaskStatus } from "../../../schemas/index.ts"
 import { DECISIONS, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../../core/signedRecords.ts"
 import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { TaskNotFoundError } from "../../workspace/workspace.ts"
 import { applyTransition, EDITABLE_STATUSES, TransitionError } from "./taskMachine.ts"
-import { NewTaskInput } from "./taskFactory.ts"
+import { DecisionInput, NewTaskInput, TaskEdit } from "./inputs.ts"
 
 export const TASK_DECISIONS = { approve: "approved", requeue: "requeued", fail: "failed", cancel: "cancelled" } as const
 export type TaskDecision = keyof typeof TASK_DECISIONS
-
-export const DecisionInput = z.object({
-  tip: z.number().int("tip must be a whole number of tokens from 0 to 1000").min(0).max(1000).optional(),
-  feedback: z.string().min(1).max(LIMITS.message).optional(),
-  reason: z.string().min(1).max(LIMITS.reason).optional(),
-})
-export type DecisionInput = z.infer<typeof DecisionInput>
 
 function refuse(error: unknown): never {
   if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new OperatorActionError(error.message)
@@ -96,23 +88,6 @@ export async function addTask(ctx: OperatorContext, input: NewTaskInput): Promis
   await ctx.audit.append("task_added", task.id, { title: task.title, mode: task.mode, maxBudgetUsd: task.maxBudgetUsd, priority: task.priority })
   return task
 }
-
-/** Fields an operator may change on a task that no worker holds yet. */
-export const TaskEdit = z
-  .object({
-    title: z.string().min(1).max(LIMITS.title),
-    prompt: z.string().min(1).max(LIMITS.prompt),
-    command: z.string().min(1).max(LIMITS.command),
-    model: ModelChoice,
-    minBudgetUsd: Usd,
-    maxBudgetUsd: Usd,
-    priority: Priority,
-    dependsOn: z.array(z.string()).max(100),
-    targetIdentity: z.string().min(1).max(120).nullable(),
-  })
-  .partial()
-  .strict()
-export type TaskEdit = z.infer<typeof TaskEdit>
 
 /** Edits a task no worker holds, signed into the operator's audit log (the fields it changed). */
 export async function editTask(ctx: OperatorContext, id: string, edit: TaskEdit): Promise<void> {

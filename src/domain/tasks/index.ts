@@ -1,10 +1,11 @@
 /** The tasks concept's public face: what the views, the CLI, the relay and the worker use. */
-export { addTask, decideTask, type DecisionInput, editTask, TASK_DECISIONS, type TaskDecision, type TaskEdit } from "./actions.ts"
+export { addTask, decideTask, editTask, TASK_DECISIONS, type TaskDecision } from "./actions.ts"
 export { planArchive } from "./archive.ts"
 export { critique, routeReview } from "./critic.ts"
+export { BONUS_RANGE, Budget, BUDGET_EXAMPLE, BUDGET_RANGE, DecisionInput, NewTaskInput, TaskEdit, TaskEditRequest, TaskFields, TaskRequest, Tip, TIP_RANGE, TIP_RULE } from "./inputs.ts"
 export { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens, formatUsd, MIN_USEFUL_COMPLETION_TOKENS } from "./pricing.ts"
 export { assignLeases, compareForDispatch, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "./scheduling.ts"
 export { spendAgainstCap, totalSpend } from "./spend.ts"
-export { buildTask, newTaskId, NewTaskInput } from "./taskFactory.ts"
+export { buildTask, newTaskId } from "./taskFactory.ts"
 export { applyTransition, EDITABLE_STATUSES, TERMINAL_STATUSES } from "./taskMachine.ts"
 export { staleLeaseReason, staleRunReason } from "./taskMerge.ts"

@@ -1,29 +1,7 @@
 /** Turning an operator's request into a task with the runtime-contract defaults. */
-import { z } from "zod"
 import { newId } from "../../core/ids.ts"
-import { Id, LIMITS, ModelChoice, Priority, TaskMode, TaskLink, Usd, type Actor, type RuntimeControls, type Task } from "../../../schemas/index.ts"
-
-/** What a peer may ask for when it adds a task; everything else gets a default. */
-export const NewTaskInput = z
-  .object({
-    title: z.string().min(1).max(LIMITS.title).optional(),
-    prompt: z.string().min(1).max(LIMITS.prompt).optional(),
-    command: z.string().min(1).max(LIMITS.command).optional(),
-    mode: TaskMode.optional(),
-    model: ModelChoice.optional(),
-    minBudgetUsd: Usd.optional(),
-    maxBudgetUsd: Usd.optional(),
-    priority: Priority.optional(),
-    dependsOn: z.array(Id).max(100).optional(),
-    targetIdentity: Id.optional(),
-    link: TaskLink.optional(),
-    room: Id.optional(),
-    bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
-  })
-  .strict()
-  .refine(t => !!t.prompt !== !!t.command, { message: "give exactly one of prompt or command" })
-  .refine(t => !t.mode || (t.mode === "llm" ? !!t.prompt : !!t.command), { message: "an llm task needs a prompt and a local task a command" })
-export type NewTaskInput = z.infer<typeof NewTaskInput>
+import type { Actor, RuntimeControls, Task } from "../../../schemas/index.ts"
+import type { NewTaskInput } from "./inputs.ts"
 
 /** `task-<time base36>-<4 hex>`: sortable by creation and unique across offline peers. */
 export function newTaskId(now: number, random: () => number = Math.random): string {

@@ -16,6 +16,10 @@ import { ledgerEntryText, signRecord, type RecordSigner } from "../../core/signe
 import type { DataIssue } from "../../core/validate.ts"
 import { readLedger, readResidentLeases } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
+import { parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+import { newId } from "../../core/ids.ts"
+import { ledgerKeys } from "./economy.ts"
+import { ManualGrantInput } from "./inputs.ts"
 
 export class LedgerWriteError extends Error {
   override readonly name = "LedgerWriteError"
@@ -71,6 +75,19 @@ export interface GrantInput {
 /** A grant by `signer`, split 70/30 into free time and journal tokens (capped when balances are derived). */
 export function grant(handle: DocHandle<WalletsDoc>, input: GrantInput, signer: RecordSigner): Promise<WriteResult> {
   return recordEntry(handle, { ...pick(input), kind: "grant", bucket: "split" }, signer)
+}
+
+/**
+ * An operator's manual tip: one grant (split 70/30 like every grant) under a fresh key, so it
+ * is paid once however often the document is merged, and a signed "payout" audit entry.
+ */
+export async function grantManually(ctx: OperatorContext, resident: string, input: ManualGrantInput): Promise<string> {
+  const { amount, reason } = parseInput(ManualGrantInput, input)
+  const at = ctx.now ?? Date.now()
+  const key = ledgerKeys.tip(`manual:${newId("grant", at)}`)
+  await grant(await openWallets(ctx.workspace), { key, identity: resident, amount, reason, at }, ctx.audit.signer)
+  await ctx.audit.append("payout", resident, { grant: "manual tip", key, amount, reason })
+  return key
 }
 
 export interface SpendInput extends GrantInput {

@@ -3,6 +3,22 @@
  * forms are built from these, so a limit and its message are written once.
  */
 import { z } from "zod"
+import { LedgerEntry, LIMITS } from "../../../schemas/index.ts"
 
 /** A number of tokens an operator sets: a reward, a tip, a grant. */
 export const Tokens = z.number().int().nonnegative().max(100_000)
+
+/** An operator's manual grant to a resident: a whole number of tokens the ledger can hold. */
+export const GRANT_RANGE = { min: 1, max: LedgerEntry.shape.amount.maxValue ?? Number.MAX_SAFE_INTEGER } as const
+const GRANT_RULE = `a grant is a whole number of tokens from ${GRANT_RANGE.min} to ${GRANT_RANGE.max}`
+export const ManualGrantInput = z
+  .object({
+    amount: z.number({ error: GRANT_RULE }).int(GRANT_RULE).min(GRANT_RANGE.min, GRANT_RULE).max(GRANT_RANGE.max, GRANT_RULE),
+    reason: z
+      .string()
+      .trim()
+      .max(LIMITS.reason, `the reason is longer than ${LIMITS.reason} characters`)
+      .transform(r => r || "manual tip"),
+  })
+  .strict()
+export type ManualGrantInput = z.input<typeof ManualGrantInput>

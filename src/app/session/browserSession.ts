@@ -119,7 +119,8 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   readonly presence: Presence<PresenceState, RootDoc>
   #acked: Record<string, string[]>
   #recountTimer?: ReturnType<typeof setTimeout>
-  #saveTimer?: ReturnType<typeof setTimeout>
+  /** The last write of the acknowledged heads; writes run one after another, newest last. */
+  #saving: Promise<void> = Promise.resolve()
   #viewing = "dashboard"
   #presenceRefresh?: ReturnType<typeof setInterval>
   readonly #recountMs: number
@@ -197,7 +198,6 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
 
   close(): void {
     clearTimeout(this.#recountTimer)
-    clearTimeout(this.#saveTimer)
     clearInterval(this.#presenceRefresh)
     if (this.presence.running) this.presence.stop()
     for (const off of this.#listeners) off()
@@ -279,11 +279,12 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     }
     const changed = pending !== this.pendingChanges || wasConnected !== this.connected
     this.pendingChanges = pending
-    if (ackMoved && this.#saveTimer === undefined)
-      this.#saveTimer = setTimeout(() => {
-        this.#saveTimer = undefined
-        void saveAckedHeads(this.link.workspaceId, this.#acked)
-      }, 500)
+    // Written at once (the count is already debounced): a reload right after the relay
+    // acknowledged must not count those changes as waiting again.
+    if (ackMoved) {
+      const snapshot = { ...this.#acked }
+      this.#saving = this.#saving.then(() => saveAckedHeads(this.link.workspaceId, snapshot)).catch(() => undefined)
+    }
     if (changed) this.emit("status")
   }
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs a TypeScript benchmark script through tsx's loader exactly the way bin/vivarium.js
-// runs the CLI (tsx/esm/api register()), so a bench child process and the Vivarium relay
-// start the same way:   node bench/launch.js bench/bareRelay.ts [args…]
+// Runs a TypeScript benchmark script through tsx's loader (tsx/esm/api register()), for bench
+// child processes that are not part of the built CLI:   node bench/launch.js bench/bareRelay.ts [args…]
 import { register } from "tsx/esm/api"
 import { pathToFileURL } from "node:url"
 import { resolve } from "node:path"

@@ -818,7 +818,7 @@ function render(
       "(HTTP workspace lookup, `Workspace.open`, validated task view). *Bare* = `bench/bareRelay.ts`: a plain `Repo` with " +
       "`NodeWSServerAdapter` on a `ws` server, `NodeFSStorageAdapter` in a temp dir, `sharePolicy: async () => false`, " +
       "default `saveDebounceRate` (100 ms), and plain `Repo` + `WebSocketClientAdapter` peers; no Vivarium code. " +
-      "Both relays run as child processes started the same way (`node`, tsx registered through `tsx/esm/api` as bin/vivarium.js does; bench/launch.js for the bare one); all peers are memory-only. " +
+      "Both relays run as child processes (`node`; the Vivarium relay from the build in dist/node, the bare one through tsx with bench/launch.js — either compiles once, at start); all peers are memory-only. " +
       "Both systems use identical document shapes (the Vivarium schemas).",
     "",
     `**Targets:** latency p50 within 1.2x of bare — **${latencyMet ? "met" : "missed"}** (${ratio(L.vivarium.p50, L.bare.p50)}). ` +

@@ -1,15 +1,8 @@
-/** `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error. */
-import { ZodError } from "zod"
-import { runJoinLink } from "./commands/joinLink.ts"
-import { runRelayCommand } from "./commands/relay.ts"
-import { runStatus } from "./commands/status.ts"
-import { TASK_SUBCOMMANDS } from "./commands/task.ts"
-import { REVIEW_SUBCOMMANDS } from "./commands/review.ts"
-import { runWorkerCommand } from "./commands/worker.ts"
-import { killSwitchCommand } from "./commands/control.ts"
-import { runKeyCommand } from "./commands/key.ts"
-import { runAuditCommand } from "./commands/audit.ts"
-import { runOperatorCommand } from "./commands/operator.ts"
+/**
+ * `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error.
+ * Each command's module is imported only when that command runs, so `--help` and a simple
+ * command load no more than they use.
+ */
 import { CliError } from "./errors.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
@@ -54,32 +47,49 @@ pending; the workspace owner approves it with 'vivarium operator approve NAME'.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
 
-const ALL_TASK_SUBCOMMANDS = { ...TASK_SUBCOMMANDS, ...REVIEW_SUBCOMMANDS }
-const TASK_HELP = `Usage: vivarium task <${Object.keys(ALL_TASK_SUBCOMMANDS).join("|")}> [flags]   (see vivarium --help)`
-
 type Command = (argv: string[]) => Promise<number>
+type Subcommands = Record<string, Command>
 
-const COMMANDS: Record<string, Command> = {
-  start: argv => runRelayCommand("start", argv),
-  relay: argv => runRelayCommand("relay", argv),
-  "join-link": runJoinLink,
-  status: runStatus,
-  worker: runWorkerCommand,
-  halt: killSwitchCommand(true),
-  resume: killSwitchCommand(false),
-  audit: runAuditCommand,
-  key: runKeyCommand,
-  operator: runOperatorCommand,
-  task: async argv => {
+/** The lines of HELP about `name` (its usage lines and their continuations), or all of HELP. */
+function usageOf(name: string): string {
+  const lines: string[] = []
+  let inside = false
+  for (const line of HELP.split("\n")) {
+    if (/^ {2}\S/.test(line)) inside = line.slice(2).startsWith(`${name} `) || line.slice(2) === name
+    else if (!line.startsWith("   ")) inside = false
+    if (inside) lines.push(line)
+  }
+  if (!lines.length) return HELP
+  return [`Usage: vivarium ${name} …`, "", ...lines, "", "Connection flags, the environment and exit codes: vivarium --help"].join("\n")
+}
+
+/** A command with subcommands (`task add`, `room post` …), loaded when it runs. */
+function group(name: string, load: () => Promise<Subcommands>): Command {
+  return async argv => {
     const [sub, ...rest] = argv
     if (!sub || sub === "--help" || sub === "-h") {
-      console.log(TASK_HELP)
+      console.log(usageOf(name))
       return sub ? 0 : 2
     }
-    const run = ALL_TASK_SUBCOMMANDS[sub as keyof typeof ALL_TASK_SUBCOMMANDS]
-    if (!run) throw new CliError(`task: unknown subcommand '${sub}' (expected ${Object.keys(ALL_TASK_SUBCOMMANDS).join(", ")})`)
+    const subcommands = await load()
+    const run = subcommands[sub]
+    if (!run) throw new CliError(`${name}: unknown subcommand '${sub}' (expected ${Object.keys(subcommands).join(", ")})`)
     return run(rest)
-  },
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: async argv => (await import("./commands/relay.ts")).runRelayCommand("start", argv),
+  relay: async argv => (await import("./commands/relay.ts")).runRelayCommand("relay", argv),
+  "join-link": async argv => (await import("./commands/joinLink.ts")).runJoinLink(argv),
+  status: async argv => (await import("./commands/status.ts")).runStatus(argv),
+  worker: async argv => (await import("./commands/worker.ts")).runWorkerCommand(argv),
+  halt: async argv => (await import("./commands/control.ts")).killSwitchCommand(true)(argv),
+  resume: async argv => (await import("./commands/control.ts")).killSwitchCommand(false)(argv),
+  audit: async argv => (await import("./commands/audit.ts")).runAuditCommand(argv),
+  key: async argv => (await import("./commands/key.ts")).runKeyCommand(argv),
+  operator: async argv => (await import("./commands/operator.ts")).runOperatorCommand(argv),
+  task: group("task", async () => ({ ...(await import("./commands/task.ts")).TASK_SUBCOMMANDS, ...(await import("./commands/review.ts")).REVIEW_SUBCOMMANDS })),
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -92,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!command) throw new CliError(`unknown command '${name}' (see vivarium --help)`)
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(name === "task" ? TASK_HELP : HELP)
+      console.log(usageOf(name))
       return 0
     }
     return await command(rest)
@@ -101,6 +111,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vivarium: ${error.message}`)
       return error.exitCode
     }
+    // zod is loaded by then if it threw; importing it here keeps it off the --help path.
+    const { ZodError } = await import("zod")
     if (error instanceof ZodError) {
       console.error(`vivarium: ${error.issues[0]?.path.join(".")}: ${error.issues[0]?.message}`)
       return 2

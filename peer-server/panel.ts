@@ -1,12 +1,12 @@
 /** The control panel: the built PWA, served last, for every GET no other extension answered. */
 import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import sirv from "sirv"
 import type { RelayExtension } from "./extension.ts"
 import { isRead, send, sendJson } from "./http.ts"
+import { packagePath } from "./packagePath.ts"
 
 /** Where `npm run build` puts the PWA. */
-export const DEFAULT_APP_DIR = fileURLToPath(new URL("../dist/app", import.meta.url))
+export const DEFAULT_APP_DIR = packagePath("dist", "app")
 
 type StaticHandler = ReturnType<typeof sirv>
 

@@ -21,7 +21,7 @@ export interface RelayProcess {
 /**
  * vivarium: the real CLI, `node bin/vivarium.js relay --port 0 --data DIR`; with `gate: false`,
  * `node bench/launch.js bench/ungatedRelay.ts DIR` (the same relay without its change gate).
- * bare: `node bench/launch.js bench/bareRelay.ts DIR` — tsx registered the same way bin/vivarium.js does it.
+ * bare: `node bench/launch.js bench/bareRelay.ts DIR` (through tsx; the Vivarium relay runs the built CLI in dist/node).
  */
 export async function startRelayProcess(cleanup: Cleanup, system: SystemName, opts: { gate?: boolean } = {}): Promise<RelayProcess> {
   const dataDir = tempDir(cleanup, `${system}-relay`)

@@ -4,7 +4,6 @@
  * WebSocket that proves the key.
  */
 import { Repo, type AutomergeUrl, type DocHandle, type PeerId } from "@automerge/automerge-repo"
-import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 import { WebSocket } from "ws"
 import { z } from "zod"
 import { DocUrl, type RootDoc } from "../../schemas/index.ts"
@@ -132,7 +131,10 @@ export async function connectRelay(opts: PeerOptions): Promise<RelayConnection> 
     retryMs: opts.retryMs ?? 1_000,
     ...(opts.authRetryMs !== undefined ? { authRetryMs: opts.authRetryMs } : {}),
   })
-  const storage = opts.storageDir ? new ClosableStorageAdapter(new NodeFSStorageAdapter(opts.storageDir)) : undefined
+  // Loaded only for a peer with a disk (workers): a CLI command does without it.
+  const storage = opts.storageDir
+    ? new ClosableStorageAdapter(new (await import("@automerge/automerge-repo-storage-nodefs")).NodeFSStorageAdapter(opts.storageDir))
+    : undefined
   const repo = new Repo({
     network: [adapter],
     ...(storage ? { storage } : {}),

@@ -39,7 +39,7 @@ describe("a worker killed mid-run", () => {
       { cwd: dir, env: { GROQ_API_KEY: "test-key", GROQ_BASE_URL: fake.baseURL } },
     )
     teardown.add(() => doomed.stop("SIGKILL"))
-    // A cold worker process (tsx loading the whole worker) can take a while on a busy 2-core CI box.
+    // A cold worker process can take a while to start on a busy 2-core CI box.
     await approveWorker(relay, "doomed", 45_000).catch(error => {
       throw new Error(`${(error as Error).message}\nworker stderr:\n${doomed.stderr()}`)
     })

@@ -4,27 +4,16 @@
  * member, once per ledger key. Slot multipliers and payouts are src/domain/bounties/bounty.ts.
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
-import { z } from "zod"
-import { Bounty, Id, LIMITS, Submission, type BountiesDoc, type RunRef, type Task } from "../../../schemas/index.ts"
+import { Bounty, LIMITS, Submission, type BountiesDoc, type RunRef, type Task } from "../../../schemas/index.ts"
 import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "./bounty.ts"
 import { newId } from "../../core/ids.ts"
 import { readBounties } from "../../workspace/documentReaders.ts"
 import { addTask } from "../tasks/actions.ts"
 import { OperatorActionError, openDoc, parseInput, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
-import { Tokens } from "../wallets/inputs.ts"
+import { CompletionInput, MAX_MEMBERS, NewBountyInput, SubmissionInput } from "./inputs.ts"
 import { residents } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
 import { Workspace } from "../../workspace/workspace.ts"
-
-export const NewBountyInput = z
-  .object({
-    title: z.string().trim().min(1, "a bounty needs a title").max(LIMITS.title),
-    description: z.string().trim().max(LIMITS.objective).default(""),
-    reward: Tokens,
-    slots: z.number().int().min(1).max(100).default(1),
-  })
-  .strict()
-export type NewBountyInput = z.input<typeof NewBountyInput>
 
 /**
  * Writes an open bounty without submissions (postBounty also audits it).
@@ -73,16 +62,6 @@ export async function postBounty(ctx: OperatorContext, input: NewBountyInput): P
   return bounty
 }
 
-export const SubmissionInput = z
-  .object({
-    /** The resident who submits; always one of the members. */
-    identity: Id,
-    members: z.array(Id).max(10).optional(),
-    content: z.string().trim().min(1, "the submission is empty").max(LIMITS.message),
-  })
-  .strict()
-export type SubmissionInput = z.input<typeof SubmissionInput>
-
 /**
  * A resident's submission to an open or claimed bounty (workers pass the workspace,
  * operators their context). Its slot, multiplier and reason are computed now; an exact
@@ -93,7 +72,7 @@ export async function submitToBounty(target: Workspace | { workspace: Workspace;
   const now = (target instanceof Workspace ? undefined : target.now) ?? Date.now()
   const e = parseInput(SubmissionInput, input)
   const members = [...new Set([e.identity, ...(e.members ?? [])])]
-  if (members.length > 10) throw new OperatorActionError("a submission has at most 10 members")
+  if (members.length > MAX_MEMBERS) throw new OperatorActionError(`a submission has at most ${MAX_MEMBERS} members`)
   const known = await residents(workspace)
   const unknown = members.filter(m => !known.has(m))
   if (unknown.length) throw new OperatorActionError(`no resident ${unknown.join(", ")}`)
@@ -113,17 +92,6 @@ export async function submitToBounty(target: Workspace | { workspace: Workspace;
   })
   return submission
 }
-
-export const CompletionInput = z
-  .object({
-    winner: Id,
-    runnerUp: Id.optional(),
-    /** Defaults to the bounty's reward. */
-    winnerReward: Tokens.optional(),
-    runnerUpReward: Tokens.default(0),
-  })
-  .strict()
-export type CompletionInput = z.input<typeof CompletionInput>
 
 export interface PaidOut extends Payout {
   key: string

@@ -7,12 +7,13 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../../schemas/index.ts"
+import { MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../../schemas/index.ts"
 import { readMailbox } from "../../workspace/documentReaders.ts"
 import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../wallets/economy.ts"
 import { newId } from "../../core/ids.ts"
 import type { RecordSigner } from "../../core/signedRecords.ts"
 import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "./mailbox.ts"
+import { MailContent, SendMailInput } from "./inputs.ts"
 import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { addTask } from "../tasks/actions.ts"
 import { createDm, postMessage, roomText } from "../rooms/actions.ts"
@@ -32,8 +33,6 @@ function writeMail(handle: DocHandle<MailboxDoc>, message: MailMessage): void {
     d.messages[valid.id] = valid
   })
 }
-
-const Content = z.string().trim().min(1, "the message is empty").max(LIMITS.message)
 
 /** Only a registered operator can have a DM with a resident (createDm checks the parties). */
 function assertOperatorPeer(ctx: OperatorContext): void {
@@ -60,7 +59,7 @@ export interface MailOutcome {
  * resident gets +12 tokens and a follow-up task.
  */
 export async function replyToMail(ctx: OperatorContext, mailId: string, content: string): Promise<MailOutcome> {
-  const text = parseInput(Content, content)
+  const text = parseInput(MailContent, content)
   const mailbox = await openMailbox(ctx.workspace)
   const original = readMailbox(mailbox.doc(), `mailbox ${mailbox.url}`, []).get(mailId)
   if (!original) throw new OperatorActionError(`no message ${mailId} in the mailbox`)
@@ -85,15 +84,6 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   await ctx.audit.append("payout", reply.id, { mail: "reply", replyTo: mailId, resident: resident.id, key, amount: MAIL_REPLY_GRANT, task: task.id })
   return { message: reply, dmId: dm.id, taskId: task.id, granted: MAIL_REPLY_GRANT }
 }
-
-export const SendMailInput = z
-  .object({
-    /** Blank or absent: a broadcast to all residents. */
-    resident: z.string().trim().max(120).optional(),
-    content: Content,
-  })
-  .strict()
-export type SendMailInput = z.input<typeof SendMailInput>
 
 /**
  * An operator writes a new message: to one resident (also DMed, +8 tokens, a task to act
@@ -138,7 +128,7 @@ export const ResidentMailInput = z
   .object({
     resident: z.string().min(1).max(120),
     type: z.enum(RESIDENT_MAIL_TYPES),
-    content: Content,
+    content: MailContent,
     taskId: z.string().min(1).max(120).optional(),
   })
   .strict()

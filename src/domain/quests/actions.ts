@@ -8,11 +8,10 @@
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { updateText } from "@automerge/automerge/slim"
 import { z } from "zod"
-import { Id, LIMITS, QuestDoc, QuestIndexEntry, QuestState, SCHEMA_VERSION, Usd, type Actor, type ActorKind, type QuestIndexDoc, type Task } from "../../../schemas/index.ts"
+import { LIMITS, QuestDoc, QuestIndexEntry, QuestState, SCHEMA_VERSION, type Actor, type ActorKind, type QuestIndexDoc, type Task } from "../../../schemas/index.ts"
 import { QUEST_DEFAULTS, ledgerKeys } from "../wallets/economy.ts"
 import { newId } from "../../core/ids.ts"
 import {
-  DEFAULT_QUEST_BUDGET_USD,
   QuestTransitionError,
   WITHDRAWABLE_ON_PAUSE,
   assertQuestMove,
@@ -24,25 +23,13 @@ import { TERMINAL_STATUSES } from "../tasks/taskMachine.ts"
 import { OperatorActionError, openDoc, parseInput, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
 import { readQuest, readQuestIndex } from "../../workspace/documentReaders.ts"
 import { addTask, decideTask } from "../tasks/actions.ts"
-import { Tokens } from "../wallets/inputs.ts"
+import { AssignQuestInput, NewQuestInput, QuestEdit } from "./inputs.ts"
 import { postMessage, roomText } from "../rooms/actions.ts"
 import { residentOf } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 
 // ── the quest document (the lifecycle with its task and payouts follows) ──
-
-export const NewQuestInput = z
-  .object({
-    title: z.string().trim().min(1, "a quest needs a title").max(LIMITS.title),
-    objective: z.string().max(LIMITS.objective).default(""),
-    identity: Id.optional(),
-    budgetUsd: Usd,
-    upfrontTip: Tokens.default(0),
-    completionReward: Tokens.default(0),
-  })
-  .strict()
-export type NewQuestInput = z.input<typeof NewQuestInput>
 
 async function assertResident(ctx: SocialContext, id: string | undefined | null): Promise<void> {
   if (id) await residentOf(ctx.workspace, id)
@@ -78,21 +65,6 @@ export async function createQuest(ctx: SocialContext, input: NewQuestInput): Pro
   })
   return { ...quest, url: handle.url }
 }
-
-/** Fields an operator may change on a quest (the objective is edited as collaborative text). */
-export const QuestEdit = z
-  .object({
-    title: z.string().trim().min(1, "a quest needs a title").max(LIMITS.title),
-    /** Accepted only unchanged: states move through pause/resume/cancel/approve (below). */
-    state: QuestState,
-    identity: Id.nullable(),
-    budgetUsd: Usd,
-    upfrontTip: Tokens,
-    completionReward: Tokens,
-  })
-  .partial()
-  .strict()
-export type QuestEdit = z.input<typeof QuestEdit>
 
 export interface QuestRef {
   entry: z.infer<typeof QuestIndexEntry>
@@ -181,18 +153,6 @@ async function enqueueQuestTask(ctx: OperatorContext, quest: QuestDoc): Promise<
     link: { kind: "quest", id: quest.id },
   })
 }
-
-export const AssignQuestInput = z
-  .object({
-    title: z.string().trim().min(1, "a quest needs a title").max(LIMITS.title),
-    objective: z.string().trim().min(1, "a quest needs an objective").max(LIMITS.objective),
-    identity: Id,
-    budgetUsd: Usd.default(DEFAULT_QUEST_BUDGET_USD),
-    upfrontTip: Tokens.default(QUEST_DEFAULTS.upfrontTip),
-    completionReward: Tokens.default(QUEST_DEFAULTS.completionReward),
-  })
-  .strict()
-export type AssignQuestInput = z.input<typeof AssignQuestInput>
 
 export interface AssignedQuest {
   quest: QuestDoc & { url: string }

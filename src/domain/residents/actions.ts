@@ -14,7 +14,6 @@
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
 import {
-  CreativitySeed,
   Identity,
   JournalEntry,
   LIMITS,
@@ -23,7 +22,8 @@ import {
   type JournalDoc,
   type RunRef,
 } from "../../../schemas/index.ts"
-import { checkForge, cleanList, ForgeError, freshSeed, LIST_CAP, level } from "./forge.ts"
+import { checkForge, ForgeError, freshSeed, level } from "./forge.ts"
+import { ForgeInput } from "./inputs.ts"
 import { newId } from "../../core/ids.ts"
 import { journalQuality, recall, type RecallOptions } from "./journal.ts"
 import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "./profileSanitizer.ts"
@@ -31,15 +31,6 @@ import { assertDocumentKind, validateList, type DataIssue } from "../../core/val
 import { readIdentities, readJournalEntries } from "../../workspace/documentReaders.ts"
 import { OperatorActionError, openDoc, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
-
-/** Blank → absent, so an empty form field does not count as a statement or summary. */
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .optional()
-    .transform(s => s || undefined)
 
 /** Every valid resident of the workspace. */
 export async function residents(workspace: Workspace): Promise<ReadonlyMap<string, Identity>> {
@@ -53,13 +44,6 @@ export async function residentOf(workspace: Workspace, id: string): Promise<Iden
   if (!found) throw new OperatorActionError(`no resident ${id}`)
   return found
 }
-
-/** "a, b,, c" → ["a", "b", "c"]: how forms enter traits and values. */
-export const listFromText = (text: string): string[] =>
-  text
-    .split(",")
-    .map(s => s.trim())
-    .filter(Boolean)
 
 /**
  * "Ada Lovelace" → "ada-lovelace"; a name with no letters or digits gives "resident". The
@@ -77,35 +61,6 @@ export function slugOf(name: string): string {
   return slug || "resident"
 }
 
-/** A list from a form: trimmed, repeats dropped (ignoring case), then at most 10. */
-const List = (what: string) =>
-  z
-    .array(z.string().max(LIMITS.name))
-    .max(100)
-    .default([])
-    .transform(list => cleanList(list))
-    .refine(list => list.length <= LIST_CAP, `at most ${LIST_CAP} ${what}`)
-
-export const ForgeInput = z
-  .object({
-    name: z.string().trim().min(1, "a resident needs a name").max(LIMITS.name),
-    summary: optionalText(600),
-    statement: optionalText(LIMITS.reason),
-    /** Without one, a fresh seed is drawn. */
-    seed: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .optional()
-      .transform(s => s || undefined)
-      .pipe(CreativitySeed.optional()),
-    traits: List("traits"),
-    values: List("values"),
-    activities: List("activities"),
-    bio: z.string().trim().max(LIMITS.message).default(""),
-  })
-  .strict()
-export type ForgeInput = z.input<typeof ForgeInput>
 
 interface IdentitiesState {
   handle: DocHandle<IdentitiesDoc>

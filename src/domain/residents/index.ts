@@ -1,5 +1,6 @@
 /** The residents concept's public face: what the views, the CLI, the relay and the worker use. */
-export { forgeIdentity, listFromText, MUTABLE_KEYS, type MutableEdit, recallMemory, residents, updateMutable, updateProfile, writeJournal } from "./actions.ts"
+export { forgeIdentity, MUTABLE_KEYS, type MutableEdit, recallMemory, residentOf, residents, updateMutable, updateProfile, writeJournal } from "./actions.ts"
+export { ForgeInput, listFromText, SUMMARY_MAX } from "./inputs.ts"
 export { generateSeed, level } from "./forge.ts"
 export { rollups } from "./journal.ts"
 export { PROFILE_MAX_CHARS, profileSrcdoc, validateProfile } from "./profileSanitizer.ts"

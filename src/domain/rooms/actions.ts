@@ -5,27 +5,19 @@
  * throws OperatorActionError with nothing written on refusal.
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
-import { z } from "zod"
-import { Id, LIMITS, Message, RoomEntry, SCHEMA_VERSION, type RoomDoc, type RoomIndexDoc, type Task } from "../../../schemas/index.ts"
+import { LIMITS, Message, RoomEntry, SCHEMA_VERSION, type RoomDoc, type RoomIndexDoc, type Task } from "../../../schemas/index.ts"
 import { newId } from "../../core/ids.ts"
 import { OperatorActionError, openDoc, parseInput as parse, type SocialContext } from "../../workspace/actionContext.ts"
 import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 import { residents } from "../residents/actions.ts"
+import { DmParties, NewMessageInput } from "./inputs.ts"
+import { partyName } from "./parties.ts"
 
 async function roomIndex(workspace: Workspace): Promise<{ handle: DocHandle<RoomIndexDoc>; rooms: ReadonlyMap<string, RoomEntry> }> {
   const handle = await openDoc<RoomIndexDoc>(workspace, workspace.root.docs.rooms)
   return { handle, rooms: readRoomIndex(handle.doc(), `rooms ${handle.url}`, []) }
 }
-
-export const NewMessageInput = z
-  .object({
-    content: z.string().trim().min(1, "the message is empty").max(LIMITS.message),
-    importance: z.number().int().min(0).max(10).default(5),
-    replyTo: Id.optional(),
-  })
-  .strict()
-export type NewMessageInput = z.input<typeof NewMessageInput>
 
 /**
  * Appends a message by this operator (author = the operator's peer name) to a room or DM.
@@ -69,11 +61,9 @@ export function roomText(text: string): string {
  * DM between the same two is returned as is, so asking twice does not split the talk.
  */
 export async function createDm(ctx: SocialContext, a: string, b: string): Promise<RoomEntry> {
-  const [x, y] = parse(z.tuple([Id, Id]), [a, b])
-  if (x === y) throw new OperatorActionError("a DM needs two different parties")
+  const [x, y] = parse(DmParties, [a, b])
   const people = await residents(ctx.workspace)
-  const peers = ctx.workspace.root.peers
-  const nameOf = (id: string) => people.get(id)?.name ?? (peers[id]?.role === "operator" ? (peers[id].displayName ?? id) : undefined)
+  const nameOf = (id: string) => partyName(id, people, ctx.workspace.root.peers)
   const unknown = [x, y].filter(id => nameOf(id) === undefined)
   if (unknown.length) throw new OperatorActionError(`no resident or operator ${unknown.join(", ")}`)
   const index = await roomIndex(ctx.workspace)

@@ -6,7 +6,9 @@ import { z } from "zod"
 import { LedgerEntry, LIMITS } from "../../../schemas/index.ts"
 
 /** A number of tokens an operator sets: a reward, a tip, a grant. */
-export const Tokens = z.number().int().nonnegative().max(100_000)
+export const TOKENS_RANGE = { min: 0, max: 100_000 } as const
+const TOKENS_RULE = `tokens are a whole number from ${TOKENS_RANGE.min} to ${TOKENS_RANGE.max}`
+export const Tokens = z.number({ error: TOKENS_RULE }).int(TOKENS_RULE).min(TOKENS_RANGE.min, TOKENS_RULE).max(TOKENS_RANGE.max, TOKENS_RULE)
 
 /** An operator's manual grant to a resident: a whole number of tokens the ledger can hold. */
 export const GRANT_RANGE = { min: 1, max: LedgerEntry.shape.amount.maxValue ?? Number.MAX_SAFE_INTEGER } as const

@@ -1,9 +1,15 @@
 /** Flag parsing: node:util parseArgs for syntax, zod for meaning. Every failure is a CliError. */
 import { parseArgs, type ParseArgsConfig } from "node:util"
 import { z } from "zod"
+import { Id } from "../schemas/index.ts"
 import { CliError } from "./errors.ts"
 
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>
+
+/** Flags that take a value, by name: `stringFlags("title", "reward")`. */
+export function stringFlags<K extends string>(...names: K[]): Record<K, { type: "string" }> {
+  return Object.fromEntries(names.map(name => [name, { type: "string" }])) as Record<K, { type: "string" }>
+}
 
 export function parseFlags<S extends z.ZodType>(command: string, argv: string[], spec: FlagSpec, schema: S): z.infer<S> {
   let values: Record<string, unknown>
@@ -33,6 +39,13 @@ export function takePositionals(command: string, argv: string[], names: string[]
   return [values, argv.slice(names.length)]
 }
 
+/** The leading id argument (`quest pause ID`), checked: a malformed one is a usage error saying what was expected. */
+export function takeId(command: string, argv: string[], what: string): [string, string[]] {
+  const [[id], rest] = takePositionals(command, argv, [what.toUpperCase().replace(/ /g, "_") + "_ID"])
+  if (!Id.safeParse(id).success) throw new CliError(`${command}: '${id}' is not a ${what} id`)
+  return [id!, rest]
+}
+
 export interface NumberFlagSpec {
   min: number
   max: number
@@ -52,9 +65,14 @@ export function numberFlag(spec: NumberFlagSpec) {
   return z.string().trim().min(1, spec.nan).pipe(number)
 }
 
-/** A numeric flag checked by a schema's own rule (the range and its message live with the schema). */
-export function numberFlagOf(schema: z.ZodType<number, number>, nan: string) {
-  return z.string().trim().min(1, nan).pipe(z.coerce.number<string>({ error: nan })).pipe(schema)
+/**
+ * A numeric flag checked by a schema's own rule (the range and its message live with the
+ * schema). `nan` is said when the value is empty or not a number; without it, the schema's
+ * own message (a schema made with `z.number({ error })`).
+ */
+export function numberFlagOf(schema: z.ZodType<number, number>, nan?: string) {
+  const number = z.string().transform(s => (s.trim() === "" ? Number.NaN : Number(s)))
+  return nan ? number.pipe(z.number({ error: nan })).pipe(schema) : number.pipe(schema)
 }
 
 const PORT_RANGE = "port must be a number from 0 to 65535"

@@ -28,6 +28,21 @@ Work with a running workspace (peer commands):
   key rotate [--peer NAME --public-key HEX]        replace your key (signed by the old one); the owner
                                                    can replace another peer's key
 
+Residents, rooms, mail, quests and bounties (the panel's forms, as flags; each takes --json):
+  resident list | resident show ID
+  resident forge --name NAME [--summary T] [--statement T] [--seed AB-1234-CD]
+            [--traits a,b] [--values a,b] [--activities a,b] [--bio T]
+  room list | room read ROOM_ID [--limit 20]
+  room post (ROOM_ID | --dm RESIDENT) --content TEXT [--importance 0-10] [--reply-to MSG_ID]
+  mail list [--unread] | mail send [--to RESIDENT] --content TEXT | mail reply MAIL_ID --content TEXT
+  quest list | quest pause ID | quest resume ID | quest approve ID
+  quest assign --resident ID --title T --objective TEXT [--budget USD] [--upfront-tip N] [--reward N]
+  bounty list | bounty post --title T --reward N [--description T] [--slots N]
+  bounty submit ID --resident ID [--members ID,...] --content TEXT
+  bounty complete ID --winner SUBMISSION_ID [--runner-up SUBMISSION_ID]
+            [--winner-reward N] [--runner-up-reward N]
+  wallet show RESIDENT                             balances and ledger of a resident
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,...]
@@ -90,6 +105,12 @@ const COMMANDS: Record<string, Command> = {
   key: async argv => (await import("./commands/key.ts")).runKeyCommand(argv),
   operator: async argv => (await import("./commands/operator.ts")).runOperatorCommand(argv),
   task: group("task", async () => ({ ...(await import("./commands/task.ts")).TASK_SUBCOMMANDS, ...(await import("./commands/review.ts")).REVIEW_SUBCOMMANDS })),
+  resident: group("resident", async () => (await import("./commands/resident.ts")).RESIDENT_SUBCOMMANDS),
+  room: group("room", async () => (await import("./commands/room.ts")).ROOM_SUBCOMMANDS),
+  mail: group("mail", async () => (await import("./commands/mail.ts")).MAIL_SUBCOMMANDS),
+  quest: group("quest", async () => (await import("./commands/quest.ts")).QUEST_SUBCOMMANDS),
+  bounty: group("bounty", async () => (await import("./commands/bounty.ts")).BOUNTY_SUBCOMMANDS),
+  wallet: group("wallet", async () => (await import("./commands/wallet.ts")).WALLET_SUBCOMMANDS),
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,15 @@
-/** Runs one CLI command to completion: `node bin/vivarium.js ARGS` → {code, stdout, stderr}. */
+/**
+ * Runs one CLI command to completion: `node bin/vivarium.js ARGS` → {code, stdout, stderr},
+ * or cheaper, cli/main.ts's main() in this process.
+ */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { vi } from "vitest"
+import { main } from "../../cli/main.ts"
+import { captureConsole, type Captured } from "./captureConsole.ts"
 import { spawnCli } from "./child.ts"
+import { TEST_OPERATOR, testOperatorHome } from "./operatorHome.ts"
 
 export interface CliResult {
   code: number | null
@@ -37,5 +44,22 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
   } finally {
     clearTimeout(timer)
     if (scratch) rmSync(scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * main(argv) in this process, as the test operator, with VIVARIUM_RELAY/TOKEN only from
+ * `env`: no child process per command, so many cases stay cheap.
+ */
+export async function runMain(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured<number>> {
+  vi.stubEnv("VIVARIUM_RELAY", undefined)
+  vi.stubEnv("VIVARIUM_TOKEN", undefined)
+  vi.stubEnv("VIVARIUM_OPERATOR", TEST_OPERATOR)
+  vi.stubEnv("VIVARIUM_HOME", testOperatorHome())
+  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v)
+  try {
+    return await captureConsole(() => main(argv))
+  } finally {
+    vi.unstubAllEnvs()
   }
 }

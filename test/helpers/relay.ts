@@ -1,5 +1,6 @@
 /** An in-process relay on 127.0.0.1, port 0, in its own temp data dir; closed by the teardown. */
-import type { Task } from "../../schemas/index.ts"
+import type { Actor, Task } from "../../schemas/index.ts"
+import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import { startRelay, type Relay, type RelayOptions } from "../../peer-server/relay.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { enrolIdentity, fetchWorkspace } from "../../src/peer/nodePeer.ts"
@@ -68,4 +69,22 @@ export async function until(relay: TestRelay, id: string, status: Task["status"]
     message: `task ${id} to become ${status} (is ${statusOf(relay, id)})`,
   })
   return relay.workspace.tasks.get(id)!
+}
+
+/**
+ * The relay's own writes stand in for a worker that runs task `id` to review (the lease, the
+ * worker's moves), once the relay sees the task. An LLM task the relay blocked while no
+ * worker with a key was online is unblocked first.
+ */
+export async function runToReviewAsRelay(relay: TestRelay, id: string): Promise<void> {
+  await waitFor(() => relay.workspace.tasks.get(id) !== undefined, { events: [[relay.workspace.tasks, "change"]], message: `the relay to see task ${id}` })
+  const system: Actor = { kind: "system", name: "relay" }
+  const worker: Actor = { kind: "worker", name: "w1" }
+  relay.workspace.updateTask(id, d => {
+    if (d.status === "blocked") applyTransition(d, "queued", system, Date.now())
+    if (d.status !== "claimed") applyTransition(d, "claimed", system, Date.now())
+    delete d.lease
+    applyTransition(d, "running", worker, Date.now())
+    applyTransition(d, "pending_review", worker, Date.now())
+  })
 }

@@ -2,10 +2,9 @@
  * More CLI cases, run in-process through cli/main.ts's main() (no child process per case,
  * so many cases stay cheap). test/integration/cli.test.ts covers the real processes.
  */
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
-import { main } from "../../cli/main.ts"
-import { captureConsole, type Captured } from "../helpers/captureConsole.ts"
-import { TEST_OPERATOR, testOperatorHome } from "../helpers/operatorHome.ts"
+import { beforeAll, describe, expect, it } from "vitest"
+import type { Captured } from "../helpers/captureConsole.ts"
+import { runMain as run } from "../helpers/cli.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -15,19 +14,6 @@ let emptyDir: string
 beforeAll(() => {
   emptyDir = makeTempDir(teardown, "vivarium-cli-empty-")
 })
-afterEach(() => {
-  vi.unstubAllEnvs()
-})
-
-function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured<number>> {
-  vi.stubEnv("VIVARIUM_RELAY", undefined)
-  vi.stubEnv("VIVARIUM_TOKEN", undefined)
-  vi.stubEnv("VIVARIUM_OPERATOR", TEST_OPERATOR)
-  vi.stubEnv("VIVARIUM_HOME", testOperatorHome())
-  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v)
-  return captureConsole(() => main(argv))
-}
-
 function expectUsageError(result: Captured<number>, pattern: RegExp): void {
   const context = JSON.stringify(result)
   expect(result.value, context).toBe(2)

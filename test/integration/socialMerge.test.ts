@@ -26,7 +26,7 @@ import { openOwnAuditLog } from "../../src/domain/peers/registerPeer.ts"
 import { postMessage } from "../../src/domain/rooms/actions.ts"
 import { spend } from "../../src/domain/wallets/actions.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
-import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { approvedIdentity, runToReviewAsRelay, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -84,15 +84,7 @@ async function questAwaitingApproval(relay: TestRelay, a: NodePeer, alice: Opera
   await forgeIdentity(alice, { name: "Ada" })
   await preload(a)
   const { quest, task } = await assignQuest(alice, { title: "Map the caves", objective: "Find every exit.", identity: "ada", upfrontTip: 0, completionReward: 30 })
-  await waitFor(() => relay.workspace.tasks.get(task.id) !== undefined, { events: [[relay.workspace.tasks, "change"]], message: "the relay to see the quest's task" })
-  relay.workspace.updateTask(task.id, d => {
-    // The relay blocks an LLM task while no worker with a key is online: unblock it first.
-    if (d.status === "blocked") applyTransition(d, "queued", SYSTEM, Date.now())
-    if (d.status !== "claimed") applyTransition(d, "claimed", SYSTEM, Date.now())
-    delete d.lease
-    applyTransition(d, "running", WORKER, Date.now())
-    applyTransition(d, "pending_review", WORKER, Date.now())
-  })
+  await runToReviewAsRelay(relay, task.id)
   await waitFor(() => a.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[a.workspace.tasks, "change"]], message: "alice to see the task waiting for review" })
   await decideTask(alice, task.id, "approve")
   await waitFor(() => relay.workspace.tasks.get(task.id)?.status === "approved", { events: [[relay.workspace.tasks, "change"]], message: "the relay to see the approval" })

@@ -85,6 +85,19 @@ export async function questRef(workspace: Workspace, id: string): Promise<QuestR
   return { entry, index, handle, quest }
 }
 
+/** Every readable quest, oldest first (each quest's own document is opened). */
+export async function quests(workspace: Workspace): Promise<QuestDoc[]> {
+  const index = await openDoc<QuestIndexDoc>(workspace, workspace.root.docs.quests)
+  const entries = [...readQuestIndex(index.doc(), `quests ${index.url}`, []).values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+  const out: QuestDoc[] = []
+  for (const entry of entries) {
+    const handle = await openDoc<QuestDoc>(workspace, entry.url)
+    const quest = readQuest(handle.doc(), `quest ${handle.url}`, [])
+    if (quest) out.push(quest)
+  }
+  return out
+}
+
 export async function updateQuest(ctx: SocialContext, id: string, edit: QuestEdit): Promise<void> {
   const e = parseInput(QuestEdit, edit)
   await assertResident(ctx, e.identity)

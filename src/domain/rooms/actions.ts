@@ -19,6 +19,19 @@ async function roomIndex(workspace: Workspace): Promise<{ handle: DocHandle<Room
   return { handle, rooms: readRoomIndex(handle.doc(), `rooms ${handle.url}`, []) }
 }
 
+/** Every readable room and DM of the workspace, by id. */
+export async function rooms(workspace: Workspace): Promise<ReadonlyMap<string, RoomEntry>> {
+  return (await roomIndex(workspace)).rooms
+}
+
+/** The valid messages of a room or DM, oldest first; a refusal naming a room that does not exist. */
+export async function roomMessages(workspace: Workspace, roomId: string): Promise<Message[]> {
+  const entry = (await roomIndex(workspace)).rooms.get(roomId)
+  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  const handle = await openDoc<RoomDoc>(workspace, entry.url)
+  return readRoomMessages(handle.doc(), `room ${handle.url}`, [])
+}
+
 /**
  * Appends a message by this operator (author = the operator's peer name) to a room or DM.
  * Messages are a list: two peers posting offline both keep their message, and the merge

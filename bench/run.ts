@@ -17,6 +17,8 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   ui: async () => (await import("./ui.ts")).suite,
   social: async () => (await import("./social.ts")).suite,
   gate: async () => (await import("./gate.ts")).suite,
+  cli: async () => (await import("./cli.ts")).suite,
+  panel: async () => (await import("./panel.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

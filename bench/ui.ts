@@ -82,20 +82,20 @@ function bundleSizes(): UiResults["bundle"] {
   return { files, totalBytes: sum(files, "bytes"), totalGzip: sum(files, "gzip"), startGzip: sum(start, "gzip"), startFiles: start.length }
 }
 
-async function benchRelay(scope: Cleanup): Promise<{ relay: Relay; stop: () => Promise<void> }> {
+export async function benchRelay(scope: Cleanup): Promise<{ relay: Relay; stop: () => Promise<void> }> {
   const relay = await startRelay({ dataDir: tempDir(scope, "ui-relay"), port: 0, host: "127.0.0.1", log: () => {} })
   const stop = scope.add("close relay", () => relay.close())
   return { relay, stop }
 }
 
-async function newContext(scope: Cleanup, browser: Browser): Promise<BrowserContext> {
+export async function newContext(scope: Cleanup, browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: VIEWPORT })
   scope.add("close browser context", () => context.close())
   context.setDefaultTimeout(60_000)
   return context
 }
 
-async function registerOperator(page: Page, name: string): Promise<void> {
+export async function registerOperator(page: Page, name: string): Promise<void> {
   await page.getByTestId("operator-name").fill(name)
   await page.getByTestId("operator-save").click()
   await page.getByTestId("me").waitFor()
@@ -177,8 +177,9 @@ async function clickLatency(ctx: SuiteContext, scope: Cleanup, browser: Browser)
 }
 
 /** Writes the tasks and messages in batches into the relay's own queue and town_hall room. */
-async function seed(ctx: SuiteContext, relay: Relay): Promise<ColdStart["seed"]> {
-  const { tasks, messages, batch } = CONFIG
+export async function seed(ctx: SuiteContext, relay: Relay, counts: { tasks: number; messages: number } = CONFIG): Promise<ColdStart["seed"]> {
+  const { tasks, messages } = counts
+  const { batch } = CONFIG
   const ws = relay.workspace
   const index = await relay.repo.find<RoomIndexDoc>(ws.root.docs.rooms as AutomergeUrl)
   const room = await relay.repo.find<RoomDoc>(index.doc().rooms["town_hall"]!.url as AutomergeUrl)
@@ -242,7 +243,7 @@ function storedSize(page: Page): Promise<{ records: number; bytes: number }> {
 }
 
 /** Waits until the app's IndexedDB stops changing (the Repo saves after a debounce). */
-async function storageSettled(page: Page): Promise<{ records: number; bytes: number }> {
+export async function storageSettled(page: Page): Promise<{ records: number; bytes: number }> {
   let last = await storedSize(page)
   for (let stable = 0; stable < 3; ) {
     await sleep(500)
@@ -254,11 +255,11 @@ async function storageSettled(page: Page): Promise<{ records: number; bytes: num
 }
 
 
-/** Closes the page, opens a fresh one in the same context (IndexedDB and service worker kept) and times its start. */
-async function startOnce(context: BrowserContext, previous: Page, url: string, profile: boolean): Promise<{ page: Page; start: OneStart }> {
+/** Closes the page, opens a fresh one in the same context (IndexedDB and service worker kept) and times its start until the queued count shows `queued`. */
+export async function startOnce(context: BrowserContext, previous: Page, url: string, profile: boolean, queued = String(CONFIG.tasks)): Promise<{ page: Page; start: OneStart }> {
   await previous.close()
   const page = await context.newPage()
-  await addProbe(page, "dash-count-queued", String(CONFIG.tasks))
+  await addProbe(page, "dash-count-queued", queued)
   const cdp = profile ? await startProfile(page) : undefined
   await page.goto(url)
   const probe = await readProbe(page, CONFIG.timeoutMs)

@@ -23,6 +23,8 @@ export interface ProbeResult {
   wasm: Span[]
   idb: IdbRead[]
   longTasks: Span[]
+  /** The browser's paint entries: first-paint and first-contentful-paint. */
+  paints: { name: string; start: number }[]
   /** The app shell (workspace name) is in the DOM. */
   shellAt?: number
   /** The testid first showed the expected text (DOM committed) … */
@@ -46,7 +48,7 @@ declare global {
 /** Runs in the page (addInitScript): must be self-contained. */
 function probeScript({ testId, text }: { testId: string; text: string }): void {
   const now = () => performance.now()
-  const probe: ProbeResult = { wasm: [], idb: [], longTasks: [], responseEnd: 0, domContentLoaded: 0, scripts: [] }
+  const probe: ProbeResult = { wasm: [], idb: [], longTasks: [], paints: [], responseEnd: 0, domContentLoaded: 0, scripts: [] }
   window.__uiProbe = probe
 
   const wasm = WebAssembly as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
@@ -84,6 +86,9 @@ function probeScript({ testId, text }: { testId: string; text: string }): void {
   new PerformanceObserver(list => {
     for (const e of list.getEntries()) probe.longTasks.push({ start: e.startTime, end: e.startTime + e.duration })
   }).observe({ type: "longtask", buffered: true })
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) probe.paints.push({ name: e.name, start: e.startTime })
+  }).observe({ type: "paint", buffered: true })
 
   const check = () => {
     if (probe.shellAt === undefined && document.querySelector('[data-testid="workspace-name"]')) probe.shellAt = now()

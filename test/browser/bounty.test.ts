@@ -63,6 +63,13 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
       await expect.poll(() => page.getByTestId("notice").textContent()).toContain(RETRY_HINT)
       expect(await page.getByTestId("resident-name").inputValue()).toBe("Agent Smith")
       expect(await page.getByTestId("resident-summary").inputValue()).toBe("A quiet cartographer of underground rivers.")
+      // The form checks its fields with the forge's own input (the CLI's flags use it too) before anything is written.
+      await page.getByTestId("resident-seed").fill("not a seed")
+      await page.getByTestId("resident-submit").click()
+      await expect.poll(() => page.getByTestId("resident-form-error").textContent()).toBe("a creativity seed looks like AB-1234-CD (letters without I and O)")
+      await screenshot(page, "resident-forge-input-refused")
+      expect(identitiesOf(identities).size).toBe(0)
+      await page.getByTestId("resident-seed").fill("")
 
       const forged = async (name: string): Promise<Identity> =>
         waitFor(() => [...identitiesOf(identities).values()].find(i => i.name === name) ?? false, {

@@ -10,6 +10,7 @@ import { killSwitchCommand } from "./commands/control.ts"
 import { runKeyCommand } from "./commands/key.ts"
 import { runAuditCommand } from "./commands/audit.ts"
 import { runOperatorCommand } from "./commands/operator.ts"
+import { runPair } from "./commands/pair.ts"
 import { CliError } from "./errors.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
@@ -43,14 +44,17 @@ Workers:
   worker approve NAME | worker revoke NAME | worker list [--json]
 
 Operators:
+  pair      [--relay ws://host:port --token T] [--json]
+                                                   make this terminal act as you: shows a short code
+                                                   you confirm in the control panel (Settings)
   operator list [--json]                           operators, their approval and the owner
   operator approve NAME | operator revoke NAME     the workspace owner admits or removes an operator
 
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
-They speak for the operator named by VIVARIUM_OPERATOR (default: your login name), with that
-operator's key under VIVARIUM_HOME (default ~/.vivarium). A new operator key is enrolled as
-pending; the workspace owner approves it with 'vivarium operator approve NAME'.
+Next to the relay's data dir they act as the workspace owner (its key is kept there);
+elsewhere as the operator this terminal is paired with ('vivarium pair'; the terminal's key
+is kept under VIVARIUM_HOME, default ~/.vivarium).
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
 
@@ -70,6 +74,7 @@ const COMMANDS: Record<string, Command> = {
   audit: runAuditCommand,
   key: runKeyCommand,
   operator: runOperatorCommand,
+  pair: runPair,
   task: async argv => {
     const [sub, ...rest] = argv
     if (!sub || sub === "--help" || sub === "-h") {

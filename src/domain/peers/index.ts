@@ -3,7 +3,7 @@ export { type ControlsEdit, decidePeer, setKillSwitch, updateControls } from "./
 export { connectionProofText, decodeProofProtocol, encodeProofProtocol, EnrolmentAnswer, enrolmentProofText, EnrolmentRequest } from "./connectionProof.ts"
 export { KeyRotationError, rotateKey } from "./keyRotation.ts"
 export { openOwnAuditLog, type PeerIdentity, PeerNameTakenError, writePeerRecord } from "./registerPeer.ts"
-export { cleanDisplayName, displayNameHolder, displayNameOf, peerLabel, type PeerLabel, peerNameFor, personOf } from "./names.ts"
+export { cleanDisplayName, displayNameHolder, displayNameOf, peerLabel, type PeerLabel, peerNameFor, peerSubject, personOf } from "./names.ts"
 export {
   confirmPairing,
   devicesOf,

@@ -14,6 +14,7 @@ export function peerNameFor(displayName: string): string {
   return (
     displayName
       .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
       .replace(/[^A-Za-z0-9_.-]+/g, "-")
       .replace(/^[^A-Za-z0-9]+/, "")
       .replace(/-+$/, "")
@@ -70,7 +71,7 @@ export interface PeerLabel {
   /** The person behind the peer (the operator of a device), for grouping. */
   person: string
   role: PeerRecord["role"] | "unknown"
-  /** Set for a paired terminal: the device's own name. */
+  /** Set for a terminal paired with an operator: the terminal's own name. */
   device?: string
 }
 
@@ -87,9 +88,23 @@ export function peerLabel(root: Pick<RootDoc, "peers"> | undefined, peer: string
     const text = owner ? ownName(owner, operator) : operator
     return { text, title: `${operator} · terminal ${peer}`, person: operator, role, device: peer }
   }
-  const text = ownName(record, peer)
-  const pending = record.deviceOf !== undefined ? ` · terminal waiting for ${record.deviceOf} to confirm` : ""
-  return { text, title: `${peer}${role === "worker" ? " (worker)" : ""}${pending}`, person: peer, role }
+  if (record.deviceOf !== undefined) {
+    // Claimed but not (or no longer) approved: it carries no authority, so it is no one's name.
+    const owner = recordOf(peers, record.deviceOf)
+    const operator = owner ? ownName(owner, record.deviceOf) : record.deviceOf
+    return { text: `${operator}'s terminal (${record.state === "revoked" ? "unpaired" : "not confirmed"})`, title: `${record.deviceOf} · terminal ${peer}`, person: peer, role, device: peer }
+  }
+  return { text: ownName(record, peer), title: `${peer}${role === "worker" ? " (worker)" : ""}`, person: peer, role }
+}
+
+/**
+ * How a record about `peer` names it (a decision on it, a pairing): like peerLabel, except
+ * that a terminal is its operator's terminal, not its operator.
+ */
+export function peerSubject(root: Pick<RootDoc, "peers"> | undefined, peer: string): PeerLabel {
+  const label = peerLabel(root, peer)
+  const approvedTerminal = label.device !== undefined && label.person !== peer
+  return approvedTerminal ? { ...label, text: `${label.text}'s terminal` } : label
 }
 
 /** The name to show for `peer`. */

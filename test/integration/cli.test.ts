@@ -144,8 +144,8 @@ describe.concurrent("vivarium CLI", () => {
     expect(report).toMatchObject({
       workspace: "Vivarium",
       peers: [
-        { name: "relay", role: "relay", state: "approved" },
         { name: "owner", role: "operator", state: "approved" },
+        { name: "relay", role: "relay", state: "approved" },
       ],
       killSwitch: { on: false },
       dataIssues: [],

@@ -47,7 +47,7 @@ describe("operator CLI", () => {
     expect(shown).toMatch(new RegExp(`^${id}  pending_review`))
     expect(shown).toMatch(/result: {3}by w1, local, \$0, exit 0\n {2}\| reviewed/)
     expect(shown).toMatch(/review: {3}approve \(confidence 0\.95\)/)
-    expect(shown).toMatch(/queued → claimed {2}by system relay: lease granted to w1/)
+    expect(shown).toMatch(/queued → claimed {2}by Relay: lease granted to w1/)
     expect(shown).toMatch(new RegExp(`decide: {3}vivarium task approve ${id}`))
     expect((await cli(["task", "show", "task-nope"], 2)).stderr).toMatch(/no task task-nope/)
     await cli(["task", "approve", id, "--tip", "3", "--feedback", "nice and short"])

@@ -9,7 +9,7 @@ import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
-import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, peerNameFor, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
+import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, peerNameFor, peerSubject, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
 import { pairingClaimer } from "../../peer/enrolClient.ts"
 import type { OperatorContext } from "../../workspace/actionContext.ts"
 import { openBrowserRepo } from "../session/browserRepo.ts"
@@ -254,7 +254,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     decideTask: (id: string, decision: TaskDecision, input?: DecisionInput) =>
       act(`task ${TASK_DECISIONS[decision]}`, ctx => decideTask(ctx, id, decision, input)),
     setKillSwitch: (on: boolean, reason: string) => act(on ? "halted: workers stop" : "resumed", ctx => setKillSwitch(ctx, on, reason)),
-    decidePeer: (name: string, state: "approved" | "revoked") => act(`${name} ${state}`, ctx => decidePeer(ctx, name, state)),
+    decidePeer: (name: string, state: "approved" | "revoked") => act(`${peerSubject(root.value, name).text} ${state}`, ctx => decidePeer(ctx, name, state)),
     updateControls: (edit: ControlsEdit) => act("runtime settings saved", ctx => updateControls(ctx, edit)),
     /** Confirms a terminal's pairing code (`vivarium pair`) with this browser's key; answers the terminal's name. */
     pairTerminal: (code: string) =>

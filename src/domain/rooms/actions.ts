@@ -11,6 +11,7 @@ import { newId } from "../../core/ids.ts"
 import { OperatorActionError, openDoc, parseInput as parse, type SocialContext } from "../../workspace/actionContext.ts"
 import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
+import { displayNameOf } from "../peers/names.ts"
 import { residents } from "../residents/actions.ts"
 
 async function roomIndex(workspace: Workspace): Promise<{ handle: DocHandle<RoomIndexDoc>; rooms: ReadonlyMap<string, RoomEntry> }> {
@@ -73,7 +74,8 @@ export async function createDm(ctx: SocialContext, a: string, b: string): Promis
   if (x === y) throw new OperatorActionError("a DM needs two different parties")
   const people = await residents(ctx.workspace)
   const peers = ctx.workspace.root.peers
-  const nameOf = (id: string) => people.get(id)?.name ?? (peers[id]?.role === "operator" ? (peers[id].displayName ?? id) : undefined)
+  // A DM is with an operator, not with one of its terminals (they share its name).
+  const nameOf = (id: string) => people.get(id)?.name ?? (peers[id]?.role === "operator" && peers[id].deviceOf === undefined ? displayNameOf(ctx.workspace.root, id) : undefined)
   const unknown = [x, y].filter(id => nameOf(id) === undefined)
   if (unknown.length) throw new OperatorActionError(`no resident or operator ${unknown.join(", ")}`)
   const index = await roomIndex(ctx.workspace)

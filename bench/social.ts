@@ -95,7 +95,8 @@ async function findRooms(peer: BenchPeer): Promise<Rooms> {
 }
 
 async function roomPart(ctx: SuiteContext, scope: Cleanup): Promise<Omit<SocialResults, "ledger" | "seconds" | "loadBefore">> {
-  const relay = await startRelay({ dataDir: tempDir(scope, "social-relay"), port: 0, host: "127.0.0.1", log: () => {} })
+  const dataDir = tempDir(scope, "social-relay")
+  const relay = { ...(await startRelay({ dataDir, port: 0, host: "127.0.0.1", log: () => {} })), dataDir }
   scope.add("close relay", () => relay.close())
   const connect = async (label: string) => {
     const peer = await connectBenchPeer("vivarium", relay)
@@ -277,8 +278,8 @@ async function appendLatency(ctx: SuiteContext, profileDir: string, writer: Benc
 }
 
 /** A fresh Node peer in its own process (bench/syncOpenPeer.ts, as the sync suite) opens the workspace and town_hall. */
-async function nodeOpen(scope: Cleanup, relay: Relay, messages: number): Promise<NodeOpen> {
-  const config: OpenConfig = { system: "vivarium", wsUrl: relay.wsUrl, token: relay.token, tasks: 0, messages }
+async function nodeOpen(scope: Cleanup, relay: Relay & { dataDir: string }, messages: number): Promise<NodeOpen> {
+  const config: OpenConfig = { system: "vivarium", wsUrl: relay.wsUrl, token: relay.token, dataDir: relay.dataDir, tasks: 0, messages }
   const child = spawnNode(scope, `fresh peer (${messages} messages)`, ["--expose-gc"], ["bench/launch.js", "bench/syncOpenPeer.ts", JSON.stringify(config)])
   const m = await child.waitForLine(/^(RESULT|FAILED) (.*)$/, CONFIG.timeoutMs)
   await withTimeout(child.exited, 15_000, "fresh peer exit").catch(() => child.stop())

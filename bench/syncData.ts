@@ -3,16 +3,16 @@
  * (the Vivarium schemas); the bare relay just does not know what they mean.
  */
 import type { Message, QuestDoc, QueueDoc, RoomDoc, Task } from "../schemas/index.ts"
-import { operatorActor } from "../cli/operator.ts"
+import { DEFAULT_OWNER_NAME } from "../peer-server/dataDir.ts"
 
 export const SCHEMA_VERSION_1 = 1 as const
 
 /**
  * A realistic queued local task, valid under the Task schema, as an operator adds it: by
- * default by this machine's operator, whom the benchmark's Vivarium peers speak for (the
- * relay's change gate accepts a new task only from the operator it names).
+ * default by the relay's owner, whom the benchmark's Vivarium peers speak for (the relay's
+ * change gate accepts a new task only from the operator it names).
  */
-export function makeTask(i: number, now: number, createdBy = operatorActor().name): Task {
+export function makeTask(i: number, now: number, createdBy = DEFAULT_OWNER_NAME): Task {
   const id = `task-${(now + i).toString(36)}-${(i % 0xffff).toString(16).padStart(4, "0")}`
   return {
     id,

@@ -19,6 +19,7 @@ export interface OpenConfig {
   system: SystemName
   wsUrl: string
   token: string
+  dataDir: string
   /** Bare only: the documents to find (a Vivarium peer discovers them from the root). */
   queueUrl?: string
   roomUrl?: string

@@ -21,6 +21,7 @@ export interface TypistsConfig {
   system: SystemName
   wsUrl: string
   token: string
+  dataDir: string
   /** One entry per typist: the letter it types, its document, and the index of the newline it types before. */
   typists: { letter: string; docUrl: string; cursorIndex: number }[]
   periodMs: number

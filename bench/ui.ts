@@ -82,10 +82,11 @@ function bundleSizes(): UiResults["bundle"] {
   return { files, totalBytes: sum(files, "bytes"), totalGzip: sum(files, "gzip"), startGzip: sum(start, "gzip"), startFiles: start.length }
 }
 
-export async function benchRelay(scope: Cleanup): Promise<{ relay: Relay; stop: () => Promise<void> }> {
-  const relay = await startRelay({ dataDir: tempDir(scope, "ui-relay"), port: 0, host: "127.0.0.1", log: () => {} })
+export async function benchRelay(scope: Cleanup): Promise<{ relay: Relay & { dataDir: string }; stop: () => Promise<void> }> {
+  const dataDir = tempDir(scope, "ui-relay")
+  const relay = await startRelay({ dataDir, port: 0, host: "127.0.0.1", log: () => {} })
   const stop = scope.add("close relay", () => relay.close())
-  return { relay, stop }
+  return { relay: { ...relay, dataDir }, stop }
 }
 
 export async function newContext(scope: Cleanup, browser: Browser): Promise<BrowserContext> {

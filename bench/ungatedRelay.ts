@@ -7,7 +7,6 @@
  *
  * Prints `Relay: ws://127.0.0.1:PORT`; stops on SIGTERM/SIGINT or when stdin closes.
  */
-import { localOperatorIdentity } from "../cli/operator.ts"
 import { startRelay } from "../peer-server/relay.ts"
 
 const [dataDir] = process.argv.slice(2)
@@ -19,8 +18,7 @@ const relay = await startRelay({
   dataDir,
   port: 0,
   host: "127.0.0.1",
-  // As `vivarium relay` does: this machine's operator owns the workspace.
-  owner: await localOperatorIdentity(),
+  // As `vivarium relay` does, the owner's key stays in the data directory (bench peers use it).
   extensions: standard => standard.filter(e => e.name !== "change-gate"),
   log: line => console.error(`[relay] ${line}`),
 })

@@ -5,7 +5,7 @@ import { readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
 import { connectPeer, PendingApprovalError, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
 import { RelayUrl, type FlagSpec } from "./args.ts"
 import { CliError } from "./errors.ts"
-import { localOperatorIdentity, operatorHome } from "./operator.ts"
+import { cliIdentity, operatorHome, type CliIdentity } from "./operator.ts"
 
 export const DEFAULT_DATA_DIR = ".vivarium"
 
@@ -22,7 +22,7 @@ export const ConnectionInput = z.object({
 })
 export type ConnectionInput = z.infer<typeof ConnectionInput>
 
-export function resolveConnection(flags: ConnectionInput, env = process.env): { relay: string; token: string } {
+export function resolveConnection(flags: ConnectionInput, env = process.env): { relay: string; token: string; dataDir: string } {
   const dataDir = resolve(flags.data ?? DEFAULT_DATA_DIR)
   const local = readRelayAddress(dataDir)
   const localHost = local && (local.host === "0.0.0.0" || local.host === "::" ? "127.0.0.1" : local.host)
@@ -35,27 +35,24 @@ export function resolveConnection(flags: ConnectionInput, env = process.env): { 
   }
   const checked = RelayUrl.safeParse(relay)
   if (!checked.success) throw new CliError(`VIVARIUM_RELAY: expected ws://host:port, got ${relay}`)
-  return { relay, token }
-}
-
-/** The one line a pending operator sees, naming what the owner runs. */
-export function waitingForApprovalLine(name: string): string {
-  return `this operator (${name}) is waiting for the workspace owner's approval: on the owner's machine run \`npx vivarium operator approve ${name}\``
+  return { relay, token, dataDir }
 }
 
 /**
- * Connects as a short-lived peer speaking for the local operator key, runs `fn`, makes sure
+ * Connects as a short-lived peer speaking for this machine's key (cli/operator.ts: the owner
+ * next to the relay's data directory, else this terminal's paired key), runs `fn`, makes sure
  * the relay has our changes, disconnects. A change the relay refuses fails the command.
  * The workspace's authority anchors are pinned under the operator home.
  */
-export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer) => Promise<T> | T): Promise<T> {
-  const { relay, token } = resolveConnection(flags)
-  const identity = await localOperatorIdentity()
+export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer, me: CliIdentity) => Promise<T> | T): Promise<T> {
+  const { relay, token, dataDir } = resolveConnection(flags)
+  const me = await cliIdentity(relay, token, dataDir)
+  const identity = me.identity
   let peer: NodePeer
   try {
     peer = await connectPeer({ relay, token, identity, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
   } catch (error) {
-    if (error instanceof PendingApprovalError) throw new CliError(waitingForApprovalLine(identity.name))
+    if (error instanceof PendingApprovalError) throw new CliError(`this terminal's pairing (${identity.name}) is not confirmed yet: run \`vivarium pair\` and confirm the code in the control panel`)
     if (error instanceof RelayError) throw new CliError(error.message)
     throw error
   }
@@ -64,7 +61,7 @@ export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer) =
   )
   refusal.catch(() => {})
   try {
-    const result = await fn(peer)
+    const result = await fn(peer, me)
     await Promise.race([peer.flushToRelay(), refusal])
     return result
   } finally {

@@ -51,14 +51,17 @@ Workers:
   worker approve NAME | worker revoke NAME | worker list [--json]
 
 Operators:
+  pair      [--relay ws://host:port --token T] [--json]
+                                                   make this terminal act as you: shows a short code
+                                                   you confirm in the control panel (Settings)
   operator list [--json]                           operators, their approval and the owner
   operator approve NAME | operator revoke NAME     the workspace owner admits or removes an operator
 
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
-They speak for the operator named by VIVARIUM_OPERATOR (default: your login name), with that
-operator's key under VIVARIUM_HOME (default ~/.vivarium). A new operator key is enrolled as
-pending; the workspace owner approves it with 'vivarium operator approve NAME'.
+Next to the relay's data dir they act as the workspace owner (its key is kept there);
+elsewhere as the operator this terminal is paired with ('vivarium pair'; the terminal's key
+is kept under VIVARIUM_HOME, default ~/.vivarium).
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
 
@@ -104,6 +107,7 @@ const COMMANDS: Record<string, Command> = {
   audit: async argv => (await import("./commands/audit.ts")).runAuditCommand(argv),
   key: async argv => (await import("./commands/key.ts")).runKeyCommand(argv),
   operator: async argv => (await import("./commands/operator.ts")).runOperatorCommand(argv),
+  pair: async argv => (await import("./commands/pair.ts")).runPair(argv),
   task: group("task", async () => ({ ...(await import("./commands/task.ts")).TASK_SUBCOMMANDS, ...(await import("./commands/review.ts")).REVIEW_SUBCOMMANDS })),
   resident: group("resident", async () => (await import("./commands/resident.ts")).RESIDENT_SUBCOMMANDS),
   room: group("room", async () => (await import("./commands/room.ts")).ROOM_SUBCOMMANDS),

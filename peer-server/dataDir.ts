@@ -12,11 +12,16 @@ import { writeFileAtomic } from "../src/peer/files.ts"
 export const WorkspacePointer = z.object({ rootUrl: DocUrl, workspaceId: z.string(), createdAt: Timestamp })
 export type WorkspacePointer = z.infer<typeof WorkspacePointer>
 
+/** The owner's name when the relay makes the owner's key itself (what `vivarium start` does). */
+export const DEFAULT_OWNER_NAME = "owner"
+
 export interface DataDirPaths {
   dir: string
   secret: string
   workspace: string
   storage: string
+  /** The owner's key (0600): whoever can read it acts as the owner, as the CLI on the relay's machine does. */
+  ownerIdentity: string
 }
 
 export function dataDirPaths(dir: string): DataDirPaths {
@@ -25,6 +30,7 @@ export function dataDirPaths(dir: string): DataDirPaths {
     secret: join(dir, "join-secret"),
     workspace: join(dir, "workspace.json"),
     storage: join(dir, "automerge"),
+    ownerIdentity: join(dir, "owner-identity"),
   }
 }
 

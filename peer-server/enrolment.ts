@@ -5,7 +5,7 @@
  * Enrolling the same name with the same key again answers the record as it stands.
  */
 import type { Repo } from "@automerge/automerge-repo"
-import { EnrolmentRequest, enrolmentProofText, type EnrolmentAnswer, PeerNameTakenError, writePeerRecord } from "../src/domain/peers/index.ts"
+import { displayNameHolder, EnrolmentRequest, enrolmentProofText, type EnrolmentAnswer, PeerNameTakenError, writePeerRecord } from "../src/domain/peers/index.ts"
 import { verifyHex } from "../src/core/signing.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { RateLimiter } from "../worker/rateLimit.ts"
@@ -38,6 +38,9 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
   const text = enrolmentProofText(ctx.workspaceId, req.name, req.role, req.publicKey, req.nonce)
   if (!(await verifyHex(req.publicKey, text, req.sig))) return { status: 401, error: "the signature does not prove this key" }
   const before = ctx.workspace.root.peers[req.name]
+  // Operators are told apart by their display names: a new one may not take another's.
+  const holder = !before && req.role === "operator" && req.displayName !== undefined ? displayNameHolder(ctx.workspace.root.peers, req.displayName) : undefined
+  if (holder) return { status: 409, error: `the name "${req.displayName}" is taken by another operator: pick another` }
   // Only new registrations count against the limit: every peer re-enrols on each start.
   if (!before && ctx.limiter && !ctx.limiter.tryTake().ok) return { status: 429, error: "too many new enrolments; try again in a minute" }
   const now = ctx.now?.() ?? Date.now()
@@ -61,7 +64,7 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
     )
     return { status: before ? 200 : 201, answer: { name: record.name, role: record.role, state: record.state, auditUrl: record.auditUrl } }
   } catch (error) {
-    if (error instanceof PeerNameTakenError) return { status: 409, error: error.message }
+    if (error instanceof PeerNameTakenError) return { status: 409, error: req.displayName ? `the name "${req.displayName}" is taken by another peer: pick another` : error.message }
     throw error
   }
 }

@@ -25,7 +25,7 @@ import type { AuditLog } from "../src/domain/audit/index.ts"
 import { DamagedStorageError, DurableFileStorage, type WriteFaults } from "./storage/durableFileStorage.ts"
 import { durableAcknowledgements } from "./storage/durableAcks.ts"
 import { StorageHealth } from "./storage/storageHealth.ts"
-import { ensureDataDir, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
+import { DEFAULT_OWNER_NAME, ensureDataDir, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
 import { ExtensionChain, type RelayContext, type RelayExtension } from "./extension.ts"
 import { logRefusal, sendJson } from "./http.ts"
 import { keyAuth } from "./transport/keyAuth.ts"
@@ -71,10 +71,12 @@ export interface RelayOptions {
   /**
    * The workspace owner: registered as an approved operator and pinned in `root.authority`
    * when the workspace is created (or, for an older workspace, on the first start that has
-   * none). `vivarium start`/`relay` pass the local operator; without one the relay keeps an
-   * owner identity of its own in DATA/owner-identity.
+   * none). By default the relay keeps the owner's key in DATA/owner-identity (0600), where the
+   * CLI on the relay's machine finds it; tests and embedders may pass another.
    */
   owner?: PeerIdentity
+  /** How long a pairing code is good for (default 5 minutes; tests shorten it). */
+  pairingTtlMs?: number
   /** Lease length and system-scan interval (docs/RUNTIME_CONTRACT.md). */
   leaseMs?: number
   schedulerTickMs?: number
@@ -123,7 +125,7 @@ export interface Relay {
 export function standardExtensions(opts: RelayOptions): RelayExtension[] {
   const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
   return [
-    keyAuth(),
+    keyAuth({ pairingTtlMs: opts.pairingTtlMs }),
     metricsEndpoint(),
     changeGate(),
     durableAcknowledgements(),
@@ -193,7 +195,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
 
   // The relay signs what it does as `system` (lease grants, expiries, payments) with this key.
   const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
-  const owner = opts.owner ?? (await loadOrCreateIdentity(join(paths.dir, "owner-identity"), "owner", "operator"))
+  const owner = opts.owner ?? (await loadOrCreateIdentity(paths.ownerIdentity, DEFAULT_OWNER_NAME, "operator"))
   let opened: Awaited<ReturnType<typeof openRelayWorkspace>>
   try {
     opened = await openRelayWorkspace(repo, paths, { name: opts.workspaceName, owner, relay: identity, log })
@@ -231,7 +233,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://relay.invalid").pathname
     if (extensions.request(req, res, path)) return
-    if (req.method !== "GET" && req.method !== "HEAD") sendJson(res, 405, { error: `method ${req.method} not allowed; every route here but /api/enrol is GET` })
+    if (req.method !== "GET" && req.method !== "HEAD") sendJson(res, 405, { error: `method ${req.method} not allowed; every route here but /api/enrol and /api/pair is GET` })
     else sendJson(res, 404, { error: `no route ${path}` })
   })
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {

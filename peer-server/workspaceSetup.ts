@@ -42,6 +42,9 @@ export async function openRelayWorkspace(
   return { workspace, pointer, existedBefore }
 }
 
+/** What everyone sees for the owner: the key in the relay's data directory, used by the CLI on its machine. */
+export const OWNER_DISPLAY_NAME = "Owner"
+
 /**
  * Registers the relay and the owner (an approved operator) and pins both keys in
  * `root.authority`, once: at creation, or on the first start of an older workspace. A
@@ -55,7 +58,7 @@ function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, 
   if (!pinned) {
     const taken = Object.hasOwn(workspace.root.peers, owner.name) ? workspace.root.peers[owner.name] : undefined
     if (taken && taken.publicKey !== owner.publicKeyHex)
-      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay as the operator who holds it (VIVARIUM_OPERATOR)`)
+      throw new Error(`cannot make ${owner.name} the workspace owner: that name is registered with another key here; start the relay with the data directory that holds its key (owner-identity/)`)
     // The anchors come first: readers judge the registrations below by them.
     root.change((d: RootDoc) => {
       d.authority = { owner: { name: owner.name, publicKey: owner.publicKeyHex }, relay: { name: relay.name, publicKey: relay.publicKeyHex } }
@@ -67,7 +70,7 @@ function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, 
       log(`the workspace owner is ${pinned.owner.name}; ${owner.name} starts this relay as an ordinary operator`)
     return
   }
-  writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", decidedBy: relay.name, decidedAt: now }, now)
+  writePeerRecord(repo, root, { name: owner.name, role: "operator", publicKey: owner.publicKeyHex, state: "approved", displayName: OWNER_DISPLAY_NAME, decidedBy: relay.name, decidedAt: now }, now)
 }
 
 /**

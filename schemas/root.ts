@@ -58,8 +58,17 @@ export const PeerRecord = z.object({
   hasLlmKey: z.boolean().optional(),
   /** How many tasks a worker runs at once: the relay grants it at most this many leases. */
   concurrency: z.number().int().min(1).max(64).optional(),
-  /** What operators see for a browser operator (the name itself keys the record and signs). */
+  /**
+   * The operator's name as they gave it (spaces allowed): what everyone sees for this key and
+   * its devices (src/domain/peers/names.ts). `name` is the slug that keys the record and signs.
+   */
   displayName: z.string().min(1).max(LIMITS.name).optional(),
+  /**
+   * A paired device (a terminal running the CLI): the operator whose authority and name it
+   * carries. Written by the relay when that operator claims the device's pairing code; the
+   * device counts only once that operator signs its approval (src/core/authorityChain.ts).
+   */
+  deviceOf: PeerName.optional(),
   /** Residents (identities) a worker plays; tasks targeted at others are not given to it. */
   identities: z.array(Id).max(100).optional(),
   /** Signed approvals and revocations, oldest first (the chain of authority reads these, not `state`). */

@@ -6,8 +6,9 @@
  */
 import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
-import { localOperatorIdentity } from "../../cli/operator.ts"
+import { dataDirPaths } from "../../peer-server/dataDir.ts"
 import { connectPeer } from "../../src/peer/nodePeer.ts"
+import { loadIdentity } from "../../src/peer/peerIdentity.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { whenPeerHas } from "../../src/workspace/sync.ts"
 import type { SystemName } from "./relays.ts"
@@ -15,6 +16,8 @@ import type { SystemName } from "./relays.ts"
 export interface RelayAddress {
   wsUrl: string
   token: string
+  /** The relay's data directory: Vivarium peers act as its owner, whose key is kept there. */
+  dataDir: string
 }
 
 export interface BenchPeer {
@@ -28,8 +31,9 @@ export interface BenchPeer {
 
 export async function connectBenchPeer(system: SystemName, relay: RelayAddress, timeoutMs = 15_000): Promise<BenchPeer> {
   if (system === "vivarium") {
-    // The relay child runs as this machine's operator, who owns the workspace it creates.
-    const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, identity: await localOperatorIdentity(), connectTimeoutMs: timeoutMs })
+    const identity = await loadIdentity(dataDirPaths(relay.dataDir).ownerIdentity)
+    if (!identity) throw new Error(`vivarium peer: no owner key in ${relay.dataDir}`)
+    const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, identity, connectTimeoutMs: timeoutMs })
     const relayPeerId = peer.relayPeerId()
     if (!relayPeerId) throw new Error("vivarium peer: connected but no relay peer id")
     return { system, repo: peer.repo, workspace: peer.workspace, relayPeerId, close: () => peer.close() }

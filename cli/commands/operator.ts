@@ -1,7 +1,7 @@
 /** `vivarium operator list|approve|revoke NAME`: who may operate this workspace (the owner decides). */
 import { z } from "zod"
 import { isOnline } from "../../src/domain/tasks/index.ts"
-import { decidePeer, type PeerIdentity } from "../../src/domain/peers/index.ts"
+import { decidePeer, displayNameOf, type PeerIdentity } from "../../src/domain/peers/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { parseFlags, takePositionals } from "../args.ts"
@@ -13,7 +13,7 @@ import { withOperator } from "../operatorPeer.ts"
 function assertOwner(workspace: Workspace, me: PeerIdentity, command: string): void {
   const owner = workspace.root.authority?.owner
   if (owner?.name === me.name && owner.publicKey === me.publicKeyHex) return
-  throw new CliError(`${command}: only the workspace owner${owner ? ` (${owner.name})` : ""} approves or revokes operators; you are ${me.name}`)
+  throw new CliError(`${command}: only the workspace owner${owner ? ` (${displayNameOf(workspace.root, owner.name)})` : ""} approves or revokes operators; you are ${displayNameOf(workspace.root, me.name)}`)
 }
 
 function decide(state: "approved" | "revoked") {
@@ -48,13 +48,15 @@ async function list(argv: string[]): Promise<number> {
         state: p.state,
         owner: owner?.name === p.name && owner.publicKey === p.publicKey,
         online: isOnline(p, Date.now()),
-        ...(p.displayName ? { displayName: p.displayName } : {}),
+        /** What everyone sees: the operator's name as given (a terminal's operator's). */
+        displayName: displayNameOf(peer.workspace.root, p.name),
+        ...(p.deviceOf ? { terminalOf: p.deviceOf } : {}),
       }))
   })
   if (flags.json) console.log(JSON.stringify(operators, null, 2))
   else
     for (const o of operators)
-      console.log(`${o.name.padEnd(24)} ${o.state.padEnd(9)} ${o.owner ? "owner" : "     "} ${o.displayName ?? ""}`.trimEnd())
+      console.log(`${o.displayName.padEnd(28)} ${o.state.padEnd(9)} ${o.owner ? "owner   " : o.terminalOf ? "terminal" : "        "} ${o.name}`.trimEnd())
   return 0
 }
 

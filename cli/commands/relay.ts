@@ -7,7 +7,6 @@ import { startRelay, type Relay } from "../../peer-server/relay.ts"
 import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
-import { localOperatorIdentity } from "../operator.ts"
 import { join } from "node:path"
 import { Worker } from "../../worker/worker.ts"
 
@@ -69,9 +68,8 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   let relay: Relay
   try {
     relay = await startRelay({
+      // The owner's key stays in the data directory: the CLI next to it acts as the owner.
       dataDir,
-      // This machine's operator owns a workspace it creates (and approves other operators).
-      owner: await localOperatorIdentity(),
       port: flags.port,
       host,
       ...(flags.name ? { workspaceName: flags.name } : {}),
@@ -119,7 +117,8 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   if (command === "start")
     lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
   lines.push(
-    `  Owner:         ${relay.workspace.root.authority?.owner.name ?? relay.owner.name} (approves operators: npx vivarium operator approve NAME)`,
+    `  Owner:         vivarium commands ${dataDir === resolve(DEFAULT_DATA_DIR) ? "run in this directory" : `given --data ${flags.data}`} act as the owner (npx vivarium operator approve NAME);`,
+    `                 on another machine, pair a terminal with your operator: npx vivarium pair`,
     `  Next:          open the control panel link, pick a name, approve it with the command the page shows,`,
     `                 add a task under Queue and approve its result under Pending review`,
     `                 (or: npx vivarium task add --command "ls"; npx vivarium task list)`,

@@ -1,5 +1,6 @@
 /** `vivarium status`: queue counts, peers, kill switch and data issues at a glance. */
 import { z } from "zod"
+import { displayNameOf } from "../../src/domain/peers/index.ts"
 import { isOnline } from "../../src/domain/tasks/index.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
@@ -28,6 +29,8 @@ export async function runStatus(argv: string[]): Promise<number> {
       peers,
       peersOnline: peers.filter(p => p.online).length,
       killSwitch: root.controls.killSwitch,
+      /** Who set the kill switch, as people see them. */
+      killSwitchBy: displayNameOf(root, root.controls.killSwitch.setBy),
       spendCapUsd: root.controls.spendCapUsd,
       dataIssues: ws.issues,
     }
@@ -48,7 +51,7 @@ export async function runStatus(argv: string[]): Promise<number> {
       `peers:       ${report.peersOnline} online of ${report.peers.length} registered` +
         (report.peers.some(p => p.state === "pending") ? ` (${report.peers.filter(p => p.state === "pending").length} awaiting approval)` : ""),
       ...(report.duplicateRuns.length ? [`ran twice:   ${report.duplicateRuns.join(", ")} (a partition let two workers run them)`] : []),
-      `kill switch: ${ks.on ? `ON — ${ks.reason} (by ${ks.setBy} at ${new Date(ks.setAt).toISOString()})` : "off"}`,
+      `kill switch: ${ks.on ? `ON — ${ks.reason} (by ${report.killSwitchBy} at ${new Date(ks.setAt).toISOString()})` : "off"}`,
     ].join("\n"),
   )
   return 0

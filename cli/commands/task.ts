@@ -6,6 +6,7 @@ import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
+import { displayNameOf } from "../../src/domain/peers/index.ts"
 import { addTask, Budget, BUDGET_EXAMPLE, TaskFields } from "../../src/domain/tasks/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 
@@ -95,8 +96,8 @@ async function list(argv: string[]): Promise<number> {
 
 const SHOW_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
 
-/** Everything an operator needs to decide a review: the result, the critic's verdict, the history. */
-export function describeTask(t: Task): string {
+/** Everything an operator needs to decide a review: the result, the critic's verdict, the history; people by `name` (their display names). */
+export function describeTask(t: Task, name: (peer: string) => string = peer => peer): string {
   const lines = [
     `${t.id}  ${t.status}${t.duplicateRun ? "  RAN TWICE (partition)" : ""}`,
     `title:    ${t.title}`,
@@ -116,10 +117,10 @@ export function describeTask(t: Task): string {
   if (t.review)
     lines.push(
       `review:   ${t.review.verdict} (confidence ${t.review.confidence})${t.review.issues.length ? `: ${t.review.issues.join("; ")}` : ""}` +
-        (t.review.decidedBy ? `; decided by ${t.review.decidedBy}` : ""),
+        (t.review.decidedBy ? `; decided by ${name(t.review.decidedBy)}` : ""),
     )
   lines.push("history:")
-  for (const h of t.history) lines.push(`  ${new Date(h.at).toISOString()}  ${h.from} → ${h.to}  by ${h.by.kind} ${h.by.name}${h.reason ? `: ${h.reason}` : ""}`)
+  for (const h of t.history) lines.push(`  ${new Date(h.at).toISOString()}  ${h.from} → ${h.to}  by ${name(h.by.name)}${h.reason ? `: ${h.reason}` : ""}`)
   if (t.status === "pending_review") lines.push(`decide:   vivarium task approve ${t.id} [--tip N] [--feedback TEXT] | task requeue ${t.id} | task fail ${t.id}`)
   return lines.join("\n")
 }
@@ -127,9 +128,9 @@ export function describeTask(t: Task): string {
 async function show(argv: string[]): Promise<number> {
   const [[id], rest] = takePositionals("task show", argv, ["ID"])
   const flags = parseFlags("task show", rest, SHOW_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
-  const task = await withPeer(flags, peer => peer.workspace.tasks.get(id!))
+  const [task, root] = await withPeer(flags, peer => [peer.workspace.tasks.get(id!), peer.workspace.root] as const)
   if (!task) throw new CliError(`task show: no task ${id} in the live queue (see vivarium task list)`)
-  console.log(flags.json ? JSON.stringify(task, null, 2) : describeTask(task))
+  console.log(flags.json ? JSON.stringify(task, null, 2) : describeTask(task, peer => displayNameOf(root, peer)))
   return 0
 }
 

@@ -59,6 +59,14 @@ export function principalFor(root: RootDoc, peer: string, publicKeyHex: string):
   if (record.publicKey !== publicKeyHex) return { ok: false, status: 401, reason: "key does not match the registration" }
   if (record.role === "relay") return { ok: false, status: 401, reason: "the relay's key does not connect" }
   if (record.state === "revoked") return { ok: false, status: 403, reason: "revoked" }
+  // A paired terminal speaks for its operator: never while that operator may not.
+  if (record.deviceOf !== undefined && record.state === "approved") {
+    const of = Object.hasOwn(root.peers, record.deviceOf) ? root.peers[record.deviceOf] : undefined
+    if (!of || of.deviceOf !== undefined) return { ok: false, status: 403, reason: `paired with ${record.deviceOf}, which is no operator here` }
+    const operator = principalFor(root, record.deviceOf, of.publicKey)
+    if (!operator.ok) return { ok: false, status: 403, reason: `the operator it is paired with (${record.deviceOf}) may not connect: ${operator.reason}` }
+    if (operator.principal.role === "pending") return { ok: true, principal: { peer, role: "pending", publicKeyHex } }
+  }
   const owner = root.authority?.owner
   const role =
     record.state === "pending" ? "pending" : owner && owner.name === peer && owner.publicKey === publicKeyHex ? "owner" : record.role

@@ -1,20 +1,39 @@
 /**
  * Who a connection speaks for. The join secret admits a holder to enrol one key (a pending
  * peer) and to ask for the workspace; a WebSocket proves a registered key by signing a
- * challenge. Pending peers read the root and their own audit log; approved peers read
+ * challenge. A pending terminal asks for a pairing code and an approved operator claims it
+ * (pairing.ts), both proving their keys the same way. Pending peers read the root and their own audit log; approved peers read
  * everything; a registration that changes (approved, revoked, key replaced) changes what its
  * open connections speak for at once.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { RelayContext, RelayExtension } from "../extension.ts"
 import { enrol, enrolmentLimiter } from "../enrolment.ts"
+import { claimPairingCode, PairingCodes, requestPairingCode, type PairingContext, type PairingResult } from "../pairing.ts"
+import { RateLimiter } from "../../worker/rateLimit.ts"
 import { authorized, isRead, logRefusal, readBody, sendJson } from "../http.ts"
 import { authenticateUpgrade, ChallengeStore, principalFor } from "./connectionAuth.ts"
 
 /** The largest enrolment body read; a larger one is refused before it is parsed. */
 export const MAX_ENROL_BODY = 16 * 1024
 
-export function keyAuth(): RelayExtension {
+/** A POSTed JSON body (the secret checked first), or undefined once an error is answered. */
+async function readJson(req: IncomingMessage, res: ServerResponse, ctx: RelayContext, what: string): Promise<{ body: unknown } | undefined> {
+  if (!authorized(req, res, ctx)) return undefined
+  const text = await readBody(req, MAX_ENROL_BODY)
+  if (text === undefined) {
+    sendJson(res, 413, { error: `${what} body over ${MAX_ENROL_BODY} bytes` })
+    return undefined
+  }
+  try {
+    return { body: JSON.parse(text) }
+  } catch {
+    sendJson(res, 400, { error: `${what}: the body is not JSON` })
+    return undefined
+  }
+}
+
+export function keyAuth(opts: { pairingTtlMs?: number } = {}): RelayExtension {
   const challenges = new ChallengeStore()
   const enrolments = enrolmentLimiter()
   let ctx: RelayContext | undefined
@@ -28,22 +47,40 @@ export function keyAuth(): RelayExtension {
     })
   }
 
+  const codes = new PairingCodes(Date.now, opts.pairingTtlMs)
+  const pairingRequests = new RateLimiter(30)
+  const tries = new Map<string, RateLimiter>()
+  const pairing = (ctx: RelayContext): PairingContext => ({
+    workspace: ctx.workspace,
+    workspaceId: ctx.workspaceId,
+    challenges,
+    codes,
+    requests: pairingRequests,
+    tries: operator => tries.get(operator) ?? tries.set(operator, new RateLimiter(6)).get(operator)!,
+    audit: (device, operator) => ctx.auditLater("peer_decision", device, { pairing: "claimed", operator }),
+  })
+
+  function answer(req: IncomingMessage, res: ServerResponse, ctx: RelayContext, what: string, result: { status: number; answer: unknown } | { status: number; error: string }): void {
+    if ("answer" in result) return sendJson(res, result.status, result.answer)
+    if (result.status === 401 || result.status === 403) logRefusal(ctx, req, `${what} refused: ${result.error}`)
+    sendJson(res, result.status, { error: result.error })
+  }
+
   async function handleEnrol(req: IncomingMessage, res: ServerResponse, ctx: RelayContext): Promise<void> {
-    if (!authorized(req, res, ctx)) return
-    const text = await readBody(req, MAX_ENROL_BODY)
-    if (text === undefined) return sendJson(res, 413, { error: `enrolment body over ${MAX_ENROL_BODY} bytes` })
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      return sendJson(res, 400, { error: "enrolment: the body is not JSON" })
-    }
-    const result = await enrol(body, { repo: ctx.repo, workspace: ctx.workspace, workspaceId: ctx.workspaceId, challenges, limiter: enrolments })
-    if ("answer" in result) sendJson(res, result.status, result.answer)
-    else {
-      if (result.status === 401) logRefusal(ctx, req, `enrolment refused: ${result.error}`)
-      sendJson(res, result.status, { error: result.error })
-    }
+    const json = await readJson(req, res, ctx, "enrolment")
+    if (json) answer(req, res, ctx, "enrolment", await enrol(json.body, { repo: ctx.repo, workspace: ctx.workspace, workspaceId: ctx.workspaceId, challenges, limiter: enrolments }))
+  }
+
+  async function handlePairing(req: IncomingMessage, res: ServerResponse, ctx: RelayContext, step: (body: unknown, p: PairingContext) => Promise<PairingResult<unknown>>): Promise<void> {
+    const json = await readJson(req, res, ctx, "pairing")
+    if (json) answer(req, res, ctx, "pairing", await step(json.body, pairing(ctx)))
+  }
+
+  /** The POST routes: enrolment and the two pairing steps. */
+  const posts: Record<string, (req: IncomingMessage, res: ServerResponse, ctx: RelayContext) => Promise<void>> = {
+    "/api/enrol": handleEnrol,
+    "/api/pair": (req, res, ctx) => handlePairing(req, res, ctx, requestPairingCode),
+    "/api/pair/claim": (req, res, ctx) => handlePairing(req, res, ctx, claimPairingCode),
   }
 
   return {
@@ -61,11 +98,12 @@ export function keyAuth(): RelayExtension {
       return documentId === workspace.rootHandle.documentId || workspace.root.peers[principal.peer]?.auditUrl === `automerge:${documentId}`
     },
     onRequest(req, res, path) {
-      if (path === "/api/enrol") {
-        if (req.method !== "POST") sendJson(res, 405, { error: "POST a JSON enrolment to /api/enrol" })
+      const post = Object.hasOwn(posts, path) ? posts[path] : undefined
+      if (post) {
+        if (req.method !== "POST") sendJson(res, 405, { error: `POST JSON to ${path}` })
         else
-          handleEnrol(req, res, ctx!).catch(error => {
-            if (!res.headersSent) sendJson(res, 500, { error: `enrolment failed: ${(error as Error).message}` })
+          post(req, res, ctx!).catch(error => {
+            if (!res.headersSent) sendJson(res, 500, { error: `${path} failed: ${(error as Error).message}` })
           })
         return true
       }

@@ -5,6 +5,8 @@
  *
  *   owner, relay   the anchors (`root.authority`, pinned by each reader at first sight)
  *   operator       approved by a decision the owner signed
+ *   device         a paired terminal of an operator: approved by a decision that operator (or
+ *                  the owner) signed; valid only while its operator is, with an operator's rights
  *   worker         approved by a decision an operator (or the owner) valid at that time signed
  *   key rotation   signed by the old key or by the owner; later records use the new key
  *   revocation     signed by the same authority; ends validity from its time on
@@ -15,7 +17,7 @@
  * reported, never trusted.
  */
 import type { KeyRotation, PeerDecision, PeerRecord, RootDoc, WorkspaceAuthority } from "../../schemas/index.ts"
-import { keyRotationText, peerDecisionText, verifyRecord } from "./signedRecords.ts"
+import { deviceDecisionText, keyRotationText, peerDecisionText, verifyRecord } from "./signedRecords.ts"
 import type { DataIssue } from "./validate.ts"
 
 export type AuthorityRole = "owner" | "relay" | "operator" | "worker"
@@ -33,6 +35,8 @@ interface PeerAuthority {
   decisions: PeerDecision[]
   /** Residents the peer's own record says it plays (a worker may spend for these). */
   offers: readonly string[]
+  /** For a paired device: the operator whose authority it carries. */
+  deviceOf?: string
 }
 
 export class AuthorityChain {
@@ -59,6 +63,8 @@ export class AuthorityChain {
     }
     const p = this.peers.get(peer)
     if (!p || !roles.includes(p.role) || !validAt(p.decisions, at)) return undefined
+    // A device speaks for its operator: never longer than that operator may.
+    if (p.deviceOf !== undefined && this.keyFor(p.deviceOf, ["operator"], at) === undefined) return undefined
     return keyAt(p.keys, at)
   }
 
@@ -87,7 +93,7 @@ export function sameAnchors(a: WorkspaceAuthority, b: WorkspaceAuthority): boole
 
 /** Everything the chain depends on, as one string (cheap to compare on each root change). */
 export function authorityFingerprint(root: RootDoc, pinned: WorkspaceAuthority | undefined): string {
-  const peers = Object.values(root.peers).map(p => [p.name, p.role, p.publicKey, p.state, p.decisions ?? [], p.rotations ?? [], p.identities ?? []])
+  const peers = Object.values(root.peers).map(p => [p.name, p.role, p.publicKey, p.state, p.decisions ?? [], p.rotations ?? [], p.identities ?? [], p.deviceOf ?? null])
   return JSON.stringify([root.authority ?? null, pinned ?? null, peers])
 }
 
@@ -109,19 +115,53 @@ export async function buildAuthorityChain(root: RootDoc, pinned?: WorkspaceAutho
   const records = Object.values(root.peers).filter(p => !anchors || (p.name !== anchors.owner.name && p.name !== anchors.relay.name))
   const peers = new Map<string, PeerAuthority>()
   const chain = new AuthorityChain(anchors, peers, issues, authorityFingerprint(root, pinned))
-  // Operators first (their approvals need only the owner), then workers (approved by operators).
-  for (const role of ["operator", "worker"] as const)
+  // Operators first (their approvals need only the owner), then their devices (approved by
+  // them), then workers (approved by operators or devices).
+  const stages: [string, (p: PeerRecord) => boolean][] = [
+    ["operator", p => p.role === "operator" && p.deviceOf === undefined],
+    ["device", p => p.role === "operator" && p.deviceOf !== undefined],
+    ["worker", p => p.role === "worker"],
+  ]
+  for (const [stage, member] of stages)
     await Promise.all(
-      records
-        .filter(p => p.role === role)
-        .map(async p => {
-          const authority = await peerAuthority(p, role, chain, issue)
-          if (authority) peers.set(p.name, authority)
-        }),
+      records.filter(member).map(async p => {
+        if (stage === "device" && !deviceOfOperator(root, p, anchors)) {
+          issue(`peers.${p.name}.deviceOf`, `${p.name} says it is a device of ${p.deviceOf}, which is not an operator of this workspace: it has no authority`)
+          return
+        }
+        const authority = await peerAuthority(p, p.role === "worker" ? "worker" : "operator", chain, issue)
+        if (authority) peers.set(p.name, authority)
+      }),
     )
   for (const p of records)
     if (p.role === "relay" && p.state === "approved") issue(`peers.${p.name}`, `${p.name} claims the relay role but is not the workspace's relay: it has no authority`)
   return chain
+}
+
+/** A device's operator is an operator record that is no device itself (or the owner). */
+function deviceOfOperator(root: RootDoc, device: PeerRecord, anchors: WorkspaceAuthority | undefined): boolean {
+  const operator = device.deviceOf!
+  if (operator === device.name) return false
+  if (anchors?.owner.name === operator) return true
+  const record = Object.hasOwn(root.peers, operator) ? root.peers[operator] : undefined
+  return record?.role === "operator" && record.deviceOf === undefined
+}
+
+/** Who may decide on `p`, and over which text each decision is signed. */
+function decisionRule(p: PeerRecord, role: "operator" | "worker"): { roles: (d: PeerDecision) => readonly AuthorityRole[]; text: (d: PeerDecision) => string; who: string } {
+  const fields = (d: PeerDecision) => ({ publicKey: d.publicKey, state: d.state, decidedBy: d.by, decidedAt: d.at })
+  const operator = p.deviceOf
+  if (operator !== undefined)
+    return {
+      roles: d => (d.by === operator ? ["operator"] : ["owner"]),
+      text: d => deviceDecisionText({ device: p.name, operator, ...fields(d) }),
+      who: `${operator} (whose device it is) or the owner`,
+    }
+  return {
+    roles: () => (role === "operator" ? ["owner"] : ["operator"]),
+    text: d => peerDecisionText({ peer: p.name, role, ...fields(d) }),
+    who: role === "operator" ? "the owner" : "an operator valid at that time",
+  }
 }
 
 async function peerAuthority(
@@ -131,18 +171,18 @@ async function peerAuthority(
   issue: (path: string, message: string) => void,
 ): Promise<PeerAuthority | undefined> {
   const base = `peers.${p.name}`
-  const deciders: readonly AuthorityRole[] = role === "operator" ? ["owner"] : ["operator"]
+  const rule = decisionRule(p, role)
   const signed = await Promise.all(
     (p.decisions ?? []).map(async d => {
-      const key = chain.keyFor(d.by, deciders, d.at)
+      const key = chain.keyFor(d.by, rule.roles(d), d.at)
       if (!key) return false
-      return verifyRecord(key, peerDecisionText({ peer: p.name, role, publicKey: d.publicKey, state: d.state, decidedBy: d.by, decidedAt: d.at }), d.sig)
+      return verifyRecord(key, rule.text(d), d.sig)
     }),
   )
   const decisions: PeerDecision[] = []
   ;(p.decisions ?? []).forEach((d, i) => {
     if (signed[i]) decisions.push(d)
-    else issue(`${base}.decisions.${i}`, `the ${d.state === "approved" ? "approval" : "revocation"} of ${p.name} by ${d.by} is not signed by ${role === "operator" ? "the owner" : "an operator valid at that time"}: ignored`)
+    else issue(`${base}.decisions.${i}`, `the ${d.state === "approved" ? "approval" : "revocation"} of ${p.name} by ${d.by} is not signed by ${rule.who}: ignored`)
   })
   const sorted = byTime(decisions)
   const keys = await keyTimeline(p, sorted[0]?.publicKey, chain, issue)
@@ -154,7 +194,7 @@ async function peerAuthority(
     return false
   })
   if (p.state === "approved" && !kept.length) issue(base, `${p.name} is marked approved without a valid signed approval: it has no ${role} authority`)
-  return { role, keys, decisions: kept, offers: p.identities ?? [] }
+  return { role, keys, decisions: kept, offers: p.identities ?? [], ...(p.deviceOf !== undefined ? { deviceOf: p.deviceOf } : {}) }
 }
 
 /** The peer's keys over time: its first approved key, then each rotation signed by the old key or the owner. */

@@ -1,6 +1,6 @@
 /**
- * Records that carry authority — task decisions, ledger entries, peer decisions and key
- * rotations — are signed by the peer that makes them, over a canonical string that binds
+ * Records that carry authority — task decisions, ledger entries, peer and device decisions
+ * and key rotations — are signed by the peer that makes them, over a canonical string that binds
  * every field that matters. Readers check the signature here and the signer's right to make
  * the record in src/core/authorityChain.ts. Pure apart from WebCrypto (Node and browser).
  *
@@ -74,6 +74,18 @@ export interface KeyRotationRecord {
 }
 
 export const keyRotationText = (r: KeyRotationRecord): string => canonical("key-rotation", [r.peer, r.from, r.to, r.by, r.at])
+
+// ── (e) an operator's decision on one of its own devices (a paired terminal) ──────
+
+/** `decidedBy` is the operator itself, or the owner. */
+export interface DeviceDecisionRecord extends Omit<PeerDecisionRecord, "peer" | "role"> {
+  device: string
+  /** The operator whose authority and name the device carries. */
+  operator: string
+}
+
+export const deviceDecisionText = (r: DeviceDecisionRecord): string =>
+  canonical("device-decision", [r.device, r.operator, r.publicKey, r.state, r.decidedBy, r.decidedAt])
 
 // ── signing and cached verification ─────────────────────────────────────────────
 

@@ -1,8 +1,20 @@
 /**
  * The HTTP half of joining a relay, for Node peers and the PWA alike: ask for a challenge,
- * and enrol a key (a pending registration that the owner or an operator approves).
+ * enrol a key (a pending registration that the owner or an operator approves), and the two
+ * steps of pairing a terminal (src/domain/peers/pairing.ts).
  */
-import { EnrolmentAnswer, enrolmentProofText, type EnrolmentRequest } from "../domain/peers/index.ts"
+import {
+  EnrolmentAnswer,
+  enrolmentProofText,
+  type EnrolmentRequest,
+  PairingClaimAnswer,
+  type PairingClaim,
+  pairingClaimText,
+  type PairingClaimer,
+  PairingOffer,
+  type PairingRequest,
+  pairingRequestText,
+} from "../domain/peers/index.ts"
 import { signHex } from "../core/signing.ts"
 
 export class RelayRequestError extends Error {
@@ -72,13 +84,34 @@ export async function enrolKey(
   const nonce = await fetchChallenge(httpBase)
   const sig = await signHex(who.key, enrolmentProofText(workspaceId, who.name, who.role, who.publicKeyHex, nonce))
   const body: EnrolmentRequest = { name: who.name, role: who.role, publicKey: who.publicKeyHex, ...profile, nonce, sig }
-  const res = await request(`${httpBase}/api/enrol`, {
+  return post(`${httpBase}/api/enrol`, token, body, EnrolmentAnswer, "enrolment")
+}
+
+/** POSTs JSON with the join secret; the relay's error, or an answer that fails `schema`, throws. */
+async function post<T>(url: string, token: string, body: unknown, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, what: string): Promise<T> {
+  const res = await request(url, {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
     body: JSON.stringify(body),
   })
   if (!res.ok) throw new RelayRequestError(await errorText(res), res.status)
-  const parsed = EnrolmentAnswer.safeParse(await res.json())
-  if (!parsed.success) throw new RelayRequestError("the relay sent an unexpected enrolment answer", res.status)
+  const parsed = schema.safeParse(await res.json().catch(() => undefined))
+  if (!parsed.success) throw new RelayRequestError(`the relay sent an unexpected ${what} answer`, res.status)
   return parsed.data
+}
+
+/** A pending terminal asks for a pairing code, proving the key registered under `who.name`. */
+export async function requestPairingCode(httpBase: string, token: string, workspaceId: string, who: Pick<Enrollee, "name" | "key">): Promise<PairingOffer> {
+  const nonce = await fetchChallenge(httpBase)
+  const body: PairingRequest = { device: who.name, nonce, sig: await signHex(who.key, pairingRequestText(workspaceId, who.name, nonce)) }
+  return post(`${httpBase}/api/pair`, token, body, PairingOffer, "pairing")
+}
+
+/** The claim of a pairing code by operator `who` (what the control panel's Pair card and tests pass to confirmPairing). */
+export function pairingClaimer(httpBase: string, token: string, workspaceId: string, who: Pick<Enrollee, "name" | "key">): PairingClaimer {
+  return async code => {
+    const nonce = await fetchChallenge(httpBase)
+    const body: PairingClaim = { operator: who.name, code, nonce, sig: await signHex(who.key, pairingClaimText(workspaceId, who.name, code, nonce)) }
+    return post(`${httpBase}/api/pair/claim`, token, body, PairingClaimAnswer, "pairing")
+  }
 }

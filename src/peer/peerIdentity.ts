@@ -20,6 +20,12 @@ async function readIdentity(path: string): Promise<PeerIdentity> {
   return { name: file.name, role: file.role, publicKeyHex: file.publicKeyHex, key }
 }
 
+/** The identity kept in `dir`, or undefined when there is none (never creates one). */
+export async function loadIdentity(dir: string): Promise<PeerIdentity | undefined> {
+  const path = join(dir, "identity.json")
+  return existsSync(path) ? readIdentity(path) : undefined
+}
+
 /**
  * Loads `dir/identity.json`, creating a new Ed25519 key pair on first start. Two processes
  * starting at once (two CLI commands on a fresh machine) end up with the same key.

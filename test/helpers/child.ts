@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { TEST_OPERATOR, testOperatorHome } from "./operatorHome.ts"
+import { testOperatorHome } from "./operatorHome.ts"
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const BIN = fileURLToPath(new URL("../../bin/vivarium.js", import.meta.url))
@@ -32,13 +32,13 @@ process.once("exit", () => {
 })
 
 /**
- * The environment for a CLI child: ours without VIVARIUM_* (so nothing leaks in), acting as
- * the test operator (the owner of test relays), plus `env`.
+ * The environment for a CLI child: ours without VIVARIUM_* (so nothing leaks in), with the
+ * test process's VIVARIUM_HOME, plus `env`. Run next to a relay's data directory (`--data`,
+ * or a cwd holding `.vivarium/`), a child acts as that relay's owner.
  */
 export function cliEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("VIVARIUM_") && k !== "DEBUG") base[k] = v
-  base.VIVARIUM_OPERATOR = TEST_OPERATOR
   base.VIVARIUM_HOME = testOperatorHome()
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete base[k]

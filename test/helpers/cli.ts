@@ -9,7 +9,7 @@ import { vi } from "vitest"
 import { main } from "../../cli/main.ts"
 import { captureConsole, type Captured } from "./captureConsole.ts"
 import { spawnCli } from "./child.ts"
-import { TEST_OPERATOR, testOperatorHome } from "./operatorHome.ts"
+import { testOperatorHome } from "./operatorHome.ts"
 
 export interface CliResult {
   code: number | null
@@ -54,7 +54,6 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
 export async function runMain(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured<number>> {
   vi.stubEnv("VIVARIUM_RELAY", undefined)
   vi.stubEnv("VIVARIUM_TOKEN", undefined)
-  vi.stubEnv("VIVARIUM_OPERATOR", TEST_OPERATOR)
   vi.stubEnv("VIVARIUM_HOME", testOperatorHome())
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v)
   try {

@@ -1,15 +1,14 @@
 /**
- * The operator key tests act as: "tester" under a VIVARIUM_HOME of this test process (not
- * the machine's ~/.vivarium). CLI children get the same home, and test relays make this
- * identity their owner, so CLI commands in tests speak for an approved owner by default.
+ * Keys in tests: CLI children keep terminal keys and pinned anchors under a VIVARIUM_HOME of
+ * this test process (not the machine's ~/.vivarium); the owner of a relay is read from its
+ * data directory, as the CLI on the relay's machine does.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
+import { dataDirPaths } from "../../peer-server/dataDir.ts"
+import { loadIdentity } from "../../src/peer/peerIdentity.ts"
 import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
-
-export const TEST_OPERATOR = "tester"
 
 let home: string | undefined
 
@@ -22,6 +21,9 @@ export function testOperatorHome(): string {
   return home
 }
 
-export function testOperatorIdentity(): Promise<PeerIdentity> {
-  return loadOrCreateIdentity(join(testOperatorHome(), "operators", TEST_OPERATOR), TEST_OPERATOR, "operator")
+/** The owner's key the relay keeps in `dataDir` (made on its first start). */
+export async function ownerIdentityOf(dataDir: string): Promise<PeerIdentity> {
+  const owner = await loadIdentity(dataDirPaths(dataDir).ownerIdentity)
+  if (!owner) throw new Error(`no owner key in ${dataDir}: has a relay started there?`)
+  return owner
 }

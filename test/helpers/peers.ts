@@ -1,22 +1,24 @@
 /** Node peers of a relay (over real WebSockets, each speaking for a key), closed by the teardown. */
 import type { Actor } from "../../schemas/index.ts"
 import { connectPeer, type NodePeer, type PeerOptions } from "../../src/peer/nodePeer.ts"
-import { testOperatorIdentity } from "./operatorHome.ts"
+import { ownerIdentityOf } from "./operatorHome.ts"
 import { approvedIdentity, type TestRelay } from "./relay.ts"
 import type { Teardown } from "./teardown.ts"
 
 export interface RelayAddress {
   wsUrl: string
   token: string
+  /** The relay's data directory, where its owner's key is. */
+  dataDir: string
 }
 
 /**
  * Connects an approved operator peer. With an in-process relay, each peer gets a key of its
- * own, enrolled and approved; a relay in another process is joined as the test operator
- * (its owner). `opts.identity` picks the key instead.
+ * own, enrolled and approved; a relay in another process is joined as its owner (the key in
+ * its data directory). `opts.identity` picks the key instead.
  */
 export async function connectTestPeer(teardown: Teardown, relay: RelayAddress | TestRelay, opts: Partial<PeerOptions> = {}): Promise<NodePeer> {
-  const identity = opts.identity ?? ("workspace" in relay ? await approvedIdentity(relay) : await testOperatorIdentity())
+  const identity = opts.identity ?? ("workspace" in relay ? await approvedIdentity(relay) : await ownerIdentityOf(relay.dataDir))
   // A short retry keeps reconnects (after disconnect or a relay restart) quick.
   const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, retryMs: 200, connectTimeoutMs: 10_000, ...opts, identity })
   let closed = false

@@ -1,34 +1,41 @@
 /** An in-process relay on 127.0.0.1, port 0, in its own temp data dir; closed by the teardown. */
+import { dirname, join } from "node:path"
 import type { Actor, Task } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
+import { writeRelayAddress } from "../../peer-server/dataDir.ts"
 import { startRelay, type Relay, type RelayOptions } from "../../peer-server/relay.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { enrolIdentity, fetchWorkspace } from "../../src/peer/nodePeer.ts"
 import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
-import { testOperatorIdentity } from "./operatorHome.ts"
 import { waitFor } from "./waitFor.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
 
 export interface TestRelay extends Relay {
   readonly dataDir: string
+  /** The directory holding the data dir: CLI commands run here (`.vivarium/`) act as the owner. */
+  readonly workDir: string
   /** The relay's operator log lines (auth failures, data issues). */
   readonly logs: string[]
 }
 
-/** Starts a relay whose owner is the test operator (the identity CLI children speak for). */
+/**
+ * Starts a relay in `<temp>/.vivarium` (or `opts.dataDir`), keeping its owner's key there as
+ * `vivarium start` does, and says where it listens (relay.json): CLI children run in
+ * `workDir` (or given `--data`) find it and act as its owner.
+ */
 export async function startTestRelay(teardown: Teardown, opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
-  const dataDir = opts.dataDir ?? makeTempDir(teardown, "vivarium-relay-")
+  const dataDir = opts.dataDir ?? join(makeTempDir(teardown, "vivarium-relay-"), ".vivarium")
   const logs: string[] = []
-  const owner = opts.owner ?? (await testOperatorIdentity())
   // GATE_DEBUG=1 prints the relay's lines (refusals among them) as they happen.
   const log = (line: string) => {
     logs.push(line)
     if (process.env.GATE_DEBUG) console.error(`[relay] ${line}`)
   }
-  const relay = await startRelay({ port: 0, host: "127.0.0.1", log, ...opts, owner, dataDir })
+  const relay = await startRelay({ port: 0, host: "127.0.0.1", log, ...opts, dataDir })
   teardown.add(() => relay.close())
-  return { ...relay, dataDir, logs }
+  writeRelayAddress(dataDir, { host: relay.host, port: relay.port, pid: process.pid, startedAt: relay.startedAt })
+  return { ...relay, dataDir, workDir: dirname(dataDir), logs }
 }
 
 /** A new Ed25519 identity (never written to disk) with a unique name. */

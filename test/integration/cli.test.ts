@@ -60,7 +60,7 @@ describe.concurrent("vivarium CLI", () => {
       const added = await runCli(["task", "add", "--command", "echo hi", "--title", "greet", "--max-budget", "0.2", "--json", "--data", dataDir])
       expectOk(added)
       const task = JSON.parse(added.stdout) as { id: string }
-      expect(task).toMatchObject({ status: "queued", mode: "local", maxBudgetUsd: 0.2, minBudgetUsd: 0.05, createdBy: "tester" })
+      expect(task).toMatchObject({ status: "queued", mode: "local", maxBudgetUsd: 0.2, minBudgetUsd: 0.05, createdBy: "owner" })
 
       const listed = await runCli(["task", "list", "--json", "--data", dataDir])
       expectOk(listed)
@@ -71,13 +71,19 @@ describe.concurrent("vivarium CLI", () => {
 
     it.sequential("task add + task list --json, finding the relay through VIVARIUM_RELAY and VIVARIUM_TOKEN", async () => {
       const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
+      // Away from the data directory the command reaches the relay (it names its workspace)
+      // but has no key to act with: this terminal is not paired.
+      const away = await runCli(["task", "list"], { env })
+      expectUsageError(away, /this terminal is not paired with the workspace "Vivarium": run `vivarium pair`/)
       // A local task: with no worker holding a key, the relay would block an LLM task at once.
-      const added = await runCli(["task", "add", "--command", "echo haiku"], { env })
+      // With the data directory at hand the command acts as the owner; the environment still
+      // names the relay (it wins over the data directory's relay.json).
+      const added = await runCli(["task", "add", "--command", "echo haiku", "--data", dataDir], { env })
       expectOk(added)
       const id = added.stdout.trim()
       expect(id).toMatch(/^task-[0-9a-z]+-[0-9a-f]{4}$/)
 
-      const listed = await runCli(["task", "list", "--json", "--status", "queued"], { env })
+      const listed = await runCli(["task", "list", "--json", "--status", "queued", "--data", dataDir], { env })
       expectOk(listed)
       const tasks = JSON.parse(listed.stdout) as Array<{ id: string; status: string }>
       expect(tasks).toContainEqual(expect.objectContaining({ id, status: "queued", mode: "local", command: "echo haiku" }))
@@ -130,16 +136,16 @@ describe.concurrent("vivarium CLI", () => {
     expectOk(listed)
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, command: "echo survive", status: "queued" })])
 
-    const status = await runCli(["status", "--json"], { env: { VIVARIUM_RELAY: second.wsUrl, VIVARIUM_TOKEN: second.token } })
+    const status = await runCli(["status", "--json", "--data", dataDir], { env: { VIVARIUM_RELAY: second.wsUrl, VIVARIUM_TOKEN: second.token } })
     expectOk(status)
     const report = JSON.parse(status.stdout) as { queue: Record<string, number> }
     expect(report.queue).toEqual(Object.fromEntries(TASK_STATUSES.map(s => [s, s === "queued" ? 1 : 0])))
-    // The relay (it signs its system actions) and the owner (the operator who started it) are registered.
+    // The relay (it signs its system actions) and the owner (its key in the data directory) are registered.
     expect(report).toMatchObject({
       workspace: "Vivarium",
       peers: [
+        { name: "owner", role: "operator", state: "approved" },
         { name: "relay", role: "relay", state: "approved" },
-        { name: "tester", role: "operator", state: "approved" },
       ],
       killSwitch: { on: false },
       dataIssues: [],

@@ -77,31 +77,31 @@ describe("CLI main(): peer commands against an in-process relay", () => {
   })
 
   it("flags win over the environment", async () => {
-    const added = await run(["task", "add", "--command", "echo flags", "--relay", relay.wsUrl, "--token", relay.token], {
+    // --data: the relay's own directory, so the command acts as its owner (it holds the key).
+    const added = await run(["task", "add", "--command", "echo flags", "--relay", relay.wsUrl, "--token", relay.token, "--data", relay.dataDir], {
       VIVARIUM_RELAY: "ws://127.0.0.1:1",
       VIVARIUM_TOKEN: "wrong-wrong-wrong",
     })
     expect(added, added.stderr).toMatchObject({ value: 0, stderr: "" })
     const id = added.stdout.trim()
-    expect(relay.workspace.tasks.get(id)).toMatchObject({ command: "echo flags", createdBy: "tester", status: "queued" })
+    expect(relay.workspace.tasks.get(id)).toMatchObject({ command: "echo flags", createdBy: "owner", status: "queued" })
   })
 
   it("task add --depends-on refuses an unknown task and writes nothing", async () => {
-    const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
     const before = relay.workspace.tasks.entries.size
-    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope"], env), /task add: depends on unknown task task-nope/)
+    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope", "--data", relay.dataDir]), /task add: depends on unknown task task-nope/)
     expect(relay.workspace.tasks.entries.size).toBe(before)
   })
 
   it("task list prints a table, filtered by --status", async () => {
-    const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
-    const added = await run(["task", "add", "--command", "echo tabulate", "--title", "table row"], env)
+    const data = ["--data", relay.dataDir]
+    const added = await run(["task", "add", "--command", "echo tabulate", "--title", "table row", ...data])
     const id = added.stdout.trim()
-    const table = await run(["task", "list"], env)
+    const table = await run(["task", "list", ...data])
     expect(table.value).toBe(0)
     expect(table.stdout).toMatch(/^ID\s+STATUS\s+MODE\s+TITLE$/m)
     expect(table.stdout).toMatch(new RegExp(`^${id}\\s+queued\\s+local\\s+table row$`, "m"))
-    const none = await run(["task", "list", "--status", "running"], env)
+    const none = await run(["task", "list", "--status", "running", ...data])
     expect(none.stdout).toBe("no tasks\n")
   })
 })

@@ -122,7 +122,7 @@ describe("offline forgery merged through a relay without a gate", () => {
     const flagged = (await verifyAuthorityRecords(relay.workspace)).map(i => i.path)
     expect(flagged).toEqual(expect.arrayContaining([`tasks.${forged.id}.review`, "entries.forged:mint-unsigned", "entries.forged:mint-as-op", "entries.forged:drain"]))
     expect(flagged.filter(p => p.includes(honest.id))).toEqual([])
-    const cli = await runCli(["audit", "verify"], { env: { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token } })
+    const cli = await runCli(["audit", "verify"], { cwd: relay.workDir })
     expect(cli.code).toBe(1)
     expect(cli.stdout).toContain(`FLAGGED`)
     expect(cli.stdout).toContain(`tasks.${forged.id}.review`)

@@ -14,7 +14,6 @@ import { residents } from "../../src/domain/residents/index.ts"
 import { roomMessages } from "../../src/domain/rooms/index.ts"
 import type { Captured } from "../helpers/captureConsole.ts"
 import { runCli, runMain } from "../helpers/cli.ts"
-import { TEST_OPERATOR } from "../helpers/operatorHome.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, runToReviewAsRelay, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -34,7 +33,7 @@ beforeAll(async () => {
 
 /** A command that succeeds: its stdout, nothing on stderr. */
 async function ok(argv: string[]): Promise<string> {
-  const r = await runMain(argv, env)
+  const r = await runMain([...argv, "--data", relay.dataDir], env)
   expect(r, `${argv.join(" ")}\n${r.stderr}`).toMatchObject({ value: 0, stderr: "" })
   return r.stdout
 }
@@ -46,7 +45,7 @@ async function json<T>(argv: string[]): Promise<T> {
 
 /** A command refused as a usage error: exit code 2, one line on stderr matching `pattern`, nothing on stdout. */
 async function refused(argv: string[], pattern: RegExp): Promise<Captured<number>> {
-  const r = await runMain(argv, env)
+  const r = await runMain([...argv, "--data", relay.dataDir], env)
   const context = JSON.stringify(r)
   expect(r.value, context).toBe(2)
   expect(r.stdout, context).toBe("")
@@ -88,7 +87,7 @@ describe("vivarium resident", () => {
     const shown = await ok(["resident", "show", "ada-lovelace"])
     expect(shown).toMatch(/^Ada Lovelace {2}\(ada-lovelace\)$/m)
     expect(shown).toMatch(/^traits: {5}curious, patient$/m)
-    expect(shown).toMatch(new RegExp(`^forged: .* by ${TEST_OPERATOR}$`, "m"))
+    expect(shown).toMatch(new RegExp(`^forged: .* by Owner$`, "m"))
     expect(await json(["resident", "show", "ada-lovelace"])).toMatchObject({ id: "ada-lovelace", summary: "Maps caves", seed: "AB-1234-CD" })
     await refused(["resident", "show", "nobody"], /^vivarium: resident show: no resident nobody$/)
     await refused(["resident", "show", "bad id!"], /^vivarium: resident show: 'bad id!' is not a resident id$/)
@@ -102,14 +101,14 @@ describe("vivarium room", () => {
 
     expect(await ok(["room", "post", "town_hall", "--content", "The east cave is flooded", "--importance", "8"])).toBe("posted to #town_hall\n")
     const posted = await json<Message>(["room", "post", "town_hall", "--content", "Noted", "--reply-to", (await roomMessages(relay.workspace, "town_hall").then(m => m.at(-1)))?.id ?? "none"])
-    expect(posted).toMatchObject({ author: TEST_OPERATOR, content: "Noted", importance: 5 })
-    expect(await ok(["room", "post", "--dm", "ada-lovelace", "--content", "How is the map going?"])).toBe(`posted to DM ${TEST_OPERATOR} ↔ Ada Lovelace\n`)
-    expect(await ok(["room", "list"])).toMatch(new RegExp(`^dm-\\S+\\s+DM ${TEST_OPERATOR} ↔ Ada Lovelace$`, "m"))
+    expect(posted).toMatchObject({ author: "owner", content: "Noted", importance: 5 })
+    expect(await ok(["room", "post", "--dm", "ada-lovelace", "--content", "How is the map going?"])).toBe(`posted to DM Owner ↔ Ada Lovelace\n`)
+    expect(await ok(["room", "list"])).toMatch(new RegExp(`^dm-\\S+\\s+DM Owner ↔ Ada Lovelace$`, "m"))
 
     const read = await ok(["room", "read", "town_hall"])
     expect(read).toMatch(/^#town_hall: 2 messages$/m)
-    expect(read).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${TEST_OPERATOR} \\(importance 8\\): The east cave is flooded$`, "m"))
-    expect(read).toMatch(new RegExp(`  ${TEST_OPERATOR} ↪ ${TEST_OPERATOR}: Noted$`, "m"))
+    expect(read).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  Owner \\(importance 8\\): The east cave is flooded$`, "m"))
+    expect(read).toMatch(new RegExp(`  Owner ↪ Owner: Noted$`, "m"))
     expect((await json<Message[]>(["room", "read", "town_hall", "--limit", "1"])).map(m => m.content)).toEqual(["Noted"])
 
     await refused(["room", "post", "town_hall", "--content", "loud", "--importance", "11"], /^vivarium: room post: --importance: importance is a whole number from 0 to 10$/)
@@ -124,7 +123,7 @@ describe("vivarium room", () => {
 describe("vivarium mail", () => {
   it("sends, lists and replies to mail in names; bad input is refused", { timeout: SLOW }, async () => {
     expect(await built(["mail", "send", "--to", "ada-lovelace", "--content", "Please map the east cave"])).toMatch(/^sent to Ada Lovelace \(\+8 tokens; task task-\S+ asks them to act on it\)$/m)
-    expect(await json(["mail", "send", "--content", "Hello, everyone"])).toMatchObject({ message: { direction: "from_human", type: "message", content: "Hello, everyone", by: TEST_OPERATOR } })
+    expect(await json(["mail", "send", "--content", "Hello, everyone"])).toMatchObject({ message: { direction: "from_human", type: "message", content: "Hello, everyone", by: "owner" } })
     await refused(["mail", "send", "--to", "nobody", "--content", "hi"], /^vivarium: mail send: no resident nobody$/)
     await refused(["mail", "send", "--to", "ada-lovelace", "--content", ""], /^vivarium: mail send: --content: the message is empty$/)
 
@@ -145,7 +144,7 @@ describe("vivarium mail", () => {
       ["Hello, everyone", false],
       ["Shall I map the west cave too?", true],
     ])
-    expect(await ok(["mail", "list"])).toMatch(new RegExp(`  ${TEST_OPERATOR} → all residents \\(message\\): Hello, everyone$`, "m"))
+    expect(await ok(["mail", "list"])).toMatch(new RegExp(`  Owner → all residents \\(message\\): Hello, everyone$`, "m"))
 
     expect(await ok(["mail", "reply", question.id, "--content", "Yes, the west cave too"])).toMatch(/^reply sent to Ada Lovelace \(\+12 tokens; follow-up task task-\S+\)$/m)
     expect(await ok(["mail", "list", "--unread"])).toBe("no unread mail\n")
@@ -207,7 +206,7 @@ describe("vivarium bounty", () => {
     await refused(["bounty", "submit", first!.id, "--resident", "ada-lovelace"], /^vivarium: bounty submit: --resident ID and --content TEXT are required$/)
 
     const listed = await ok(["bounty", "list"])
-    expect(listed).toMatch(new RegExp(`^${first!.id}  claimed   50 tokens, 2 slots  “Best cave map”  posted by ${TEST_OPERATOR}$`, "m"))
+    expect(listed).toMatch(new RegExp(`^${first!.id}  claimed   50 tokens, 2 slots  “Best cave map”  posted by Owner$`, "m"))
     expect(listed).toMatch(/^ {4}sub-\S+ {2}Mira Stone, Ada Lovelace {2}slot 2 ×1: West cave survey/m)
     const ada = Object.values((await readFencedBounties(relay.workspace)).get(first!.id)!.submissions).find(s => s.identity === "ada-lovelace")!
 

@@ -29,7 +29,7 @@ describe("vivarium start", () => {
     const added = await runCli(["task", "add", "--command", "echo started by start", "--data", dataDir])
     expect(added.code, added.stderr).toBe(0)
     const id = added.stdout.trim()
-    const peer = await connectTestPeer(teardown, { wsUrl, token })
+    const peer = await connectTestPeer(teardown, { wsUrl, token, dataDir })
     await waitFor(() => peer.workspace.tasks.get(id)?.status === "pending_review", {
       timeoutMs: 15_000,
       events: [[peer.workspace.tasks, "change"]],

@@ -4,7 +4,7 @@ import type { PeerRecord, RootDoc, Task, WorkspaceAuthority } from "../../schema
 import { buildAuthorityChain } from "../../src/core/authorityChain.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import { checkTaskDecision, verifyCheck } from "../../src/core/recordAuthority.ts"
-import { keyRotationText, peerDecisionText, signRecord, taskDecisionText } from "../../src/core/signedRecords.ts"
+import { deviceDecisionText, keyRotationText, peerDecisionText, signRecord, taskDecisionText } from "../../src/core/signedRecords.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { fileAnchorPins } from "../../src/peer/anchorPins.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -226,5 +226,63 @@ describe("the chain of authority", () => {
     expect(chain.issues).toContainEqual(expect.objectContaining({ path: "authority", message: expect.stringContaining("differ from the ones this peer pinned") }))
     // A root that lost its anchors is reported too.
     expect((await buildAuthorityChain(rootOf(undefined, []), pinned)).issues).toContainEqual(expect.objectContaining({ path: "authority" }))
+  })
+})
+
+describe("paired terminals in the chain of authority", () => {
+  /** `by` decides on terminal `device` of `operator`, over the device-decision text. */
+  async function deviceDecision(by: Key, device: Key, operator: string, state: "approved" | "revoked", at: number) {
+    const sig = await signRecord(by, deviceDecisionText({ device: device.name, operator, publicKey: device.publicKey, state, decidedBy: by.name, decidedAt: at }))
+    return { state, publicKey: device.publicKey, by: by.name, at, sig }
+  }
+
+  it("a terminal approved by its operator (or the owner) signs with that operator's rights, while the operator may", async () => {
+    const c = await cast()
+    const cli = await keyOf("cli-box-1")
+    const opApproved = await decision(c.owner, "op", "operator", c.op.publicKey, "approved", 10)
+    const opRevoked = await decision(c.owner, "op", "operator", c.op.publicKey, "revoked", 100)
+    const rootWith = async (op: PeerRecord["decisions"], approver: Key) =>
+      rootOf(c.authority, [
+        peer(c.op, "operator", { state: "approved", decisions: op }),
+        peer(cli, "operator", { state: "approved", deviceOf: "op", decisions: [await deviceDecision(approver, cli, "op", "approved", 20)] }),
+      ])
+    for (const approver of [c.op, c.owner]) {
+      const chain = await buildAuthorityChain(await rootWith([opApproved], approver))
+      expect(chain.issues).toEqual([])
+      expect(chain.keyFor("cli-box-1", ["operator"], 30)).toBe(cli.publicKey)
+      expect(await decisionCounts(await approvedTask("cli-box-1", cli, 40), await rootWith([opApproved], approver))).toBe(true)
+    }
+    // Its operator revoked: the terminal's rights end at the same moment.
+    const revoked = await buildAuthorityChain(await rootWith([opApproved, opRevoked], c.op))
+    expect(revoked.keyFor("cli-box-1", ["operator"], 50)).toBe(cli.publicKey)
+    expect(revoked.keyFor("cli-box-1", ["operator"], 150)).toBeUndefined()
+    expect(await decisionCounts(await approvedTask("cli-box-1", cli, 150), await rootWith([opApproved, opRevoked], c.op))).toBe(false)
+  })
+
+  it("a terminal approved by anyone else, over another text, or claiming a terminal as its operator has no authority", async () => {
+    const c = await cast()
+    const [cli, cli2] = await Promise.all([keyOf("cli-box-1"), keyOf("cli-box-2")])
+    const op = peer(c.op, "operator", { state: "approved", decisions: [await decision(c.owner, "op", "operator", c.op.publicKey, "approved", 10)] })
+    const op2 = peer(c.op2, "operator", { state: "approved", decisions: [await decision(c.owner, "op2", "operator", c.op2.publicKey, "approved", 10)] })
+    const cases: [string, PeerRecord][] = [
+      // Another operator signs the approval of op's terminal.
+      ["decisions.0", peer(cli, "operator", { state: "approved", deviceOf: "op", decisions: [await deviceDecision(c.op2, cli, "op", "approved", 20)] })],
+      // Op signs an ordinary operator approval: only the owner's counts for an operator, and this is no device decision.
+      ["decisions.0", peer(cli, "operator", { state: "approved", deviceOf: "op", decisions: [await decision(c.op, "cli-box-1", "operator", cli.publicKey, "approved", 20)] })],
+      // Op's signature over "terminal of op2" moved onto a record that says op.
+      ["decisions.0", peer(cli, "operator", { state: "approved", deviceOf: "op", decisions: [await deviceDecision(c.op, cli, "op2", "approved", 20)] })],
+    ]
+    for (const [path, record] of cases) {
+      const chain = await buildAuthorityChain(rootOf(c.authority, [op, op2, record]))
+      expect(chain.keyFor("cli-box-1", ["operator"], 30)).toBeUndefined()
+      expect(chain.issues.map(i => i.path)).toContain(`peers.cli-box-1.${path}`)
+    }
+    // A terminal of a terminal: no chains of devices.
+    const first = peer(cli, "operator", { state: "approved", deviceOf: "op", decisions: [await deviceDecision(c.op, cli, "op", "approved", 20)] })
+    const second = peer(cli2, "operator", { state: "approved", deviceOf: "cli-box-1", decisions: [await deviceDecision(cli, cli2, "cli-box-1", "approved", 30)] })
+    const chain = await buildAuthorityChain(rootOf(c.authority, [op, first, second]))
+    expect(chain.keyFor("cli-box-1", ["operator"], 40)).toBe(cli.publicKey)
+    expect(chain.keyFor("cli-box-2", ["operator"], 40)).toBeUndefined()
+    expect(chain.issues.map(i => i.path)).toContain("peers.cli-box-2.deviceOf")
   })
 })

@@ -136,6 +136,6 @@ describe("pendingApprovalNotice", () => {
     const messages = (await f.doc<MailboxDoc>(f.ws.root.docs.mailbox!)).doc().messages
     expect(Object.keys(messages)).toEqual(["pending-task-9"])
     expect(messages["pending-task-9"]).toMatchObject({ direction: "to_human", resident: "ada", type: "task_pending_approval", taskId: "task-9", by: "relay", at: NOW })
-    expect(messages["pending-task-9"]!.content).toBe("Task task-9 is waiting for your approval: Paint")
+    expect(messages["pending-task-9"]!.content).toBe("“Paint” is waiting for your approval")
   })
 })

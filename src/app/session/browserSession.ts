@@ -10,7 +10,7 @@ import { Presence, type AutomergeUrl, type DocHandle, type Repo } from "@automer
 import { getChangesMetaSince } from "@automerge/automerge/slim"
 import { EventEmitter } from "eventemitter3"
 import { PeerName, type Actor, type RootDoc } from "../../../schemas/index.ts"
-import { type EnrolmentAnswer, openOwnAuditLog } from "../../domain/peers/index.ts"
+import { cleanDisplayName, displayNameHolder, type EnrolmentAnswer, openOwnAuditLog } from "../../domain/peers/index.ts"
 import { generateSigningKey, importPrivateKey } from "../../core/signing.ts"
 import { readRoot } from "../../core/validate.ts"
 import { enrolKey, RelayRequestError } from "../../peer/enrolClient.ts"
@@ -21,12 +21,14 @@ import { Workspace } from "../../workspace/workspace.ts"
 import { browserAnchorPins, loadAckedHeads, saveAckedHeads, saveOperatorKey, type StoredOperatorKey } from "./localStore.ts"
 import type { RememberedWorkspace } from "./workspaceLink.ts"
 
-/** What each operator tells the others, never written to a document. */
+/**
+ * What each operator tells the others, never written to a document. Receivers show the name
+ * registered for `name` (src/domain/peers/names.ts), never a name a peer announces.
+ */
 export interface PresenceInfo {
   [key: string]: unknown
   name: string
-  displayName: string
-  /** What the operator has open: "task:ID", "quest:ID" or a view name. */
+  /** What the operator has open: "task:ID", "quest:ID" or a view name (receivers show its title). */
   viewing: string
 }
 
@@ -55,14 +57,14 @@ export class NotRegisteredError extends Error {
  * IndexedDB, never replicated) enrolled under `name` with the relay, pending until the
  * workspace owner approves it.
  */
-export async function enrolBrowserOperator(link: RememberedWorkspace, name: string, displayName = name): Promise<{ key: StoredOperatorKey; state: EnrolmentAnswer["state"] }> {
+export async function enrolBrowserOperator(link: RememberedWorkspace, name: string, displayName: string): Promise<{ key: StoredOperatorKey; state: EnrolmentAnswer["state"] }> {
   const parsed = PeerName.safeParse(name)
   if (!parsed.success) throw new Error(`'${name}' cannot be an operator name: use letters, digits, '_', '.' or '-' (at most 80)`)
   const pair = await generateSigningKey()
   const key = await importPrivateKey(pair.privateKeyPkcs8)
   pair.privateKeyPkcs8.fill(0)
   const stored = { name: parsed.data, publicKeyHex: pair.publicKeyHex, key }
-  const answer = await enrolKey(link.origin, link.token, link.workspaceId, { ...stored, role: "operator" }, { displayName: displayName.trim().slice(0, 80) || parsed.data })
+  const answer = await enrolKey(link.origin, link.token, link.workspaceId, { ...stored, role: "operator" }, { displayName: cleanDisplayName(displayName) || parsed.data })
   await saveOperatorKey(link.workspaceId, stored)
   return { key: stored, state: answer.state }
 }
@@ -113,7 +115,7 @@ export interface SessionOptions {
 export class BrowserSession extends EventEmitter<SessionEvents> {
   connected = false
   pendingChanges = 0
-  operator?: { actor: Actor; audit: AuditLog; displayName: string }
+  operator?: { actor: Actor; audit: AuditLog }
   /** Why the stored operator key could not be used (shown to the operator). */
   operatorError?: string
   readonly presence: Presence<PresenceState, RootDoc>
@@ -155,21 +157,21 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   async #useKey(operator: StoredOperatorKey): Promise<void> {
     const { name } = operator
     const audit = await openOwnAuditLog(this.repo, this.workspace.root, { ...operator, role: "operator" })
-    const shown = this.workspace.root.peers[name]?.displayName ?? name
-    this.operator = { actor: { kind: "operator", name }, audit, displayName: shown }
+    this.operator = { actor: { kind: "operator", name }, audit }
     this.emit("status")
   }
 
+  /** Renames this operator in its registration: everything that shows it (and its terminals) follows. */
   setDisplayName(displayName: string, name = this.operator?.actor.name): void {
     if (!name) throw new NotRegisteredError()
-    const text = displayName.trim().slice(0, 80)
+    const text = cleanDisplayName(displayName)
     if (!text) throw new Error("the display name is empty")
+    const holder = displayNameHolder(this.workspace.root.peers, text, name)
+    if (holder) throw new Error(`the name "${text}" is taken by another operator: pick another`)
     this.workspace.rootHandle.change((d: RootDoc) => {
       const peer = d.peers[name]
       if (peer) peer.displayName = text
     })
-    if (this.operator) this.operator.displayName = text
-    this.#startPresence()
     this.emit("status")
   }
 
@@ -206,7 +208,7 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
 
   #presenceInfo(): PresenceInfo | undefined {
     if (!this.operator) return undefined
-    return { name: this.operator.actor.name, displayName: this.operator.displayName, viewing: this.#viewing }
+    return { name: this.operator.actor.name, viewing: this.#viewing }
   }
 
   #announce(): void {

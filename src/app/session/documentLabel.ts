@@ -1,6 +1,7 @@
 /** A workspace document named for people: "the task queue", "the audit log of ada", not an id. */
 import { parseAutomergeUrl, type AutomergeUrl } from "@automerge/automerge-repo/slim"
 import type { RootDoc } from "../../../schemas/index.ts"
+import { displayNameOf } from "../../domain/peers/index.ts"
 
 const NAMES: Record<string, string> = {
   queue: "the task queue",
@@ -24,6 +25,6 @@ export function documentLabel(root: RootDoc | undefined, documentId: string, roo
   for (const [key, url] of Object.entries(root?.docs ?? {}))
     if (typeof url === "string" && idOf(url) === documentId) return NAMES[key] ?? key
   for (const [period, url] of Object.entries(root?.docs.archives ?? {})) if (idOf(url) === documentId) return `the archive of ${period}`
-  for (const peer of Object.values(root?.peers ?? {})) if (peer.auditUrl && idOf(peer.auditUrl) === documentId) return `the audit log of ${peer.displayName ?? peer.name}`
+  for (const peer of Object.values(root?.peers ?? {})) if (peer.auditUrl && idOf(peer.auditUrl) === documentId) return `the audit log of ${displayNameOf(root, peer.name)}`
   return `document ${documentId.slice(0, 8)}…`
 }

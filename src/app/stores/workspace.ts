@@ -9,7 +9,8 @@ import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
-import { decidePeer, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
+import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, peerNameFor, peerSubject, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
+import { pairingClaimer } from "../../peer/enrolClient.ts"
 import type { OperatorContext } from "../../workspace/actionContext.ts"
 import { openBrowserRepo } from "../session/browserRepo.ts"
 import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
@@ -38,11 +39,14 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   const connected = ref(false)
   const browserOnline = ref(typeof navigator === "undefined" ? true : navigator.onLine)
   const pendingChanges = ref(0)
-  const operator = ref<{ name: string; displayName: string }>()
+  /** This browser's operator: its name keys its registration, which holds the name everyone sees. */
+  const operatorName = ref<string>()
+  const operator = computed(() => (operatorName.value ? { name: operatorName.value, displayName: displayNameOf(root.value, operatorName.value) } : undefined))
   const onlineOperators = shallowRef<OnlineOperator[]>([])
   const notice = ref<Notice>()
-  /** The operator name whose approval this browser waits for (phase "waiting"). */
+  /** The operator name whose approval this browser waits for (phase "waiting"), and the name it gave. */
   const waitingFor = ref<string>()
+  const waitingAs = ref<string>()
   /** Why enrolling this browser's key failed (shown on the setup screen). */
   const setupError = ref<string>()
   /** What this operator has open, told to the others once the session exists. */
@@ -64,7 +68,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     const readStatus = () => {
       connected.value = s.connected
       pendingChanges.value = s.pendingChanges
-      operator.value = s.operator ? { name: s.operator.actor.name, displayName: s.operator.displayName } : undefined
+      operatorName.value = s.operator?.actor.name
       onlineOperators.value = s.onlineOperators()
     }
     readRoot()
@@ -196,15 +200,21 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     say,
     act,
     waitingFor,
+    waitingAs,
     setupError,
-    /** Enrols this browser's new operator key under `name`, then waits for approval. */
-    async register(name: string, displayName?: string) {
+    /**
+     * Enrols this browser's new operator key under the name the operator gave (spaces and all;
+     * a slug of it keys the registration), then waits for approval.
+     */
+    async register(given: string) {
       const remembered = link.value
-      if (!remembered) return false
+      const displayName = cleanDisplayName(given)
+      if (!remembered || !displayName) return false
       setupError.value = undefined
+      waitingAs.value = displayName
       let enrolled: Awaited<ReturnType<typeof enrolBrowserOperator>>
       try {
-        enrolled = await enrolBrowserOperator(remembered, name, displayName)
+        enrolled = await enrolBrowserOperator(remembered, peerNameFor(displayName), displayName)
       } catch (error) {
         setupError.value = (error as Error).message
         return false
@@ -244,7 +254,13 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     decideTask: (id: string, decision: TaskDecision, input?: DecisionInput) =>
       act(`task ${TASK_DECISIONS[decision]}`, ctx => decideTask(ctx, id, decision, input)),
     setKillSwitch: (on: boolean, reason: string) => act(on ? "halted: workers stop" : "resumed", ctx => setKillSwitch(ctx, on, reason)),
-    decidePeer: (name: string, state: "approved" | "revoked") => act(`${name} ${state}`, ctx => decidePeer(ctx, name, state)),
+    decidePeer: (name: string, state: "approved" | "revoked") => act(`${peerSubject(root.value, name).text} ${state}`, ctx => decidePeer(ctx, name, state)),
     updateControls: (edit: ControlsEdit) => act("runtime settings saved", ctx => updateControls(ctx, edit)),
+    /** Confirms a terminal's pairing code (`vivarium pair`) with this browser's key; answers the terminal's name. */
+    pairTerminal: (code: string) =>
+      act("terminal paired: it now acts as you", ctx => {
+        const l = link.value!
+        return confirmPairing(ctx, code, pairingClaimer(l.origin, l.token, l.workspaceId, { name: ctx.actor.name, key: ctx.audit.signer.key }))
+      }),
   }
 })

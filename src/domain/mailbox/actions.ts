@@ -189,7 +189,8 @@ export async function pendingApprovalNotice(workspace: Workspace, task: Task, no
     direction: "to_human",
     ...(task.targetIdentity ? { resident: task.targetIdentity } : {}),
     type: "task_pending_approval",
-    content: roomText(`Task ${task.id} is waiting for your approval: ${task.title}`),
+    // The title, not the id: the notice links to the task (taskId) for whoever wants the id.
+    content: roomText(`“${task.title}” is waiting for your approval`),
     taskId: task.id,
     by: "relay",
     at: now,

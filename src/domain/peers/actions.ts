@@ -1,17 +1,25 @@
 /**
  * What an operator decides about the workspace's peers and its runtime controls (the root
- * document), signed into the operator's audit log: approving and revoking peers, the kill
- * switch, the spend cap and the task defaults. Who may change what is in authority.ts.
+ * document), signed into the operator's audit log: approving and revoking peers (an operator's
+ * own paired devices among them), the kill switch, the spend cap and the task defaults. Who
+ * may change what is in authority.ts.
  */
 import { z } from "zod"
-import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Usd, type RootDoc } from "../../../schemas/index.ts"
-import { peerDecisionText, signRecord } from "../../core/signedRecords.ts"
+import { LIMITS, MAX_PEER_DECISIONS, ModelChoice, Usd, type PeerRecord, type RootDoc } from "../../../schemas/index.ts"
+import { deviceDecisionText, peerDecisionText, signRecord } from "../../core/signedRecords.ts"
 import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
+
+/** The text a decision on `record` is signed over: a device's decision names its operator. */
+function decisionText(record: PeerRecord, state: "approved" | "revoked", decidedBy: string, decidedAt: number): string {
+  const fields = { publicKey: record.publicKey, state, decidedBy, decidedAt }
+  if (record.deviceOf !== undefined) return deviceDecisionText({ device: record.name, operator: record.deviceOf, ...fields })
+  return peerDecisionText({ peer: record.name, role: record.role, ...fields })
+}
 
 /**
  * Approves or revokes a peer, with a signed decision the chain of authority reads: an
- * operator decides on workers, only the owner on operators. `role` names which kind of peer
- * the caller means (`vivarium worker approve` vs `vivarium operator approve`).
+ * operator decides on workers and on its own devices, only the owner on operators. `role`
+ * names which kind of peer the caller means (`vivarium worker approve` vs `vivarium operator approve`).
  */
 export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
@@ -19,11 +27,14 @@ export async function decidePeer(ctx: OperatorContext, name: string, state: "app
   if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
-  if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)
+  const owner = chain.keyFor(ctx.actor.name, ["owner"], now) !== undefined
+  if (record.deviceOf !== undefined) {
+    if (record.deviceOf !== ctx.actor.name && !owner) throw new OperatorActionError(`${name} is a paired terminal of ${record.deviceOf}: only ${record.deviceOf} or the owner approves or revokes it`)
+  } else if (record.role === "operator" && !owner)
     throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
   const valid = chain.keyFor(name, [record.role], now) === record.publicKey
   if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
-  const sig = await signRecord(ctx.audit.signer, peerDecisionText({ peer: name, role: record.role, publicKey: record.publicKey, state, decidedBy: ctx.actor.name, decidedAt: now }))
+  const sig = await signRecord(ctx.audit.signer, decisionText(record, state, ctx.actor.name, now))
   ctx.workspace.rootHandle.change((d: RootDoc) => {
     const p = d.peers[name]!
     p.state = state

@@ -5,13 +5,16 @@
  * - kind, schemaVersion, workspaceId, name, createdAt, docs and authority: the relay only
  *   (it creates the workspace, adds documents and archives, and pins the anchors).
  * - A peer record is added by the relay at enrolment and never deleted; its identity
- *   (name, role, publicKey, auditUrl, registeredAt) never changes through a peer's write
- *   (a key rotation is its own signed record: see authorizeKeyRotation).
- * - A peer updates its own liveness fields; operators approve or revoke workers, the owner
- *   approves or revokes operators.
+ *   (name, role, publicKey, auditUrl, registeredAt, and deviceOf, which the relay writes when
+ *   an operator claims the device's pairing code) never changes through a peer's write (a key
+ *   rotation is its own signed record: see authorizeKeyRotation).
+ * - A peer updates its own liveness fields, its display name among them (no two operators
+ *   share one); operators approve or revoke workers, the owner approves or revokes operators,
+ *   an operator (or the owner) approves or revokes that operator's own devices.
  * - Controls (kill switch, spend cap, budgets, model, review policy): operators and the owner.
  */
 import { MAX_PEER_DECISIONS, type PeerRecord, type RuntimeControls } from "../../../schemas/index.ts"
+import { displayNameHolder } from "./names.ts"
 import { isOperator, type Principal } from "../../core/principal.ts"
 import { ALLOWED, changedFields, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
@@ -21,8 +24,8 @@ export const RELAY_ONLY_ROOT_FIELDS = ["kind", "schemaVersion", "workspaceId", "
 /** What a peer refreshes about itself (worker heartbeats, a browser operator's display name). */
 export const LIVENESS_FIELDS = ["lastSeen", "hasLlmKey", "concurrency", "identities", "displayName"] as const
 const DECISION_FIELDS = ["state", "decidedBy", "decidedAt", "decisions"] as const
-/** Fields that say who a peer is: written at enrolment only. */
-export const IDENTITY_FIELDS = ["name", "role", "publicKey", "auditUrl", "registeredAt"] as const
+/** Fields that say who a peer is: written by the relay only. */
+export const IDENTITY_FIELDS = ["name", "role", "publicKey", "auditUrl", "registeredAt", "deviceOf"] as const
 
 /** A root field other than peers and controls (`field` names it; values are not looked at). */
 export function authorizeRootFieldChange(field: string, who: Principal): AuthorityVerdict {
@@ -32,7 +35,10 @@ export function authorizeRootFieldChange(field: string, who: Principal): Authori
   return refused(`root.${field} is not a field of the root document`)
 }
 
-export function authorizePeerChange(before: PeerRecord | undefined, after: PeerRecord | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
+/** The gate also gives the root as it stands (`doc`), for rules that look across records. */
+type PeerContext = AuthorityContext & { doc?: Record<string, unknown> }
+
+export function authorizePeerChange(before: PeerRecord | undefined, after: PeerRecord | undefined, who: Principal, ctx: PeerContext): AuthorityVerdict {
   if (after && after.name !== ctx.key) return refused(`peer record ${after.name} is stored under the key ${ctx.key}: a peer's key must be its name`)
   const pending = refusePending(who)
   if (pending) return pending
@@ -53,15 +59,27 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
   }
   const liveness = changed.filter(f => (LIVENESS_FIELDS as readonly string[]).includes(f))
   if (liveness.length && after.name !== who.peer) return refused(`peer ${after.name}: only ${after.name} itself writes its ${liveness.join(", ")}`)
+  if (changed.includes("displayName") && after.displayName !== undefined) {
+    const holder = displayNameHolder(peersOf(ctx.doc), after.displayName, after.name)
+    if (holder) return refused(`the name "${after.displayName}" is taken by another operator (${holder}): pick another`)
+  }
   const other = changed.filter(f => !(DECISION_FIELDS as readonly string[]).includes(f) && !(LIVENESS_FIELDS as readonly string[]).includes(f) && f !== "publicKey" && f !== "rotations")
   if (other.length) return refused(`peer ${after.name}: ${other.join(", ")} is not a field a peer writes`)
   return ALLOWED
 }
 
-/** Operators approve and revoke workers; the owner approves and revokes operators. */
+/** The records in a raw root (the gate's copy), as far as a name check needs them. */
+function peersOf(doc: Record<string, unknown> | undefined): Record<string, Partial<PeerRecord>> {
+  const peers = doc?.peers
+  return peers && typeof peers === "object" ? (peers as Record<string, Partial<PeerRecord>>) : {}
+}
+
+/** Operators approve and revoke workers; the owner approves and revokes operators; an operator its own devices. */
 function authorizePeerDecision(before: PeerRecord, after: PeerRecord, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   if (before.role === "relay") return refused(`the relay's record is not decided by anyone`)
-  if (before.role === "operator" && who.role !== "owner") return refused(`peer ${after.name} is an operator: only the owner approves or revokes operators`)
+  if (before.deviceOf !== undefined) {
+    if (who.peer !== before.deviceOf && who.role !== "owner") return refused(`peer ${after.name} is a device of ${before.deviceOf}: only ${before.deviceOf} or the owner approves or revokes it`)
+  } else if (before.role === "operator" && who.role !== "owner") return refused(`peer ${after.name} is an operator: only the owner approves or revokes operators`)
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators approve or revoke workers`)
   if (after.name === who.peer) return refused(`${who.peer} cannot decide about itself`)
   if (after.state === "pending") return refused(`peer ${after.name}: a decision approves or revokes, it does not make a peer pending again`)

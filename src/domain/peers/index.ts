@@ -3,3 +3,19 @@ export { type ControlsEdit, decidePeer, setKillSwitch, updateControls } from "./
 export { connectionProofText, decodeProofProtocol, encodeProofProtocol, EnrolmentAnswer, enrolmentProofText, EnrolmentRequest } from "./connectionProof.ts"
 export { KeyRotationError, rotateKey } from "./keyRotation.ts"
 export { openOwnAuditLog, type PeerIdentity, PeerNameTakenError, writePeerRecord } from "./registerPeer.ts"
+export { cleanDisplayName, displayNameHolder, displayNameOf, peerLabel, type PeerLabel, peerNameFor, peerSubject, personOf } from "./names.ts"
+export {
+  confirmPairing,
+  devicesOf,
+  formatPairingCode,
+  PAIRING_TTL_MS,
+  PairingClaim,
+  PairingClaimAnswer,
+  pairingClaimText,
+  type PairingClaimer,
+  PairingCode,
+  pairingCodeFrom,
+  PairingOffer,
+  PairingRequest,
+  pairingRequestText,
+} from "./pairing.ts"

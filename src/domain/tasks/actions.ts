@@ -31,7 +31,8 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
   if (decision !== "approve" && (tip !== undefined || feedback)) throw new OperatorActionError("a tip and feedback go with approve only")
   const to = TASK_DECISIONS[decision]
   const now = ctx.now ?? Date.now()
-  const reason = parsed.reason ?? `${decision} by operator ${ctx.actor.name}`
+  // Who decided is the history entry's `by`; the reason names no id (views show names).
+  const reason = parsed.reason ?? `operator's decision: ${decision}`
   const seen = ctx.workspace.tasks.get(id)
   const signed = seen?.status === "pending_review" && isReviewDecision(decision) ? await signDecision(ctx, seen, decision, tip, feedback, now) : undefined
   let from: TaskStatus | undefined

@@ -31,7 +31,7 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
 
 /** What Chromium logs for each refused WebSocket and key challenge while a context is offline (expected there). */
-export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/api\/challenge\)/]
+export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(https?:\/\/[^)]*\/api\/challenge\)/]
 
 /** Throws a message that says what to do when Chromium or the built app is missing. */
 export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
@@ -39,15 +39,15 @@ export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
   if (!existsSync(join(appDir, "index.html"))) throw new Error(`the control panel is not built (${appDir}/index.html is missing): run npm run build`)
 }
 
-/** Launches Chromium; the caller closes it (see launchBrowser for tests). */
-export async function launchChromium(): Promise<Browser> {
+/** Launches Chromium (with `extraArgs`, e.g. host-resolver rules); the caller closes it (see launchBrowser for tests). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   assertBrowserPrerequisites()
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] })
 }
 
 /** One Chromium for the calling test file, closed by `teardown` (use useTeardown("all")). */
-export async function launchBrowser(teardown: Teardown): Promise<Browser> {
-  const browser = await launchChromium()
+export async function launchBrowser(teardown: Teardown, extraArgs: readonly string[] = []): Promise<Browser> {
+  const browser = await launchChromium(extraArgs)
   teardown.add(() => browser.close())
   return browser
 }

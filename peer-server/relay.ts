@@ -42,7 +42,7 @@ import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
 import { openRelayWorkspace } from "./workspaceSetup.ts"
 import { serverOptions, type TlsCredentials } from "./tls/credentials.ts"
-import { trustOnboarding, type TrustOnboarding } from "./tls/trustOnboarding.ts"
+import { plainOnly, trustOnboarding, type TrustOnboarding } from "./tls/trustOnboarding.ts"
 
 const debug = createDebug("app:relay")
 
@@ -153,7 +153,7 @@ export function standardExtensions(opts: RelayOptions): RelayExtension[] {
     leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
     archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
     healthReport(),
-    ...(opts.tls ? [trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort })] : []),
+    opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),
   ]
 }
@@ -317,7 +317,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   if (!opened.existedBefore) log(`created workspace ${opening.workspaceId} in ${paths.dir}`)
   const port = portOf(server)
   const urlHost = hostInUrl(host)
-  const trust = chosen.find((e): e is TrustOnboarding => e.name === "trust-onboarding")
+  const trust = chosen.find((e): e is TrustOnboarding => e.name === "trust-onboarding" && "helperPort" in e)
   const tlsUrls = tlsServer && {
     httpsUrl: `https://${hostInUrl(opts.tls!.host)}:${portOf(tlsServer)}`,
     wssUrl: `wss://${hostInUrl(opts.tls!.host)}:${portOf(tlsServer)}`,

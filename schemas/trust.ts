@@ -1,5 +1,5 @@
 /**
- * The relay's GET /api/trust answer (only when it serves HTTPS on the LAN): what a device
+ * The relay's GET /api/trust answer: whether it serves HTTPS on the LAN and what a device
  * needs to trust the workspace's certificate, shown by the panel's Settings.
  */
 import { z } from "zod"
@@ -9,7 +9,9 @@ export const CertificateFingerprint = z.string().regex(/^([0-9A-F]{2}:){31}[0-9A
 
 const HttpUrl = z.string().max(300).regex(/^https?:\/\/[^\s/]+\/$/, "expected http(s)://host:port/")
 
-export const TrustFacts = z.object({
+/** A relay that serves HTTPS on the LAN: what a device needs to trust it. */
+export const TrustOn = z.object({
+  https: z.literal(true),
   /** The CA devices install (absent when the operator's own certificate came without its issuer). */
   fingerprint: CertificateFingerprint.optional(),
   subject: z.string().max(300).optional(),
@@ -19,4 +21,8 @@ export const TrustFacts = z.object({
   /** The names and addresses the server certificate covers. */
   names: z.array(z.string().max(253)).max(64),
 })
+export type TrustOn = z.infer<typeof TrustOn>
+
+/** The answer, also from a relay that serves this machine only (plain HTTP on loopback). */
+export const TrustFacts = z.discriminatedUnion("https", [z.object({ https: z.literal(false) }), TrustOn])
 export type TrustFacts = z.infer<typeof TrustFacts>

@@ -11,12 +11,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from "node:net"
 import type { Duplex } from "node:stream"
 import createDebug from "debug"
-import type { TrustFacts } from "../../schemas/trust.ts"
+import type { TrustFacts, TrustOn } from "../../schemas/trust.ts"
 import type { RelayContext, RelayExtension } from "../extension.ts"
 import { isRead, send, sendJson } from "../http.ts"
 import type { TlsCredentials } from "./credentials.ts"
 import { lanAddresses } from "./machineNames.ts"
-import { trustPageHtml } from "./trustPage.ts"
+import { deviceOf, trustPageHtml } from "./trustPage.ts"
 
 const debug = createDebug("app:relay:trust")
 
@@ -41,6 +41,19 @@ function urlHost(host: string): string {
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1"])
+
+/** The relay without TLS: /api/trust says so (the panel's Settings then tells how to turn it on). */
+export function plainOnly(): RelayExtension {
+  const answer: TrustFacts = { https: false }
+  return {
+    name: "trust-onboarding",
+    onRequest(req, res, path) {
+      if (path !== "/api/trust" || !isRead(req)) return false
+      sendJson(res, 200, answer)
+      return true
+    },
+  }
+}
 
 export function trustOnboarding(opts: TrustOnboardingOptions): TrustOnboarding {
   const { credentials } = opts
@@ -68,9 +81,10 @@ export function trustOnboarding(opts: TrustOnboardingOptions): TrustOnboarding {
   const panelUrl = (host: string) => `https://${urlHost(host)}:${ctx!.ports().https ?? 0}/`
   const helperUrl = (host: string) => `http://${urlHost(host)}:${helperPort}/`
 
-  const facts = (req: IncomingMessage): TrustFacts => {
+  const facts = (req: IncomingMessage): TrustOn => {
     const host = hostFor(req)
     return {
+      https: true,
       ...(anchor ? { fingerprint: anchor.fingerprint, subject: anchor.subject } : {}),
       panelUrl: panelUrl(host),
       helperUrl: helperUrl(host),
@@ -88,7 +102,7 @@ export function trustOnboarding(opts: TrustOnboardingOptions): TrustOnboarding {
       return true
     }
     if (path === "/trust") {
-      trustPageHtml({ ...(anchor ? { anchor } : {}), panelUrl: panelUrl(hostFor(req)) }).then(
+      trustPageHtml({ ...(anchor ? { anchor } : {}), panelUrl: panelUrl(hostFor(req)), device: deviceOf(req.headers["user-agent"]) }).then(
         html => send(res, 200, "text/html; charset=utf-8", html, PAGE_HEADERS),
         error => sendJson(res, 500, { error: `cannot draw the trust page: ${(error as Error).message}` }),
       )

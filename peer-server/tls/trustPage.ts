@@ -12,6 +12,8 @@ export interface TrustPageInput {
   anchor?: TrustAnchor
   /** The panel over HTTPS, as this device reaches it (no join secret). */
   panelUrl: string
+  /** Whose steps open first. */
+  device: Device
 }
 
 export function escapeHtml(text: string): string {
@@ -26,39 +28,70 @@ function fingerprintLines(fingerprint: string): string {
   return lines.map(escapeHtml).join("<br>")
 }
 
-const STEPS = `
-<section class="steps" id="steps">
-  <h2>Steps for your device</h2>
-  <details open><summary>Windows · Chrome or Edge</summary><ol>
+/** The kinds of device the page has steps for; the one the visitor uses opens first. */
+export const DEVICES = ["windows", "macos", "linux", "firefox", "android", "ios"] as const
+export type Device = (typeof DEVICES)[number]
+
+/** Which steps fit a browser's User-Agent (only ever picks one of the fixed sections). */
+export function deviceOf(userAgent = ""): Device {
+  if (/iPhone|iPad|iPod/.test(userAgent)) return "ios"
+  if (/Android/.test(userAgent)) return "android"
+  if (/Firefox\//.test(userAgent)) return "firefox"
+  if (/Macintosh|Mac OS X/.test(userAgent)) return "macos"
+  if (/Linux|X11|CrOS/.test(userAgent)) return "linux"
+  return "windows"
+}
+
+const STEPS: Record<Device, { summary: string; steps: string }> = {
+  windows: {
+    summary: "Windows · Chrome or Edge",
+    steps: `
     <li>Download the certificate above and open it.</li>
     <li>Choose <b>Install Certificate…</b> › <b>Current User</b> › <b>Place all certificates in the following store</b> › <b>Trusted Root Certification Authorities</b> › <b>Finish</b>, and confirm.</li>
-    <li>Restart the browser, then open the panel link.</li>
-  </ol></details>
-  <details><summary>macOS · Safari, Chrome or Edge</summary><ol>
+    <li>Restart the browser, then open the panel link.</li>`,
+  },
+  macos: {
+    summary: "macOS · Safari, Chrome or Edge",
+    steps: `
     <li>Download the certificate and open it: <b>Keychain Access</b> adds it to the <b>login</b> keychain.</li>
     <li>In Keychain Access, double-click <b>Vivarium workspace CA</b>, open <b>Trust</b> and set <b>When using this certificate</b> to <b>Always Trust</b>. Close the window and enter your password.</li>
-    <li>Open the panel link (restart Chrome or Edge if they were open).</li>
-  </ol></details>
-  <details><summary>Linux · Chrome or Chromium</summary><ol>
+    <li>Open the panel link (restart Chrome or Edge if they were open).</li>`,
+  },
+  linux: {
+    summary: "Linux · Chrome or Chromium",
+    steps: `
     <li>Download the certificate. Open <code>chrome://certificate-manager</code> › <b>Local certificates</b> › <b>Custom</b> › <b>Import</b> (older versions: Settings › Privacy and security › Security › Manage certificates › <b>Authorities</b> › <b>Import</b>).</li>
-    <li>Pick the file and tick <b>Trust this certificate for identifying websites</b>.</li>
-  </ol></details>
-  <details><summary>Firefox · Windows, macOS, Linux</summary><ol>
+    <li>Pick the file and tick <b>Trust this certificate for identifying websites</b>.</li>`,
+  },
+  firefox: {
+    summary: "Firefox · Windows, macOS, Linux",
+    steps: `
     <li>Firefox keeps its own list: open <b>Settings</b> › <b>Privacy &amp; Security</b> › <b>Certificates</b> › <b>View Certificates…</b> › <b>Authorities</b> › <b>Import…</b> and pick the downloaded file (or simply click the download link in Firefox).</li>
-    <li>Tick <b>Trust this CA to identify websites</b> and press <b>OK</b>.</li>
-  </ol></details>
-  <details><summary>Android</summary><ol>
+    <li>Tick <b>Trust this CA to identify websites</b> and press <b>OK</b>.</li>`,
+  },
+  android: {
+    summary: "Android",
+    steps: `
     <li>Tap the download button; Android keeps the file in Downloads.</li>
     <li>Open <b>Settings</b> › <b>Security &amp; privacy</b> › <b>More security settings</b> › <b>Encryption &amp; credentials</b> › <b>Install a certificate</b> › <b>CA certificate</b> › <b>Install anyway</b> and pick the file (names vary a little by maker; search Settings for “CA certificate”).</li>
-    <li>Open the panel link in Chrome.</li>
-  </ol></details>
-  <details><summary>iPhone and iPad</summary><ol>
+    <li>Open the panel link in Chrome.</li>`,
+  },
+  ios: {
+    summary: "iPhone and iPad",
+    steps: `
     <li>Open this page in <b>Safari</b> and tap the download button, then <b>Allow</b>.</li>
     <li>Open <b>Settings</b> › <b>General</b> › <b>VPN &amp; Device Management</b>, tap <b>Vivarium workspace CA</b> › <b>Install</b> (twice) and enter your passcode.</li>
     <li>Then turn on full trust: <b>Settings</b> › <b>General</b> › <b>About</b> › <b>Certificate Trust Settings</b> › switch on <b>Vivarium workspace CA</b>.</li>
-    <li>Open the panel link.</li>
-  </ol></details>
-</section>`
+    <li>Open the panel link.</li>`,
+  },
+}
+
+function stepsHtml(open: Device): string {
+  const sections = DEVICES.map(
+    d => `  <details${d === open ? " open" : ""} data-device="${d}"><summary>${STEPS[d].summary}</summary><ol>${STEPS[d].steps}\n  </ol></details>`,
+  )
+  return `<section class="steps" id="steps">\n  <h2>Steps for your device</h2>\n${sections.join("\n")}\n</section>`
+}
 
 const STYLE = `
 :root { --ink: #1c2420; --muted: #5f6b65; --line: #dde3df; --accent: #1f6f50; --bg: #f6f7f5; --panel: #fff; --warn-bg: #fff6d9; }
@@ -77,6 +110,7 @@ code { font-family: ui-monospace, Menlo, monospace; font-size: 0.92em; overflow-
 .note { background: var(--warn-bg); padding: 0.5rem 0.7rem; border-radius: 6px; font-size: 0.92rem; }
 figure { margin: 0; width: 11rem; text-align: center; font-size: 0.85rem; color: var(--muted); }
 figure svg { width: 11rem; height: 11rem; background: #fff; border-radius: 6px; }
+@media (max-width: 36rem) { figure { margin: 0 auto; } }
 details { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; margin: 0.5rem 0; padding: 0 0.9rem; }
 summary { cursor: pointer; font-weight: 600; padding: 0.7rem 0; min-height: 44px; }
 ol { margin: 0 0 0.8rem; padding-left: 1.3rem; }
@@ -105,7 +139,7 @@ export async function trustPageHtml(input: TrustPageInput): Promise<string> {
   <div>${download}</div>
   <figure>${qr}<figcaption>Scan to open the panel once the certificate is trusted</figcaption></figure>
 </section>
-${anchor ? STEPS : ""}
+${anchor ? stepsHtml(input.device) : ""}
 <p class="muted">After installing, restart the browser if it was open. To join, you still need the workspace's join link from an operator.</p>
 </main></body></html>
 `

@@ -166,3 +166,15 @@ export async function reviewEverything(page: Page, relay: { workspace: { root: {
   await page.getByTestId("controls-save").click()
   await waitFor(() => relay.workspace.root.controls.reviewEverything, { events: [[relay.workspace.rootHandle, "change"]] })
 }
+
+/** Adds an LLM task with the Queue view's form and waits until the relay has it; answers its id. */
+export async function addLlmTask(page: Page, relay: Pick<Relay, "workspace">, prompt: string): Promise<string> {
+  await go(page, "queue")
+  await page.getByTestId("task-mode").selectOption("llm")
+  await page.getByTestId("task-text").fill(prompt)
+  await page.getByTestId("task-submit").click()
+  return waitFor(() => [...relay.workspace.tasks.entries.values()].find(t => t.prompt === prompt)?.id ?? false, {
+    events: [[relay.workspace.tasks, "change"]],
+    message: "the browser's task to reach the relay",
+  })
+}

@@ -147,6 +147,10 @@ describe("the relay over TLS", () => {
     expect(facts).toMatchObject({ fingerprint: creds.trust!.fingerprint, panelUrl: `${base}/`, helperUrl: `http://vivarium.test:${new URL(relay.trustHelperUrl!).port}/` })
     // The plain listener serves the same relay (this machine's CLI, worker and browser).
     expect((await fetch(`${relay.httpUrl}/healthz`)).status).toBe(200)
+    // A relay without TLS says so, for the panel's Settings.
+    const plain = await startTestRelay(teardown)
+    expect(await (await fetch(`${plain.httpUrl}/api/trust`)).json()).toEqual({ https: false })
+    expect((await fetch(`${plain.httpUrl}/ca.crt`)).status, "no CA without TLS").not.toBe(200)
   })
 
   it("runs a plain helper that serves only the CA certificate and the steps, and redirects everything else to HTTPS", async () => {
@@ -171,6 +175,10 @@ describe("the relay over TLS", () => {
       expect(html).toContain("<svg")
       expect(html).not.toContain(relay.token)
     }
+
+    // The visitor's own device's steps open first.
+    const iphone = await (await fetch(`${helper}/`, { headers: { "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1" } })).text()
+    expect(iphone.match(/<details open data-device="(\w+)">/g)).toEqual(['<details open data-device="ios">'])
 
     // Everything else, the workspace's API included, is only a redirect: no data in plain text.
     const api = await fetch(`${helper}/api/workspace?x=1`, { headers: { Authorization: `Bearer ${relay.token}` }, redirect: "manual" })

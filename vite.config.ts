@@ -45,7 +45,7 @@ export default defineConfig({
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: "index.html",
         // Relay routes are live data, never the app shell.
-        navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/metrics/],
+        navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/metrics/, /^\/trust$/, /^\/ca\.(crt|pem)$/],
         cleanupOutdatedCaches: true,
       },
     }),

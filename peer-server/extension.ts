@@ -36,6 +36,8 @@ export interface RelayContext {
   readonly storageHealth: StorageHealth
   readonly metrics: RelayMetrics
   readonly startedAt: number
+  /** The ports the relay listens on (plain, and HTTPS with TLS); known once it listens, 0 before. */
+  readonly ports: () => { http: number; https?: number }
   readonly log: (line: string) => void
 }
 

@@ -6,7 +6,9 @@
  * the economy, archiving, health, metrics, the control panel) is an extension with named
  * hooks (extension.ts), listed in `standardExtensions` in the order their hooks run.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer as createHttpsServer } from "node:https"
+import type { Server } from "node:net"
 import type { Duplex } from "node:stream"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
@@ -39,6 +41,8 @@ import { healthReport } from "./health.ts"
 import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
 import { openRelayWorkspace } from "./workspaceSetup.ts"
+import { serverOptions, type TlsCredentials } from "./tls/credentials.ts"
+import { plainOnly, trustOnboarding, type TrustOnboarding } from "./tls/trustOnboarding.ts"
 
 const debug = createDebug("app:relay")
 
@@ -90,6 +94,20 @@ export interface RelayOptions {
   appDir?: string
   /** Operator-facing log lines (auth failures, data issues). Never given secrets. */
   log?: (line: string) => void
+  /**
+   * Also serve the relay over TLS (`vivarium start --lan`), on its own address, with the
+   * trust onboarding (tls/trustOnboarding.ts) and its plain helper port. The plain listener
+   * stays at `host`/`port` (loopback, for this machine's CLI, worker and browser).
+   */
+  tls?: RelayTlsOptions
+}
+
+export interface RelayTlsOptions {
+  credentials: TlsCredentials
+  host: string
+  /** 0 picks a free port (as the helper's). */
+  port: number
+  helperPort: number
 }
 
 export interface Relay {
@@ -99,6 +117,10 @@ export interface Relay {
   readonly httpUrl: string
   /** ws://host:port (a connection proves a registered key; see connectionAuth.ts) */
   readonly wsUrl: string
+  /** With `tls`: https://host:port and wss://host:port of the TLS listener, and the plain trust helper's http://host:port. */
+  readonly httpsUrl?: string
+  readonly wssUrl?: string
+  readonly trustHelperUrl?: string
   readonly token: string
   readonly rootUrl: AutomergeUrl
   readonly repo: Repo
@@ -133,6 +155,7 @@ export function standardExtensions(opts: RelayOptions): RelayExtension[] {
     leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
     archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
     healthReport(),
+    opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),
   ]
 }
@@ -152,7 +175,8 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const token = loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
   const standard = standardExtensions(opts)
-  const extensions = new ExtensionChain(opts.extensions ? opts.extensions(standard) : standard)
+  const chosen = opts.extensions ? opts.extensions(standard) : standard
+  const extensions = new ExtensionChain(chosen)
 
   const adapter = new RelayServerAdapter({
     hooks: {
@@ -223,6 +247,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     storageHealth,
     metrics,
     startedAt,
+    ports: () => ({ http: portOf(server), ...(tlsServer ? { https: portOf(tlsServer) } : {}) }),
     log,
   }
   const wss = new WebSocketServer({
@@ -230,13 +255,17 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     maxPayload: opts.connectionLimits?.frameBytes ?? LIMITS.frameBytes,
     handleProtocols: offered => (offered.has(RELAY_PROTOCOL) ? RELAY_PROTOCOL : false),
   })
-  const server: Server = createServer((req, res) => {
+  const request = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://relay.invalid").pathname
     if (extensions.request(req, res, path)) return
     if (req.method !== "GET" && req.method !== "HEAD") sendJson(res, 405, { error: `method ${req.method} not allowed; every route here but /api/enrol and /api/pair is GET` })
     else sendJson(res, 404, { error: `no route ${path}` })
-  })
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  }
+  // The same relay on each listener: plain HTTP, and with `tls` also HTTPS (the only choice the core makes).
+  const server = createServer(request)
+  const tlsServer = opts.tls && createHttpsServer(serverOptions(opts.tls.credentials), request)
+  tlsServer?.on("tlsClientError", error => debug("TLS handshake failed: %s", error.message))
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", error => debug("upgrade socket error: %s", error.message))
     extensions.authenticate(req).then(
       verdict => {
@@ -256,7 +285,9 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
         socket.destroy()
       },
     )
-  })
+  }
+  server.on("upgrade", upgrade)
+  tlsServer?.on("upgrade", upgrade)
 
   const host = opts.host ?? "127.0.0.1"
   const stopAll = async () => {
@@ -265,30 +296,35 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     workspace.close()
     sharing.close()
     server.close()
+    tlsServer?.close()
     for (const client of wss.clients) client.terminate()
     wss.close()
     // A failing disk gets one more attempt per write, not retries: what is unsaved was
     // never acknowledged, and the peers that sent it push it again to the next relay.
     await stopStorage()
     server.closeAllConnections()
+    tlsServer?.closeAllConnections()
   }
   try {
     await extensions.start(ctx)
     // The server adapter attaches asynchronously; a client accepted earlier would be ignored.
     while (!adapter.peerId) await new Promise(resolve => setImmediate(resolve))
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject)
-      server.listen(opts.port ?? 0, host, () => resolve())
-    })
+    await listen(server, opts.port ?? 0, host)
+    if (tlsServer) await listen(tlsServer, opts.tls!.port, opts.tls!.host)
   } catch (error) {
     // Port in use or no such address: stop everything started so far, so the process can exit.
     await stopAll()
     throw error
   }
   if (!opened.existedBefore) log(`created workspace ${opening.workspaceId} in ${paths.dir}`)
-  const address = server.address()
-  const port = typeof address === "object" && address ? address.port : (opts.port ?? 0)
-  const urlHost = host.includes(":") ? `[${host}]` : host
+  const port = portOf(server)
+  const urlHost = hostInUrl(host)
+  const trust = chosen.find((e): e is TrustOnboarding => e.name === "trust-onboarding" && "helperPort" in e)
+  const tlsUrls = tlsServer && {
+    httpsUrl: `https://${hostInUrl(opts.tls!.host)}:${portOf(tlsServer)}`,
+    wssUrl: `wss://${hostInUrl(opts.tls!.host)}:${portOf(tlsServer)}`,
+    ...(trust ? { trustHelperUrl: `http://${hostInUrl(opts.tls!.host)}:${trust.helperPort()}` } : {}),
+  }
   debug("listening on %s:%d with %s", host, port, extensions.names().join(", "))
 
   let closing: Promise<void> | undefined
@@ -297,6 +333,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     port,
     httpUrl: `http://${urlHost}:${port}`,
     wsUrl: `ws://${urlHost}:${port}`,
+    ...tlsUrls,
     token,
     rootUrl,
     repo,
@@ -315,6 +352,22 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     },
     close: () => (closing ??= stopAll()),
   }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(port, host, () => resolve())
+  })
+}
+
+function portOf(server: Server): number {
+  const address = server.address()
+  return typeof address === "object" && address ? address.port : 0
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host
 }
 
 /**

@@ -1,9 +1,10 @@
 /** `vivarium relay` and `vivarium start`: run the relay (and, for start, the local worker). */
-import { networkInterfaces } from "node:os"
 import { resolve } from "node:path"
 import { z } from "zod"
 import { writeRelayAddress } from "../../peer-server/dataDir.ts"
-import { startRelay, type Relay } from "../../peer-server/relay.ts"
+import { startRelay, type Relay, type RelayTlsOptions } from "../../peer-server/relay.ts"
+import { CertificateFileError, suppliedCredentials, workspaceCredentials, type TlsCredentials } from "../../peer-server/tls/credentials.ts"
+import { lanAddresses } from "../../peer-server/tls/machineNames.ts"
 import { parseFlags, Port } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -37,6 +38,8 @@ const FLAGS = {
   lan: { type: "boolean", default: false },
   host: { type: "string" },
   name: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
 } as const
 
 const Input = z.object({
@@ -48,23 +51,58 @@ const Input = z.object({
     .regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")
     .optional(),
   name: z.string().min(1).max(80).optional(),
+  cert: z.string().min(1, "expected a PEM certificate file").optional(),
+  key: z.string().min(1, "expected a PEM private key file").optional(),
 })
 
 export function joinLink(httpBase: string, token: string): string {
   return `${httpBase}/#join=${encodeURIComponent(token)}`
 }
 
-function lanAddresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter(a => a && a.family === "IPv4" && !a.internal)
-    .map(a => a!.address)
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1"])
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"])
+
+/**
+ * With --lan (or --host naming a LAN address) the relay serves TLS on HOST:PORT+1 with a
+ * plain trust helper on HOST:PORT+2, and keeps plain HTTP on 127.0.0.1:PORT for this
+ * machine's CLI, worker and browser: plain http stays for localhost only.
+ */
+async function lanTls(command: string, flags: z.infer<typeof Input>, dataDir: string, log: (line: string) => void): Promise<RelayTlsOptions | undefined> {
+  const lan = flags.lan || (flags.host !== undefined && !LOOPBACK_HOSTS.has(flags.host))
+  if (!flags.cert !== !flags.key) throw new CliError(`${command}: --cert and --key go together (the certificate and its private key)`)
+  if (!lan) {
+    if (flags.cert) throw new CliError(`${command}: --cert and --key serve HTTPS on the LAN: add --lan`)
+    return undefined
+  }
+  if (flags.port > 65533) throw new CliError(`${command}: --port with --lan uses PORT, PORT+1 (https) and PORT+2 (trust helper): pick a port up to 65533`)
+  const host = flags.host ?? "0.0.0.0"
+  let credentials: TlsCredentials
+  try {
+    credentials = flags.cert
+      ? suppliedCredentials(resolve(flags.cert), resolve(flags.key!))
+      : await workspaceCredentials(dataDir, { extraNames: WILDCARD_HOSTS.has(host) ? [] : [host], log })
+  } catch (error) {
+    if (error instanceof CertificateFileError) throw new CliError(`${command}: ${error.message}`)
+    throw error
+  }
+  const next = (n: number) => (flags.port === 0 ? 0 : flags.port + n)
+  return { credentials, host, port: next(1), helperPort: next(2) }
+}
+
+/** The host names and addresses another LAN device can use in a link (no wildcards, no loopback). */
+function lanLinkHosts(tls: RelayTlsOptions): string[] {
+  if (!WILDCARD_HOSTS.has(tls.host)) return [tls.host]
+  const names = tls.credentials.names
+  const dns = names.dns.filter(n => !LOOPBACK_HOSTS.has(n) && !n.includes("*") && n.includes("."))
+  return [...lanAddresses(names), ...dns].map(h => (h.includes(":") ? `[${h}]` : h))
 }
 
 export async function runRelayCommand(command: "relay" | "start", argv: string[]): Promise<number> {
   const flags = parseFlags(command, argv, FLAGS, Input)
-  const host = flags.host ?? (flags.lan ? "0.0.0.0" : "127.0.0.1")
   const dataDir = resolve(flags.data)
+  const log = (line: string) => console.error(`[relay] ${line}`)
+  const tls = await lanTls(command, flags, dataDir, log)
+  const host = tls ? "127.0.0.1" : (flags.host ?? "127.0.0.1")
   let relay: Relay
   try {
     relay = await startRelay({
@@ -73,12 +111,14 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
       port: flags.port,
       host,
       ...(flags.name ? { workspaceName: flags.name } : {}),
-      log: line => console.error(`[relay] ${line}`),
+      ...(tls ? { tls } : {}),
+      log,
     })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === "EADDRINUSE") throw new CliError(`${command}: port ${flags.port} is in use (another relay?); pass --port N`)
-    if (code === "EADDRNOTAVAIL") throw new CliError(`${command}: cannot listen on ${host}: no such local address`)
+    const ports = tls ? `${flags.port}, ${tls.port} or ${tls.helperPort}` : `${flags.port}`
+    if (code === "EADDRINUSE") throw new CliError(`${command}: port ${ports} is in use (another relay?); pass --port N`)
+    if (code === "EADDRNOTAVAIL") throw new CliError(`${command}: cannot listen on ${tls?.host ?? host}: no such local address`)
     throw error
   }
   writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt })
@@ -91,7 +131,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   if (command === "start") {
     const approved = approveWhenRegistered(relay, EMBEDDED_WORKER)
     worker = await Worker.start({
-      relay: host === "0.0.0.0" || host === "::" ? `ws://127.0.0.1:${relay.port}` : relay.wsUrl,
+      relay: relay.wsUrl,
       token: relay.token,
       dataDir: join(dataDir, "worker"),
       name: EMBEDDED_WORKER,
@@ -100,19 +140,28 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     await approved
   }
 
-  const localHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host
-  const localBase = `http://${localHost}:${relay.port}`
   const lines = [
     `Vivarium ${command === "start" ? "is running" : "relay is running"} — workspace "${relay.workspace.root.name}"`,
-    `  Control panel: ${joinLink(localBase, relay.token)}`,
-    `  Relay:         ws://${localHost}:${relay.port}`,
+    `  Control panel: ${joinLink(relay.httpUrl, relay.token)}`,
+    `  Relay:         ${relay.wsUrl}`,
     `  Data:          ${dataDir}`,
   ]
-  if (host === "127.0.0.1" || host === "localhost" || host === "::1") {
-    lines.push(`  Only this machine can connect. Restart with --lan to let other LAN machines join.`)
+  if (!tls) {
+    lines.push(`  Only this machine can connect. Restart with --lan to let other LAN machines join (over HTTPS).`)
   } else {
-    for (const ip of lanAddresses()) lines.push(`  From the LAN:  ${joinLink(`http://${ip}:${relay.port}`, relay.token)}`)
-    lines.push(`  Add a worker:  vivarium worker --relay ws://<this machine>:${relay.port} --token ${relay.token}`)
+    const hosts = lanLinkHosts(tls)
+    const httpsPort = new URL(relay.httpsUrl!).port
+    const helperPort = new URL(relay.trustHelperUrl!).port
+    for (const h of hosts) lines.push(`  From the LAN:  ${joinLink(`https://${h}:${httpsPort}`, relay.token)}`)
+    if (!hosts.length) lines.push(`  From the LAN:  no LAN address found; the HTTPS listener is ${relay.httpsUrl}`)
+    const trust = tls.credentials.trust
+    lines.push(`  Trust first:   http://${hosts[0] ?? "<this machine>"}:${helperPort}/ — on each new device: install the certificate, steps, QR code`)
+    if (trust) lines.push(`  CA SHA-256:    ${trust.fingerprint}`, `                 (compare it with the one the trust page shows before trusting)`)
+    lines.push(`  Certificate:   ${tls.credentials.source}, for ${[...tls.credentials.names.dns, ...tls.credentials.names.ips].join(", ")}`)
+    lines.push(
+      `  Add a worker:  fetch http://${hosts[0] ?? "<this machine>"}:${helperPort}/ca.pem, then`,
+      `                 NODE_EXTRA_CA_CERTS=ca.pem vivarium worker --relay wss://${hosts[0] ?? "<this machine>"}:${httpsPort} --token ${relay.token}`,
+    )
   }
   if (command === "start")
     lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { AuditDoc, QuestDoc, QuestIndexDoc } from "../../schemas/index.ts"
 import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
-import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { addLlmTask, go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
@@ -42,14 +42,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       // Route every result through a human, so this one waits for Ada's review.
       await reviewEverything(page, relay)
 
-      await go(page, "queue")
-      await page.getByTestId("task-mode").selectOption("llm")
-      await page.getByTestId("task-text").fill("Write two lines about moss.")
-      await page.getByTestId("task-submit").click()
-      const id = await waitFor(() => [...relay.workspace.tasks.entries.values()].find(t => t.prompt === "Write two lines about moss.")?.id ?? false, {
-        events: [[relay.workspace.tasks, "change"]],
-        message: "the browser's task to reach the relay",
-      })
+      const id = await addLlmTask(page, relay, "Write two lines about moss.")
       await until(relay, id, "pending_review", 20_000)
       const review = page.getByTestId(`review-${id}`)
       await expect.poll(() => review.textContent(), { timeout: 15_000 }).toContain("Moss answer to: Write two lines about moss.")

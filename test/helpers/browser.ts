@@ -31,7 +31,7 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
 
 /** What Chromium logs for each refused WebSocket and key challenge while a context is offline (expected there). */
-export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/api\/challenge\)/]
+export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(https?:\/\/[^)]*\/api\/challenge\)/]
 
 /** Throws a message that says what to do when Chromium or the built app is missing. */
 export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
@@ -39,15 +39,15 @@ export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {
   if (!existsSync(join(appDir, "index.html"))) throw new Error(`the control panel is not built (${appDir}/index.html is missing): run npm run build`)
 }
 
-/** Launches Chromium; the caller closes it (see launchBrowser for tests). */
-export async function launchChromium(): Promise<Browser> {
+/** Launches Chromium (with `extraArgs`, e.g. host-resolver rules); the caller closes it (see launchBrowser for tests). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   assertBrowserPrerequisites()
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] })
 }
 
 /** One Chromium for the calling test file, closed by `teardown` (use useTeardown("all")). */
-export async function launchBrowser(teardown: Teardown): Promise<Browser> {
-  const browser = await launchChromium()
+export async function launchBrowser(teardown: Teardown, extraArgs: readonly string[] = []): Promise<Browser> {
+  const browser = await launchChromium(extraArgs)
   teardown.add(() => browser.close())
   return browser
 }
@@ -165,4 +165,16 @@ export async function reviewEverything(page: Page, relay: { workspace: { root: {
   await page.getByLabel(/review everything/i).check()
   await page.getByTestId("controls-save").click()
   await waitFor(() => relay.workspace.root.controls.reviewEverything, { events: [[relay.workspace.rootHandle, "change"]] })
+}
+
+/** Adds an LLM task with the Queue view's form and waits until the relay has it; answers its id. */
+export async function addLlmTask(page: Page, relay: Pick<Relay, "workspace">, prompt: string): Promise<string> {
+  await go(page, "queue")
+  await page.getByTestId("task-mode").selectOption("llm")
+  await page.getByTestId("task-text").fill(prompt)
+  await page.getByTestId("task-submit").click()
+  return waitFor(() => [...relay.workspace.tasks.entries.values()].find(t => t.prompt === prompt)?.id ?? false, {
+    events: [[relay.workspace.tasks, "change"]],
+    message: "the browser's task to reach the relay",
+  })
 }

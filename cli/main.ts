@@ -37,7 +37,7 @@ Work with a running workspace (peer commands):
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
-            [--concurrency 1] [--lease-ms 60000] [--residents ID,...]
+            [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
                                                    run a worker peer (GROQ_API_KEY enables LLM tasks);
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]

@@ -97,6 +97,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
       token: relay.token,
       dataDir: join(dataDir, "worker"),
       name: EMBEDDED_WORKER,
+      playAllResidents: true,
       log: line => console.error(`[worker] ${line}`),
     })
     await approved
@@ -117,7 +118,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     lines.push(`  Add a worker:  vivarium worker --relay ws://<this machine>:${relay.port} --token ${relay.token}`)
   }
   if (command === "start")
-    lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
+    lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"}; plays every resident)`)
   lines.push(
     `  Owner:         ${relay.workspace.root.authority?.owner.name ?? relay.owner.name} (approves operators: npx vivarium operator approve NAME)`,
     `  Next:          open the control panel link, pick a name, approve it with the command the page shows,`,

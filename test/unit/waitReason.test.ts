@@ -95,7 +95,7 @@ describe("waitReasons", () => {
     const forAda = task("t", { targetIdentity: "ada" })
     const reason = why(forAda, root([keyed("w1", { identities: ["bob"] })]), [], { residentName: id => (id === "ada" ? "Ada" : undefined) })
     expect(reason).toMatchObject({ kind: "no_resident_worker", short: "no worker plays Ada" })
-    expect(reason?.text).toMatch(/^no online worker plays resident Ada: the worker of vivarium start plays every resident; .*--residents ada/)
+    expect(reason?.text).toMatch(/^no online worker plays resident Ada: the worker of vivarium start plays every resident; one started with vivarium worker --residents ada \(or --residents all\) plays it, with GROQ_API_KEY/)
     // Played, but only by a worker without a key: the key is what is missing.
     const keyless = why(forAda, root([keyed("w1"), peer("w2", { identities: ["ada"] })]))
     expect(keyless).toMatchObject({ kind: "no_llm_key" })

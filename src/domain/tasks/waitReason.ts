@@ -181,7 +181,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     const name = residentName(resident!)
     const text =
       `no online worker plays resident ${name}${lastSeen}: the worker of vivarium start plays every resident; ` +
-      `one started with vivarium worker plays those named by --residents ${resident}${llm ? ", and needs GROQ_API_KEY for an LLM task" : ""}`
+      `one started with vivarium worker --residents ${resident} (or --residents all) plays it${llm ? ", with GROQ_API_KEY for an LLM task" : ""}`
     return { reason: { kind: "no_resident_worker", short: `no worker plays ${name}`, text } }
   }
 

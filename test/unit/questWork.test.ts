@@ -18,7 +18,7 @@ describe("questWork", () => {
   it("counts the quest's tasks by state and says why the waiting one waits", () => {
     const w = work([task("t1", { status: "approved" }), task("t2", { status: "approved" }), task("t3"), fixtureTask("other")])
     expect(w).toMatchObject({ total: 3, done: 2, running: 0, review: 0 })
-    expect(w.waiting).toEqual([{ short: "no worker with an LLM key", text: expect.stringMatching(/^no online worker has an LLM key/), taskIds: ["t3"] }])
+    expect(w.waiting).toEqual([{ short: "no worker with an LLM key", text: expect.stringMatching(/^no online worker has an LLM key/), stuck: true, taskIds: ["t3"] }])
     expect(w.summary).toBe("2 of 3 tasks done, 1 waiting: no worker with an LLM key")
   })
 

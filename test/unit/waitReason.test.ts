@@ -95,6 +95,10 @@ describe("waitReasons", () => {
     const forAda = task("t", { targetIdentity: "ada" })
     const reason = why(forAda, root([keyed("w1", { identities: ["bob"] })]), [], { residentName: id => (id === "ada" ? "Ada" : undefined) })
     expect(reason).toMatchObject({ kind: "no_resident_worker", short: "no worker plays Ada" })
+    // Neither a key nor the resident: both are said.
+    expect(why(forAda, root([peer("w1")]), [], { residentName: () => "Ada" })?.text).toBe(
+      "no online worker has an LLM key: an LLM task needs a worker started with GROQ_API_KEY in its environment, playing resident Ada (vivarium start plays every resident; or vivarium worker --residents ada)",
+    )
     expect(reason?.text).toMatch(/^no online worker plays resident Ada: the worker of vivarium start plays every resident; one started with vivarium worker --residents ada \(or --residents all\) plays it, with GROQ_API_KEY/)
     // Played, but only by a worker without a key: the key is what is missing.
     const keyless = why(forAda, root([keyed("w1"), peer("w2", { identities: ["ada"] })]))
@@ -122,6 +126,14 @@ describe("waitReasons", () => {
       expect(reason, status).toMatchObject({ kind: "silent_worker", short: "w1 went silent" })
       expect(reason?.text).toBe("leased to w1, which has not been heard from for 40 s: the relay gives the task to another worker once the lease runs out (in 55 s)")
     }
+  })
+
+  it("says whether the wait ends by itself or needs someone to act", () => {
+    const r = root([keyed("w1")])
+    expect(why(local("t"), r)?.stuck).toBe(false)
+    expect(why(task("t", { dependsOn: ["x"] }), r, [task("x")])?.stuck).toBe(false)
+    expect(why(task("t"), root([peer("w1")]))?.stuck).toBe(true)
+    expect(why(task("t", { status: "pending_review" }), r)?.stuck).toBe(true)
   })
 
   it("a block the documents no longer explain falls back to its recorded reason", () => {

@@ -10,6 +10,8 @@ import type { WaitReasons } from "../tasks/waitReason.ts"
 export interface QuestWait {
   short: string
   text: string
+  /** Nothing moves until someone acts (see WaitReason). */
+  stuck: boolean
   taskIds: string[]
 }
 
@@ -41,7 +43,7 @@ export function questWork(quest: Pick<QuestDoc, "id" | "taskId">, tasks: Iterabl
       const reason = why(task)
       if (!reason || reason.kind === "starting") work.running++
       else {
-        const wait = waits.get(reason.short) ?? { short: reason.short, text: reason.text, taskIds: [] }
+        const wait = waits.get(reason.short) ?? { short: reason.short, text: reason.text, stuck: reason.stuck, taskIds: [] }
         wait.taskIds.push(task.id)
         waits.set(reason.short, wait)
       }

@@ -42,8 +42,13 @@ export type WaitKind =
   /** Blocked for a recorded reason the documents no longer explain (the relay revisits it). */
   | "blocked"
 
+/** Waits that end by themselves (the queue moves, a dependency finishes, a backoff runs out). */
+const MOVING: ReadonlySet<WaitKind> = new Set(["dependency", "backoff", "queued", "starting"])
+
 export interface WaitReason {
   kind: WaitKind
+  /** Nothing moves until someone acts (an operator, or a worker started or approved). */
+  stuck: boolean
   /** A few words, for a list row. */
   short: string
   /** The whole sentence, with what would end the wait. */
@@ -61,6 +66,9 @@ export interface WaitContext {
   /** A resident's name for its id, when the identities document is at hand. */
   residentName?: (id: string) => string | undefined
 }
+
+/** A reason before the rule says whether it is stuck. */
+type Reason = Omit<WaitReason, "stuck">
 
 /** Why `task` waits, or undefined when it does not (running, or finished). */
 export type WaitReasons = (task: Task) => WaitReason | undefined
@@ -98,7 +106,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     return t ? `${quoted(t.title)} (${id})` : id
   }
 
-  function halted(): WaitReason | undefined {
+  function halted(): Reason | undefined {
     const ks = root.controls.killSwitch
     if (ks.on && ctx.spend.reached) return overBudget(true)
     if (ks.on)
@@ -110,7 +118,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     return undefined
   }
 
-  function overBudget(halted: boolean): WaitReason {
+  function overBudget(halted: boolean): Reason {
     const { spentUsd, capUsd } = ctx.spend
     return {
       kind: "over_budget",
@@ -121,7 +129,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     }
   }
 
-  function dependencies(task: Task): WaitReason | undefined {
+  function dependencies(task: Task): Reason | undefined {
     const deps = dependencyState(task, tasks)
     if (deps.state === "broken") {
       const status = tasks.get(deps.dep)?.status ?? "finished"
@@ -145,7 +153,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
   }
 
   /** Which online workers could take the task, or, when none can, why in words. */
-  function workers(task: Task): { eligible: WorkerSlots[] } | { reason: WaitReason } {
+  function workers(task: Task): { eligible: WorkerSlots[] } | { reason: Reason } {
     const all = workersOnline()
     const eligible = all.filter(w => workerCanTake(task, w))
     if (eligible.length) return { eligible }
@@ -154,7 +162,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     const registered = Object.values(root.peers).filter(p => p.role === "worker" && could(p))
     const pending = registered.filter(p => p.state === "pending").map(p => p.name)
     if (pending.length) {
-      const reason: WaitReason = {
+      const reason: Reason = {
         kind: "pending_worker",
         short: `${pending[0]} awaits approval`,
         text: `worker ${names(pending)} could take it but ${pending.length === 1 ? "awaits" : "await"} approval: vivarium worker approve ${pending[0]} (or Workers in the panel)`,
@@ -175,7 +183,8 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     const playsResident = all.filter(w => resident && w.identities.includes(resident))
     if (llm && (!keyed || playsResident.length)) {
       const who = keyed ? `with an LLM key plays resident ${residentName(resident!)} (${names(playsResident.map(w => w.name))} ${playsResident.length === 1 ? "has" : "have"} no key)` : "has an LLM key"
-      const text = `no online worker ${who}${lastSeen}: an LLM task needs a worker started with GROQ_API_KEY in its environment (vivarium start, or vivarium worker)`
+      const how = resident && !playsResident.length ? `, playing resident ${residentName(resident)} (vivarium start plays every resident; or vivarium worker --residents ${resident})` : " (vivarium start, or vivarium worker)"
+      const text = `no online worker ${who}${lastSeen}: an LLM task needs a worker started with GROQ_API_KEY in its environment${how}`
       return { reason: { kind: "no_llm_key", short: "no worker with an LLM key", text } }
     }
     const name = residentName(resident!)
@@ -185,7 +194,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     return { reason: { kind: "no_resident_worker", short: `no worker plays ${name}`, text } }
   }
 
-  function turn(task: Task, eligible: WorkerSlots[]): WaitReason {
+  function turn(task: Task, eligible: WorkerSlots[]): Reason {
     const ahead = placeOf(task.id)
     const free = eligible.filter(w => w.free > 0)
     if (free.length && ahead < free.reduce((n, w) => n + w.free, 0))
@@ -196,7 +205,7 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
       : { kind: "queued", short: "next in line", text: `next in line: ${busy}; it runs when one of them finishes a task` }
   }
 
-  function leased(task: Task, lease: NonNullable<Task["lease"]>): WaitReason | undefined {
+  function leased(task: Task, lease: NonNullable<Task["lease"]>): Reason | undefined {
     const holder = root.peers[lease.holder]
     if (!holder || !isOnline(holder, now, windowMs)) {
       const silent = holder?.lastSeen ? `has not been heard from for ${formatDuration(now - holder.lastSeen)}` : "has not been heard from"
@@ -212,6 +221,11 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
   }
 
   return task => {
+    const reason = reasonOf(task)
+    return reason && { ...reason, stuck: !MOVING.has(reason.kind) }
+  }
+
+  function reasonOf(task: Task): Reason | undefined {
     if (TERMINAL_STATUSES.has(task.status)) return undefined
     if (task.status === "pending_review")
       return { kind: "review", short: "waits for your review", text: "its result waits for an operator's review: approve, requeue or fail it" }

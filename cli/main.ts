@@ -46,6 +46,8 @@ Operators:
   operator list [--json]                           operators, their approval and the owner
   operator approve NAME | operator revoke NAME     the workspace owner admits or removes an operator
 
+start and relay listen on --port, else VIVARIUM_PORT, else 8420 (0: any free port).
+
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).
 They speak for the operator named by VIVARIUM_OPERATOR (default: your login name), with that

@@ -33,7 +33,8 @@ function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
 }
 
 const FLAGS = {
-  port: { type: "string", default: "8420" },
+  // VIVARIUM_PORT when --port is not given (0: any free port, as the README's test uses).
+  port: { type: "string", default: process.env.VIVARIUM_PORT ?? "8420" },
   data: { type: "string", default: DEFAULT_DATA_DIR },
   lan: { type: "boolean", default: false },
   host: { type: "string" },

@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gate: async () => (await import("./gate.ts")).suite,
   cli: async () => (await import("./cli.ts")).suite,
   panel: async () => (await import("./panel.ts")).suite,
+  waits: async () => (await import("./waits.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

@@ -47,7 +47,7 @@ Residents, rooms, mail, quests and bounties (the panel's forms, as flags; each t
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
-            [--concurrency 1] [--lease-ms 60000] [--residents ID,...]
+            [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
                                                    run a worker peer (GROQ_API_KEY enables LLM tasks);
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
@@ -58,6 +58,8 @@ Operators:
                                                    you confirm in the control panel (Settings)
   operator list [--json]                           operators, their approval and the owner
   operator approve NAME | operator revoke NAME     the workspace owner admits or removes an operator
+
+start and relay listen on --port, else VIVARIUM_PORT, else 8420 (0: any free port).
 
 Peer commands find the relay from --relay ws://host:port and --token SECRET, else from
 VIVARIUM_RELAY and VIVARIUM_TOKEN, else from the local data dir (--data, default .vivarium).

@@ -39,6 +39,8 @@ export const KeyRotation = z.object({
 export type KeyRotation = z.infer<typeof KeyRotation>
 
 export const MAX_PEER_DECISIONS = 20
+/** Residents one worker offers to play at most (a worker that plays every resident offers the first ones by id). */
+export const MAX_PLAYED_RESIDENTS = 100
 export const MAX_KEY_ROTATIONS = 20
 
 /** A registered peer. Keyed by name in `root.peers`; its public key verifies its audit log. */
@@ -70,7 +72,7 @@ export const PeerRecord = z.object({
    */
   deviceOf: PeerName.optional(),
   /** Residents (identities) a worker plays; tasks targeted at others are not given to it. */
-  identities: z.array(Id).max(100).optional(),
+  identities: z.array(Id).max(MAX_PLAYED_RESIDENTS).optional(),
   /** Signed approvals and revocations, oldest first (the chain of authority reads these, not `state`). */
   decisions: z.array(PeerDecision).max(MAX_PEER_DECISIONS).optional(),
   /** Signed key rotations, oldest first; `publicKey` is the last one's `to`. */

@@ -22,6 +22,7 @@ import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } f
 import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { RateLimiter } from "./rateLimit.ts"
+import { followResidents } from "./residentRoster.ts"
 
 export interface WorkerOptions {
   relay: string
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   /** Re-scan interval for backoffs and timers (document changes trigger scans at once). */
   scanMs?: number
   identities?: string[]
+  /** Plays every resident of the workspace, new ones included as they are forged (instead of `identities`). */
+  playAllResidents?: boolean
   /** An LLM client; by default one is made from GROQ_API_KEY / GROQ_BASE_URL if set. */
   llm?: LlmClient
   env?: NodeJS.ProcessEnv
@@ -96,6 +99,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Documents the relay refused a change to, waiting to be reloaded from it. */
   readonly #refusedDocs = new Set<string>()
   #reloading?: Promise<void>
+  /** Every resident's id, for a worker that plays them all; and how to stop following them. */
+  #allResidents?: string[]
+  #unfollowResidents?: () => void
 
   private constructor(peer: RelayConnection, connect: () => Promise<RelayConnection>, id: PeerIdentity, opts: ResolvedOptions, llm: LlmClient | undefined) {
     super()
@@ -205,7 +211,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #open(): Promise<void> {
     const ws = await this.#peer.openWorkspace()
     const audit = await openOwnAuditLog(this.#peer.repo, ws.root, this.#id)
-    if (this.#stopped) return ws.close()
+    // Offered at once: a resident forged later is played from the next heartbeat on.
+    const unfollow = this.#opts.playAllResidents
+      ? await followResidents(ws, ids => {
+          this.#allResidents = ids
+          if (!this.#stopped) this.#heartbeat()
+        })
+      : undefined
+    if (this.#stopped) {
+      unfollow?.()
+      return ws.close()
+    }
+    this.#unfollowResidents = unfollow
     this.#ws = ws
     this.#auditLog = audit
     const trigger = () => this.#queueScan()
@@ -219,7 +236,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Says "online", and what this worker can take: the relay assigns leases from it. */
   #heartbeat(): void {
     const now = Date.now()
-    const identities = this.#opts.identities ?? []
+    const identities = this.#allResidents ?? this.#opts.identities ?? []
     // A peer that is not approved writes nothing (the relay would refuse it, and every later
     // change of this document would depend on the refused one); it starts once approved.
     if (this.#peer.state() !== "approved") return
@@ -542,6 +559,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #giveBack(why: string, offline: boolean): Promise<void> {
     for (const t of this.#timers) clearInterval(t)
     this.#timers.length = 0
+    this.#unfollowResidents?.()
     this.#stopping?.abort(new Error(`worker ${why}`))
     if (offline && this.#announced)
       this.#peer.rootHandle.change((d: RootDoc) => {

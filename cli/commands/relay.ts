@@ -33,7 +33,8 @@ function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
 }
 
 const FLAGS = {
-  port: { type: "string", default: "8420" },
+  // VIVARIUM_PORT when --port is not given (0: any free port, as the README's test uses).
+  port: { type: "string", default: process.env.VIVARIUM_PORT ?? "8420" },
   data: { type: "string", default: DEFAULT_DATA_DIR },
   lan: { type: "boolean", default: false },
   host: { type: "string" },
@@ -135,6 +136,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
       token: relay.token,
       dataDir: join(dataDir, "worker"),
       name: EMBEDDED_WORKER,
+      playAllResidents: true,
       log: line => console.error(`[worker] ${line}`),
     })
     await approved
@@ -164,7 +166,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     )
   }
   if (command === "start")
-    lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"})`)
+    lines.push(`  Worker:        ${EMBEDDED_WORKER} (approved; ${process.env.GROQ_API_KEY ? "LLM and local tasks" : "local tasks only — set GROQ_API_KEY for LLM tasks"}; plays every resident)`)
   lines.push(
     `  Owner:         vivarium commands ${dataDir === resolve(DEFAULT_DATA_DIR) ? "run in this directory" : `given --data ${flags.data}`} act as the owner (npx vivarium operator approve NAME);`,
     `                 on another machine, pair a terminal with your operator: npx vivarium pair`,

@@ -5,15 +5,31 @@ import { isOnline } from "../../src/domain/tasks/index.ts"
 import { parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { printIssues } from "./task.ts"
+import { workspaceWaits } from "../waits.ts"
 
 const FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
 const Input = ConnectionInput.extend({ json: z.boolean() })
 
+/** Tasks that wait for the same reason, with that reason's whole sentence. */
+interface WaitGroup {
+  kind: string
+  text: string
+  tasks: string[]
+}
 
 export async function runStatus(argv: string[]): Promise<number> {
   const flags = parseFlags("status", argv, FLAGS, Input)
-  const report = await withPeer(flags, peer => {
+  const report = await withPeer(flags, async peer => {
     const ws = peer.workspace
+    const why = await workspaceWaits(ws)
+    const waiting = new Map<string, WaitGroup>()
+    for (const task of [...ws.tasks.entries.values()].sort((a, b) => a.createdAt - b.createdAt)) {
+      const reason = why(task)
+      if (!reason) continue
+      const group = waiting.get(reason.text) ?? { kind: reason.kind, text: reason.text, tasks: [] }
+      group.tasks.push(task.id)
+      waiting.set(reason.text, group)
+    }
     const root = ws.root
     const now = Date.now()
     const peers = Object.values(root.peers).map(p => ({
@@ -25,6 +41,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     return {
       workspace: root.name,
       queue: ws.countByStatus(),
+      waiting: [...waiting.values()],
       duplicateRuns: [...ws.tasks.entries.values()].filter(t => t.duplicateRun).map(t => t.id),
       peers,
       peersOnline: peers.filter(p => p.online).length,
@@ -50,6 +67,7 @@ export async function runStatus(argv: string[]): Promise<number> {
       `queue:       ${counts.length ? counts.join(", ") : "empty"}`,
       `peers:       ${report.peersOnline} online of ${report.peers.length} registered` +
         (report.peers.some(p => p.state === "pending") ? ` (${report.peers.filter(p => p.state === "pending").length} awaiting approval)` : ""),
+      ...report.waiting.map(w => `waiting:     ${w.tasks.length === 1 ? "1 task" : `${w.tasks.length} tasks`} (${w.tasks.slice(0, 3).join(", ")}${w.tasks.length > 3 ? ", …" : ""}): ${w.text}`),
       ...(report.duplicateRuns.length ? [`ran twice:   ${report.duplicateRuns.join(", ")} (a partition let two workers run them)`] : []),
       `kill switch: ${ks.on ? `ON — ${ks.reason} (by ${report.killSwitchBy} at ${new Date(ks.setAt).toISOString()})` : "off"}`,
     ].join("\n"),

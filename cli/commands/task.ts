@@ -9,6 +9,8 @@ import { withOperator } from "../operatorPeer.ts"
 import { displayNameOf } from "../../src/domain/peers/index.ts"
 import { addTask, Budget, BUDGET_EXAMPLE, TaskFields } from "../../src/domain/tasks/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
+import type { WaitReason } from "../../src/domain/tasks/index.ts"
+import { workspaceWaits } from "../waits.ts"
 
 export function printIssues(issues: DataIssue[]): void {
   for (const i of issues.slice(0, 20)) console.error(`warning: invalid data in ${i.doc} at ${i.path}: ${i.message}`)
@@ -71,33 +73,39 @@ async function add(argv: string[]): Promise<number> {
 const LIST_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false }, status: { type: "string" } } as const
 const ListInput = ConnectionInput.extend({ json: z.boolean(), status: TaskStatus.optional() })
 
-function formatRow(t: Task): string {
-  const notes = [
-    t.blocked && t.status === "blocked" ? `blocked: ${t.blocked.reason}` : "",
-    t.duplicateRun ? "RAN TWICE (partition), see vivarium audit verify" : "",
-  ].filter(Boolean)
+/** A task with why it waits (absent while it runs or once it finished), as the CLI prints it. */
+type ListedTask = Task & { wait?: WaitReason }
+
+function formatRow(t: ListedTask): string {
+  const notes = [t.wait?.short ?? "", t.duplicateRun ? "RAN TWICE (partition), see vivarium audit verify" : ""].filter(Boolean)
   return `${t.id.padEnd(24)} ${t.status.padEnd(15)} ${t.mode.padEnd(5)} ${t.title}${notes.length ? `  [${notes.join("; ")}]` : ""}`
 }
 
 async function list(argv: string[]): Promise<number> {
   const flags = parseFlags("task list", argv, LIST_FLAGS, ListInput)
-  const { tasks, issues } = await withPeer(flags, peer => ({
-    tasks: [...peer.workspace.tasks.entries.values()]
-      .filter(t => !flags.status || t.status === flags.status)
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)),
-    issues: peer.workspace.issues,
-  }))
+  const { tasks, issues } = await withPeer(flags, async peer => {
+    const why = await workspaceWaits(peer.workspace)
+    return {
+      tasks: [...peer.workspace.tasks.entries.values()]
+        .filter(t => !flags.status || t.status === flags.status)
+        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+        .map(t => withWait(t, why(t))),
+      issues: peer.workspace.issues,
+    }
+  })
   printIssues(issues)
   if (flags.json) console.log(JSON.stringify(tasks, null, 2))
   else if (!tasks.length) console.log("no tasks")
-  else console.log([`${"ID".padEnd(24)} ${"STATUS".padEnd(15)} ${"MODE".padEnd(5)} TITLE`, ...tasks.map(formatRow)].join("\n"))
+  else console.log([`${"ID".padEnd(24)} ${"STATUS".padEnd(15)} ${"MODE".padEnd(5)} TITLE  [WHY IT WAITS]`, ...tasks.map(formatRow)].join("\n"))
   return 0
 }
 
 const SHOW_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
 
-/** Everything an operator needs to decide a review: the result, the critic's verdict, the history; people by `name` (their display names). */
-export function describeTask(t: Task, name: (peer: string) => string = peer => peer): string {
+const withWait = (t: Task, wait: WaitReason | undefined): ListedTask => (wait ? { ...t, wait } : t)
+
+/** Everything an operator needs to decide a review: why it waits, the result, the critic's verdict, the history; people by `name` (their display names). */
+export function describeTask(t: ListedTask, name: (peer: string) => string = peer => peer): string {
   const lines = [
     `${t.id}  ${t.status}${t.duplicateRun ? "  RAN TWICE (partition)" : ""}`,
     `title:    ${t.title}`,
@@ -105,13 +113,13 @@ export function describeTask(t: Task, name: (peer: string) => string = peer => p
     `model:    ${t.model}   budget: $${t.minBudgetUsd}–$${t.maxBudgetUsd}   priority: ${t.priority}`,
   ]
   if (t.dependsOn.length) lines.push(`depends:  ${t.dependsOn.join(", ")}`)
-  if (t.blocked && t.status === "blocked") lines.push(`blocked:  ${t.blocked.reason}`)
+  if (t.wait) lines.push(`waiting:  ${t.wait.text}`)
   if (t.lastError) lines.push(`error:    ${t.lastError}`)
   if (t.result) {
     const r = t.result
     lines.push(
       `result:   by ${r.worker}, ${r.model}, $${r.costUsd}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ""}${r.usage ? `, ${r.usage.promptTokens}+${r.usage.completionTokens} tokens` : ""}`,
-      ...r.output.split("\n").map(l => `  | ${l}`),
+      ...(r.output ? r.output.split("\n").map(l => `  | ${l}`) : ["  (no output)"]),
     )
   }
   if (t.review)
@@ -128,7 +136,10 @@ export function describeTask(t: Task, name: (peer: string) => string = peer => p
 async function show(argv: string[]): Promise<number> {
   const [[id], rest] = takePositionals("task show", argv, ["ID"])
   const flags = parseFlags("task show", rest, SHOW_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
-  const [task, root] = await withPeer(flags, peer => [peer.workspace.tasks.get(id!), peer.workspace.root] as const)
+  const [task, root] = await withPeer(flags, async peer => {
+    const found = peer.workspace.tasks.get(id!)
+    return [found && withWait(found, (await workspaceWaits(peer.workspace))(found)), peer.workspace.root] as const
+  })
   if (!task) throw new CliError(`task show: no task ${id} in the live queue (see vivarium task list)`)
   console.log(flags.json ? JSON.stringify(task, null, 2) : describeTask(task, peer => displayNameOf(root, peer)))
   return 0

@@ -1,7 +1,7 @@
 /** `vivarium worker` (run a worker peer) and `worker approve|revoke|list` (operator decisions). */
 import { resolve } from "node:path"
 import { z } from "zod"
-import { Id, PeerName } from "../../schemas/index.ts"
+import { Id, MAX_PLAYED_RESIDENTS, PeerName } from "../../schemas/index.ts"
 import { decidePeer } from "../../src/domain/peers/index.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { Worker } from "../../worker/worker.ts"
@@ -22,11 +22,15 @@ const RunInput = ConnectionInput.extend({
   name: PeerName.optional(),
   concurrency: numberFlag({ min: 1, max: 64, nan: "concurrency must be a whole number from 1 to 64", int: "concurrency must be a whole number from 1 to 64" }),
   "lease-ms": numberFlag({ min: 200, max: 3_600_000, nan: "lease-ms must be a whole number of milliseconds from 200 to 3600000", int: "lease-ms must be a whole number of milliseconds from 200 to 3600000" }).optional(),
-  /** Residents this worker offers to play, comma-separated ids; the relay leases each to one worker. */
+  /** Residents this worker offers to play, comma-separated ids, or "all" (new ones too); the relay leases each to one worker. */
   residents: z
-    .string()
-    .transform(s => s.split(",").map(x => x.trim()).filter(Boolean))
-    .pipe(z.array(Id).max(100))
+    .literal("all")
+    .or(
+      z
+        .string()
+        .transform(s => s.split(",").map(x => x.trim()).filter(Boolean))
+        .pipe(z.array(Id).max(MAX_PLAYED_RESIDENTS)),
+    )
     .optional(),
 })
 
@@ -53,7 +57,7 @@ async function run(argv: string[]): Promise<number> {
     concurrency: flags.concurrency,
     ...(flags.name ? { name: flags.name } : {}),
     ...(flags["lease-ms"] ? { leaseMs: flags["lease-ms"] } : {}),
-    ...(flags.residents ? { identities: flags.residents } : {}),
+    ...(flags.residents === "all" ? { playAllResidents: true } : flags.residents ? { identities: flags.residents } : {}),
     log: line => console.error(line),
   })
   console.log(

@@ -99,4 +99,25 @@ describe("a worker playing a resident", () => {
     const wallet = await walletOf(op.workspace, wallets.doc(), mira.id)
     expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])
   }, 60_000)
+
+  it("a worker that plays every resident (as vivarium start's does) takes up one forged while it runs, with no restart", async () => {
+    const fake = await startFakeGroq({ kind: "answer", text: () => "The river is charted from source to sea." })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
+    const op = await connectTestPeer(teardown, relay)
+    const ctx = await peerOperator(op)
+    const worker = await startWorker(teardown, relay, "w1", { fake, playAllResidents: true })
+    await approveWorker(relay, "w1")
+    await waitFor(() => worker.approved, { events: [[worker, "approved"]], message: "the worker to open the workspace" })
+
+    const noor = await forgeIdentity(ctx, { name: "Noor Atlas", statement: "I chart rivers and keep my notes tidy." })
+    await op.flushToRelay()
+    const identities = await relay.repo.find<IdentitiesDoc>(relay.workspace.root.docs.identities as AutomergeUrl)
+    await waitFor(() => identities.doc().leases?.[noor.id]?.holder === "w1", { events: [[identities, "change"]], message: "Noor's lease to the running worker" })
+    expect(relay.workspace.root.peers.w1!.identities).toEqual([noor.id])
+
+    const task = op.workspace.addTask({ prompt: "Chart the river.", targetIdentity: noor.id, maxBudgetUsd: 0.1 }, ctx.actor)
+    await until(relay, task.id, "approved", 20_000)
+    expect(relay.workspace.tasks.get(task.id)!.result!.worker).toBe("w1")
+  }, 60_000)
 })

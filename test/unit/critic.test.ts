@@ -20,6 +20,13 @@ describe("critique: rejections", () => {
     expect(llm("  \n\t  ")).toMatchObject({ verdict: "reject", issues: ["empty output"] })
   })
 
+  it("a command that succeeded with no output is a valid result: the exit status decides, not the length", () => {
+    expect(local("", 0)).toEqual(APPROVE)
+    expect(local("  \n", 0)).toEqual(APPROVE)
+    expect(local("", 1).issues).toEqual(["empty output", "command exited with code 1"])
+    expect(local("", null).issues).toEqual(["empty output"])
+  })
+
   it("a non-zero exit code is rejected, even with normal-looking output", () => {
     const c = local("total 8\ndrwxr-xr-x 2 me me 4096 .", 2)
     expect(c.verdict).toBe("reject")

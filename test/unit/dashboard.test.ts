@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { SCHEMA_VERSION, type Actor, type PeerRecord, type RootDoc, type Task, type TaskEvent, type TaskStatus } from "../../schemas/index.ts"
+import { type Actor, type PeerRecord, type RootDoc, type Task, type TaskEvent, type TaskStatus } from "../../schemas/index.ts"
 import {
   countByStatus,
   DAY_MS,
@@ -17,6 +17,7 @@ import {
 } from "../../src/core/dashboard.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
+import { fixtureRoot } from "../helpers/workspaceFixtures.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const W1: Actor = { kind: "worker", name: "w1" }
@@ -37,19 +38,7 @@ const costing = (id: string, costUsd: number, over: Partial<Task> = {}) =>
 function peer(name: string, over: Partial<PeerRecord> = {}): PeerRecord {
   return { name, role: "worker", publicKey: "a".repeat(64), state: "approved", registeredAt: 0, auditUrl: "automerge:abc", lastSeen: NOW - 1_000, ...over }
 }
-function root(peers: PeerRecord[] = [peer("w1")], controls: Partial<RootDoc["controls"]> = {}): RootDoc {
-  const url = "automerge:abc"
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "root",
-    workspaceId: "ws-12345678",
-    name: "test",
-    createdAt: 0,
-    docs: { queue: url, identities: url, wallets: url, rooms: url, quests: url, bounties: url, archives: {} },
-    peers: Object.fromEntries(peers.map(p => [p.name, p])),
-    controls: { ...defaultControls("relay", 0), ...controls },
-  }
-}
+const root = (peers: PeerRecord[] = [peer("w1")], controls: Partial<RootDoc["controls"]> = {}): RootDoc => fixtureRoot(peers, controls)
 const input = (over: Partial<DashboardInput> = {}): DashboardInput => ({ tasks: [], root: root(), now: NOW, issueCount: 0, ...over })
 
 describe("countByStatus", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest"
 import {
   RootDoc,
-  SCHEMA_VERSION,
   Task,
   type Actor,
   type ExecutionRecord,
@@ -25,6 +24,7 @@ import {
 import { totalSpend } from "../../src/domain/tasks/spend.ts"
 import type { NewTaskInput } from "../../src/domain/tasks/inputs.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
+import { fixtureRoot } from "../helpers/workspaceFixtures.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
 const NOW = 1_800_000_000_000
@@ -42,19 +42,7 @@ const keyless: WorkerProfile = { name: "w2", hasLlmKey: false, identities: [] }
 function peer(name: string, over: Partial<PeerRecord> = {}): PeerRecord {
   return { name, role: "worker", publicKey: "a".repeat(64), state: "approved", registeredAt: 0, auditUrl: "automerge:abc", hasLlmKey: true, ...over }
 }
-function root(...peers: PeerRecord[]): RootDoc {
-  const url = "automerge:abc"
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: "root",
-    workspaceId: "ws-12345678",
-    name: "test",
-    createdAt: 0,
-    docs: { queue: url, identities: url, wallets: url, rooms: url, quests: url, bounties: url, archives: {} },
-    peers: Object.fromEntries(peers.map(p => [p.name, p])),
-    controls: defaultControls("relay", 0),
-  }
-}
+const root = (...peers: PeerRecord[]): RootDoc => fixtureRoot(peers)
 
 describe("fixtures", () => {
   it("build valid tasks and a valid root", () => {

@@ -3,3 +3,4 @@ export { approveQuest, type ApproveQuestResult, assignQuest, cancelQuest, editQu
 export { authorizeQuestChange } from "./authority.ts"
 export { AssignQuestInput, NewQuestInput, QUEST_BUDGET_RANGE, QuestEdit, QuestFields } from "./inputs.ts"
 export { canMoveQuest, DEFAULT_QUEST_BUDGET_USD } from "./quest.ts"
+export { questWork, type QuestWait, type QuestWork } from "./questWork.ts"

@@ -1,7 +1,8 @@
 /**
  * The deterministic critic, and where its verdict sends a task. It looks only at the
- * result (no LLM): empty output, error markers, planning text instead of a result, and
- * artifacts the result claims but that do not exist.
+ * result (no LLM): empty output (of a model, or of a command that did not succeed), error
+ * markers, planning text instead of a result, and artifacts the result claims but that do
+ * not exist.
  */
 import type { RuntimeControls, Task, TaskStatus } from "../../../schemas/index.ts"
 import { MAX_REVIEW_ATTEMPTS } from "../../core/defaults.ts"
@@ -40,7 +41,10 @@ export function critique(input: CriticInput): Critique {
   const issues: string[] = []
   let minor = 0
   const output = input.output.trim()
-  if (!output) issues.push("empty output")
+  // A command that succeeded may print nothing (ls in an empty directory): its exit status
+  // decides, not its output's length. An answer from the model has no such status.
+  const succeeded = input.mode === "local" && input.exitCode === 0
+  if (!output && !succeeded) issues.push("empty output")
   if (input.exitCode !== undefined && input.exitCode !== null && input.exitCode !== 0) issues.push(`command exited with code ${input.exitCode}`)
   for (const [pattern, issue] of ERROR_MARKERS) if (pattern.test(output)) issues.push(issue)
   if (PLANNING.test(output.slice(0, 500))) issues.push("output is planning text instead of a result")

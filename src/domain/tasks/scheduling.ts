@@ -69,13 +69,13 @@ export interface WorkerSlots extends WorkerProfile {
 /**
  * Approved, online workers and their free slots: the concurrency each one advertises minus
  * the leases the relay has already granted it (the relay counts from the queue itself, so a
- * worker is never given more than it asked for).
+ * worker is never given more than it asked for). Busy workers are included (free ≤ 0).
  */
-export function workerSlots(
-  root: RootDoc,
+export function onlineWorkers(
+  root: Pick<RootDoc, "peers">,
   byId: TaskIndex,
   now: number,
-  onlineWindowMs: number,
+  onlineWindowMs: number = ONLINE_WINDOW_MS,
   /** Workers that let a lease expire, and when: skipped until they send a newer heartbeat. */
   lapsed: ReadonlyMap<string, number> = new Map(),
   /** resident → the worker holding its lease: a worker plays only the residents it holds. */
@@ -92,7 +92,11 @@ export function workerSlots(
       identities: (p.identities ?? []).filter(id => !residentHolders || residentHolders.get(id) === p.name),
       free: (p.concurrency ?? 1) - (held.get(p.name) ?? 0),
     }))
-    .filter(w => w.free > 0)
+}
+
+/** The online workers with a free slot: the ones the relay may give a lease to now. */
+export function workerSlots(...args: Parameters<typeof onlineWorkers>): WorkerSlots[] {
+  return onlineWorkers(...args).filter(w => w.free > 0)
 }
 
 /**

@@ -1,5 +1,10 @@
-/** `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error. */
+/**
+ * `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error.
+ * A refusal from the catalogue (src/core/errors.ts) prints its sentence and next step; with
+ * --json it prints {"error": {code, message, next}} on stdout instead.
+ */
 import { ZodError } from "zod"
+import { UserError, type ErrorDescription } from "../src/core/errors.ts"
 import { runJoinLink } from "./commands/joinLink.ts"
 import { runRelayCommand } from "./commands/relay.ts"
 import { runStatus } from "./commands/status.ts"
@@ -52,7 +57,8 @@ They speak for the operator named by VIVARIUM_OPERATOR (default: your login name
 operator's key under VIVARIUM_HOME (default ~/.vivarium). A new operator key is enrolled as
 pending; the workspace owner approves it with 'vivarium operator approve NAME'.
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a refusal (which says what to do next; with
+--json it is {"error": {"code", "message", "next"}} on stdout).`
 
 const ALL_TASK_SUBCOMMANDS = { ...TASK_SUBCOMMANDS, ...REVIEW_SUBCOMMANDS }
 const TASK_HELP = `Usage: vivarium task <${Object.keys(ALL_TASK_SUBCOMMANDS).join("|")}> [flags]   (see vivarium --help)`
@@ -97,7 +103,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command(rest)
   } catch (error) {
+    const json = rest.includes("--json")
+    if (error instanceof UserError) return report(error.describe(), json)
     if (error instanceof CliError) {
+      if (json) return report({ code: "usage", message: error.message, next: "See vivarium --help." }, json, error.exitCode)
       console.error(`vivarium: ${error.message}`)
       return error.exitCode
     }
@@ -108,4 +117,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`vivarium: ${(error as Error).message}`)
     return 1
   }
+}
+
+/** A refusal: the sentence and the next step on one line, or JSON on stdout for --json. */
+function report(error: ErrorDescription, json: boolean, exitCode = 2): number {
+  if (json) console.log(JSON.stringify({ error }))
+  else console.error(`vivarium: ${error.message} ${error.next}`)
+  return exitCode
 }

@@ -6,8 +6,7 @@ import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
-import { addTask, Budget, BUDGET_EXAMPLE, TaskFields } from "../../src/domain/tasks/index.ts"
-import { OperatorActionError } from "../../src/workspace/actionContext.ts"
+import { addTask, Budget, BUDGET_EXAMPLE, TaskFields, taskTextRefusal } from "../../src/domain/tasks/index.ts"
 
 export function printIssues(issues: DataIssue[]): void {
   for (const i of issues.slice(0, 20)) console.error(`warning: invalid data in ${i.doc} at ${i.path}: ${i.message}`)
@@ -46,23 +45,21 @@ const AddInput = ConnectionInput.extend({
 
 async function add(argv: string[]): Promise<number> {
   const flags = parseFlags("task add", argv, ADD_FLAGS, AddInput)
-  const task = await withOperator(flags, async ({ peer, actor, audit }) => {
-    try {
-      return await addTask({ workspace: peer.workspace, actor, audit }, {
-        ...(flags.prompt ? { prompt: flags.prompt } : {}),
-        ...(flags.command ? { command: flags.command } : {}),
-        ...(flags.title ? { title: flags.title } : {}),
-        ...(flags["depends-on"] ? { dependsOn: flags["depends-on"] } : {}),
-        ...(flags["max-budget"] !== undefined ? { maxBudgetUsd: flags["max-budget"] } : {}),
-        ...(flags["min-budget"] !== undefined ? { minBudgetUsd: flags["min-budget"] } : {}),
-        ...(flags.model ? { model: flags.model } : {}),
-        ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
-      })
-    } catch (error) {
-      if (error instanceof OperatorActionError) throw new CliError(`task add: ${error.message} (see vivarium task list)`)
-      throw error
-    }
-  })
+  // Refused before connecting: the command or prompt the worker would refuse (addTask checks it too).
+  const refusal = taskTextRefusal(flags)
+  if (refusal) throw refusal
+  const task = await withOperator(flags, ({ peer, actor, audit }) =>
+    addTask({ workspace: peer.workspace, actor, audit }, {
+      ...(flags.prompt ? { prompt: flags.prompt } : {}),
+      ...(flags.command ? { command: flags.command } : {}),
+      ...(flags.title ? { title: flags.title } : {}),
+      ...(flags["depends-on"] ? { dependsOn: flags["depends-on"] } : {}),
+      ...(flags["max-budget"] !== undefined ? { maxBudgetUsd: flags["max-budget"] } : {}),
+      ...(flags["min-budget"] !== undefined ? { minBudgetUsd: flags["min-budget"] } : {}),
+      ...(flags.model ? { model: flags.model } : {}),
+      ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
+    }),
+  )
   console.log(flags.json ? JSON.stringify(task) : task.id)
   return 0
 }
@@ -73,7 +70,7 @@ const ListInput = ConnectionInput.extend({ json: z.boolean(), status: TaskStatus
 function formatRow(t: Task): string {
   const notes = [
     t.blocked && t.status === "blocked" ? `blocked: ${t.blocked.reason}` : "",
-    t.duplicateRun ? "RAN TWICE (partition), see vivarium audit verify" : "",
+    t.duplicateRun ? "ran twice (partition), see vivarium audit verify" : "",
   ].filter(Boolean)
   return `${t.id.padEnd(24)} ${t.status.padEnd(15)} ${t.mode.padEnd(5)} ${t.title}${notes.length ? `  [${notes.join("; ")}]` : ""}`
 }
@@ -98,7 +95,7 @@ const SHOW_FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: fals
 /** Everything an operator needs to decide a review: the result, the critic's verdict, the history. */
 export function describeTask(t: Task): string {
   const lines = [
-    `${t.id}  ${t.status}${t.duplicateRun ? "  RAN TWICE (partition)" : ""}`,
+    `${t.id}  ${t.status}${t.duplicateRun ? "  ran twice (partition)" : ""}`,
     `title:    ${t.title}`,
     t.mode === "llm" ? `prompt:   ${t.prompt}` : `command:  ${t.command}`,
     `model:    ${t.model}   budget: $${t.minBudgetUsd}–$${t.maxBudgetUsd}   priority: ${t.priority}`,

@@ -103,7 +103,7 @@ describe("CLI main(): peer commands against an in-process relay", () => {
   it("task add --depends-on refuses an unknown task and writes nothing", async () => {
     const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token }
     const before = relay.workspace.tasks.entries.size
-    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope"], env), /task add: depends on unknown task task-nope/)
+    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope"], env), /^vivarium: This task depends on a task not in the live queue: task-nope\. Pick its dependencies from the open tasks\.$/)
     expect(relay.workspace.tasks.entries.size).toBe(before)
   })
 

@@ -38,7 +38,7 @@ describe("operator CLI", () => {
     expect(JSON.parse((await cli(["worker", "list", "--json"])).stdout)).toEqual([expect.objectContaining({ name: "w1", state: "pending" })])
     await cli(["worker", "approve", "w1"])
     expect((await cli(["worker", "approve", "w1"], 2)).stderr).toMatch(/w1 is already approved/)
-    expect((await cli(["worker", "approve", "nobody"], 2)).stderr).toMatch(/no worker named nobody/)
+    expect((await cli(["worker", "approve", "nobody"], 2)).stderr).toMatch(/There is no worker nobody\. Check the worker's name in its list/)
     expect(relay.workspace.root.peers.w1).toMatchObject({ state: "approved", decidedBy: "tester" })
 
     // Review: a local result waits for a human; approve it once, and only once.
@@ -64,7 +64,7 @@ describe("operator CLI", () => {
     await waitFor(() => statusOf(relay, held) === "blocked", { events: [[relay.workspace.tasks, "change"]] })
     expect((await cli(["status"])).stdout).toMatch(/kill switch: ON — maintenance window \(by tester/)
     expect((await cli(["task", "list"])).stdout).toMatch(/blocked: kill switch: maintenance window/)
-    expect((await cli(["task", "fail", held], 2)).stderr).toMatch(/blocked; it cannot become failed/)
+    expect((await cli(["task", "fail", held], 2)).stderr).toMatch(/is blocked, so it cannot become failed\. From blocked an operator can make it queued, cancelled\./)
     await cli(["resume"])
     await waitFor(() => statusOf(relay, held) !== "blocked", { events: [[relay.workspace.tasks, "change"]] })
     await waitFor(() => statusOf(relay, held) === "pending_review", { timeoutMs: 10_000, events: [[relay.workspace.tasks, "change"]] })

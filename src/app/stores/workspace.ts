@@ -7,6 +7,7 @@ import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"
 import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
+import { humanText } from "../../core/errors.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
 import { decidePeer, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
@@ -158,7 +159,10 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     notice.value = { kind, text, at: Date.now() }
   }
 
-  /** Runs one operator action; a refusal becomes a visible notice, never a silent failure. */
+  /**
+   * Runs one operator action; a refusal becomes a visible notice, never a silent failure: its
+   * plain sentence and what to do next (src/core/errors.ts).
+   */
   async function act<T>(done: string, fn: (ctx: OperatorContext) => T | Promise<T>): Promise<T | undefined> {
     const s = session.value
     if (!s) return undefined
@@ -167,7 +171,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       say("ok", done)
       return result
     } catch (error) {
-      say("error", (error as Error).message)
+      say("error", humanText(error))
       return undefined
     }
   }

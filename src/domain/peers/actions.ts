@@ -16,13 +16,13 @@ import { OperatorActionError, parseInput, type OperatorContext } from "../../wor
 export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
   const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
-  if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
+  if (!record || !decidable) throw new OperatorActionError("not_found", { thing: role ?? "worker or operator", id: name })
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   if (record.role === "operator" && chain.keyFor(ctx.actor.name, ["owner"], now) === undefined)
-    throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
+    throw new OperatorActionError("owner_only", { owner: chain.anchors?.owner.name ?? "not recorded" })
   const valid = chain.keyFor(name, [record.role], now) === record.publicKey
-  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError("already_decided", { role: record.role, name, state })
   const sig = await signRecord(ctx.audit.signer, peerDecisionText({ peer: name, role: record.role, publicKey: record.publicKey, state, decidedBy: ctx.actor.name, decidedAt: now }))
   ctx.workspace.rootHandle.change((d: RootDoc) => {
     const p = d.peers[name]!
@@ -40,8 +40,8 @@ export async function decidePeer(ctx: OperatorContext, name: string, state: "app
 
 export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
   const text = reason.trim()
-  if (on && !text) throw new OperatorActionError("halting needs a reason (operators see it)")
-  if (text.length > LIMITS.reason) throw new OperatorActionError(`the reason is longer than ${LIMITS.reason} characters`)
+  if (on && !text) throw new OperatorActionError("halt_needs_reason")
+  if (text.length > LIMITS.reason) throw new OperatorActionError("too_long", { what: "reason", max: LIMITS.reason })
   const now = ctx.now ?? Date.now()
   const why = text || "resumed"
   ctx.workspace.rootHandle.change((d: RootDoc) => {
@@ -68,7 +68,7 @@ export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): 
   const current = ctx.workspace.root.controls
   const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
   const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd
-  if (min > max) throw new OperatorActionError(`the default minimum budget $${min} exceeds the default maximum $${max}`)
+  if (min > max) throw new OperatorActionError("budget_min_above_max", { min, max, defaults: true })
   const changed = Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== undefined && v !== current[k as keyof ControlsEdit]))
   if (!Object.keys(changed).length) return
   ctx.workspace.rootHandle.change((d: RootDoc) => {

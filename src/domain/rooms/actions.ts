@@ -35,11 +35,11 @@ export type NewMessageInput = z.input<typeof NewMessageInput>
 export async function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
   const e = parse(NewMessageInput, input)
   const entry = (await roomIndex(ctx.workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
   const handle = await openDoc<RoomDoc>(ctx.workspace, entry.url)
   const label = `room ${handle.url}`
   if (e.replyTo !== undefined && !readRoomMessages(handle.doc(), label, []).some(m => m.id === e.replyTo))
-    throw new OperatorActionError(`no message ${e.replyTo} in ${roomId} to reply to`)
+    throw new OperatorActionError("not_found", { thing: "message", id: e.replyTo, where: roomId })
   const now = ctx.now ?? Date.now()
   const message = parse(Message, {
     id: newId("msg", now),
@@ -70,12 +70,12 @@ export function roomText(text: string): string {
  */
 export async function createDm(ctx: SocialContext, a: string, b: string): Promise<RoomEntry> {
   const [x, y] = parse(z.tuple([Id, Id]), [a, b])
-  if (x === y) throw new OperatorActionError("a DM needs two different parties")
+  if (x === y) throw new OperatorActionError("dm_needs_two")
   const people = await residents(ctx.workspace)
   const peers = ctx.workspace.root.peers
   const nameOf = (id: string) => people.get(id)?.name ?? (peers[id]?.role === "operator" ? (peers[id].displayName ?? id) : undefined)
   const unknown = [x, y].filter(id => nameOf(id) === undefined)
-  if (unknown.length) throw new OperatorActionError(`no resident or operator ${unknown.join(", ")}`)
+  if (unknown.length) throw new OperatorActionError("not_found", { thing: "resident or operator", id: unknown.join(", ") })
   const index = await roomIndex(ctx.workspace)
   const existing = [...index.rooms.values()]
     .filter(r => r.kind === "dm" && r.members.includes(x) && r.members.includes(y))
@@ -101,7 +101,7 @@ export type OnceResult = "written" | "exists"
  */
 async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
   const entry = (await roomIndex(workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
   const valid = parse(Message, message)
   const handle = await openDoc<RoomDoc>(workspace, entry.url)
   let result: OnceResult = "exists"
@@ -124,7 +124,7 @@ const flat = (text: string, max: number): string => {
  * §6.1: "Task <id> update: <summary>\nFocus: <prompt>").
  */
 export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<OnceResult> {
-  if (task.status !== "approved") throw new OperatorActionError(`task ${task.id} is ${task.status}: only an approved task posts its update`)
+  if (task.status !== "approved") throw new OperatorActionError("task_not_approved", { id: task.id, status: task.status })
   const rooms = (await roomIndex(ctx.workspace)).rooms
   const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
   const focus = flat(task.prompt ?? task.command ?? task.title, 300)

@@ -11,11 +11,12 @@ const list = (items: readonly string[]) => items.join(", ")
 /** A state as words: "pending_review" → "pending review". */
 const state = (name: string) => name.replace(/_/g, " ")
 const states = (names: readonly string[]) => list(names.map(state))
-/** "maxBudgetUsd.0" → "max budget usd 0": a field path as words. */
+/** "maxBudgetUsd" → "max budget (USD)", "bonus.tokens" → "bonus tokens": a field path as words. */
 const words = (path: readonly PropertyKey[]) =>
   path
     .map(p => String(p).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase())
     .join(" ")
+    .replace(/ usd$/, " (USD)")
 
 /** Starts with a capital and ends with a full stop (or the ? or ! it had). */
 export function asSentence(text: string): string {

@@ -54,7 +54,7 @@ describe("operator CLI", () => {
     await cli(["task", "approve", id, "--tip", "3", "--feedback", "nice and short"])
     await waitFor(() => statusOf(relay, id) === "approved", { events: [[relay.workspace.tasks, "change"]] })
     expect(relay.workspace.tasks.get(id)?.review).toMatchObject({ decidedBy: "tester", tip: 3, feedback: "nice and short" })
-    expect((await cli(["task", "approve", id], 2)).stderr).toMatch(/approved is final/)
+    expect((await cli(["task", "approve", id], 2)).stderr).toMatch(/is approved, so it cannot become approved\. Approved is final\. Add a new task to do the work again\.$/m)
     expect((await cli(["task", "requeue", "task-does-not-exist"], 2)).stderr).toMatch(/no task task-does-not-exist/)
 
     // Kill switch: new work is blocked, not run; fail is refused outside pending_review; cancel works.

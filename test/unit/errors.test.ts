@@ -103,7 +103,7 @@ describe("describeError and inputError", () => {
   it("names each bad field in words", () => {
     const issues = z.object({ maxBudgetUsd: z.number().max(10, "at most $10"), title: z.string().min(1, "the title is empty") }).safeParse({ maxBudgetUsd: 11, title: "" }).error!.issues
     const error = inputError(issues)
-    expect(error.message).toBe("Max budget usd: at most $10; title: the title is empty.")
+    expect(error.message).toBe("Max budget (USD): at most $10; title: the title is empty.")
     expect(error.next).toBe("Correct it and try again.")
   })
 

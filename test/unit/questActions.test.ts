@@ -83,7 +83,7 @@ describe("assignQuest", () => {
     const heads = index.heads()
     await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ghost" })).rejects.toThrow("no resident ghost")
     await expect(assignQuest(f.ctx, { title: "T", objective: "  ", identity: "ada" })).rejects.toThrow(/a quest needs an objective/)
-    await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", budgetUsd: -1 })).rejects.toThrow(/^Budget usd: /)
+    await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", budgetUsd: -1 })).rejects.toThrow(/^Budget \(USD\): /)
     await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 2.5 })).rejects.toBeInstanceOf(OperatorActionError)
     expect(index.heads()).toEqual(heads)
     expect(f.ws.tasks.entries.size).toBe(0)

@@ -115,7 +115,7 @@ describe("quests", () => {
     const index = await doc<unknown>(docs().quests)
     const handles = Object.keys(repo.handles).length
     await refused(index, () => createQuest(ctx, { title: "", budgetUsd: 1 }), /^Title: a quest needs a title/)
-    await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: -1 }), /^Budget usd: /)
+    await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: -1 }), /^Budget \(USD\): /)
     await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: 1, upfrontTip: 1.5 }), /^Upfront tip: /)
     await refused(index, () => createQuest(ctx, { title: "t", budgetUsd: 1, identity: "ghost" }), /no resident ghost/)
     expect(Object.keys(repo.handles)).toHaveLength(handles)

@@ -72,7 +72,10 @@ export function revertingEdit(before: Task, edit: TaskEdit): TaskEdit {
 const personBudgets = { minBudgetUsd: Budget.optional(), maxBudgetUsd: Budget.optional() }
 
 /** A task added by a person: the PWA's task form (the CLI's `task add` flags map onto it). */
-export const TaskRequest = NewTaskInput.safeExtend(personBudgets)
+export const TaskRequest = NewTaskInput.safeExtend(personBudgets).refine(t => !t.bonus || t.targetIdentity, {
+  message: "a one-time bonus goes to the task's resident: choose one",
+  path: ["bonus"],
+})
 /** A task edited by a person: the PWA's edit form. */
 export const TaskEditRequest = TaskEdit.extend(personBudgets)
 

@@ -130,7 +130,7 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
       await page.getByTestId(`bounty-submit-as-${id}`).selectOption(mira.id)
       await page.getByTestId(`bounty-submit-content-${id}`).fill(`  ${firstText.toUpperCase()}  `)
       await page.getByTestId(`bounty-submit-send-${id}`).click()
-      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(`the same submission is already in bounty ${id} (${first.id})`)
+      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(`The same submission is already in bounty ${id} (${first.id}).`)
       expect(Object.keys(bountiesOf(bounties).get(id)!.submissions)).toHaveLength(2)
       await expect.poll(() => page.getByTestId(`bounty-submissions-${id}`).locator("li").count()).toBe(2)
 

@@ -7,7 +7,7 @@ import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"
 import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
-import { humanText } from "../../core/errors.ts"
+import { asSentence, humanText } from "../../core/errors.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
 import { decidePeer, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
@@ -155,8 +155,9 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     location.assign("/")
   }
 
+  /** A notice, written as a sentence ("task added" reads "Task added."). */
   function say(kind: Notice["kind"], text: string): void {
-    notice.value = { kind, text, at: Date.now() }
+    notice.value = { kind, text: asSentence(text), at: Date.now() }
   }
 
   /**

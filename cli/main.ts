@@ -2,7 +2,10 @@
  * `vivarium`: one entry point, one clear line on stderr and exit code 2 for any user error.
  * Each command's module is imported only when that command runs, so `--help` and a simple
  * command load no more than they use.
+ * A refusal from the catalogue (src/core/errors.ts) prints its sentence and next step; with
+ * --json it prints {"error": {code, message, next}} on stdout instead.
  */
+import { UserError, type ErrorDescription } from "../src/core/errors.ts"
 import { CliError } from "./errors.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
@@ -67,7 +70,8 @@ Next to the relay's data dir they act as the workspace owner (its key is kept th
 elsewhere as the operator this terminal is paired with ('vivarium pair'; the terminal's key
 is kept under VIVARIUM_HOME, default ~/.vivarium).
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage.`
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or a refusal (which says what to do next; with
+--json it is {"error": {"code", "message", "next"}} on stdout).`
 
 type Command = (argv: string[]) => Promise<number>
 type Subcommands = Record<string, Command>
@@ -136,7 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command(rest)
   } catch (error) {
+    const json = rest.includes("--json")
+    if (error instanceof UserError) return report(error.describe(), json)
     if (error instanceof CliError) {
+      if (json) return report({ code: "usage", message: error.message, next: "See vivarium --help." }, json, error.exitCode)
       console.error(`vivarium: ${error.message}`)
       return error.exitCode
     }
@@ -149,4 +156,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`vivarium: ${(error as Error).message}`)
     return 1
   }
+}
+
+/** A refusal: the sentence and the next step on one line, or JSON on stdout for --json. */
+function report(error: ErrorDescription, json: boolean, exitCode = 2): number {
+  if (json) console.log(JSON.stringify({ error }))
+  else console.error(`vivarium: ${error.message} ${error.next}`)
+  return exitCode
 }

@@ -2,7 +2,6 @@
 import { z } from "zod"
 import { isOnline } from "../../src/domain/tasks/index.ts"
 import { decidePeer, displayNameOf, type PeerIdentity } from "../../src/domain/peers/index.ts"
-import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
@@ -24,12 +23,7 @@ function decide(state: "approved" | "revoked") {
     await withOperator(flags, async ({ peer, actor, audit }) => {
       assertOwner(peer.workspace, peer.identity, command)
       if (name === peer.identity.name) throw new CliError(`${command}: the owner cannot ${state === "approved" ? "approve" : "revoke"} itself`)
-      try {
-        await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "operator")
-      } catch (error) {
-        if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}${error.message.startsWith("no operator") ? " (see vivarium operator list)" : ""}`)
-        throw error
-      }
+      await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "operator")
     })
     console.log(`${name} ${state}`)
     return 0

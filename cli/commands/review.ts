@@ -1,7 +1,6 @@
 /** `vivarium task approve|requeue|fail|cancel ID`: operator decisions, signed into the audit log. */
 import { Id } from "../../schemas/index.ts"
 import { decideTask, DecisionInput, Tip, TIP_RULE, type TaskDecision } from "../../src/domain/tasks/index.ts"
-import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -22,18 +21,13 @@ function decision(action: TaskDecision) {
     if (!checkedId.success) throw new CliError(`${command}: '${id}' is not a task id`)
     const flags = parseFlags(command, rest, FLAGS, Input)
     if (action !== "approve" && (flags.tip !== undefined || flags.feedback)) throw new CliError(`${command}: --tip and --feedback go with task approve`)
-    const to = await withOperator(flags, async ({ peer, actor, audit }) => {
-      try {
-        return await decideTask({ workspace: peer.workspace, audit, actor }, checkedId.data, action, {
-          ...(flags.tip !== undefined ? { tip: flags.tip } : {}),
-          ...(flags.feedback ? { feedback: flags.feedback } : {}),
-          ...(flags.reason ? { reason: flags.reason } : {}),
-        })
-      } catch (error) {
-        if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}`)
-        throw error
-      }
-    })
+    const to = await withOperator(flags, ({ peer, actor, audit }) =>
+      decideTask({ workspace: peer.workspace, audit, actor }, checkedId.data, action, {
+        ...(flags.tip !== undefined ? { tip: flags.tip } : {}),
+        ...(flags.feedback ? { feedback: flags.feedback } : {}),
+        ...(flags.reason ? { reason: flags.reason } : {}),
+      }),
+    )
     console.log(`${checkedId.data} ${to}`)
     return 0
   }

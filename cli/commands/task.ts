@@ -7,8 +7,7 @@ import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
 import { displayNameOf } from "../../src/domain/peers/index.ts"
-import { addTask, Budget, BUDGET_EXAMPLE, TaskFields } from "../../src/domain/tasks/index.ts"
-import { OperatorActionError } from "../../src/workspace/actionContext.ts"
+import { addTask, Budget, BUDGET_EXAMPLE, TaskFields, taskTextRefusal } from "../../src/domain/tasks/index.ts"
 import type { WaitReason } from "../../src/domain/tasks/index.ts"
 import { workspaceWaits } from "../waits.ts"
 
@@ -49,23 +48,21 @@ const AddInput = ConnectionInput.extend({
 
 async function add(argv: string[]): Promise<number> {
   const flags = parseFlags("task add", argv, ADD_FLAGS, AddInput)
-  const task = await withOperator(flags, async ({ peer, actor, audit }) => {
-    try {
-      return await addTask({ workspace: peer.workspace, actor, audit }, {
-        ...(flags.prompt ? { prompt: flags.prompt } : {}),
-        ...(flags.command ? { command: flags.command } : {}),
-        ...(flags.title ? { title: flags.title } : {}),
-        ...(flags["depends-on"] ? { dependsOn: flags["depends-on"] } : {}),
-        ...(flags["max-budget"] !== undefined ? { maxBudgetUsd: flags["max-budget"] } : {}),
-        ...(flags["min-budget"] !== undefined ? { minBudgetUsd: flags["min-budget"] } : {}),
-        ...(flags.model ? { model: flags.model } : {}),
-        ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
-      })
-    } catch (error) {
-      if (error instanceof OperatorActionError) throw new CliError(`task add: ${error.message} (see vivarium task list)`)
-      throw error
-    }
-  })
+  // Refused before connecting: the command or prompt the worker would refuse (addTask checks it too).
+  const refusal = taskTextRefusal(flags)
+  if (refusal) throw refusal
+  const task = await withOperator(flags, ({ peer, actor, audit }) =>
+    addTask({ workspace: peer.workspace, actor, audit }, {
+      ...(flags.prompt ? { prompt: flags.prompt } : {}),
+      ...(flags.command ? { command: flags.command } : {}),
+      ...(flags.title ? { title: flags.title } : {}),
+      ...(flags["depends-on"] ? { dependsOn: flags["depends-on"] } : {}),
+      ...(flags["max-budget"] !== undefined ? { maxBudgetUsd: flags["max-budget"] } : {}),
+      ...(flags["min-budget"] !== undefined ? { minBudgetUsd: flags["min-budget"] } : {}),
+      ...(flags.model ? { model: flags.model } : {}),
+      ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
+    }),
+  )
   console.log(flags.json ? JSON.stringify(task) : task.id)
   return 0
 }
@@ -77,7 +74,7 @@ const ListInput = ConnectionInput.extend({ json: z.boolean(), status: TaskStatus
 type ListedTask = Task & { wait?: WaitReason }
 
 function formatRow(t: ListedTask): string {
-  const notes = [t.wait?.short ?? "", t.duplicateRun ? "RAN TWICE (partition), see vivarium audit verify" : ""].filter(Boolean)
+  const notes = [t.wait?.short ?? "", t.duplicateRun ? "ran twice (partition), see vivarium audit verify" : ""].filter(Boolean)
   return `${t.id.padEnd(24)} ${t.status.padEnd(15)} ${t.mode.padEnd(5)} ${t.title}${notes.length ? `  [${notes.join("; ")}]` : ""}`
 }
 
@@ -107,7 +104,7 @@ const withWait = (t: Task, wait: WaitReason | undefined): ListedTask => (wait ? 
 /** Everything an operator needs to decide a review: why it waits, the result, the critic's verdict, the history; people by `name` (their display names). */
 export function describeTask(t: ListedTask, name: (peer: string) => string = peer => peer): string {
   const lines = [
-    `${t.id}  ${t.status}${t.duplicateRun ? "  RAN TWICE (partition)" : ""}`,
+    `${t.id}  ${t.status}${t.duplicateRun ? "  ran twice (partition)" : ""}`,
     `title:    ${t.title}`,
     t.mode === "llm" ? `prompt:   ${t.prompt}` : `command:  ${t.command}`,
     `model:    ${t.model}   budget: $${t.minBudgetUsd}–$${t.maxBudgetUsd}   priority: ${t.priority}`,

@@ -3,7 +3,6 @@ import { resolve } from "node:path"
 import { z } from "zod"
 import { Id, MAX_PLAYED_RESIDENTS, PeerName } from "../../schemas/index.ts"
 import { decidePeer } from "../../src/domain/peers/index.ts"
-import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { Worker } from "../../worker/worker.ts"
 import { numberFlag, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, resolveConnection, withPeer } from "../connection.ts"
@@ -72,14 +71,7 @@ function decide(state: "approved" | "revoked") {
     const command = `worker ${state === "approved" ? "approve" : "revoke"}`
     const [[name], rest] = takePositionals(command, argv, ["NAME"])
     const flags = parseFlags(command, rest, CONNECTION_FLAGS, ConnectionInput)
-    await withOperator(flags, async ({ peer, actor, audit }) => {
-      try {
-        await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "worker")
-      } catch (error) {
-        if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}${error.message.startsWith("no worker") ? " (see vivarium worker list)" : ""}`)
-        throw error
-      }
-    })
+    await withOperator(flags, ({ peer, actor, audit }) => decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "worker"))
     console.log(`${name} ${state}`)
     return 0
   }

@@ -1,6 +1,6 @@
 /**
  * One bounty round in a real browser against the built app served by a real relay: the
- * operator forges two residents (a banned name is refused with the retry hint first), posts a
+ * operator forges two residents (a banned name is refused in plain words first), posts a
  * one-slot bounty, a resident's submission arrives from a Node peer and a second one is made
  * on behalf of the other resident (overflow: ×0.5), a duplicate is refused, and completing
  * the bounty pays winner and runner-up — once, under bounty:<id>:place:* keys — which the
@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { BountiesDoc, Bounty, Identity, IdentitiesDoc, WalletsDoc } from "../../schemas/index.ts"
 import { payoutKey, payoutPlan, rankSubmissions } from "../../src/domain/bounties/bounty.ts"
 import { freeTimeShare } from "../../src/domain/wallets/economy.ts"
-import { RETRY_HINT } from "../../src/domain/residents/forge.ts"
+import { BANNED_NAME_WORDS } from "../../src/domain/residents/forge.ts"
+import { UserError } from "../../src/core/errors.ts"
 import { balanceOf, deriveWallets } from "../../src/domain/wallets/ledger.ts"
 import { submitToBounty } from "../../src/domain/bounties/actions.ts"
 import { readBounties, readIdentities, readLedger } from "../../src/workspace/documentReaders.ts"
@@ -56,11 +57,12 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
       const page = op.page
       await joinAsOperator(page, relay, "Ada Operator")
 
-      // A name with a banned word is refused with the retry hint; the form keeps what was typed.
+      // A name with a banned word is refused in plain words, with what to do; the form keeps what was typed.
       await go(page, "residents")
       await forge(page, "Agent Smith", "A quiet cartographer of underground rivers.")
-      await expect.poll(() => page.getByTestId("resident-form-error").textContent()).toContain(RETRY_HINT)
-      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(RETRY_HINT)
+      const refusal = new UserError("name_banned_word", { name: "Agent Smith", word: "agent", banned: BANNED_NAME_WORDS })
+      await expect.poll(() => page.getByTestId("resident-form-error").textContent()).toBe(`${refusal.message} ${refusal.next}`)
+      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(refusal.message)
       expect(await page.getByTestId("resident-name").inputValue()).toBe("Agent Smith")
       expect(await page.getByTestId("resident-summary").inputValue()).toBe("A quiet cartographer of underground rivers.")
       // The form checks its fields with the forge's own input (the CLI's flags use it too) before anything is written.
@@ -135,7 +137,7 @@ describe("bounties in the browser", { timeout: 90_000 }, () => {
       await page.getByTestId(`bounty-submit-as-${id}`).selectOption(mira.id)
       await page.getByTestId(`bounty-submit-content-${id}`).fill(`  ${firstText.toUpperCase()}  `)
       await page.getByTestId(`bounty-submit-send-${id}`).click()
-      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(`the same submission is already in bounty ${id} (${first.id})`)
+      await expect.poll(() => page.getByTestId("notice").textContent()).toContain(`The same submission is already in bounty ${id} (${first.id}).`)
       expect(Object.keys(bountiesOf(bounties).get(id)!.submissions)).toHaveLength(2)
       await expect.poll(() => page.getByTestId(`bounty-submissions-${id}`).locator("li").count()).toBe(2)
 

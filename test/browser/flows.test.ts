@@ -154,6 +154,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       await go(page, "runtime")
       await page.getByTestId("halt-reason").fill("stop everything, checking costs")
       await page.getByTestId("halt-button").click()
+      await page.getByTestId("confirm-yes").click()
       const cancelled = await until(relay, id, "cancelled", 5_000)
       expect(cancelled.history.at(-1)?.reason).toContain("stop everything, checking costs")
       await page.getByTestId("halt-banner").waitFor()

@@ -147,6 +147,7 @@ describe("the control panel as an installed PWA", { timeout: 60_000 }, () => {
       const stored = new Set(await storedKeys(a.page, rootId))
       await a.page.getByTestId("halt-reason").fill(reason)
       await a.page.getByTestId("halt-button").click()
+      await a.page.getByTestId("confirm-yes").click()
       await expect.poll(() => a.page.getByTestId("halt-banner").textContent()).toContain(reason)
       const waiting = await badgeShows(a.page, false, "some")
       expect(await waiting.textContent()).toMatch(/\d+ changes? waiting/)

@@ -70,10 +70,10 @@ describe("a change the relay refuses", { timeout: 90_000 }, () => {
 
       // Discarding asks first, then reloads the queue from the relay.
       await a.page.getByTestId("refused-discard").click()
-      expect(await banner.textContent()).toContain("Discard this browser's unsynced changes to the task queue")
+      await expect.poll(() => a.page.getByTestId("confirm-dialog").textContent()).toContain("Discard your unsynced changes to the task queue?")
       await screenshot(a.page, "refused-change-confirm")
       // Listening before the click: the reload can finish before a later listener would start.
-      await Promise.all([a.page.waitForEvent("load"), a.page.getByTestId("refused-confirm").click()])
+      await Promise.all([a.page.waitForEvent("load"), a.page.getByTestId("confirm-yes").click()])
       await a.page.getByTestId(`task-row-${task.id}`).or(a.page.getByText("Summarise notes")).first().waitFor({ timeout: 20_000 })
       await connectedBadge(a.page, true)
       expect(await a.page.getByTestId("refused-banner").count()).toBe(0)

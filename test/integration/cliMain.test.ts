@@ -89,7 +89,7 @@ describe("CLI main(): peer commands against an in-process relay", () => {
 
   it("task add --depends-on refuses an unknown task and writes nothing", async () => {
     const before = relay.workspace.tasks.entries.size
-    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope", "--data", relay.dataDir]), /task add: depends on unknown task task-nope/)
+    expectUsageError(await run(["task", "add", "--command", "ls", "--depends-on", "task-nope", "--data", relay.dataDir]), /^vivarium: This task depends on a task not in the live queue: task-nope\. Pick its dependencies from the open tasks\.$/)
     expect(relay.workspace.tasks.entries.size).toBe(before)
   })
 

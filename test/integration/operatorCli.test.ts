@@ -37,7 +37,7 @@ describe("operator CLI", () => {
     expect(JSON.parse((await cli(["worker", "list", "--json"])).stdout)).toEqual([expect.objectContaining({ name: "w1", state: "pending" })])
     await cli(["worker", "approve", "w1"])
     expect((await cli(["worker", "approve", "w1"], 2)).stderr).toMatch(/w1 is already approved/)
-    expect((await cli(["worker", "approve", "nobody"], 2)).stderr).toMatch(/no worker named nobody/)
+    expect((await cli(["worker", "approve", "nobody"], 2)).stderr).toMatch(/There is no worker nobody\. Check the worker's name in its list/)
     expect(relay.workspace.root.peers.w1).toMatchObject({ state: "approved", decidedBy: "owner" })
 
     // Review: a local result waits for a human; approve it once, and only once.
@@ -53,7 +53,7 @@ describe("operator CLI", () => {
     await cli(["task", "approve", id, "--tip", "3", "--feedback", "nice and short"])
     await waitFor(() => statusOf(relay, id) === "approved", { events: [[relay.workspace.tasks, "change"]] })
     expect(relay.workspace.tasks.get(id)?.review).toMatchObject({ decidedBy: "owner", tip: 3, feedback: "nice and short" })
-    expect((await cli(["task", "approve", id], 2)).stderr).toMatch(/approved is final/)
+    expect((await cli(["task", "approve", id], 2)).stderr).toMatch(/is approved, so it cannot become approved\. Approved is final\. Add a new task to do the work again\.$/m)
     expect((await cli(["task", "requeue", "task-does-not-exist"], 2)).stderr).toMatch(/no task task-does-not-exist/)
 
     // Kill switch: new work is blocked, not run; fail is refused outside pending_review; cancel works.
@@ -63,7 +63,7 @@ describe("operator CLI", () => {
     await waitFor(() => statusOf(relay, held) === "blocked", { events: [[relay.workspace.tasks, "change"]] })
     expect((await cli(["status"])).stdout).toMatch(/kill switch: ON — maintenance window \(by Owner/)
     expect((await cli(["task", "list"])).stdout).toMatch(new RegExp(`${held} +blocked .*\\[halted\\]`))
-    expect((await cli(["task", "fail", held], 2)).stderr).toMatch(/blocked; it cannot become failed/)
+    expect((await cli(["task", "fail", held], 2)).stderr).toMatch(/is blocked, so it cannot become failed\. From blocked an operator can make it queued, cancelled\./)
     await cli(["resume"])
     await waitFor(() => statusOf(relay, held) !== "blocked", { events: [[relay.workspace.tasks, "change"]] })
     await waitFor(() => statusOf(relay, held) === "pending_review", { timeoutMs: 10_000, events: [[relay.workspace.tasks, "change"]] })

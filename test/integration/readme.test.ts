@@ -158,7 +158,7 @@ describe("the README's newcomer loop", () => {
     const wsUrl = /Relay:\s+(ws:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1]
     expect(wsUrl, banner).toBeDefined()
     expect(banner).toMatch(/Worker:\s+local-worker \(approved; local tasks only — set GROQ_API_KEY for LLM tasks; plays every resident\)/)
-    state.peer = await connectTestPeer(teardown, { wsUrl: wsUrl!, token: secret })
+    state.peer = await connectTestPeer(teardown, { wsUrl: wsUrl!, token: secret, dataDir: join(cwd, ".vivarium") })
 
     // Second terminal, same directory: each command in order, <id> being the task it added.
     for (const args of loop.second) {

@@ -291,7 +291,7 @@ describe("authority: tasks", () => {
     await registerWorker(h, "w1")
     await leaseTo(h, "w1", t.id)
     const carol = await h.peer("carol", "operator")
-    await expect(editTask(operatorCtx(carol), t.id, { priority: 9 })).rejects.toThrow(/only queued, requeued or blocked/)
+    await expect(editTask(operatorCtx(carol), t.id, { priority: 9 })).rejects.toMatchObject({ code: "task_not_editable" })
     carol.workspace.queueHandle.change(d => void (d.tasks[t.id]!.priority = 9))
     await refusedWith(carol, "only queued, requeued or blocked tasks can be edited")
   })

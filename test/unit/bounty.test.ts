@@ -91,8 +91,8 @@ describe("payoutPlan", () => {
 
   it("refuses an unknown submission or the same one twice", () => {
     const b = bountyOf(1, [sub("s1", 1, "ada")])
-    expect(() => payoutPlan(b, { winner: "nope", winnerReward: 1, runnerUpReward: 0 })).toThrow(new BountyRuleError("bounty b1 has no submission nope"))
-    expect(() => payoutPlan(b, { winner: "s1", runnerUp: "s1", winnerReward: 1, runnerUpReward: 1 })).toThrow(/different submission/)
+    expect(() => payoutPlan(b, { winner: "nope", winnerReward: 1, runnerUpReward: 0 })).toThrow(new BountyRuleError("not_found", { thing: "submission", id: "nope", where: "bounty b1" }))
+    expect(() => payoutPlan(b, { winner: "s1", runnerUp: "s1", winnerReward: 1, runnerUpReward: 1 })).toThrow("The runner-up is the same submission as the winner.")
   })
 
   it("payout keys name bounty, place and member", () => {

@@ -21,13 +21,13 @@ describe("postBounty and deleteBounty", () => {
   it("posts an open bounty (audited); deletes it only while open", async () => {
     const b = await postBounty(f.ctx, { title: "Best haiku", description: "about caves", reward: 50, slots: 2 })
     expect(await stored(b.id)).toMatchObject({ title: "Best haiku", reward: 50, slots: 2, state: "open", submissions: {}, createdBy: "alice" })
-    await expect(postBounty(f.ctx, { title: "t", reward: 1, slots: 101 })).rejects.toThrow(/slots/)
+    await expect(postBounty(f.ctx, { title: "t", reward: 1, slots: 101 })).rejects.toThrow(/^Slots: /)
     await deleteBounty(f.ctx, b.id)
     expect(await stored(b.id)).toBeUndefined()
 
     const claimed = await postBounty(f.ctx, { title: "Map", reward: 10 })
     await submitToBounty(f.ws, claimed.id, { identity: "ada", content: WORK })
-    await expect(deleteBounty(f.ctx, claimed.id)).rejects.toThrow(`bounty ${claimed.id} is claimed; only an open bounty can be deleted`)
+    await expect(deleteBounty(f.ctx, claimed.id)).rejects.toMatchObject({ code: "bounty_not_open", message: `Bounty ${claimed.id} is claimed; only an open bounty can be deleted.` })
     await expect(deleteBounty(f.ctx, "bounty-nope")).rejects.toThrow(/no bounty bounty-nope/)
     expect(f.auditOf(f.ctx).map(e => [e.kind, JSON.parse(e.data).bounty])).toEqual([
       ["social", "posted"],
@@ -54,15 +54,16 @@ describe("submitToBounty", () => {
     const first = await submitToBounty(at(1), b.id, { identity: "ada", members: ["bo"], content: WORK })
     const handle = await f.doc<unknown>(f.ws.root.docs.bounties)
     const heads = handle.heads()
-    await expect(submitToBounty(at(2), b.id, { identity: "ada", members: ["bo", "ada"], content: `  ${WORK.toUpperCase()} ` })).rejects.toThrow(
-      `the same submission is already in bounty ${b.id} (${first.id})`,
-    )
+    await expect(submitToBounty(at(2), b.id, { identity: "ada", members: ["bo", "ada"], content: `  ${WORK.toUpperCase()} ` })).rejects.toMatchObject({
+      code: "duplicate_submission",
+      message: `The same submission is already in bounty ${b.id} (${first.id}).`,
+    })
     await expect(submitToBounty(f.ws, b.id, { identity: "ada", members: ["ghost"], content: WORK })).rejects.toThrow("no resident ghost")
     await expect(submitToBounty(f.ws, "bounty-nope", { identity: "ada", content: WORK })).rejects.toThrow(/no bounty bounty-nope/)
-    await expect(submitToBounty(f.ws, b.id, { identity: "ada", content: "" })).rejects.toThrow(/the submission is empty/)
+    await expect(submitToBounty(f.ws, b.id, { identity: "ada", content: "" })).rejects.toThrow(/the submission is empty/i)
     expect(handle.heads()).toEqual(heads)
     await completeBounty(f.ctx, b.id, { winner: first.id })
-    await expect(submitToBounty(f.ws, b.id, { identity: "cy", content: WORK })).rejects.toThrow(`bounty ${b.id} is completed; it takes no more submissions`)
+    await expect(submitToBounty(f.ws, b.id, { identity: "cy", content: WORK })).rejects.toMatchObject({ code: "bounty_completed", details: { id: b.id } })
   })
 })
 
@@ -82,7 +83,7 @@ describe("completeBounty", () => {
     expect(await f.balance("bo")).toEqual({ freeTime: 6, journal: 3 })
     const payout = f.auditOf(f.ctx).find(e => e.kind === "payout")!
     expect(JSON.parse(payout.data)).toMatchObject({ bounty: "completed", winner: solo.id, runnerUp: team.id })
-    await expect(completeBounty(f.ctx, b.id, { winner: solo.id })).rejects.toThrow(`bounty ${b.id} is already completed (by alice)`)
+    await expect(completeBounty(f.ctx, b.id, { winner: solo.id })).rejects.toThrow(`Bounty ${b.id} is already completed (by alice)`)
   })
 
   it("one submission: the bounty's reward × its multiplier", async () => {
@@ -106,11 +107,11 @@ describe("completeBounty", () => {
 
   it("refuses no submissions, unknown or identical winner and runner-up, writing nothing", async () => {
     const b = await postBounty(f.ctx, { title: "Map", reward: 40 })
-    await expect(completeBounty(f.ctx, b.id, { winner: "sub-x" })).rejects.toThrow(`bounty ${b.id} has no submissions yet`)
+    await expect(completeBounty(f.ctx, b.id, { winner: "sub-x" })).rejects.toMatchObject({ code: "bounty_no_submissions", message: `Bounty ${b.id} has no submissions yet.` })
     const s = await submitToBounty(at(1), b.id, { identity: "ada", content: WORK })
-    await expect(completeBounty(f.ctx, b.id, { winner: "sub-x" })).rejects.toThrow(`bounty ${b.id} has no submission sub-x`)
-    await expect(completeBounty(f.ctx, b.id, { winner: s.id, runnerUp: s.id })).rejects.toThrow(/different submission/)
-    await expect(completeBounty(f.ctx, b.id, { winner: s.id, winnerReward: -1 })).rejects.toThrow(/winnerReward/)
+    await expect(completeBounty(f.ctx, b.id, { winner: "sub-x" })).rejects.toThrow(`There is no submission sub-x in bounty ${b.id}.`)
+    await expect(completeBounty(f.ctx, b.id, { winner: s.id, runnerUp: s.id })).rejects.toMatchObject({ code: "runner_up_is_winner" })
+    await expect(completeBounty(f.ctx, b.id, { winner: s.id, winnerReward: -1 })).rejects.toThrow(/^Winner reward: /)
     expect(await f.ledgerKeys()).toEqual([])
     expect((await stored(b.id))!.state).toBe("claimed")
   })

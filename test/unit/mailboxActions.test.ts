@@ -45,7 +45,7 @@ describe("residentMessage", () => {
     await fund("bo", 10) // 7 free-time tokens
     const mailbox = await openMailbox(f.ws)
     const heads = mailbox.heads()
-    await expect(residentMessage(f.ws, { resident: "bo", type: "idea", content: "hello" }, await worker())).rejects.toThrow(/Bo cannot pay for a message to the human \(10 free-time tokens\): bo has 7 free time tokens/)
+    await expect(residentMessage(f.ws, { resident: "bo", type: "idea", content: "hello" }, await worker())).rejects.toThrow(/^Bo cannot pay the 10 free-time tokens a message to you costs: bo has 7 free time tokens/)
     await expect(residentMessage(f.ws, { resident: "bo", type: "reply" as never, content: "x" }, await worker())).rejects.toBeInstanceOf(OperatorActionError)
     await expect(residentMessage(f.ws, { resident: "ghost", type: "idea", content: "x" }, await worker())).rejects.toThrow("no resident ghost")
     expect(mailbox.heads()).toEqual(heads)
@@ -87,9 +87,9 @@ describe("replyToMail", () => {
     const mailbox = await openMailbox(f.ws)
     const heads = mailbox.heads()
     await expect(replyToMail(f.ctx, "mail-nope", "x")).rejects.toThrow("no message mail-nope in the mailbox")
-    await expect(replyToMail(f.ctx, sent.message.id, "x")).rejects.toThrow(/was written by an operator/)
-    await expect(replyToMail(f.ctx, "pending-task-1", "x")).rejects.toThrow("message pending-task-1 names no resident to reply to")
-    await expect(replyToMail(f.ctx, sent.message.id, "   ")).rejects.toThrow(/the message is empty/)
+    await expect(replyToMail(f.ctx, sent.message.id, "x")).rejects.toMatchObject({ code: "reply_needs_resident_message" })
+    await expect(replyToMail(f.ctx, "pending-task-1", "x")).rejects.toThrow("Message pending-task-1 was not written by a resident.")
+    await expect(replyToMail(f.ctx, sent.message.id, "   ")).rejects.toThrow(/the message is empty/i)
     expect(mailbox.heads()).toEqual(heads)
   })
 })
@@ -121,9 +121,9 @@ describe("sendMail", () => {
 
   it("refuses an unknown resident, an over-long message, or an operator who is not a registered peer", async () => {
     await expect(sendMail(f.ctx, { resident: "ghost", content: "x" })).rejects.toThrow("no resident ghost")
-    await expect(sendMail(f.ctx, { content: "x".repeat(1201) })).rejects.toThrow(/content/)
+    await expect(sendMail(f.ctx, { content: "x".repeat(1201) })).rejects.toThrow(/^Content: /)
     const stranger = { ...f.ctx, actor: { kind: "operator" as const, name: "mallory" } }
-    await expect(sendMail(stranger, { resident: "ada", content: "x" })).rejects.toThrow("mallory is not a registered operator of this workspace, so it cannot write to residents")
+    await expect(sendMail(stranger, { resident: "ada", content: "x" })).rejects.toMatchObject({ code: "not_an_operator", message: "The operator mallory is not registered in this workspace, so it cannot write to residents." })
     expect(await f.ledgerKeys()).toEqual([])
   })
 })

@@ -83,7 +83,7 @@ describe("assignQuest", () => {
     const heads = index.heads()
     await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ghost" })).rejects.toThrow("no resident ghost")
     await expect(assignQuest(f.ctx, { title: "T", objective: "  ", identity: "ada" })).rejects.toThrow(/a quest needs an objective/)
-    await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", budgetUsd: -1 })).rejects.toThrow(/budgetUsd/)
+    await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", budgetUsd: -1 })).rejects.toThrow(/^Budget \(USD\): /)
     await expect(assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 2.5 })).rejects.toBeInstanceOf(OperatorActionError)
     expect(index.heads()).toEqual(heads)
     expect(f.ws.tasks.entries.size).toBe(0)
@@ -99,14 +99,18 @@ describe("pause, resume, cancel", () => {
     expect(cancelled.status).toBe("cancelled")
     expect(cancelled.history.at(-1)).toMatchObject({ from: "queued", to: "cancelled", reason: "quest paused", by: { kind: "operator", name: "alice" } })
     expect((await quest(q.id)).state).toBe("paused")
-    await expect(pauseQuest(f.ctx, q.id)).rejects.toThrow(`quest ${q.id} is paused; it cannot become paused (from paused it can become active, awaiting_approval, failed, cancelled)`)
+    await expect(pauseQuest(f.ctx, q.id)).rejects.toMatchObject({
+      code: "quest_wrong_state",
+      message: `Quest ${q.id} is paused, so it cannot become paused.`,
+      next: "From paused an operator can make it active, cancelled.",
+    })
 
     const resumed = await resumeQuest(f.ctx, q.id)
     expect(resumed.fresh).toBe(true)
     expect(resumed.taskId).not.toBe(task.id)
     expect(await quest(q.id)).toMatchObject({ state: "active", taskId: resumed.taskId })
     expect(f.ws.tasks.get(resumed.taskId)).toMatchObject({ status: "queued", targetIdentity: "ada", link: { kind: "quest", id: q.id } })
-    await expect(resumeQuest(f.ctx, q.id)).rejects.toThrow(/is active; it cannot become active/)
+    await expect(resumeQuest(f.ctx, q.id)).rejects.toThrow(/is active, so it cannot become active/)
     expect(f.auditOf(f.ctx).map(e => [e.kind, JSON.parse(e.data).quest ?? JSON.parse(e.data).to ?? JSON.parse(e.data).title])).toEqual([
       ["task_added", "Map the caves"],
       ["payout", "assigned"],
@@ -143,7 +147,7 @@ describe("pause, resume, cancel", () => {
     expect(await cancelQuest(f.ctx, q.id)).toEqual({ withdrawnTask: task.id })
     expect((await quest(q.id)).state).toBe("cancelled")
     expect(f.ws.tasks.get(task.id)!.history.at(-1)!.reason).toBe("quest cancelled")
-    await expect(resumeQuest(f.ctx, q.id)).rejects.toThrow("(cancelled is final)")
+    await expect(resumeQuest(f.ctx, q.id)).rejects.toMatchObject({ code: "quest_wrong_state", next: "Cancelled is final. Assign a new quest to go on." })
   })
 
   it("a failed quest can be resumed with a fresh task", async () => {
@@ -157,7 +161,7 @@ describe("pause, resume, cancel", () => {
     const { quest: q } = await assign()
     await updateQuest(f.ctx, q.id, { title: "Renamed", state: "active" })
     expect((await quest(q.id)).title).toBe("Renamed")
-    await expect(updateQuest(f.ctx, q.id, { state: "completed" })).rejects.toThrow(`quest ${q.id} is active: a quest's state changes by pausing, resuming, cancelling or approving it, not by editing`)
+    await expect(updateQuest(f.ctx, q.id, { state: "completed" })).rejects.toMatchObject({ code: "quest_state_by_action", next: "Use Pause, Resume, Cancel or Approve." })
   })
 })
 
@@ -194,7 +198,7 @@ describe("tipQuest", () => {
 describe("approveQuest", () => {
   it("only once awaiting approval; pays the completion reward once and says so the second time", async () => {
     const { quest: q, task } = await assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 0 })
-    await expect(approveQuest(f.ctx, q.id)).rejects.toThrow(`quest ${q.id} is active: it can be approved once its task was approved (the quest is then awaiting approval)`)
+    await expect(approveQuest(f.ctx, q.id)).rejects.toMatchObject({ code: "quest_not_awaiting_approval", message: `Quest ${q.id} is active; a quest is approved once its task was approved.` })
     await runTask(task.id, "approved")
     await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)
 

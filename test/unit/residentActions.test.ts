@@ -2,7 +2,6 @@
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, AuditDoc, IdentitiesDoc, Identity, JournalDoc, RootDoc } from "../../schemas/index.ts"
-import { RETRY_HINT } from "../../src/domain/residents/forge.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
@@ -109,38 +108,39 @@ describe("forgeIdentity", () => {
     expect(Object.keys((await stored()).seedsUsed ?? {}).sort()).toEqual(["AA-0000-AA", "NN-5555-NN"])
   })
 
-  it("refuses a banned word with the retry hint, writing nothing", async () => {
-    await refused(() => forgeIdentity(ctx, { name: "Agent Smith" }), /IDENTITY_NAME_RULE_VIOLATION.*banned word "agent".*TRY AGAIN with a completely new name/)
-    await refused(() => forgeIdentity(ctx, { name: "my NPC friend" }), /banned word "npc"/)
+  it("refuses a banned word in plain words, writing nothing", async () => {
+    await refused(() => forgeIdentity(ctx, { name: "Agent Smith" }), /^The name "Agent Smith" contains "agent", and a resident's name must not name a role\.$/)
+    await expect(forgeIdentity(ctx, { name: "Agent Smith" })).rejects.toMatchObject({ code: "name_banned_word", next: expect.stringMatching(/^Choose a name without any of these words: resident, /) })
+    await refused(() => forgeIdentity(ctx, { name: "my NPC friend" }), /contains "npc"/)
   })
 
   it("refuses duplicate and near-duplicate names, naming the resident", async () => {
     await forgeIdentity(ctx, { name: "Ada Lovelace" })
     await refused(() => forgeIdentity(ctx, { name: "ada lovelace!" }), /already taken by "Ada Lovelace" \(ada-lovelace\)/)
-    await refused(() => forgeIdentity(ctx, { name: "Ada Lovelaces" }), new RegExp(`too similar to "Ada Lovelace" \\(ada-lovelace\\), 96 % alike\\. ${RETRY_HINT}`))
+    await refused(() => forgeIdentity(ctx, { name: "Ada Lovelaces" }), /too close to "Ada Lovelace" \(ada-lovelace\): 96 % alike\./)
     await forgeIdentity(ctx, { name: "Ada Byron" })
   })
 
   it("refuses a near-duplicate statement or summary", async () => {
     await forgeIdentity(ctx, { name: "Ada", statement: "I build careful proofs and kind tools.", summary: "A patient mathematician who writes everything down twice." })
-    await refused(() => forgeIdentity(ctx, { name: "Grace", statement: "I build careful proofs and kind tools!" }), /statement is too similar to that of "Ada" \(ada\)/)
-    await refused(() => forgeIdentity(ctx, { name: "Grace", summary: "A patient mathematician who writes everything down twice!" }), /summary is too similar/)
+    await refused(() => forgeIdentity(ctx, { name: "Grace", statement: "I build careful proofs and kind tools!" }), /statement is too close to that of "Ada" \(ada\)/)
+    await refused(() => forgeIdentity(ctx, { name: "Grace", summary: "A patient mathematician who writes everything down twice!" }), /summary is too close/)
   })
 
   it("refuses a used seed, whether seedsUsed or only an identity records it", async () => {
     await forgeIdentity(ctx, { name: "Ada", seed: "AB-1234-CD" })
-    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AB-1234-CD" }), /seed already used: AB-1234-CD belongs to ada/)
+    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AB-1234-CD" }), /seed AB-1234-CD already belongs to ada/)
     // A merge may lose a seedsUsed entry (see src/domain/residents/actions.ts); the identity's own seed still counts.
     ;(await identitiesHandle()).change(d => {
       delete d.seedsUsed
     })
-    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AB-1234-CD" }), /seed already used: AB-1234-CD belongs to ada/)
-    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AI-1234-CD" }), /seed: a creativity seed looks like AB-1234-CD/)
+    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AB-1234-CD" }), /seed AB-1234-CD already belongs to ada/)
+    await refused(() => forgeIdentity(ctx, { name: "Grace", seed: "AI-1234-CD" }), /Seed: a creativity seed looks like AB-1234-CD/)
   })
 
   it("refuses bad input: blank name, more than 10 distinct traits, unknown fields", async () => {
-    await refused(() => forgeIdentity(ctx, { name: "  " }), /name: a resident needs a name/)
-    await refused(() => forgeIdentity(ctx, { name: "Ada", traits: Array.from({ length: 11 }, (_, i) => `t${i}`) }), /traits: at most 10 traits/)
+    await refused(() => forgeIdentity(ctx, { name: "  " }), /^Name: a resident needs a name\.$/)
+    await refused(() => forgeIdentity(ctx, { name: "Ada", traits: Array.from({ length: 11 }, (_, i) => `t${i}`) }), /Traits: at most 10 traits/)
     await refused(() => forgeIdentity(ctx, { name: "Ada", extra: 1 } as never), /Unrecognized key/)
     // Repeats do not count against the cap.
     const ada = await forgeIdentity(ctx, { name: "Ada", values: [...Array.from({ length: 10 }, (_, i) => `v${i}`), "V0", " v1 "] })
@@ -200,15 +200,15 @@ describe("updateProfile", () => {
   it("refuses forbidden content with the list of problems, writing nothing", async () => {
     await refused(
       () => updateProfile(ctx, ada.id, { html: "<img src=x onerror=alert(1)><script>x</script>", css: "p { background: url(javascript:x) }" }),
-      /the profile was refused: forbidden tag <img>; forbidden tag <script>; event handler onerror= is not allowed; url\( is not allowed in the CSS; javascript: is not allowed in the CSS/,
+      /The profile was refused: forbidden tag <img>; forbidden tag <script>; event handler onerror= is not allowed; url\( is not allowed in the CSS; javascript: is not allowed in the CSS/,
     )
     await refused(() => updateProfile(ctx, ada.id, { css: "p { background: \\75 rl(x) }" }), /url\( is not allowed in the CSS/)
-    await refused(() => updateProfile(ctx, ada.id, { html: "x".repeat(4001) }), /html/)
+    await refused(() => updateProfile(ctx, ada.id, { html: "x".repeat(4001) }), /^Html: /)
     await refused(() => updateProfile(ctx, "ghost", { bio: "x" }), /no resident ghost/)
   })
 
   it("refuses HTML that grows past 4000 characters once escaped", async () => {
-    await refused(() => updateProfile(ctx, ada.id, { html: "&".repeat(4000) }), /longer than 4000 characters once sanitized/)
+    await refused(() => updateProfile(ctx, ada.id, { html: "&".repeat(4000) }), /The page's HTML \(once sanitized\) is longer than 4000 characters\./)
   })
 })
 
@@ -244,10 +244,10 @@ describe("journal and recall", () => {
 
   it("refuses an empty entry, an unknown kind, and a resident without a journal", async () => {
     const ada = await forgeIdentity(ctx, { name: "Ada" })
-    await expect(writeJournal(repo, ada, { kind: "note", content: "   " })).rejects.toThrow(/the journal entry is empty/)
-    await expect(writeJournal(repo, ada, { kind: "gossip" as never, content: "x" })).rejects.toThrow(/kind/)
+    await expect(writeJournal(repo, ada, { kind: "note", content: "   " })).rejects.toThrow(/^Content: the journal entry is empty\.$/)
+    await expect(writeJournal(repo, ada, { kind: "gossip" as never, content: "x" })).rejects.toThrow(/^Kind: /)
     const { journalUrl: _, ...orphan } = ada
-    await expect(writeJournal(repo, orphan, { kind: "note", content: "x" })).rejects.toThrow(/resident ada has no journal/)
+    await expect(writeJournal(repo, orphan, { kind: "note", content: "x" })).rejects.toMatchObject({ code: "journal_missing", message: "Resident ada has no journal." })
     await expect(recallMemory(repo, orphan, "x")).rejects.toThrow(/has no journal/)
   })
 })

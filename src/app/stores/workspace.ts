@@ -7,6 +7,7 @@ import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"
 import { computed, ref, shallowRef, triggerRef } from "vue"
 import type { RootDoc, Task } from "../../../schemas/index.ts"
+import { asSentence, humanText } from "../../core/errors.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
 import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, peerNameFor, peerSubject, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
@@ -158,11 +159,15 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     location.assign("/")
   }
 
+  /** A notice, written as a sentence ("task added" reads "Task added."). */
   function say(kind: Notice["kind"], text: string): void {
-    notice.value = { kind, text, at: Date.now() }
+    notice.value = { kind, text: asSentence(text), at: Date.now() }
   }
 
-  /** Runs one operator action; a refusal becomes a visible notice, never a silent failure. */
+  /**
+   * Runs one operator action; a refusal becomes a visible notice, never a silent failure: its
+   * plain sentence and what to do next (src/core/errors.ts).
+   */
   async function act<T>(done: string, fn: (ctx: OperatorContext) => T | Promise<T>): Promise<T | undefined> {
     const s = session.value
     if (!s) return undefined
@@ -171,7 +176,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       say("ok", done)
       return result
     } catch (error) {
-      say("error", (error as Error).message)
+      say("error", humanText(error))
       return undefined
     }
   }

@@ -51,7 +51,7 @@ export async function readFencedBounties(workspace: Workspace): Promise<Map<stri
 async function bountyRef(workspace: Workspace, id: string): Promise<{ handle: DocHandle<BountiesDoc>; bounty: Bounty }> {
   const handle = await openDoc<BountiesDoc>(workspace, workspace.root.docs.bounties)
   const bounty = readBounties(handle.doc(), `bounties ${handle.url}`, []).get(id)
-  if (!bounty) throw new OperatorActionError(`no bounty ${id} (or it is unreadable: see the data issues)`)
+  if (!bounty) throw new OperatorActionError(handle.doc().bounties?.[id] ? "unreadable" : "not_found", { thing: "bounty", id })
   return { handle, bounty: withoutStaleSubmissions(workspace, bounty) }
 }
 
@@ -72,15 +72,15 @@ export async function submitToBounty(target: Workspace | { workspace: Workspace;
   const now = (target instanceof Workspace ? undefined : target.now) ?? Date.now()
   const e = parseInput(SubmissionInput, input)
   const members = [...new Set([e.identity, ...(e.members ?? [])])]
-  if (members.length > MAX_MEMBERS) throw new OperatorActionError(`a submission has at most ${MAX_MEMBERS} members`)
+  if (members.length > MAX_MEMBERS) throw new OperatorActionError("too_many_members", { max: MAX_MEMBERS })
   const known = await residents(workspace)
   const unknown = members.filter(m => !known.has(m))
-  if (unknown.length) throw new OperatorActionError(`no resident ${unknown.join(", ")}`)
+  if (unknown.length) throw new OperatorActionError("not_found", { thing: "resident", id: unknown.join(", ") })
   const { handle, bounty } = await bountyRef(workspace, bountyId)
-  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed; it takes no more submissions`)
+  if (bounty.state === "completed") throw new OperatorActionError("bounty_completed", { id: bountyId })
   const fingerprint = submissionFingerprint({ identity: e.identity, content: e.content, members })
   const same = Object.values(bounty.submissions).find(s => (s.fingerprint ?? submissionFingerprint(s)) === fingerprint)
-  if (same) throw new OperatorActionError(`the same submission is already in bounty ${bountyId} (${same.id})`)
+  if (same) throw new OperatorActionError("duplicate_submission", { id: bountyId, existing: same.id })
   const draft: Submission = { id: newId("sub", now), identity: e.identity, members, content: e.content, at: now, fingerprint, ...(run ? { run } : {}) }
   const outcome = rankSubmissions({ slots: bounty.slots, submissions: { ...bounty.submissions, [draft.id]: draft } }).get(draft.id)!
   const submission = parseInput(Submission, { ...draft, ...outcome })
@@ -110,14 +110,14 @@ export interface PaidOut extends Payout {
 export async function completeBounty(ctx: OperatorContext, id: string, input: CompletionInput): Promise<{ payouts: PaidOut[] }> {
   const e = parseInput(CompletionInput, input)
   const { handle, bounty } = await bountyRef(ctx.workspace, id)
-  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${id} is already completed${bounty.completedBy ? ` (by ${bounty.completedBy})` : ""}`)
-  if (!Object.keys(bounty.submissions).length) throw new OperatorActionError(`bounty ${id} has no submissions yet`)
+  if (bounty.state === "completed") throw new OperatorActionError("bounty_completed", { id, by: bounty.completedBy })
+  if (!Object.keys(bounty.submissions).length) throw new OperatorActionError("bounty_no_submissions", { id })
   const winnerReward = e.winnerReward ?? bounty.reward
   let plan: Payout[]
   try {
     plan = payoutPlan(bounty, { winner: e.winner, runnerUp: e.runnerUp, winnerReward, runnerUpReward: e.runnerUpReward })
   } catch (error) {
-    if (error instanceof BountyRuleError) throw new OperatorActionError(error.message)
+    if (error instanceof BountyRuleError) throw OperatorActionError.from(error)
     throw error
   }
   const ranks = rankSubmissions(bounty)
@@ -168,7 +168,7 @@ export async function completeBounty(ctx: OperatorContext, id: string, input: Co
 /** Deletes a bounty nobody has submitted to yet (only while open). */
 export async function deleteBounty(ctx: OperatorContext, id: string): Promise<void> {
   const { handle, bounty } = await bountyRef(ctx.workspace, id)
-  if (bounty.state !== "open") throw new OperatorActionError(`bounty ${id} is ${bounty.state}; only an open bounty can be deleted`)
+  if (bounty.state !== "open") throw new OperatorActionError("bounty_not_open", { id, state: bounty.state })
   handle.change(d => {
     delete d.bounties[id]
   })
@@ -182,8 +182,8 @@ export async function deleteBounty(ctx: OperatorContext, id: string): Promise<vo
  */
 export async function askResidentForBounty(ctx: OperatorContext, bountyId: string, identity: string): Promise<Task> {
   const { bounty } = await bountyRef(ctx.workspace, bountyId)
-  if (bounty.state === "completed") throw new OperatorActionError(`bounty ${bountyId} is completed: it takes no more submissions`)
+  if (bounty.state === "completed") throw new OperatorActionError("bounty_completed", { id: bountyId })
   const resident = (await residents(ctx.workspace)).get(identity)
-  if (!resident) throw new OperatorActionError(`no resident ${identity}`)
+  if (!resident) throw new OperatorActionError("not_found", { thing: "resident", id: identity })
   return await addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
 }

@@ -5,6 +5,7 @@
  */
 import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../../schemas/index.ts"
 import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "../wallets/economy.ts"
+import { UserError, type ErrorCode } from "../../core/errors.ts"
 
 export type SlotReason = "in_slot" | "overflow" | "repeat_submission" | "insufficient_contribution"
 
@@ -85,7 +86,8 @@ export interface Payout {
   amount: number
 }
 
-export class BountyRuleError extends Error {
+/** A payout choice the bounty rules refuse (the panel previews it, completeBounty refuses it). */
+export class BountyRuleError<C extends ErrorCode = ErrorCode> extends UserError<C> {
   override readonly name = "BountyRuleError"
 }
 
@@ -98,13 +100,13 @@ export function payoutPlan(bounty: Pick<Bounty, "id" | "slots" | "submissions">,
   const ranks = rankSubmissions(bounty)
   const places: [1 | 2, string, number][] = [[1, choice.winner, choice.winnerReward]]
   if (choice.runnerUp !== undefined) {
-    if (choice.runnerUp === choice.winner) throw new BountyRuleError("the runner-up must be a different submission from the winner")
+    if (choice.runnerUp === choice.winner) throw new BountyRuleError("runner_up_is_winner")
     places.push([2, choice.runnerUp, choice.runnerUpReward])
   }
   const out: Payout[] = []
   for (const [place, id, reward] of places) {
     const submission = bounty.submissions[id]
-    if (!submission) throw new BountyRuleError(`bounty ${bounty.id} has no submission ${id}`)
+    if (!submission) throw new BountyRuleError("not_found", { thing: "submission", id, where: `bounty ${bounty.id}` })
     const amount = Math.round(reward * ranks.get(id)!.multiplier)
     if (amount > 0) for (const member of new Set(submission.members)) out.push({ place, submission: id, member, amount })
   }

@@ -23,7 +23,7 @@ import type { Workspace } from "../../workspace/workspace.ts"
 
 export async function openMailbox(workspace: Workspace): Promise<DocHandle<MailboxDoc>> {
   const url = workspace.root.docs.mailbox
-  if (!url) throw new OperatorActionError("this workspace has no mailbox yet: the relay adds one when it starts")
+  if (!url) throw new OperatorActionError("mailbox_missing")
   return workspace.repo.find<MailboxDoc>(url as AutomergeUrl)
 }
 
@@ -37,7 +37,7 @@ function writeMail(handle: DocHandle<MailboxDoc>, message: MailMessage): void {
 /** Only a registered operator can have a DM with a resident (createDm checks the parties). */
 function assertOperatorPeer(ctx: OperatorContext): void {
   if (ctx.workspace.root.peers[ctx.actor.name]?.role !== "operator")
-    throw new OperatorActionError(`${ctx.actor.name} is not a registered operator of this workspace, so it cannot write to residents`)
+    throw new OperatorActionError("not_an_operator", { name: ctx.actor.name })
 }
 
 /** The task that asks a resident to act on what a human wrote to it. */
@@ -62,9 +62,8 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   const text = parseInput(MailContent, content)
   const mailbox = await openMailbox(ctx.workspace)
   const original = readMailbox(mailbox.doc(), `mailbox ${mailbox.url}`, []).get(mailId)
-  if (!original) throw new OperatorActionError(`no message ${mailId} in the mailbox`)
-  if (original.direction !== "to_human") throw new OperatorActionError(`message ${mailId} was written by an operator; reply to a resident's message`)
-  if (!original.resident) throw new OperatorActionError(`message ${mailId} names no resident to reply to`)
+  if (!original) throw new OperatorActionError("not_found", { thing: "message", id: mailId, where: "the mailbox" })
+  if (original.direction !== "to_human" || !original.resident) throw new OperatorActionError("reply_needs_resident_message", { id: mailId })
   const resident = await residentOf(ctx.workspace, original.resident)
   assertOperatorPeer(ctx)
   const now = ctx.now ?? Date.now()
@@ -169,7 +168,7 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
       signer,
     )
   } catch (error) {
-    if (error instanceof LedgerWriteError) throw new OperatorActionError(`${resident.name} cannot pay for a message to the human (${MAIL_SEND_COST} free-time tokens): ${error.message}`)
+    if (error instanceof LedgerWriteError) throw new OperatorActionError("resident_cannot_pay", { name: resident.name, cost: MAIL_SEND_COST, why: error.message })
     throw error
   }
   writeMail(mailbox, message)

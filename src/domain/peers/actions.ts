@@ -24,16 +24,16 @@ function decisionText(record: PeerRecord, state: "approved" | "revoked", decided
 export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
   const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
-  if (!record || !decidable) throw new OperatorActionError(role ? `no ${role} named ${name}` : `no worker or operator named ${name}`)
+  if (!record || !decidable) throw new OperatorActionError("not_found", { thing: role ?? "worker or operator", id: name })
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   const owner = chain.keyFor(ctx.actor.name, ["owner"], now) !== undefined
   if (record.deviceOf !== undefined) {
-    if (record.deviceOf !== ctx.actor.name && !owner) throw new OperatorActionError(`${name} is a paired terminal of ${record.deviceOf}: only ${record.deviceOf} or the owner approves or revokes it`)
+    if (record.deviceOf !== ctx.actor.name && !owner) throw new OperatorActionError("terminal_operator_only", { name, operator: record.deviceOf })
   } else if (record.role === "operator" && !owner)
-    throw new OperatorActionError(`only the workspace's owner (${chain.anchors?.owner.name ?? "not recorded"}) approves and revokes operators`)
+    throw new OperatorActionError("owner_only", { owner: chain.anchors?.owner.name ?? "not recorded" })
   const valid = chain.keyFor(name, [record.role], now) === record.publicKey
-  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError(`${name} is already ${state}`)
+  if (valid === (state === "approved") && record.state === state) throw new OperatorActionError("already_decided", { role: record.role, name, state })
   const sig = await signRecord(ctx.audit.signer, decisionText(record, state, ctx.actor.name, now))
   ctx.workspace.rootHandle.change((d: RootDoc) => {
     const p = d.peers[name]!
@@ -51,8 +51,8 @@ export async function decidePeer(ctx: OperatorContext, name: string, state: "app
 
 export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
   const text = reason.trim()
-  if (on && !text) throw new OperatorActionError("halting needs a reason (operators see it)")
-  if (text.length > LIMITS.reason) throw new OperatorActionError(`the reason is longer than ${LIMITS.reason} characters`)
+  if (on && !text) throw new OperatorActionError("halt_needs_reason")
+  if (text.length > LIMITS.reason) throw new OperatorActionError("too_long", { what: "reason", max: LIMITS.reason })
   const now = ctx.now ?? Date.now()
   const why = text || "resumed"
   ctx.workspace.rootHandle.change((d: RootDoc) => {
@@ -79,7 +79,7 @@ export async function updateControls(ctx: OperatorContext, edit: ControlsEdit): 
   const current = ctx.workspace.root.controls
   const min = e.defaultMinBudgetUsd ?? current.defaultMinBudgetUsd
   const max = e.defaultMaxBudgetUsd ?? current.defaultMaxBudgetUsd
-  if (min > max) throw new OperatorActionError(`the default minimum budget $${min} exceeds the default maximum $${max}`)
+  if (min > max) throw new OperatorActionError("budget_min_above_max", { min, max, defaults: true })
   const changed = Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== undefined && v !== current[k as keyof ControlsEdit]))
   if (!Object.keys(changed).length) return
   ctx.workspace.rootHandle.change((d: RootDoc) => {

@@ -91,7 +91,7 @@ function whenDeviceShown(ctx: OperatorContext, device: string, operator: string,
     }
     const timer = setTimeout(() => {
       stop()
-      reject(new OperatorActionError(`the relay took the code, but ${device} has not reached this replica yet: approve it under Settings → Paired terminals once it shows`))
+      reject(new OperatorActionError("pairing_not_arrived", { device }))
     }, timeoutMs)
     const stop = () => {
       clearTimeout(timer)
@@ -108,13 +108,13 @@ function whenDeviceShown(ctx: OperatorContext, device: string, operator: string,
  */
 export async function confirmPairing(ctx: OperatorContext, code: string, claim: PairingClaimer, timeoutMs = 15_000): Promise<string> {
   const parsed = PairingCode.safeParse(code)
-  if (!parsed.success) throw new OperatorActionError(parsed.error.issues[0]!.message)
+  if (!parsed.success) throw new OperatorActionError("invalid_input", { problems: [parsed.error.issues[0]!.message] })
   const me = ctx.actor.name
-  if (ctx.workspace.root.peers[me]?.deviceOf !== undefined) throw new OperatorActionError("a paired terminal cannot pair others: confirm the code in the control panel")
+  if (ctx.workspace.root.peers[me]?.deviceOf !== undefined) throw new OperatorActionError("pairing_by_terminal")
   const { device, publicKey } = await claim(parsed.data)
   await whenDeviceShown(ctx, device, me, timeoutMs)
   const record = ctx.workspace.root.peers[device]!
-  if (record.publicKey !== publicKey) throw new OperatorActionError(`${device}'s registered key is not the one that asked for this code: not approved`)
+  if (record.publicKey !== publicKey) throw new OperatorActionError("pairing_key_mismatch", { device })
   await decidePeer(ctx, device, "approved", "operator")
   return device
 }

@@ -12,6 +12,8 @@ import { LIMITS, QuestDoc, QuestIndexEntry, QuestState, SCHEMA_VERSION, type Act
 import { QUEST_DEFAULTS, ledgerKeys } from "../wallets/economy.ts"
 import { newId } from "../../core/ids.ts"
 import {
+  DEFAULT_QUEST_BUDGET_USD,
+  QUEST_TRANSITIONS,
   QuestTransitionError,
   WITHDRAWABLE_ON_PAUSE,
   assertQuestMove,
@@ -19,7 +21,7 @@ import {
   questStateForTask,
   questTaskBudget,
 } from "./quest.ts"
-import { TERMINAL_STATUSES } from "../tasks/taskMachine.ts"
+import { movesBy, TERMINAL_STATUSES } from "../tasks/taskMachine.ts"
 import { OperatorActionError, openDoc, parseInput, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
 import { readQuest, readQuestIndex } from "../../workspace/documentReaders.ts"
 import { addTask, decideTask } from "../tasks/actions.ts"
@@ -78,10 +80,10 @@ export interface QuestRef {
 export async function questRef(workspace: Workspace, id: string): Promise<QuestRef> {
   const index = await openDoc<QuestIndexDoc>(workspace, workspace.root.docs.quests)
   const entry = readQuestIndex(index.doc(), `quests ${index.url}`, []).get(id)
-  if (!entry) throw new OperatorActionError(`no quest ${id}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "quest", id })
   const handle = await openDoc<QuestDoc>(workspace, entry.url)
   const quest = readQuest(handle.doc(), `quest ${handle.url}`, [])
-  if (!quest) throw new OperatorActionError(`quest ${id} is unreadable (see the data issues); it cannot be changed here`)
+  if (!quest) throw new OperatorActionError("unreadable", { thing: "quest", id })
   return { entry, index, handle, quest }
 }
 
@@ -103,7 +105,7 @@ export async function updateQuest(ctx: SocialContext, id: string, edit: QuestEdi
   await assertResident(ctx, e.identity)
   const { index, handle, quest: current } = await questRef(ctx.workspace, id)
   if (e.state !== undefined && e.state !== current.state)
-    throw new OperatorActionError(`quest ${id} is ${current.state}: a quest's state changes by pausing, resuming, cancelling or approving it, not by editing`)
+    throw new OperatorActionError("quest_state_by_action", { id, state: current.state })
   const now = ctx.now ?? Date.now()
   handle.change(d => {
     for (const key of ["title", "budgetUsd", "upfrontTip", "completionReward"] as const)
@@ -124,9 +126,9 @@ export async function updateQuest(ctx: SocialContext, id: string, edit: QuestEdi
  * new), so two operators typing at once merge character by character.
  */
 export function editQuestObjective(handle: DocHandle<unknown>, text: string, now = Date.now()): void {
-  if (text.length > LIMITS.objective) throw new OperatorActionError(`the objective is longer than ${LIMITS.objective} characters`)
+  if (text.length > LIMITS.objective) throw new OperatorActionError("too_long", { what: "objective", max: LIMITS.objective })
   const doc = handle.doc() as Partial<QuestDoc> | undefined
-  if (doc?.kind !== "quest" || typeof doc.objective !== "string") throw new OperatorActionError("this document has no objective text to edit")
+  if (doc?.kind !== "quest" || typeof doc.objective !== "string") throw new OperatorActionError("not_a_quest_document")
   if (doc.objective === text) return
   handle.change(d => {
     const quest = d as QuestDoc
@@ -141,8 +143,11 @@ function move(quest: QuestDoc, to: QuestState, actor: ActorKind): void {
   try {
     assertQuestMove(quest, to, actor)
   } catch (error) {
-    if (error instanceof QuestTransitionError) throw new OperatorActionError(error.message)
-    throw error
+    if (!(error instanceof QuestTransitionError)) throw error
+    const { questId: id, from, to: target } = error
+    const allowed = QUEST_TRANSITIONS[from][target]
+    if (allowed) throw new OperatorActionError("quest_moved_by_others", { id, from, to: target, allowed })
+    throw new OperatorActionError("quest_wrong_state", { id, from, to: target, moves: movesBy(QUEST_TRANSITIONS[from], "operator") })
   }
 }
 
@@ -156,7 +161,7 @@ function setState(ref: QuestRef, to: QuestState, now: number, extra: (d: QuestDo
 
 /** Enqueues the quest's targeted task (prompt and budget band from src/domain/quests/quest.ts). */
 async function enqueueQuestTask(ctx: OperatorContext, quest: QuestDoc): Promise<Task> {
-  if (!quest.identity) throw new OperatorActionError(`quest ${quest.id} has no resident; set one before it can run`)
+  if (!quest.identity) throw new OperatorActionError("quest_needs_resident", { id: quest.id, purpose: "run" })
   const resident = await residentOf(ctx.workspace, quest.identity)
   return await addTask(ctx, {
     title: quest.title,
@@ -252,7 +257,7 @@ const TipAmount = z.number().int("a tip is a whole number of tokens").positive("
 export async function tipQuest(ctx: OperatorContext, id: string, amount: number = QUEST_DEFAULTS.manualTip): Promise<{ key: string; amount: number }> {
   const tokens = parseInput(TipAmount, amount)
   const { quest } = await questRef(ctx.workspace, id)
-  if (!quest.identity) throw new OperatorActionError(`quest ${id} has no resident to tip`)
+  if (!quest.identity) throw new OperatorActionError("quest_needs_resident", { id, purpose: "tip" })
   const now = ctx.now ?? Date.now()
   const key = ledgerKeys.questTip(id, newId("tip", now))
   await grant(await openWallets(ctx.workspace), { key, identity: quest.identity, amount: tokens, reason: `tip on quest ${id}`, at: now }, ctx.audit.signer)
@@ -273,7 +278,7 @@ export async function approveQuest(ctx: OperatorContext, id: string): Promise<Ap
   const ref = await questRef(ctx.workspace, id)
   const { quest } = ref
   if (quest.state === "active" || quest.state === "paused")
-    throw new OperatorActionError(`quest ${id} is ${quest.state}: it can be approved once its task was approved (the quest is then awaiting approval)`)
+    throw new OperatorActionError("quest_not_awaiting_approval", { id, state: quest.state })
   if (quest.state !== "completed") move(quest, "completed", "operator")
   const wallets = await openWallets(ctx.workspace)
   const key = ledgerKeys.questCompletion(id)
@@ -290,7 +295,7 @@ export async function approveQuest(ctx: OperatorContext, id: string): Promise<Ap
     return { paid: false, reason: "already paid" }
   }
   if (quest.state === "completed") return { paid: false, reason: "already approved" }
-  if (!quest.identity) throw new OperatorActionError(`quest ${id} has no resident to pay`)
+  if (!quest.identity) throw new OperatorActionError("quest_needs_resident", { id, purpose: "pay" })
   const amount = quest.completionReward
   const written = amount > 0 ? await grant(wallets, { key, identity: quest.identity, amount, reason: `quest ${id} completed`, at: now }, ctx.audit.signer) : "written"
   complete()

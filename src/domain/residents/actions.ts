@@ -41,7 +41,7 @@ export async function residents(workspace: Workspace): Promise<ReadonlyMap<strin
 /** The resident `id`, or a refusal naming it. */
 export async function residentOf(workspace: Workspace, id: string): Promise<Identity> {
   const found = (await residents(workspace)).get(id)
-  if (!found) throw new OperatorActionError(`no resident ${id}`)
+  if (!found) throw new OperatorActionError("not_found", { thing: "resident", id })
   return found
 }
 
@@ -94,8 +94,8 @@ function uniqueId(name: string, taken: ReadonlySet<string>): string {
 /**
  * Forges a resident: checks the naming rules and the seed (a fresh one is drawn when none
  * is given), writes the identity with its new journal document, marks the seed used and
- * audits it. Refusals (OperatorActionError) write nothing; a naming refusal says to try a
- * completely new name.
+ * audits it. Refusals (OperatorActionError) write nothing; a naming refusal says to choose a
+ * completely different name.
  */
 export async function forgeIdentity(ctx: OperatorContext, input: ForgeInput, random: () => number = Math.random): Promise<Identity> {
   const e = parseInput(ForgeInput, input)
@@ -104,7 +104,7 @@ export async function forgeIdentity(ctx: OperatorContext, input: ForgeInput, ran
   try {
     checkForge({ name: e.name, summary: e.summary, statement: e.statement, seed }, state.identities.values(), state.seeds)
   } catch (error) {
-    if (error instanceof ForgeError) throw new OperatorActionError(error.message)
+    if (error instanceof ForgeError) throw OperatorActionError.from(error)
     throw error
   }
   const now = ctx.now ?? Date.now()
@@ -138,7 +138,7 @@ async function existing(ctx: OperatorContext, id: string): Promise<{ handle: Doc
   const { handle, identities, keys } = await identitiesState(ctx)
   const identity = identities.get(id)
   if (identity) return { handle, identity }
-  throw new OperatorActionError(keys.has(id) ? `resident ${id} is unreadable (see the data issues); it cannot be edited here` : `no resident ${id}`)
+  throw new OperatorActionError(keys.has(id) ? "unreadable" : "not_found", { thing: "resident", id })
 }
 
 export const ProfileEdit = z
@@ -160,9 +160,9 @@ export async function updateProfile(ctx: OperatorContext, id: string, edit: Prof
   const e = parseInput(ProfileEdit, edit)
   const { handle, identity } = await existing(ctx, id)
   const problems = validateProfile(e.html ?? "", e.css ?? "")
-  if (problems.length) throw new OperatorActionError(`the profile was refused: ${problems.join("; ")}`)
+  if (problems.length) throw new OperatorActionError("profile_refused", { problems })
   const safe = sanitizeProfile(e.html ?? "", e.css ?? "")
-  if (safe.html.length > PROFILE_MAX_CHARS) throw new OperatorActionError(`the HTML is longer than ${PROFILE_MAX_CHARS} characters once sanitized`)
+  if (safe.html.length > PROFILE_MAX_CHARS) throw new OperatorActionError("too_long", { what: "page's HTML (once sanitized)", max: PROFILE_MAX_CHARS })
   const profile = { ...identity.profile }
   if (e.bio !== undefined) profile.bio = e.bio
   for (const key of ["html", "css"] as const) {
@@ -196,7 +196,7 @@ export const MUTABLE_KEYS = MutableEdit.keyof().options
 export async function updateMutable(ctx: OperatorContext, id: string, edit: MutableEdit): Promise<Identity["mutable"]> {
   const e = parseInput(MutableEdit, edit)
   const keys = Object.keys(e) as (keyof typeof e)[]
-  if (!keys.length) throw new OperatorActionError(`nothing to change: give one of ${MUTABLE_KEYS.join(", ")}`)
+  if (!keys.length) throw new OperatorActionError("nothing_to_change", { fields: MUTABLE_KEYS })
   const { handle, identity } = await existing(ctx, id)
   handle.change(d => {
     const target = d.identities[id]!.mutable
@@ -219,7 +219,7 @@ export async function updateMutable(ctx: OperatorContext, id: string, edit: Muta
 // ── memory ──────────────────────────────────────────────────────────────────
 
 async function journalOf(repo: Repo, identity: Identity): Promise<DocHandle<JournalDoc>> {
-  if (!identity.journalUrl) throw new OperatorActionError(`resident ${identity.id} has no journal`)
+  if (!identity.journalUrl) throw new OperatorActionError("journal_missing", { id: identity.id })
   return repo.find<JournalDoc>(identity.journalUrl as AutomergeUrl)
 }
 

@@ -5,19 +5,12 @@
  * passes the existing identities and used seeds (src/domain/residents/actions.ts).
  */
 import { CreativitySeed, type Identity } from "../../../schemas/index.ts"
+import { UserError, type ErrorCode } from "../../core/errors.ts"
 
-/** A refused forge; `retry` says another name (or seed) may succeed. */
-export class ForgeError extends Error {
+/** A refused forge, with the catalogue's sentence and next step (src/core/errors.ts). */
+export class ForgeError<C extends ErrorCode = ErrorCode> extends UserError<C> {
   override readonly name = "ForgeError"
-  constructor(
-    message: string,
-    readonly retry = true,
-  ) {
-    super(message)
-  }
 }
-
-export const RETRY_HINT = "TRY AGAIN with a completely new name"
 
 /** Words a resident's name must not contain (whole words, any case). */
 export const BANNED_NAME_WORDS = [
@@ -112,7 +105,7 @@ export function similarityRatio(a: string, b: string): number {
   return (2 * matched) / total
 }
 
-const percent = (ratio: number) => `${Math.floor(ratio * 100)} % alike`
+const percent = (ratio: number) => Math.floor(ratio * 100)
 
 export interface ForgeCandidate {
   name: string
@@ -128,22 +121,19 @@ export interface ForgeCandidate {
  */
 export function checkForge(candidate: ForgeCandidate, existing: Iterable<Identity>, usedSeeds: ReadonlyMap<string, string>): void {
   const banned = bannedWordIn(candidate.name)
-  if (banned)
-    throw new ForgeError(
-      `IDENTITY_NAME_RULE_VIOLATION: the name "${candidate.name}" contains the banned word "${banned}" (names must not contain ${BANNED_NAME_WORDS.join(", ")}). ${RETRY_HINT}.`,
-    )
-  if (!isSeed(candidate.seed)) throw new ForgeError(`"${candidate.seed}" is not a creativity seed (it looks like AB-1234-CD, letters without I and O)`)
+  if (banned) throw new ForgeError("name_banned_word", { name: candidate.name, word: banned, banned: BANNED_NAME_WORDS })
+  if (!isSeed(candidate.seed)) throw new ForgeError("seed_invalid", { seed: candidate.seed })
   const seedOwner = usedSeeds.get(candidate.seed)
-  if (seedOwner !== undefined) throw new ForgeError(`seed already used: ${candidate.seed} belongs to ${seedOwner}; use a new seed`)
+  if (seedOwner !== undefined) throw new ForgeError("seed_used", { seed: candidate.seed, owner: seedOwner })
   const name = normalizeName(candidate.name)
   const statement = candidate.statement ? normalizeText(candidate.statement) : ""
   const summary = candidate.summary ? normalizeText(candidate.summary) : ""
   for (const other of existing) {
     const who = `"${other.name}" (${other.id})`
     const otherName = normalizeName(other.name)
-    if (name === otherName) throw new ForgeError(`the name "${candidate.name}" is already taken by ${who}. ${RETRY_HINT}.`)
+    if (name === otherName) throw new ForgeError("name_taken", { name: candidate.name, other: who })
     const nameRatio = similarityRatio(name, otherName)
-    if (nameRatio >= SIMILARITY.name) throw new ForgeError(`the name "${candidate.name}" is too similar to ${who}, ${percent(nameRatio)}. ${RETRY_HINT}.`)
+    if (nameRatio >= SIMILARITY.name) throw new ForgeError("name_too_similar", { name: candidate.name, other: who, percent: percent(nameRatio) })
     const texts = [
       ["statement", statement, other.statement, SIMILARITY.statement],
       ["summary", summary, other.summary, SIMILARITY.summary],
@@ -152,7 +142,7 @@ export function checkForge(candidate: ForgeCandidate, existing: Iterable<Identit
       const against = theirs ? normalizeText(theirs) : ""
       if (mine.length < SIMILARITY.minTextLength || against.length < SIMILARITY.minTextLength) continue
       const ratio = similarityRatio(mine, against)
-      if (ratio >= threshold) throw new ForgeError(`the ${field} is too similar to that of ${who}, ${percent(ratio)}; write your own`)
+      if (ratio >= threshold) throw new ForgeError("text_too_similar", { field, other: who, percent: percent(ratio) })
     }
   }
 }
@@ -177,7 +167,7 @@ export function freshSeed(used: ReadonlyMap<string, unknown>, random: () => numb
     const seed = generateSeed(random)
     if (!used.has(seed)) return seed
   }
-  throw new ForgeError("could not draw an unused creativity seed")
+  throw new ForgeError("seed_exhausted")
 }
 
 // ── attributes and continuity ───────────────────────────────────────────────

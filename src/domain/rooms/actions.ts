@@ -28,7 +28,7 @@ export async function rooms(workspace: Workspace): Promise<ReadonlyMap<string, R
 /** The valid messages of a room or DM, oldest first; a refusal naming a room that does not exist. */
 export async function roomMessages(workspace: Workspace, roomId: string): Promise<Message[]> {
   const entry = (await roomIndex(workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
   const handle = await openDoc<RoomDoc>(workspace, entry.url)
   return readRoomMessages(handle.doc(), `room ${handle.url}`, [])
 }
@@ -41,11 +41,11 @@ export async function roomMessages(workspace: Workspace, roomId: string): Promis
 export async function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
   const e = parse(NewMessageInput, input)
   const entry = (await roomIndex(ctx.workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
   const handle = await openDoc<RoomDoc>(ctx.workspace, entry.url)
   const label = `room ${handle.url}`
   if (e.replyTo !== undefined && !readRoomMessages(handle.doc(), label, []).some(m => m.id === e.replyTo))
-    throw new OperatorActionError(`no message ${e.replyTo} in ${roomId} to reply to`)
+    throw new OperatorActionError("not_found", { thing: "message", id: e.replyTo, where: roomId })
   const now = ctx.now ?? Date.now()
   const message = parse(Message, {
     id: newId("msg", now),
@@ -79,7 +79,7 @@ export async function createDm(ctx: SocialContext, a: string, b: string): Promis
   const people = await residents(ctx.workspace)
   const nameOf = (id: string) => partyName(id, people, ctx.workspace.root.peers)
   const unknown = [x, y].filter(id => nameOf(id) === undefined)
-  if (unknown.length) throw new OperatorActionError(`no resident or operator ${unknown.join(", ")}`)
+  if (unknown.length) throw new OperatorActionError("not_found", { thing: "resident or operator", id: unknown.join(", ") })
   const index = await roomIndex(ctx.workspace)
   const existing = [...index.rooms.values()]
     .filter(r => r.kind === "dm" && r.members.includes(x) && r.members.includes(y))
@@ -105,7 +105,7 @@ export type OnceResult = "written" | "exists"
  */
 async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
   const entry = (await roomIndex(workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError(`no room ${roomId}`)
+  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
   const valid = parse(Message, message)
   const handle = await openDoc<RoomDoc>(workspace, entry.url)
   let result: OnceResult = "exists"
@@ -128,7 +128,7 @@ const flat = (text: string, max: number): string => {
  * §6.1: "Task <id> update: <summary>\nFocus: <prompt>").
  */
 export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<OnceResult> {
-  if (task.status !== "approved") throw new OperatorActionError(`task ${task.id} is ${task.status}: only an approved task posts its update`)
+  if (task.status !== "approved") throw new OperatorActionError("task_not_approved", { id: task.id, status: task.status })
   const rooms = (await roomIndex(ctx.workspace)).rooms
   const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
   const focus = flat(task.prompt ?? task.command ?? task.title, 300)

@@ -7,15 +7,28 @@ import type { Task, TaskStatus } from "../../../schemas/index.ts"
 import { DECISIONS, signRecord, taskDecisionText, verifyRecord, type ReviewDecision } from "../../core/signedRecords.ts"
 import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { TaskNotFoundError } from "../../workspace/workspace.ts"
-import { applyTransition, EDITABLE_STATUSES, TransitionError } from "./taskMachine.ts"
+import { applyTransition, EDITABLE_STATUSES, movesBy, TRANSITIONS, TransitionError } from "./taskMachine.ts"
 import { DecisionInput, NewTaskInput, TaskEdit } from "./inputs.ts"
+import { taskTextRefusal, type TaskText } from "./taskSafety.ts"
 
 export const TASK_DECISIONS = { approve: "approved", requeue: "requeued", fail: "failed", cancel: "cancelled" } as const
 export type TaskDecision = keyof typeof TASK_DECISIONS
 
 function refuse(error: unknown): never {
-  if (error instanceof TransitionError || error instanceof TaskNotFoundError) throw new OperatorActionError(error.message)
+  if (error instanceof TaskNotFoundError) throw new OperatorActionError("task_not_found", { id: error.taskId })
+  if (error instanceof TransitionError) {
+    const { taskId: id, from, to } = error
+    const allowed = TRANSITIONS[from][to]
+    if (allowed) throw new OperatorActionError("task_moved_by_others", { id, from, to, allowed })
+    throw new OperatorActionError("task_wrong_state", { id, from, to, moves: movesBy(TRANSITIONS[from], "operator") })
+  }
   throw error
+}
+
+/** Refuses a command or prompt the worker would refuse, before anything is written. */
+function checkText(task: TaskText): void {
+  const refusal = taskTextRefusal(task)
+  if (refusal) throw OperatorActionError.from(refusal)
 }
 
 const isReviewDecision = (d: TaskDecision): d is ReviewDecision => (DECISIONS as readonly string[]).includes(d)
@@ -28,7 +41,7 @@ const isReviewDecision = (d: TaskDecision): d is ReviewDecision => (DECISIONS as
 export async function decideTask(ctx: OperatorContext, id: string, decision: TaskDecision, input: DecisionInput = {}): Promise<TaskStatus> {
   const parsed = parseInput(DecisionInput, input)
   const { tip, feedback } = parsed
-  if (decision !== "approve" && (tip !== undefined || feedback)) throw new OperatorActionError("a tip and feedback go with approve only")
+  if (decision !== "approve" && (tip !== undefined || feedback)) throw new OperatorActionError("tip_needs_approve")
   const to = TASK_DECISIONS[decision]
   const now = ctx.now ?? Date.now()
   // Who decided is the history entry's `by`; the reason names no id (views show names).
@@ -83,8 +96,9 @@ async function signDecision(ctx: OperatorContext, task: Task, decision: ReviewDe
 /** Adds a task (signed into the operator's audit log); dependencies must name tasks of the live queue. */
 export async function addTask(ctx: OperatorContext, input: NewTaskInput): Promise<Task> {
   const parsed = parseInput(NewTaskInput, input)
+  checkText(parsed)
   const unknown = (parsed.dependsOn ?? []).filter(id => !ctx.workspace.tasks.get(id))
-  if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
+  if (unknown.length) throw new OperatorActionError("unknown_dependency", { ids: unknown })
   const task = ctx.workspace.addTask(parsed, ctx.actor, ctx.now ?? Date.now())
   await ctx.audit.append("task_added", task.id, { title: task.title, mode: task.mode, maxBudgetUsd: task.maxBudgetUsd, priority: task.priority })
   return task
@@ -95,16 +109,18 @@ export async function editTask(ctx: OperatorContext, id: string, edit: TaskEdit)
   const e = parseInput(TaskEdit, edit)
   const current = ctx.workspace.tasks.get(id)
   if (!current) refuse(new TaskNotFoundError(id))
-  if (!EDITABLE_STATUSES.has(current.status)) throw new OperatorActionError(`task ${id} is ${current.status}; only queued, requeued or blocked tasks can be edited`)
-  if (e.prompt !== undefined && current.mode !== "llm") throw new OperatorActionError(`task ${id} runs a command, not a prompt`)
-  if (e.command !== undefined && current.mode !== "local") throw new OperatorActionError(`task ${id} runs a prompt, not a command`)
+  if (!EDITABLE_STATUSES.has(current.status)) throw new OperatorActionError("task_not_editable", { id, status: current.status })
+  if (e.prompt !== undefined && current.mode !== "llm") throw new OperatorActionError("task_mode_mismatch", { id, runs: "command" })
+  if (e.command !== undefined && current.mode !== "local") throw new OperatorActionError("task_mode_mismatch", { id, runs: "prompt" })
+  if (e.command !== undefined || e.prompt !== undefined || e.title !== undefined)
+    checkText({ mode: current.mode, title: e.title ?? current.title, prompt: e.prompt ?? current.prompt, command: e.command ?? current.command })
   const deps = e.dependsOn ? [...new Set(e.dependsOn)] : undefined
-  if (deps?.includes(id)) throw new OperatorActionError(`task ${id} cannot depend on itself`)
+  if (deps?.includes(id)) throw new OperatorActionError("task_depends_on_itself", { id })
   const unknown = (deps ?? []).filter(d => !ctx.workspace.tasks.get(d))
-  if (unknown.length) throw new OperatorActionError(`depends on unknown task ${unknown.join(", ")}`)
+  if (unknown.length) throw new OperatorActionError("unknown_dependency", { ids: unknown })
   const min = e.minBudgetUsd ?? current.minBudgetUsd
   const max = e.maxBudgetUsd ?? current.maxBudgetUsd
-  if (min > max) throw new OperatorActionError(`the minimum budget $${min} exceeds the maximum $${max}`)
+  if (min > max) throw new OperatorActionError("budget_min_above_max", { min, max })
   const now = ctx.now ?? Date.now()
   ctx.workspace.updateTask(id, d => {
     for (const key of ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority"] as const)

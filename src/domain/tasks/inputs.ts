@@ -5,7 +5,7 @@
  * schema's).
  */
 import { z } from "zod"
-import { Id, LIMITS, ModelChoice, Priority, TaskLink, TaskMode, Usd } from "../../../schemas/index.ts"
+import { Id, LIMITS, ModelChoice, Priority, TaskLink, TaskMode, Usd, type Task } from "../../../schemas/index.ts"
 
 /** The budget a person sets on a task, in USD: the CLI's flags and the forms' fields. */
 export const BUDGET_RANGE = { min: 0, max: 1000 } as const
@@ -58,11 +58,24 @@ export const TaskEdit = z
   .strict()
 export type TaskEdit = z.infer<typeof TaskEdit>
 
+/** The edit that puts back what `edit` changed on `before` (an edit's undo). */
+export function revertingEdit(before: Task, edit: TaskEdit): TaskEdit {
+  const back: TaskEdit = {}
+  for (const key of ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority"] as const)
+    if (edit[key] !== undefined && before[key] !== undefined) (back as Record<string, unknown>)[key] = before[key]
+  if (edit.dependsOn !== undefined) back.dependsOn = [...before.dependsOn]
+  if (edit.targetIdentity !== undefined) back.targetIdentity = before.targetIdentity ?? null
+  return back
+}
+
 /** A budget typed by a person stays within BUDGET_RANGE (a quest's task may cost more). */
 const personBudgets = { minBudgetUsd: Budget.optional(), maxBudgetUsd: Budget.optional() }
 
 /** A task added by a person: the PWA's task form (the CLI's `task add` flags map onto it). */
-export const TaskRequest = NewTaskInput.safeExtend(personBudgets)
+export const TaskRequest = NewTaskInput.safeExtend(personBudgets).refine(t => !t.bonus || t.targetIdentity, {
+  message: "a one-time bonus goes to the task's resident: choose one",
+  path: ["bonus"],
+})
 /** A task edited by a person: the PWA's edit form. */
 export const TaskEditRequest = TaskEdit.extend(personBudgets)
 

@@ -63,6 +63,13 @@ export class TransitionError extends Error {
   }
 }
 
+/** The states `actor` may move to from one row of a transition table (the tasks' or the quests'). */
+export function movesBy(row: Partial<Record<string, readonly ActorKind[]>>, actor: ActorKind): string[] {
+  return Object.entries(row)
+    .filter(([, who]) => who?.includes(actor))
+    .map(([to]) => to)
+}
+
 export function canTransition(from: TaskStatus, to: TaskStatus, actor: ActorKind): boolean {
   return TRANSITIONS[from][to]?.includes(actor) ?? false
 }

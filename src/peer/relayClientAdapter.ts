@@ -122,6 +122,19 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#lost()
   }
 
+  /**
+   * Ends the current connection at once and dials again after `retryMs`: for when the device
+   * lost its network, which can leave a socket looking open for minutes.
+   */
+  redial(): void {
+    const socket = this.#socket
+    if (this.#stopped || !socket) return
+    this.#socket = undefined
+    socket.close(1000, "network lost")
+    this.#lost()
+    this.#retry(this.#opts.retryMs)
+  }
+
   send(message: Message): void {
     const socket = this.#socket
     if (!socket || socket.readyState !== OPEN) return

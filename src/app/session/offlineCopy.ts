@@ -21,11 +21,10 @@ export const OFFLINE_PER_INDEX = 200
 /** Indexes whose changes can name new documents to copy. */
 const INDEX_KINDS: ReadonlySet<DocumentKind> = new Set(["rooms", "quests", "identities"])
 
-export interface OfflineCopyOptions {
-  /** Quiet time after the root or an index changed before copying what it names (default 3 s). */
-  settleMs?: number
-  findTimeoutMs?: number
-}
+/** How long after the root or an index changed the copy looks for new documents. */
+const SETTLE_MS = 5_000
+/** How long one document may take to arrive from the relay before it counts as missing. */
+const FIND_TIMEOUT_MS = 15_000
 
 export class OfflineCopy extends EventEmitter<{ progress: () => void }> {
   copying = false
@@ -40,20 +39,15 @@ export class OfflineCopy extends EventEmitter<{ progress: () => void }> {
   #timer?: ReturnType<typeof setTimeout>
   #closed = false
   readonly #watched = new Map<DocumentId, DocHandle<unknown>>()
-  readonly #settleMs: number
-  readonly #findTimeoutMs: number
 
   constructor(
     readonly repo: Repo,
     readonly workspace: Workspace,
     readonly workspaceId: string,
     record: OfflineRecord | undefined,
-    opts: OfflineCopyOptions = {},
   ) {
     super()
     this.record = record
-    this.#settleMs = opts.settleMs ?? 3_000
-    this.#findTimeoutMs = opts.findTimeoutMs ?? 15_000
   }
 
   start(): void {
@@ -72,9 +66,13 @@ export class OfflineCopy extends EventEmitter<{ progress: () => void }> {
 
   readonly #onConnect = () => void this.#run()
 
+  /** At most one walk per SETTLE_MS while the root or an index keeps changing (heartbeats, leases). */
   readonly #onIndexChange = () => {
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => void this.#run(), this.#settleMs)
+    if (this.#timer !== undefined) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      void this.#run()
+    }, SETTLE_MS)
   }
 
   #watch(handle: DocHandle<unknown>): void {
@@ -97,7 +95,7 @@ export class OfflineCopy extends EventEmitter<{ progress: () => void }> {
       const walked = await walkWorkspace(this.repo, this.workspace.root, {
         archives: false,
         perIndex: OFFLINE_PER_INDEX,
-        findTimeoutMs: this.#findTimeoutMs,
+        findTimeoutMs: FIND_TIMEOUT_MS,
         onProgress: (done, total) => {
           // The root, already here, counts as the first document.
           this.done = done + 1

@@ -51,7 +51,7 @@ export interface RelayClientEvents {
 }
 
 export interface RelayClientOptions {
-  /** ws://host:port or wss://host:port of the relay. */
+  /** ws://host:port or wss://host:port of the relay (any query, fragment or credentials are dropped). */
   url: string
   workspaceId: string
   signer: RelaySigner
@@ -79,7 +79,7 @@ export class RelayClientAdapter extends NetworkAdapter {
 
   constructor(opts: RelayClientOptions) {
     super()
-    this.#opts = { retryMs: 5_000, authRetryMs: 30_000, ...opts }
+    this.#opts = { retryMs: 5_000, authRetryMs: 30_000, ...opts, url: socketAddress(opts.url) }
   }
 
   /** The socket of the current attempt (undefined between attempts). */
@@ -120,6 +120,19 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#socket = undefined
     socket?.close(1000, "peer leaving")
     this.#lost()
+  }
+
+  /**
+   * Ends the current connection at once and dials again after `retryMs`: for when the device
+   * lost its network, which can leave a socket looking open for minutes.
+   */
+  redial(): void {
+    const socket = this.#socket
+    if (this.#stopped || !socket) return
+    this.#socket = undefined
+    socket.close(1000, "network lost")
+    this.#lost()
+    this.#retry(this.#opts.retryMs)
   }
 
   send(message: Message): void {
@@ -227,6 +240,20 @@ export class RelayClientAdapter extends NetworkAdapter {
         this.emit("message", message as unknown as Message)
     }
   }
+}
+
+/**
+ * The address a socket opens: no user, password, query or fragment. The key proof travels
+ * as a subprotocol, so nothing secret belongs in it, and browsers print a failed socket's
+ * address to the console on every retry.
+ */
+export function socketAddress(url: string): string {
+  const address = new URL(url)
+  address.username = ""
+  address.password = ""
+  address.search = ""
+  address.hash = ""
+  return address.toString()
 }
 
 function authReason(status: number, reason: string | undefined): string {

@@ -1,5 +1,5 @@
 /** Waiting for a document to reach a peer: "the relay has every change we have". */
-import type { DocHandle, PeerId, Repo } from "@automerge/automerge-repo/slim"
+import type { DocHandle, PeerId, Repo, UrlHeads } from "@automerge/automerge-repo/slim"
 
 export class SyncTimeoutError extends Error {
   override readonly name = "SyncTimeoutError"
@@ -8,12 +8,18 @@ export class SyncTimeoutError extends Error {
   }
 }
 
+/** The remote peer's last known heads of `handle` (as handles encode heads), if it told us. */
+export function peerHeads(repo: Repo, handle: DocHandle<unknown>, peerId: PeerId): UrlHeads | undefined {
+  const storageId = repo.peerMetadataByPeerId[peerId]?.storageId
+  return storageId ? handle.getSyncInfo(storageId)?.lastHeads : undefined
+}
+
 /** True when the remote peer's last known heads include all of ours. */
 export function peerHasOurHeads(repo: Repo, handle: DocHandle<unknown>, peerId: PeerId): boolean {
-  const storageId = repo.peerMetadataByPeerId[peerId]?.storageId
-  if (!storageId) return false
-  const theirs = new Set(handle.getSyncInfo(storageId)?.lastHeads ?? [])
-  return handle.heads().every(h => theirs.has(h))
+  const theirs = peerHeads(repo, handle, peerId)
+  if (!theirs) return false
+  const known = new Set(theirs)
+  return handle.heads().every(h => known.has(h))
 }
 
 /** Resolves once `peerId` (a relay with storage) holds every change of `handle`. */

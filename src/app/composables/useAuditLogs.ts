@@ -11,6 +11,7 @@ import { type ChainReport, verifyPeerAudit } from "../../domain/audit/index.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { readAuditEntries } from "../../workspace/documentReaders.ts"
 import { useWorkspaceStore } from "../stores/workspace.ts"
+import { whenReady } from "./useDocument.ts"
 
 export interface PeerAuditLog {
   peer: string
@@ -19,6 +20,8 @@ export interface PeerAuditLog {
   /** Undefined until the first verification finishes. */
   report?: ChainReport
   error?: string
+  /** Neither this device nor the relay holds the log yet (it loads by itself once it arrives). */
+  unavailable?: boolean
 }
 
 export function useAuditLogs() {
@@ -43,7 +46,7 @@ export function useAuditLogs() {
       issues.push({ doc: label, path: "", message: (error as Error).message })
     }
     store.setDocIssues(label, issues)
-    byPeer.set(peer, { ...(byPeer.get(peer) ?? { peer, record }), record, entries })
+    byPeer.set(peer, { ...(byPeer.get(peer) ?? { peer, record }), record, entries, unavailable: false })
     publish()
     // The verifier re-reads the document itself, so a failure names the first bad seq.
     const report = await verifyPeerAudit(store.session!.repo, peer, record, { findTimeoutMs: 15_000 })
@@ -62,13 +65,15 @@ export function useAuditLogs() {
       if (disposed) return
       let pending: ReturnType<typeof setTimeout> | undefined
       // Verification is async crypto work: coalesce bursts of appends.
-      const onChange = () => {
+      const onChange = whenReady(handle, () => {
         clearTimeout(pending)
         pending = setTimeout(() => void refresh(peer, record, handle), 100)
-      }
+      })
       handle.on("change", onChange)
       watched.set(peer, { handle, url: record.auditUrl, off: () => (clearTimeout(pending), handle.off("change", onChange)) })
-      await refresh(peer, record, handle)
+      if (handle.isReady()) return await refresh(peer, record, handle)
+      byPeer.set(peer, { peer, record, entries: [], unavailable: true })
+      publish()
     } catch (error) {
       byPeer.set(peer, { peer, record, entries: [], error: `audit log not available yet: ${(error as Error).message}` })
       publish()

@@ -32,5 +32,5 @@ export function useCountedLedger() {
     },
     { immediate: true },
   )
-  return { counted, error: ledger.error }
+  return { counted, error: ledger.error, unavailable: ledger.unavailable }
 }

@@ -16,7 +16,7 @@ import { useDocument } from "./useDocument.ts"
 
 export function useFencedLedger() {
   const store = useWorkspaceStore()
-  const { counted, error } = useCountedLedger()
+  const { counted, error, unavailable } = useCountedLedger()
   const bounties = useDocument("bounties", computed(() => store.root?.docs.bounties), readBounties)
   const staleRun = computed(() => (run: Parameters<typeof staleRunReason>[0]) => staleRunReason(run, id => store.tasks.get(id)))
   const wallets = computed(() => {
@@ -29,5 +29,5 @@ export function useFencedLedger() {
     return deriveWallets(counted.value, entry => staleRun.value(entry.run) ?? bountyVoid(entry))
   })
   const voided = computed(() => new Map(voidedEffects(wallets.value).map(e => [e.entry.key, e.note ?? "void"])))
-  return { error, wallets, voided, staleRun }
+  return { error, unavailable, wallets, voided, staleRun }
 }

@@ -32,6 +32,8 @@ export async function openBrowserRepo(link: RememberedWorkspace, operator: Store
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     retryMs,
   })
+  // A lost network can leave the socket looking open: when the browser says it is offline, start over.
+  window.addEventListener("offline", () => adapter.redial())
   // One database per workspace, so joining another relay never mixes documents.
   const storage = new IndexedDBStorageAdapter(`vivarium-${link.workspaceId}`)
   const repo = new Repo({

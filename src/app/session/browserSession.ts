@@ -1,13 +1,13 @@
 /**
  * One browser's live connection to a workspace, free of Vue: the Repo (IndexedDB storage,
  * WebSocket to the relay), the validated Workspace view, this operator's signing identity
- * and audit log, presence, and the count of local changes the relay has not acknowledged.
+ * and audit log, presence, the count of local changes the relay has not acknowledged, and
+ * the offline copy of every document the views read.
  * The Pinia store adapts its events into reactive state. Before a session exists the
  * browser enrols its operator key (`enrolBrowserOperator`) and waits for the owner's
  * approval (`waitForApproval`).
  */
 import { Presence, type AutomergeUrl, type DocHandle, type Repo } from "@automerge/automerge-repo/slim"
-import { getChangesMetaSince } from "@automerge/automerge/slim"
 import { EventEmitter } from "eventemitter3"
 import { PeerName, type Actor, type RootDoc } from "../../../schemas/index.ts"
 import { cleanDisplayName, displayNameHolder, type EnrolmentAnswer, openOwnAuditLog } from "../../domain/peers/index.ts"
@@ -16,9 +16,11 @@ import { readRoot } from "../../core/validate.ts"
 import { enrolKey, RelayRequestError } from "../../peer/enrolClient.ts"
 import type { AuditLog } from "../../domain/audit/index.ts"
 import type { OperatorContext } from "../../workspace/actionContext.ts"
-import { peerHasOurHeads } from "../../workspace/sync.ts"
+import { peerHeads } from "../../workspace/sync.ts"
 import { Workspace } from "../../workspace/workspace.ts"
-import { browserAnchorPins, loadAckedHeads, saveAckedHeads, saveOperatorKey, type StoredOperatorKey } from "./localStore.ts"
+import { browserAnchorPins, loadAckState, loadOfflineRecord, saveAckState, saveOperatorKey, type StoredOperatorKey } from "./localStore.ts"
+import { OfflineCopy } from "./offlineCopy.ts"
+import { countWaiting, type AckState } from "./pendingChanges.ts"
 import type { RememberedWorkspace } from "./workspaceLink.ts"
 
 /**
@@ -119,7 +121,10 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   /** Why the stored operator key could not be used (shown to the operator). */
   operatorError?: string
   readonly presence: Presence<PresenceState, RootDoc>
-  #acked: Record<string, string[]>
+  readonly offlineCopy: OfflineCopy
+  #acks: AckState
+  /** Each document's last count, and what it was counted from. */
+  readonly #counted = new Map<string, { key: string; waiting: number }>()
   #recountTimer?: ReturnType<typeof setTimeout>
   /** The last write of the acknowledged heads; writes run one after another, newest last. */
   #saving: Promise<void> = Promise.resolve()
@@ -133,11 +138,13 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     readonly repo: Repo,
     readonly workspace: Workspace,
     readonly link: RememberedWorkspace,
-    acked: Record<string, string[]>,
+    acks: AckState,
+    offlineCopy: OfflineCopy,
     opts: SessionOptions,
   ) {
     super()
-    this.#acked = acked
+    this.#acks = acks
+    this.offlineCopy = offlineCopy
     this.#recountMs = opts.recountMs ?? 150
     this.#presenceHeartbeatMs = opts.presenceHeartbeatMs ?? 2_000
     this.presence = new Presence<PresenceState, RootDoc>({ handle: workspace.rootHandle })
@@ -146,8 +153,13 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
 
   /** Opens the remembered workspace from IndexedDB at once; the relay catches up when reachable. */
   static async open(repo: Repo, link: RememberedWorkspace, operator: StoredOperatorKey, opts: SessionOptions = {}): Promise<BrowserSession> {
-    const [workspace, acked] = await Promise.all([Workspace.open(repo, link.rootUrl as AutomergeUrl, { anchors: browserAnchorPins }), loadAckedHeads(link.workspaceId)])
-    const session = new BrowserSession(repo, workspace, link, acked, opts)
+    const [workspace, acks, copied] = await Promise.all([
+      Workspace.open(repo, link.rootUrl as AutomergeUrl, { anchors: browserAnchorPins }),
+      loadAckState(link.workspaceId),
+      loadOfflineRecord(link.workspaceId),
+    ])
+    const session = new BrowserSession(repo, workspace, link, acks, new OfflineCopy(repo, workspace, link.workspaceId, copied), opts)
+    session.offlineCopy.start()
     // A key whose audit log cannot be opened must not keep the whole app from starting.
     await session.#useKey(operator).catch((error: Error) => (session.operatorError = error.message))
     session.#startPresence()
@@ -194,8 +206,12 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
       .map(s => ({ ...s.value.operator, peerId: s.peerId, lastSeenAt: s.lastSeenAt }))
   }
 
+  /**
+   * A document's handle, ready, or unavailable when neither IndexedDB nor the relay holds it
+   * now (it turns ready by itself once it arrives: the Repo asks again at each connection).
+   */
   find<T>(url: string): Promise<DocHandle<T>> {
-    return this.repo.find<T>(url as AutomergeUrl)
+    return this.repo.find<T>(url as AutomergeUrl, { allowableStates: ["ready", "unavailable"] })
   }
 
   close(): void {
@@ -203,6 +219,7 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     clearInterval(this.#presenceRefresh)
     if (this.presence.running) this.presence.stop()
     for (const off of this.#listeners) off()
+    this.offlineCopy.close()
     this.workspace.close()
   }
 
@@ -250,9 +267,10 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Counts local changes the relay has not acknowledged. While connected, a document whose
-   * heads the relay holds is marked acknowledged (persisted, so the count survives an
-   * offline reload); the count is the changes since each document's acknowledged heads.
+   * Counts this device's changes the relay has not acknowledged (pendingChanges.ts): only
+   * ready documents, only changes made here, only those the relay's sync state does not show
+   * it holds. What the relay acknowledged and which actors are this device's are saved at
+   * once, so the count survives an offline reload.
    */
   #recount(): void {
     this.#recountTimer = undefined
@@ -260,32 +278,30 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
     const wasConnected = this.connected
     this.connected = relay !== undefined
     let pending = 0
-    let ackMoved = false
+    let moved = false
     for (const handle of Object.values(this.repo.handles)) {
       if (!handle.isReady()) continue
       const heads = handle.heads()
-      const acked = this.#acked[handle.url]
-      if (relay && peerHasOurHeads(this.repo, handle, relay)) {
-        if (acked?.join() !== heads.join()) {
-          this.#acked[handle.url] = heads
-          ackMoved = true
-        }
+      const relayHeads = relay ? peerHeads(this.repo, handle, relay) : undefined
+      // Reading a long history's change metadata costs: count again only when something moved.
+      const keyOf = () => `${heads.join()}|${relayHeads?.join() ?? ""}|${this.#acks.acked[handle.url]?.join() ?? ""}`
+      const known = this.#counted.get(handle.url)
+      if (known?.key === keyOf()) {
+        pending += known.waiting
         continue
       }
-      if (acked?.join() === heads.join()) continue
-      try {
-        pending += getChangesMetaSince(handle.doc(), acked ?? []).length
-      } catch {
-        pending += 1
-      }
+      const counted = countWaiting(this.#acks, { url: handle.url, doc: handle.doc(), heads, relayHeads })
+      this.#counted.set(handle.url, { key: keyOf(), waiting: counted.waiting })
+      pending += counted.waiting
+      moved ||= counted.moved
     }
     const changed = pending !== this.pendingChanges || wasConnected !== this.connected
     this.pendingChanges = pending
     // Written at once (the count is already debounced): a reload right after the relay
     // acknowledged must not count those changes as waiting again.
-    if (ackMoved) {
-      const snapshot = { ...this.#acked }
-      this.#saving = this.#saving.then(() => saveAckedHeads(this.link.workspaceId, snapshot)).catch(() => undefined)
+    if (moved) {
+      const snapshot = { acked: { ...this.#acks.acked }, actors: { ...this.#acks.actors } }
+      this.#saving = this.#saving.then(() => saveAckState(this.link.workspaceId, snapshot)).catch(() => undefined)
     }
     if (changed) this.emit("status")
   }

@@ -1,20 +1,27 @@
 /** A workspace document named for people: "the task queue", "the audit log of ada", not an id. */
 import { parseAutomergeUrl, type AutomergeUrl } from "@automerge/automerge-repo/slim"
-import type { RootDoc } from "../../../schemas/index.ts"
+import type { DocumentKind, RootDoc } from "../../../schemas/index.ts"
 import { displayNameOf } from "../../domain/peers/index.ts"
 
-const NAMES: Record<string, string> = {
+/** Each kind of document as a person would name it (the root's documents are named by their kind). */
+export const DOCUMENT_NAMES: Readonly<Record<DocumentKind, string>> = {
+  root: "the workspace settings and peers",
   queue: "the task queue",
-  identities: "the residents",
-  wallets: "the wallets",
+  archive: "this archive",
+  identities: "the resident list",
+  wallets: "the wallet ledger",
   rooms: "the room list",
+  room: "this room",
   quests: "the quest list",
-  bounties: "the bounties",
+  quest: "this quest",
+  bounties: "the bounty board",
+  journal: "this journal",
   mailbox: "the mailbox",
+  audit: "this audit log",
 }
 
 export function documentLabel(root: RootDoc | undefined, documentId: string, rootDocumentId?: string): string {
-  if (documentId === rootDocumentId) return "the workspace settings and peers"
+  if (documentId === rootDocumentId) return DOCUMENT_NAMES.root
   const idOf = (url: string) => {
     try {
       return parseAutomergeUrl(url as AutomergeUrl).documentId
@@ -23,7 +30,7 @@ export function documentLabel(root: RootDoc | undefined, documentId: string, roo
     }
   }
   for (const [key, url] of Object.entries(root?.docs ?? {}))
-    if (typeof url === "string" && idOf(url) === documentId) return NAMES[key] ?? key
+    if (typeof url === "string" && idOf(url) === documentId) return key in DOCUMENT_NAMES ? DOCUMENT_NAMES[key as DocumentKind] : key
   for (const [period, url] of Object.entries(root?.docs.archives ?? {})) if (idOf(url) === documentId) return `the archive of ${period}`
   for (const peer of Object.values(root?.peers ?? {})) if (peer.auditUrl && idOf(peer.auditUrl) === documentId) return `the audit log of ${displayNameOf(root, peer.name)}`
   return `document ${documentId.slice(0, 8)}…`

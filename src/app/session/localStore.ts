@@ -1,12 +1,14 @@
 /**
  * What this browser keeps for itself in IndexedDB, outside the replicated documents:
- * the remembered workspace and the operator's signing key (a non-extractable CryptoKey,
- * stored by structured clone, so the private key never leaves WebCrypto).
+ * the remembered workspace, the operator's signing key (a non-extractable CryptoKey,
+ * stored by structured clone, so the private key never leaves WebCrypto), what the relay
+ * acknowledged, and what the last offline copy held.
  */
-import { createStore, del, get, set } from "idb-keyval"
+import { createStore, del, get, getMany, set, setMany } from "idb-keyval"
 import { z } from "zod"
 import { PeerName, PublicKeyHex, WorkspaceAuthority } from "../../../schemas/index.ts"
 import type { AnchorPins } from "../../workspace/workspace.ts"
+import type { AckState } from "./pendingChanges.ts"
 import { RememberedWorkspace } from "./workspaceLink.ts"
 
 const store = createStore("vivarium-local", "kv")
@@ -41,14 +43,39 @@ export async function saveOperatorKey(workspaceId: string, key: StoredOperatorKe
   await set(`operator:${workspaceId}`, key, store)
 }
 
-/** Relay-acknowledged heads per document, for the "N changes waiting" count across reloads. */
-export async function loadAckedHeads(workspaceId: string): Promise<Record<string, string[]>> {
-  const value = await get(`acked:${workspaceId}`, store)
-  return z.record(z.string(), z.array(z.string())).safeParse(value).data ?? {}
+const HeadsByUrl = z.record(z.string(), z.array(z.string()))
+
+/** Relay-acknowledged heads and this device's waiting actors per document, for the "N changes waiting" count across reloads. */
+export async function loadAckState(workspaceId: string): Promise<AckState> {
+  const [acked, actors] = await getMany([`acked:${workspaceId}`, `actors:${workspaceId}`], store)
+  return { acked: HeadsByUrl.safeParse(acked).data ?? {}, actors: HeadsByUrl.safeParse(actors).data ?? {} }
 }
 
-export async function saveAckedHeads(workspaceId: string, heads: Record<string, string[]>): Promise<void> {
-  await set(`acked:${workspaceId}`, heads, store)
+export async function saveAckState(workspaceId: string, state: AckState): Promise<void> {
+  await setMany(
+    [
+      [`acked:${workspaceId}`, state.acked],
+      [`actors:${workspaceId}`, state.actors],
+    ],
+    store,
+  )
+}
+
+/** What the last offline copy of the workspace held (offlineCopy.ts). */
+export const OfflineRecord = z.object({
+  copiedAt: z.number(),
+  documents: z.number().int().nonnegative(),
+  missing: z.array(z.object({ kind: z.string(), url: z.string() })),
+  skipped: z.number().int().nonnegative(),
+})
+export type OfflineRecord = z.infer<typeof OfflineRecord>
+
+export async function loadOfflineRecord(workspaceId: string): Promise<OfflineRecord | undefined> {
+  return OfflineRecord.safeParse(await get(`offline:${workspaceId}`, store)).data
+}
+
+export async function saveOfflineRecord(workspaceId: string, record: OfflineRecord): Promise<void> {
+  await set(`offline:${workspaceId}`, record, store)
 }
 
 /** The workspace's authority anchors as this browser first saw them: later roots must match. */

@@ -17,6 +17,7 @@ import { openBrowserRepo } from "../session/browserRepo.ts"
 import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
 import { forgetWorkspace, loadOperatorKey, loadWorkspace, saveWorkspace, type StoredOperatorKey } from "../session/localStore.ts"
 import { joinSecretFromHash, lookUpWorkspace, type RememberedWorkspace } from "../session/workspaceLink.ts"
+import { useOfflineStore } from "./offline.ts"
 import { useRefusalsStore } from "./refusals.ts"
 
 /** setup: this browser has no operator key yet; waiting: its key awaits the owner's approval. */
@@ -83,6 +84,7 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       triggerRef(tasks)
     })
     s.on("status", readStatus)
+    useOfflineStore().attach(s.offlineCopy)
     s.setViewing(viewing.value)
     if (s.operatorError) say("error", `your operator key cannot be used right now: ${s.operatorError}`)
     phase.value = "ready"

@@ -3,6 +3,7 @@ export { addTask, decideTask, editTask, TASK_DECISIONS, type TaskDecision } from
 export { planArchive } from "./archive.ts"
 export { critique, routeReview } from "./critic.ts"
 export { BONUS_RANGE, Budget, BUDGET_EXAMPLE, BUDGET_RANGE, DecisionInput, NewTaskInput, TaskEdit, TaskEditRequest, TaskFields, TaskRequest, Tip, TIP_RANGE, TIP_RULE } from "./inputs.ts"
+export { capLine, LIVE_LINES_KEPT, receiveOutput, splitLines, type LiveRun } from "./liveOutput.ts"
 export { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens, formatUsd, MIN_USEFUL_COMPLETION_TOKENS } from "./pricing.ts"
 export { assignLeases, compareForDispatch, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "./scheduling.ts"
 export { spendAgainstCap, totalSpend } from "./spend.ts"

@@ -1,9 +1,11 @@
 /** The tasks concept's public face: what the views, the CLI, the relay and the worker use. */
 export { addTask, decideTask, editTask, TASK_DECISIONS, type TaskDecision } from "./actions.ts"
 export { planArchive } from "./archive.ts"
+export { decideTasks, type BulkOutcome } from "./bulkDecision.ts"
 export { critique, routeReview } from "./critic.ts"
 export { BONUS_RANGE, Budget, BUDGET_EXAMPLE, BUDGET_RANGE, DecisionInput, NewTaskInput, TaskEdit, TaskEditRequest, TaskFields, TaskRequest, Tip, TIP_RANGE, TIP_RULE } from "./inputs.ts"
 export { capLine, LIVE_LINES_KEPT, receiveOutput, splitLines, type LiveRun } from "./liveOutput.ts"
+export { filterFromQuery, isFiltered, matchesFilter, QUEUE_FILTER_KEYS, queryFromFilter, type QueueFilter } from "./queueFilter.ts"
 export { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens, formatUsd, MIN_USEFUL_COMPLETION_TOKENS } from "./pricing.ts"
 export { assignLeases, compareForDispatch, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "./scheduling.ts"
 export { spendAgainstCap, totalSpend } from "./spend.ts"

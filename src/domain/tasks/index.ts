@@ -8,6 +8,7 @@ export { capLine, LIVE_LINES_KEPT, receiveOutput, splitLines, type LiveRun } fro
 export { filterFromQuery, isFiltered, matchesFilter, QUEUE_FILTER_KEYS, queryFromFilter, type QueueFilter } from "./queueFilter.ts"
 export { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens, formatUsd, MIN_USEFUL_COMPLETION_TOKENS } from "./pricing.ts"
 export { assignLeases, compareForDispatch, hasDuplicateRun, isApprovedWorker, isOnline, reconcileBlock, workerSlots } from "./scheduling.ts"
+export { taskSeries, type SeriesWindow, type TaskSeries } from "./series.ts"
 export { spendAgainstCap, totalSpend } from "./spend.ts"
 export { buildTask, newTaskId } from "./taskFactory.ts"
 export { applyTransition, EDITABLE_STATUSES, TERMINAL_STATUSES } from "./taskMachine.ts"

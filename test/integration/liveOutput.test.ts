@@ -3,53 +3,25 @@
  * relay while it runs (ephemeral messages, never stored); what a peer may not send as live
  * output is dropped at the relay, which keeps serving, and a pending peer never hears any.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as A from "@automerge/automerge"
 import { cbor } from "@automerge/automerge-repo"
 import { describe, expect, it } from "vitest"
 import { TASK_OUTPUT_MARKER, TaskOutputEnvelope, type TaskOutput } from "../../schemas/ephemeral.ts"
-import { DEFAULT_LOCAL_POLICY } from "../../src/core/safety.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { openRawPeer } from "../helpers/rawSocket.ts"
 import { approvedIdentity, enrol, freshIdentity, startTestRelay, until } from "../helpers/relay.ts"
-import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
-import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { startTickerWorker, TICKER_COMMAND } from "../helpers/ticker.ts"
 
 const teardown = useTeardown()
-
-/** Prints to both streams, then waits for a `stop` file in its directory: the test decides when the run ends. */
-const TICKER = `
-const fs = require("node:fs")
-console.log("first line to stdout")
-console.error("a warning to stderr")
-console.log("second line to stdout")
-const poll = setInterval(() => {
-  if (!fs.existsSync("stop")) return
-  clearInterval(poll)
-  console.log("stopping now")
-}, 20)
-`
-
-/** A worker whose jail holds the ticker script and whose policy lets it run node. */
-async function tickerWorker(relay: Awaited<ReturnType<typeof startTestRelay>>) {
-  const dataDir = makeTempDir(teardown, "vivarium-ticker-")
-  const jail = join(dataDir, "workspace")
-  mkdirSync(jail, { recursive: true })
-  writeFileSync(join(jail, "ticker.cjs"), TICKER)
-  await startWorker(teardown, relay, "w1", { dataDir, policy: { ...DEFAULT_LOCAL_POLICY, allow: [...DEFAULT_LOCAL_POLICY.allow, "node"] } })
-  await approveWorker(relay, "w1")
-  return { stop: () => writeFileSync(join(jail, "stop"), "") }
-}
 
 const encode = (message: unknown) => Buffer.from(cbor.encode(message))
 
 describe("live output of a running task", { timeout: 60_000 }, () => {
   it("reaches another peer through the relay while the command runs; forged and malformed ephemeral messages are dropped", async () => {
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
-    const ticker = await tickerWorker(relay)
+    const ticker = await startTickerWorker(teardown, relay)
     const watcher = await connectTestPeer(teardown, relay)
     const queue = watcher.workspace.queueHandle
     const batches: TaskOutput[] = []
@@ -66,8 +38,9 @@ describe("live output of a running task", { timeout: 60_000 }, () => {
     const ask = A.encodeSyncMessage({ heads: [], need: [], have: [], changes: [] })
     pending.ws.send(encode({ type: "request", senderId: "pending-peer", targetId: relay.adapter.peerId, documentId: queue.documentId, data: ask }))
 
-    const task = watcher.workspace.addTask({ command: "node ticker.cjs", title: "Tick" }, operatorOf(watcher))
+    const task = watcher.workspace.addTask({ command: TICKER_COMMAND, title: "Tick" }, operatorOf(watcher))
     await until(relay, task.id, "running")
+    ticker.go()
     const first = await waitFor(() => lines().length >= 3 && lines(), { events: [[queue, "ephemeral-message"]], message: "the first three lines to reach the watcher" })
     // Two pipes: each stream keeps its order, the two may interleave either way.
     expect(first.filter(l => l.stream === "stdout").map(l => l.text)).toEqual(["first line to stdout", "second line to stdout"])

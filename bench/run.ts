@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   ui: async () => (await import("./ui.ts")).suite,
   social: async () => (await import("./social.ts")).suite,
   gate: async () => (await import("./gate.ts")).suite,
+  follow: async () => (await import("./follow.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

@@ -94,13 +94,21 @@ export function activityFeed(input: ActivityInput, limit = 30): ActivityItem[] {
   const name = namer(input.root, input.residents)
   const counts = (run: RunRef | undefined) => !input.staleRun?.(run)
   const items: ActivityItem[] = []
-  for (const task of input.tasks) {
-    items.push({ key: `task:${task.id}:added`, at: task.createdAt, kind: "task", who: name(task.createdBy), did: "added", what: task.title, to: `/tasks/${task.id}` })
+  // Every task has an item at its latest moment, so the `limit`-th latest of those moments is a
+  // floor: nothing older can make the feed. Only what is newer is put into words (a queue
+  // holds thousands of tasks; the feed shows a dozen things).
+  const tasks = [...input.tasks]
+  const latest = tasks.map(t => t.history.reduce((at, e) => (e.to === "claimed" ? at : Math.max(at, e.at)), t.createdAt))
+  const floor = limit > 0 && latest.length > limit ? [...latest].sort((a, b) => b - a)[limit - 1]! : -Infinity
+  tasks.forEach((task, j) => {
+    if (latest[j]! < floor) return
+    if (task.createdAt >= floor)
+      items.push({ key: `task:${task.id}:added`, at: task.createdAt, kind: "task", who: name(task.createdBy), did: "added", what: task.title, to: `/tasks/${task.id}` })
     task.history.forEach((e, i) => {
-      const item = taskEvent(task, e, i, name)
+      const item = e.at >= floor ? taskEvent(task, e, i, name) : undefined
       if (item) items.push(item)
     })
-  }
+  })
   // The kill switch keeps only its last change (its history is in the audit logs).
   const ks = input.root.controls.killSwitch
   if (ks.reason)

@@ -18,6 +18,7 @@ import {
 import { activityFeed } from "../../src/core/activity.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import { taskSeries } from "../../src/domain/tasks/series.ts"
+import { seededRandom, seedFrom } from "../helpers/seededRandom.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 
 const ALICE: Actor = { kind: "operator", name: "alice" }
@@ -356,5 +357,19 @@ describe("activityFeed", () => {
       { key: "control:kill-switch", at: NOW - 5, kind: "control", who: "Ada Lovelace", did: "halted all work", what: "kill switch", to: "/runtime", note: "disk full" },
     ])
     expect(activityFeed({ tasks: [], root: feedRoot })).toEqual([])
+  })
+
+  it("the newest n items are the same whether the feed is cut at n or not (random queues)", () => {
+    const seed = seedFrom("FEED_SEED")
+    const rnd = seededRandom(seed)
+    const statuses: TaskStatus[] = ["claimed", "running", "pending_review", "approved", "failed", "requeued", "queued"]
+    const tasks = Array.from({ length: 300 }, (_, i) => {
+      const createdAt = NOW - rnd.int(0, 10_000)
+      let at = createdAt
+      const history = Array.from({ length: rnd.int(0, 4) }, () => event(statuses[rnd.int(0, statuses.length - 1)]!, (at += rnd.int(0, 500))))
+      return task(`t${i}`, { createdAt, history })
+    })
+    const all = activityFeed({ tasks, root: feedRoot }, 10_000).map(i => i.key)
+    for (const n of [1, 7, 30, 299]) expect(activityFeed({ tasks, root: feedRoot }, n).map(i => i.key), `seed ${seed}, n ${n}`).toEqual(all.slice(0, n))
   })
 })

@@ -27,25 +27,46 @@ export function fold(text: string): string {
   return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase()
 }
 
+/** The typed words, folded, each with the pattern of a word of a label starting with it. */
+interface Words {
+  list: { word: string; wordStart: RegExp }[]
+  joined: string
+}
+
+function wordsOf(query: string): Words {
+  const words = fold(query).split(/\s+/).filter(Boolean)
+  return { list: words.map(word => ({ word, wordStart: new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(word)}`, "u") })), joined: words.join(" ") }
+}
+
+/** Folded label and detail per command: a palette searches the same commands at every keystroke. */
+const folded = new WeakMap<Command, { label: string; detail: string }>()
+function foldedOf(command: Command): { label: string; detail: string } {
+  let f = folded.get(command)
+  if (!f) folded.set(command, (f = { label: fold(command.label), detail: fold(command.detail ?? "") }))
+  return f
+}
+
+function scoreWords(command: Command, words: Words): number | undefined {
+  const { label, detail } = foldedOf(command)
+  let total = 0
+  for (const { word, wordStart } of words.list) {
+    if (label.startsWith(word)) total += 8
+    else if (wordStart.test(label)) total += 5
+    else if (label.includes(word)) total += 3
+    else if (detail.includes(word)) total += 1
+    else return undefined
+  }
+  if (words.list.length && label === words.joined) total += 4
+  return total
+}
+
 /**
  * How well `command` matches the words of `query` (higher is better), or undefined when one
  * word is missing. The label starting with the query beats a word of it starting with it,
  * which beats the query appearing anywhere; the detail counts for less than the label.
  */
 export function score(command: Command, query: string): number | undefined {
-  const words = fold(query).split(/\s+/).filter(Boolean)
-  const label = fold(command.label)
-  const detail = fold(command.detail ?? "")
-  let total = 0
-  for (const word of words) {
-    if (label.startsWith(word)) total += 8
-    else if (new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(word)}`, "u").test(label)) total += 5
-    else if (label.includes(word)) total += 3
-    else if (detail.includes(word)) total += 1
-    else return undefined
-  }
-  if (words.length && label === words.join(" ")) total += 4
-  return total
+  return scoreWords(command, wordsOf(query))
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
@@ -60,9 +81,10 @@ export function searchCommands(commands: readonly Command[], query: string, limi
     const recent = commands.filter(c => c.kind !== "action" && c.kind !== "view").sort((a, b) => (b.recency ?? 0) - (a.recency ?? 0))
     return [...fixed, ...recent].slice(0, limit)
   }
+  const words = wordsOf(query)
   return commands
     .flatMap(command => {
-      const s = score(command, query)
+      const s = scoreWords(command, words)
       return s === undefined ? [] : [{ command, s }]
     })
     .sort((a, b) => b.s - a.s || KIND_ORDER[a.command.kind] - KIND_ORDER[b.command.kind] || (b.command.recency ?? 0) - (a.command.recency ?? 0) || a.command.label.localeCompare(b.command.label))

@@ -20,6 +20,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   cli: async () => (await import("./cli.ts")).suite,
   panel: async () => (await import("./panel.ts")).suite,
   waits: async () => (await import("./waits.ts")).suite,
+  follow: async () => (await import("./follow.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

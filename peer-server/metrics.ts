@@ -16,6 +16,7 @@ export class RelayMetrics {
   storageFailing = 0
   storageWriteFailures = 0
   damagedChunks = 0
+  ephemeralDropped = 0
 
   render(): string {
     const lines: string[] = []
@@ -34,6 +35,7 @@ export class RelayMetrics {
     metric("vivarium_storage_failing", "gauge", "1 while storage writes fail (disk full, I/O error); the relay refuses new writes", this.storageFailing)
     metric("vivarium_storage_write_failures_total", "counter", "Storage write attempts that failed (each retry counts)", this.storageWriteFailures)
     metric("vivarium_storage_damaged_chunks", "gauge", "Damaged storage chunks found at load and moved aside", this.damagedChunks)
+    metric("vivarium_ephemeral_dropped_total", "counter", "Ephemeral messages (presence, live task output) dropped as malformed, misaddressed or too fast", this.ephemeralDropped)
     return lines.join("\n") + "\n"
   }
 }

@@ -34,6 +34,7 @@ import { keyAuth } from "./transport/keyAuth.ts"
 import { RelayServerAdapter, type ConnectionLimits } from "./transport/relayServerAdapter.ts"
 import { SharePolicy } from "./transport/sharePolicy.ts"
 import { changeGate } from "./gate/changeGate.ts"
+import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { archiver } from "./archiver.ts"
@@ -150,6 +151,7 @@ export function standardExtensions(opts: RelayOptions): RelayExtension[] {
     keyAuth({ pairingTtlMs: opts.pairingTtlMs }),
     metricsEndpoint(),
     changeGate(),
+    ephemeralGate(),
     durableAcknowledgements(),
     economy,
     leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),

@@ -14,7 +14,7 @@ import {
 } from "../src/domain/tasks/index.ts"
 import { checkLocalCommand, checkPrompt, hardenedArgv, type LocalPolicy } from "../src/core/safety.ts"
 import { SYSTEM_PROMPT, type LlmClient } from "./llm.ts"
-import { nodeRealpath, runLocal } from "./localRunner.ts"
+import { nodeRealpath, runLocal, type RunLocalOptions } from "./localRunner.ts"
 import type { RateLimiter } from "./rateLimit.ts"
 
 export interface ExecutionContext {
@@ -27,6 +27,8 @@ export interface ExecutionContext {
   residentContext?: string
   /** Called for every LLM attempt (retries included) with what the API billed for it. */
   onCall?: (call: BilledCall) => void
+  /** A local command's output as it arrives (worker/liveOutput.ts streams it to readers). */
+  onOutput?: RunLocalOptions["onOutput"]
 }
 
 /** An LLM attempt as execute() knows it; the worker adds the lease and its name. */
@@ -80,6 +82,7 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
       timeoutMs: ctx.policy.timeoutMs,
       maxOutputBytes: ctx.policy.maxOutputBytes,
       signal: ctx.signal,
+      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
     })
     ctx.signal.throwIfAborted()
     if (run.timedOut) throw new ExecutionError(`command timed out after ${ctx.policy.timeoutMs} ms`)

@@ -15,6 +15,8 @@ export interface RunLocalOptions {
   timeoutMs: number
   maxOutputBytes: number
   signal?: AbortSignal
+  /** Each chunk of output as it arrives (only what fits under maxOutputBytes), by stream. */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void
 }
 
 export interface RunLocalResult {
@@ -151,21 +153,25 @@ export function runLocal(argv: string[], opts: RunLocalOptions): Promise<RunLoca
       killTimer = setTimeout(() => signalChild(child, "SIGKILL"), KILL_GRACE_MS)
     }
 
-    const onData = (chunk: Buffer) => {
+    const keep = (stream: "stdout" | "stderr", chunk: Buffer) => {
+      chunks.push(chunk)
+      opts.onOutput?.(stream, chunk)
+    }
+    const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
       if (truncated) return
       const room = opts.maxOutputBytes - bytes
       if (chunk.length > room) {
-        if (room > 0) chunks.push(chunk.subarray(0, room))
+        if (room > 0) keep(stream, chunk.subarray(0, room))
         bytes += Math.max(room, 0)
         truncated = true
         terminate()
         return
       }
-      chunks.push(chunk)
+      keep(stream, chunk)
       bytes += chunk.length
     }
-    child.stdout?.on("data", onData)
-    child.stderr?.on("data", onData)
+    child.stdout?.on("data", onData("stdout"))
+    child.stderr?.on("data", onData("stderr"))
 
     const timeoutTimer = setTimeout(() => {
       timedOut = true

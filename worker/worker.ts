@@ -21,6 +21,7 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
 import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
+import { liveOutputOn } from "./liveOutput.ts"
 import { RateLimiter } from "./rateLimit.ts"
 import { followResidents } from "./residentRoster.ts"
 
@@ -355,6 +356,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const calls: LlmCall[] = []
     try {
       const residentContext = task.mode === "llm" ? await residentContextFor(ws, task) : undefined
+      // A command's lines reach readers as they come; the last ones before the result does.
+      const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
       const result = await execute(task, {
         jailDir: this.#jailDir,
         policy: this.#policy,
@@ -363,7 +366,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
         signal,
         ...(residentContext ? { residentContext } : {}),
         onCall: call => calls.push({ ...call, leaseId, worker: this.name }),
-      })
+        ...(live ? { onOutput: live.write } : {}),
+      }).finally(() => live?.close())
       this.#recordCalls(task.id, calls)
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
       this.#complete(task, leaseId, startedAt, result)

@@ -24,7 +24,8 @@ import type { StorageHealth } from "../storage/storageHealth.ts"
 import { ActorBindings } from "./actorBindings.ts"
 import { Shadows, type Backend } from "./shadows.ts"
 
-export type GateVerdict = MessageVerdict
+/** The change gate accepts or refuses; it never drops a change silently. */
+export type GateVerdict = Exclude<MessageVerdict, "drop">
 
 export interface ChangeGateOptions {
   repo: Repo

@@ -15,14 +15,17 @@ import type { Principal } from "../principal.ts"
 
 export type { RepoMessage }
 
-/** What a hook says of one message: let it through, or refuse it (finally, or for now with `retry`). */
-export type MessageVerdict = "accept" | { refuse: string; retry?: boolean }
+/**
+ * What a hook says of one message: let it through, refuse it (finally, or for now with
+ * `retry`), or drop it without a word (an ephemeral message: there is nothing to offer again).
+ */
+export type MessageVerdict = "accept" | "drop" | { refuse: string; retry?: boolean }
 
 export interface RelayAdapterHooks {
   /** Called for every decoded, shape-checked repo message from a socket, in order, before
-   *  the Repo sees it. Resolve "accept" to emit it to the Repo, or {refuse: reason, retry?} to
-   *  drop it: the adapter then sends the peer {type:"vivarium-refused", documentId, reason, retry} and
-   *  keeps the connection open. Throwing closes the connection (4500). */
+   *  the Repo sees it. Resolve "accept" to emit it to the Repo, "drop" to forget it, or
+   *  {refuse: reason, retry?} to drop it and send the peer {type:"vivarium-refused", documentId,
+   *  reason, retry}; the connection stays open. Throwing closes the connection (4500). */
   beforeMessage?(principal: Principal, message: RepoMessage): Promise<MessageVerdict>
   /** Awaited before a message is sent to a peer (in per-peer order): the durability hook
    *  uses it to hold back a sync reply until the document is fsynced, so a reply that
@@ -278,7 +281,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     } catch (error) {
       return this.#close(conn, CLOSE.internal, `the relay could not check this message: ${(error as Error).message}`)
     }
-    if (conn.closed) return
+    if (conn.closed || verdict === "drop") return
     if (verdict === "accept") {
       this.emit("message", message as Message)
       return

@@ -19,6 +19,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/tasks/:id", name: "task", component: () => import("./views/TaskDetailView.vue"), props: true },
   { path: "/rooms/:id", name: "room", component: () => import("./views/RoomsView.vue"), props: true },
   { path: "/quests/:id", name: "quest", component: () => import("./views/QuestDetailView.vue"), props: true },
+  { path: "/residents/:id", name: "resident", component: () => import("./views/ResidentsView.vue"), props: true },
   { path: "/:rest(.*)*", redirect: "/" },
 ]
 

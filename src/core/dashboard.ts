@@ -7,10 +7,11 @@ import { TASK_STATUSES, type AuditEntry, type BlockReasonKind, type RootDoc, typ
 import type { ChainReport } from "../domain/audit/audit.ts"
 import { formatUsd } from "../domain/tasks/pricing.ts"
 import { isOnline, NO_KEY_REASON } from "../domain/tasks/scheduling.ts"
+import { taskSeries } from "../domain/tasks/series.ts"
 import { spendAgainstCap } from "../domain/tasks/spend.ts"
 import { CLAIMABLE_STATUSES, TERMINAL_STATUSES } from "../domain/tasks/taskMachine.ts"
 
-const HOUR_MS = 60 * 60 * 1000
+export const HOUR_MS = 60 * 60 * 1000
 export const DAY_MS = 24 * HOUR_MS
 /** Spend at or above this share of the cap is worth watching. */
 export const SPEND_WATCH_FRACTION = 0.8
@@ -41,23 +42,13 @@ export interface Throughput {
   hourly: number[]
 }
 
-/** Throughput and failures over the last `windowMs`, read from each task's history events. */
+/** Throughput and failures over the last `windowMs` (whole hours), read from each task's history events. */
 export function throughput(tasks: Iterable<Task>, now: number, windowMs = DAY_MS): Throughput {
   const hours = Math.max(1, Math.round(windowMs / HOUR_MS))
-  const hourly = new Array<number>(hours).fill(0)
-  let approved = 0
-  let failed = 0
-  for (const t of tasks) {
-    for (const e of t.history) {
-      const age = now - e.at
-      if (age < 0 || age >= windowMs) continue
-      if (e.to === "approved") {
-        approved++
-        hourly[hours - 1 - Math.floor(age / HOUR_MS)]!++
-      } else if (e.to === "failed") failed++
-    }
-  }
-  return { approved, failed, perHour: approved / (windowMs / HOUR_MS), hourly }
+  const series = taskSeries(tasks, { now, buckets: hours, bucketMs: HOUR_MS })
+  const sum = (list: number[]) => list.reduce((n, x) => n + x, 0)
+  const approved = sum(series.approved)
+  return { approved, failed: sum(series.failed), perHour: approved / hours, hourly: series.approved }
 }
 
 export interface SpendState {

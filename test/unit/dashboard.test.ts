@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { type Actor, type PeerRecord, type RootDoc, type Task, type TaskEvent, type TaskStatus } from "../../schemas/index.ts"
+import { SCHEMA_VERSION, type Actor, type Identity, type PeerRecord, type RootDoc, type Task, type TaskEvent, type TaskStatus } from "../../schemas/index.ts"
 import {
   countByStatus,
   DAY_MS,
@@ -15,7 +15,10 @@ import {
   workerCounts,
   type DashboardInput,
 } from "../../src/core/dashboard.ts"
+import { activityFeed } from "../../src/core/activity.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
+import { taskSeries } from "../../src/domain/tasks/series.ts"
+import { seededRandom, seedFrom } from "../helpers/seededRandom.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 import { fixtureRoot } from "../helpers/workspaceFixtures.ts"
 
@@ -210,5 +213,152 @@ describe("entryChainState", () => {
     expect(entryChainState({ seq: 1 }, bad).text).toContain("breaks later, at seq 2")
     expect(entryChainState({ seq: 2 }, bad)).toEqual({ state: "broken", text: "chain broken at seq 2: bad signature" })
     expect(entryChainState({ seq: 3 }, bad).state).toBe("broken")
+  })
+})
+
+describe("taskSeries", () => {
+  const w = { now: NOW, buckets: 4, bucketMs: HOUR }
+  const call = (at: number, costUsd: number) => ({ model: "llama-3.1-8b-instant", promptTokens: 1, completionTokens: 1, costUsd, at, ok: true, leaseId: "l", worker: "w1" })
+
+  it("counts approvals and failures per bucket, the last bucket ending now", () => {
+    const s = taskSeries(
+      [
+        task("a", { status: "approved", history: [event("approved", NOW - 10)] }),
+        task("b", { status: "failed", history: [event("failed", NOW - 2 * HOUR - 1)] }),
+        task("c", { status: "approved", history: [event("approved", NOW - 5 * HOUR)] }),
+      ],
+      w,
+    )
+    expect(s.ends).toEqual([NOW - 3 * HOUR, NOW - 2 * HOUR, NOW - HOUR, NOW])
+    expect(s.approved).toEqual([0, 0, 0, 1])
+    expect(s.failed).toEqual([0, 1, 0, 0])
+  })
+
+  it("spends each LLM call in its bucket, or a task's result when it recorded no calls", () => {
+    const s = taskSeries(
+      [
+        task("a", { calls: [call(NOW - 30 * 60_000, 0.01), call(NOW - 3.5 * HOUR, 0.02), call(NOW - 9 * HOUR, 5)] }),
+        costing("b", 0.04, { result: { output: "", model: "m", costUsd: 0.04, leaseId: "l", worker: "w1", startedAt: NOW - HOUR - 5, finishedAt: NOW - HOUR - 1 } }),
+      ],
+      w,
+    )
+    expect(s.spendUsd).toEqual([0.02, 0, 0.04, 0.01])
+  })
+
+  it("counts a task open from its creation until its first terminal event (queue depth at each bucket's end)", () => {
+    const s = taskSeries(
+      [
+        task("old-open", { createdAt: NOW - DAY_MS }),
+        task("new", { createdAt: NOW - 90 * 60_000 }),
+        task("closed", { createdAt: NOW - 3.5 * HOUR, status: "approved", history: [event("pending_review", NOW - 3 * HOUR), event("approved", NOW - 2.5 * HOUR, "pending_review")] }),
+        task("legacy", { createdAt: NOW - 5 * HOUR, status: "cancelled", updatedAt: NOW - 30 * 60_000, history: [] }),
+      ],
+      w,
+    )
+    expect(s.depth).toEqual([3, 2, 3, 2])
+  })
+
+  it("throughput reads the same buckets", () => {
+    const tasks = [task("a", { status: "approved", history: [event("approved", NOW - 10)] })]
+    expect(throughput(tasks, NOW).hourly).toEqual(taskSeries(tasks, { now: NOW, buckets: 24, bucketMs: HOUR }).approved)
+  })
+})
+
+describe("activityFeed", () => {
+  const ADA: Actor = { kind: "operator", name: "ada-7f" }
+  const feedRoot = root([peer("w1"), peer("ada-7f", { role: "operator", displayName: "Ada Lovelace" })])
+  const residents = new Map([["moss", { id: "moss", name: "Moss Keeper" } as Identity]])
+
+  it("names people and things, leaves lease grants out, and lists the newest first", () => {
+    const t = task("t1", {
+      title: "Paint the caves",
+      createdBy: "ada-7f",
+      createdAt: NOW - 50,
+      status: "approved",
+      history: [
+        { at: NOW - 40, from: "queued", to: "claimed", by: { kind: "system", name: "relay" } },
+        { at: NOW - 30, from: "claimed", to: "running", by: W1 },
+        { at: NOW - 20, from: "running", to: "pending_review", by: W1 },
+        { at: NOW - 10, from: "pending_review", to: "approved", by: ADA, reason: "approve by operator ada-7f" },
+      ],
+    })
+    const feed = activityFeed({ tasks: [t], root: feedRoot, residents })
+    expect(feed.map(i => [i.kind, i.who, i.did, i.what])).toEqual([
+      ["decision", "Ada Lovelace", "approved", "Paint the caves"],
+      ["task", undefined, "is waiting for review", "Paint the caves"],
+      ["task", "w1", "started", "Paint the caves"],
+      ["task", "Ada Lovelace", "added", "Paint the caves"],
+    ])
+    expect(feed[0]!.to).toBe("/tasks/t1")
+    expect(feed.some(i => i.note?.includes("approve by operator"))).toBe(false)
+  })
+
+  it("tells what happened to a task with its reason, and counts quests, bounties and mail (not a stale run's, not review notices)", () => {
+    const failed = task("t2", { title: "Count", createdBy: "ada-7f", createdAt: NOW - 100, history: [{ at: NOW - 90, from: "running", to: "failed", by: W1, reason: "execution failed 3 times" }] })
+    const stale = { taskId: "t2", leaseId: "old" }
+    const feed = activityFeed({
+      tasks: [failed],
+      root: feedRoot,
+      residents,
+      quests: [{ id: "q1", title: "Map the greenhouse", createdAt: NOW - 80 }],
+      bounties: [
+        {
+          id: "b1",
+          title: "Best haiku",
+          description: "",
+          reward: 5,
+          slots: 2,
+          state: "completed",
+          submissions: {
+            s1: { id: "s1", members: ["moss"], content: "x", at: NOW - 70 },
+            s2: { id: "s2", members: ["moss"], content: "y", at: NOW - 69, run: stale },
+          },
+          createdBy: "ada-7f",
+          createdAt: NOW - 75,
+          completedBy: "ada-7f",
+          completedAt: NOW - 60,
+        },
+      ],
+      mail: [
+        { id: "m1", direction: "to_human", resident: "moss", type: "idea", content: "Let us   grow ferns", by: "moss", at: NOW - 50 },
+        { id: "m2", direction: "from_human", resident: "moss", type: "reply", content: "Yes", by: "ada-7f", at: NOW - 40 },
+        { id: "pending-t2", direction: "to_human", resident: "moss", type: "task_pending_approval", content: "approve?", by: "moss", at: NOW - 30 },
+      ],
+      staleRun: run => (run?.leaseId === "old" ? "stale" : undefined),
+    })
+    const lines = feed.map(i => [i.who ?? "", i.did, i.what, i.note ?? ""].join("|"))
+    expect(lines).toEqual([
+      "Ada Lovelace|replied to|Moss Keeper|Yes",
+      "Moss Keeper|wrote to|the humans|Let us grow ferns",
+      "Ada Lovelace|completed the bounty|Best haiku|",
+      "Moss Keeper|answered the bounty|Best haiku|",
+      "Ada Lovelace|posted the bounty|Best haiku|",
+      "|New quest|Map the greenhouse|",
+      "|failed|Count|execution failed 3 times",
+      "Ada Lovelace|added|Count|",
+    ])
+    expect(activityFeed({ tasks: [failed], root: feedRoot }, 1)).toHaveLength(1)
+  })
+
+  it("tells the kill switch's last change, once it was ever used", () => {
+    const halted = root([peer("ada-7f", { role: "operator", displayName: "Ada Lovelace" })], { killSwitch: { on: true, reason: "disk   full", setBy: "ada-7f", setAt: NOW - 5 } })
+    expect(activityFeed({ tasks: [], root: halted })).toEqual([
+      { key: "control:kill-switch", at: NOW - 5, kind: "control", who: "Ada Lovelace", did: "halted all work", what: "kill switch", to: "/runtime", note: "disk full" },
+    ])
+    expect(activityFeed({ tasks: [], root: feedRoot })).toEqual([])
+  })
+
+  it("the newest n items are the same whether the feed is cut at n or not (random queues)", () => {
+    const seed = seedFrom("FEED_SEED")
+    const rnd = seededRandom(seed)
+    const statuses: TaskStatus[] = ["claimed", "running", "pending_review", "approved", "failed", "requeued", "queued"]
+    const tasks = Array.from({ length: 300 }, (_, i) => {
+      const createdAt = NOW - rnd.int(0, 10_000)
+      let at = createdAt
+      const history = Array.from({ length: rnd.int(0, 4) }, () => event(statuses[rnd.int(0, statuses.length - 1)]!, (at += rnd.int(0, 500))))
+      return task(`t${i}`, { createdAt, history })
+    })
+    const all = activityFeed({ tasks, root: feedRoot }, 10_000).map(i => i.key)
+    for (const n of [1, 7, 30, 299]) expect(activityFeed({ tasks, root: feedRoot }, n).map(i => i.key), `seed ${seed}, n ${n}`).toEqual(all.slice(0, n))
   })
 })

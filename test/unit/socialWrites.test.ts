@@ -177,13 +177,13 @@ describe("the relay's automatic posts", () => {
     return (await doc<RoomDoc>(index.rooms[id]!.url)).doc().messages
   }
 
-  it("postTaskUpdate posts an approved task's update to its room once (update-<taskId>)", async () => {
+  it("postTaskUpdate posts one sentence with the approved task's title and link to its room, once (update-<taskId>); never its output", async () => {
     await forgeIdentity(operator, { name: "Ada" })
     const task = approved()
     expect(await postTaskUpdate(relay(), task)).toBe("written")
     expect(await postTaskUpdate(relay(), task)).toBe("exists")
     expect(await room("discoveries")).toEqual([
-      { id: `update-${task.id}`, author: "ada", content: `Task ${task.id} update: Painted three caves.\nFocus: Paint the caves`, importance: 3, at: NOW + 1 },
+      { id: `update-${task.id}`, author: "ada", content: `Approved: “Paint the caves” — /tasks/${task.id}`, importance: 3, at: NOW + 1 },
     ])
     // An unknown room falls back to town_hall; no resident: the worker is the author.
     const other = approved({ room: "nowhere", targetIdentity: undefined })

@@ -117,28 +117,24 @@ async function postOnce(workspace: Workspace, roomId: string, message: Message):
   return result
 }
 
-const flat = (text: string, max: number): string => {
-  const one = text.replace(/\s+/g, " ").trim()
-  return one.length > max ? `${one.slice(0, max - 3)}...` : one
-}
+/** Where a task's page is in the control panel (room posts link it; the panel makes it a link). */
+const taskPath = (taskId: string): string => `/tasks/${taskId}`
 
 /**
- * The update of an approved task, posted once to its room (id `update-<taskId>`, town_hall
- * when its room is unknown) by its resident, or its worker when it had none (reference
- * §6.1: "Task <id> update: <summary>\nFocus: <prompt>").
+ * The summary of an approved task, posted once to its room (id `update-<taskId>`, town_hall
+ * when its room is unknown) by its resident, or its worker when it had none: one sentence
+ * with the title and a link to the task. The output itself stays on the task (its result,
+ * and live output while it ran); a room is no place for raw command output.
  */
 export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<OnceResult> {
   if (task.status !== "approved") throw new OperatorActionError("task_not_approved", { id: task.id, status: task.status })
   const rooms = (await roomIndex(ctx.workspace)).rooms
   const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
-  const focus = flat(task.prompt ?? task.command ?? task.title, 300)
-  const head = `Task ${task.id} update: `
-  const tail = `\nFocus: ${focus}`
-  const summary = flat(task.result?.output || "(no output)", Math.max(40, LIMITS.message - head.length - tail.length))
+  const title = task.title.replace(/\s+/g, " ").trim()
   return postOnce(ctx.workspace, roomId, {
     id: `update-${task.id}`,
     author: task.targetIdentity ?? task.result?.worker ?? ctx.actor.name,
-    content: roomText(head + summary + tail),
+    content: roomText(`Approved: “${title}” — ${taskPath(task.id)}`),
     importance: 3,
     at: ctx.now ?? Date.now(),
   })

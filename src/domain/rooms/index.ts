@@ -2,3 +2,4 @@
 export { createDm, postMessage, postTaskUpdate, roomMessages, rooms, sendFeedbackDm } from "./actions.ts"
 export { DEFAULT_IMPORTANCE, DmParties, IMPORTANCE_RANGE, NewMessageInput } from "./inputs.ts"
 export { partyName } from "./parties.ts"
+export { messageParts, type MessagePart } from "./messageLinks.ts"

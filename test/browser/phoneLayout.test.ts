@@ -10,7 +10,7 @@
 import type { Browser, BrowserContextOptions, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import { decide, startTestRelay, type TestRelay } from "../helpers/relay.ts"
-import { joinLink, launchBrowser, openDevice, screenshotsOnFailure, touchScreenshot, type Device } from "../helpers/browser.ts"
+import { joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure, touchScreenshot, type Device } from "../helpers/browser.ts"
 import { layoutReport, type LayoutReport } from "../helpers/layoutReport.ts"
 import { seedPanelFixture, type PanelFixture } from "../helpers/panelFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -74,6 +74,9 @@ function views(f: PanelFixture): View[] {
 
 type Problems = Record<string, Partial<LayoutReport>>
 
+/** The names the header shows beside the logo. */
+const brand = (page: Page) => page.locator(".brand > span").evaluateAll(spans => spans.filter(s => s.checkVisibility()).map(s => s.textContent?.trim()))
+
 /** What is wrong on the page shown now, keyed by `label` (empty when nothing is). */
 async function check(page: Page, label: string, problems: Problems, widths: Record<string, number>, touch: boolean): Promise<void> {
   const report = await layoutReport(page)
@@ -88,17 +91,10 @@ async function check(page: Page, label: string, problems: Problems, widths: Reco
 }
 
 /**
- * Joins as a new operator the way a person does on this device (join screen, name, waiting
- * for the owner), checking and photographing each screen, then every view of the workspace.
+ * Joins as a new operator the way a person does on this device: the join screen (the link
+ * pasted), the name, the wait for the owner, who approves; `look` sees each of those screens.
  */
-async function tour(device: Device, displayName: string, shot: string, touch: boolean): Promise<{ problems: Problems; widths: Record<string, number> }> {
-  const { page } = device
-  const problems: Problems = {}
-  const widths: Record<string, number> = {}
-  const look = async (label: string) => {
-    await check(page, label, problems, widths, touch)
-    await touchScreenshot(page, `${shot}-${label}`)
-  }
+async function join(page: Page, displayName: string, look: (label: string) => Promise<void> = async () => {}): Promise<void> {
   await page.goto(`${relay.httpUrl}/`)
   await page.getByTestId("join-input").waitFor()
   await look("join")
@@ -110,7 +106,23 @@ async function tour(device: Device, displayName: string, shot: string, touch: bo
   const name = await page.getByTestId("waiting-name").textContent()
   await look("waiting-approval")
   await decide(relay, name!, "approved")
-  await page.getByTestId("me").waitFor({ state: "attached" })
+  // The shell, or the reason the app could not open (said, rather than a bare timeout).
+  await page.locator('[data-testid="me"], [data-testid="fatal"]').first().waitFor({ state: "attached" })
+  const fatal = page.getByTestId("fatal")
+  if (await fatal.count()) throw new Error(`the app did not open after the approval: ${await fatal.textContent()}`)
+  expect(await brand(page), "the header names the product once").toEqual(["Vivarium"])
+}
+
+/** Joins as a new operator (checking and photographing each screen), then checks and photographs every view. */
+async function tour(device: Device, displayName: string, shot: string, touch: boolean): Promise<{ problems: Problems; widths: Record<string, number> }> {
+  const { page } = device
+  const problems: Problems = {}
+  const widths: Record<string, number> = {}
+  const look = async (label: string) => {
+    await check(page, label, problems, widths, touch)
+    await touchScreenshot(page, `${shot}-${label}`)
+  }
+  await join(page, displayName, look)
 
   for (const view of views(fixture)) {
     await page.goto(`${relay.httpUrl}${view.path}`)
@@ -135,15 +147,18 @@ describe("the control panel on phones and tablets", { timeout: 240_000 }, () => 
     const phone = await openDevice(teardown, browser, "nav", PHONE)
     await screenshotsOnFailure("phone-nav", { phone: () => phone.page }, async () => {
       const page = phone.page
-      await page.goto(joinLink(relay))
-      await page.getByTestId("operator-name").fill("Grace Hopper")
-      await page.getByTestId("operator-save").click()
-      await decide(relay, (await page.getByTestId("waiting-name").textContent())!, "approved")
-      await page.getByTestId("nav-toggle").waitFor()
+      // As in tour() and joinAsOperator(), the owner approves after the waiting screen has been
+      // seen (here: photographed), as a person would. Approving within milliseconds of the
+      // registration sometimes leaves the new browser with its queue "unavailable" (reported).
+      await join(page, "Grace Hopper", async label => void (await touchScreenshot(page, `phone-nav-${label}`)))
       expect(await page.evaluate(() => matchMedia("(pointer: coarse)").matches), "the phone emulates a touch screen").toBe(true)
 
-      // Closed: the views' links are out of sight and out of the tab order.
+      // A screen reader finds a "Menu" button that controls the "Views" navigation.
       const toggle = page.getByTestId("nav-toggle")
+      expect(await page.getByRole("button", { name: "Menu" }).getAttribute("data-testid")).toBe("nav-toggle")
+      expect(await page.getByRole("navigation", { name: "Views", includeHidden: true }).getAttribute("id")).toBe(await toggle.getAttribute("aria-controls"))
+
+      // Closed: the views' links are out of sight and out of the tab order.
       expect(await toggle.getAttribute("aria-expanded")).toBe("false")
       expect(await page.getByTestId("nav-queue").isHidden()).toBe(true)
 
@@ -151,6 +166,7 @@ describe("the control panel on phones and tablets", { timeout: 240_000 }, () => 
       await toggle.focus()
       await page.keyboard.press("Enter")
       expect(await toggle.getAttribute("aria-expanded")).toBe("true")
+      expect(await toggle.textContent(), "the open menu's button says it closes it").toContain("Close")
       await page.getByTestId("nav-queue").waitFor()
       const drawer = page.locator(`#${await toggle.getAttribute("aria-controls")}`)
       expect(await drawer.evaluate(el => el.contains(document.activeElement)), "the focus moves into the navigation").toBe(true)
@@ -201,6 +217,16 @@ describe("the control panel on phones and tablets", { timeout: 240_000 }, () => 
       const onDesktop = await tour(desktop, "Margaret Hamilton", "desktop", false)
       expect(onTablet.problems).toEqual({})
       expect(onDesktop.problems).toEqual({})
+
+      // A workspace with a name of its own: beside the product's name on a wide screen, alone on a phone.
+      relay.workspace.rootHandle.change(d => {
+        d.name = "Greenhouse Lab, north wing"
+      })
+      await expect.poll(() => brand(desktop.page)).toEqual(["Vivarium", "Greenhouse Lab, north wing"])
+      await screenshot(desktop.page, "desktop-named-workspace")
+      await tablet.page.setViewportSize(PHONE.viewport!)
+      await expect.poll(() => brand(tablet.page)).toEqual(["Greenhouse Lab, north wing"])
+      await touchScreenshot(tablet.page, "phone-named-workspace")
       expect(tablet.unexpectedErrors()).toEqual([])
       expect(desktop.unexpectedErrors()).toEqual([])
     })

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core"
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core"
 import { DEFAULT_APP_DIR } from "../../peer-server/panel.ts"
 import type { Relay } from "../../peer-server/relay.ts"
 import { decide } from "./relay.ts"
@@ -77,9 +77,9 @@ export function collectErrors(page: Page, errors: PageError[], label: string): v
   page.on("pageerror", error => errors.push({ page: label, text: `uncaught: ${error.stack ?? error.message}` }))
 }
 
-/** A fresh context and page, closed by `teardown`. */
-export async function openDevice(teardown: Teardown, browser: Browser, label = "device"): Promise<Device> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, serviceWorkers: "allow" })
+/** A fresh context and page, closed by `teardown`; `options` override the desktop defaults (e.g. a phone). */
+export async function openDevice(teardown: Teardown, browser: Browser, label = "device", options: BrowserContextOptions = {}): Promise<Device> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, serviceWorkers: "allow", ...options })
   teardown.add(() => context.close())
   context.setDefaultTimeout(20_000)
   const errors: PageError[] = []
@@ -138,6 +138,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)
   await page.screenshot({ path, fullPage: true })
+  return path
+}
+
+/**
+ * A full-page PNG as a touch device really shows it: Chromium's full-page capture drops touch
+ * emulation while it draws (so `(pointer: coarse)` styles vanish from the picture), so the
+ * viewport is made as tall as the page for the shot instead, then put back.
+ */
+export async function touchScreenshot(page: Page, name: string): Promise<string> {
+  const viewport = page.viewportSize()
+  if (!viewport) return screenshot(page, name)
+  mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  const path = join(SCREENSHOT_DIR, `${name}.png`)
+  await page.setViewportSize({ width: viewport.width, height: await page.evaluate(() => document.documentElement.scrollHeight) })
+  try {
+    await page.screenshot({ path })
+  } finally {
+    await page.setViewportSize(viewport)
+  }
   return path
 }
 

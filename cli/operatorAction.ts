@@ -1,20 +1,9 @@
-/** Domain actions and reads from the CLI: a refusal of the domain is one line naming the command. */
-import { OperatorActionError, type OperatorContext } from "../src/workspace/actionContext.ts"
+/** Domain actions from the CLI, signed as the local operator; a refusal reaches cli/main.ts, which prints its sentence and next step. */
+import type { OperatorContext } from "../src/workspace/actionContext.ts"
 import type { ConnectionInput } from "./connection.ts"
-import { CliError } from "./errors.ts"
 import { withOperator } from "./operatorPeer.ts"
 
-/** `fn`, with a refusal (OperatorActionError: nothing was written) turned into a usage error of `command`. */
-export async function refusalsOf<T>(command: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    if (error instanceof OperatorActionError) throw new CliError(`${command}: ${error.message}`)
-    throw error
-  }
-}
-
 /** Runs an action as the local operator (signed and audited, as from the panel). */
-export function actAsOperator<T>(command: string, flags: ConnectionInput, fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
-  return withOperator(flags, ({ peer, actor, audit }) => refusalsOf(command, () => fn({ workspace: peer.workspace, actor, audit })))
+export function actAsOperator<T>(flags: ConnectionInput, fn: (ctx: OperatorContext) => Promise<T>): Promise<T> {
+  return withOperator(flags, ({ peer, actor, audit }) => fn({ workspace: peer.workspace, actor, audit }))
 }

@@ -47,7 +47,7 @@ async function post(argv: string[]): Promise<number> {
   const flags = parseFlags("bounty post", argv, POST_FLAGS, PostFlags)
   if (flags.title === undefined || flags.reward === undefined) throw new CliError("bounty post: --title TEXT and --reward TOKENS are required")
   const { title, reward } = flags
-  const bounty = await actAsOperator("bounty post", flags, ctx =>
+  const bounty = await actAsOperator(flags, ctx =>
     postBounty(ctx, { title, reward, description: flags.description, ...(flags.slots !== undefined ? { slots: flags.slots } : {}) }),
   )
   print(flags, bounty, b => `bounty “${b.title}” posted (${b.id}): ${b.reward} tokens, ${b.slots} slot${b.slots === 1 ? "" : "s"}`)
@@ -67,7 +67,7 @@ async function submit(argv: string[]): Promise<number> {
   const flags = parseFlags("bounty submit", rest, SUBMIT_FLAGS, SubmitFlags)
   if (flags.resident === undefined || flags.content === undefined) throw new CliError("bounty submit: --resident ID and --content TEXT are required")
   const { resident, content } = flags
-  const { submission, names } = await actAsOperator("bounty submit", flags, async ctx => ({
+  const { submission, names } = await actAsOperator(flags, async ctx => ({
     submission: await submitToBounty(ctx, bountyId, { identity: resident, content, ...(flags.members ? { members: flags.members } : {}) }),
     names: await directory(ctx.workspace),
   }))
@@ -89,7 +89,7 @@ async function complete(argv: string[]): Promise<number> {
   const flags = parseFlags("bounty complete", rest, COMPLETE_FLAGS, CompleteFlags)
   if (flags.winner === undefined) throw new CliError("bounty complete: --winner SUBMISSION_ID is required (see vivarium bounty list)")
   const winner = flags.winner
-  const { paid, title, names } = await actAsOperator("bounty complete", flags, async ctx => ({
+  const { paid, title, names } = await actAsOperator(flags, async ctx => ({
     paid: await completeBounty(ctx, bountyId, {
       winner,
       ...(flags["runner-up"] !== undefined ? { runnerUp: flags["runner-up"] } : {}),

@@ -53,7 +53,7 @@ async function send(argv: string[]): Promise<number> {
   const flags = parseFlags("mail send", argv, SEND_FLAGS, SendInput)
   if (flags.content === undefined) throw new CliError("mail send: --content TEXT is required")
   const content = flags.content
-  const { outcome, to } = await actAsOperator("mail send", flags, async ctx => ({
+  const { outcome, to } = await actAsOperator(flags, async ctx => ({
     outcome: await sendMail(ctx, { content, ...(flags.to ? { resident: flags.to } : {}) }),
     to: flags.to ? (await directory(ctx.workspace)).nameOf(flags.to) : undefined,
   }))
@@ -69,7 +69,7 @@ async function reply(argv: string[]): Promise<number> {
   const flags = parseFlags("mail reply", rest, REPLY_FLAGS, ReplyInput)
   if (flags.content === undefined) throw new CliError("mail reply: --content TEXT is required")
   const content = flags.content
-  const { outcome, to } = await actAsOperator("mail reply", flags, async ctx => {
+  const { outcome, to } = await actAsOperator(flags, async ctx => {
     const outcome = await replyToMail(ctx, mailId, content)
     return { outcome, to: (await directory(ctx.workspace)).nameOf(outcome.message.resident!) }
   })

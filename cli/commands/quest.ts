@@ -35,7 +35,7 @@ async function assign(argv: string[]): Promise<number> {
   const flags = parseFlags("quest assign", argv, ASSIGN_FLAGS, AssignFlags)
   const missing = (["resident", "title", "objective"] as const).filter(f => flags[f] === undefined)
   if (missing.length) throw new CliError(`quest assign: ${missing.map(f => `--${f}`).join(", ")} ${missing.length > 1 ? "are" : "is"} required`)
-  const { assigned, resident } = await actAsOperator("quest assign", flags, async ctx => {
+  const { assigned, resident } = await actAsOperator(flags, async ctx => {
     const assigned = await assignQuest(ctx, {
       identity: flags.resident!,
       title: flags.title!,
@@ -62,7 +62,7 @@ function step<T extends object>(name: string, act: (ctx: OperatorContext, id: st
     const command = `quest ${name}`
     const [id, rest] = takeId(command, argv, "quest")
     const flags = parseFlags(command, rest, OUTPUT_FLAGS, OutputInput)
-    const { result, quest, nameOf } = await actAsOperator(command, flags, async ctx => {
+    const { result, quest, nameOf } = await actAsOperator(flags, async ctx => {
       const result = await act(ctx, id)
       return { result, quest: (await questRef(ctx.workspace, id)).quest, nameOf: (await directory(ctx.workspace)).nameOf }
     })

@@ -4,7 +4,7 @@ import { ForgeInput, forgeIdentity, residentOf, residents } from "../../src/doma
 import { parseFlags, stringFlags, takeId } from "../args.ts"
 import { withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
-import { actAsOperator, refusalsOf } from "../operatorAction.ts"
+import { actAsOperator } from "../operatorAction.ts"
 import { formatTime, oneLine, OUTPUT_FLAGS, OutputInput, print, printTable } from "../output.ts"
 
 async function list(argv: string[]): Promise<number> {
@@ -39,13 +39,11 @@ export function describeResident(r: Identity, creator: string): string {
 async function show(argv: string[]): Promise<number> {
   const [id, rest] = takeId("resident show", argv, "resident")
   const flags = parseFlags("resident show", rest, OUTPUT_FLAGS, OutputInput)
-  const { resident, creator } = await withPeer(flags, peer =>
-    refusalsOf("resident show", async () => {
-      const resident = await residentOf(peer.workspace, id)
-      const operator = peer.workspace.root.peers[resident.createdBy]
-      return { resident, creator: operator?.displayName ?? resident.createdBy }
-    }),
-  )
+  const { resident, creator } = await withPeer(flags, async peer => {
+    const resident = await residentOf(peer.workspace, id)
+    const operator = peer.workspace.root.peers[resident.createdBy]
+    return { resident, creator: operator?.displayName ?? resident.createdBy }
+  })
   print(flags, resident, r => describeResident(r, creator))
   return 0
 }
@@ -59,7 +57,7 @@ async function forge(argv: string[]): Promise<number> {
   const { json, relay, token, data, ...fields } = parseFlags("resident forge", argv, FORGE_FLAGS, ForgeFlags)
   const name = fields.name
   if (name === undefined) throw new CliError("resident forge: --name NAME is required (see vivarium resident --help)")
-  const identity = await actAsOperator("resident forge", { relay, token, data }, ctx => forgeIdentity(ctx, { ...fields, name }))
+  const identity = await actAsOperator({ relay, token, data }, ctx => forgeIdentity(ctx, { ...fields, name }))
   print({ json }, identity, r => `forged ${r.name} (${r.id}), creativity seed ${r.seed}`)
   return 0
 }

@@ -5,7 +5,7 @@ import { numberFlag, numberFlagOf, parseFlags, stringFlags, takeId } from "../ar
 import { withPeer } from "../connection.ts"
 import { directory, type Directory } from "../directory.ts"
 import { CliError } from "../errors.ts"
-import { actAsOperator, refusalsOf } from "../operatorAction.ts"
+import { actAsOperator } from "../operatorAction.ts"
 import { formatTime, OUTPUT_FLAGS, OutputInput, print, printTable } from "../output.ts"
 
 /** How people see a room: `#town_hall`, or a DM by its parties' names. */
@@ -42,12 +42,10 @@ function messageLine(m: Message, byId: ReadonlyMap<string, Message>, names: Dire
 async function read(argv: string[]): Promise<number> {
   const [id, rest] = takeId("room read", argv, "room")
   const flags = parseFlags("room read", rest, READ_FLAGS, ReadInput)
-  const { room, messages, names } = await withPeer(flags, peer =>
-    refusalsOf("room read", async () => {
-      const messages = await roomMessages(peer.workspace, id)
-      return { room: (await rooms(peer.workspace)).get(id)!, messages, names: await directory(peer.workspace) }
-    }),
-  )
+  const { room, messages, names } = await withPeer(flags, async peer => {
+    const messages = await roomMessages(peer.workspace, id)
+    return { room: (await rooms(peer.workspace)).get(id)!, messages, names: await directory(peer.workspace) }
+  })
   const shown = messages.slice(-flags.limit)
   print(flags, shown, list => {
     const byId = new Map(messages.map(m => [m.id, m]))
@@ -73,7 +71,7 @@ async function post(argv: string[]): Promise<number> {
   if (!roomId === !flags.dm) throw new CliError("room post: name a ROOM_ID or give --dm RESIDENT (a DM between you and them), not both")
   if (flags.content === undefined) throw new CliError("room post: --content TEXT is required")
   const input = { content: flags.content, ...(flags.importance !== undefined ? { importance: flags.importance } : {}), ...(flags["reply-to"] ? { replyTo: flags["reply-to"] } : {}) }
-  const { message, label } = await actAsOperator("room post", flags, async ctx => {
+  const { message, label } = await actAsOperator(flags, async ctx => {
     const target = flags.dm ? (await createDm(ctx, ctx.actor.name, flags.dm)).id : roomId!
     const message = await postMessage(ctx, target, input)
     return { message, label: roomLabel((await rooms(ctx.workspace)).get(target)!, await directory(ctx.workspace)) }

@@ -6,7 +6,6 @@ import { openWallets, walletOf, type LedgerEffect, type Wallet } from "../../src
 import { ledgerVoids } from "../../src/workspace/fencedReaders.ts"
 import { parseFlags, takeId } from "../args.ts"
 import { withPeer } from "../connection.ts"
-import { refusalsOf } from "../operatorAction.ts"
 import { formatTime, oneLine, OUTPUT_FLAGS, OutputInput, print } from "../output.ts"
 import { printIssues } from "./task.ts"
 
@@ -33,13 +32,11 @@ async function show(argv: string[]): Promise<number> {
   const [id, rest] = takeId("wallet show", argv, "resident")
   const flags = parseFlags("wallet show", rest, OUTPUT_FLAGS, OutputInput)
   const issues: DataIssue[] = []
-  const { resident, wallet } = await withPeer(flags, peer =>
-    refusalsOf("wallet show", async () => {
-      const resident = await residentOf(peer.workspace, id)
-      const handle = await openWallets(peer.workspace)
-      return { resident, wallet: await walletOf(peer.workspace, handle.doc(), id, { voidOf: await ledgerVoids(peer.workspace), issues }) }
-    }),
-  )
+  const { resident, wallet } = await withPeer(flags, async peer => {
+    const resident = await residentOf(peer.workspace, id)
+    const handle = await openWallets(peer.workspace)
+    return { resident, wallet: await walletOf(peer.workspace, handle.doc(), id, { voidOf: await ledgerVoids(peer.workspace), issues }) }
+  })
   printIssues(issues)
   print(flags, { resident: resident.id, name: resident.name, ...wallet }, () => describeWallet(resident, wallet))
   return 0

@@ -203,7 +203,7 @@ export const ERRORS = {
     next: (d: { owner: string }) => `Ask ${d.owner} to do it.`,
   },
   terminal_operator_only: {
-    say: (d: { name: string; operator: string }) => `${d.name} is a paired terminal of ${d.operator}: only ${d.operator} or the owner approves or unpairs it.`,
+    say: (d: { name: string; operator: string }) => `The terminal ${d.name} is paired with ${d.operator}: only ${d.operator} or the owner approves or unpairs it.`,
     next: (d: { name: string; operator: string }) => `Ask ${d.operator} to do it.`,
   },
   pairing_not_arrived: {

@@ -116,6 +116,7 @@ describe("the panel over HTTPS on the LAN", { timeout: 120_000 }, () => {
       await go(page, "runtime")
       await page.getByTestId("halt-reason").fill("lan drill")
       await page.getByTestId("halt-button").click()
+      await page.getByTestId("confirm-yes").click()
       await expect.poll(() => page.getByTestId("halt-banner").textContent()).toContain("lan drill")
       await connection(page, false, "some")
       expect(relay.workspace.root.controls.killSwitch.on, "nothing reached the relay while offline").toBe(false)

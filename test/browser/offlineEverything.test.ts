@@ -141,7 +141,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
           audit: () => page.locator(`[data-testid="audit-chain-${node.identity.name}"][data-state="valid"]`).waitFor(),
           settings: () => page.getByTestId("settings-export").waitFor(),
         }
-        const nav = await page.locator('[data-testid^="nav-"]').evaluateAll(links => links.map(l => l.getAttribute("data-testid")!.slice(4)))
+        const nav = await page.locator('[data-testid^="nav-"]').evaluateAll(links => links.map(l => l.getAttribute("data-testid")!.slice(4)).filter(view => view !== "toggle"))
         expect(nav.sort(), "a check for every view in the navigation").toEqual(Object.keys(views).sort())
         for (const [view, renders] of Object.entries(views)) {
           await page.getByTestId(`nav-${view}`).click()
@@ -172,6 +172,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
         await page.getByTestId("nav-runtime").click()
         await page.getByTestId("halt-reason").fill("offline drill")
         await page.getByTestId("halt-button").click()
+        await page.getByTestId("confirm-yes").click()
         await expect.poll(() => page.getByTestId("halt-banner").textContent()).toContain("offline drill")
         await badge(page, false, 3)
         // IndexedDB has the edits before the reload (the Repo saves after 20 ms).

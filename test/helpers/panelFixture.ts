@@ -87,13 +87,13 @@ export async function seedPanelFixture(teardown: Teardown, relay: TestRelay): Pr
   // Every task is aimed at a resident no worker plays, so the relay leases none of them: what
   // a worker does is simulated below, and the queued and requeued ones stay as they are.
   const command = (title: string, cmd: string) => addTask(ctx, { mode: "local", title, command: cmd, targetIdentity: short.id })
-  const queued = await command(`Export the humidity readings of every sensor in the north wing to ${LONG_URL}`, `cat /data/humidity/north-wing/${"n-0".repeat(12)}.csv`)
-  const claimed = await command("Count the seedlings in tray 14", "ls /data/trays/14")
-  const running = await command("Rotate the greenhouse camera snapshots older than thirty days into the cold archive", "ls /data/camera")
-  const review = await command("Summarise the humidity alarms of the north wing for the weekly report to the gardeners", "cat /data/humidity/alarms.log")
-  const approved = await command("Check the checksum of last night's backup", `sha256sum /backups/${LONG_HASH}.tar`)
-  const requeued = await command("List the vents that did not close at dusk", "cat /data/vents/dusk.log")
-  const failed = await command("Read the rain gauge", "cat /data/rain/gauge.txt")
+  const queued = await command(`Export the humidity readings of every sensor in the north wing to ${LONG_URL}`, `cat data/humidity/north-wing/${"n-0".repeat(12)}.csv`)
+  const claimed = await command("Count the seedlings in tray 14", "ls data/trays/14")
+  const running = await command("Rotate the greenhouse camera snapshots older than thirty days into the cold archive", "ls data/camera")
+  const review = await command("Summarise the humidity alarms of the north wing for the weekly report to the gardeners", "cat data/humidity/alarms.log")
+  const approved = await command("Check the checksum of last night's backup", `cat backups/${LONG_HASH}.tar`)
+  const requeued = await command("List the vents that did not close at dusk", "cat data/vents/dusk.log")
+  const failed = await command("Read the rain gauge", "cat data/rain/gauge.txt")
   const cancelled = await command("Water tray 9 twice", "echo water tray 9")
   // An LLM task with no worker holding an LLM key: the relay blocks it (no_key).
   const blocked = await addTask(ctx, { mode: "llm", title: "Write a short poem about moss for the newsletter", prompt: "Write a short poem about moss." })

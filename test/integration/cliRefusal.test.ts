@@ -51,6 +51,6 @@ describe("CLI refusals in plain words", () => {
 
   it("a refusal from an action after connecting reads the same way", async () => {
     const missing = "task-nope-0000"
-    expectRefusal(await runCli(["task", "cancel", missing, "--relay", relay.wsUrl, "--token", relay.token]), new UserError("task_not_found", { id: missing }))
+    expectRefusal(await runCli(["task", "cancel", missing, "--relay", relay.wsUrl, "--token", relay.token, "--data", relay.dataDir]), new UserError("task_not_found", { id: missing }))
   })
 })

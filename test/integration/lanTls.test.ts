@@ -283,7 +283,7 @@ describe("vivarium relay --lan", () => {
 
     // A Node peer on another machine trusts the CA through NODE_EXTRA_CA_CERTS (what the banner says).
     const relay = `wss://127.0.0.1:${httpsPort}`
-    const trusted = await runCli(["status", "--relay", relay, "--token", token, "--json"], { env: { NODE_EXTRA_CA_CERTS: caFile } })
+    const trusted = await runCli(["status", "--relay", relay, "--token", token, "--json", "--data", dataDir], { env: { NODE_EXTRA_CA_CERTS: caFile } })
     expect(trusted.code, trusted.stderr).toBe(0)
     const untrusted = await runCli(["status", "--relay", relay, "--token", token], { env: { NODE_EXTRA_CA_CERTS: undefined } })
     expect(untrusted.code).not.toBe(0)

@@ -70,7 +70,7 @@ describe("pairing a terminal with an operator", () => {
     expect(offer.link).not.toContain(relay.token)
 
     // Refused, each with a reason a person can act on; none of them uses up the code.
-    await expect(confirmPairing(ctx, "hello", claim)).rejects.toThrow(/a pairing code has 8 letters and digits/)
+    await expect(confirmPairing(ctx, "hello", claim)).rejects.toThrow(/a pairing code has 8 letters and digits/i)
     await expect(confirmPairing(ctx, "ZZZZ-ZZZZ", claim)).rejects.toThrow(/no terminal is waiting with the code ZZZZ-ZZZZ: check it, or run `vivarium pair` again/)
     const stranger = await freshIdentity("operator", "stranger")
     const { workspaceId } = await fetchWorkspace(relay.wsUrl, relay.token)
@@ -78,7 +78,7 @@ describe("pairing a terminal with an operator", () => {
     await expect(pairingClaimer(relay.httpUrl, relay.token, workspaceId, stranger)(offer.code.replace("-", ""))).rejects.toThrow(/stranger is not an approved operator: only approved operators pair terminals/)
     // Nor does an operator approve a waiting terminal without its code: it is no device of anyone yet.
     await waitFor(() => ctx.workspace.root.peers[offer.terminal], { events: [[ctx.workspace.rootHandle, "change"]] })
-    await expect(decidePeer(ctx, offer.terminal, "approved")).rejects.toThrow(/only the workspace's owner \(owner\) approves and revokes operators/)
+    await expect(decidePeer(ctx, offer.terminal, "approved")).rejects.toThrow(/only the workspace's owner \(owner\) approves and revokes operators/i)
 
     expect(await confirmPairing(ctx, offer.code.toLowerCase(), claim)).toBe(offer.terminal)
     expect(await pair.exited).toEqual({ code: 0, signal: null })
@@ -116,7 +116,9 @@ describe("pairing a terminal with an operator", () => {
     teardown.add(() => pair.stop("SIGKILL"))
     const offer = await offerOf(pair)
     expect(await pair.exited).toEqual({ code: 1, signal: null })
-    expect(pair.stderr().trim()).toBe(`vivarium: pair: the code ${offer.code} expired before anyone confirmed it: run \`vivarium pair\` again for a new one`)
+    // With --json the refusal is the last line on stdout, as every command's refusals are.
+    const refusal = JSON.parse(pair.stdout().trim().split("\n").at(-1)!) as { error: { message: string } }
+    expect(refusal.error.message).toBe(`pair: the code ${offer.code} expired before anyone confirmed it: run \`vivarium pair\` again for a new one`)
     await expect(confirmPairing(ctx, offer.code, claim)).rejects.toThrow(new RegExp(`the code ${offer.code} expired \\(codes last \\d+ minutes\\): run \`vivarium pair\` again`))
     expect(relay.workspace.root.peers[offer.terminal]).toMatchObject({ state: "pending" })
     expect(relay.workspace.root.peers[offer.terminal]?.deviceOf).toBeUndefined()

@@ -108,8 +108,8 @@ const CHECKS: Record<string, Check> = {
       expect(r.stdout).toMatch(new RegExp(`^${state.id}  pending_review`))
       expect(r.stdout, "the result").toContain("result:   by local-worker, local, $0, exit 0\n  (no output)")
       expect(r.stdout, "the critic's verdict").toMatch(/^review: +approve \(confidence 0\.95\)/m)
-      expect(r.stdout, "the history").toMatch(/^history:\n.* queued → claimed {2}by system relay: lease granted to local-worker/m)
-      expect(r.stdout, "local results wait for a human review").toMatch(/→ pending_review {2}by worker local-worker: local commands are always reviewed/)
+      expect(r.stdout, "the history").toMatch(/^history:\n.* queued → claimed {2}by Relay: lease granted to local-worker/m)
+      expect(r.stdout, "local results wait for a human review").toMatch(/→ pending_review {2}by local-worker: local commands are always reviewed/)
       expect(r.stdout).toMatch(/^waiting: +its result waits for an operator's review/m)
     },
   },

@@ -55,7 +55,7 @@ async function refused(argv: string[], pattern: RegExp): Promise<Captured<number
 
 /** The same command as the built CLI in a child process: proves the group's chunk loads and runs. */
 async function built(argv: string[]): Promise<string> {
-  const r = await runCli(argv, { env })
+  const r = await runCli([...argv, "--data", relay.dataDir], { env })
   expect(r, `${argv.join(" ")}\n${r.stderr}`).toMatchObject({ code: 0, stderr: "" })
   return r.stdout
 }
@@ -73,7 +73,7 @@ describe("vivarium resident", () => {
     expect(mira).toMatchObject({ id: "mira-stone", name: "Mira Stone", core: { values: ["craft"] } })
     await waitFor(async () => (await residentIds()).length === 2, { message: "the relay to hold both residents" })
 
-    await refused(["resident", "forge", "--name", "Agent Smith"], /^vivarium: resident forge: IDENTITY_NAME_RULE_VIOLATION: .*"agent".*TRY AGAIN/)
+    await refused(["resident", "forge", "--name", "Agent Smith"], /^vivarium: The name "Agent Smith" contains "agent", and a resident's name must not name a role\. /)
     await refused(["resident", "forge", "--name", "Tobin", "--traits", "a,b,c,d,e,f,g,h,i,j,k"], /^vivarium: resident forge: --traits: at most 10 traits$/)
     await refused(["resident", "forge", "--name", "Tobin", "--seed", "seed"], /^vivarium: resident forge: --seed: a creativity seed looks like AB-1234-CD/)
     await refused(["resident", "forge", "--summary", "no name"], /^vivarium: resident forge: --name NAME is required/)
@@ -89,7 +89,7 @@ describe("vivarium resident", () => {
     expect(shown).toMatch(/^traits: {5}curious, patient$/m)
     expect(shown).toMatch(new RegExp(`^forged: .* by Owner$`, "m"))
     expect(await json(["resident", "show", "ada-lovelace"])).toMatchObject({ id: "ada-lovelace", summary: "Maps caves", seed: "AB-1234-CD" })
-    await refused(["resident", "show", "nobody"], /^vivarium: resident show: no resident nobody$/)
+    await refused(["resident", "show", "nobody"], /^vivarium: There is no resident nobody\. /)
     await refused(["resident", "show", "bad id!"], /^vivarium: resident show: 'bad id!' is not a resident id$/)
   })
 })
@@ -113,7 +113,7 @@ describe("vivarium room", () => {
 
     await refused(["room", "post", "town_hall", "--content", "loud", "--importance", "11"], /^vivarium: room post: --importance: importance is a whole number from 0 to 10$/)
     await refused(["room", "post", "town_hall", "--content", "   "], /^vivarium: room post: --content: the message is empty$/)
-    await refused(["room", "post", "nowhere", "--content", "hello"], /^vivarium: room post: no room nowhere$/)
+    await refused(["room", "post", "nowhere", "--content", "hello"], /^vivarium: There is no room nowhere\. /)
     await refused(["room", "post", "town_hall", "--dm", "ada-lovelace", "--content", "both"], /^vivarium: room post: name a ROOM_ID or give --dm RESIDENT/)
     await refused(["room", "read", "town_hall", "--limit", "0"], /^vivarium: room read: --limit: limit must be a whole number/)
     expect((await roomMessages(relay.workspace, "town_hall")).map(m => m.content)).toEqual(["The east cave is flooded", "Noted"])
@@ -124,7 +124,7 @@ describe("vivarium mail", () => {
   it("sends, lists and replies to mail in names; bad input is refused", { timeout: SLOW }, async () => {
     expect(await built(["mail", "send", "--to", "ada-lovelace", "--content", "Please map the east cave"])).toMatch(/^sent to Ada Lovelace \(\+8 tokens; task task-\S+ asks them to act on it\)$/m)
     expect(await json(["mail", "send", "--content", "Hello, everyone"])).toMatchObject({ message: { direction: "from_human", type: "message", content: "Hello, everyone", by: "owner" } })
-    await refused(["mail", "send", "--to", "nobody", "--content", "hi"], /^vivarium: mail send: no resident nobody$/)
+    await refused(["mail", "send", "--to", "nobody", "--content", "hi"], /^vivarium: There is no resident nobody\. /)
     await refused(["mail", "send", "--to", "ada-lovelace", "--content", ""], /^vivarium: mail send: --content: the message is empty$/)
 
     // A worker plays Ada and writes to the humans, as a worker does for the resident it plays.
@@ -149,7 +149,7 @@ describe("vivarium mail", () => {
     expect(await ok(["mail", "reply", question.id, "--content", "Yes, the west cave too"])).toMatch(/^reply sent to Ada Lovelace \(\+12 tokens; follow-up task task-\S+\)$/m)
     expect(await ok(["mail", "list", "--unread"])).toBe("no unread mail\n")
     const mine = all.find(m => m.content === "Hello, everyone")!
-    await refused(["mail", "reply", mine.id, "--content", "hm"], /^vivarium: mail reply: message \S+ was written by an operator; reply to a resident's message$/)
+    await refused(["mail", "reply", mine.id, "--content", "hm"], /^vivarium: Message \S+ was not written by a resident\. Reply to a message a resident wrote\.$/)
     await refused(["mail", "reply", question.id], /^vivarium: mail reply: --content TEXT is required$/)
     expect(await json(["mail", "reply", question.id, "--content", "One more thing: take notes"])).toMatchObject({ message: { type: "reply", replyTo: question.id }, granted: 12 })
   })
@@ -164,17 +164,17 @@ describe("vivarium quest", () => {
     expect(tip).toBe("upfront tip of 10 tokens paid; 30 more on approval")
     await refused(["quest", "assign", "--resident", "mira-stone", "--title", "No objective"], /^vivarium: quest assign: --objective is required$/)
     await refused(["quest", "assign", "--resident", "mira-stone", "--title", "T", "--objective", "O", "--budget", "lots"], /^vivarium: quest assign: --budget: a quest budget is a USD amount/)
-    await refused(["quest", "assign", "--resident", "nobody", "--title", "T", "--objective", "O"], /^vivarium: quest assign: no resident nobody$/)
+    await refused(["quest", "assign", "--resident", "nobody", "--title", "T", "--objective", "O"], /^vivarium: There is no resident nobody\. /)
 
     const [quest] = await json<QuestDoc[]>(["quest", "list"])
     expect(quest).toMatchObject({ title: "Map the cave", identity: "mira-stone", state: "active", budgetUsd: 0.3 })
     expect(await ok(["quest", "list"])).toMatch(new RegExp(`^${quest!.id}\\s+active\\s+Mira Stone\\s+Map the cave$`, "m"))
 
     expect(await ok(["quest", "pause", quest!.id])).toBe(`quest “Map the cave” paused; its open task ${quest!.taskId} was withdrawn\n`)
-    await refused(["quest", "pause", quest!.id], /^vivarium: quest pause: quest \S+ is paused; it cannot become paused/)
+    await refused(["quest", "pause", quest!.id], /^vivarium: Quest \S+ is paused, so it cannot become paused\./)
     const resumed = await json<{ quest: string; state: string; taskId: string; fresh: boolean }>(["quest", "resume", quest!.id])
     expect(resumed).toMatchObject({ quest: quest!.id, state: "active", fresh: true })
-    await refused(["quest", "approve", quest!.id], /^vivarium: quest approve: quest \S+ is active: it can be approved once its task was approved/)
+    await refused(["quest", "approve", quest!.id], /^vivarium: Quest \S+ is active; a quest is approved once its task was approved\./)
 
     await runToReviewAsRelay(relay, resumed.taskId)
     await ok(["task", "approve", resumed.taskId])
@@ -202,7 +202,7 @@ describe("vivarium bounty", () => {
     )
     const joint = await json<Submission>(["bounty", "submit", first!.id, "--resident", "mira-stone", "--members", "ada-lovelace", "--content", "West cave survey with depth soundings and a legend."])
     expect(joint).toMatchObject({ identity: "mira-stone", members: ["mira-stone", "ada-lovelace"], slotIndex: 2, multiplier: 1 })
-    await refused(["bounty", "submit", first!.id, "--resident", "nobody", "--content", "a map of nothing at all, carefully drawn"], /^vivarium: bounty submit: no resident nobody$/)
+    await refused(["bounty", "submit", first!.id, "--resident", "nobody", "--content", "a map of nothing at all, carefully drawn"], /^vivarium: There is no resident nobody\. /)
     await refused(["bounty", "submit", first!.id, "--resident", "ada-lovelace"], /^vivarium: bounty submit: --resident ID and --content TEXT are required$/)
 
     const listed = await ok(["bounty", "list"])
@@ -213,8 +213,8 @@ describe("vivarium bounty", () => {
     expect(await ok(["bounty", "complete", first!.id, "--winner", ada.id, "--runner-up", joint.id, "--runner-up-reward", "20"])).toBe(
       ["bounty “Best cave map” completed and paid:", "  Ada Lovelace: 50 tokens (winner)", "  Mira Stone: 20 tokens (runner-up)", "  Ada Lovelace: 20 tokens (runner-up)", ""].join("\n"),
     )
-    await refused(["bounty", "complete", first!.id, "--winner", ada.id], /^vivarium: bounty complete: bounty \S+ is already completed \(by tester\)$/)
-    await refused(["bounty", "complete", second.id, "--winner", ada.id], /^vivarium: bounty complete: bounty \S+ has no submissions yet$/)
+    await refused(["bounty", "complete", first!.id, "--winner", ada.id], /^vivarium: Bounty \S+ is already completed \(by owner\)/)
+    await refused(["bounty", "complete", second.id, "--winner", ada.id], /^vivarium: Bounty \S+ has no submissions yet\./)
     await refused(["bounty", "complete", second.id, "--winner", ada.id, "--winner-reward", "1.5"], /^vivarium: bounty complete: --winner-reward: tokens are a whole number/)
     const quick = await json<Submission>(["bounty", "submit", second.id, "--resident", "mira-stone", "--content", "Surveyed the north passage in an hour."])
     expect(await json(["bounty", "complete", second.id, "--winner", quick.id])).toEqual({
@@ -233,7 +233,7 @@ describe("vivarium wallet", () => {
     expect(wallet.resident).toBe("ada-lovelace")
     expect(wallet.entries.map(e => e.entry.key)).toContain(`mail-dm:${(await json<MailMessage[]>(["mail", "list"])).find(m => m.content === "Please map the east cave")!.id}`)
     expect(shown).toMatch(new RegExp(`^free time: ${wallet.freeTime} / 500 {3}journal: ${wallet.journal} / 200$`, "m"))
-    await refused(["wallet", "show", "nobody"], /^vivarium: wallet show: no resident nobody$/)
+    await refused(["wallet", "show", "nobody"], /^vivarium: There is no resident nobody\. /)
     await refused(["wallet", "show"], /^vivarium: wallet show: missing RESIDENT_ID/)
   })
 })

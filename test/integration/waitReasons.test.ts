@@ -48,7 +48,7 @@ describe("why a task waits, in the CLI", () => {
     const relay = await startTestRelay(teardown, { schedulerTickMs: 50, economyTickMs: 100 })
     const env = { VIVARIUM_RELAY: relay.wsUrl, VIVARIUM_TOKEN: relay.token, GROQ_API_KEY: undefined }
     const cli = async (...args: string[]) => {
-      const result = await runCli(args, { env })
+      const result = await runCli([...args, "--data", relay.dataDir], { env })
       expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0)
       return result.stdout
     }
@@ -88,8 +88,9 @@ describe("why a task waits, in the CLI", () => {
     await until(relay, listed.id, "pending_review", 20_000)
     await until(relay, reader.id, "running", 20_000)
     await until(relay, haiku.id, "blocked")
-    const next = add({ command: "ls", title: "next one" })
-    const last = add({ command: "ls", title: "last one" })
+    // Added within one millisecond, so priorities fix their dispatch order (ties go by random id).
+    const next = add({ command: "ls", title: "next one", priority: 2 })
+    const last = add({ command: "ls", title: "last one", priority: 1 })
     const forAda = add({ command: "ls", title: "for Ada", targetIdentity: ada.id })
     await op.flushToRelay()
 
@@ -124,7 +125,7 @@ describe("why a task waits, in the CLI", () => {
     expect(rowOf(list, next)).toMatch(/\[halted\]$/)
     expect(await cli("task", "show", after.id)).toContain(`waiting:  it depends on “read the pipe” (${reader.id}), which was cancelled: it cannot run; cancel it, or edit it to drop that dependency`)
     status = await cli("status")
-    expect(status).toMatch(/\): the workspace is halted \(tester: maintenance\): no worker takes a task until an operator resumes/)
+    expect(status).toMatch(/\): the workspace is halted \(owner: maintenance\): no worker takes a task until an operator resumes/)
 
     await updateControls(ctx, { spendCapUsd: 0 })
     await op.flushToRelay()

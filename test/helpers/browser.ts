@@ -31,7 +31,13 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url))
 export const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots")
 
 /** What Chromium logs for each refused WebSocket and key challenge while a context is offline (expected there). */
-export const OFFLINE_NOISE: readonly RegExp[] = [/WebSocket connection to .* failed/, /ERR_INTERNET_DISCONNECTED \(https?:\/\/[^)]*\/api\/challenge\)/]
+export const OFFLINE_NOISE: readonly RegExp[] = [
+  /WebSocket connection to .* failed/,
+  /ERR_INTERNET_DISCONNECTED \(https?:\/\/[^)]*\/api\/challenge\)/,
+  // The resident page preview is a sandboxed frame without scripts; Chromium reports any script
+  // it refuses there (the sandbox doing its job), at times the page's own frame bookkeeping.
+  /Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed/,
+]
 
 /** Throws a message that says what to do when Chromium or the built app is missing. */
 export function assertBrowserPrerequisites(appDir = DEFAULT_APP_DIR): void {

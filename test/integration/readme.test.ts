@@ -3,9 +3,8 @@
  * `<!-- newcomer loop, first terminal … -->` and `<!-- newcomer loop, second terminal … -->`)
  * runs as written, in an empty directory, and each command does what the README says.
  * `npx vivarium` runs as `node bin/vivarium.js`; the only things set from outside are the
- * ones the README names: VIVARIUM_PORT=0 (any free port), the operator and its home
- * (VIVARIUM_OPERATOR, VIVARIUM_HOME: a temp dir, not this machine's ~/.vivarium), and no
- * GROQ_API_KEY. Every command of the loop needs a check below, and every check a command.
+ * ones the README names: VIVARIUM_PORT=0 (any free port) and no GROQ_API_KEY; the CLI acts as
+ * the owner through ./.vivarium, as on the relay's machine. Every command of the loop needs a check below, and every check a command.
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { AuditDoc } from "../../schemas/index.ts"
 import { assignQuest } from "../../src/domain/quests/actions.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
-import { go, joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, screenshot, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, screenshotBothSizes, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
 import { peerOperator } from "../helpers/socialFixture.ts"
@@ -29,15 +29,6 @@ beforeAll(async () => {
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 800 }
-
-/** Saves the page at desktop and phone size (the phone one named `<name>-phone`), back at desktop after. */
-async function bothSizes(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP)
-  await screenshot(page, name)
-  await page.setViewportSize(PHONE)
-  await screenshot(page, `${name}-phone`)
-  await page.setViewportSize(DESKTOP)
-}
 
 /**
  * Whether a component of this part fits a phone on its own: squeezed to the width a 390 px
@@ -77,13 +68,13 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       await until(relay, tick.id, "running", 20_000)
       await page.goto(`${relay.httpUrl}/tasks/${tick.id}`)
       await page.getByTestId("live-waiting").waitFor()
-      await bothSizes(page, "follow-live-waiting")
+      await screenshotBothSizes(page, "follow-live-waiting")
       ticker.go()
       const lines = page.getByTestId("live-lines")
       await expect.poll(() => lines.textContent(), { timeout: 15_000 }).toContain("second line to stdout")
       expect(await lines.locator('[data-stream="stderr"]').textContent()).toContain("a warning to stderr")
       expect(await lines.locator('[data-stream="stderr"] .tag').textContent()).toBe("stderr")
-      await bothSizes(page, "follow-live-output")
+      await screenshotBothSizes(page, "follow-live-output")
       expect(await fitsPhone(page, "live-output")).toBe(true)
       ticker.stop()
       await until(relay, tick.id, "pending_review", 20_000)
@@ -111,7 +102,7 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       // ── Bulk approval: three selected, approved together, each signed into Ada's audit log.
       for (const t of echoes) await page.getByTestId(`select-${t.id}`).check()
       await expect.poll(() => page.getByTestId("bulk-review").textContent()).toContain("3 of 3 selected")
-      await bothSizes(page, "follow-queue-filtered-selected")
+      await screenshotBothSizes(page, "follow-queue-filtered-selected")
       await page.getByTestId("bulk-approve").click()
       for (const t of echoes) await until(relay, t.id, "approved", 20_000)
       const me = relay.workspace.tasks.get(echoes[0]!.id)!.review!.decidedBy!
@@ -138,7 +129,7 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       page = await ada.newPage()
       await page.goto(`${relay.httpUrl}/residents/${resident.id}`)
       await page.getByTestId(`resident-profile-${resident.id}`).waitFor()
-      await bothSizes(page, "follow-deeplink-resident")
+      await screenshotBothSizes(page, "follow-deeplink-resident")
       page = await ada.newPage()
       await page.goto(`${relay.httpUrl}/queue?quest=${quest.id}`)
       await expect.poll(() => page.getByTestId("filter-quest").inputValue()).toBe(quest.id)
@@ -153,7 +144,7 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       await page.keyboard.press("Control+k")
       await page.getByTestId("palette").waitFor()
       await page.getByTestId("palette-input").fill("moss clock")
-      await bothSizes(page, "follow-palette")
+      await screenshotBothSizes(page, "follow-palette")
       expect(await fitsPhone(page, "palette")).toBe(true)
       await page.keyboard.press("Enter")
       await expect.poll(() => page.url()).toBe(`${relay.httpUrl}/tasks/${tick.id}`)
@@ -195,7 +186,7 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       await expect.poll(() => page.locator('[data-testid^="task-row-"]').count()).toBe(3)
       await go(page, "dashboard")
       await feed.waitFor()
-      await bothSizes(page, "follow-dashboard")
+      await screenshotBothSizes(page, "follow-dashboard")
 
       // What this part added fits a phone's width.
       for (const testid of ["dash-throughput", "dash-spend", "dash-depth", "activity-feed"]) expect(await fitsPhone(page, testid), testid).toBe(true)

@@ -12,7 +12,7 @@ import type { AuditDoc, Task } from "../../schemas/index.ts"
 import { inputError, UserError } from "../../src/core/errors.ts"
 import { BANNED_NAME_WORDS } from "../../src/domain/residents/forge.ts"
 import { TaskRequest, taskTextRefusal } from "../../src/domain/tasks/index.ts"
-import { go, joinAsOperator, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, openDevice, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
@@ -26,15 +26,6 @@ beforeAll(async () => {
 })
 
 const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 390, height: 844 }
-
-/** Screenshots at desktop and phone size, back to desktop afterwards. */
-async function shoot(page: Page, name: string): Promise<void> {
-  await screenshot(page, name)
-  await page.setViewportSize(PHONE)
-  await screenshot(page, `${name}-phone`)
-  await page.setViewportSize(DESKTOP)
-}
 
 const text = (error: { message: string; next: string }) => `${error.message} ${error.next}`
 
@@ -73,7 +64,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       expect(await problem.getAttribute("data-code")).toBe("command_not_allowed")
       expect(await submit.isDisabled()).toBe(true)
       expect(await page.getByTestId("task-text").getAttribute("aria-invalid")).toBe("true")
-      await shoot(page, "human-words-forbidden-command")
+      await screenshotBothSizes(page, "human-words-forbidden-command")
       await page.getByTestId("task-text").fill("ls | sh")
       await expect.poll(() => problem.textContent()).toContain(`This command is not allowed: shell operator "|" (pipe) is not allowed`)
 
@@ -93,7 +84,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       await page.getByTestId(`cancel-${task.id}`).click()
       const dialog = page.getByTestId("confirm-dialog")
       await expect.poll(() => dialog.textContent()).toContain(`Cancel the task “${task.title}”?`)
-      await shoot(page, "human-words-confirm-cancel")
+      await screenshotBothSizes(page, "human-words-confirm-cancel")
       await page.getByTestId("confirm-keep").click()
       await expect.poll(() => dialog.isVisible()).toBe(false)
       expect(await page.getByTestId(`undo-cancel:${task.id}`).count()).toBe(0)
@@ -103,7 +94,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       const toast = page.getByTestId(`undo-cancel:${task.id}`)
       await expect.poll(() => toast.textContent()).toContain(`Task cancelled: “${task.title}”`)
       expect(await page.getByTestId(`cancel-${task.id}`).isDisabled()).toBe(true)
-      await shoot(page, "human-words-undo-cancel")
+      await screenshotBothSizes(page, "human-words-undo-cancel")
       await page.getByTestId(`undo-button-cancel:${task.id}`).click()
       await expect.poll(() => toast.count()).toBe(0)
       expect(await page.getByTestId(`cancel-${task.id}`).isDisabled()).toBe(false)
@@ -144,7 +135,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       const shown = page.getByTestId("resident-form-error")
       await expect.poll(() => shown.textContent()).toBe(text(refusal))
       expect(await shown.textContent()).not.toMatch(/[A-Z]{2,}_[A-Z]|TRY AGAIN/)
-      await shoot(page, "human-words-resident-name")
+      await screenshotBothSizes(page, "human-words-resident-name")
       expect(op.unexpectedErrors()).toEqual([])
     })
   })

@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest"
 import type { AuditDoc } from "../../schemas/index.ts"
 import { workspaceCredentials } from "../../peer-server/tls/credentials.ts"
 import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
-import { addLlmTask, go, joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, reviewEverything, screenshot, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
+import { addLlmTask, go, joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, reviewEverything, screenshotBothSizes, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -24,8 +24,6 @@ import { approveWorker, startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const NAMES = { dns: ["localhost", "vivarium.test"], ips: ["127.0.0.1"] }
-const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 390, height: 844 }
 
 /** base64 SHA-256 of a certificate's SubjectPublicKeyInfo: what Chromium's SPKI list names. */
 function spkiHash(pem: string): string {
@@ -39,14 +37,6 @@ async function connection(page: Page, connected: boolean, pending: "none" | "som
   const count = expect.poll(async () => Number(await page.getByTestId("connection").getAttribute("data-pending")), { timeout: 20_000 })
   if (pending === "none") await count.toBe(0)
   else await count.toBeGreaterThan(0)
-}
-
-async function screenshotAt(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP)
-  await screenshot(page, name)
-  await page.setViewportSize(PHONE)
-  await screenshot(page, `${name}-phone`)
-  await page.setViewportSize(DESKTOP)
 }
 
 describe("the panel over HTTPS on the LAN", { timeout: 120_000 }, () => {
@@ -75,7 +65,7 @@ describe("the panel over HTTPS on the LAN", { timeout: 120_000 }, () => {
       await page.goto(`${helper}/`)
       await expect.poll(() => page.getByTestId("ca-fingerprint").textContent()).toContain(credentials.trust!.fingerprint.slice(0, 23))
       expect(await page.getByTestId("panel-link").getAttribute("href")).toBe(`${origin}/`)
-      await screenshotAt(page, "lan-trust-page")
+      await screenshotBothSizes(page, "lan-trust-page")
 
       await joinAsOperator(page, { ...relay, httpUrl: origin }, "Ada")
       expect(await page.evaluate(() => ({ secure: isSecureContext, origin: location.origin, webCrypto: !!crypto.subtle }))).toEqual({ secure: true, origin, webCrypto: true })
@@ -101,7 +91,7 @@ describe("the panel over HTTPS on the LAN", { timeout: 120_000 }, () => {
       expect(await page.getByTestId("trust-fingerprint").textContent()).toBe(credentials.trust!.fingerprint)
       expect(await page.getByTestId("trust-secure").textContent()).toContain("over HTTPS")
       await card.scrollIntoViewIfNeeded()
-      await screenshotAt(page, "lan-settings-trust")
+      await screenshotBothSizes(page, "lan-settings-trust")
       const steps = await ada.context.newPage()
       await steps.goto(`${origin}/trust`)
       await expect.poll(() => steps.title()).toBe("Trust this Vivarium workspace")

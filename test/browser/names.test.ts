@@ -6,10 +6,10 @@
  * default, says how many it hides, and groups entries by person.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
-import type { Browser, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { AuditDoc } from "../../schemas/index.ts"
-import { go, joinAsOperator, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, openDevice, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
 import { spawnCli } from "../helpers/child.ts"
 import { runCli } from "../helpers/cli.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
@@ -27,16 +27,6 @@ beforeAll(async () => {
 })
 
 const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 390, height: 844 }
-
-/** Screenshots of `page` as it is, at desktop and phone size. */
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP)
-  await screenshot(page, `${name}-desktop`)
-  await page.setViewportSize(PHONE)
-  await screenshot(page, `${name}-phone`)
-  await page.setViewportSize(DESKTOP)
-}
 
 describe("names in the control panel", { timeout: 150_000 }, () => {
   it("the panel and a paired terminal show as one person; presence and audit show names and titles; lease entries are hidden by default", async () => {
@@ -76,7 +66,7 @@ describe("names in the control panel", { timeout: 150_000 }, () => {
       await page.getByTestId(`terminal-${offer.terminal}`).waitFor()
       expect(await pair.exited).toEqual({ code: 0, signal: null })
       expect(pair.stdout()).toContain('"operator":"Ada Lovelace"')
-      await shoot(page, "names-settings-paired")
+      await screenshotBothSizes(page, "names-settings-paired", "names-settings-paired-desktop")
 
       // Ada works from the terminal: a task, run by the worker (lease entries in the relay's log), approved there.
       const terminal = (args: string[]) => runCli(args, { cwd, env })
@@ -99,7 +89,7 @@ describe("names in the control panel", { timeout: 150_000 }, () => {
       expect(await gracePresence.textContent()).toMatch(/^\s*Grace Hopper\s*·\s*Terminal greeting\s*$/)
       expect(await gracePresence.locator("a").getAttribute("title")).toBe(id)
       await expect.poll(() => grace.page.getByTestId("presence").textContent(), { timeout: 20_000 }).toContain("Ada Lovelace")
-      await shoot(page, "names-presence")
+      await screenshotBothSizes(page, "names-presence", "names-presence-desktop")
 
       // The task page: created and decided by Ada, by name.
       await page.goto(`${relay.httpUrl}/tasks/${id}`)
@@ -120,7 +110,7 @@ describe("names in the control panel", { timeout: 150_000 }, () => {
       expect(await ids.textContent()).not.toContain(offer.terminal)
       await page.getByTestId("audit-person-Ada-Lovelace").waitFor()
       expect(await page.getByTestId(`audit-person-${offer.terminal}`).count()).toBe(0)
-      await shoot(page, "names-audit")
+      await screenshotBothSizes(page, "names-audit", "names-audit-desktop")
 
       await page.getByTestId("audit-person-Ada-Lovelace").click()
       const peers = await page.locator('[data-testid="audit-entry"]').evaluateAll(rows => rows.map(r => r.getAttribute("data-peer")))
@@ -129,7 +119,7 @@ describe("names in the control panel", { timeout: 150_000 }, () => {
       await page.getByTestId("audit-show-leases").check()
       await page.locator('[data-testid="audit-entry"][data-kind="lease"]').first().waitFor()
       expect(await page.getByTestId("audit-hidden").count()).toBe(0)
-      await shoot(page, "names-audit-with-leases")
+      await screenshotBothSizes(page, "names-audit-with-leases", "names-audit-with-leases-desktop")
 
       // Chromium logs the relay's 404 for the wrong code; nothing else went wrong.
       expect(ada.unexpectedErrors([/404 \(Not Found\) \(http:\/\/127\.0\.0\.1:\d+\/api\/pair\/claim\)/])).toEqual([])

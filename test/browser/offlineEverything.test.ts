@@ -16,7 +16,7 @@ import { createBounty } from "../../src/domain/bounties/actions.ts"
 import { createQuest } from "../../src/domain/quests/actions.ts"
 import { forgeIdentity } from "../../src/domain/residents/index.ts"
 import { postMessage } from "../../src/domain/rooms/index.ts"
-import { joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, screenshot, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
+import { joinAsOperator, launchBrowser, OFFLINE_NOISE, openDevice, screenshotBothSizes, screenshotsOnFailure, serviceWorkerActivated } from "../helpers/browser.ts"
 import { captureConsole } from "../helpers/captureConsole.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay } from "../helpers/relay.ts"
@@ -42,14 +42,6 @@ async function badge(page: Page, connected: boolean, pending: number): Promise<v
 /** Every text the offline-copy badge showed on this page (recorded by an init script). */
 function copyTexts(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { offlineCopyTexts?: string[] }).offlineCopyTexts ?? [])
-}
-
-/** Desktop and phone screenshots of what the page shows now. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await screenshot(page, name)
-  await page.setViewportSize({ width: 390, height: 844 })
-  await screenshot(page, `${name}-phone`)
-  await page.setViewportSize({ width: 1280, height: 800 })
 }
 
 describe("offline for everything", { timeout: 180_000 }, () => {
@@ -98,7 +90,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
         expect(await ready.textContent()).toMatch(/available offline · 1 not copied/)
         expect(await ready.getAttribute("title")).toMatch(/monthly archives stay on the relay/)
         await badge(page, true, 0)
-        await screenshots(page, "offline-copy-ready")
+        await screenshotBothSizes(page, "offline-copy-ready")
 
         // A page the service worker controls, then no network at all.
         await serviceWorkerActivated(page)
@@ -148,7 +140,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
           await renders()
           expect(await page.getByTestId("document-unavailable").count(), `${view}: nothing unavailable`).toBe(0)
           expect(await page.locator("main").textContent(), `${view}: no raw error`).not.toMatch(/unavailable|not available yet/i)
-          if (["residents", "rooms", "quests", "audit"].includes(view)) await screenshots(page, `offline-view-${view}`)
+          if (["residents", "rooms", "quests", "audit"].includes(view)) await screenshotBothSizes(page, `offline-view-${view}`)
         }
         // The task page (from the queue), with its audit entries.
         await page.getByTestId("nav-queue").click()
@@ -161,7 +153,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
         await page.getByTestId("room-link-ghost").click()
         const unavailable = page.getByTestId("document-unavailable")
         await expect.poll(() => unavailable.textContent()).toBe(NOT_COPIED)
-        await screenshots(page, "offline-room-not-copied")
+        await screenshotBothSizes(page, "offline-room-not-copied")
 
         // Edits offline: a new display name (one change to the root) and a halt (one change to
         // the root and its signed entry in this operator's audit log): three changes wait.
@@ -180,7 +172,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
         await page.reload()
         await page.getByTestId("workspace-name").waitFor()
         await badge(page, false, 3)
-        await screenshots(page, "offline-changes-waiting")
+        await screenshotBothSizes(page, "offline-changes-waiting")
 
         // Back online: everything syncs and nothing waits.
         await a.context.setOffline(false)

@@ -4,10 +4,10 @@
  * shows the state of the work behind it. A worker with a key that plays every resident
  * (as `vivarium start`'s does) then runs the work, and the views follow.
  */
-import type { Browser, Page } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import { assignQuest } from "../../src/domain/quests/index.ts"
-import { go, joinAsOperator, launchBrowser, openDevice, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, openDevice, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
 import { forgeResidentAt, peerOperator } from "../helpers/socialFixture.ts"
@@ -21,16 +21,6 @@ let browser: Browser
 beforeAll(async () => {
   browser = await launchBrowser(suite)
 })
-
-/** A desktop (1280×800) and a phone (390×844) screenshot of what the page shows now. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  const viewport = page.viewportSize()
-  await page.setViewportSize({ width: 1280, height: 800 })
-  await screenshot(page, name)
-  await page.setViewportSize({ width: 390, height: 844 })
-  await screenshot(page, `${name}-phone`)
-  if (viewport) await page.setViewportSize(viewport)
-}
 
 describe("why tasks wait, in the panel", { timeout: 120_000 }, () => {
   it("queue rows, task detail and the quest say why; they follow when a worker that can take the work arrives", async () => {
@@ -59,25 +49,25 @@ describe("why tasks wait, in the panel", { timeout: 120_000 }, () => {
       expect(await reason(haiku.id).getAttribute("title")).toMatch(/^no online worker has an LLM key: an LLM task needs a worker started with GROQ_API_KEY/)
       expect(await reason(after.id).textContent()).toBe("waiting for “moss haiku”")
       expect(await reason(questTask.id).textContent()).toBe("no worker with an LLM key")
-      await screenshots(page, "wait-reasons-queue")
+      await screenshotBothSizes(page, "wait-reasons-queue")
 
       // The task detail: the whole sentence, above the task's fields.
       await page.getByTestId(`task-row-${haiku.id}`).getByRole("link").click()
       const wait = page.getByTestId("task-wait")
       await expect.poll(() => wait.textContent()).toMatch(/Why it waits: no online worker has an LLM key: an LLM task needs a worker started with GROQ_API_KEY in its environment/)
       expect(await wait.getAttribute("data-wait")).toBe("no_llm_key")
-      await screenshots(page, "wait-reasons-task")
+      await screenshotBothSizes(page, "wait-reasons-task")
 
       // The quest: the work behind it, in its row and in its detail.
       await go(page, "quests")
       const row = page.getByTestId(`quest-work-${quest.id}`)
       await expect.poll(() => row.textContent()).toBe("0 of 1 task done, 1 waiting: no worker with an LLM key")
-      await screenshots(page, "wait-reasons-quests")
+      await screenshotBothSizes(page, "wait-reasons-quests")
       await page.getByTestId(`quest-link-${quest.id}`).click()
       const work = page.getByTestId("quest-work")
       await expect.poll(() => work.textContent()).toMatch(/Work behind this quest: 0 of 1 task done, 1 waiting: no worker with an LLM key/)
       expect(await page.getByTestId("quest-wait").textContent()).toMatch(/1 task: no online worker has an LLM key/)
-      await screenshots(page, "wait-reasons-quest")
+      await screenshotBothSizes(page, "wait-reasons-quest")
 
       // A worker with a key that plays every resident: the quest's task runs, and the quest says so.
       const fake = await startFakeGroq({ kind: "answer", text: () => "The north cave has three exits: the stair, the well and the gap." })
@@ -86,7 +76,7 @@ describe("why tasks wait, in the panel", { timeout: 120_000 }, () => {
       await approveWorker(relay, "w2")
       await until(relay, questTask.id, "approved", 20_000)
       await expect.poll(async () => (await work.textContent())?.trim(), { timeout: 10_000 }).toBe("Work behind this quest: 1 of 1 task done")
-      await screenshots(page, "wait-reasons-quest-done")
+      await screenshotBothSizes(page, "wait-reasons-quest-done")
     })
     expect(ada.unexpectedErrors()).toEqual([])
   })

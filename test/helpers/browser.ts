@@ -148,6 +148,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /**
+ * Screenshots of what the page shows now at desktop (1280×800, named `desktopName`) and phone
+ * (390×844, `<name>-phone`) size; the page gets its own viewport back afterwards.
+ */
+export async function screenshotBothSizes(page: Page, name: string, desktopName = name): Promise<void> {
+  const viewport = page.viewportSize()
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await screenshot(page, desktopName)
+  await page.setViewportSize({ width: 390, height: 844 })
+  await screenshot(page, `${name}-phone`)
+  if (viewport) await page.setViewportSize(viewport)
+}
+
+/**
  * A full-page PNG as a touch device really shows it: Chromium's full-page capture drops touch
  * emulation while it draws (so `(pointer: coarse)` styles vanish from the picture), so the
  * viewport is made as tall as the page for the shot instead, then put back.

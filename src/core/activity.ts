@@ -6,6 +6,7 @@
  * left out; side effects of a stale run never count (taskMerge.ts), so they are left out too.
  */
 import type { Bounty, Identity, MailMessage, RootDoc, RunRef, Task, TaskEvent, TaskStatus } from "../../schemas/index.ts"
+import { displayNameOf } from "../domain/peers/names.ts"
 
 export type ActivityKind = "task" | "decision" | "quest" | "bounty" | "mail" | "control"
 
@@ -68,9 +69,9 @@ const excerpt = (text: string) => {
   return one.length > EXCERPT ? `${one.slice(0, EXCERPT - 1)}…` : one
 }
 
-/** How the feed names people: an operator's display name, a resident's name, the relay as "the relay". */
+/** How the feed names people: a resident by name, a peer as every view names it (src/domain/peers/names.ts). */
 export function namer(root: RootDoc, residents?: ReadonlyMap<string, Identity>): (id: string) => string {
-  return id => residents?.get(id)?.name ?? root.peers[id]?.displayName ?? id
+  return id => residents?.get(id)?.name ?? displayNameOf(root, id)
 }
 
 function taskEvent(task: Task, e: TaskEvent, index: number, name: (id: string) => string): ActivityItem | undefined {

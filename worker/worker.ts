@@ -257,7 +257,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#scanQueued = true
     setImmediate(() => {
       this.#scanQueued = false
-      if (!this.#stopped) this.#scan(Date.now())
+      // A reload (after a refused change) can drop the workspace between queueing and running.
+      if (!this.#stopped && this.#ws) this.#scan(Date.now())
     })
   }
 

@@ -6,6 +6,7 @@ import { connectPeer, PendingApprovalError, RelayError, type NodePeer } from "..
 import { RelayUrl, type FlagSpec } from "./args.ts"
 import { CliError } from "./errors.ts"
 import { cliIdentity, operatorHome, type CliIdentity } from "./operator.ts"
+import { clearProgress, showProgress } from "./progress.ts"
 
 export const DEFAULT_DATA_DIR = ".vivarium"
 
@@ -46,11 +47,13 @@ export function resolveConnection(flags: ConnectionInput, env = process.env): { 
  */
 export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer, me: CliIdentity) => Promise<T> | T): Promise<T> {
   const { relay, token, dataDir } = resolveConnection(flags)
+  showProgress(`vivarium: connecting to ${relay}…`)
   const me = await cliIdentity(relay, token, dataDir)
   const identity = me.identity
+  showProgress(`vivarium: reading "${me.workspace.name}" at ${relay} as ${me.as === "owner" ? "its owner" : "this paired terminal"}…`)
   let peer: NodePeer
   try {
-    peer = await connectPeer({ relay, token, identity, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
+    peer = await connectPeer({ relay, token, identity, workspace: me.workspace, connectTimeoutMs: 10_000, anchorsDir: operatorHome() })
   } catch (error) {
     if (error instanceof PendingApprovalError) throw new CliError(`this terminal's pairing (${identity.name}) is not confirmed yet: run \`vivarium pair\` and confirm the code in the control panel`)
     if (error instanceof RelayError) throw new CliError(error.message)
@@ -65,6 +68,7 @@ export async function withPeer<T>(flags: ConnectionInput, fn: (peer: NodePeer, m
     await Promise.race([peer.flushToRelay(), refusal])
     return result
   } finally {
+    clearProgress()
     await peer.close()
   }
 }

@@ -7,6 +7,7 @@
  */
 import { UserError, type ErrorDescription } from "../src/core/errors.ts"
 import { CliError } from "./errors.ts"
+import { clearProgress, showProgress } from "./progress.ts"
 
 const HELP = `vivarium — a local-first workspace for operators and AI residents
 
@@ -138,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(usageOf(name))
       return 0
     }
+    showProgress(`vivarium ${name}: loading…`)
     return await command(rest)
   } catch (error) {
     const json = rest.includes("--json")
@@ -155,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     console.error(`vivarium: ${(error as Error).message}`)
     return 1
+  } finally {
+    clearProgress()
   }
 }
 

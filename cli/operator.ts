@@ -12,7 +12,7 @@ import { homedir, hostname } from "node:os"
 import { join } from "node:path"
 import { dataDirPaths, readWorkspacePointer } from "../peer-server/dataDir.ts"
 import { peerNameFor, type PeerIdentity } from "../src/domain/peers/index.ts"
-import { fetchWorkspace, RelayError } from "../src/peer/nodePeer.ts"
+import { fetchWorkspace, RelayError, type WorkspaceAnswer } from "../src/peer/nodePeer.ts"
 import { loadIdentity } from "../src/peer/peerIdentity.ts"
 import { CliError } from "./errors.ts"
 
@@ -49,11 +49,12 @@ export interface CliIdentity {
   as: "owner" | "terminal"
   /** Where the key lives (a key rotation writes the new one there). */
   dir: string
-  workspace: { workspaceId: string; name: string }
+  /** The relay's answer for its workspace (root URL, id, name). */
+  workspace: WorkspaceAnswer
 }
 
 /** The workspace `relay` serves, with the relay's failures as one clear line. */
-export async function workspaceAt(relay: string, token: string): Promise<{ workspaceId: string; name: string }> {
+export async function workspaceAt(relay: string, token: string): Promise<WorkspaceAnswer> {
   try {
     return await fetchWorkspace(relay, token)
   } catch (error) {

@@ -46,6 +46,8 @@ export interface PeerOptions {
   authRetryMs?: number
   connectTimeoutMs?: number
   peerId?: string
+  /** The relay's /api/workspace answer when the caller already asked (saves one round trip). */
+  workspace?: WorkspaceAnswer
   /** Where this peer pins the workspace's authority anchors (next to its identity); omit to pin nothing. */
   anchorsDir?: string
 }
@@ -80,6 +82,7 @@ export interface NodePeer extends RelayConnection {
 }
 
 const WorkspaceAnswer = z.object({ rootUrl: DocUrl, workspaceId: z.string(), name: z.string() })
+export type WorkspaceAnswer = z.infer<typeof WorkspaceAnswer>
 
 export function relayHttpUrl(relay: string): string {
   const url = new URL(relay)
@@ -87,7 +90,7 @@ export function relayHttpUrl(relay: string): string {
   return httpBaseOf(relay)
 }
 
-export async function fetchWorkspace(relay: string, token: string): Promise<z.infer<typeof WorkspaceAnswer>> {
+export async function fetchWorkspace(relay: string, token: string): Promise<WorkspaceAnswer> {
   const http = relayHttpUrl(relay)
   let res: Response
   try {
@@ -116,7 +119,7 @@ export async function enrolIdentity(relay: string, token: string, workspaceId: s
 
 /** Connects `opts.identity` to the relay, approved or not. */
 export async function connectRelay(opts: PeerOptions): Promise<RelayConnection> {
-  const { rootUrl: url, workspaceId } = await fetchWorkspace(opts.relay, opts.token)
+  const { rootUrl: url, workspaceId } = opts.workspace ?? (await fetchWorkspace(opts.relay, opts.token))
   const rootUrl = url as AutomergeUrl
   const identity = opts.identity
   const enrolment = await enrolIdentity(opts.relay, opts.token, workspaceId, identity, opts.profile)

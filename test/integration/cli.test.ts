@@ -4,12 +4,17 @@
  * cleans up through its own teardown. More cases run in-process in
  * test/integration/cliMain.test.ts.
  */
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TASK_STATUSES } from "../../schemas/index.ts"
+import { BIN, cliEnv } from "../helpers/child.ts"
 import { runCli, type CliResult } from "../helpers/cli.ts"
 import { spawnRelay, type RelayProcess } from "../helpers/relayProcess.ts"
 import { createTeardown, teardownFor } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
+
+const execFileAsync = promisify(execFile)
 
 /** A user error: exit code 2, nothing on stdout, exactly one line on stderr. */
 function expectUsageError(result: CliResult, pattern: RegExp): void {
@@ -67,6 +72,23 @@ describe.concurrent("vivarium CLI", () => {
       const tasks = JSON.parse(listed.stdout) as unknown
       expect(Array.isArray(tasks)).toBe(true)
       expect(tasks).toContainEqual(expect.objectContaining({ id: task.id, status: "queued", title: "greet" }))
+    })
+
+    it("on a terminal a peer command says what it is doing, then erases that line before its result; through a pipe only the result", async () => {
+      // util-linux `script` gives the command a pseudo-terminal, as a person's shell does.
+      const command = [process.execPath, BIN, "status", "--data", dataDir].map(a => `'${a}'`).join(" ")
+      const onTerminal = await execFileAsync("script", ["-qfec", command, "/dev/null"], { env: cliEnv(), encoding: "utf8" })
+      const erase = "\r\x1b[2K"
+      expect(onTerminal.stdout).toContain(`${erase}vivarium status: loading…`)
+      expect(onTerminal.stdout).toContain(`${erase}vivarium: connecting to ${relay.wsUrl}…`)
+      expect(onTerminal.stdout).toContain(`${erase}vivarium: reading "Vivarium" at ${relay.wsUrl} as its owner…`)
+      // Whatever follows the last erase is the result alone, starting on a clean line.
+      expect(onTerminal.stdout.slice(onTerminal.stdout.lastIndexOf(erase) + erase.length)).toMatch(/^workspace: {3}Vivarium\r?\n/)
+
+      const piped = await runCli(["status", "--data", dataDir])
+      expectOk(piped)
+      expect(piped.stdout).toMatch(/^workspace: {3}Vivarium\n/)
+      expect(piped.stderr).toBe("")
     })
 
     it.sequential("task add + task list --json, finding the relay through VIVARIUM_RELAY and VIVARIUM_TOKEN", async () => {

@@ -11,8 +11,8 @@ import { balanceOf, deriveWallets, voidedEffects } from "../../src/domain/wallet
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { readLedger } from "../../src/workspace/documentReaders.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
-import { grant, LedgerWriteError, openWallets, recordEntry, spend, walletOf } from "../../src/domain/wallets/actions.ts"
-import { socialFixture } from "../helpers/socialFixture.ts"
+import { grant, grantManually, LedgerWriteError, openWallets, recordEntry, spend, walletOf } from "../../src/domain/wallets/actions.ts"
+import { peerOperator, socialFixture } from "../helpers/socialFixture.ts"
 import { connectTestPeers, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -113,6 +113,28 @@ describe("wallet: offline merges through a relay", () => {
       expect(voided).toMatchObject({ entry: { key: second }, freeTime: 0, journal: 0 })
       expect(voided!.note).toBe("would take free time below zero after merge (2 available, 8 spent)")
     })
+  })
+})
+
+describe("wallet: an operator's manual grant", () => {
+  it("passes the relay's gate, reaches every replica once, and is signed in the operator's audit log", async () => {
+    const relay = await startTestRelay(teardown)
+    const [op, other] = await connectTestPeers(teardown, relay, 2)
+    const ctx = await peerOperator(op!)
+    const refusals: string[] = []
+    op!.notices.on("refused", notice => refusals.push(notice.reason))
+
+    const key = await grantManually(ctx, "ada", { amount: 12, reason: "thanks for the write-up" })
+    expect(key).toMatch(/^grant:/)
+    const theirs = await openWallets(other!.workspace)
+    await waitFor(() => expect(theirs.doc().entries[key]).toMatchObject({ identity: "ada", amount: 12, kind: "grant", by: { kind: "operator", name: op!.identity.name } }), {
+      events: [[theirs, "change"]],
+      message: "the manual grant to reach another operator through the relay",
+    })
+    expect(refusals).toEqual([])
+    expect(balanceOf(walletsOf(theirs), "ada")).toMatchObject({ freeTime: 8, journal: 4 })
+    const payouts = ctx.audit.handle.doc().entries.filter(e => e.kind === "payout")
+    expect(payouts.map(e => JSON.parse(e.data) as unknown)).toContainEqual(expect.objectContaining({ key, amount: 12 }))
   })
 })
 

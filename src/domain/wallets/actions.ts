@@ -84,7 +84,7 @@ export function grant(handle: DocHandle<WalletsDoc>, input: GrantInput, signer: 
 export async function grantManually(ctx: OperatorContext, resident: string, input: ManualGrantInput): Promise<string> {
   const { amount, reason } = parseInput(ManualGrantInput, input)
   const at = ctx.now ?? Date.now()
-  const key = ledgerKeys.tip(`manual:${newId("grant", at)}`)
+  const key = ledgerKeys.manualGrant(newId("grant", at))
   await grant(await openWallets(ctx.workspace), { key, identity: resident, amount, reason, at }, ctx.audit.signer)
   await ctx.audit.append("payout", resident, { grant: "manual tip", key, amount, reason })
   return key

@@ -4,7 +4,8 @@
  *
  * - Grants by `system` (allowances, rewards, tips, bonuses): the relay only.
  * - Grants by an operator, signed `by` that operator: quest tips and rewards, bounty
- *   payouts, mail grants (the payments of the quest, bounty and mailbox actions).
+ *   payouts, mail grants (the payments of the quest, bounty and mailbox actions) and manual
+ *   grants.
  * - Spends: by the worker holding the resident's lease, or by an operator, `by` itself.
  * - Nobody pays themselves.
  */
@@ -13,7 +14,7 @@ import { isOperator, type Principal } from "../../core/principal.ts"
 import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, same, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 /** Key prefixes of the grants operators make (src/domain/wallets/economy.ts ledgerKeys). */
-export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-reply:"] as const
+export const OPERATOR_GRANT_PREFIXES = ["quest:", "bounty:", "mail-dm:", "mail-reply:", "grant:"] as const
 
 export function authorizeLedgerChange(before: LedgerEntry | undefined, after: LedgerEntry | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
   const pending = refusePending(who)
@@ -35,7 +36,7 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
     if (!isOperator(who)) return refused(`${who.peer} is a worker: workers never grant tokens (entry ${after.key})`)
     if (after.bucket !== "split") return refused(`grant ${after.key}: grants are split between free time and journal`)
     if (!OPERATOR_GRANT_PREFIXES.some(p => after.key.startsWith(p)))
-      return refused(`grant ${after.key}: operators pay quest tips and rewards, bounty places and mail grants (keys ${OPERATOR_GRANT_PREFIXES.join(", ")}); rewards, tips and allowances are paid by the relay`)
+      return refused(`grant ${after.key}: operators pay quest tips and rewards, bounty places, mail grants and manual grants (keys ${OPERATOR_GRANT_PREFIXES.join(", ")}); rewards, tips and allowances are paid by the relay`)
     return ALLOWED
   }
   if (after.bucket === "split") return refused(`spend ${after.key}: a spend names its bucket (free_time or journal)`)

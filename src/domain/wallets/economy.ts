@@ -93,8 +93,10 @@ function key(...parts: Array<string | number>): string {
 export const ledgerKeys = {
   /** Phase-5 reward for a task, to the resident who did it. */
   reward: (taskId: string, resident: string) => key("reward", taskId, resident),
-  /** The operator's tip when approving a task. */
+  /** The operator's tip when approving a task (paid by the relay when the approval lands). */
   tip: (taskId: string) => key("tip", taskId),
+  /** An operator's manual grant from the Residents view or the CLI: `grantId` is fresh per grant. */
+  manualGrant: (grantId: string) => key("grant", grantId),
   bonus: (oneTimeId: string, resident: string) => key("bonus", oneTimeId, resident),
   allowance: (resident: string, day: number) => key("allowance", resident, day),
   mailDm: (mailId: string) => key("mail-dm", mailId),

@@ -70,7 +70,8 @@ function simulateRun(relay: TestRelay, id: string, worker: string, to: "claimed"
 
 /** Seeds `relay` (start it with a long `leaseMs`, so simulated runs do not expire) and returns what it made. */
 export async function seedPanelFixture(teardown: Teardown, relay: TestRelay): Promise<PanelFixture> {
-  const node = await connectTestPeer(teardown, relay)
+  // An operator as the panel shows one: under the display name bound to its key.
+  const node = await connectTestPeer(teardown, relay, { identity: await approvedIdentity(relay, "operator", undefined, { displayName: "Dorothy Vaughan" }) })
   const ctx = await peerOperator(node)
   const worker = (await approvedIdentity(relay, "worker", "greenhouse-pi-north-wing-01")).name
   const pending = await freshIdentity("worker", "basement-raspberry-pi-waiting-for-approval")

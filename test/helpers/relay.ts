@@ -7,6 +7,7 @@ import { startRelay, type Relay, type RelayOptions } from "../../peer-server/rel
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
 import { enrolIdentity, fetchWorkspace } from "../../src/peer/nodePeer.ts"
 import type { PeerIdentity } from "../../src/domain/peers/registerPeer.ts"
+import type { EnrolmentProfile } from "../../src/peer/enrolClient.ts"
 import { waitFor } from "./waitFor.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
@@ -45,9 +46,9 @@ export async function freshIdentity(role: PeerIdentity["role"] = "operator", nam
 }
 
 /** Enrols `identity` with the relay over HTTP, as a peer does before it connects (pending). */
-export async function enrol(relay: Pick<Relay, "wsUrl" | "token">, identity: PeerIdentity): Promise<void> {
+export async function enrol(relay: Pick<Relay, "wsUrl" | "token">, identity: PeerIdentity, profile: EnrolmentProfile = {}): Promise<void> {
   const { workspaceId } = await fetchWorkspace(relay.wsUrl, relay.token)
-  await enrolIdentity(relay.wsUrl, relay.token, workspaceId, identity)
+  await enrolIdentity(relay.wsUrl, relay.token, workspaceId, identity, profile)
 }
 
 /** Decides a registered peer through the relay's replica, as the owner would. */
@@ -56,9 +57,9 @@ export function decide(relay: Pick<Relay, "decideAsOwner">, name: string, state:
 }
 
 /** Enrols a new key and approves it: an operator (or worker) a test can connect as. */
-export async function approvedIdentity(relay: TestRelay, role: "operator" | "worker" = "operator", name?: string): Promise<PeerIdentity> {
+export async function approvedIdentity(relay: TestRelay, role: "operator" | "worker" = "operator", name?: string, profile: EnrolmentProfile = {}): Promise<PeerIdentity> {
   const identity = await freshIdentity(role, name)
-  await enrol(relay, identity)
+  await enrol(relay, identity, profile)
   await decide(relay, identity.name, "approved")
   return identity
 }

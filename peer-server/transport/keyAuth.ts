@@ -92,6 +92,13 @@ export function keyAuth(opts: { pairingTtlMs?: number } = {}): RelayExtension {
     onAuthenticate(req) {
       return authenticateUpgrade(req, { workspaceId: ctx!.workspaceId, challenges, root: () => ctx!.workspace.root })
     },
+    onConnect() {
+      // The principal was read from the root when the key proof was checked; a decision that
+      // landed between that and the socket joining (an owner approving at once) found no
+      // connection to update. Re-read once the adapter holds the socket (it takes it right
+      // after this hook), or a just-approved peer would stay pending until the next root change.
+      queueMicrotask(refreshPrincipals)
+    },
     mayRead(principal, documentId) {
       if (principal.role !== "pending") return true
       const workspace = ctx!.workspace

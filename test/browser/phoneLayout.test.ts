@@ -148,8 +148,7 @@ describe("the control panel on phones and tablets", { timeout: 240_000 }, () => 
     await screenshotsOnFailure("phone-nav", { phone: () => phone.page }, async () => {
       const page = phone.page
       // As in tour() and joinAsOperator(), the owner approves after the waiting screen has been
-      // seen (here: photographed), as a person would. Approving within milliseconds of the
-      // registration sometimes leaves the new browser with its queue "unavailable" (reported).
+      // seen (here: photographed), as a person would.
       await join(page, "Grace Hopper", async label => void (await touchScreenshot(page, `phone-nav-${label}`)))
       expect(await page.evaluate(() => matchMedia("(pointer: coarse)").matches), "the phone emulates a touch screen").toBe(true)
 

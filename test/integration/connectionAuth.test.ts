@@ -126,6 +126,39 @@ describe("a pending peer", () => {
   })
 })
 
+describe("an approval racing the connection", () => {
+  it("an owner approving between the key proof and the socket joining sync: the new peer reads the queue at once", async () => {
+    // The relay checks the key proof, then (here) the owner approves before the socket joins.
+    let approveDuringUpgrade: string | undefined
+    let relay: TestRelay | undefined
+    const relayReady = startTestRelay(teardown, {
+      extensions: standard =>
+        standard.map(e =>
+          e.name !== "key-auth"
+            ? e
+            : {
+                ...e,
+                async onAuthenticate(req) {
+                  const verdict = await e.onAuthenticate!(req)
+                  if (verdict.ok && verdict.principal.peer === approveDuringUpgrade) await decide(relay!, verdict.principal.peer, "approved")
+                  return verdict
+                },
+              },
+        ),
+    })
+    relay = await relayReady
+    const newcomer = await freshIdentity()
+    await enrol(relay, newcomer)
+    approveDuringUpgrade = newcomer.name
+    const peer = await connectRelay({ relay: relay.wsUrl, token: relay.token, identity: newcomer, retryMs: 200 })
+    teardown.add(() => peer.close())
+    expect(peer.enrolment.state).toBe("pending")
+    await peer.whenApproved()
+    const queue = await peer.repo.find(relay.workspace.root.docs.queue as AutomergeUrl)
+    expect(queue.doc()).toMatchObject({ kind: "queue" })
+  })
+})
+
 describe("enrolment", () => {
   it("needs the secret and a proof of the key; the same key again is idempotent; another key under the name gets 409", async () => {
     const relay = await startTestRelay(teardown)

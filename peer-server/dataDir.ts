@@ -65,7 +65,14 @@ export function writeWorkspacePointer(paths: DataDirPaths, pointer: WorkspacePoi
 }
 
 /** Where the relay of this data dir listens, so local CLI commands find it without flags. */
-export const RelayAddress = z.object({ host: z.string(), port: z.number().int(), pid: z.number().int(), startedAt: Timestamp })
+export const RelayAddress = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  pid: z.number().int(),
+  startedAt: Timestamp,
+  /** With --lan: the HTTPS addresses other LAN devices open (no secret in them). */
+  lanUrls: z.array(z.string().url()).optional(),
+})
 export type RelayAddress = z.infer<typeof RelayAddress>
 
 export function writeRelayAddress(dir: string, address: RelayAddress): void {

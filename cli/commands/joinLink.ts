@@ -1,4 +1,4 @@
-/** `vivarium join-link`: the browser link, relay address and secret of a local relay. */
+/** `vivarium join-link`: the browser links (this machine's, and the LAN's with --lan), relay address and secret of a local relay. */
 import { resolve } from "node:path"
 import { z } from "zod"
 import { readRelayAddress, readSecret } from "../../peer-server/dataDir.ts"
@@ -19,6 +19,8 @@ export async function runJoinLink(argv: string[]): Promise<number> {
   const host = address.host === "0.0.0.0" || address.host === "::" ? "127.0.0.1" : address.host
   const url = joinLink(`http://${host}:${address.port}`, token)
   const relay = `ws://${host}:${address.port}`
-  console.log(flags.json ? JSON.stringify({ url, relay, token }) : `${url}\nrelay: ${relay}\ntoken: ${token}`)
+  const lan = (address.lanUrls ?? []).map(base => joinLink(base, token))
+  if (flags.json) console.log(JSON.stringify({ url, lanUrls: lan, relay, token }))
+  else console.log([url, ...lan.map(l => `from the LAN: ${l}`), `relay: ${relay}`, `token: ${token}`].join("\n"))
   return 0
 }

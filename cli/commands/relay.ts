@@ -122,7 +122,8 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     if (code === "EADDRNOTAVAIL") throw new CliError(`${command}: cannot listen on ${tls?.host ?? host}: no such local address`)
     throw error
   }
-  writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt })
+  const lanUrls = tls ? lanLinkHosts(tls).map(h => `https://${h}:${new URL(relay.httpsUrl!).port}`) : undefined
+  writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt, ...(lanUrls ? { lanUrls } : {}) })
   // automerge-repo can reject a stray promise when a peer asks for a document nobody has
   // (its 60 s find timeout); one peer's missing document must not take the relay down.
   process.on("unhandledRejection", reason => {
@@ -154,7 +155,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     const hosts = lanLinkHosts(tls)
     const httpsPort = new URL(relay.httpsUrl!).port
     const helperPort = new URL(relay.trustHelperUrl!).port
-    for (const h of hosts) lines.push(`  From the LAN:  ${joinLink(`https://${h}:${httpsPort}`, relay.token)}`)
+    for (const url of lanUrls!) lines.push(`  From the LAN:  ${joinLink(url, relay.token)}`)
     if (!hosts.length) lines.push(`  From the LAN:  no LAN address found; the HTTPS listener is ${relay.httpsUrl}`)
     const trust = tls.credentials.trust
     lines.push(`  Trust first:   http://${hosts[0] ?? "<this machine>"}:${helperPort}/ — on each new device: install the certificate, steps, QR code`)

@@ -112,11 +112,12 @@ describe.concurrent("vivarium CLI", () => {
       for (const t of tasks) expect(t).toEqual(expect.objectContaining({ id: expect.any(String), status: "queued" }))
     })
 
-    it("join-link --json prints {url, relay, token}", async () => {
+    it("join-link --json prints {url, lanUrls, relay, token} (no LAN links without --lan)", async () => {
       const result = await runCli(["join-link", "--json", "--data", dataDir])
       expectOk(result)
       expect(JSON.parse(result.stdout)).toEqual({
         url: `${relay.httpUrl}/#join=${encodeURIComponent(relay.token)}`,
+        lanUrls: [],
         relay: relay.wsUrl,
         token: relay.token,
       })

@@ -280,6 +280,9 @@ describe("vivarium relay --lan", () => {
     expect(app.stderr()).toMatch(/issued a server certificate for .*\(none yet\)/)
     expect(app.stderr(), "the log never carries the join secret or a key").not.toMatch(new RegExp(`${token}|PRIVATE KEY`))
     expect((await fetch(`http://127.0.0.1:${helperPort}/ca.crt`)).status).toBe(200)
+    // join-link, later, gives the same LAN link as the banner.
+    const joinLink = await runCli(["join-link", "--json", "--data", dataDir])
+    expect(JSON.parse(joinLink.stdout)).toMatchObject({ lanUrls: [`https://127.0.0.1:${httpsPort}/#join=${encodeURIComponent(token)}`] })
 
     // A Node peer on another machine trusts the CA through NODE_EXTRA_CA_CERTS (what the banner says).
     const relay = `wss://127.0.0.1:${httpsPort}`

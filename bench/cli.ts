@@ -47,8 +47,8 @@ interface Command {
 }
 const COMMANDS: Command[] = [
   { name: "vivarium --help", args: () => ["--help"] },
-  { name: "vivarium status", args: r => ["status", "--relay", r.wsUrl, "--token", r.token] },
-  { name: "vivarium task list", args: r => ["task", "list", "--relay", r.wsUrl, "--token", r.token] },
+  { name: "vivarium status", args: r => ["status", "--data", r.dataDir] },
+  { name: "vivarium task list", args: r => ["task", "list", "--data", r.dataDir] },
 ]
 
 interface Sample {
@@ -85,21 +85,23 @@ function spawnTimed(file: string, args: string[], env: NodeJS.ProcessEnv): Promi
     const child = spawn(file, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
     let firstMs = Number.NaN
     let stderr = ""
+    let stdout = ""
     const timer = setTimeout(() => child.kill("SIGKILL"), CONFIG.timeoutMs)
-    child.stdout.on("data", () => {
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
       if (Number.isNaN(firstMs)) firstMs = performance.now() - started
+      stdout += s
     })
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
     child.once("error", reject)
     child.once("close", (code, signal) => {
       clearTimeout(timer)
       if (code === 0) resolve({ firstMs, exitMs: performance.now() - started })
-      else reject(new Error(`${file} ${args.join(" ")} exited with ${code ?? signal}: ${stderr.slice(-2000)}`))
+      else reject(new Error(`${file} ${args.join(" ")} exited with ${code ?? signal}: ${(stderr || stdout).slice(-2000)}`))
     })
   })
 }
 
-/** A relay child (the built CLI) whose queue holds CONFIG.tasks tasks, as this machine's operator under a scratch home. */
+/** A relay child (the built CLI) whose queue holds CONFIG.tasks tasks; the commands act as its owner through its data directory. */
 async function seededRelay(ctx: SuiteContext, scope: Cleanup): Promise<RelayProcess> {
   const home = tempDir(scope, "cli-home")
   const before = process.env.VIVARIUM_HOME
@@ -174,7 +176,7 @@ function report(ctx: SuiteContext, results: CommandResult[], nodeOnly: Summary, 
     "",
     `**Target:** first output within ${CONFIG.targetMs} ms on a terminal (median of the built CLI) — ${verdicts}.`,
     "",
-    `**Setup:** a relay child (\`node bin/vivarium.js relay --port 0\`, the built CLI) whose queue holds ${CONFIG.tasks} local tasks (bench/syncData.ts \`makeTask\`), owned by the operator the commands speak for (a scratch \`VIVARIUM_HOME\`). *Built* = ${PATHS.built.label}: the bundle esbuild writes (scripts/buildNode.js), each command's chunk imported when it runs. *tsx* = ${PATHS.tsx.label}: the same sources, registered through \`tsx/esm/api\` and compiled when they load (its compile cache warm after one warm-up run). Each sample runs the command twice as a new process: *on a terminal* (inside \`script -qfec\`, a pseudo-terminal, as a person runs it) from \`spawn()\` to its first byte — for a peer command that is its progress line (cli/progress.ts: "loading…", then "connecting to …", then "reading … as its owner…", erased when the result prints); and *through pipes* (as a script runs it, where no progress line is written) from \`spawn()\` to the first byte on stdout, which is the result, and to its exit. After one warm-up run of each, ${CONFIG.runs} rounds; in each round every command runs once per path, alternating which path goes first.`,
+    `**Setup:** a relay child (\`node bin/vivarium.js relay --port 0\`, the built CLI) whose queue holds ${CONFIG.tasks} local tasks (bench/syncData.ts \`makeTask\`), the commands given \`--data\` of that relay, so they act as its owner as on the relay's own machine (the README's loop; anchors pinned under a scratch \`VIVARIUM_HOME\`). *Built* = ${PATHS.built.label}: the bundle esbuild writes (scripts/buildNode.js), each command's chunk imported when it runs. *tsx* = ${PATHS.tsx.label}: the same sources, registered through \`tsx/esm/api\` and compiled when they load (its compile cache warm after one warm-up run). Each sample runs the command twice as a new process: *on a terminal* (inside \`script -qfec\`, a pseudo-terminal, as a person runs it) from \`spawn()\` to its first byte — for a peer command that is its progress line (cli/progress.ts: "loading…", then "connecting to …", then "reading … as its owner…", erased when the result prints); and *through pipes* (as a script runs it, where no progress line is written) from \`spawn()\` to the first byte on stdout, which is the result, and to its exit. After one warm-up run of each, ${CONFIG.runs} rounds; in each round every command runs once per path, alternating which path goes first.`,
     "",
     "| command | built, terminal: first output p50 / p90 ms | tsx, terminal: first output p50 / p90 ms | tsx ÷ built | built, piped: result p50 / p90 ms | tsx, piped: result p50 ms | tsx ÷ built | built: exit p50 ms |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -7,7 +7,7 @@
  */
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { SCHEMA_VERSION, type ArchiveDoc, type RootDoc, type Task } from "../schemas/index.ts"
-import { planArchive, totalSpend } from "../src/domain/tasks/index.ts"
+import { planArchive, storedTask, totalSpend } from "../src/domain/tasks/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { DEFAULT_ARCHIVE_AFTER_MS } from "../src/core/defaults.ts"
 import type { RelayExtension } from "./extension.ts"
@@ -27,7 +27,7 @@ export async function archiveFinishedTasks(repo: Repo, ws: Workspace, now: numbe
     }
     const archive = await repo.find<ArchiveDoc>(url)
     archive.change(d => {
-      for (const task of tasks) d.tasks[task.id] = task
+      for (const task of tasks) d.tasks[task.id] = storedTask(task)
     })
     ws.queueHandle.change(d => {
       for (const task of tasks) delete d.tasks[task.id]

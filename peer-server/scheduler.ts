@@ -13,6 +13,7 @@ import type { RelayExtension } from "./extension.ts"
 import { fileLeaseStore, resumeObservations, type LeaseStore } from "./leaseClock.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
+import { plainValue } from "../src/workspace/storedValue.ts"
 
 const debug = createDebug("app:relay:scheduler")
 
@@ -23,8 +24,6 @@ interface Edit {
   apply: (draft: Task) => void
   audit?: [AuditKind, Record<string, unknown>]
 }
-
-const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
 
 /**
  * Among the concurrent results a merge kept for `stored`, the one made under a standing lease
@@ -38,7 +37,7 @@ function standingResult(stored: Task, resolved: Task): { result: TaskResult; rev
   if (!result) return undefined
   const reviews = Object.values(getConflicts(stored, "review") ?? {}) as TaskReview[]
   const review = reviews.find(r => r && typeof r === "object" && r.reviewer === result.worker)
-  return { result: plain(result), ...(review ? { review: plain(review) } : {}) }
+  return { result: plainValue(result), ...(review ? { review: plainValue(review) } : {}) }
 }
 
 export interface SchedulerOptions {

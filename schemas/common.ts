@@ -21,6 +21,18 @@ export const LIMITS = {
 /** Milliseconds since the epoch; every timestamp in a document uses it. */
 export const Timestamp = z.number().int().nonnegative()
 
+/** Automerge's marker on a string stored as one value (ImmutableString) rather than as text. */
+const IMMUTABLE_STRING = Symbol.for("_am_immutableString")
+
+/**
+ * A string field nobody edits character by character (a command, a result, a reason): writers
+ * may store it as one immutable value — one operation instead of one per character — and
+ * readers get it back as a plain string. Text written by older peers reads the same.
+ */
+export function storedString<S extends z.ZodType<string>>(schema: S) {
+  return z.preprocess(v => (typeof v === "object" && v !== null && IMMUTABLE_STRING in v ? String((v as unknown as { val: unknown }).val) : v), schema)
+}
+
 /** An automerge-repo document URL (`automerge:<base58 id>`). */
 export const DocUrl = z.string().regex(/^automerge:[1-9A-HJ-NP-Za-km-z]+$/, "expected an automerge: URL")
 

@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
+import { Actor, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
 
 export const TASK_STATUSES = [
@@ -71,7 +71,7 @@ export const LlmCall = z.object({
 export type LlmCall = z.infer<typeof LlmCall>
 
 export const TaskResult = z.object({
-  output: z.string().max(LIMITS.result),
+  output: storedString(z.string().max(LIMITS.result)),
   exitCode: z.number().int().optional(),
   model: z.string().max(LIMITS.name),
   usage: TokenUsage.optional(),
@@ -87,14 +87,14 @@ export const Verdict = z.enum(["approve", "minor_issues", "reject"])
 export const TaskReview = z.object({
   verdict: Verdict,
   confidence: z.number().min(0).max(1),
-  issues: z.array(z.string().max(LIMITS.reason)).max(50),
+  issues: z.array(storedString(z.string().max(LIMITS.reason))).max(50),
   needsHuman: z.boolean(),
   reviewer: PeerName,
   at: Timestamp,
   /** Set by the operator who decided a pending review. */
   decidedBy: PeerName.optional(),
   tip: z.number().int().nonnegative().max(1_000).optional(),
-  feedback: z.string().max(LIMITS.message).optional(),
+  feedback: storedString(z.string().max(LIMITS.message)).optional(),
   /** When the operator decided; signed with the decision. */
   decidedAt: Timestamp.optional(),
   /**
@@ -111,7 +111,7 @@ export const TaskEvent = z.object({
   from: TaskStatus,
   to: TaskStatus,
   by: Actor,
-  reason: z.string().max(LIMITS.reason).optional(),
+  reason: storedString(z.string().max(LIMITS.reason)).optional(),
   /**
    * The lease the transition was made under: the relay names the lease it grants or expires,
    * a worker the lease it holds. Work under a lease the relay expired is stale
@@ -137,10 +137,10 @@ export type ExecutionRecord = z.infer<typeof ExecutionRecord>
 export const Task = z
   .object({
     id: Id,
-    title: z.string().min(1).max(LIMITS.title),
+    title: storedString(z.string().min(1).max(LIMITS.title)),
     mode: TaskMode,
-    prompt: z.string().max(LIMITS.prompt).optional(),
-    command: z.string().max(LIMITS.command).optional(),
+    prompt: storedString(z.string().max(LIMITS.prompt)).optional(),
+    command: storedString(z.string().max(LIMITS.command)).optional(),
     model: ModelChoice,
     minBudgetUsd: Usd,
     maxBudgetUsd: Usd,
@@ -152,7 +152,7 @@ export const Task = z
     /** A one-time bonus: paid on approval to the task's resident, once per resident per `id`. */
     bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
     status: TaskStatus,
-    blocked: z.object({ kind: BlockReasonKind, reason: z.string().max(LIMITS.reason) }).optional(),
+    blocked: z.object({ kind: BlockReasonKind, reason: storedString(z.string().max(LIMITS.reason)) }).optional(),
     /** Review rejections so far; at 3 the task fails. */
     attempts: z.number().int().nonnegative(),
     /** Execution errors so far (retried with backoff up to a limit). */
@@ -166,7 +166,7 @@ export const Task = z
     /** Every LLM call made for this task, appended by the worker that made it. */
     calls: z.array(LlmCall).max(MAX_TASK_CALLS).optional(),
     review: TaskReview.optional(),
-    lastError: z.string().max(LIMITS.reason).optional(),
+    lastError: storedString(z.string().max(LIMITS.reason)).optional(),
     createdBy: PeerName,
     createdAt: Timestamp,
     updatedAt: Timestamp,

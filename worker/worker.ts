@@ -10,7 +10,7 @@ import createDebug from "debug"
 import { EventEmitter } from "eventemitter3"
 import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type Task, type TaskStatus } from "../schemas/index.ts"
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
-import { critique, routeReview, formatUsd, applyTransition } from "../src/domain/tasks/index.ts"
+import { critique, routeReview, formatUsd, applyTransition, storedResult, storedReview } from "../src/domain/tasks/index.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
 import { connectRelay, type RelayConnection } from "../src/peer/nodePeer.ts"
@@ -469,7 +469,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       route.to,
       route.reason,
       d => {
-        d.result = {
+        d.result = storedResult({
           output: r.output,
           model: r.model,
           costUsd: r.costUsd,
@@ -479,8 +479,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
           finishedAt: now,
           ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
           ...(r.usage ? { usage: r.usage } : {}),
-        }
-        d.review = { verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now }
+        })
+        d.review = storedReview({ verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now })
         d.attempts = route.attempts
       },
       "ok",

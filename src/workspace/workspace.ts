@@ -12,6 +12,7 @@ import { spendAgainstCap, type SpendCap } from "../domain/tasks/spend.ts"
 import { resolveTask, staleRunReason } from "../domain/tasks/taskMerge.ts"
 import { NewTaskInput } from "../domain/tasks/inputs.ts"
 import { buildTask, newTaskId } from "../domain/tasks/taskFactory.ts"
+import { storedTask } from "../domain/tasks/storedValues.ts"
 import { assertDocumentKind, InvalidDocumentError, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
 
@@ -180,7 +181,7 @@ export class Workspace {
     const parsed = NewTaskInput.parse(input)
     const task = buildTask(parsed, this.root.controls, by, now, newTaskId(now))
     this.queueHandle.change(d => {
-      d.tasks[task.id] = task
+      d.tasks[task.id] = storedTask(task)
     })
     return task
   }

@@ -10,6 +10,8 @@
  *   worker when the kill switch aborts its run. approved, failed, cancelled are terminal.
  */
 import type { Actor, ActorKind, Task, TaskEvent, TaskStatus } from "../../../schemas/index.ts"
+import { inDocument } from "../../workspace/storedValue.ts"
+import { storedEvent } from "./storedValues.ts"
 
 type Rule = Partial<Record<TaskStatus, readonly ActorKind[]>>
 
@@ -89,7 +91,8 @@ export function applyTransition(task: Task, to: TaskStatus, by: Actor, now: numb
   if (leaseId !== undefined) event.leaseId = leaseId
   // The schema caps history at 500 events; the oldest make way (the audit log keeps them all).
   if (task.history.length >= 500) task.history.splice(0, task.history.length - 499)
-  task.history.push(event)
+  // In a document change the reason is stored as one value, not as text.
+  task.history.push(inDocument(task) ? storedEvent(event) : event)
   task.status = to
   task.updatedAt = now
 }

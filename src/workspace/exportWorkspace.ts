@@ -7,6 +7,7 @@
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { DocumentKind } from "../../schemas/index.ts"
 import { readRoot, type DataIssue } from "../core/validate.ts"
+import { plainValue } from "./storedValue.ts"
 import { walkWorkspace, type MissingDocument } from "./workspaceDocuments.ts"
 
 export type { MissingDocument } from "./workspaceDocuments.ts"
@@ -76,5 +77,5 @@ export function exportFileName(name: string, at: number): string {
 
 /** An Automerge document (or any value) as plain JSON data. */
 function plain(value: unknown): unknown {
-  return value === undefined ? null : JSON.parse(JSON.stringify(value))
+  return value === undefined ? null : plainValue(value)
 }

@@ -6,10 +6,6 @@
 import type { Task, TaskEvent, TaskResult, TaskReview } from "../../../schemas/index.ts"
 import { storedValue as stored } from "../../workspace/storedValue.ts"
 
-function storedOptional(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : stored(text)
-}
-
 /** A history event to push into a task inside a document change. */
 export function storedEvent(event: TaskEvent): TaskEvent {
   return event.reason === undefined ? event : { ...event, reason: stored(event.reason) }
@@ -23,20 +19,16 @@ export function storedResult(result: TaskResult): TaskResult {
 /** A review to write into a task inside a document change. */
 export function storedReview(review: TaskReview): TaskReview {
   const out: TaskReview = { ...review, issues: review.issues.map(stored) }
-  const feedback = storedOptional(review.feedback)
-  if (feedback !== undefined) out.feedback = feedback
+  if (review.feedback !== undefined) out.feedback = stored(review.feedback)
   return out
 }
 
 /** A whole task to put into a queue or archive document. */
 export function storedTask(task: Task): Task {
   const out: Task = { ...task, title: stored(task.title), history: task.history.map(storedEvent) }
-  const prompt = storedOptional(task.prompt)
-  if (prompt !== undefined) out.prompt = prompt
-  const command = storedOptional(task.command)
-  if (command !== undefined) out.command = command
-  const lastError = storedOptional(task.lastError)
-  if (lastError !== undefined) out.lastError = lastError
+  if (task.prompt !== undefined) out.prompt = stored(task.prompt)
+  if (task.command !== undefined) out.command = stored(task.command)
+  if (task.lastError !== undefined) out.lastError = stored(task.lastError)
   if (task.blocked) out.blocked = { ...task.blocked, reason: stored(task.blocked.reason) }
   if (task.result) out.result = storedResult(task.result)
   if (task.review) out.review = storedReview(task.review)

@@ -1,7 +1,7 @@
 /** How peer commands find their relay: flags, then environment, then the local data dir. */
 import { resolve } from "node:path"
 import { z } from "zod"
-import { readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
+import { localRelayHost, readRelayAddress, readSecret } from "../peer-server/dataDir.ts"
 import { connectPeer, PendingApprovalError, RelayError, type NodePeer } from "../src/peer/nodePeer.ts"
 import { RelayUrl, type FlagSpec } from "./args.ts"
 import { CliError } from "./errors.ts"
@@ -26,8 +26,7 @@ export type ConnectionInput = z.infer<typeof ConnectionInput>
 export function resolveConnection(flags: ConnectionInput, env = process.env): { relay: string; token: string; dataDir: string } {
   const dataDir = resolve(flags.data ?? DEFAULT_DATA_DIR)
   const local = readRelayAddress(dataDir)
-  const localHost = local && (local.host === "0.0.0.0" || local.host === "::" ? "127.0.0.1" : local.host)
-  const relay = flags.relay ?? env.VIVARIUM_RELAY ?? (local ? `ws://${localHost}:${local.port}` : undefined)
+  const relay = flags.relay ?? env.VIVARIUM_RELAY ?? (local ? `ws://${localRelayHost(local)}:${local.port}` : undefined)
   const token = flags.token ?? env.VIVARIUM_TOKEN ?? readSecret(dataDir)
   if (!relay || !token) {
     throw new CliError(

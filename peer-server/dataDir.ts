@@ -75,6 +75,11 @@ export const RelayAddress = z.object({
 })
 export type RelayAddress = z.infer<typeof RelayAddress>
 
+/** The host a command on this machine dials for `address` (a wildcard listener is reached on loopback). */
+export function localRelayHost(address: RelayAddress): string {
+  return address.host === "0.0.0.0" || address.host === "::" ? "127.0.0.1" : address.host
+}
+
 export function writeRelayAddress(dir: string, address: RelayAddress): void {
   writeFileAtomic(join(dir, "relay.json"), JSON.stringify(address, null, 2) + "\n")
 }

@@ -1,7 +1,7 @@
 /** `vivarium join-link`: the browser links (this machine's, and the LAN's with --lan), relay address and secret of a local relay. */
 import { resolve } from "node:path"
 import { z } from "zod"
-import { readRelayAddress, readSecret } from "../../peer-server/dataDir.ts"
+import { localRelayHost, readRelayAddress, readSecret } from "../../peer-server/dataDir.ts"
 import { parseFlags } from "../args.ts"
 import { DEFAULT_DATA_DIR } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -16,7 +16,7 @@ export async function runJoinLink(argv: string[]): Promise<number> {
   const token = readSecret(dir)
   const address = readRelayAddress(dir)
   if (!token || !address) throw new CliError(`join-link: no relay has run with data dir ${dir}; start one with 'vivarium start'`)
-  const host = address.host === "0.0.0.0" || address.host === "::" ? "127.0.0.1" : address.host
+  const host = localRelayHost(address)
   const url = joinLink(`http://${host}:${address.port}`, token)
   const relay = `ws://${host}:${address.port}`
   const lan = (address.lanUrls ?? []).map(base => joinLink(base, token))

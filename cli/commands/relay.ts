@@ -122,7 +122,9 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     if (code === "EADDRNOTAVAIL") throw new CliError(`${command}: cannot listen on ${tls?.host ?? host}: no such local address`)
     throw error
   }
-  const lanUrls = tls ? lanLinkHosts(tls).map(h => `https://${h}:${new URL(relay.httpsUrl!).port}`) : undefined
+  // With --lan: the names other devices reach this machine by, and the HTTPS links (kept for join-link).
+  const lan = tls && { hosts: lanLinkHosts(tls), httpsPort: new URL(relay.httpsUrl!).port }
+  const lanUrls = lan && lan.hosts.map(h => `https://${h}:${lan.httpsPort}`)
   writeRelayAddress(dataDir, { host, port: relay.port, pid: process.pid, startedAt: relay.startedAt, ...(lanUrls ? { lanUrls } : {}) })
   // automerge-repo can reject a stray promise when a peer asks for a document nobody has
   // (its 60 s find timeout); one peer's missing document must not take the relay down.
@@ -152,8 +154,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
   if (!tls) {
     lines.push(`  Only this machine can connect. Restart with --lan to let other LAN machines join (over HTTPS).`)
   } else {
-    const hosts = lanLinkHosts(tls)
-    const httpsPort = new URL(relay.httpsUrl!).port
+    const { hosts, httpsPort } = lan!
     const helperPort = new URL(relay.trustHelperUrl!).port
     for (const url of lanUrls!) lines.push(`  From the LAN:  ${joinLink(url, relay.token)}`)
     if (!hosts.length) lines.push(`  From the LAN:  no LAN address found; the HTTPS listener is ${relay.httpsUrl}`)

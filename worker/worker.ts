@@ -182,7 +182,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   #begin(): void {
     const net = this.#peer.repo.networkSubsystem
-    net.on("peer-disconnected", () => (this.#disconnectedAt ??= Date.now()))
+    // A connection starts connected (connecting waits for the relay): a disconnect seen while the
+    // previous one closed (a reload) must not count against this one, or the worker would give
+    // up its runs as "cut off" most of a lease later. Late events of a closed connection are ignored.
+    this.#disconnectedAt = undefined
+    net.on("peer-disconnected", () => {
+      if (net === this.#peer.repo.networkSubsystem) this.#disconnectedAt ??= Date.now()
+    })
     net.on("peer", () => {
       this.#disconnectedAt = undefined
       this.#queueScan()

@@ -87,7 +87,7 @@ describe("a worker partitioned from the relay while running", () => {
 
     // The island comes back: the relay refuses its stale run (the lease moved on) and every
     // side effect of it (the resident is the rescuer's now), naming each.
-    const reloaded = new Promise<{ documents: string[] }>(resolve => island.once("reloaded", resolve))
+    const reloaded = new Promise<{ documents: string[]; at: number }>(resolve => island.once("reloaded", ({ documents }) => resolve({ documents, at: Date.now() })))
     island.workspace.repo.networkSubsystem.reconnect()
     const refusals = [`which island does not hold`, `island does not play ${ada.id}`]
     const refusedAt = (what: string) => relay.logs.some(l => l.startsWith("refused a change from island") && l.includes(what))
@@ -136,8 +136,12 @@ describe("a worker partitioned from the relay while running", () => {
     // Every later change of the island would build on its refused ones: it drops its copies of
     // those documents and connects again. Then it works as before: with the rescuer gone, the
     // next task is leased to it, and its result reaches the relay.
-    expect((await reloaded).documents).toContain(relay.workspace.queueHandle.documentId)
+    const reload = await reloaded
+    expect(reload.documents).toContain(relay.workspace.queueHandle.documentId)
     if (!island.approved) await new Promise<void>(resolve => island.once("approved", () => resolve()))
+    // A whole lease after the reload: the disconnect of the connection it closed must not count
+    // as being cut off from the relay (that would make the island give up every run it starts).
+    await waitFor(() => Date.now() - reload.at > LEASE_MS, { intervalMs: 100, timeoutMs: 5_000, message: "a lease to pass since the reload" })
     await rescuer.stop()
     const next = op.workspace.addTask({ command: "echo back on the mainland" }, operatorOf(op))
     await op.flushToRelay()

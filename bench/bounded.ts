@@ -16,7 +16,7 @@
  * BENCH_BOUNDED_SAMPLES (default 30) the append samples per action and workspace.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
-import type { RoomDoc, RoomIndexDoc, WalletsDoc } from "../schemas/index.ts"
+import type { RoomDoc, RoomIndexDoc } from "../schemas/index.ts"
 import { newId } from "../src/core/ids.ts"
 import { postMessage } from "../src/domain/rooms/index.ts"
 import { grant, ledgerKeys, openWallets } from "../src/domain/wallets/index.ts"
@@ -178,7 +178,7 @@ async function appendActions(scope: Cleanup, relay: BenchRelay): Promise<Record<
   const owner = await ownerIdentity(relay.dataDir)
   const actor = { kind: "operator", name: owner.name } as const
   const seenRoom = await townHall(reader.repo, reader.workspace!)
-  const [wallets, seenWallets]: DocHandle<WalletsDoc>[] = await Promise.all([openWallets(writer.workspace!), openWallets(reader.workspace!)])
+  const [wallets, seenWallets] = await Promise.all([openWallets(writer.workspace!), openWallets(reader.workspace!)])
   const timed = async (write: () => Promise<unknown> | unknown, seen: () => Promise<void>) => {
     const t0 = performance.now()
     await write()
@@ -196,13 +196,13 @@ async function appendActions(scope: Cleanup, relay: BenchRelay): Promise<Record<
       let id = ""
       return timed(
         () => (id = writer.workspace!.addTask({ prompt: `Append sample ${i}: summarise the build log in one sentence.` }, actor).id),
-        () => wait(reader.workspace!.queueHandle, d => !!d.tasks[id], "reader: the task")(),
+        wait(reader.workspace!.queueHandle, d => !!d.tasks[id], "reader: the task"),
       )
     },
     grant: i => {
       const at = Date.now()
       const key = ledgerKeys.manualGrant(newId("grant", at))
-      return timed(() => grant(wallets!, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets!, d => !!d.entries[key], "reader: the grant"))
+      return timed(() => grant(wallets, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets, d => !!d.entries[key], "reader: the grant"))
     },
   }
 }
@@ -330,8 +330,8 @@ function markdown(report: BoundedReport, run: { seconds: number; loadBefore: num
     `**Machine:** ${machineLine(report.machine)}; load average ${run.loadBefore} before, ${run.loadAfter} after (2 cores shared with other work: expect noise). ${codeVersion(REPO_ROOT)}, ${report.machine.date}, ${run.seconds.toFixed(0)} s.`,
     "",
     `**Scale ${s.factor}** (BENCH_SCALE; 1 is the issue's workspace): ${s.tasks} tasks (${s.liveTasks} live in the queue, finished within the last day; the rest in 12 monthly archives), ` +
-      `${s.messages} messages in town_hall, ${s.ledgerEntries} ledger entries, ${s.residents} residents; soak ${s.soakSeconds} s. ` +
-      "These numbers are from a shrunk workspace: they show the harness and the trend, not the issue's verdict at full size.",
+      `${s.messages} messages in town_hall, ${s.ledgerEntries} ledger entries, ${s.residents} residents; soak ${s.soakSeconds} s` +
+      (s.factor < 1 ? ". A shrunk workspace: these numbers show the harness and today's floor, not the verdict at the issue's size." : "."),
     "",
     figuresTable(report),
     "",

@@ -16,7 +16,7 @@ import { REPO_ROOT } from "./lib/proc.ts"
 import { ms, ratio, summarize, type Summary } from "./lib/stats.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { benchRelay, newContext, seed, startOnce, storageSettled } from "./ui.ts"
-import { addProbe, readProbe, type ProbeResult } from "./uiProbe.ts"
+import { addProbe, readProbe, usableAt, type ProbeResult } from "./uiProbe.ts"
 
 export const CONFIG = {
   tasks: 200,
@@ -49,7 +49,7 @@ function startOf(probe: ProbeResult): Start {
     firstPaint: paint("first-paint"),
     firstContentfulPaint: paint("first-contentful-paint"),
     shell: probe.shellAt ?? Number.NaN,
-    usable: Math.max(shown, ...before.map(t => t.end)),
+    usable: usableAt(probe, shown),
     longTaskMs: before.reduce((sum, t) => sum + t.end - t.start, 0),
   }
 }

@@ -24,7 +24,7 @@ import { ms, summarize, type Summary } from "./lib/stats.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { mergeSummaries, summarizeProfile, type ProfileSummary } from "./queueProfile.ts"
 import { rawResults, report, type QueueResults } from "./queueReport.ts"
-import { OPERATOR, startRig, whenAllFinal, type RelayStats, type Rig, type RigOptions, type WorkerStats } from "./queueRig.ts"
+import { startRig, whenAllFinal, type RelayStats, type Rig, type RigOptions, type WorkerStats } from "./queueRig.ts"
 
 const QUICK = process.env.BENCH_QUEUE_QUICK === "1"
 /** Comma-separated parts to run (throughput, dispatch, profile); all by default. For development. */
@@ -64,7 +64,7 @@ export const suite: BenchSuite = {
 const sleep = (t: number) => new Promise<void>(resolve => setTimeout(resolve, Math.max(0, t)))
 
 /** Records when the fake Groq server receives each prompt (epoch ms, this process's clock). */
-class Arrivals {
+export class Arrivals {
   readonly at = new Map<string, number>()
   readonly count = new Map<string, number>()
   readonly #waiters = new Map<string, (t: number) => void>()
@@ -126,7 +126,7 @@ async function runBatch(rig: Rig, arrivals: Arrivals, tag: string, n: number, ti
     let id = newTaskId(now)
     while (ids.has(id)) id = newTaskId(now)
     ids.add(id)
-    tasks.push(buildTask(NewTaskInput.parse({ prompt: promptFor(tag, i) }), controls, OPERATOR, now, id))
+    tasks.push(buildTask(NewTaskInput.parse({ prompt: promptFor(tag, i) }), controls, rig.operator, now, id))
   }
   // One batch, one change (what `Workspace.addTask` writes, n times over, in a single change).
   const t0 = epochNow()
@@ -250,7 +250,7 @@ export interface ThroughputResult {
   counters: Counters
 }
 
-async function throughput(ctx: SuiteContext, fake: FakeGroq, arrivals: Arrivals, opts: RigOptions, tag: string, n: number): Promise<ThroughputResult> {
+export async function throughput(ctx: SuiteContext, fake: FakeGroq, arrivals: Arrivals, opts: RigOptions, tag: string, n: number): Promise<ThroughputResult> {
   return scoped(ctx.cleanup, `queue ${tag}`, async scope => {
     const rig = await startRig(scope, fake, opts, tag)
     const warm = await runBatch(rig, arrivals, `${tag}-warm`, CONFIG.throughput.warmupTasks, 30_000)
@@ -287,17 +287,18 @@ export interface DispatchResult {
   samples: number
 }
 
-async function dispatch(ctx: SuiteContext, fake: FakeGroq, arrivals: Arrivals, workers: number): Promise<DispatchResult> {
+/** `rigOptions` adds options to the dispatch rig's (e.g. `dataDir`: a workspace built beforehand). */
+export async function dispatch(ctx: SuiteContext, fake: FakeGroq, arrivals: Arrivals, workers: number, rigOptions: Partial<RigOptions> = {}): Promise<DispatchResult> {
   const { concurrency, samples, warmup, gapMs } = CONFIG.dispatch
   const tag = `dispatch-${workers}w`
   return scoped(ctx.cleanup, `queue ${tag}`, async scope => {
-    const rig = await startRig(scope, fake, { workers, concurrency, rateLimitPerMinute: CONFIG.rateLimitPerMinute }, tag)
+    const rig = await startRig(scope, fake, { ...rigOptions, workers, concurrency, rateLimitPerMinute: CONFIG.rateLimitPerMinute }, tag)
     const ws = rig.op.workspace
     const one = async (i: number) => {
       const prompt = promptFor(tag, i)
       const arrived = arrivals.when(prompt)
       const t0 = epochNow()
-      const task = ws.addTask({ prompt }, OPERATOR)
+      const task = ws.addTask({ prompt }, rig.operator)
       const llmAt = await withTimeout(arrived, 15_000, `${tag} task ${i} reaching the LLM`)
       const wait = whenAllFinal(rig.op, [task.id], 15_000)
       await wait.done

@@ -4,7 +4,8 @@
  * Groq server (test/helpers/fakeGroq.ts, zero latency) in the bench process.
  */
 import { join } from "node:path"
-import type { RootDoc, Task } from "../schemas/index.ts"
+import type { Task } from "../schemas/index.ts"
+import { decidePeer, openOwnAuditLog } from "../src/domain/peers/index.ts"
 import { connectPeer, type NodePeer } from "../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import type { FakeGroq } from "../test/helpers/fakeGroq.ts"
@@ -13,9 +14,11 @@ import { withTimeout } from "./lib/cleanup.ts"
 import { epochNow, spawnNode, tempDir, type Child } from "./lib/proc.ts"
 import type { ProbeSnapshot } from "./queueProbe.ts"
 
-export const OPERATOR = { kind: "operator", name: "bench-operator" } as const
-
 export interface RigOptions {
+  /** An existing relay data directory (a workspace built beforehand); a fresh one by default. */
+  dataDir?: string
+  /** Worker names are `<prefix>1`, `<prefix>2` …; a second rig on the same data directory needs other names (a name keeps its key). */
+  workerPrefix?: string
   workers: number
   concurrency: number
   /** Let the relay and every worker write a V8 CPU profile (`<name>.cpuprofile`) here. */
@@ -46,6 +49,8 @@ export interface Rig {
   readonly relay: Child
   readonly workers: Child[]
   readonly op: NodePeer
+  /** Who the operator peer writes as: the relay's owner (the change gate takes a task only from the operator it names). */
+  readonly operator: { kind: "operator"; name: string }
   pids(): number[]
   relayStats(): Promise<RelayStats>
   workerStats(): Promise<WorkerStats[]>
@@ -71,7 +76,7 @@ const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, m
 
 export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions, label: string): Promise<Rig> {
   const prof = (name: string) => (opts.cpuProfDir ? { profile: join(opts.cpuProfDir, `${name}.cpuprofile`) } : {})
-  const relayDir = tempDir(scope, "queue-relay")
+  const relayDir = opts.dataDir ?? tempDir(scope, "queue-relay")
   const relay = spawnNode(scope, `${label} relay`, ["--import", "tsx"], [
     "bench/queueRelay.ts",
     JSON.stringify({
@@ -83,7 +88,7 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
   ])
   const ready = JSON.parse((await relay.waitForLine(/^READY (.*)$/, 30_000))[1]!) as { wsUrl: string; token: string }
 
-  const names = Array.from({ length: opts.workers }, (_, i) => `bench-w${i + 1}`)
+  const names = Array.from({ length: opts.workers }, (_, i) => `${opts.workerPrefix ?? "bench-w"}${i + 1}`)
   const workers = names.map(name =>
     spawnNode(scope, `${label} ${name}`, ["--import", "tsx"], [
       "bench/queueWorker.ts",
@@ -108,12 +113,11 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
   const closeOp = scope.add(`${label} operator`, () => op.close())
   await Promise.all(workers.map(w => w.waitForLine(/^READY /, 60_000)))
 
-  // Approve each worker the way `vivarium worker approve` does: the operator writes the decision.
+  // Approve each worker as `vivarium worker approve` does: a signed decision by the owner, in its audit log.
   await waitUntil(op, () => names.every(n => !!op.workspace.root.peers[n]), 30_000, "workers registered at the operator")
-  const now = Date.now()
-  op.workspace.rootHandle.change((d: RootDoc) => {
-    for (const n of names) Object.assign(d.peers[n]!, { state: "approved", decidedBy: OPERATOR.name, decidedAt: now })
-  })
+  const audit = await openOwnAuditLog(op.repo, op.workspace.root, owner)
+  for (const n of names) await decidePeer({ workspace: op.workspace, audit, actor: { kind: "operator", name: owner.name } }, n, "approved", "worker")
+  await audit.settled()
   // The relay must see every worker approved, holding a key and advertising its concurrency
   // (the slots it assigns leases into) before LLM tasks arrive; otherwise it blocks them
   // with "no GROQ_API_KEY on any worker".
@@ -129,6 +133,7 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
     relay,
     workers,
     op,
+    operator: { kind: "operator", name: owner.name },
     pids: () => [relay.pid, ...workers.map(w => w.pid)],
     relayStats: () => ask<RelayStats>(relay, "stats"),
     workerStats: () => Promise.all(workers.map(w => ask<WorkerStats>(w, "stats"))),

@@ -28,14 +28,15 @@ import { readLedger, readRoomMessages } from "../src/workspace/documentReaders.t
 import { postMessage } from "../src/domain/rooms/index.ts"
 import { type SocialContext } from "../src/workspace/actionContext.ts"
 import { joinAsOperator, joinLink, launchChromium, serviceWorkerActivated } from "../test/helpers/browser.ts"
-import { withTimeout, type Cleanup } from "./lib/cleanup.ts"
+import type { Cleanup } from "./lib/cleanup.ts"
 import { loadAverage } from "./lib/machine.ts"
 import { connectBenchPeer, whenDoc, whenRelayHas, type BenchPeer } from "./lib/peers.ts"
-import { spawnNode, tempDir } from "./lib/proc.ts"
+import { tempDir } from "./lib/proc.ts"
 import { summarize } from "./lib/stats.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { SCHEMA_VERSION_1, makeMessage } from "./syncData.ts"
-import type { OpenConfig, OpenFailure, OpenResult } from "./syncOpenPeer.ts"
+import type { OpenConfig } from "./syncOpenPeer.ts"
+import { openFreshPeer } from "./lib/openPeer.ts"
 import { inclusiveOf, summarizeProfile, top } from "./queueProfile.ts"
 import { startProfile, stopProfile } from "./uiProbe.ts"
 import { report, type AppendCpu, type AppendResults, type BrowserOpen, type BrowserResults, type LedgerResults, type NodeOpen, type RoomCosts, type SocialResults, PROFILE_US } from "./socialReport.ts"
@@ -280,14 +281,7 @@ async function appendLatency(ctx: SuiteContext, profileDir: string, writer: Benc
 /** A fresh Node peer in its own process (bench/syncOpenPeer.ts, as the sync suite) opens the workspace and town_hall. */
 async function nodeOpen(scope: Cleanup, relay: Relay & { dataDir: string }, messages: number): Promise<NodeOpen> {
   const config: OpenConfig = { system: "vivarium", wsUrl: relay.wsUrl, token: relay.token, dataDir: relay.dataDir, tasks: 0, messages }
-  const child = spawnNode(scope, `fresh peer (${messages} messages)`, ["--expose-gc"], ["bench/launch.js", "bench/syncOpenPeer.ts", JSON.stringify(config)])
-  const m = await child.waitForLine(/^(RESULT|FAILED) (.*)$/, CONFIG.timeoutMs)
-  await withTimeout(child.exited, 15_000, "fresh peer exit").catch(() => child.stop())
-  if (m[1] === "FAILED") {
-    const f = JSON.parse(m[2]!) as OpenFailure
-    throw new Error(`fresh Node peer failed at ${f.step} after ${f.afterMs.toFixed(0)} ms: ${f.error}`)
-  }
-  return { messages, ...(JSON.parse(m[2]!) as OpenResult) }
+  return { messages, ...(await openFreshPeer(scope, `fresh peer (${messages} messages)`, config, CONFIG.timeoutMs)) }
 }
 
 // ── browser ─────────────────────────────────────────────────────────────────
@@ -327,7 +321,7 @@ function openProbe(selector: string): string {
 }
 
 /** JS heap of the page after a full GC (CDP), and the bytes of ArrayBuffers incl. the Automerge WASM memory. */
-async function heapAfterGc(page: Page): Promise<BrowserOpen["heap"]> {
+export async function heapAfterGc(page: Page): Promise<BrowserOpen["heap"]> {
   const cdp = await page.context().newCDPSession(page)
   await cdp.send("HeapProfiler.collectGarbage")
   const usage = (await cdp.send("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number; backingStorageSize?: number }
@@ -335,8 +329,8 @@ async function heapAfterGc(page: Page): Promise<BrowserOpen["heap"]> {
   return { usedBytes: usage.usedSize, totalBytes: usage.totalSize, backingBytes: usage.backingStorageSize ?? NaN }
 }
 
-/** Opens a new page in `context` at `path` and times navigation start → `selector` painted. */
-async function openRoom(context: BrowserContext, url: string, selector: string, label: string, profile = false): Promise<{ page: Page; open: BrowserOpen }> {
+/** Opens a new page in `context` at `url` and times navigation start → `selector` painted. */
+export async function openRoom(context: BrowserContext, url: string, selector: string, label: string, profile = false): Promise<{ page: Page; open: BrowserOpen }> {
   const page = await context.newPage()
   await page.addInitScript({ content: openProbe(selector) })
   const cdp = profile ? await startProfile(page) : undefined

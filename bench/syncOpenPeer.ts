@@ -25,6 +25,8 @@ export interface OpenConfig {
   roomUrl?: string
   tasks: number
   messages: number
+  /** false: ready once the tasks are (a worker or CLI peer ready to work); the room is not opened. */
+  room?: boolean
 }
 
 export interface OpenResult {
@@ -101,6 +103,7 @@ async function open(): Promise<OpenResult> {
         ws.tasks.on("change", check)
       })
     tasksReadyMs = performance.now() - t0
+    if (config.room === false) return finish(tasksReadyMs, queueHandle, undefined, [], 0)
     step = "room index"
     const index = await peer.repo.find<RoomIndexDoc>(ws.root.docs.rooms as AutomergeUrl)
     const roomUrl = index.doc().rooms["town_hall"]?.url
@@ -122,29 +125,32 @@ async function open(): Promise<OpenResult> {
     roomHandle = await peer.repo.find<RoomDoc>(config.roomUrl as AutomergeUrl)
     await whenDoc(roomHandle, d => (d.messages?.length ?? 0) >= config.messages, TIMEOUT, "room messages")
   }
-  const allReadyMs = performance.now() - t0
-  const cpu = process.cpuUsage(c0)
-  blocks.disable()
+  return finish(performance.now() - t0, queueHandle, roomHandle, validatedMessages, roomValidateMs)
 
-  gc!()
-  gc!()
-  const m1 = process.memoryUsage()
-  // Keep everything measured alive until after the second reading.
-  const keep = [queueHandle.doc(), roomHandle.doc(), validatedMessages, peer.workspace?.tasks.entries.size]
-  void keep.length
-  return {
-    system: config.system,
-    connectMs,
-    tasksReadyMs,
-    allReadyMs,
-    roomValidateMs,
-    maxBlockMs: blocks.max / 1e6,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    rssDelta: m1.rss - m0.rss,
-    heapUsedDelta: m1.heapUsed - m0.heapUsed,
-    externalDelta: m1.external - m0.external,
-    rssAfter: m1.rss,
-    heapUsedAfter: m1.heapUsed,
+  /** Stops the clocks and reads the memory after a GC, keeping what was opened alive until then. */
+  function finish(allReadyMs: number, queue: DocHandle<QueueDoc>, room: DocHandle<RoomDoc> | undefined, messages: Message[], roomValidateMs: number): OpenResult {
+    const cpu = process.cpuUsage(c0)
+    blocks.disable()
+    gc!()
+    gc!()
+    const m1 = process.memoryUsage()
+    // Keep everything measured alive until after the second reading.
+    const keep = [queue.doc(), room?.doc(), messages, peer!.workspace?.tasks.entries.size]
+    void keep.length
+    return {
+      system: config.system,
+      connectMs,
+      tasksReadyMs,
+      allReadyMs,
+      roomValidateMs,
+      maxBlockMs: blocks.max / 1e6,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssDelta: m1.rss - m0.rss,
+      heapUsedDelta: m1.heapUsed - m0.heapUsed,
+      externalDelta: m1.external - m0.external,
+      rssAfter: m1.rss,
+      heapUsedAfter: m1.heapUsed,
+    }
   }
 }
 

@@ -177,8 +177,13 @@ async function clickLatency(ctx: SuiteContext, scope: Cleanup, browser: Browser)
   return { config: CONFIG.click, clickToSeen: summarize(clickToSeen), clickToSend: summarize(clickToSend), callToSeen: summarize(callToSeen), nodeToSeen: summarize(nodeToSeen), clock }
 }
 
-/** Writes the tasks and messages in batches into the relay's own queue and town_hall room. */
-export async function seed(ctx: SuiteContext, relay: Relay, counts: { tasks: number; messages: number } = CONFIG): Promise<ColdStart["seed"]> {
+/** Writes the tasks (made by `makeLiveTask`) and messages in batches into the relay's own queue and town_hall room. */
+export async function seed(
+  ctx: SuiteContext,
+  relay: Relay,
+  counts: { tasks: number; messages: number } = CONFIG,
+  makeLiveTask: (i: number, now: number) => Task = makeTask,
+): Promise<ColdStart["seed"]> {
   const { tasks, messages } = counts
   const { batch } = CONFIG
   const ws = relay.workspace
@@ -190,7 +195,7 @@ export async function seed(ctx: SuiteContext, relay: Relay, counts: { tasks: num
   for (let start = 0; start < tasks; start += batch)
     queue = A.change(queue, d => {
       for (let i = start; i < Math.min(tasks, start + batch); i++) {
-        const task = makeTask(i, now)
+        const task = makeLiveTask(i, now)
         d.tasks[task.id] = task
       }
     })
@@ -256,11 +261,18 @@ export async function storageSettled(page: Page): Promise<{ records: number; byt
 }
 
 
-/** Closes the page, opens a fresh one in the same context (IndexedDB and service worker kept) and times its start until the queued count shows `queued`. */
-export async function startOnce(context: BrowserContext, previous: Page, url: string, profile: boolean, queued = String(CONFIG.tasks)): Promise<{ page: Page; start: OneStart }> {
+/** Closes the page, opens a fresh one in the same context (IndexedDB and service worker kept) and times its start until the dashboard's count `testId` shows `count`. */
+export async function startOnce(
+  context: BrowserContext,
+  previous: Page,
+  url: string,
+  profile: boolean,
+  count = String(CONFIG.tasks),
+  testId = "dash-count-queued",
+): Promise<{ page: Page; start: OneStart }> {
   await previous.close()
   const page = await context.newPage()
-  await addProbe(page, "dash-count-queued", queued)
+  await addProbe(page, testId, count)
   const cdp = profile ? await startProfile(page) : undefined
   await page.goto(url)
   const probe = await readProbe(page, CONFIG.timeoutMs)

@@ -130,6 +130,14 @@ export async function readProbe(page: Page, timeoutMs: number): Promise<ProbeRes
   })
 }
 
+/**
+ * When something shown at `at` could first answer a click: `at`, or the end of the last long
+ * task that began before it, if later (a click waits for the main thread).
+ */
+export function usableAt(probe: Pick<ProbeResult, "longTasks">, at: number): number {
+  return Math.max(at, ...probe.longTasks.filter(t => t.start < at).map(t => t.end))
+}
+
 /** Records the time (epoch ms, page clock) of every click, in the capture phase, before the app's handler runs. */
 export async function recordClicks(page: Page): Promise<void> {
   await page.evaluate(() => {

@@ -29,10 +29,16 @@ export interface BenchPeer {
   close(): Promise<void>
 }
 
+/** The key of the relay's owner, kept in its data directory: Vivarium bench peers speak for it. */
+export async function ownerIdentity(dataDir: string): Promise<NonNullable<Awaited<ReturnType<typeof loadIdentity>>>> {
+  const identity = await loadIdentity(dataDirPaths(dataDir).ownerIdentity)
+  if (!identity) throw new Error(`vivarium peer: no owner key in ${dataDir}`)
+  return identity
+}
+
 export async function connectBenchPeer(system: SystemName, relay: RelayAddress, timeoutMs = 15_000): Promise<BenchPeer> {
   if (system === "vivarium") {
-    const identity = await loadIdentity(dataDirPaths(relay.dataDir).ownerIdentity)
-    if (!identity) throw new Error(`vivarium peer: no owner key in ${relay.dataDir}`)
+    const identity = await ownerIdentity(relay.dataDir)
     const peer = await connectPeer({ relay: relay.wsUrl, token: relay.token, identity, connectTimeoutMs: timeoutMs })
     const relayPeerId = peer.relayPeerId()
     if (!relayPeerId) throw new Error("vivarium peer: connected but no relay peer id")

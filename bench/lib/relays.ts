@@ -22,9 +22,10 @@ export interface RelayProcess {
  * vivarium: the real CLI, `node bin/vivarium.js relay --port 0 --data DIR`; with `gate: false`,
  * `node bench/launch.js bench/ungatedRelay.ts DIR` (the same relay without its change gate).
  * bare: `node bench/launch.js bench/bareRelay.ts DIR` (through tsx; the Vivarium relay runs the built CLI in dist/node).
+ * `dataDir` reuses a data directory written beforehand (a workspace built by the bench).
  */
-export async function startRelayProcess(cleanup: Cleanup, system: SystemName, opts: { gate?: boolean } = {}): Promise<RelayProcess> {
-  const dataDir = tempDir(cleanup, `${system}-relay`)
+export async function startRelayProcess(cleanup: Cleanup, system: SystemName, opts: { gate?: boolean; dataDir?: string } = {}): Promise<RelayProcess> {
+  const dataDir = opts.dataDir ?? tempDir(cleanup, `${system}-relay`)
   // Diagnosis only: extra node flags for both relays, e.g. BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = process.env.BENCH_RELAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []
   const child =

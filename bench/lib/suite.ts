@@ -15,6 +15,10 @@ export interface SuiteResult {
   markdown: string
   /** Plain-text summary printed to stdout at the end. */
   summary: string
+  /** The suite's figures as one JSON value: what `--json` prints instead of the summary (suites that offer it). */
+  json?: unknown
+  /** Files written next to the report (e.g. charts for docs/), path relative to the repository root. */
+  files?: { path: string; content: string }[]
 }
 
 export interface BenchSuite {

@@ -336,7 +336,7 @@ async function heapAfterGc(page: Page): Promise<BrowserOpen["heap"]> {
 }
 
 /** Opens a new page in `context` at `path` and times navigation start → `selector` painted. */
-async function openRoom(context: BrowserContext, url: string, selector: string, label: string, profile = false): Promise<{ page: Page; open: BrowserOpen }> {
+export async function openRoom(context: BrowserContext, url: string, selector: string, label: string, profile = false): Promise<{ page: Page; open: BrowserOpen }> {
   const page = await context.newPage()
   await page.addInitScript({ content: openProbe(selector) })
   const cdp = profile ? await startProfile(page) : undefined

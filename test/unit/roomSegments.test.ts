@@ -5,6 +5,13 @@ import { RoomEntry } from "../../schemas/index.ts"
 import { mergeSegments, periodEnd, roomSegments, segmentPeriod, segmentsDue, SEGMENT_LEAD_MS, writeSegment } from "../../src/domain/rooms/segments.ts"
 import { authorizeRoomEntryChange } from "../../src/domain/rooms/authority.ts"
 import type { Principal } from "../../src/core/principal.ts"
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import type { RoomDoc, RoomIndexDoc } from "../../schemas/index.ts"
+import { addDueSegments, postMessage } from "../../src/domain/rooms/index.ts"
+import { refusals, startGateHarness } from "../helpers/gateHarness.ts"
+import { useTeardown } from "../helpers/teardown.ts"
+
+const teardown = useTeardown()
 
 const NOV_10 = Date.UTC(2026, 10, 10)
 const DEC_1 = Date.UTC(2026, 11, 1)
@@ -69,4 +76,27 @@ describe("room segments", () => {
     expect(authorizeRoomEntryChange(undefined, listed, alice, ctx)).toEqual({ ok: false, reason: "room town_hall lists segments: only the relay adds a room's segments" })
     expect(authorizeRoomEntryChange(undefined, { ...base, kind: "room" }, alice, ctx).ok).toBe(true)
   })
+
+  it("the relay's gate: operators post into a segment, but never change its period or list segments themselves", async () => {
+    const h = await startGateHarness(teardown)
+    await addDueSegments(h.workspace, Date.UTC(2031, 4, 2))
+    const op = await h.peer("alice", "operator")
+    const ctx = { workspace: op.workspace, actor: { kind: "operator" as const, name: "alice" } }
+    await postMessage({ ...ctx, now: Date.UTC(2031, 4, 3) }, "town_hall", { content: "into May's segment" })
+    expect(refusals(await op.push())).toEqual([])
+
+    const index = await op.repo.find<RoomIndexDoc>(op.workspace.root.docs.rooms as AutomergeUrl)
+    const may = await op.repo.find<RoomDoc>(index.doc().rooms.town_hall!.segments![0]!.url as AutomergeUrl)
+    may.change(d => {
+      d.period = "2031-06"
+    })
+    index.change(d => {
+      d.rooms.watercooler!.segments = [{ period: "2031-07", url: may.url }]
+    })
+    expect(refusals(await op.push()).sort()).toEqual([
+      expect.stringContaining("room.period is fixed when the document is created"),
+      expect.stringContaining("room watercooler is already listed: a room's entry never changes"),
+    ])
+  })
 })
+

@@ -28,6 +28,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   waits: async () => (await import("./waits.ts")).suite,
   follow: async () => (await import("./follow.ts")).suite,
   bounded: async () => (await import("./bounded.ts")).suite,
+  rooms: async () => (await import("./rooms.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

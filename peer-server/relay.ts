@@ -38,6 +38,7 @@ import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { archiver } from "./archiver.ts"
+import { roomSegmenter } from "./roomSegments.ts"
 import { healthReport } from "./health.ts"
 import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
@@ -156,6 +157,7 @@ export function standardExtensions(opts: RelayOptions): RelayExtension[] {
     economy,
     leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
     archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
+    roomSegmenter(),
     healthReport(),
     opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),

@@ -93,7 +93,7 @@ export const WalletsDoc = z.object({
 })
 export type WalletsDoc = z.infer<typeof WalletsDoc>
 
-// ── discussions: one index document, one document per room ──────────────────
+// ── discussions: one index document; each room's messages in documents by period ──
 
 export const CANONICAL_ROOMS = [
   "town_hall",
@@ -105,14 +105,24 @@ export const CANONICAL_ROOMS = [
   "project_war_room",
 ] as const
 
+/** "2026-11": the UTC month a room segment holds (src/domain/rooms/segments.ts). */
+export const SegmentPeriod = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a period is a UTC month, YYYY-MM")
+
+/** A room's messages from `period` on, in their own room document (listed by the relay only). */
+export const RoomSegment = z.object({ period: SegmentPeriod, url: DocUrl })
+export type RoomSegment = z.infer<typeof RoomSegment>
+
 export const RoomEntry = z.object({
   id: Id,
   kind: z.enum(["room", "dm"]),
   title: z.string().min(1).max(LIMITS.name),
   /** The two parties of a DM; empty for an open room. */
   members: z.array(Id).max(2),
+  /** The room's first document: its messages from the start (until its first segment). */
   url: DocUrl,
   createdAt: Timestamp,
+  /** The later segments, newest first; absent (rooms from before segments): `url` holds everything. */
+  segments: z.array(RoomSegment).max(10_000).optional(),
 })
 export type RoomEntry = z.infer<typeof RoomEntry>
 
@@ -137,6 +147,8 @@ export const RoomDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("room"),
   roomId: Id,
+  /** The period of a segment; absent in a room's first document. */
+  period: SegmentPeriod.optional(),
   messages: z.array(Message),
 })
 export type RoomDoc = z.infer<typeof RoomDoc>

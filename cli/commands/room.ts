@@ -1,6 +1,6 @@
 /** `vivarium room list|read|post`: the workspace's rooms and DMs, as in the panel's Rooms view. */
 import { Id, type Message, type RoomEntry } from "../../schemas/index.ts"
-import { createDm, NewMessageInput, postMessage, roomMessages, rooms } from "../../src/domain/rooms/index.ts"
+import { createDm, NewMessageInput, postMessage, roomPage, rooms } from "../../src/domain/rooms/index.ts"
 import { numberFlag, numberFlagOf, parseFlags, stringFlags, takeId } from "../args.ts"
 import { withPeer } from "../connection.ts"
 import { directory, type Directory } from "../directory.ts"
@@ -42,14 +42,17 @@ function messageLine(m: Message, byId: ReadonlyMap<string, Message>, names: Dire
 async function read(argv: string[]): Promise<number> {
   const [id, rest] = takeId("room read", argv, "room")
   const flags = parseFlags("room read", rest, READ_FLAGS, ReadInput)
-  const { room, messages, names } = await withPeer(flags, async peer => {
-    const messages = await roomMessages(peer.workspace, id)
-    return { room: (await rooms(peer.workspace)).get(id)!, messages, names: await directory(peer.workspace) }
+  const { room, page, names } = await withPeer(flags, async peer => {
+    const page = await roomPage(peer.workspace, id, flags.limit)
+    return { room: (await rooms(peer.workspace)).get(id)!, page, names: await directory(peer.workspace) }
   })
+  const { messages } = page
   const shown = messages.slice(-flags.limit)
   print(flags, shown, list => {
     const byId = new Map(messages.map(m => [m.id, m]))
-    const head = `${roomLabel(room, names)}: ${messages.length} message${messages.length === 1 ? "" : "s"}${messages.length > list.length ? `, the last ${list.length}` : ""}`
+    // Older periods stay unread when the newest ones fill the page: no total then.
+    const count = page.complete ? `${messages.length} message${messages.length === 1 ? "" : "s"}` : "more messages in earlier periods"
+    const head = `${roomLabel(room, names)}: ${count}${messages.length > list.length || !page.complete ? `, the last ${list.length}` : ""}`
     return [head, ...list.map(m => messageLine(m, byId, names))].join("\n")
   })
   return 0

@@ -9,6 +9,7 @@ import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/sl
 import type { DocumentKind, RootDoc } from "../../schemas/index.ts"
 import { InvalidDocumentError, type DataIssue } from "../core/validate.ts"
 import { readIdentities, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
+import { roomSegments } from "../domain/rooms/segments.ts"
 
 export interface WorkspaceDocument {
   kind: DocumentKind
@@ -20,7 +21,7 @@ export interface MissingDocument extends WorkspaceDocument {
 }
 
 export interface WalkOptions {
-  /** The monthly archives too (history only: their number grows without end). */
+  /** The monthly archives and every room's older segments too (history only: their number grows without end). */
   archives: boolean
   /** At most this many documents from each index (newest first; rooms before DMs); default all. */
   perIndex?: number
@@ -43,16 +44,24 @@ export interface WalkResult {
   issues: DataIssue[]
 }
 
-/** One index and the documents its entries point to. */
+/** One index and the documents its entries point to (`history`: a room's older segments too). */
 interface IndexChildren {
   kind: DocumentKind
-  read: (value: unknown, label: string, issues: DataIssue[]) => { url: string; rank: number; createdAt: number }[]
+  read: (value: unknown, label: string, issues: DataIssue[], history: boolean) => { url: string; rank: number; createdAt: number }[]
 }
+
+/** A room's segments a walk copies: its newest two (what opening it shows, and the period before), or all of them. */
+const OFFLINE_SEGMENTS = 2
 
 const INDEX_CHILDREN: Partial<Record<DocumentKind, IndexChildren>> = {
   rooms: {
     kind: "room",
-    read: (value, label, issues) => [...readRoomIndex(value, label, issues).values()].map(r => ({ url: r.url, rank: r.kind === "room" ? 0 : 1, createdAt: r.createdAt })),
+    read: (value, label, issues, history) =>
+      [...readRoomIndex(value, label, issues).values()].flatMap(r =>
+        roomSegments(r)
+          .slice(0, history ? undefined : OFFLINE_SEGMENTS)
+          .map(s => ({ url: s.url, rank: r.kind === "room" ? 0 : 1, createdAt: r.createdAt })),
+      ),
   },
   quests: { kind: "quest", read: (value, label, issues) => [...readQuestIndex(value, label, issues).values()].map(q => ({ url: q.url, rank: 0, createdAt: q.createdAt })) },
   identities: {
@@ -106,7 +115,7 @@ export async function walkWorkspace(repo: Repo, root: RootDoc, opts: WalkOptions
   const children: WorkspaceDocument[] = []
   for (const [kind, index] of indexes) {
     const { kind: childKind, read } = INDEX_CHILDREN[kind]!
-    const entries = childEntries(read, index.value, `${kind} ${index.url}`, result.issues)
+    const entries = childEntries(read, index.value, `${kind} ${index.url}`, result.issues, opts.archives)
     const kept = opts.perIndex === undefined ? entries : entries.slice(0, opts.perIndex)
     if (kept.length < entries.length) result.skipped[childKind] = entries.length - kept.length
     children.push(...kept.map(url => ({ kind: childKind, url })))
@@ -116,9 +125,9 @@ export async function walkWorkspace(repo: Repo, root: RootDoc, opts: WalkOptions
 }
 
 /** An index's document URLs, first kept first; a wrong-kind index has no trusted children. */
-function childEntries(read: IndexChildren["read"], value: unknown, label: string, issues: DataIssue[]): string[] {
+function childEntries(read: IndexChildren["read"], value: unknown, label: string, issues: DataIssue[], history: boolean): string[] {
   try {
-    const entries = read(value, label, issues).sort((a, b) => a.rank - b.rank || b.createdAt - a.createdAt)
+    const entries = read(value, label, issues, history).sort((a, b) => a.rank - b.rank || b.createdAt - a.createdAt)
     return [...new Set(entries.map(e => e.url))]
   } catch (error) {
     if (error instanceof InvalidDocumentError) {

@@ -123,6 +123,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
       kind: fixed("room"),
       schemaVersion: fixed("room"),
       roomId: fixed("room"),
+      period: fixed("room"),
     },
   },
   quests: { fields: { quests: records(QuestIndexEntry, authorizeQuestIndexChange), kind: fixed("quests"), schemaVersion: fixed("quests") } },

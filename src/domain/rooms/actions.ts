@@ -14,6 +14,7 @@ import { displayNameOf } from "../peers/names.ts"
 import { residents } from "../residents/actions.ts"
 import { DmParties, NewMessageInput } from "./inputs.ts"
 import { partyName } from "./parties.ts"
+import { mergeSegments, roomSegments, segmentsDue, writeSegment, type Segment } from "./segments.ts"
 
 async function roomIndex(workspace: Workspace): Promise<{ handle: DocHandle<RoomIndexDoc>; rooms: ReadonlyMap<string, RoomEntry> }> {
   const handle = await openDoc<RoomIndexDoc>(workspace, workspace.root.docs.rooms)
@@ -25,12 +26,51 @@ export async function rooms(workspace: Workspace): Promise<ReadonlyMap<string, R
   return (await roomIndex(workspace)).rooms
 }
 
-/** The valid messages of a room or DM, oldest first; a refusal naming a room that does not exist. */
-export async function roomMessages(workspace: Workspace, roomId: string): Promise<Message[]> {
+async function roomEntry(workspace: Workspace, roomId: string): Promise<RoomEntry> {
   const entry = (await roomIndex(workspace)).rooms.get(roomId)
   if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
-  const handle = await openDoc<RoomDoc>(workspace, entry.url)
+  return entry
+}
+
+async function segmentMessages(workspace: Workspace, segment: Segment): Promise<Message[]> {
+  const handle = await openDoc<RoomDoc>(workspace, segment.url)
   return readRoomMessages(handle.doc(), `room ${handle.url}`, [])
+}
+
+export interface RoomPage {
+  /** Oldest first: every message of the segments read. */
+  messages: Message[]
+  /** Whether every segment of the room was read (no older history left). */
+  complete: boolean
+}
+
+/**
+ * The newest messages of a room or DM: its segments read newest first until they hold at
+ * least `newest` messages (every segment when absent). A refusal naming a room that does
+ * not exist.
+ */
+export async function roomPage(workspace: Workspace, roomId: string, newest = Infinity): Promise<RoomPage> {
+  const segments = roomSegments(await roomEntry(workspace, roomId))
+  const lists: Message[][] = []
+  let count = 0
+  for (const segment of segments) {
+    if (count >= newest) break
+    const list = await segmentMessages(workspace, segment)
+    lists.push(list)
+    count += list.length
+  }
+  return { messages: mergeSegments(lists), complete: lists.length === segments.length }
+}
+
+/** Every valid message of a room or DM, oldest first, across all its segments. */
+export async function roomMessages(workspace: Workspace, roomId: string): Promise<Message[]> {
+  return (await roomPage(workspace, roomId)).messages
+}
+
+/** Whether the room holds message `id`: its segments read newest first until found. */
+async function hasMessage(workspace: Workspace, segments: readonly Segment[], id: string): Promise<boolean> {
+  for (const segment of segments) if ((await segmentMessages(workspace, segment)).some(m => m.id === id)) return true
+  return false
 }
 
 /**
@@ -40,11 +80,8 @@ export async function roomMessages(workspace: Workspace, roomId: string): Promis
  */
 export async function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
   const e = parse(NewMessageInput, input)
-  const entry = (await roomIndex(ctx.workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
-  const handle = await openDoc<RoomDoc>(ctx.workspace, entry.url)
-  const label = `room ${handle.url}`
-  if (e.replyTo !== undefined && !readRoomMessages(handle.doc(), label, []).some(m => m.id === e.replyTo))
+  const segments = roomSegments(await roomEntry(ctx.workspace, roomId))
+  if (e.replyTo !== undefined && !(await hasMessage(ctx.workspace, segments, e.replyTo)))
     throw new OperatorActionError("not_found", { thing: "message", id: e.replyTo, where: roomId })
   const now = ctx.now ?? Date.now()
   const message = parse(Message, {
@@ -55,6 +92,7 @@ export async function postMessage(ctx: SocialContext, roomId: string, input: New
     ...(e.replyTo !== undefined ? { replyTo: e.replyTo } : {}),
     at: now,
   })
+  const handle = await openDoc<RoomDoc>(ctx.workspace, writeSegment(segments, now).url)
   handle.change(d => {
     d.messages.push(message)
   })
@@ -102,12 +140,16 @@ export type OnceResult = "written" | "exists"
 /**
  * Appends `message` unless the room already holds a message with its id: for the relay's
  * automatic posts, whose fixed ids make a restart or a second pass post nothing twice.
+ * Only the segment written to and the one before it are searched (a pass that comes back
+ * later still shows the message once: readers keep each id once).
  */
 async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
-  const entry = (await roomIndex(workspace)).rooms.get(roomId)
-  if (!entry) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
+  const segments = roomSegments(await roomEntry(workspace, roomId))
   const valid = parse(Message, message)
-  const handle = await openDoc<RoomDoc>(workspace, entry.url)
+  const target = writeSegment(segments, valid.at)
+  const previous = segments[segments.indexOf(target) + 1]
+  if (previous && (await hasMessage(workspace, [previous], valid.id))) return "exists"
+  const handle = await openDoc<RoomDoc>(workspace, target.url)
   let result: OnceResult = "exists"
   handle.change(d => {
     if (d.messages.some(m => m.id === valid.id)) return
@@ -159,4 +201,26 @@ export async function sendFeedbackDm(ctx: SocialContext, task: Task): Promise<On
     importance: 5,
     at: ctx.now ?? Date.now(),
   })
+}
+
+/**
+ * The relay's part in segments (it alone lists them): adds each room's due segments
+ * (segments.ts: the current period, and the next one near the current one's end) as new
+ * room documents, listed newest first. Returns how many it added.
+ */
+export async function addDueSegments(workspace: Workspace, now: number): Promise<number> {
+  const index = await roomIndex(workspace)
+  let added = 0
+  for (const entry of index.rooms.values()) {
+    const due = segmentsDue(entry, now)
+    if (!due.length) continue
+    const made = due.map(period => ({ period, url: workspace.repo.create<RoomDoc>({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId: entry.id, period, messages: [] }).url }))
+    index.handle.change(d => {
+      const room = d.rooms[entry.id]!
+      room.segments ??= []
+      for (const segment of made) room.segments.unshift(segment)
+    })
+    added += made.length
+  }
+  return added
 }

@@ -21,6 +21,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   panel: async () => (await import("./panel.ts")).suite,
   waits: async () => (await import("./waits.ts")).suite,
   follow: async () => (await import("./follow.ts")).suite,
+  ledger: async () => (await import("./ledger.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

@@ -165,7 +165,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     "",
     `Writing one new key with Automerge alone (no signing): into the open segment's flat map of ${open.length.toLocaleString("en")} entries ${ms(write.flat)} ms; ` +
       `into one of ${SHARDS} sub-maps holding the same entries ${ms(write.sharded)} ms. Automerge's JS document copies the map an entry is written into, so a grant still costs in proportion to the open segment: ` +
-      "**the grant target (within 2× of an empty ledger) is not met by periods alone**; sharding a segment's entries (e.g. by day) is the next step. Loading is.",
+      "**the grant target (within 2× of an empty ledger) is not met by periods alone**; sharding a segment's entries (e.g. by day) is the next step. Loading does follow the open period.",
     "",
     "Target (issue 12): loading the wallets follows the open period, and a grant's p50 is within 2× of the same action on an empty workspace. " +
       "What a reader still loads in proportion to history: the checkpoint's list of counted keys (one immutable string, parsed into a set), so that a key paid in any month counts once.",

@@ -202,7 +202,7 @@ async function appendActions(scope: Cleanup, relay: BenchRelay): Promise<Record<
     grant: i => {
       const at = Date.now()
       const key = ledgerKeys.manualGrant(newId("grant", at))
-      return timed(() => grant(wallets, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets, d => !!d.entries[key], "reader: the grant"))
+      return timed(() => grant(wallets, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets.open, d => !!d.entries[key], "reader: the grant"))
     },
   }
 }

@@ -29,6 +29,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   follow: async () => (await import("./follow.ts")).suite,
   bounded: async () => (await import("./bounded.ts")).suite,
   rooms: async () => (await import("./rooms.ts")).suite,
+  ledger: async () => (await import("./ledger.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

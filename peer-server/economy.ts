@@ -16,8 +16,8 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import createDebug from "debug"
-import type { AuditKind, IdentitiesDoc, RootDoc, Task, WalletsDoc } from "../schemas/index.ts"
-import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward, grant, openWallets } from "../src/domain/wallets/index.ts"
+import type { AuditKind, IdentitiesDoc, RootDoc, Task } from "../schemas/index.ts"
+import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward, grant, openWallets, type Ledger } from "../src/domain/wallets/index.ts"
 import { level, planResidentLeases, residentHolders } from "../src/domain/residents/index.ts"
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
@@ -45,7 +45,6 @@ export class Economy {
   readonly #ws: Workspace
   readonly #opts: EconomyOptions
   #identities?: DocHandle<IdentitiesDoc>
-  #wallets?: DocHandle<WalletsDoc>
   #holders = new Map<string, string>()
   #timer?: NodeJS.Timeout
   /** Failed tasks already counted in their resident's continuity (a failure has no marker document). */
@@ -93,7 +92,6 @@ export class Economy {
   async start(tickMs = 1_000): Promise<void> {
     const root = this.#ws.root
     this.#identities = await this.#ws.repo.find<IdentitiesDoc>(root.docs.identities as AutomergeUrl)
-    this.#wallets = await openWallets(this.#ws)
     this.#holders = residentHolders(this.#leasesOf(this.#identities))
     this.#ws.tasks.on("change", this.#trigger)
     this.#ws.rootHandle.on("change", this.#trigger)
@@ -127,8 +125,9 @@ export class Economy {
 
   async runOnce(now: number): Promise<void> {
     const identities = this.#identities
-    const wallets = this.#wallets
-    if (!identities || !wallets) return
+    if (!identities) return
+    // Opened on every pass: the open period's segment changes when the relay closes a period.
+    const wallets = await openWallets(this.#ws)
     const residents = readIdentities(identities.doc(), `identities ${identities.url}`, [])
     this.#leaseResidents(identities, [...residents.keys()], now)
     for (const id of residents.keys()) {
@@ -171,7 +170,7 @@ export class Economy {
    * Pays first (idempotent by key), then posts the update: the post is the marker that the
    * approval was handled, so a crash in between repeats only payments that already exist.
    */
-  async #afterApproval(task: Task, wallets: DocHandle<WalletsDoc>, now: number): Promise<void> {
+  async #afterApproval(task: Task, wallets: Ledger, now: number): Promise<void> {
     const ctx = { workspace: this.#ws, actor: SYSTEM, now }
     const resident = task.targetIdentity
     if (resident) {

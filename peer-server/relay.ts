@@ -36,6 +36,7 @@ import { SharePolicy } from "./transport/sharePolicy.ts"
 import { changeGate } from "./gate/changeGate.ts"
 import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
+import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
@@ -154,6 +155,7 @@ export function standardExtensions(opts: RelayOptions): RelayExtension[] {
     changeGate(),
     ephemeralGate(),
     durableAcknowledgements(),
+    ledgerBooks(),
     economy,
     leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
     archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),

@@ -5,7 +5,7 @@
 import { AuditDoc } from "./audit.ts"
 import { ArchiveDoc, QueueDoc } from "./queue.ts"
 import { RootDoc } from "./root.ts"
-import { BountiesDoc, IdentitiesDoc, JournalDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
+import { BountiesDoc, IdentitiesDoc, JournalDoc, LedgerCheckpointDoc, LedgerIndexDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
 
 export * from "./common.ts"
 export * from "./root.ts"
@@ -19,6 +19,8 @@ export const DOCUMENT_SCHEMAS = {
   archive: ArchiveDoc,
   identities: IdentitiesDoc,
   wallets: WalletsDoc,
+  ledger: LedgerIndexDoc,
+  "ledger-checkpoint": LedgerCheckpointDoc,
   rooms: RoomIndexDoc,
   room: RoomDoc,
   quests: QuestIndexDoc,
@@ -50,6 +52,8 @@ export const DOCUMENT_LIMITS: Readonly<Record<DocumentKind, DocumentLimits>> = {
   archive: { entries: 200_000, entryBytes: 512 * KiB, createBytes: 64 * KiB },
   identities: { entries: 5_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
   wallets: { entries: 1_000_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
+  ledger: { entries: 10_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
+  "ledger-checkpoint": { entries: 1, entryBytes: 64 * KiB * KiB, createBytes: 64 * KiB },
   rooms: { entries: 20_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },
   room: { entries: 50_000, entryBytes: 8 * KiB, createBytes: 64 * KiB },
   quests: { entries: 20_000, entryBytes: 2 * KiB, createBytes: 64 * KiB },

@@ -109,6 +109,8 @@ export const DocumentUrls = z.object({
   bounties: DocUrl,
   /** Absent in workspaces created before the mailbox existed; the relay adds it on start. */
   mailbox: DocUrl.optional(),
+  /** The ledger's index (segments by period and their checkpoints); absent before periods existed: the relay adds it on start, with `wallets` as its first segment. */
+  ledger: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
 })

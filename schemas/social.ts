@@ -86,12 +86,71 @@ export const LedgerEntry = z.object({
 })
 export type LedgerEntry = z.infer<typeof LedgerEntry>
 
+/**
+ * A ledger period: a UTC month ("2026-11"), or "legacy" for the wallets document written
+ * before the ledger had periods (the first segment, kept as it was).
+ */
+export const LedgerPeriod = z.string().regex(/^(legacy|\d{4}-\d{2})$/, "a ledger period is legacy or a month YYYY-MM")
+export type LedgerPeriod = z.infer<typeof LedgerPeriod>
+
+/** One segment of the ledger: the entries written while its period was open (or later, by a peer that was offline). */
 export const WalletsDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("wallets"),
+  /** Absent in the legacy segment. */
+  period: LedgerPeriod.optional(),
   entries: z.record(z.string(), LedgerEntry),
 })
 export type WalletsDoc = z.infer<typeof WalletsDoc>
+
+export const LedgerSegment = z.object({ period: LedgerPeriod, url: DocUrl, openedAt: Timestamp })
+export type LedgerSegment = z.infer<typeof LedgerSegment>
+
+/** A checkpoint the relay wrote when it closed `period` (src/domain/wallets/checkpoint.ts). */
+export const LedgerCheckpointRef = z.object({ period: LedgerPeriod, url: DocUrl, at: Timestamp })
+export type LedgerCheckpointRef = z.infer<typeof LedgerCheckpointRef>
+
+/** The ledger's index, written by the relay only: its segments and the checkpoints of the closed ones. */
+export const LedgerIndexDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("ledger"),
+  segments: z.record(LedgerPeriod, LedgerSegment),
+  checkpoints: z.record(LedgerPeriod, LedgerCheckpointRef),
+})
+export type LedgerIndexDoc = z.infer<typeof LedgerIndexDoc>
+
+/** Bounds of a checkpoint's body: a JSON text of every resident's balances and every key counted so far. */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
+
+/**
+ * Balances carried forward at the close of `period`, signed by the relay over `body` (the
+ * canonical JSON of CheckpointBody, stored as one immutable string, not collaborative text).
+ */
+export const LedgerCheckpointDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("ledger-checkpoint"),
+  period: LedgerPeriod,
+  by: PeerName,
+  at: Timestamp,
+  /** A string, or Automerge's immutable string ({ val }) as a replica reads it. */
+  body: z.union([z.string().max(MAX_CHECKPOINT_BYTES), z.object({ val: z.string().max(MAX_CHECKPOINT_BYTES) })]),
+  sig: SignatureHex,
+})
+export type LedgerCheckpointDoc = z.infer<typeof LedgerCheckpointDoc>
+
+const Tokens = z.number().int().nonnegative().max(1_000_000)
+
+/** What a checkpoint carries: the state derivation goes on from (src/domain/wallets/ledger.ts LedgerStart). */
+export const CheckpointBody = z.object({
+  period: LedgerPeriod,
+  /** The segments it covers, each with the heads and the number of entries it read. */
+  segments: z.record(LedgerPeriod, z.object({ heads: z.array(z.string().max(128)).max(1_000), entries: z.number().int().nonnegative() })),
+  /** [free time, journal] of every resident with a wallet. */
+  balances: z.record(Id, z.tuple([Tokens, Tokens])),
+  /** Every key counted up to here, sorted: an entry under one of them never counts again. */
+  keys: z.array(z.string().min(1).max(200)),
+})
+export type CheckpointBody = z.infer<typeof CheckpointBody>
 
 // ── discussions: one index document; each room's messages in documents by period ──
 

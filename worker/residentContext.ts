@@ -25,7 +25,7 @@ export async function residentContextFor(ws: Workspace, task: Task): Promise<str
     const wallets = await openWallets(ws)
     const voids = await ledgerVoids(ws)
     const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }, run => ws.staleRunReason(run)) : ""
-    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets.doc(), identity.id, { voidOf: voids }), recall })
+    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets, identity.id, { voidOf: voids }), recall })
   } catch {
     return undefined
   }

@@ -35,7 +35,7 @@ async function show(argv: string[]): Promise<number> {
   const { resident, wallet } = await withPeer(flags, async peer => {
     const resident = await residentOf(peer.workspace, id)
     const handle = await openWallets(peer.workspace)
-    return { resident, wallet: await walletOf(peer.workspace, handle.doc(), id, { voidOf: await ledgerVoids(peer.workspace), issues }) }
+    return { resident, wallet: await walletOf(peer.workspace, handle, id, { voidOf: await ledgerVoids(peer.workspace), issues }) }
   })
   printIssues(issues)
   print(flags, { resident: resident.id, name: resident.name, ...wallet }, () => describeWallet(resident, wallet))

@@ -1,6 +1,6 @@
 /**
- * Records that carry authority — task decisions, ledger entries, peer and device decisions
- * and key rotations — are signed by the peer that makes them, over a canonical string that binds
+ * Records that carry authority — task decisions, ledger entries and checkpoints, peer and
+ * device decisions and key rotations — are signed by the peer that makes them, over a canonical string that binds
  * every field that matters. Readers check the signature here and the signer's right to make
  * the record in src/core/authorityChain.ts. Pure apart from WebCrypto (Node and browser).
  *
@@ -86,6 +86,18 @@ export interface DeviceDecisionRecord extends Omit<PeerDecisionRecord, "peer" | 
 
 export const deviceDecisionText = (r: DeviceDecisionRecord): string =>
   canonical("device-decision", [r.device, r.operator, r.publicKey, r.state, r.decidedBy, r.decidedAt])
+
+// ── (f) the relay's checkpoint of the ledger at the close of a period ─────────────
+
+export interface LedgerCheckpointRecord {
+  period: string
+  by: string
+  at: number
+  /** The checkpoint's canonical JSON (src/domain/wallets/checkpoint.ts). */
+  body: string
+}
+
+export const ledgerCheckpointText = (r: LedgerCheckpointRecord): string => canonical("ledger-checkpoint", [r.period, r.by, r.at, r.body])
 
 // ── signing and cached verification ─────────────────────────────────────────────
 

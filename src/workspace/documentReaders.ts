@@ -10,6 +10,8 @@ import {
   JournalEntry,
   MailMessage,
   LedgerEntry,
+  LedgerCheckpointRef,
+  LedgerSegment,
   Message,
   QuestDoc,
   QuestIndexEntry,
@@ -37,6 +39,15 @@ export const readResidentLeases = (value: unknown, label: string, issues: DataIs
 
 export const readLedger = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues, "key")
+
+/** The ledger's segments and checkpoints, by period. */
+export const readLedgerIndex = (value: unknown, label: string, issues: DataIssue[]) => {
+  const doc = checked("ledger", value, label)
+  return {
+    segments: validateEntries(LedgerSegment, doc.segments, label, ["segments"], issues, "period"),
+    checkpoints: validateEntries(LedgerCheckpointRef, doc.checkpoints, label, ["checkpoints"], issues, "period"),
+  }
+}
 
 export const readRoomIndex = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(RoomEntry, checked("rooms", value, label).rooms, label, ["rooms"], issues, "id")

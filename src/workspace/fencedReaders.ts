@@ -6,12 +6,13 @@
  * to the same documents, so every peer derives the same wallets and the same mailbox.
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo/slim"
-import type { MailboxDoc, MailMessage, WalletsDoc } from "../../schemas/index.ts"
+import type { MailboxDoc, MailMessage } from "../../schemas/index.ts"
 import { bountyPayoutVoids } from "../domain/bounties/bounty.ts"
 import { deriveWallets, voidedEffects, type VoidRule, type Wallet } from "../domain/wallets/ledger.ts"
 import { undeliveredMail } from "../domain/mailbox/mailbox.ts"
 import { readFencedBounties } from "../domain/bounties/actions.ts"
-import { readLedger, readMailbox } from "./documentReaders.ts"
+import { readMailbox } from "./documentReaders.ts"
+import { tailEntries } from "../domain/wallets/segments.ts"
 import { openWallets } from "../domain/wallets/actions.ts"
 import type { Workspace } from "./workspace.ts"
 
@@ -21,10 +22,10 @@ export async function ledgerVoids(workspace: Workspace): Promise<VoidRule> {
   return entry => workspace.staleRunReason(entry.run) ?? bountyVoid(entry)
 }
 
-/** Every resident's wallet under the void rule. */
+/** Every resident's wallet under the void rule, from the ledger's checkpoint and the entries after it. */
 export async function fencedWallets(workspace: Workspace): Promise<Map<string, Wallet>> {
-  const wallets = await openWallets(workspace)
-  return deriveWallets(readLedger(wallets.doc() as WalletsDoc, `wallets ${wallets.url}`, []).values(), await ledgerVoids(workspace))
+  const ledger = await openWallets(workspace)
+  return deriveWallets(tailEntries(ledger, []).values(), await ledgerVoids(workspace), ledger.start)
 }
 
 export interface DeliveredMail {

@@ -8,8 +8,9 @@
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { DocumentKind, RootDoc } from "../../schemas/index.ts"
 import { InvalidDocumentError, type DataIssue } from "../core/validate.ts"
-import { readIdentities, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
 import { roomSegments } from "../domain/rooms/segments.ts"
+import { comparePeriods } from "../domain/wallets/periods.ts"
+import { readIdentities, readLedgerIndex, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
 
 export interface WorkspaceDocument {
   kind: DocumentKind
@@ -44,10 +45,10 @@ export interface WalkResult {
   issues: DataIssue[]
 }
 
-/** One index and the documents its entries point to (`history`: a room's older segments too). */
+/** One index and the documents its entries point to (of `kind`, unless an entry names its own; `history`: a room's older segments too). */
 interface IndexChildren {
   kind: DocumentKind
-  read: (value: unknown, label: string, issues: DataIssue[], history: boolean) => { url: string; rank: number; createdAt: number }[]
+  read: (value: unknown, label: string, issues: DataIssue[], history: boolean) => { url: string; rank: number; createdAt: number; kind?: DocumentKind }[]
 }
 
 /** A room's segments a walk copies: its newest two (what opening it shows, and the period before), or all of them. */
@@ -64,6 +65,19 @@ const INDEX_CHILDREN: Partial<Record<DocumentKind, IndexChildren>> = {
       ),
   },
   quests: { kind: "quest", read: (value, label, issues) => [...readQuestIndex(value, label, issues).values()].map(q => ({ url: q.url, rank: 0, createdAt: q.createdAt })) },
+  // The ledger's segments and checkpoints; what a reader loads (the newest checkpoint and the segments after it) first.
+  ledger: {
+    kind: "wallets",
+    read: (value, label, issues) => {
+      const { segments, checkpoints } = readLedgerIndex(value, label, issues)
+      const newest = [...checkpoints.values()].sort((a, b) => comparePeriods(b.period, a.period))[0]
+      const needed = (period: string) => !newest || comparePeriods(period, newest.period) > 0
+      return [
+        ...[...checkpoints.values()].map(c => ({ url: c.url, rank: c === newest ? 0 : 1, createdAt: c.at, kind: "ledger-checkpoint" as const })),
+        ...[...segments.values()].map(s => ({ url: s.url, rank: needed(s.period) ? 0 : 1, createdAt: s.openedAt })),
+      ]
+    },
+  },
   identities: {
     kind: "journal",
     read: (value, label, issues) =>
@@ -78,6 +92,7 @@ export function rootDocuments(root: RootDoc, { archives }: Pick<WalkOptions, "ar
     { kind: "queue", url: docs.queue },
     { kind: "identities", url: docs.identities },
     { kind: "wallets", url: docs.wallets },
+    ...(docs.ledger ? [{ kind: "ledger" as const, url: docs.ledger }] : []),
     { kind: "rooms", url: docs.rooms },
     { kind: "quests", url: docs.quests },
     { kind: "bounties", url: docs.bounties },
@@ -118,17 +133,18 @@ export async function walkWorkspace(repo: Repo, root: RootDoc, opts: WalkOptions
     const entries = childEntries(read, index.value, `${kind} ${index.url}`, result.issues, opts.archives)
     const kept = opts.perIndex === undefined ? entries : entries.slice(0, opts.perIndex)
     if (kept.length < entries.length) result.skipped[childKind] = entries.length - kept.length
-    children.push(...kept.map(url => ({ kind: childKind, url })))
+    children.push(...kept.map(e => ({ kind: e.kind ?? childKind, url: e.url })))
   }
   await fetchAll(unique(children))
   return result
 }
 
 /** An index's document URLs, first kept first; a wrong-kind index has no trusted children. */
-function childEntries(read: IndexChildren["read"], value: unknown, label: string, issues: DataIssue[], history: boolean): string[] {
+function childEntries(read: IndexChildren["read"], value: unknown, label: string, issues: DataIssue[], history: boolean): { url: string; kind?: DocumentKind }[] {
   try {
     const entries = read(value, label, issues, history).sort((a, b) => a.rank - b.rank || b.createdAt - a.createdAt)
-    return [...new Set(entries.map(e => e.url))]
+    const seen = new Set<string>()
+    return entries.filter(e => !seen.has(e.url) && (seen.add(e.url), true))
   } catch (error) {
     if (error instanceof InvalidDocumentError) {
       issues.push(...error.issues)

@@ -13,7 +13,7 @@ import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { decidePeer } from "../../src/domain/peers/actions.ts"
 import { type OperatorContext } from "../../src/workspace/actionContext.ts"
 import { openOwnAuditLog } from "../../src/domain/peers/registerPeer.ts"
-import { walletOf } from "../../src/domain/wallets/actions.ts"
+import { openWallets, walletOf } from "../../src/domain/wallets/actions.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { connectTestPeer, type RelayAddress } from "./peers.ts"
 import type { Teardown } from "./teardown.ts"
@@ -94,7 +94,7 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
     },
     doc,
     async balance(resident) {
-      const { freeTime, journal } = await walletOf(ws, (await wallets()).doc(), resident)
+      const { freeTime, journal } = await walletOf(ws, await openWallets(ws), resident)
       return { freeTime, journal }
     },
     async ledgerKeys() {

@@ -66,7 +66,7 @@ describe("offline forgery merged through a relay without a gate", () => {
     await until(relay, forged.id, "pending_review")
 
     // Offline, it approves the task in op's name with a tip of 1000, and mints and drains tokens.
-    const wallets = await openWallets(rogue.workspace)
+    const wallets = (await openWallets(rogue.workspace)).open
     rogue.repo.networkSubsystem.disconnect()
     const at = now + 10
     const decisionText = taskDecisionText({ taskId: forged.id, decision: "approve", leaseId: forged.result!.leaseId, tip: 1000, feedback: undefined, decidedBy: "op", decidedAt: at })
@@ -99,7 +99,8 @@ describe("offline forgery merged through a relay without a gate", () => {
     await waitFor(() => statusSeenBy(op.workspace, honest.id) === "pending_review", { events: [[op.workspace.tasks, "change"]] })
     await decideTask({ workspace: op.workspace, audit: opAudit, actor: { kind: "operator", name: "op" } }, honest.id, "approve", { tip: 7 })
     await op.flushToRelay()
-    const relayWallets = await openWallets(relay.workspace)
+    const relayLedger = await openWallets(relay.workspace)
+    const relayWallets = relayLedger.open
     await waitFor(() => !!relayWallets.doc().entries[`tip:${honest.id}`], { events: [[relayWallets, "change"]], timeoutMs: 10_000, message: "the honest tip to be paid" })
     expect(statusSeenBy(relay.workspace, honest.id)).toBe("approved")
     const keys = Object.keys(relayWallets.doc().entries)
@@ -108,7 +109,7 @@ describe("offline forgery merged through a relay without a gate", () => {
 
     // Readers leave the forged entries out of every balance.
     const issues: DataIssue[] = []
-    const counted = (await countedEntries(relay.workspace, relayWallets.doc(), issues)).map(e => e.key)
+    const counted = (await countedEntries(relay.workspace, relayLedger, issues)).map(e => e.key)
     expect(counted).toContain(`tip:${honest.id}`)
     expect(counted.filter(k => k.startsWith("forged:"))).toEqual([])
     expect(issues.map(i => i.path)).toEqual(expect.arrayContaining(["entries.forged:mint-unsigned", "entries.forged:mint-as-op", "entries.forged:drain"]))

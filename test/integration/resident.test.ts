@@ -12,7 +12,7 @@ import { DAILY_ALLOWANCE, MAIL_SEND_COST, ledgerKeys } from "../../src/domain/wa
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { decideTask } from "../../src/domain/tasks/actions.ts"
 import { updateControls } from "../../src/domain/peers/actions.ts"
-import { walletOf } from "../../src/domain/wallets/actions.ts"
+import { openWallets, walletOf } from "../../src/domain/wallets/actions.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until } from "../helpers/relay.ts"
@@ -96,7 +96,7 @@ describe("a worker playing a resident", () => {
     await waitFor(() => hall.doc().messages.some(m => m.id === `update-${again.id}`), { events: [[hall, "change"]] })
     expect(Object.values(wallets.doc().entries).filter(e => e.key.startsWith("bonus:"))).toHaveLength(1)
     expect(hall.doc().messages.filter(m => m.id === `update-${task.id}`)).toHaveLength(1)
-    const wallet = await walletOf(op.workspace, wallets.doc(), mira.id)
+    const wallet = await walletOf(op.workspace, await openWallets(op.workspace), mira.id)
     expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])
   }, 60_000)
 

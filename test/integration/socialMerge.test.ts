@@ -24,7 +24,7 @@ import { approveQuest, assignQuest, followQuestTask, questRef } from "../../src/
 import { readQuest } from "../../src/workspace/documentReaders.ts"
 import { openOwnAuditLog } from "../../src/domain/peers/registerPeer.ts"
 import { postMessage } from "../../src/domain/rooms/actions.ts"
-import { spend } from "../../src/domain/wallets/actions.ts"
+import { openWallets, spend } from "../../src/domain/wallets/actions.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, runToReviewAsRelay, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -47,6 +47,7 @@ const find = <T>(peer: { repo: NodePeer["repo"] }, url: string): Promise<DocHand
 async function preload(peer: NodePeer): Promise<void> {
   const docs = peer.workspace.root.docs
   for (const url of [docs.identities, docs.wallets, docs.quests, docs.bounties, docs.rooms, docs.mailbox!]) await find(peer, url)
+  await openWallets(peer.workspace) // the ledger's index, checkpoint and open segment
   const rooms = (await find<RoomIndexDoc>(peer, docs.rooms)).doc().rooms
   for (const room of Object.values(rooms)) await find(peer, room.url)
 }
@@ -328,7 +329,7 @@ describe("social merges between offline operators", () => {
     const sent: string[] = []
     const t0 = Date.now()
     for (let n = 0; n < each; n++)
-      expect(await spend(a!.workspace, wallets[0]!, { key: `errand:ada:${n}`, identity: "ada", amount: MAIL_SEND_COST, bucket: "free_time", reason: "an errand", at: t0 + n }, alice.audit.signer)).toBe("written")
+      expect(await spend(a!.workspace, await openWallets(a!.workspace), { key: `errand:ada:${n}`, identity: "ada", amount: MAIL_SEND_COST, bucket: "free_time", reason: "an errand", at: t0 + n }, alice.audit.signer)).toBe("written")
     const asWorker = { actor: { kind: "worker" as const, name: worker }, key: b.identity.key }
     for (let n = 0; n < each; n++) sent.push((await residentMessage(b.workspace, { resident: "ada", type: "message", content: `message ${n}` }, asWorker, t0 + 100 + n)).id)
     a!.repo.networkSubsystem.reconnect()

@@ -48,8 +48,9 @@ describe("wallet: offline merges through a relay", () => {
   it("the same payout key written by two offline operators is one entry, counted once, on every replica", async () => {
     const relay = await startTestRelay(teardown)
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const handles = await Promise.all([openWallets(a!.workspace), openWallets(b!.workspace), openWallets(c!.workspace), openWallets(relay.workspace)])
-    const [wa, wb] = handles
+    const ledgers = await Promise.all([a!.workspace, b!.workspace, c!.workspace, relay.workspace].map(ws => openWallets(ws)))
+    const handles = ledgers.map(l => l.open)
+    const [wa, wb] = ledgers
 
     await goOffline(relay, a!, b!)
     const key = ledgerKeys.questCompletion("q1")
@@ -72,18 +73,19 @@ describe("wallet: offline merges through a relay", () => {
     const kept = handles.map(h => h.doc().entries[key]!.by.name)
     expect(new Set(kept).size).toBe(1)
     // And a later grant under that key, from anyone, still writes nothing.
-    expect(await grant(handles[2]!, { key, identity: "ada", amount: 30, reason: "again", at: now + 20 }, relay.audit.signer)).toBe("exists")
+    expect(await grant(ledgers[2]!, { key, identity: "ada", amount: 30, reason: "again", at: now + 20 }, relay.audit.signer)).toBe("exists")
   })
 
   it("two offline spends that overdraw together: every replica applies the same one and voids the other", async () => {
     const relay = await startTestRelay(teardown)
     const [a, b, c] = await connectTestPeers(teardown, relay, 3)
-    const handles = await Promise.all([openWallets(a!.workspace), openWallets(b!.workspace), openWallets(c!.workspace), openWallets(relay.workspace)])
-    const [wa, wb] = handles
+    const ledgers = await Promise.all([a!.workspace, b!.workspace, c!.workspace, relay.workspace].map(ws => openWallets(ws)))
+    const handles = ledgers.map(l => l.open)
+    const [wa, wb] = ledgers
     const now = Date.now()
 
     // 15 split → 10 free time, 5 journal, seen by everyone (paid by the relay: only it writes system grants).
-    await grant(handles[3]!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", at: now }, relay.audit.signer)
+    await grant(ledgers[3]!, { key: ledgerKeys.allowance("ada", 1), identity: "ada", amount: 15, reason: "allowance", at: now }, relay.audit.signer)
     await converge(handles, h => expect(balanceOf(walletsOf(h), "ada").freeTime).toBe(10))
 
     await goOffline(relay, a!, b!)
@@ -94,8 +96,8 @@ describe("wallet: offline merges through a relay", () => {
     expect(await spend(b!.workspace, wb!, { key: second, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asBob)).toBe("written")
     expect(await spend(a!.workspace, wa!, { key: first, identity: "ada", amount: 8, bucket: "free_time", reason: "message to the human", at: now + 10 }, asAlice)).toBe("written")
     // Each peer alone sees a valid spend.
-    expect(balanceOf(walletsOf(wa!), "ada").freeTime).toBe(2)
-    expect(balanceOf(walletsOf(wb!), "ada").freeTime).toBe(2)
+    expect(balanceOf(walletsOf(wa!.open), "ada").freeTime).toBe(2)
+    expect(balanceOf(walletsOf(wb!.open), "ada").freeTime).toBe(2)
 
     a!.repo.networkSubsystem.reconnect()
     b!.repo.networkSubsystem.reconnect()
@@ -126,7 +128,7 @@ describe("wallet: an operator's manual grant", () => {
 
     const key = await grantManually(ctx, "ada", { amount: 12, reason: "thanks for the write-up" })
     expect(key).toMatch(/^grant:/)
-    const theirs = await openWallets(other!.workspace)
+    const theirs = (await openWallets(other!.workspace)).open
     await waitFor(() => expect(theirs.doc().entries[key]).toMatchObject({ identity: "ada", amount: 12, kind: "grant", by: { kind: "operator", name: op!.identity.name } }), {
       events: [[theirs, "change"]],
       message: "the manual grant to reach another operator through the relay",
@@ -143,47 +145,48 @@ describe("wallet: writers", () => {
   const setup = async () => {
     const f = await socialFixture([])
     teardown.add(() => f.close())
-    return { ws: f.ws, handle: await openWallets(f.ws), signer: f.ctx.audit.signer }
+    const ledger = await openWallets(f.ws)
+    return { ws: f.ws, ledger, handle: ledger.open, signer: f.ctx.audit.signer }
   }
   const base = { identity: "ada", reason: "test", at: 1_000 }
 
   it("records an entry under its key once, signed, and never overwrites it", async () => {
-    const { handle, signer } = await setup()
+    const { ledger, handle, signer } = await setup()
     const entry = { ...base, key: "bonus:x:ada", kind: "grant" as const, amount: 25, bucket: "split" as const }
-    expect(await recordEntry(handle, entry, signer)).toBe("written")
+    expect(await recordEntry(ledger, entry, signer)).toBe("written")
     const heads = handle.heads()
-    expect(await recordEntry(handle, { ...entry, amount: 999, at: 5 }, signer)).toBe("exists")
+    expect(await recordEntry(ledger, { ...entry, amount: 999, at: 5 }, signer)).toBe("exists")
     expect(handle.heads()).toEqual(heads) // not even an empty change
     expect(handle.doc().entries["bonus:x:ada"]).toEqual({ ...entry, by: signer.actor, sig: expect.stringMatching(/^[0-9a-f]{128}$/) })
   })
 
   it("refuses zero, negative and fractional amounts: no negative grants, no penalties", async () => {
-    const { ws, handle, signer } = await setup()
+    const { ws, ledger, handle, signer } = await setup()
     for (const amount of [0, -5, 2.5])
-      await expect(grant(handle, { ...base, key: "g", amount }, signer)).rejects.toThrow(/positive whole number of tokens.*no negative grants or penalty spends/)
-    await expect(spend(ws, handle, { ...base, key: "s", amount: -1, bucket: "journal" }, signer)).rejects.toThrow(LedgerWriteError)
+      await expect(grant(ledger, { ...base, key: "g", amount }, signer)).rejects.toThrow(/positive whole number of tokens.*no negative grants or penalty spends/)
+    await expect(spend(ws, ledger, { ...base, key: "s", amount: -1, bucket: "journal" }, signer)).rejects.toThrow(LedgerWriteError)
     expect(handle.doc().entries).toEqual({})
   })
 
   it("refuses an entry the schema rejects, naming the field", async () => {
-    const { handle, signer } = await setup()
-    await expect(grant(handle, { ...base, key: "", amount: 1 }, signer)).rejects.toThrow(/key:/)
-    await expect(grant(handle, { ...base, key: "g", identity: "not an id!", amount: 1 }, signer)).rejects.toThrow(/identity:/)
+    const { ledger, handle, signer } = await setup()
+    await expect(grant(ledger, { ...base, key: "", amount: 1 }, signer)).rejects.toThrow(/key:/)
+    await expect(grant(ledger, { ...base, key: "g", identity: "not an id!", amount: 1 }, signer)).rejects.toThrow(/identity:/)
     expect(handle.doc().entries).toEqual({})
   })
 
   it("grants split; spends name a bucket and are refused when this peer would void them", async () => {
-    const { ws, handle, signer } = await setup()
-    await grant(handle, { ...base, key: "g", amount: 20 }, signer)
+    const { ws, ledger, handle, signer } = await setup()
+    await grant(ledger, { ...base, key: "g", amount: 20 }, signer)
     expect(handle.doc().entries.g).toMatchObject({ kind: "grant", bucket: "split", amount: 20 })
-    expect(await walletOf(ws, handle.doc(), "ada")).toMatchObject({ freeTime: 14, journal: 6 })
+    expect(await walletOf(ws, ledger, "ada")).toMatchObject({ freeTime: 14, journal: 6 })
 
-    expect(await spend(ws, handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("written")
-    await expect(spend(ws, handle, { ...base, key: "s2", amount: 1, bucket: "journal", at: 2_001 }, signer)).rejects.toThrow("ada has 0 journal tokens; spending 1 would go below zero")
+    expect(await spend(ws, ledger, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("written")
+    await expect(spend(ws, ledger, { ...base, key: "s2", amount: 1, bucket: "journal", at: 2_001 }, signer)).rejects.toThrow("ada has 0 journal tokens; spending 1 would go below zero")
     // A spend dated before the grant that would fund it would be voided, so it is refused.
-    await expect(spend(ws, handle, { ...base, key: "s3", amount: 1, bucket: "free_time", at: 500 }, signer)).rejects.toThrow("ada has 0 free time tokens")
+    await expect(spend(ws, ledger, { ...base, key: "s3", amount: 1, bucket: "free_time", at: 500 }, signer)).rejects.toThrow("ada has 0 free time tokens")
     // Repeating a written spend is "exists", whatever the balance now.
-    expect(await spend(ws, handle, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("exists")
+    expect(await spend(ws, ledger, { ...base, key: "s1", amount: 6, bucket: "journal", at: 2_000 }, signer)).toBe("exists")
     expect(Object.keys(handle.doc().entries).sort()).toEqual(["g", "s1"])
   })
 })

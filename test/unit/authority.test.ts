@@ -518,7 +518,7 @@ describe("authority: wallets", () => {
     ]
     for (const [name, role, mutate, reason] of cases) {
       const p = await h.peer(name, role)
-      ;(await openWallets(p.workspace)).change(d => mutate(d))
+      ;(await openWallets(p.workspace)).open.change(d => mutate(d))
       await refusedWith(p, reason)
     }
     // An existing entry never changes and is never deleted (a drained allowance, a removed spend).
@@ -527,7 +527,7 @@ describe("authority: wallets", () => {
     })
     for (const mutate of [(d: WalletsDoc) => void (d.entries["allowance:ada:1"]!.amount = 1), (d: WalletsDoc) => void delete d.entries["allowance:ada:1"]]) {
       const p = await h.peer("alice", "operator")
-      ;(await openWallets(p.workspace)).change(d => mutate(d))
+      ;(await openWallets(p.workspace)).open.change(d => mutate(d))
       await refusedWith(p, "the ledger is append-only")
     }
   })

@@ -5,7 +5,7 @@ import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import { decideTask } from "../../src/domain/tasks/actions.ts"
 import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest, questRef, updateQuest } from "../../src/domain/quests/actions.ts"
-import { grant } from "../../src/domain/wallets/actions.ts"
+import { grant, openWallets } from "../../src/domain/wallets/actions.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
 
 const SYSTEM: Actor = { kind: "system", name: "relay" }
@@ -229,10 +229,9 @@ describe("approveQuest", () => {
     const { quest: q, task } = await assignQuest(f.ctx, { title: "T", objective: "O", identity: "ada", upfrontTip: 0 })
     await runTask(task.id, "approved")
     await followQuestTask(f.ws, f.ws.tasks.get(task.id)!, SYSTEM, NOW)
-    const wallets = await f.doc<WalletsDoc>(f.ws.root.docs.wallets)
     const key = `quest:${q.id}:completion`
     const bob = await operatorContext(f.ws, "bob", NOW)
-    await grant(wallets, { key, identity: "ada", amount: 30, reason: "elsewhere", at: NOW }, bob.audit.signer)
+    await grant(await openWallets(f.ws), { key, identity: "ada", amount: 30, reason: "elsewhere", at: NOW }, bob.audit.signer)
     expect(await approveQuest(f.ctx, q.id)).toEqual({ paid: false, reason: "already paid" })
     expect((await quest(q.id)).state).toBe("completed")
     expect(await f.balance("ada")).toEqual({ freeTime: 21, journal: 9 })

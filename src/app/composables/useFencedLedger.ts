@@ -16,7 +16,7 @@ import { useDocument } from "./useDocument.ts"
 
 export function useFencedLedger() {
   const store = useWorkspaceStore()
-  const { counted, error, unavailable } = useCountedLedger()
+  const { counted, start, error, unavailable } = useCountedLedger()
   const bounties = useDocument("bounties", computed(() => store.root?.docs.bounties), readBounties)
   const staleRun = computed(() => (run: Parameters<typeof staleRunReason>[0]) => staleRunReason(run, id => store.tasks.get(id)))
   const wallets = computed(() => {
@@ -26,7 +26,7 @@ export function useFencedLedger() {
       fenced.set(id, { ...b, submissions })
     }
     const bountyVoid = bountyPayoutVoids(fenced)
-    return deriveWallets(counted.value, entry => staleRun.value(entry.run) ?? bountyVoid(entry))
+    return deriveWallets(counted.value, entry => staleRun.value(entry.run) ?? bountyVoid(entry), start.value)
   })
   const voided = computed(() => new Map(voidedEffects(wallets.value).map(e => [e.entry.key, e.note ?? "void"])))
   return { error, unavailable, wallets, voided, staleRun }

@@ -10,6 +10,8 @@ export const DOCUMENT_NAMES: Readonly<Record<DocumentKind, string>> = {
   archive: "this archive",
   identities: "the resident list",
   wallets: "the wallet ledger",
+  ledger: "the wallet ledger's index",
+  "ledger-checkpoint": "a wallet ledger checkpoint",
   rooms: "the room list",
   room: "this room",
   quests: "the quest list",

@@ -85,6 +85,10 @@ const value = <T>(schema: z.ZodType<T> | undefined, authorize: Rule<T>): FieldRu
 const fixed = (what: string): FieldRule => value(undefined, (_b, _a, who, ctx) => refusePending(who) ?? refused(`${what}.${ctx.key} is fixed when the document is created`))
 const rootField = (field: string): FieldRule => value(undefined, (_b, _a, who) => authorizeRootFieldChange(field, who))
 
+/** Fields only the relay writes (it writes them locally; every peer's change to them is refused). */
+const relayOnly = (what: string, fields: readonly string[]): Record<string, FieldRule> =>
+  Object.fromEntries(fields.map(f => [f, value(undefined, (_b, _a, who) => refusePending(who) ?? refused(`${what}.${f} is written by the relay only`))]))
+
 const SeedUse = zod.object({ identity: Id, at: Timestamp })
 const residentOf = (ctx: DocumentContext) => String(ctx.doc.identity ?? "")
 const roomOf = (ctx: DocumentContext) => String(ctx.doc.roomId ?? "")
@@ -115,7 +119,9 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
       schemaVersion: fixed("identities"),
     },
   },
-  wallets: { fields: { entries: records(LedgerEntry, authorizeLedgerChange), kind: fixed("wallets"), schemaVersion: fixed("wallets") } },
+  wallets: { fields: { entries: records(LedgerEntry, authorizeLedgerChange), kind: fixed("wallets"), schemaVersion: fixed("wallets"), period: fixed("wallets") } },
+  ledger: { fields: relayOnly("ledger", ["segments", "checkpoints", "kind", "schemaVersion"]) },
+  "ledger-checkpoint": { fields: relayOnly("ledger-checkpoint", ["period", "by", "at", "body", "sig", "kind", "schemaVersion"]) },
   rooms: { fields: { rooms: records(RoomEntry, authorizeRoomEntryChange), kind: fixed("rooms"), schemaVersion: fixed("rooms") } },
   room: {
     fields: {

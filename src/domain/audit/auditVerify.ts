@@ -197,6 +197,6 @@ export async function verifyAuthorityRecords(workspace: Workspace): Promise<Data
   const issues: DataIssue[] = [...workspace.authority.issues]
   for (const i of workspace.tasks.issues) if (i.path.endsWith(".review") && i.message.startsWith("shown as pending_review")) issues.push(i)
   const wallets = await openWallets(workspace)
-  await countedEntries(workspace, wallets.doc(), issues)
-  return issues.filter(i => i.path.startsWith("entries.") || i.path.startsWith("peers.") || i.path === "authority" || i.path.startsWith("tasks."))
+  await countedEntries(workspace, wallets, issues)
+  return issues.filter(i => i.path.startsWith("entries.") || i.path.startsWith("checkpoints.") || i.path.startsWith("peers.") || i.path === "authority" || i.path.startsWith("tasks."))
 }

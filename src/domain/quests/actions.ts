@@ -29,6 +29,7 @@ import { AssignQuestInput, NewQuestInput, QuestEdit } from "./inputs.ts"
 import { postMessage, roomText } from "../rooms/actions.ts"
 import { residentOf } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
+import { ledgerHas } from "../wallets/segments.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 
 // ── the quest document (the lifecycle with its task and payouts follows) ──
@@ -290,7 +291,7 @@ export async function approveQuest(ctx: OperatorContext, id: string): Promise<Ap
       d.approvedAt = now
     })
   }
-  if (Object.prototype.hasOwnProperty.call(wallets.doc().entries, key)) {
+  if (ledgerHas(wallets, key)) {
     complete()
     return { paid: false, reason: "already paid" }
   }

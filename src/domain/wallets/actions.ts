@@ -8,18 +8,19 @@
  * Every entry is signed by the peer that writes it (the relay for rewards, tips and
  * allowances); readers count only entries whose signer may write them (src/core/recordAuthority.ts).
  */
-import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
-import { LedgerEntry, type IdentitiesDoc, type RunRef, type WalletsDoc } from "../../../schemas/index.ts"
+import type { AutomergeUrl } from "@automerge/automerge-repo/slim"
+import { LedgerEntry, type IdentitiesDoc, type RunRef } from "../../../schemas/index.ts"
 import { balanceOf, deriveWallets, type VoidRule, type Wallet } from "./ledger.ts"
 import { verifiedLedger, type ResidentLeases } from "../../core/recordAuthority.ts"
 import { ledgerEntryText, signRecord, type RecordSigner } from "../../core/signedRecords.ts"
 import type { DataIssue } from "../../core/validate.ts"
-import { readLedger, readResidentLeases } from "../../workspace/documentReaders.ts"
+import { readResidentLeases } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 import { parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { newId } from "../../core/ids.ts"
 import { ledgerKeys } from "./economy.ts"
 import { ManualGrantInput } from "./inputs.ts"
+import { ledgerHas, openLedger, tailEntries, type Ledger } from "./segments.ts"
 
 export class LedgerWriteError extends Error {
   override readonly name = "LedgerWriteError"
@@ -27,9 +28,9 @@ export class LedgerWriteError extends Error {
 
 export type WriteResult = "written" | "exists"
 
-/** The wallets document named by the workspace's root. */
-export function openWallets(workspace: Workspace): Promise<DocHandle<WalletsDoc>> {
-  return workspace.repo.find<WalletsDoc>(workspace.root.docs.wallets as AutomergeUrl)
+/** The ledger as this peer knows it: the open period's segment (where writes go) and the checkpoint before it. */
+export function openWallets(workspace: Workspace): Promise<Ledger> {
+  return openLedger(workspace)
 }
 
 function validEntry(entry: LedgerEntry): LedgerEntry {
@@ -40,11 +41,14 @@ function validEntry(entry: LedgerEntry): LedgerEntry {
   return parsed.data
 }
 
-const has = (doc: WalletsDoc, key: string): boolean => Object.prototype.hasOwnProperty.call(doc.entries, key)
-
-/** Signs `entry` as `signer` (its `by`) and writes it under its key unless the key is already there ("exists": nothing changes). */
-export async function recordEntry(handle: DocHandle<WalletsDoc>, entry: Omit<LedgerEntry, "sig" | "by">, signer: RecordSigner): Promise<WriteResult> {
-  return write(handle, await signed(validEntry({ ...entry, by: signer.actor }), signer))
+/**
+ * Signs `entry` as `signer` (its `by`) and writes it under its key into the open segment,
+ * unless the key is already written in any period ("exists": nothing changes).
+ */
+export async function recordEntry(ledger: Ledger, entry: Omit<LedgerEntry, "sig" | "by">, signer: RecordSigner): Promise<WriteResult> {
+  const valid = validEntry({ ...entry, by: signer.actor })
+  if (ledgerHas(ledger, valid.key)) return "exists"
+  return write(ledger, await signed(valid, signer))
 }
 
 async function signed(entry: LedgerEntry, signer: RecordSigner): Promise<LedgerEntry> {
@@ -52,10 +56,10 @@ async function signed(entry: LedgerEntry, signer: RecordSigner): Promise<LedgerE
   return { ...record, sig: await signRecord(signer, ledgerEntryText(record)) }
 }
 
-function write(handle: DocHandle<WalletsDoc>, valid: LedgerEntry): WriteResult {
+function write(ledger: Ledger, valid: LedgerEntry): WriteResult {
   let result: WriteResult = "exists"
-  handle.change(d => {
-    if (has(d, valid.key)) return
+  ledger.open.change(d => {
+    if (Object.prototype.hasOwnProperty.call(d.entries, valid.key)) return
     d.entries[valid.key] = valid
     result = "written"
   })
@@ -73,8 +77,8 @@ export interface GrantInput {
 }
 
 /** A grant by `signer`, split 70/30 into free time and journal tokens (capped when balances are derived). */
-export function grant(handle: DocHandle<WalletsDoc>, input: GrantInput, signer: RecordSigner): Promise<WriteResult> {
-  return recordEntry(handle, { ...pick(input), kind: "grant", bucket: "split" }, signer)
+export function grant(ledger: Ledger, input: GrantInput, signer: RecordSigner): Promise<WriteResult> {
+  return recordEntry(ledger, { ...pick(input), kind: "grant", bucket: "split" }, signer)
 }
 
 /**
@@ -98,20 +102,20 @@ export interface SpendInput extends GrantInput {
  * A spend from one bucket, by `signer`. Refused when this peer's ledger would void it; a
  * spend that only overdraws once merged with another peer's spends is voided at derivation.
  */
-export async function spend(workspace: Workspace, handle: DocHandle<WalletsDoc>, input: SpendInput, signer: RecordSigner): Promise<WriteResult> {
+export async function spend(workspace: Workspace, ledger: Ledger, input: SpendInput, signer: RecordSigner): Promise<WriteResult> {
   const entry = validEntry({ ...pick(input), kind: "spend", bucket: input.bucket, by: signer.actor })
-  const doc = handle.doc()
-  if (has(doc, entry.key)) return "exists"
+  if (ledgerHas(ledger, entry.key)) return "exists"
   // Derive with the spend in place: it is processed at its `at`, before any later grant.
-  const counted = await countedEntries(workspace, doc, [], entry.identity)
-  const effects = balanceOf(deriveWallets([...counted, entry]), entry.identity).entries
+  const counted = await countedEntries(workspace, ledger, [], entry.identity)
+  const effects = balanceOf(deriveWallets([...counted, entry], undefined, ledger.start), entry.identity).entries
   const index = effects.findIndex(e => e.entry === entry)
   if (effects[index]?.status === "voided") {
     const field = input.bucket === "free_time" ? "freeTime" : "journal"
-    const available = effects.slice(0, index).reduce((sum, e) => sum + e[field], 0)
+    const carried = ledger.start?.balances.get(entry.identity)?.[field] ?? 0
+    const available = effects.slice(0, index).reduce((sum, e) => sum + e[field], carried)
     throw new LedgerWriteError(`${entry.identity} has ${available} ${input.bucket === "free_time" ? "free time" : "journal"} tokens; spending ${entry.amount} would go below zero`)
   }
-  return write(handle, await signed(entry, signer))
+  return write(ledger, await signed(entry, signer))
 }
 
 const pick = ({ key, identity, amount, reason, at, run }: GrantInput) => ({ key, identity, amount, reason, at, ...(run ? { run } : {}) })
@@ -127,16 +131,16 @@ async function residentLeases(workspace: Workspace): Promise<ResidentLeases> {
 }
 
 /**
- * The ledger entries a reader counts: valid, and signed by a key allowed to write them
- * (`resident` narrows to one resident's). What is left out is added to `issues`.
+ * The ledger entries after the checkpoint a reader counts: valid, and signed by a key allowed
+ * to write them (`resident` narrows to one resident's). What is left out is added to `issues`.
  */
-export async function countedEntries(workspace: Workspace, doc: WalletsDoc, issues: DataIssue[], resident?: string): Promise<LedgerEntry[]> {
-  const label = `wallets ${workspace.root.docs.wallets}`
-  const entries = [...readLedger(doc, label, issues).values()].filter(e => resident === undefined || e.identity === resident)
+export async function countedEntries(workspace: Workspace, ledger: Ledger, issues: DataIssue[], resident?: string): Promise<LedgerEntry[]> {
+  const label = `wallets ${ledger.open.url}`
+  const entries = [...tailEntries(ledger, issues).values()].filter(e => resident === undefined || e.identity === resident)
   return verifiedLedger(entries, workspace.authority, await residentLeases(workspace), label, issues)
 }
 
-/** One resident's derived wallet, from this peer's copy of the ledger (counted entries only), under the void rule given. */
-export async function walletOf(workspace: Workspace, doc: WalletsDoc, resident: string, opts: { voidOf?: VoidRule; issues?: DataIssue[] } = {}): Promise<Wallet> {
-  return balanceOf(deriveWallets(await countedEntries(workspace, doc, opts.issues ?? [], resident), opts.voidOf), resident)
+/** One resident's derived wallet, from this peer's copy of the ledger (the checkpoint and the counted entries after it), under the void rule given. */
+export async function walletOf(workspace: Workspace, ledger: Ledger, resident: string, opts: { voidOf?: VoidRule; issues?: DataIssue[] } = {}): Promise<Wallet> {
+  return balanceOf(deriveWallets(await countedEntries(workspace, ledger, opts.issues ?? [], resident), opts.voidOf, ledger.start), resident)
 }

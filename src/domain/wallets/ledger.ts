@@ -92,15 +92,31 @@ const voided = (entry: LedgerEntry, note: string): LedgerEffect => ({ entry, sta
 export type VoidRule = (entry: LedgerEntry) => string | undefined
 
 /**
- * Every resident's wallet; residents without entries are absent (see balanceOf).
- * One sort and one pass. A second entry with a key already seen (only a hostile or broken
- * peer can write one: the document's map keys are unique) is voided, so a key counts once;
- * so is an entry `voidOf` names, the same on every peer that applies the same rule.
+ * Where derivation starts: every resident's balances and every key already counted, as of a
+ * closed period (src/domain/wallets/checkpoint.ts). Balances and keys are all the state
+ * derivation carries from one entry to the next (caps are constants), so starting here and
+ * applying the later entries gives what deriving every entry from the start would give.
  */
-export function deriveWallets(entries: Iterable<LedgerEntry>, voidOf?: VoidRule): Map<string, Wallet> {
+export interface LedgerStart {
+  balances: ReadonlyMap<string, { freeTime: number; journal: number }>
+  /** Keys the start already counted: an entry under one of them counts zero (and is not shown). */
+  covered: ReadonlySet<string>
+}
+
+/**
+ * Every resident's wallet; residents without entries (nor balances in `start`) are absent
+ * (see balanceOf). One sort and one pass. A second entry with a key already seen (only a
+ * hostile or broken peer can write one: the document's map keys are unique) is voided, so a
+ * key counts once; so is an entry `voidOf` names, the same on every peer that applies the
+ * same rule. From `start`, entries under a key it covers are left out, and each wallet lists
+ * only the entries after it.
+ */
+export function deriveWallets(entries: Iterable<LedgerEntry>, voidOf?: VoidRule, start?: LedgerStart): Map<string, Wallet> {
   const seen = new Set<string>()
   const out = new Map<string, Wallet>()
+  for (const [identity, b] of start?.balances ?? []) out.set(identity, { ...emptyWallet(), freeTime: b.freeTime, journal: b.journal })
   for (const entry of sortedEntries(entries)) {
+    if (start?.covered.has(entry.key)) continue
     let wallet = out.get(entry.identity)
     if (!wallet) out.set(entry.identity, (wallet = emptyWallet()))
     let effect: LedgerEffect
@@ -116,6 +132,13 @@ export function deriveWallets(entries: Iterable<LedgerEntry>, voidOf?: VoidRule)
     wallet.entries.push(effect)
   }
   return out
+}
+
+/** What derivation carries on from after `wallets` (built from `start` and the entries it counted): the next checkpoint's start. */
+export function carriedForward(wallets: ReadonlyMap<string, Wallet>, start?: LedgerStart): LedgerStart {
+  const covered = new Set(start?.covered)
+  for (const w of wallets.values()) for (const e of w.entries) covered.add(e.entry.key)
+  return { balances: new Map([...wallets].map(([id, w]) => [id, { freeTime: w.freeTime, journal: w.journal }])), covered }
 }
 
 /** A resident's wallet; an empty one for a resident with no entries. */

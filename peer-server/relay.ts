@@ -348,8 +348,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     adapter,
     async decideAsOwner(peer, state) {
       const ownerAudit = await openOwnAuditLog(repo, workspace.root, owner)
-      const role = workspace.root.peers[peer]?.role === "operator" ? "operator" : "worker"
-      await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state, role)
+      await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state)
       await ownerAudit.settled()
     },
     close: () => (closing ??= stopAll()),

@@ -9,7 +9,7 @@ import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
-import { CLOSE, FromClientMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { CLOSE, FromClientMessage, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
 
@@ -33,6 +33,8 @@ export interface RelayAdapterHooks {
   beforeSend?(message: RepoMessage): Promise<void>
   /** Whether the principal may receive `documentId` at all (pending peers: root and own audit only). */
   mayRead?(principal: Principal, documentId: string): boolean
+  /** A follower relay says whose the actors of the changes it forwards are (in order with its messages). */
+  declareActors?(principal: Principal, actors: ActorsMessage["actors"]): void
 }
 
 export interface ConnectionLimits {
@@ -260,6 +262,11 @@ export class RelayServerAdapter extends NetworkAdapter {
       return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
     }
     if (message.targetId !== this.peerId) return this.#close(conn, CLOSE.malformed, "targetId is not this relay")
+    if (message.type === "vivarium-actors") {
+      if (conn.principal.role !== "mirror") return this.#close(conn, CLOSE.malformed, "only a follower relay says whose actors are")
+      conn.inbound = conn.inbound.then(() => this.#hooks.declareActors?.(conn.principal, message.actors))
+      return
+    }
     if ("documentId" in message && !this.#mayRead(conn, message.documentId)) {
       // As if the document did not exist here: nothing is stored, forwarded or revealed.
       if (message.type === "request" || message.type === "sync") {

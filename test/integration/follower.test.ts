@@ -1,0 +1,148 @@
+/**
+ * Beyond one relay: a follower relay replicates the primary's workspace over the same
+ * authenticated sync protocol and serves it to its own peers. Real relays (in-process), real
+ * WebSockets on 127.0.0.1, real disks: write through one, read through the other, kill one,
+ * go on.
+ */
+import * as A from "@automerge/automerge"
+import { describe, expect, it } from "vitest"
+import type { QueueDoc, Task } from "../../schemas/index.ts"
+import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
+import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
+import type { PeerIdentity } from "../../src/domain/peers/index.ts"
+import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
+import { approvedIdentity, decide, enrol, startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
+import { useTeardown } from "../helpers/teardown.ts"
+import { waitFor } from "../helpers/waitFor.ts"
+import { startWorker } from "../helpers/workers.ts"
+
+const teardown = useTeardown()
+
+/** Starts a follower of `primary` and approves it there as the owner. */
+async function startFollower(primary: TestRelay, name: string, dataDir?: string): Promise<TestRelay> {
+  const starting = startTestRelay(teardown, { follow: { url: primary.wsUrl, token: primary.token, name, retryMs: 200 }, ...(dataDir ? { dataDir } : {}) })
+  if (primary.workspace.root.peers[name]?.state !== "approved") {
+    await waitFor(() => !!primary.workspace.root.peers[name], { events: [[primary.workspace.rootHandle, "change"]], message: `${name} to enrol` })
+    expect(primary.workspace.root.peers[name]).toMatchObject({ role: "mirror", state: "pending" })
+    await decide(primary, name, "approved")
+  }
+  return starting
+}
+
+/** An operator key registered and approved at the primary, once the follower has heard of it. */
+async function approvedThrough(primary: TestRelay, follower: TestRelay, role: "operator" | "worker" = "operator"): Promise<PeerIdentity> {
+  const identity = await approvedIdentity(primary, role)
+  await whenApprovedOn(follower, identity.name)
+  return identity
+}
+
+function whenApprovedOn(relay: TestRelay, name: string): Promise<unknown> {
+  return waitFor(() => relay.workspace.root.peers[name]?.state === "approved", { events: [[relay.workspace.rootHandle, "change"]], message: `${name} approved on ${relay.httpUrl}` })
+}
+
+function seen(peer: NodePeer, id: string, check: (t: Task) => boolean = () => true, timeoutMs = 10_000): Promise<Task> {
+  return waitFor(
+    () => {
+      const task = peer.workspace.tasks.get(id)
+      return task && check(task) ? task : false
+    },
+    { timeoutMs, events: [[peer.workspace.tasks, "change"]], message: `task ${id} on ${peer.identity.name}` },
+  )
+}
+
+describe("follower relay", () => {
+  it("write through one, read through the other; a forged actor is refused by the follower and by the primary", async () => {
+    const primary = await startTestRelay(teardown)
+    const follower = await startFollower(primary, "mirror-a")
+    expect(primary.workspace.root.peers["mirror-a"]?.role).toBe("mirror")
+    const a = await connectTestPeer(teardown, follower, { identity: await approvedThrough(primary, follower) })
+    const b = await connectTestPeer(teardown, primary)
+
+    const fromA = a.workspace.addTask({ command: "echo far", title: "through the follower" }, operatorOf(a))
+    expect(await seen(b, fromA.id)).toEqual(fromA)
+    const fromB = b.workspace.addTask({ command: "echo near", title: "through the primary" }, operatorOf(b))
+    expect(await seen(a, fromB.id)).toEqual(fromB)
+    // Edits either way, judged upstream as the peer who made them (not as the follower).
+    b.workspace.updateTask(fromA.id, d => applyTransition(d, "cancelled", operatorOf(b), Date.now(), "b says no"))
+    await seen(a, fromA.id, t => t.status === "cancelled")
+    a.workspace.updateTask(fromB.id, d => applyTransition(d, "cancelled", operatorOf(a), Date.now(), "a says no"))
+    expect((await seen(b, fromB.id, t => t.status === "cancelled")).history.at(-1)?.by).toEqual(operatorOf(a))
+
+    // c, on the follower, replays changes under other peers' actors.
+    const c = await connectTestPeer(teardown, follower, { identity: await approvedThrough(primary, follower) })
+    const target = b.workspace.addTask({ command: "echo target", title: "through the primary" }, operatorOf(b))
+    await seen(c, target.id)
+    const forge = (victim: NodePeer, title: string) =>
+      c.workspace.queueHandle.update(doc => {
+        const actor = A.getActorId(victim.workspace.queueHandle.doc())
+        return A.merge(doc, A.change(A.clone(doc, actor), (d: QueueDoc) => void (d.tasks[target.id]!.title = title)))
+      })
+    // b's actor is bound on the primary only: the follower passes the change on as c's, the primary refuses it.
+    forge(b, "forged as b")
+    await waitFor(() => primary.logs.some(l => l.includes(`which belongs to ${b.identity.name}, not ${c.identity.name} (as follower relay mirror-a says)`)), {
+      events: [[follower.workspace.tasks, "change"]],
+      message: "the primary refusing the forged change",
+    })
+    // a's actor is bound on the follower: the follower's own gate refuses.
+    forge(a, "forged as a")
+    await waitFor(() => follower.logs.some(l => l.includes(`which belongs to ${a.identity.name}, not ${c.identity.name}`)), { message: "the follower refusing" })
+    expect(primary.workspace.tasks.get(target.id)?.title).toBe("through the primary")
+    expect(b.workspace.tasks.get(target.id)?.title).toBe("through the primary")
+  }, 60_000)
+
+  it("a worker on the follower runs what the primary leased to it; kill the follower and the primary goes on", async () => {
+    const primary = await startTestRelay(teardown, { schedulerTickMs: 50 })
+    const follower = await startFollower(primary, "mirror-b")
+    // The worker's key enrols at the primary (a follower registers no keys), then it runs on the follower.
+    const dataDir = makeTempDir(teardown, "vivarium-far-worker-")
+    const id = await loadOrCreateIdentity(dataDir, "w-far", "worker")
+    await enrol(primary, id, { concurrency: 1, hasLlmKey: false })
+    await decide(primary, id.name, "approved")
+    await whenApprovedOn(follower, id.name)
+    await startWorker(teardown, follower, id.name, { dataDir })
+
+    const op = await connectTestPeer(teardown, primary)
+    const task = op.workspace.addTask({ command: "echo ran far away" }, operatorOf(op))
+    const done = await until(primary, task.id, "pending_review", 20_000)
+    expect(done.result?.output.trim()).toBe("ran far away")
+    expect(done.result?.worker).toBe("w-far")
+    expect(done.history.map(h => `${h.to}:${h.by.kind}`)).toEqual(["claimed:system", "running:worker", "pending_review:worker"])
+
+    await follower.close()
+    const after = op.workspace.addTask({ command: "echo still here" }, operatorOf(op))
+    const other = await connectTestPeer(teardown, primary)
+    // (The scheduler may lease it to w-far at once: its lease runs out, as for any worker gone quiet.)
+    expect((await seen(other, after.id)).title).toBe("echo still here")
+  }, 60_000)
+
+  it("kill and restart the primary: peers on the follower keep working, and everything converges when it is back", async () => {
+    const primary = await startTestRelay(teardown)
+    const follower = await startFollower(primary, "mirror-c")
+    const a = await connectTestPeer(teardown, follower, { identity: await approvedThrough(primary, follower) })
+    const b = await connectTestPeer(teardown, primary)
+    const latecomer = await approvedThrough(primary, follower)
+    const before = b.workspace.addTask({ command: "echo before" }, operatorOf(b))
+    await seen(a, before.id)
+
+    await primary.close()
+    await waitFor(() => !follower.upstream?.remotePeerId, { message: "the follower to notice the primary left" })
+    // Offline-first: a goes on through the follower, b on its own replica.
+    const whileAway = a.workspace.addTask({ command: "echo while away" }, operatorOf(a))
+    a.workspace.updateTask(before.id, d => applyTransition(d, "cancelled", operatorOf(a), Date.now(), "not needed"))
+    const offline = b.workspace.addTask({ command: "echo offline" }, operatorOf(b))
+    // A peer that joins the follower now reads everything from it.
+    const late = await connectTestPeer(teardown, follower, { identity: latecomer })
+    expect(await seen(late, whileAway.id)).toEqual(whileAway)
+    // Two peers' changes to one document wait on the follower: they go up together, each judged as its author.
+    const lateTask = late.workspace.addTask({ command: "echo late" }, operatorOf(late))
+    await seen(a, lateTask.id)
+
+    const back = await startTestRelay(teardown, { dataDir: primary.dataDir, port: primary.port })
+    for (const id of [whileAway.id, lateTask.id, offline.id]) await waitFor(() => !!back.workspace.tasks.get(id), { timeoutMs: 20_000, events: [[back.workspace.tasks, "change"]], message: `${id} on the restarted primary` })
+    await waitFor(() => back.workspace.tasks.get(before.id)?.status === "cancelled", { events: [[back.workspace.tasks, "change"]] })
+    expect(await seen(b, whileAway.id, () => true, 20_000)).toEqual(whileAway)
+    expect(await seen(a, offline.id, () => true, 20_000)).toEqual(offline)
+  }, 60_000)
+})

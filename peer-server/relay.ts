@@ -214,6 +214,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     },
     ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    actors: actorBindings,
     onClosed: closed => extensions.connectionClosed(closed),
     log,
   })

@@ -86,10 +86,12 @@ export async function reachUpstream(paths: DataDirPaths, follow: FollowOptions, 
  * each actor is. On every connection it declares every binding its gate holds (before the
  * Repo's first sync message, which waits for the `peer-candidate` this listens to first), and
  * then each new binding as the gate makes it, which is before the change it covers goes up.
+ * It takes on the upstream's bindings the same way (those it did not make itself), so its
+ * gate refuses an actor of a peer of the primary from its own peers too.
  */
 export class UpstreamAdapter extends RelayClientAdapter {
-  readonly #bindings: ActorBindings
   readonly #stopListening: () => void
+  #adopting = false
 
   constructor(follow: FollowOptions, workspaceId: string, identity: PeerIdentity, bindings: ActorBindings) {
     super({
@@ -99,9 +101,20 @@ export class UpstreamAdapter extends RelayClientAdapter {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       retryMs: follow.retryMs ?? 1_000,
     })
-    this.#bindings = bindings
     this.on("peer-candidate", () => this.#declare(bindings.all()))
-    this.#stopListening = bindings.onBound(added => this.#declare(added))
+    this.#stopListening = bindings.onBound(added => {
+      if (!this.#adopting) this.#declare(added)
+    })
+    this.notices.on("actors", actors => {
+      const byPeer = new Map<string, string[]>()
+      for (const [actor, peer] of Object.entries(actors)) byPeer.set(peer, [...(byPeer.get(peer) ?? []), actor])
+      this.#adopting = true
+      try {
+        for (const [peer, own] of byPeer) bindings.bind(own, peer)
+      } finally {
+        this.#adopting = false
+      }
+    })
   }
 
   override disconnect(): void {

@@ -82,9 +82,10 @@ export const ActorId = z.string().regex(/^[0-9a-f]{2,128}$/, "expected a hex act
 export const MAX_DECLARED_ACTORS = 1_000
 
 /**
- * Follower relay (a `mirror` peer) → its upstream relay, before the changes it forwards:
- * which peer each Automerge actor belongs to, as the follower's gate bound it. The upstream
- * judges each forwarded change as that peer (peer-server/upstream.ts).
+ * Between a follower relay (a `mirror` peer) and its upstream relay: which peer each
+ * Automerge actor belongs to, as the sender's gate bound it. The follower says it before the
+ * changes it forwards, and the upstream judges each as that peer; the upstream says it to
+ * the follower, whose gate then refuses those actors from anyone else (peer-server/upstream.ts).
  */
 export const ActorsMessage = z.object({
   type: z.literal("vivarium-actors"),
@@ -114,6 +115,7 @@ export const FromRelayMessage = z.discriminatedUnion("type", [
   PeerMessage,
   ErrorMessage,
   RefusedMessage,
+  ActorsMessage,
   SyncMessage,
   RequestMessage,
   DocUnavailableMessage,

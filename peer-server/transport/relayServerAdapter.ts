@@ -9,7 +9,7 @@ import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
-import { CLOSE, FromClientMessage, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { CLOSE, FromClientMessage, MAX_DECLARED_ACTORS, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
 
@@ -63,8 +63,17 @@ export interface ClosedConnection {
   reason: string
 }
 
+/** Which peer each Automerge actor belongs to (gate/actorBindings.ts), as far as this adapter tells follower relays. */
+export interface ActorDirectory {
+  all(): ReadonlyMap<string, string>
+  /** Calls `listener` with each batch of new bindings; returns the unsubscribe. */
+  onBound(listener: (bound: ReadonlyMap<string, string>) => void): () => void
+}
+
 export interface RelayServerAdapterOptions {
   hooks?: RelayAdapterHooks
+  /** Told to every follower relay (role `mirror`) when it joins or is approved, and as bindings are made. */
+  actors?: ActorDirectory
   limits?: Partial<ConnectionLimits>
   /** Ping interval; a peer that answers no ping for two intervals is dropped (default 5 s). */
   heartbeatMs?: number
@@ -105,6 +114,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerId, Connection>()
   #heartbeat?: NodeJS.Timeout
+  #stopTellingActors?: () => void
   #ready = false
 
   constructor(opts: RelayServerAdapterOptions = {}) {
@@ -133,10 +143,14 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#ready = true
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs)
     this.#heartbeat.unref()
+    this.#stopTellingActors = this.#opts.actors?.onBound(bound => {
+      for (const conn of this.#byPeer.values()) if (conn.principal.role === "mirror") this.#tellActors(conn, bound)
+    })
   }
 
   disconnect(): void {
     clearInterval(this.#heartbeat)
+    this.#stopTellingActors?.()
     for (const conn of this.#connections) {
       conn.closed = true
       conn.socket.terminate()
@@ -166,6 +180,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       if (!next) this.#close(conn, CLOSE.revoked, "this key is no longer admitted to the workspace")
       else if (next.role !== conn.principal.role) {
         conn.principal = next
+        if (next.role === "mirror" && conn.peerId) this.#tellActors(conn, this.#opts.actors?.all())
         for (const [documentId, request] of conn.deniedRequests) {
           if (!this.#mayRead(conn, documentId)) continue
           conn.deniedRequests.delete(documentId)
@@ -324,6 +339,15 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#byPeer.set(peerId, conn)
     this.emit("peer-candidate", { peerId, peerMetadata: (join.peerMetadata ?? {}) as PeerMetadata })
     this.#write(conn, { type: "peer", senderId: this.peerId!, targetId: peerId, peerMetadata: this.peerMetadata ?? {}, selectedProtocolVersion: "1" })
+    if (conn.principal.role === "mirror") this.#tellActors(conn, this.#opts.actors?.all())
+  }
+
+  /** Tells a follower relay whose actors are (before the changes it relays on: sends here go out in order). */
+  #tellActors(conn: Connection, bindings: ReadonlyMap<string, string> | undefined): void {
+    if (!bindings?.size || !conn.peerId) return
+    const entries = [...bindings]
+    for (let i = 0; i < entries.length; i += MAX_DECLARED_ACTORS)
+      this.#write(conn, { type: "vivarium-actors", senderId: this.peerId!, targetId: conn.peerId, actors: Object.fromEntries(entries.slice(i, i + MAX_DECLARED_ACTORS)) })
   }
 
   /** Ends one connection with a code and a reason; the peer sees both, nothing else is touched. */

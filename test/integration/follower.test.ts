@@ -53,7 +53,7 @@ function seen(peer: NodePeer, id: string, check: (t: Task) => boolean = () => tr
 }
 
 describe("follower relay", () => {
-  it("write through one, read through the other; a forged actor is refused by the follower and by the primary", async () => {
+  it("write through one, read through the other; a change under another peer's actor is refused on the follower", async () => {
     const primary = await startTestRelay(teardown)
     const follower = await startFollower(primary, "mirror-a")
     expect(primary.workspace.root.peers["mirror-a"]?.role).toBe("mirror")
@@ -70,26 +70,18 @@ describe("follower relay", () => {
     a.workspace.updateTask(fromB.id, d => applyTransition(d, "cancelled", operatorOf(a), Date.now(), "a says no"))
     expect((await seen(b, fromB.id, t => t.status === "cancelled")).history.at(-1)?.by).toEqual(operatorOf(a))
 
-    // c, on the follower, replays changes under other peers' actors.
+    // c, on the follower, replays a change under b's actor: b wrote only through the primary,
+    // which told the follower whose that actor is, so the follower refuses it itself.
     const c = await connectTestPeer(teardown, follower, { identity: await approvedThrough(primary, follower) })
     const target = b.workspace.addTask({ command: "echo target", title: "through the primary" }, operatorOf(b))
     await seen(c, target.id)
-    const forge = (victim: NodePeer, title: string) =>
-      c.workspace.queueHandle.update(doc => {
-        const actor = A.getActorId(victim.workspace.queueHandle.doc())
-        return A.merge(doc, A.change(A.clone(doc, actor), (d: QueueDoc) => void (d.tasks[target.id]!.title = title)))
-      })
-    // b's actor is bound on the primary only: the follower passes the change on as c's, the primary refuses it.
-    forge(b, "forged as b")
-    await waitFor(() => primary.logs.some(l => l.includes(`which belongs to ${b.identity.name}, not ${c.identity.name} (as follower relay mirror-a says)`)), {
-      events: [[follower.workspace.tasks, "change"]],
-      message: "the primary refusing the forged change",
+    c.workspace.queueHandle.update(doc => {
+      const actor = A.getActorId(b.workspace.queueHandle.doc())
+      return A.merge(doc, A.change(A.clone(doc, actor), (d: QueueDoc) => void (d.tasks[target.id]!.title = "forged as b")))
     })
-    // a's actor is bound on the follower: the follower's own gate refuses.
-    forge(a, "forged as a")
-    await waitFor(() => follower.logs.some(l => l.includes(`which belongs to ${a.identity.name}, not ${c.identity.name}`)), { message: "the follower refusing" })
+    await waitFor(() => follower.logs.some(l => l.includes(`which belongs to ${b.identity.name}, not ${c.identity.name}`)), { message: "the follower refusing" })
+    expect(follower.workspace.tasks.get(target.id)?.title).toBe("through the primary")
     expect(primary.workspace.tasks.get(target.id)?.title).toBe("through the primary")
-    expect(b.workspace.tasks.get(target.id)?.title).toBe("through the primary")
   }, 60_000)
 
   it("a worker on the follower runs what the primary leased to it; kill the follower and the primary goes on", async () => {

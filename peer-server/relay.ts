@@ -28,7 +28,7 @@ import type { AuditLog } from "../src/domain/audit/index.ts"
 import { DamagedStorageError, DurableFileStorage, type WriteFaults } from "./storage/durableFileStorage.ts"
 import { durableAcknowledgements } from "./storage/durableAcks.ts"
 import { StorageHealth } from "./storage/storageHealth.ts"
-import { DEFAULT_OWNER_NAME, ensureDataDir, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
+import { DEFAULT_OWNER_NAME, ensureDataDir, keepSecret, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
 import { ExtensionChain, type RelayContext, type RelayExtension } from "./extension.ts"
 import { logRefusal, sendJson } from "./http.ts"
 import { keyAuth } from "./transport/keyAuth.ts"
@@ -197,7 +197,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const log = opts.log ?? ((line: string) => console.error(line))
   const paths = ensureDataDir(opts.dataDir)
   const upstream = opts.follow && (await reachUpstream(paths, opts.follow, log))
-  const token = opts.follow ? opts.follow.token : loadOrCreateSecret(paths)
+  const token = opts.follow ? keepSecret(paths, opts.follow.token) : loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
   const actorBindings = new ActorBindings(paths.dir)
   const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings)

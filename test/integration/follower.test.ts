@@ -11,6 +11,7 @@ import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
 import type { PeerIdentity } from "../../src/domain/peers/index.ts"
+import { runMain } from "../helpers/cli.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { approvedIdentity, decide, enrol, startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -137,4 +138,19 @@ describe("follower relay", () => {
     expect(await seen(b, whileAway.id, () => true, 20_000)).toEqual(whileAway)
     expect(await seen(a, offline.id, () => true, 20_000)).toEqual(offline)
   }, 60_000)
+
+  it("vivarium relay --follow takes the secret from --token or VIVARIUM_TOKEN, never from the address", async () => {
+    const data = makeTempDir(teardown, "vivarium-follow-cli-")
+    const refused = async (argv: string[], pattern: RegExp, env: Record<string, string> = {}) => {
+      const result = await runMain(["relay", "--data", data, "--port", "0", ...argv], env)
+      expect(result.value).toBe(2)
+      expect(result.stderr).toMatch(pattern)
+    }
+    await refused(["--follow", "ws://127.0.0.1:9/?token=abc"], /never in the address/)
+    await refused(["--follow", "ws://user:abc@127.0.0.1:9"], /never in the address/)
+    await refused(["--follow", "ws://127.0.0.1:9"], /needs the workspace's join secret: pass --token SECRET or set VIVARIUM_TOKEN/)
+    await refused(["--token", "abc"], /--token and --follower-name go with --follow/)
+    const start = await runMain(["start", "--data", data, "--follow", "ws://127.0.0.1:9"], { VIVARIUM_TOKEN: "abc" })
+    expect(start.stderr).toMatch(/use vivarium relay --follow/)
+  })
 })

@@ -149,7 +149,7 @@ export async function openFollowedWorkspace(repo: Repo, paths: DataDirPaths, ups
       const state = readRoot(rootHandle.doc(), `root ${rootUrl}`, []).peers[identity.name]?.state
       if (state === "pending" && !told) {
         told = true
-        log(`waiting for the owner to approve follower ${identity.name} (in the control panel's Peers, or: vivarium operator approve ${identity.name} on the primary's machine)`)
+        log(`waiting for the owner to approve follower ${identity.name}: vivarium operator approve ${identity.name} next to the primary's data directory`)
       }
       if (state === "pending" || (state === undefined && upstream.reached)) return
       rootHandle.off("change", check)

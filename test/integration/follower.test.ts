@@ -21,13 +21,14 @@ import { startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 
-/** Starts a follower of `primary` and approves it there as the owner. */
+/** Starts a follower of `primary` and approves it there as the owner does, with the CLI next to the primary's data dir. */
 async function startFollower(primary: TestRelay, name: string, dataDir?: string): Promise<TestRelay> {
   const starting = startTestRelay(teardown, { follow: { url: primary.wsUrl, token: primary.token, name, retryMs: 200 }, ...(dataDir ? { dataDir } : {}) })
   if (primary.workspace.root.peers[name]?.state !== "approved") {
     await waitFor(() => !!primary.workspace.root.peers[name], { events: [[primary.workspace.rootHandle, "change"]], message: `${name} to enrol` })
     expect(primary.workspace.root.peers[name]).toMatchObject({ role: "mirror", state: "pending" })
-    await decide(primary, name, "approved")
+    const approved = await runMain(["operator", "approve", name, "--data", primary.dataDir])
+    expect(approved.value, approved.stderr).toBe(0)
   }
   return starting
 }

@@ -200,7 +200,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const token = opts.follow ? keepSecret(paths, opts.follow.token) : loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
   const actorBindings = new ActorBindings(paths.dir)
-  const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings)
+  const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings, log)
   const standard = standardExtensions(opts, () => upstreamAdapter)
   const chosen = opts.extensions ? opts.extensions(standard) : standard
   const extensions = new ExtensionChain(chosen)

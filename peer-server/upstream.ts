@@ -31,7 +31,7 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { RelayClientAdapter, socketAddress, type WebSocketConstructor } from "../src/peer/relayClientAdapter.ts"
 import { readRoot } from "../src/core/validate.ts"
 import { Workspace } from "../src/workspace/workspace.ts"
-import { walkWorkspace } from "../src/workspace/workspaceDocuments.ts"
+import { rootDocuments, walkWorkspace } from "../src/workspace/workspaceDocuments.ts"
 import { readWorkspacePointer, writeWorkspacePointer, type DataDirPaths, type WorkspacePointer } from "./dataDir.ts"
 import type { RelayExtension } from "./extension.ts"
 import type { ActorBindings } from "./gate/actorBindings.ts"
@@ -93,7 +93,7 @@ export class UpstreamAdapter extends RelayClientAdapter {
   readonly #stopListening: () => void
   #adopting = false
 
-  constructor(follow: FollowOptions, workspaceId: string, identity: PeerIdentity, bindings: ActorBindings) {
+  constructor(follow: FollowOptions, workspaceId: string, identity: PeerIdentity, bindings: ActorBindings, log: (line: string) => void) {
     super({
       url: follow.url,
       workspaceId,
@@ -101,6 +101,9 @@ export class UpstreamAdapter extends RelayClientAdapter {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       retryMs: follow.retryMs ?? 1_000,
     })
+    // What the upstream refuses stays on this follower only: the operator must hear of it.
+    this.notices.on("refused", notice => log(`upstream refused a change${notice.documentId ? ` to ${notice.documentId}` : ""}${notice.retry ? " for now" : ""}: ${notice.reason}`))
+    this.notices.on("auth-failed", failure => log(`upstream refused this follower's key (${failure.status}): ${failure.reason}`))
     this.on("peer-candidate", () => this.#declare(bindings.all()))
     this.#stopListening = bindings.onBound(added => {
       if (!this.#adopting) this.#declare(added)
@@ -164,8 +167,9 @@ export async function openFollowedWorkspace(repo: Repo, paths: DataDirPaths, ups
 
 /**
  * Keeps a copy of every document of the workspace (the archives too): walks the workspace
- * at start and again whenever the root or an index changes, so documents created anywhere
- * are fetched, and so kept in sync, by the follower. Answers GET /api/upstream.
+ * at start and again whenever the documents the root names or an index changes, so
+ * documents created anywhere are fetched, and so kept in sync, by the follower (the root's
+ * other changes, heartbeats among them, walk nothing). Answers GET /api/upstream.
  */
 export function followerCopy(follow: FollowOptions, adapter: () => UpstreamAdapter | undefined): RelayExtension {
   let stopped = false
@@ -173,6 +177,7 @@ export function followerCopy(follow: FollowOptions, adapter: () => UpstreamAdapt
   let again = false
   const watched = new Set<DocHandle<unknown>>()
   let onChange = () => {}
+  let onRootChange = () => {}
   let root: DocHandle<RootDoc> | undefined
   return {
     name: "follower-copy",
@@ -202,9 +207,16 @@ export function followerCopy(follow: FollowOptions, adapter: () => UpstreamAdapt
             }
           })
       }
+      let named = ""
+      onRootChange = () => {
+        const now = JSON.stringify(rootDocuments(ctx.workspace.root, { archives: true }))
+        if (now === named) return
+        named = now
+        onChange()
+      }
       root = ctx.workspace.rootHandle
-      root.on("change", onChange)
-      onChange()
+      root.on("change", onRootChange)
+      onRootChange()
     },
     onRequest(req, res, path) {
       if (path !== "/api/upstream" || !isRead(req)) return false
@@ -215,7 +227,7 @@ export function followerCopy(follow: FollowOptions, adapter: () => UpstreamAdapt
     onStop() {
       // A walk still finding documents ends with the Repo's shutdown.
       stopped = true
-      root?.off("change", onChange)
+      root?.off("change", onRootChange)
       for (const handle of watched) handle.off("change", onChange)
     },
   }

@@ -8,6 +8,7 @@ import * as A from "@automerge/automerge"
 import { describe, expect, it } from "vitest"
 import type { QueueDoc, Task } from "../../schemas/index.ts"
 import { applyTransition } from "../../src/domain/tasks/taskMachine.ts"
+import { createQuest, quests } from "../../src/domain/quests/actions.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
 import type { PeerIdentity } from "../../src/domain/peers/index.ts"
@@ -71,6 +72,9 @@ describe("follower relay", () => {
     await seen(a, fromA.id, t => t.status === "cancelled")
     a.workspace.updateTask(fromB.id, d => applyTransition(d, "cancelled", operatorOf(a), Date.now(), "a says no"))
     expect((await seen(b, fromB.id, t => t.status === "cancelled")).history.at(-1)?.by).toEqual(operatorOf(a))
+    // A new document made through the follower (a quest, and its index entry) reaches the primary's peers.
+    const quest = await createQuest({ workspace: a.workspace, actor: operatorOf(a) }, { title: "far quest", budgetUsd: 1 })
+    await waitFor(async () => (await quests(b.workspace)).some(q => q.id === quest.id && q.createdBy === a.identity.name), { timeoutMs: 10_000, message: "the quest on b" })
 
     // c, on the follower, replays a change under b's actor: b wrote only through the primary,
     // which told the follower whose that actor is, so the follower refuses it itself.

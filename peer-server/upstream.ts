@@ -22,7 +22,6 @@ import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
 import type { Message } from "@automerge/automerge-repo/slim"
 import { WebSocket } from "ws"
 import type { RootDoc } from "../schemas/index.ts"
-import { MAX_DECLARED_ACTORS, type ActorsMessage } from "../schemas/wire.ts"
 import { signHex } from "../src/core/signing.ts"
 import type { PeerIdentity } from "../src/domain/peers/index.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
@@ -34,7 +33,7 @@ import { Workspace } from "../src/workspace/workspace.ts"
 import { rootDocuments, walkWorkspace } from "../src/workspace/workspaceDocuments.ts"
 import { readWorkspacePointer, writeWorkspacePointer, type DataDirPaths, type WorkspacePointer } from "./dataDir.ts"
 import type { RelayExtension } from "./extension.ts"
-import type { ActorBindings } from "./gate/actorBindings.ts"
+import { actorsMessages, type ActorBindings } from "./gate/actorBindings.ts"
 import { isRead, sendJson } from "./http.ts"
 
 export interface FollowOptions {
@@ -110,7 +109,7 @@ export class UpstreamAdapter extends RelayClientAdapter {
     })
     this.notices.on("actors", actors => {
       const byPeer = new Map<string, string[]>()
-      for (const [actor, peer] of Object.entries(actors)) byPeer.set(peer, [...(byPeer.get(peer) ?? []), actor])
+      for (const [actor, peer] of Object.entries(actors)) (byPeer.get(peer) ?? byPeer.set(peer, []).get(peer)!).push(actor)
       this.#adopting = true
       try {
         for (const [peer, own] of byPeer) bindings.bind(own, peer)
@@ -128,11 +127,7 @@ export class UpstreamAdapter extends RelayClientAdapter {
   #declare(bindings: ReadonlyMap<string, string>): void {
     const target = this.remotePeerId
     if (!target || !bindings.size) return
-    const entries = [...bindings]
-    for (let i = 0; i < entries.length; i += MAX_DECLARED_ACTORS) {
-      const message: ActorsMessage = { type: "vivarium-actors", senderId: this.peerId!, targetId: target, actors: Object.fromEntries(entries.slice(i, i + MAX_DECLARED_ACTORS)) }
-      this.send(message as unknown as Message)
-    }
+    for (const message of actorsMessages(bindings, this.peerId!, target)) this.send(message as unknown as Message)
   }
 }
 

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { z } from "zod"
+import { MAX_DECLARED_ACTORS, type ActorsMessage } from "../../schemas/wire.ts"
 import { writeFileAtomic } from "../../src/peer/files.ts"
 
 const Bindings = z.record(z.string(), z.string())
@@ -65,4 +66,13 @@ export class ActorBindings {
   declaredBy(mirror: string, actor: string): string | undefined {
     return this.#declared.get(mirror)?.get(actor)
   }
+}
+
+/** Bindings as `vivarium-actors` messages from `senderId` to `targetId`, at most MAX_DECLARED_ACTORS each. */
+export function actorsMessages(bindings: ReadonlyMap<string, string>, senderId: string, targetId: string): ActorsMessage[] {
+  const entries = [...bindings]
+  const messages: ActorsMessage[] = []
+  for (let i = 0; i < entries.length; i += MAX_DECLARED_ACTORS)
+    messages.push({ type: "vivarium-actors", senderId, targetId, actors: Object.fromEntries(entries.slice(i, i + MAX_DECLARED_ACTORS)) })
+  return messages
 }

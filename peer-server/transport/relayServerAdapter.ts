@@ -9,7 +9,8 @@ import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
-import { CLOSE, FromClientMessage, MAX_DECLARED_ACTORS, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { CLOSE, FromClientMessage, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { actorsMessages } from "../gate/actorBindings.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
 
@@ -345,9 +346,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   /** Tells a follower relay whose actors are (before the changes it relays on: sends here go out in order). */
   #tellActors(conn: Connection, bindings: ReadonlyMap<string, string> | undefined): void {
     if (!bindings?.size || !conn.peerId) return
-    const entries = [...bindings]
-    for (let i = 0; i < entries.length; i += MAX_DECLARED_ACTORS)
-      this.#write(conn, { type: "vivarium-actors", senderId: this.peerId!, targetId: conn.peerId, actors: Object.fromEntries(entries.slice(i, i + MAX_DECLARED_ACTORS)) })
+    for (const message of actorsMessages(bindings, this.peerId!, conn.peerId)) this.#write(conn, message)
   }
 
   /** Ends one connection with a code and a reason; the peer sees both, nothing else is touched. */

@@ -144,6 +144,27 @@ describe("follower relay", () => {
     expect(await seen(a, offline.id, () => true, 20_000)).toEqual(offline)
   }, 60_000)
 
+  it("a follower restarted while the primary is away starts from its own copy, and catches up when the primary is back", async () => {
+    const primary = await startTestRelay(teardown)
+    const follower = await startFollower(primary, "mirror-d")
+    const reader = await approvedThrough(primary, follower)
+    const b = await connectTestPeer(teardown, primary)
+    const before = b.workspace.addTask({ command: "echo before" }, operatorOf(b))
+    await waitFor(() => !!follower.workspace.tasks.get(before.id), { events: [[follower.workspace.tasks, "change"]] })
+
+    await primary.close()
+    await follower.close()
+    const again = await startTestRelay(teardown, { dataDir: follower.dataDir, follow: { url: primary.wsUrl, token: primary.token, retryMs: 200 } })
+    expect(again.logs.join("\n")).toMatch(/is out of reach .*serving this follower's copy until it is back/)
+    const r = await connectTestPeer(teardown, again, { identity: reader })
+    expect(await seen(r, before.id)).toEqual(before)
+    const offline = r.workspace.addTask({ command: "echo from the restarted follower" }, operatorOf(r))
+
+    const back = await startTestRelay(teardown, { dataDir: primary.dataDir, port: primary.port })
+    await waitFor(() => !!back.workspace.tasks.get(offline.id), { timeoutMs: 20_000, events: [[back.workspace.tasks, "change"]], message: "the follower's write on the restarted primary" })
+    expect(await seen(b, offline.id, () => true, 20_000)).toEqual(offline)
+  }, 60_000)
+
   it("vivarium relay --follow takes the secret from --token or VIVARIUM_TOKEN, never from the address", async () => {
     const data = makeTempDir(teardown, "vivarium-follow-cli-")
     const refused = async (argv: string[], pattern: RegExp, env: Record<string, string> = {}) => {

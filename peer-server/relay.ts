@@ -165,19 +165,21 @@ export interface Relay {
  * every document instead.
  */
 export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
-  const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
-  const systemActor = [
-    economy,
-    leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
-    archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
-  ]
+  const systemActor = () => {
+    const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
+    return [
+      economy,
+      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
+      archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
+    ]
+  }
   return [
     keyAuth({ pairingTtlMs: opts.pairingTtlMs, ...(opts.follow ? { registersAt: socketAddress(opts.follow.url) } : {}) }),
     metricsEndpoint(),
     changeGate(),
     ephemeralGate(),
     durableAcknowledgements(),
-    ...(opts.follow ? [followerCopy(opts.follow, upstream)] : systemActor),
+    ...(opts.follow ? [followerCopy(opts.follow, upstream)] : systemActor()),
     healthReport(),
     opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),

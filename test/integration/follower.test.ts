@@ -124,8 +124,10 @@ describe("follower relay", () => {
     const before = b.workspace.addTask({ command: "echo before" }, operatorOf(b))
     await seen(a, before.id)
 
+    const upstreamState = async () => (await fetch(`${follower.httpUrl}/api/upstream`)).json()
+    expect(await upstreamState()).toEqual({ following: `${primary.wsUrl}/`, connected: true })
     await primary.close()
-    await waitFor(() => !follower.upstream?.remotePeerId, { message: "the follower to notice the primary left" })
+    await waitFor(async () => !(await upstreamState()).connected, { message: "the follower to say the primary left" })
     // Offline-first: a goes on through the follower, b on its own replica.
     const whileAway = a.workspace.addTask({ command: "echo while away" }, operatorOf(a))
     a.workspace.updateTask(before.id, d => applyTransition(d, "cancelled", operatorOf(a), Date.now(), "not needed"))
@@ -141,6 +143,7 @@ describe("follower relay", () => {
     for (const id of [whileAway.id, lateTask.id, offline.id]) await waitFor(() => !!back.workspace.tasks.get(id), { timeoutMs: 20_000, events: [[back.workspace.tasks, "change"]], message: `${id} on the restarted primary` })
     await waitFor(() => back.workspace.tasks.get(before.id)?.status === "cancelled", { events: [[back.workspace.tasks, "change"]] })
     expect(await seen(b, whileAway.id, () => true, 20_000)).toEqual(whileAway)
+    expect((await upstreamState()).connected).toBe(true)
     expect(await seen(a, offline.id, () => true, 20_000)).toEqual(offline)
   }, 60_000)
 

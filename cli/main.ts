@@ -16,6 +16,7 @@ Usage: vivarium <command> [flags]
 Run the workspace:
   start     [--port 8420] [--data .vivarium] [--lan | --host H]   relay + control panel + local worker
   relay     [--port 8420] [--data .vivarium] [--lan | --host H]   the relay alone
+            [--follow ws://primary:port --token T] [--follower-name N]  a follower of another relay
             --lan: HTTPS on PORT+1 with the workspace's own CA (or --cert FILE --key FILE),
             a trust helper on PORT+2 (http: the CA certificate and steps), plain http on 127.0.0.1 only
   join-link [--data .vivarium] [--json]                          link, relay address and secret

@@ -48,7 +48,11 @@ export function loadOrCreateSecret(paths: DataDirPaths): string {
     return secret
   }
   // Hex, not base64url: a secret starting with "-" reads as a flag in `--token SECRET`.
-  const secret = randomBytes(24).toString("hex")
+  return keepSecret(paths, randomBytes(24).toString("hex"))
+}
+
+/** Keeps `secret` as this data dir's join secret (a follower keeps its primary's, for the CLI next to it). */
+export function keepSecret(paths: DataDirPaths, secret: string): string {
   writeFileAtomic(paths.secret, `${secret}\n`, 0o600)
   return secret
 }

@@ -16,6 +16,11 @@ export interface EnrolmentContext {
   workspace: Workspace
   workspaceId: string
   challenges: ChallengeStore
+  /**
+   * On a follower relay: the primary's address. Registrations are written upstream only, so
+   * a follower answers keys already registered there and sends new ones to the primary.
+   */
+  registersAt?: string
   /** New registrations a minute, for the whole relay (each one writes the root). */
   limiter?: RateLimiter
   now?: () => number
@@ -38,6 +43,11 @@ export async function enrol(body: unknown, ctx: EnrolmentContext): Promise<Enrol
   const text = enrolmentProofText(ctx.workspaceId, req.name, req.role, req.publicKey, req.nonce)
   if (!(await verifyHex(req.publicKey, text, req.sig))) return { status: 401, error: "the signature does not prove this key" }
   const before = ctx.workspace.root.peers[req.name]
+  if (ctx.registersAt !== undefined) {
+    if (!before || before.publicKey !== req.publicKey || before.role !== req.role)
+      return { status: 409, error: `this is a follower relay: a new key enrols at the primary relay (${ctx.registersAt}), then connects to either` }
+    return { status: 200, answer: { name: before.name, role: before.role, state: before.state, auditUrl: before.auditUrl } }
+  }
   // Operators are told apart by their display names: a new one may not take another's.
   const holder = !before && req.role === "operator" && req.displayName !== undefined ? displayNameHolder(ctx.workspace.root.peers, req.displayName) : undefined
   if (holder) return { status: 409, error: `the name "${req.displayName}" is taken by another operator: pick another` }

@@ -10,6 +10,7 @@ import type { AuditKind } from "../schemas/index.ts"
 import type { AuditLog } from "../src/domain/audit/index.ts"
 import type { PeerIdentity } from "../src/domain/peers/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
+import type { ActorBindings } from "./gate/actorBindings.ts"
 import type { RelayMetrics } from "./metrics.ts"
 import type { Principal } from "./principal.ts"
 import type { StorageHealth } from "./storage/storageHealth.ts"
@@ -33,6 +34,8 @@ export interface RelayContext {
   readonly auditLater: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
   readonly owner: PeerIdentity
   readonly adapter: RelayServerAdapter
+  /** Which peer each Automerge actor belongs to (the change gate's, shared with a follower's upstream connection). */
+  readonly actorBindings: ActorBindings
   readonly storageHealth: StorageHealth
   readonly metrics: RelayMetrics
   readonly startedAt: number

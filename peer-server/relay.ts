@@ -22,12 +22,13 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
 import type { BackoffOptions } from "../src/core/backoff.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
+import { socketAddress } from "../src/peer/relayClientAdapter.ts"
 import { openOwnAuditLog, type PeerIdentity, decidePeer } from "../src/domain/peers/index.ts"
 import type { AuditLog } from "../src/domain/audit/index.ts"
 import { DamagedStorageError, DurableFileStorage, type WriteFaults } from "./storage/durableFileStorage.ts"
 import { durableAcknowledgements } from "./storage/durableAcks.ts"
 import { StorageHealth } from "./storage/storageHealth.ts"
-import { DEFAULT_OWNER_NAME, ensureDataDir, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
+import { DEFAULT_OWNER_NAME, ensureDataDir, keepSecret, loadOrCreateSecret, readWorkspacePointer } from "./dataDir.ts"
 import { ExtensionChain, type RelayContext, type RelayExtension } from "./extension.ts"
 import { logRefusal, sendJson } from "./http.ts"
 import { keyAuth } from "./transport/keyAuth.ts"
@@ -44,6 +45,8 @@ import { healthReport } from "./health.ts"
 import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
 import { openRelayWorkspace } from "./workspaceSetup.ts"
+import { ActorBindings } from "./gate/actorBindings.ts"
+import { followerCopy, openFollowedWorkspace, reachUpstream, UpstreamAdapter, type FollowOptions } from "./upstream.ts"
 import { serverOptions, type TlsCredentials } from "./tls/credentials.ts"
 import { plainOnly, trustOnboarding, type TrustOnboarding } from "./tls/trustOnboarding.ts"
 
@@ -103,6 +106,12 @@ export interface RelayOptions {
    * stays at `host`/`port` (loopback, for this machine's CLI, worker and browser).
    */
   tls?: RelayTlsOptions
+  /**
+   * Follow another relay (upstream.ts): replicate its whole workspace, serve it to this
+   * relay's peers and forward their changes upstream. A follower runs no system actor
+   * (scheduler, economy, archiver); its join secret is the upstream's.
+   */
+  follow?: FollowOptions
 }
 
 export interface RelayTlsOptions {
@@ -134,8 +143,13 @@ export interface Relay {
   /** The relay's own audit log; its signer is the relay's key (payments, its own decisions). */
   readonly audit: AuditLog
   readonly startedAt: number
-  /** The owner anchored in `root.authority` (with its private key when the relay made it). */
+  /**
+   * The owner anchored in `root.authority` (with its private key when the relay made it). A
+   * follower holds no owner key: this is its own `mirror` key, which decides nothing.
+   */
   readonly owner: PeerIdentity
+  /** For a follower: the upstream connection (`remotePeerId` while connected). */
+  readonly upstream?: UpstreamAdapter
   /** The relay's side of every sync connection. */
   readonly adapter: RelayServerAdapter
   /**
@@ -146,20 +160,31 @@ export interface Relay {
   close(): Promise<void>
 }
 
-/** The relay's concerns in hook order: authentication first, the control panel (which answers every other GET) last. */
-export function standardExtensions(opts: RelayOptions): RelayExtension[] {
-  const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
+/**
+ * The relay's concerns in hook order: authentication first, the control panel (which answers
+ * every other GET) last. A follower (`opts.follow`) runs no system actor: the economy, the
+ * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
+ * (single writers); it keeps a copy of
+ * every document instead.
+ */
+export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
+  const systemActor = () => {
+    const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
+    return [
+      ledgerBooks(),
+      economy,
+      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
+      archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
+      roomSegmenter(),
+    ]
+  }
   return [
-    keyAuth({ pairingTtlMs: opts.pairingTtlMs }),
+    keyAuth({ pairingTtlMs: opts.pairingTtlMs, ...(opts.follow ? { registersAt: socketAddress(opts.follow.url) } : {}) }),
     metricsEndpoint(),
     changeGate(),
     ephemeralGate(),
     durableAcknowledgements(),
-    ledgerBooks(),
-    economy,
-    leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
-    archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
-    roomSegmenter(),
+    ...(opts.follow ? [followerCopy(opts.follow, upstream)] : systemActor()),
     healthReport(),
     opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),
@@ -178,9 +203,12 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
 async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Promise<Relay> {
   const log = opts.log ?? ((line: string) => console.error(line))
   const paths = ensureDataDir(opts.dataDir)
-  const token = loadOrCreateSecret(paths)
+  const upstream = opts.follow && (await reachUpstream(paths, opts.follow, log))
+  const token = opts.follow ? keepSecret(paths, opts.follow.token) : loadOrCreateSecret(paths)
   const metrics = new RelayMetrics()
-  const standard = standardExtensions(opts)
+  const actorBindings = new ActorBindings(paths.dir)
+  const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings, log)
+  const standard = standardExtensions(opts, () => upstreamAdapter)
   const chosen = opts.extensions ? opts.extensions(standard) : standard
   const extensions = new ExtensionChain(chosen)
 
@@ -189,16 +217,21 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
       mayRead: (principal, documentId) => extensions.mayRead(principal, documentId),
       beforeMessage: (principal, message) => extensions.beforeMessage(principal, message),
       beforeSend: message => extensions.beforeSend(message),
+      declareActors: (principal, actors) => actorBindings.declare(principal.peer, actors),
     },
     ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    actors: actorBindings,
     onClosed: closed => extensions.connectionClosed(closed),
     log,
   })
-  const sharing = new SharePolicy((peerId, documentId) => {
-    const principal = adapter.principalOf(peerId)
-    return !!principal && extensions.mayRead(principal, documentId)
-  })
+  const sharing = new SharePolicy(
+    (peerId, documentId) => {
+      const principal = adapter.principalOf(peerId)
+      return !!principal && extensions.mayRead(principal, documentId)
+    },
+    peerId => !!upstreamAdapter && peerId === upstreamAdapter.remotePeerId,
+  )
   const pointer = readWorkspacePointer(paths)
   const rootDocumentId = pointer && interpretAsDocumentId(pointer.rootUrl as AutomergeUrl)
   const storage = new DurableFileStorage(paths.storage, {
@@ -209,7 +242,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     log,
   })
   const repo = new Repo({
-    network: [adapter],
+    network: upstreamAdapter ? [adapter, upstreamAdapter] : [adapter],
     storage,
     peerId: `relay-${randomUUID().slice(0, 8)}` as PeerId,
     shareConfig: sharing.shareConfig,
@@ -223,12 +256,15 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     await storage.close()
   }
 
-  // The relay signs what it does as `system` (lease grants, expiries, payments) with this key.
-  const identity = await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
-  const owner = opts.owner ?? (await loadOrCreateIdentity(paths.ownerIdentity, DEFAULT_OWNER_NAME, "operator"))
+  // The relay signs what it does as `system` (lease grants, expiries, payments) with this key;
+  // a follower has its `mirror` key instead, and signs nothing anyone counts.
+  const identity = upstream ? upstream.identity : await loadOrCreateIdentity(join(paths.dir, "relay-identity"), "relay", "relay")
+  const owner = opts.owner ?? (upstream ? upstream.identity : await loadOrCreateIdentity(paths.ownerIdentity, DEFAULT_OWNER_NAME, "operator"))
   let opened: Awaited<ReturnType<typeof openRelayWorkspace>>
   try {
-    opened = await openRelayWorkspace(repo, paths, { name: opts.workspaceName, owner, relay: identity, log })
+    opened = upstream
+      ? { workspace: await openFollowedWorkspace(repo, paths, upstream, upstreamAdapter!, log), pointer: upstream.pointer, existedBefore: true }
+      : await openRelayWorkspace(repo, paths, { name: opts.workspaceName, owner, relay: identity, log })
   } catch (error) {
     sharing.close()
     await stopStorage()
@@ -250,6 +286,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
       void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`)),
     owner,
     adapter,
+    actorBindings,
     storageHealth,
     metrics,
     startedAt,
@@ -350,10 +387,10 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     startedAt,
     owner,
     adapter,
+    ...(upstreamAdapter ? { upstream: upstreamAdapter } : {}),
     async decideAsOwner(peer, state) {
       const ownerAudit = await openOwnAuditLog(repo, workspace.root, owner)
-      const role = workspace.root.peers[peer]?.role === "operator" ? "operator" : "worker"
-      await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state, role)
+      await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state)
       await ownerAudit.settled()
     },
     close: () => (closing ??= stopAll()),

@@ -10,7 +10,8 @@ export const MODEL_WHITELIST = [
 export const ModelChoice = z.enum(["auto", ...MODEL_WHITELIST])
 export type ModelChoice = z.infer<typeof ModelChoice>
 
-export const PeerRole = z.enum(["worker", "operator", "relay"])
+/** `mirror`: a follower relay (peer-server/upstream.ts), approved by the owner; it relays its own peers' changes and has no authority of its own. */
+export const PeerRole = z.enum(["worker", "operator", "relay", "mirror"])
 export const ApprovalState = z.enum(["pending", "approved", "revoked"])
 export type ApprovalState = z.infer<typeof ApprovalState>
 

@@ -4,7 +4,7 @@
  * The relay checks every decoded frame against these before anything else reads it.
  */
 import { z } from "zod"
-import { LIMITS } from "./common.ts"
+import { LIMITS, PeerName } from "./common.ts"
 
 /** A repo's peer id: random text chosen by the peer ("peer-…", a UUID, "relay-…"). */
 export const WirePeerId = z.string().min(1).max(200)
@@ -77,8 +77,25 @@ export const RepoMessage = z.discriminatedUnion("type", [
 ])
 export type RepoMessage = z.infer<typeof RepoMessage>
 
+/** An Automerge actor id (hex). */
+export const ActorId = z.string().regex(/^[0-9a-f]{2,128}$/, "expected a hex actor id")
+export const MAX_DECLARED_ACTORS = 1_000
+
+/**
+ * Between a follower relay (a `mirror` peer) and its upstream relay: which peer each
+ * Automerge actor belongs to, as the sender's gate bound it. The follower says it before the
+ * changes it forwards, and the upstream judges each as that peer; the upstream says it to
+ * the follower, whose gate then refuses those actors from anyone else (peer-server/upstream.ts).
+ */
+export const ActorsMessage = z.object({
+  type: z.literal("vivarium-actors"),
+  ...addressed,
+  actors: z.record(ActorId, PeerName).refine(a => Object.keys(a).length <= MAX_DECLARED_ACTORS, `at most ${MAX_DECLARED_ACTORS} actors a message`),
+})
+export type ActorsMessage = z.infer<typeof ActorsMessage>
+
 /** Anything a client may send the relay. */
-export const FromClientMessage = z.discriminatedUnion("type", [JoinMessage, SyncMessage, RequestMessage, DocUnavailableMessage, EphemeralMessage, RemoteSubscriptionChange, RemoteHeadsChanged])
+export const FromClientMessage = z.discriminatedUnion("type", [JoinMessage, ...RepoMessage.options, ActorsMessage])
 export type FromClientMessage = z.infer<typeof FromClientMessage>
 
 /** Relay → client: the relay did not accept a message (it was neither stored nor forwarded). */
@@ -98,6 +115,7 @@ export const FromRelayMessage = z.discriminatedUnion("type", [
   PeerMessage,
   ErrorMessage,
   RefusedMessage,
+  ActorsMessage,
   SyncMessage,
   RequestMessage,
   DocUnavailableMessage,

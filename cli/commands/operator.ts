@@ -23,7 +23,8 @@ function decide(state: "approved" | "revoked") {
     await withOperator(flags, async ({ peer, actor, audit }) => {
       assertOwner(peer.workspace, peer.identity, command)
       if (name === peer.identity.name) throw new CliError(`${command}: the owner cannot ${state === "approved" ? "approve" : "revoke"} itself`)
-      await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, "operator")
+      // The owner decides on operators and on follower relays (mirrors) alike.
+      await decidePeer({ workspace: peer.workspace, audit, actor }, name!, state, peer.workspace.root.peers[name!]?.role === "mirror" ? "mirror" : "operator")
     })
     console.log(`${name} ${state}`)
     return 0

@@ -3,6 +3,7 @@ import { resolve } from "node:path"
 import { z } from "zod"
 import { writeRelayAddress } from "../../peer-server/dataDir.ts"
 import { startRelay, type Relay, type RelayTlsOptions } from "../../peer-server/relay.ts"
+import type { FollowOptions } from "../../peer-server/upstream.ts"
 import { CertificateFileError, suppliedCredentials, workspaceCredentials, type TlsCredentials } from "../../peer-server/tls/credentials.ts"
 import { lanAddresses } from "../../peer-server/tls/machineNames.ts"
 import { parseFlags, Port } from "../args.ts"
@@ -41,6 +42,10 @@ const FLAGS = {
   name: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  // `relay --follow ws(s)://primary:port`: a follower relay (peer-server/upstream.ts).
+  follow: { type: "string" },
+  token: { type: "string" },
+  "follower-name": { type: "string" },
 } as const
 
 const Input = z.object({
@@ -54,7 +59,25 @@ const Input = z.object({
   name: z.string().min(1).max(80).optional(),
   cert: z.string().min(1, "expected a PEM certificate file").optional(),
   key: z.string().min(1, "expected a PEM private key file").optional(),
+  follow: z
+    .string()
+    .regex(/^wss?:\/\/[^/?#@]+\/?$/, "expected ws://host:port or wss://host:port (the join secret goes in --token or VIVARIUM_TOKEN, never in the address)")
+    .optional(),
+  token: z.string().min(1, "token is empty").optional(),
+  "follower-name": z.string().min(1).max(80).optional(),
 })
+
+/** `relay --follow`: the primary's address and its join secret (from --token, else VIVARIUM_TOKEN). */
+function followOptions(command: string, flags: z.infer<typeof Input>): FollowOptions | undefined {
+  if (!flags.follow) {
+    if (flags.token || flags["follower-name"]) throw new CliError(`${command}: --token and --follower-name go with --follow`)
+    return undefined
+  }
+  if (command !== "relay") throw new CliError(`${command}: --follow runs a follower relay: use vivarium relay --follow (a follower runs no local worker)`)
+  const token = flags.token ?? process.env.VIVARIUM_TOKEN
+  if (!token) throw new CliError(`${command}: --follow needs the workspace's join secret: pass --token SECRET or set VIVARIUM_TOKEN`)
+  return { url: flags.follow, token, ...(flags["follower-name"] ? { name: flags["follower-name"] } : {}) }
+}
 
 export function joinLink(httpBase: string, token: string): string {
   return `${httpBase}/#join=${encodeURIComponent(token)}`
@@ -100,6 +123,7 @@ function lanLinkHosts(tls: RelayTlsOptions): string[] {
 
 export async function runRelayCommand(command: "relay" | "start", argv: string[]): Promise<number> {
   const flags = parseFlags(command, argv, FLAGS, Input)
+  const follow = followOptions(command, flags)
   const dataDir = resolve(flags.data)
   const log = (line: string) => console.error(`[relay] ${line}`)
   const tls = await lanTls(command, flags, dataDir, log)
@@ -113,6 +137,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
       host,
       ...(flags.name ? { workspaceName: flags.name } : {}),
       ...(tls ? { tls } : {}),
+      ...(follow ? { follow } : {}),
       log,
     })
   } catch (error) {
@@ -151,6 +176,7 @@ export async function runRelayCommand(command: "relay" | "start", argv: string[]
     `  Relay:         ${relay.wsUrl}`,
     `  Data:          ${dataDir}`,
   ]
+  if (follow) lines.push(`  Following:     ${follow.url} as ${relay.owner.name} (new keys enrol and pair there; peers may use either relay)`)
   if (!tls) {
     lines.push(`  Only this machine can connect. Restart with --lan to let other LAN machines join (over HTTPS).`)
   } else {

@@ -7,6 +7,12 @@
  * authority rule (src/domain/<concept>/authority.ts, through src/core/authority/documents.ts) whether this principal may make that change. The
  * relay's own writes never pass through here. Nothing in here throws at a caller: hostile
  * bytes are refused with a reason.
+ *
+ * A follower relay (principal role `mirror`) forwards its own peers' changes: each is judged
+ * as the peer its actor was declared for (ActorBindings), never as the mirror, which has no
+ * authority of its own; an actor bound to another peer, or one the mirror did not declare,
+ * is refused. A message that carries several peers' changes is judged one run of the same
+ * author at a time, in causal order.
  */
 import * as A from "@automerge/automerge"
 import { type AutomergeUrl, type DocHandle, type Repo, parseAutomergeUrl } from "@automerge/automerge-repo"
@@ -18,6 +24,7 @@ import { authorizeQuestChange } from "../../src/domain/quests/index.ts"
 import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
+import { principalFor } from "../transport/connectionAuth.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import type { MessageVerdict, RelayExtension } from "../extension.ts"
 import type { StorageHealth } from "../storage/storageHealth.ts"
@@ -32,6 +39,8 @@ export interface ChangeGateOptions {
   workspace: Workspace
   rootUrl: AutomergeUrl
   dataDir: string
+  /** The relay's actor bindings (one instance per data directory); by default read from `dataDir`. */
+  bindings?: ActorBindings
   /** One line per refusal: peer, document, path and reason. */
   log: (line: string) => void
   now?: () => number
@@ -51,6 +60,8 @@ class Refusal extends Error {
   constructor(
     readonly path: string,
     reason: string,
+    /** For now only: the sender offers the message again in a new sync session. */
+    readonly retry = false,
   ) {
     super(reason)
   }
@@ -73,7 +84,7 @@ export class ChangeGate {
 
   constructor(opts: ChangeGateOptions) {
     this.#opts = opts
-    this.#bindings = new ActorBindings(opts.dataDir)
+    this.#bindings = opts.bindings ?? new ActorBindings(opts.dataDir)
   }
 
   /** Judges one sync message from `principal` for `documentId`; never throws. */
@@ -85,7 +96,7 @@ export class ChangeGate {
       const reason = error instanceof Refusal ? error.message : `the relay could not read this change (${(error as Error)?.message ?? String(error)})`
       const full = path ? `${path}: ${reason}` : reason
       this.#opts.log(`refused a change from ${principal.peer} (${principal.role}) to ${documentId}${path ? ` at ${path}` : ""}: ${reason}`)
-      return { refuse: full }
+      return error instanceof Refusal && error.retry ? { refuse: full, retry: true } : { refuse: full }
     }
   }
 
@@ -124,46 +135,82 @@ export class ChangeGate {
     const base = (handle ? handle.doc() : A.init<Raw>()) as A.Doc<Raw>
     const backend = A.getBackend(base)
     const fork = this.#shadows.take(documentId, backend)
-    let actors: Set<string>
+    let working = fork
+    let authors: Principal[]
     let hashes: string[]
+    let actors: string[]
     let kept = false
     try {
       const start = fork.getHeads()
       fork.updateDiffCursor()
-      // Sync messages carry changes as bundles or single change chunks; both load incrementally.
-      for (const chunk of changes)
-        try {
-          fork.loadIncremental(chunk)
-        } catch {
-          throw new Refusal("", "a change in this message is not a valid Automerge change")
-        }
+      loadAll(fork, changes)
       // Changes whose dependencies the relay lacks (a sync round can skip one when a bloom
       // filter answers wrongly) wait in the document's queue, unapplied, as automerge-repo
       // keeps them. They are judged when their dependencies arrive: the working copy carries
       // the queue, so the message that completes them shows their effects in its patches.
-      const fresh = fork.getChanges(start).map(c => A.decodeChange(c))
-      for (const c of fresh) {
-        const owner = this.#bindings.ownerOf(c.actor)
-        if (owner !== undefined && owner !== principal.peer) throw new Refusal("", `change ${c.hash.slice(0, 12)} is by actor ${c.actor}, which belongs to ${owner}, not ${principal.peer}`)
-      }
-      actors = new Set(fresh.map(c => c.actor))
+      const raw = fork.getChanges(start)
+      const fresh = raw.map(c => A.decodeChange(c))
+      authors = fresh.map(c => this.#authorOf(principal, c))
+      actors = fresh.map(c => c.actor)
       hashes = fresh.map(c => c.hash)
-      const patches = fork.diffIncremental()
-      if (fresh.length) {
-        if (!Object.keys(base).length) this.#judgeCreation(principal, fork)
-        else this.#judgeUpdate(principal, base, fork, patches)
+      const runs = authorRuns(raw, authors)
+      if (runs.length === 1) this.#judge(runs[0]!.author, base, fork, fork.diffIncremental())
+      else if (runs.length > 1) {
+        // Several peers' changes (through a follower): judged run by run on a fresh copy of
+        // the relay's document. Changes waiting for dependencies would be judged with the
+        // message that completes them, on a copy that carries them; a fresh copy does not,
+        // so such a message is taken only once nothing waits (the follower offers it again).
+        if (fork.getMissingDeps().length) throw new Refusal("", "changes of several peers, some waiting for others: offer them again", true)
+        working = backend.fork()
+        this.#shadows.discard(fork)
+        let before = base as Raw
+        for (const run of runs) {
+          working.updateDiffCursor()
+          working.applyChanges(run.changes)
+          this.#judge(run.author, before, working, working.diffIncremental())
+          before = working.materialize("_root") as Raw
+        }
+        loadAll(working, changes)
       }
-      this.#shadows.keep(documentId, fork, backend)
+      this.#shadows.keep(documentId, working, backend)
       kept = true
     } finally {
-      if (!kept) this.#shadows.discard(fork)
+      if (!kept) this.#shadows.discard(working)
     }
     if (!hashes.length) return "accept"
-    this.#bindings.bind(actors, principal.peer)
+    for (const [i, actor] of actors.entries()) this.#bindings.bind([actor], authors[i]!.peer)
     const inFlight = this.#inFlight.get(documentId) ?? new Set<string>()
     for (const hash of hashes) inFlight.add(hash)
     this.#inFlight.set(documentId, inFlight)
     return "accept"
+  }
+
+  #judge(author: Principal, before: Raw, fork: Backend, patches: Patch[]): void {
+    if (!Object.keys(before).length) this.#judgeCreation(author, fork)
+    else this.#judgeUpdate(author, before, fork, patches)
+  }
+
+  /**
+   * Whose change `c` is: the sender's own; or, through a follower relay, the peer the follower
+   * declared its actor for, as that peer's registration stands now.
+   */
+  #authorOf(sender: Principal, c: A.DecodedChange): Principal {
+    const bound = this.#bindings.ownerOf(c.actor)
+    const change = `change ${c.hash.slice(0, 12)}`
+    if (sender.role !== "mirror") {
+      if (bound !== undefined && bound !== sender.peer) throw new Refusal("", `${change} is by actor ${c.actor}, which belongs to ${bound}, not ${sender.peer}`)
+      return sender
+    }
+    const declared = this.#bindings.declaredBy(sender.peer, c.actor)
+    if (declared === undefined) throw new Refusal("", `${change} came through follower relay ${sender.peer}, which did not say whose actor ${c.actor} is`)
+    if (bound !== undefined && bound !== declared) throw new Refusal("", `${change} is by actor ${c.actor}, which belongs to ${bound}, not ${declared} (as follower relay ${sender.peer} says)`)
+    if (declared === sender.peer) return sender
+    const root = this.#opts.workspace.root
+    const record = Object.hasOwn(root.peers, declared) ? root.peers[declared] : undefined
+    const author = record && principalFor(root, declared, record.publicKey)
+    if (!author?.ok) throw new Refusal("", `${change} came through follower relay ${sender.peer} for ${declared}, who may not write here (${author ? author.reason : "unknown peer"})`)
+    if (author.principal.role === "pending") throw new Refusal("", `${declared} is not approved yet: a pending peer writes nothing`)
+    return author.principal
   }
 
   /**
@@ -378,6 +425,28 @@ export class ChangeGate {
   }
 }
 
+/** Loads a message's change chunks (bundles or single changes) into a working copy. */
+function loadAll(fork: Backend, chunks: readonly Uint8Array[]): void {
+  for (const chunk of chunks)
+    try {
+      fork.loadIncremental(chunk)
+    } catch {
+      throw new Refusal("", "a change in this message is not a valid Automerge change")
+    }
+}
+
+/** Consecutive changes by the same author, in the order given (causal). */
+function authorRuns(changes: readonly Uint8Array[], authors: readonly Principal[]): { author: Principal; changes: Uint8Array[] }[] {
+  const runs: { author: Principal; changes: Uint8Array[] }[] = []
+  for (const [i, change] of changes.entries()) {
+    const author = authors[i]!
+    const last = runs.at(-1)
+    if (last && last.author.peer === author.peer) last.changes.push(change)
+    else runs.push({ author, changes: [change] })
+  }
+  return runs
+}
+
 /** The value at `path` in the fork, as plain data (text as a string); undefined when absent. */
 function valueAt(fork: Backend, path: readonly (string | number)[]): unknown {
   let obj = "_root"
@@ -435,7 +504,7 @@ export function changeGate(): RelayExtension {
   return {
     name: "change-gate",
     onStart(ctx) {
-      gate = new ChangeGate({ repo: ctx.repo, workspace: ctx.workspace, rootUrl: ctx.rootUrl, dataDir: ctx.dataDir, log: ctx.log })
+      gate = new ChangeGate({ repo: ctx.repo, workspace: ctx.workspace, rootUrl: ctx.rootUrl, dataDir: ctx.dataDir, bindings: ctx.actorBindings, log: ctx.log })
       health = ctx.storageHealth
     },
     beforeMessage(principal, message) {

@@ -33,7 +33,7 @@ async function readJson(req: IncomingMessage, res: ServerResponse, ctx: RelayCon
   }
 }
 
-export function keyAuth(opts: { pairingTtlMs?: number } = {}): RelayExtension {
+export function keyAuth(opts: { pairingTtlMs?: number; /** On a follower: the primary, where keys enrol and pair. */ registersAt?: string } = {}): RelayExtension {
   const challenges = new ChallengeStore()
   const enrolments = enrolmentLimiter()
   let ctx: RelayContext | undefined
@@ -68,10 +68,12 @@ export function keyAuth(opts: { pairingTtlMs?: number } = {}): RelayExtension {
 
   async function handleEnrol(req: IncomingMessage, res: ServerResponse, ctx: RelayContext): Promise<void> {
     const json = await readJson(req, res, ctx, "enrolment")
-    if (json) answer(req, res, ctx, "enrolment", await enrol(json.body, { repo: ctx.repo, workspace: ctx.workspace, workspaceId: ctx.workspaceId, challenges, limiter: enrolments }))
+    if (json)
+      answer(req, res, ctx, "enrolment", await enrol(json.body, { repo: ctx.repo, workspace: ctx.workspace, workspaceId: ctx.workspaceId, challenges, limiter: enrolments, registersAt: opts.registersAt }))
   }
 
   async function handlePairing(req: IncomingMessage, res: ServerResponse, ctx: RelayContext, step: (body: unknown, p: PairingContext) => Promise<PairingResult<unknown>>): Promise<void> {
+    if (opts.registersAt !== undefined) return sendJson(res, 409, { error: `this is a follower relay: pair at the primary relay (${opts.registersAt})` })
     const json = await readJson(req, res, ctx, "pairing")
     if (json) answer(req, res, ctx, "pairing", await step(json.body, pairing(ctx)))
   }

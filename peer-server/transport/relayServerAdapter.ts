@@ -9,7 +9,8 @@ import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
-import { CLOSE, FromClientMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { CLOSE, FromClientMessage, type ActorsMessage, type JoinMessage, type RepoMessage } from "../../schemas/wire.ts"
+import { actorsMessages } from "../gate/actorBindings.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
 
@@ -33,6 +34,8 @@ export interface RelayAdapterHooks {
   beforeSend?(message: RepoMessage): Promise<void>
   /** Whether the principal may receive `documentId` at all (pending peers: root and own audit only). */
   mayRead?(principal: Principal, documentId: string): boolean
+  /** A follower relay says whose the actors of the changes it forwards are (in order with its messages). */
+  declareActors?(principal: Principal, actors: ActorsMessage["actors"]): void
 }
 
 export interface ConnectionLimits {
@@ -61,8 +64,17 @@ export interface ClosedConnection {
   reason: string
 }
 
+/** Which peer each Automerge actor belongs to (gate/actorBindings.ts), as far as this adapter tells follower relays. */
+export interface ActorDirectory {
+  all(): ReadonlyMap<string, string>
+  /** Calls `listener` with each batch of new bindings; returns the unsubscribe. */
+  onBound(listener: (bound: ReadonlyMap<string, string>) => void): () => void
+}
+
 export interface RelayServerAdapterOptions {
   hooks?: RelayAdapterHooks
+  /** Told to every follower relay (role `mirror`) when it joins or is approved, and as bindings are made. */
+  actors?: ActorDirectory
   limits?: Partial<ConnectionLimits>
   /** Ping interval; a peer that answers no ping for two intervals is dropped (default 5 s). */
   heartbeatMs?: number
@@ -103,6 +115,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerId, Connection>()
   #heartbeat?: NodeJS.Timeout
+  #stopTellingActors?: () => void
   #ready = false
 
   constructor(opts: RelayServerAdapterOptions = {}) {
@@ -131,10 +144,14 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#ready = true
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs)
     this.#heartbeat.unref()
+    this.#stopTellingActors = this.#opts.actors?.onBound(bound => {
+      for (const conn of this.#byPeer.values()) if (conn.principal.role === "mirror") this.#tellActors(conn, bound)
+    })
   }
 
   disconnect(): void {
     clearInterval(this.#heartbeat)
+    this.#stopTellingActors?.()
     for (const conn of this.#connections) {
       conn.closed = true
       conn.socket.terminate()
@@ -164,6 +181,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       if (!next) this.#close(conn, CLOSE.revoked, "this key is no longer admitted to the workspace")
       else if (next.role !== conn.principal.role) {
         conn.principal = next
+        if (next.role === "mirror" && conn.peerId) this.#tellActors(conn, this.#opts.actors?.all())
         for (const [documentId, request] of conn.deniedRequests) {
           if (!this.#mayRead(conn, documentId)) continue
           conn.deniedRequests.delete(documentId)
@@ -260,6 +278,11 @@ export class RelayServerAdapter extends NetworkAdapter {
       return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
     }
     if (message.targetId !== this.peerId) return this.#close(conn, CLOSE.malformed, "targetId is not this relay")
+    if (message.type === "vivarium-actors") {
+      if (conn.principal.role !== "mirror") return this.#close(conn, CLOSE.malformed, "only a follower relay says whose actors are")
+      conn.inbound = conn.inbound.then(() => this.#hooks.declareActors?.(conn.principal, message.actors))
+      return
+    }
     if ("documentId" in message && !this.#mayRead(conn, message.documentId)) {
       // As if the document did not exist here: nothing is stored, forwarded or revealed.
       if (message.type === "request" || message.type === "sync") {
@@ -317,6 +340,13 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#byPeer.set(peerId, conn)
     this.emit("peer-candidate", { peerId, peerMetadata: (join.peerMetadata ?? {}) as PeerMetadata })
     this.#write(conn, { type: "peer", senderId: this.peerId!, targetId: peerId, peerMetadata: this.peerMetadata ?? {}, selectedProtocolVersion: "1" })
+    if (conn.principal.role === "mirror") this.#tellActors(conn, this.#opts.actors?.all())
+  }
+
+  /** Tells a follower relay whose actors are (before the changes it relays on: sends here go out in order). */
+  #tellActors(conn: Connection, bindings: ReadonlyMap<string, string> | undefined): void {
+    if (!bindings?.size || !conn.peerId) return
+    for (const message of actorsMessages(bindings, this.peerId!, conn.peerId)) this.#write(conn, message)
   }
 
   /** Ends one connection with a code and a reason; the peer sees both, nothing else is touched. */

@@ -2,7 +2,8 @@
  * Which documents the relay offers to whom. It announces to a peer exactly the documents that
  * peer has asked for or sent, so a peer that rejoins (after a silently dropped connection)
  * restarts sync with fresh state for its documents, and no peer learns of a document it never
- * named; and it serves a document only to a principal that may read it.
+ * named; and it serves a document only to a principal that may read it. A follower relay
+ * shares every document with its upstream relay (`upstream`).
  */
 import type { PeerId, Repo, RepoConfig } from "@automerge/automerge-repo"
 
@@ -15,14 +16,17 @@ export class SharePolicy {
   readonly #named = new Map<PeerId, Set<string>>()
   readonly #forget = new Map<PeerId, NodeJS.Timeout>()
   readonly #mayRead: (peerId: PeerId, documentId: string) => boolean
+  readonly #upstream: (peerId: PeerId) => boolean
 
-  constructor(mayRead: (peerId: PeerId, documentId: string) => boolean) {
+  constructor(mayRead: (peerId: PeerId, documentId: string) => boolean, upstream: (peerId: PeerId) => boolean = () => false) {
     this.#mayRead = mayRead
+    this.#upstream = upstream
   }
 
   readonly shareConfig: ShareConfig = {
-    announce: async (peerId, documentId) => documentId !== undefined && (this.#named.get(peerId)?.has(documentId) ?? false) && this.#mayRead(peerId, documentId),
-    access: async (peerId, documentId) => documentId !== undefined && this.#mayRead(peerId, documentId),
+    announce: async (peerId, documentId) =>
+      this.#upstream(peerId) || (documentId !== undefined && (this.#named.get(peerId)?.has(documentId) ?? false) && this.#mayRead(peerId, documentId)),
+    access: async (peerId, documentId) => this.#upstream(peerId) || (documentId !== undefined && this.#mayRead(peerId, documentId)),
   }
 
   /** Follows what each peer names, from the Repo's network subsystem. */

@@ -20,7 +20,8 @@ import type { KeyRotation, PeerDecision, PeerRecord, RootDoc, WorkspaceAuthority
 import { deviceDecisionText, keyRotationText, peerDecisionText, verifyRecord } from "./signedRecords.ts"
 import type { DataIssue } from "./validate.ts"
 
-export type AuthorityRole = "owner" | "relay" | "operator" | "worker"
+/** (A `mirror` is in no stage below: a follower relay holds no authority of its own.) */
+export type AuthorityRole = "owner" | "relay" | "operator" | "worker" | "mirror"
 
 interface KeySpan {
   key: string

@@ -2,7 +2,7 @@
  * Who a connection speaks for. The relay binds every WebSocket to one registered Ed25519
  * key at upgrade; every message on that socket is judged as this principal's.
  */
-export type PrincipalRole = "pending" | "worker" | "operator" | "owner"
+export type PrincipalRole = "pending" | "worker" | "operator" | "owner" | "mirror"
 
 export interface Principal {
   /** The peer's name: its key in `root.peers`. */

@@ -63,7 +63,7 @@ export async function fetchChallenge(httpBase: string): Promise<string> {
 
 export interface Enrollee {
   name: string
-  role: "worker" | "operator"
+  role: "worker" | "operator" | "mirror"
   publicKeyHex: string
   key: CryptoKey
 }

@@ -48,6 +48,8 @@ export interface RelayClientEvents {
   refused: (notice: RefusedNotice) => void
   /** The relay refused our key; the adapter retries only after `authRetryMs`. */
   "auth-failed": (failure: AuthFailure) => void
+  /** Whose Automerge actors are whose (a relay tells this only to a follower relay: peer-server/upstream.ts). */
+  actors: (actors: Readonly<Record<string, string>>) => void
 }
 
 export interface RelayClientOptions {
@@ -231,6 +233,9 @@ export class RelayClientAdapter extends NetworkAdapter {
         this.emit("peer-candidate", { peerId: this.remotePeerId, peerMetadata: (message.peerMetadata ?? {}) as PeerMetadata })
         return
       case "error":
+        return
+      case "vivarium-actors":
+        this.notices.emit("actors", message.actors)
         return
       case "vivarium-refused":
         this.notices.emit("refused", { ...(message.documentId ? { documentId: message.documentId } : {}), reason: message.reason, ...(message.retry ? { retry: true } : {}) })

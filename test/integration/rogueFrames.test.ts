@@ -79,6 +79,13 @@ const cases: [string, () => (Buffer | string)[], number, RegExp][] = [
   // Presence passed on under its author's id is dropped, not closed: the second join is what closes.
   ["a second join after passed-on presence", () => [join("rogue-f"), ephemeralFrame("a-browser"), join("rogue-f")], CLOSE.malformed, /second join/],
   ["a second join", () => [join("rogue-b"), join("rogue-b")], CLOSE.malformed, /second join/],
+  // Only a follower relay says whose actors are: an operator claiming an actor for someone else is closed.
+  [
+    "a vivarium-actors message from an operator",
+    () => [join("rogue-g"), encode({ type: "vivarium-actors", senderId: "rogue-g", targetId: relayId(), actors: { ab12: "owner" } })],
+    CLOSE.malformed,
+    /only a follower relay says whose actors are/,
+  ],
   ["sync data that is not an Automerge sync message", () => [join("rogue-c"), syncFrame("rogue-c", new Uint8Array([1, 2, 3]))], CLOSE.malformed, /not an Automerge sync message/],
   ["a frame over the limit", () => [Buffer.alloc(FRAME_BYTES + 1, 7)], CLOSE.tooLarge, new RegExp(`larger than ${FRAME_BYTES} bytes`)],
   [

@@ -21,16 +21,16 @@ function decisionText(record: PeerRecord, state: "approved" | "revoked", decided
  * operator decides on workers and on its own devices, only the owner on operators. `role`
  * names which kind of peer the caller means (`vivarium worker approve` vs `vivarium operator approve`).
  */
-export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator"): Promise<void> {
+export async function decidePeer(ctx: OperatorContext, name: string, state: "approved" | "revoked", role?: "worker" | "operator" | "mirror"): Promise<void> {
   const record = ctx.workspace.root.peers[name]
-  const decidable = record && (role ? record.role === role : record.role === "worker" || record.role === "operator")
-  if (!record || !decidable) throw new OperatorActionError("not_found", { thing: role ?? "worker or operator", id: name })
+  const decidable = record && (role ? record.role === role : record.role !== "relay")
+  if (!record || !decidable) throw new OperatorActionError("not_found", { thing: role ?? "worker, operator or mirror", id: name })
   const chain = ctx.workspace.authority
   const now = ctx.now ?? Date.now()
   const owner = chain.keyFor(ctx.actor.name, ["owner"], now) !== undefined
   if (record.deviceOf !== undefined) {
     if (record.deviceOf !== ctx.actor.name && !owner) throw new OperatorActionError("terminal_operator_only", { name, operator: record.deviceOf })
-  } else if (record.role === "operator" && !owner)
+  } else if ((record.role === "operator" || record.role === "mirror") && !owner)
     throw new OperatorActionError("owner_only", { owner: chain.anchors?.owner.name ?? "not recorded" })
   const valid = chain.keyFor(name, [record.role], now) === record.publicKey
   if (valid === (state === "approved") && record.state === state) throw new OperatorActionError("already_decided", { role: record.role, name, state })

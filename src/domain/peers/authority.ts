@@ -80,6 +80,7 @@ function authorizePeerDecision(before: PeerRecord, after: PeerRecord, who: Princ
   if (before.deviceOf !== undefined) {
     if (who.peer !== before.deviceOf && who.role !== "owner") return refused(`peer ${after.name} is a device of ${before.deviceOf}: only ${before.deviceOf} or the owner approves or revokes it`)
   } else if (before.role === "operator" && who.role !== "owner") return refused(`peer ${after.name} is an operator: only the owner approves or revokes operators`)
+  else if (before.role === "mirror" && who.role !== "owner") return refused(`peer ${after.name} is a follower relay: only the owner approves or revokes it`)
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators approve or revoke workers`)
   if (after.name === who.peer) return refused(`${who.peer} cannot decide about itself`)
   if (after.state === "pending") return refused(`peer ${after.name}: a decision approves or revokes, it does not make a peer pending again`)

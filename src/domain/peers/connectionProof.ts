@@ -67,7 +67,7 @@ export function decodeProofProtocol(protocols: Iterable<string>): ConnectionProo
 
 /** The enrolment request body (`POST /api/enrol`), checked by the relay. */
 export const EnrolmentRequest = PeerRecord.pick({ name: true, publicKey: true, displayName: true, hasLlmKey: true, concurrency: true, identities: true })
-  .extend({ role: z.enum(["worker", "operator"]), nonce: Nonce, sig: SignatureHex })
+  .extend({ role: z.enum(["worker", "operator", "mirror"]), nonce: Nonce, sig: SignatureHex })
   .strict()
 export type EnrolmentRequest = z.infer<typeof EnrolmentRequest>
 

@@ -75,7 +75,9 @@ export function ownRecord(root: RootDoc, id: Pick<PeerIdentity, "name" | "public
 /** The peer's own audit log, found through its registration (written by the relay at enrolment). */
 export async function openOwnAuditLog(repo: Repo, root: RootDoc, id: PeerIdentity, findTimeoutMs = 15_000): Promise<AuditLog> {
   const record = ownRecord(root, id)
-  const actor = { kind: id.role === "relay" ? ("system" as const) : id.role, name: id.name }
+  // A follower relay signs as a relay would; readers accept a system signature from the
+  // anchored relay only, so nothing a mirror signs counts (it appends nothing anyway).
+  const actor = { kind: id.role === "relay" || id.role === "mirror" ? ("system" as const) : id.role, name: id.name }
   let handle: DocHandle<AuditDoc>
   try {
     handle = await repo.find<AuditDoc>(record.auditUrl as AutomergeUrl, { signal: AbortSignal.timeout(findTimeoutMs) })

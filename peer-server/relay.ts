@@ -164,8 +164,7 @@ export interface Relay {
  * The relay's concerns in hook order: authentication first, the control panel (which answers
  * every other GET) last. A follower (`opts.follow`) runs no system actor: the economy, the
  * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
- * (single writers); it keeps a copy of
- * every document instead.
+ * (single writers); it keeps a copy of every document instead.
  */
 export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
   const systemActor = () => {

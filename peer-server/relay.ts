@@ -21,6 +21,7 @@ import type { AuditKind } from "../schemas/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { flushReady } from "../src/workspace/sync.ts"
 import type { BackoffOptions } from "../src/core/backoff.ts"
+import type { RotationPolicy } from "../src/domain/tasks/index.ts"
 import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import { socketAddress } from "../src/peer/relayClientAdapter.ts"
 import { openOwnAuditLog, type PeerIdentity, decidePeer } from "../src/domain/peers/index.ts"
@@ -39,6 +40,7 @@ import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
+import { queueGenerations } from "./queueGenerations.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
 import { healthReport } from "./health.ts"
@@ -69,6 +71,10 @@ export interface RelayOptions {
   archiveAfterMs?: number
   /** How often the relay looks for tasks to archive. */
   archiveIntervalMs?: number
+  /** How often the relay checks whether the live queue is due a new generation (default a minute). */
+  queueGenerationIntervalMs?: number
+  /** When a new queue generation is due (src/domain/tasks/queueGenerations.ts). */
+  queueRotation?: RotationPolicy
   /** WebSocket ping interval: a peer that answers no ping for two intervals is dropped (default 5 s). */
   heartbeatMs?: number
   /** Per-connection frame size and rate limits (defaults in relayServerAdapter.ts). */
@@ -175,6 +181,7 @@ export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamA
       leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),
+      queueGenerations({ intervalMs: opts.queueGenerationIntervalMs, policy: opts.queueRotation }),
     ]
   }
   return [

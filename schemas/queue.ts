@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
+import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
 
 export const TASK_STATUSES = [
@@ -186,6 +186,15 @@ export const QueueDoc = z.object({
   tasks: z.record(Id, Task),
   /** Spend of the tasks moved to archives, added by the relay in the change that removes them here. */
   archivedSpendUsd: Usd.optional(),
+  /**
+   * Queue generations (src/domain/tasks/queueGenerations.ts): the relay starts a fresh queue
+   * document when this one's history outweighs its live tasks. Counted from 0; absent: 0.
+   */
+  generation: z.number().int().nonnegative().optional(),
+  /** Set in a closed generation: the queue that holds its tasks now. */
+  movedTo: DocUrl.optional(),
+  /** A closed generation's heads up to which the relay has carried late changes forward. */
+  forwarded: z.array(z.string().max(128)).max(1_000).optional(),
 })
 export type QueueDoc = z.infer<typeof QueueDoc>
 

@@ -101,6 +101,9 @@ export const RuntimeControls = z.object({
 export type RuntimeControls = z.infer<typeof RuntimeControls>
 
 /** URLs of every other document of the workspace. */
+/** Closed queue generations the relay still watches for late changes (src/domain/tasks/queueGenerations.ts). */
+export const MAX_FORMER_QUEUES = 64
+
 export const DocumentUrls = z.object({
   queue: DocUrl,
   identities: DocUrl,
@@ -114,6 +117,8 @@ export const DocumentUrls = z.object({
   ledger: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
+  /** Closed queue generations, newest first: the relay carries a late change in one forward to `queue`. */
+  formerQueues: z.array(DocUrl).max(MAX_FORMER_QUEUES).optional(),
 })
 export type DocumentUrls = z.infer<typeof DocumentUrls>
 

@@ -34,14 +34,14 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   readonly #entries = new Map<string, z.infer<S>>()
   readonly #issues = new Map<string, DataIssue[]>()
   readonly #resolved = new Set<string>()
-  readonly #handle: DocHandle<unknown>
+  #handle: DocHandle<unknown>
   readonly #onChange = (p: DocHandleChangePayload<unknown>) => this.#applyPatches(p)
 
   constructor(
     handle: DocHandle<unknown>,
     readonly schema: S,
     readonly field: string,
-    readonly docLabel: string,
+    public docLabel: string,
     readonly options: ValidatedRecordOptions<z.infer<S>> = {},
   ) {
     super()
@@ -70,6 +70,16 @@ export class ValidatedRecord<S extends z.ZodType> extends EventEmitter<Validated
   close(): void {
     this.#handle.off("change", this.#onChange)
     this.removeAllListeners()
+  }
+
+  /** Reads the record from another document from now on (a new queue generation): every entry again. */
+  follow(handle: DocHandle<unknown>, docLabel: string): void {
+    this.#handle.off("change", this.#onChange)
+    this.#handle = handle
+    this.docLabel = docLabel
+    handle.on("change", this.#onChange)
+    this.#issues.clear()
+    this.#readAll()
   }
 
   /** Reads these entries again (all of them for "all"), e.g. once their authority is known. */

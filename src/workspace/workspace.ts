@@ -50,11 +50,14 @@ export class Workspace {
   readonly #inflight = new Set<Promise<unknown>>()
   readonly #verified = new Set<string>()
   #rebuild?: Promise<void>
+  #queueHandle: DocHandle<QueueDoc>
+  /** The queue generation being opened after the root named a new one. */
+  #following?: string
 
   private constructor(
     readonly repo: Repo,
     readonly rootHandle: DocHandle<RootDoc>,
-    readonly queueHandle: DocHandle<QueueDoc>,
+    queueHandle: DocHandle<QueueDoc>,
     root: { heads: string; root: RootDoc; issues: DataIssue[] },
     chain: AuthorityChain,
     pinned: WorkspaceAuthority | undefined,
@@ -64,6 +67,7 @@ export class Workspace {
     this.#chain = chain
     this.#pinned = pinned
     this.#anchors = anchors
+    this.#queueHandle = queueHandle
     this.tasks = new ValidatedRecord(queueHandle as DocHandle<unknown>, Task, "tasks", `queue ${queueHandle.url}`, {
       idField: "id",
       resolve: raw => {
@@ -129,8 +133,35 @@ export class Workspace {
     this.tasks.revalidate(keys)
   }
 
-  /** Rebuilds the chain when the records it depends on change; never throws (a change handler). */
+  /** The live queue: the generation the root names (it changes when the relay starts a new one). */
+  get queueHandle(): DocHandle<QueueDoc> {
+    return this.#queueHandle
+  }
+
+  /**
+   * Moves to the queue generation the root names once it is loaded. A change written to the
+   * previous one meanwhile is not lost: the relay carries it forward.
+   */
+  #followQueue(url: string): void {
+    if (url === this.#queueHandle.url || url === this.#following) return
+    this.#following = url
+    this.repo
+      .find<QueueDoc>(url as AutomergeUrl)
+      .then(handle => {
+        if (this.#following !== url || this.root.docs.queue !== url) return
+        assertDocumentKind("queue", handle.doc(), `queue ${handle.url}`)
+        this.#queueHandle = handle
+        this.tasks.follow(handle as DocHandle<unknown>, `queue ${handle.url}`)
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (this.#following === url) this.#following = undefined
+      })
+  }
+
+  /** Follows the queue the root names and rebuilds the chain when the records it depends on change; never throws (a change handler). */
   readonly #onRootChange = () => {
+    this.#followQueue(this.root.docs.queue)
     if (this.#rebuild) return
     const root = this.root
     if (authorityFingerprint(root, this.#pinned) === this.#chain.fingerprint) return

@@ -105,6 +105,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
     fields: {
       tasks: records(Task, (b, a, who, ctx) => authorizeTaskChange(b, a, who, ctx)),
       archivedSpendUsd: value(undefined, (_b, _a, who) => refusePending(who) ?? refused("queue.archivedSpendUsd is written by the relay only, when it archives tasks")),
+      ...relayOnly("queue", ["generation", "movedTo", "forwarded"]),
       kind: fixed("queue"),
       schemaVersion: fixed("queue"),
     },

@@ -20,6 +20,7 @@ import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { ledgerEntries, ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 const LEASE_MS = 1_500
@@ -131,7 +132,7 @@ describe("a worker partitioned from the relay while running", () => {
 
     // The rescuer's approval was paid once; the stale run earned nothing.
     const wallets = await relay.repo.find<WalletsDoc>(docs.wallets as AutomergeUrl)
-    expect(Object.keys(wallets.doc().entries).filter(k => k === ledgerKeys.reward(task.id, ada.id))).toHaveLength(1)
+    expect([...ledgerEntries(wallets.doc()).keys()].filter(k => k === ledgerKeys.reward(task.id, ada.id))).toHaveLength(1)
 
     // Every later change of the island would build on its refused ones: it drops its copies of
     // those documents and connects again. Then it works as before: with the rescuer gone, the

@@ -23,6 +23,7 @@ import { connectTestPeers, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 const DAY = 86_400_000
@@ -97,7 +98,7 @@ describe("ledger periods", () => {
     await grant(await openWallets(a!.workspace), { key: tip("g1"), identity: "ada", amount: 100, reason: "a tip", at: t0 }, signerOf(a!))
     await a!.flushToRelay()
     const stale = await openWallets(b!.workspace)
-    await waitFor(() => !!stale.open.doc().entries[tip("g1")], { events: [[stale.open, "change"]], message: "b to hold the first grant" })
+    await waitFor(() => !!ledgerEntry(stale.open.doc(), tip("g1")), { events: [[stale.open, "change"]], message: "b to hold the first grant" })
     await goOffline(relay, b!)
 
     shift = A_MONTH_ON
@@ -111,11 +112,11 @@ describe("ledger periods", () => {
     await b!.flushToRelay()
 
     const open = (await openWallets(relay.workspace)).open
-    await waitFor(() => !!open.doc().entries["errand:ada:late"], { events: [[open, "change"]], timeoutMs: 10_000, message: "the relay to carry the late entry into the open period" })
+    await waitFor(() => !!ledgerEntry(open.doc(), "errand:ada:late"), { events: [[open, "change"]], timeoutMs: 10_000, message: "the relay to carry the late entry into the open period" })
     for (const peer of [a!, b!]) {
       const ledger = await waitFor(async () => {
         const l = await untilCheckpoint(peer.workspace, "legacy")
-        return !!l.open.doc().entries["errand:ada:late"] && !!l.open.doc().entries[tip("g2")] && l
+        return !!ledgerEntry(l.open.doc(), "errand:ada:late") && !!ledgerEntry(l.open.doc(), tip("g2")) && l
       }, { timeoutMs: 10_000, intervalMs: 50, message: "each peer to read the open period with both entries" })
       const ada = await walletOf(peer.workspace, ledger, "ada")
       // 100 → 70 + 30; then, after the checkpoint in (at, key) order: the late spend (−50 free time), then 20 → 14 + 6.

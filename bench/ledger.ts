@@ -22,7 +22,7 @@ import { emptyDays, placeEntry, segmentSize } from "../src/domain/wallets/days.t
 import { dayOf, periodOf } from "../src/domain/wallets/periods.ts"
 import type { Ledger } from "../src/domain/wallets/segments.ts"
 import { readLedger } from "../src/workspace/documentReaders.ts"
-import { codeVersion, machineLine } from "./lib/machine.ts"
+import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
 import { REPO_ROOT } from "./lib/proc.ts"
 import type { BenchSuite, SuiteContext, SuiteResult } from "./lib/suite.ts"
 import { makeLedger } from "./social.ts"
@@ -79,6 +79,8 @@ function writeCost(flatBytes: Uint8Array, daysBytes: Uint8Array, template: Ledge
 }
 
 async function run(ctx: SuiteContext): Promise<SuiteResult> {
+  const started = performance.now()
+  const loadBefore = loadAverage()
   const entries = makeLedger(CONFIG.entries, CONFIG.residents)
   const last = Math.max(...entries.map(e => e.at))
   const cutoff = last - OPEN_DAYS * 86_400_000
@@ -152,7 +154,8 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const p = median(periodRuns)
   const m = ctx.machine
   const markdown = [
-    `Last run: ${m.date}. Machine: ${machineLine(m)}. Code: ${codeVersion(REPO_ROOT)}. BENCH_SCALE=${SCALE}.`,
+    `Last run: ${m.date}. Machine: ${machineLine(m)}. Code: ${codeVersion(REPO_ROOT)}. BENCH_SCALE=${SCALE}. ` +
+      `Whole suite: ${((performance.now() - started) / 1000).toFixed(0)} s; 1-minute load average before → after: ${loadBefore} → ${loadAverage()} (the machine is shared: absolute times move with the load, the ratios of one run less so, as every layout is measured in the same minutes).`,
     "",
     `${entries.length.toLocaleString("en")} ledger entries over ${CONFIG.residents} residents (bench/social.ts makeLedger: allowances, rewards, mail grants and spends over about four months). ` +
       `The open period is modelled as the last ${OPEN_DAYS} days (a month's segment just before its close, the most a reader loads): ${open.length.toLocaleString("en")} entries; the checkpoint covers the ${closed.length.toLocaleString("en")} before. Both layouts derive the same balances (checked on every run).`,

@@ -376,7 +376,8 @@ export class ChangeGate {
         if (!shards.has(shard)) shards.set(shard, new Set())
         shards.get(shard)!.add(String(p.path[2]))
       }
-      const stored = () => fork.keys(containerId).reduce((n, shard) => n + fork.keys(String(fork.getWithType(containerId, shard)?.[1])).length, 0)
+      // A map's length is its number of keys: no list of every key is made to count them.
+      const stored = () => fork.keys(containerId).reduce((n, shard) => n + fork.length(String(fork.getWithType(containerId, shard)?.[1])), 0)
       for (const [shard, keys] of shards)
         this.#judgeRecords(principal, kind, [field, shard], rule, current[shard], [...keys], before, fork, stored, record => {
           const belongs = rule.shardOf(record)
@@ -420,7 +421,7 @@ export class ChangeGate {
     const limits = DOCUMENT_LIMITS[kind]
     const old = isRecord(current) ? current : {}
     const has = (key: string) => Object.prototype.hasOwnProperty.call(old, key)
-    if (keys.some(key => !has(key)) && stored() > limits.entries) throw new Refusal(path.join("."), `a ${kind} document holds at most ${limits.entries} ${path[0]}`)
+    if (keys.some(key => !has(key)) && stored() > limits.entries) throw new Refusal(path.join("."), `a ${kind} document holds at most ${limits.entries} ${path.length > 1 ? `records in ${path[0]}` : path[0]}`)
     for (const key of keys) {
       const at = [...path, key].join(".")
       const after = valueAt(fork, [...path, key])

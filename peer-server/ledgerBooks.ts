@@ -3,8 +3,9 @@
  * every peer reads them):
  *
  * - on start, a workspace from before periods gets its ledger index, with the wallets
- *   document as it is as the first segment ("legacy", open since the workspace was created):
- *   nothing is rewritten, that is the whole migration;
+ *   document as it is as the first segment ("legacy", open since the workspace was created),
+ *   and an open segment from before day maps gets them (src/domain/wallets/days.ts): nothing
+ *   is rewritten, that is the whole migration;
  * - when a new UTC month begins it opens that month's segment, then closes the ones before
  *   it with a checkpoint signed by the relay: every resident's balances and every key counted,
  *   derived from the previous checkpoint and the closed segments' counted entries under the
@@ -20,6 +21,7 @@ import { checkpointBody, signCheckpoint, type SegmentCoverage } from "../src/dom
 import { carriedForward, deriveWallets } from "../src/domain/wallets/ledger.ts"
 import { comparePeriods, LEGACY_PERIOD, periodOf } from "../src/domain/wallets/periods.ts"
 import { ledgerHas, openLedger, type Ledger } from "../src/domain/wallets/segments.ts"
+import { emptyDays, placeEntry, segmentSize } from "../src/domain/wallets/days.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import { readLedger, readLedgerIndex } from "../src/workspace/documentReaders.ts"
 import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
@@ -47,7 +49,7 @@ export async function openPeriod(repo: Repo, ws: Workspace, now: number): Promis
   const current = periodOf(now)
   const newest = [...segments.values()].sort((a, b) => comparePeriods(a.period, b.period)).pop()
   if (newest && (newest.period === current || periodOf(newest.openedAt) >= current)) return undefined
-  const segment = repo.create<WalletsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "wallets", period: current, entries: {} })
+  const segment = repo.create<WalletsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "wallets", period: current, entries: {}, days: emptyDays() })
   index.change(d => {
     d.segments[current] ??= { period: current, url: segment.url, openedAt: now }
   })
@@ -66,7 +68,7 @@ export async function closePeriods(ws: Workspace, signer: RecordSigner, now: num
   const counted = await countedEntries(ws, closed, [])
   const next = carriedForward(deriveWallets(counted, await ledgerVoids(ws), ledger.start), ledger.start)
   const coverage: Record<string, SegmentCoverage> = {}
-  for (const segment of closing) coverage[segment.doc().period ?? LEGACY_PERIOD] = { heads: segment.heads(), entries: Object.keys(segment.doc().entries).length }
+  for (const segment of closing) coverage[segment.doc().period ?? LEGACY_PERIOD] = { heads: segment.heads(), entries: segmentSize(segment.doc()) }
   const period = closing[closing.length - 1]!.doc().period ?? LEGACY_PERIOD
   const body = checkpointBody(period, next, coverage)
   const signed = await signCheckpoint(period, body, now, signer)
@@ -83,9 +85,23 @@ export function carryLateEntries(ledger: Ledger, segment: DocHandle<WalletsDoc>)
   const late = [...readLedger(segment.doc(), `wallets ${segment.url}`, []).values()].filter(e => !ledgerHas(ledger, e.key))
   if (!late.length) return []
   ledger.open.change(d => {
-    for (const entry of late) d.entries[entry.key] ??= entry
+    for (const entry of late) placeEntry(d, entry)
   })
   return late.map(e => e.key)
+}
+
+/**
+ * Adds the day maps to an open segment from before them (the legacy wallets document or a
+ * month opened by an older relay): its flat entries stay as they are, new ones go to the day
+ * maps. Only the relay makes day maps, so no two peers ever create one concurrently (their
+ * entries would be lost in the conflict). Returns whether it added them.
+ */
+export function ensureDays(segment: DocHandle<WalletsDoc>): boolean {
+  if (segment.doc().days) return false
+  segment.change(d => {
+    d.days ??= emptyDays()
+  })
+  return true
 }
 
 export interface LedgerBooksOptions {
@@ -122,6 +138,7 @@ export function ledgerBooks(opts: LedgerBooksOptions = {}): RelayExtension {
         const closed = await closePeriods(ws, signer, t)
         if (closed) ctx.log(`ledger: closed through ${closed} with a signed checkpoint`)
         const ledger = await openLedger(ws)
+        if (ensureDays(ledger.open)) ctx.log(`ledger: day maps added to the open segment ${ledger.open.url}`)
         for (const segment of await closedSegments(ledger)) {
           const heads = segment.heads().join(",")
           if (seen.get(segment.url) === heads) continue

@@ -93,13 +93,24 @@ export type LedgerEntry = z.infer<typeof LedgerEntry>
 export const LedgerPeriod = z.string().regex(/^(legacy|\d{4}-\d{2})$/, "a ledger period is legacy or a month YYYY-MM")
 export type LedgerPeriod = z.infer<typeof LedgerPeriod>
 
+/** A day map of a ledger segment: the UTC day of the month, "01" … "31". */
+export const LedgerDay = z.string().regex(/^(0[1-9]|[12]\d|3[01])$/, "a ledger day is a day of the month, 01 to 31")
+export type LedgerDay = z.infer<typeof LedgerDay>
+
 /** One segment of the ledger: the entries written while its period was open (or later, by a peer that was offline). */
 export const WalletsDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("wallets"),
   /** Absent in the legacy segment. */
   period: LedgerPeriod.optional(),
+  /** Entries written before segments had day maps (the legacy document and older segments), kept as they are. */
   entries: z.record(z.string(), LedgerEntry),
+  /**
+   * Entries by the UTC day of the month of their `at` ("01" … "31"): every day map is made
+   * with the segment (or added once by the relay to an older one), so a write only touches
+   * one small map and peers never create a map concurrently. Absent in older segments.
+   */
+  days: z.record(LedgerDay, z.record(z.string(), LedgerEntry)).optional(),
 })
 export type WalletsDoc = z.infer<typeof WalletsDoc>
 

@@ -19,7 +19,7 @@ import { type AutomergeUrl, type DocHandle, type Repo, parseAutomergeUrl } from 
 import type { z } from "zod"
 import { DOCUMENT_LIMITS, DOCUMENT_SCHEMAS, MAX_CHANGE_BYTES_PER_MESSAGE, type AuditEntry, type DocumentKind, type QueueDoc, type RunRef, type SignedHead } from "../../schemas/index.ts"
 import { authorizeAuditChange } from "../../src/domain/audit/index.ts"
-import { DOCUMENT_RULES, type DocumentContext, type FieldRule } from "../../src/core/authority/documents.ts"
+import { DOCUMENT_RULES, type DocumentContext, type FieldRule, type RecordField, type ShardedField } from "../../src/core/authority/documents.ts"
 import { authorizeQuestChange } from "../../src/domain/quests/index.ts"
 import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/authority/verdict.ts"
 import { isOperator, type Principal } from "../../src/core/principal.ts"
@@ -360,16 +360,29 @@ export class ChangeGate {
     const containerId = container && (container[0] === "map" || container[0] === "list") ? (container[1] as string) : undefined
     if (rule.type === "records") {
       if (!containerId || container![0] !== "map") throw new Refusal(field, `${field} must stay a map of records`)
-      const old = isRecord(current) ? current : {}
       const keys = patches.some(p => p.path.length === 1) ? fork.keys(containerId) : [...new Set(patches.map(p => String(p.path[1])))]
-      const has = (key: string) => Object.prototype.hasOwnProperty.call(old, key)
-      if (keys.some(key => !has(key)) && fork.keys(containerId).length > limits.entries) throw new Refusal(field, `a ${kind} document holds at most ${limits.entries} ${field}`)
-      for (const key of keys) {
-        const path = `${field}.${key}`
-        const after = valueAt(fork, [field, key])
-        const parsed = after === undefined ? undefined : this.#parse(rule.schema, after, path, limits.entryBytes)
-        fail(path, rule.authorize(has(key) ? rule.schema.safeParse(old[key]).data : undefined, parsed, principal, this.#ctx(key, before)))
+      this.#judgeRecords(principal, kind, [field], rule, current, keys, before, fork, () => fork.keys(containerId).length)
+      return
+    }
+    if (rule.type === "shards") {
+      // The shards come with the document (or from the relay): a peer that made one
+      // concurrently with another peer would lose one of them, with its records, in the merge.
+      if (!containerId || container![0] !== "map" || !isRecord(current)) throw new Refusal(field, `${field} is made with the document: a peer only adds records inside its maps`)
+      const whole = patches.find(p => p.path.length === 2)
+      if (whole) throw new Refusal(`${field}.${String(whole.path[1])}`, `the maps of ${field} are made with the document: a peer never makes, replaces or deletes one, it only adds records inside them`)
+      const shards = new Map<string, Set<string>>()
+      for (const p of patches) {
+        const shard = String(p.path[1])
+        if (!shards.has(shard)) shards.set(shard, new Set())
+        shards.get(shard)!.add(String(p.path[2]))
       }
+      // A map's length is its number of keys: no list of every key is made to count them.
+      const stored = () => fork.keys(containerId).reduce((n, shard) => n + fork.length(String(fork.getWithType(containerId, shard)?.[1])), 0)
+      for (const [shard, keys] of shards)
+        this.#judgeRecords(principal, kind, [field, shard], rule, current[shard], [...keys], before, fork, stored, record => {
+          const belongs = rule.shardOf(record)
+          return belongs === shard ? undefined : `this record belongs in ${field}.${belongs}, not ${field}.${shard}`
+        })
       return
     }
     if (!containerId || container![0] !== "list") throw new Refusal(field, `${field} must stay a list`)
@@ -385,6 +398,37 @@ export class ChangeGate {
       const path = `${field}.${index}`
       const parsed = this.#parse(rule.schema, valueAt(fork, [field, index]), path, limits.entryBytes)
       fail(path, rule.authorize(undefined, parsed, principal, this.#ctx(String(index), before)))
+    }
+  }
+
+  /**
+   * The records `keys` of the map at `path` (as it was: `current`), each judged by `rule` on
+   * its value before and after; `stored` counts the document's records against its limit when
+   * one is added, `misplaced` says why a record does not belong in this map.
+   */
+  #judgeRecords(
+    principal: Principal,
+    kind: DocumentKind,
+    path: readonly string[],
+    rule: RecordField | ShardedField,
+    current: unknown,
+    keys: readonly string[],
+    before: Raw,
+    fork: Backend,
+    stored: () => number,
+    misplaced?: (record: unknown) => string | undefined,
+  ): void {
+    const limits = DOCUMENT_LIMITS[kind]
+    const old = isRecord(current) ? current : {}
+    const has = (key: string) => Object.prototype.hasOwnProperty.call(old, key)
+    if (keys.some(key => !has(key)) && stored() > limits.entries) throw new Refusal(path.join("."), `a ${kind} document holds at most ${limits.entries} ${path.length > 1 ? `records in ${path[0]}` : path[0]}`)
+    for (const key of keys) {
+      const at = [...path, key].join(".")
+      const after = valueAt(fork, [...path, key])
+      const parsed = after === undefined ? undefined : this.#parse(rule.schema, after, at, limits.entryBytes)
+      const wrong = parsed === undefined ? undefined : misplaced?.(parsed)
+      if (wrong) throw new Refusal(at, wrong)
+      fail(at, rule.authorize(has(key) ? rule.schema.safeParse(old[key]).data : undefined, parsed, principal, this.#ctx(key, before)))
     }
   }
 

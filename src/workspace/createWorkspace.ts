@@ -16,6 +16,7 @@ import {
   type WorkspaceAuthority,
 } from "../../schemas/index.ts"
 import { defaultControls } from "../core/defaults.ts"
+import { emptyDays } from "../domain/wallets/days.ts"
 
 export interface CreateWorkspaceOptions {
   name: string
@@ -30,7 +31,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const v = SCHEMA_VERSION
   const queue = repo.create<QueueDoc>({ schemaVersion: v, kind: "queue", tasks: {} })
   const identities = repo.create<IdentitiesDoc>({ schemaVersion: v, kind: "identities", identities: {}, seedsUsed: {}, leases: {} })
-  const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {} })
+  const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {}, days: emptyDays() })
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
   const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })

@@ -19,6 +19,7 @@ import {
   RoomEntry,
   type DocumentKind,
 } from "../../schemas/index.ts"
+import { segmentMaps } from "../domain/wallets/days.ts"
 import { assertDocumentKind, validateEntries, validateList, validateValue, type DataIssue } from "../core/validate.ts"
 
 type Raw = Record<string, unknown>
@@ -37,8 +38,13 @@ export const readResidentLeases = (value: unknown, label: string, issues: DataIs
   return leases === undefined ? new Map<string, ResidentLease>() : validateEntries(ResidentLease, leases, label, ["leases"], issues)
 }
 
-export const readLedger = (value: unknown, label: string, issues: DataIssue[]) =>
-  validateEntries(LedgerEntry, checked("wallets", value, label).entries, label, ["entries"], issues, "key")
+/** A ledger segment's entries by key, from its flat map and its day maps (src/domain/wallets/days.ts: the first copy of a key wins). */
+export const readLedger = (value: unknown, label: string, issues: DataIssue[]) => {
+  const out = new Map<string, LedgerEntry>()
+  for (const [path, map] of segmentMaps(checked("wallets", value, label)))
+    for (const [key, entry] of validateEntries(LedgerEntry, map, label, path, issues, "key")) if (!out.has(key)) out.set(key, entry)
+  return out
+}
 
 /** The ledger's segments and checkpoints, by period. */
 export const readLedgerIndex = (value: unknown, label: string, issues: DataIssue[]) => {

@@ -21,6 +21,7 @@ import { forgeResidentAt } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { ledgerEntries, ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -34,7 +35,7 @@ async function relayDoc<T>(relay: TestRelay, url: string) {
   return relay.repo.find<T>(url as AutomergeUrl)
 }
 
-const keysWith = (wallets: { doc(): WalletsDoc }, prefix: string) => Object.keys(wallets.doc().entries).filter(k => k.startsWith(prefix))
+const keysWith = (wallets: { doc(): WalletsDoc }, prefix: string) => [...ledgerEntries(wallets.doc()).keys()].filter(k => k.startsWith(prefix))
 
 describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
   it("one full quest: assign → pause → resume → the resident's worker runs it → approve the task → approve the quest, paid once", async () => {
@@ -65,8 +66,8 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
       })
       const questDoc = await relayDoc<QuestDoc>(relay, entry.url)
       const wallets = await relayDoc<WalletsDoc>(relay, relay.workspace.root.docs.wallets)
-      await waitFor(() => wallets.doc().entries[ledgerKeys.questUpfront(entry.id)] ?? false, { events: [[wallets, "change"]], message: "the upfront tip" })
-      expect(wallets.doc().entries[ledgerKeys.questUpfront(entry.id)]).toMatchObject({ identity: resident.id, amount: 10, kind: "grant" })
+      await waitFor(() => ledgerEntry(wallets.doc(), ledgerKeys.questUpfront(entry.id)) ?? false, { events: [[wallets, "change"]], message: "the upfront tip" })
+      expect(ledgerEntry(wallets.doc(), ledgerKeys.questUpfront(entry.id))).toMatchObject({ identity: resident.id, amount: 10, kind: "grant" })
 
       // Pause withdraws the queued task; resume queues a fresh one.
       await page.getByTestId(`quest-link-${entry.id}`).click()
@@ -126,8 +127,8 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
       await expect.poll(() => page.getByTestId("quest-paid-completion").getAttribute("data-amount")).toBe("30")
       await expect.poll(() => page.getByTestId("quest-state").getAttribute("data-state")).toBe("completed")
       const completion = ledgerKeys.questCompletion(entry.id)
-      await waitFor(() => wallets.doc().entries[completion] ?? false, { events: [[wallets, "change"]], message: "the completion reward at the relay" })
-      expect(wallets.doc().entries[completion]).toMatchObject({ identity: resident.id, amount: 30, kind: "grant" })
+      await waitFor(() => ledgerEntry(wallets.doc(), completion) ?? false, { events: [[wallets, "change"]], message: "the completion reward at the relay" })
+      expect(ledgerEntry(wallets.doc(), completion)).toMatchObject({ identity: resident.id, amount: 30, kind: "grant" })
 
       // Approving again pays nothing, and the page says so.
       await page.getByTestId("quest-approve").click()
@@ -169,7 +170,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
         events: [[wallets, "change"]],
         message: "the reply's grant at the relay",
       })
-      expect(wallets.doc().entries[replyKey!]).toMatchObject({ identity: resident.id, amount: MAIL_REPLY_GRANT })
+      expect(ledgerEntry(wallets.doc(), replyKey!)).toMatchObject({ identity: resident.id, amount: MAIL_REPLY_GRANT })
       await waitFor(() => [...relay.workspace.tasks.entries.values()].some(t => t.targetIdentity === resident.id && t.prompt?.includes("Yes — take a lamp.")), {
         events: [[relay.workspace.tasks, "change"]],
         message: "the reply's follow-up task",
@@ -182,7 +183,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
         events: [[wallets, "change"]],
         message: "the new message's grant at the relay",
       })
-      expect(wallets.doc().entries[dmKey!]).toMatchObject({ identity: resident.id, amount: MAIL_DM_GRANT })
+      expect(ledgerEntry(wallets.doc(), dmKey!)).toMatchObject({ identity: resident.id, amount: MAIL_DM_GRANT })
       await waitFor(() => [...relay.workspace.tasks.entries.values()].some(t => t.targetIdentity === resident.id && t.prompt?.includes("Bring back a sketch")), {
         events: [[relay.workspace.tasks, "change"]],
         message: "the new message's task",

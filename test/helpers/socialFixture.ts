@@ -17,6 +17,7 @@ import { openWallets, walletOf } from "../../src/domain/wallets/actions.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
 import { connectTestPeer, type RelayAddress } from "./peers.ts"
 import type { Teardown } from "./teardown.ts"
+import { ledgerEntries } from "./ledgerDoc.ts"
 
 export const NOW = 1_764_000_000_000
 
@@ -98,7 +99,7 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
       return { freeTime, journal }
     },
     async ledgerKeys() {
-      return Object.keys((await wallets()).doc().entries).sort()
+      return [...ledgerEntries((await wallets()).doc()).keys()].sort()
     },
     auditOf: c => c.audit.handle.doc().entries,
     async roomMessages(roomId) {

@@ -12,7 +12,7 @@ import { grant, openWallets, spend, walletOf } from "../../src/domain/wallets/ac
 import { signCheckpoint } from "../../src/domain/wallets/checkpoint.ts"
 import { ledgerKeys } from "../../src/domain/wallets/economy.ts"
 import type { Wallet } from "../../src/domain/wallets/ledger.ts"
-import { periodOf } from "../../src/domain/wallets/periods.ts"
+import { dayOf, periodOf } from "../../src/domain/wallets/periods.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
@@ -23,6 +23,7 @@ import { connectTestPeers, operatorOf } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 const DAY = 86_400_000
@@ -89,6 +90,52 @@ describe("ledger periods", () => {
     expect(await grant(opened, { key: tip("m0"), identity: "bob", amount: 40, reason: "a tip", at: Date.now() }, signerOf(b!))).toBe("exists")
   })
 
+  it("a segment with a flat map of entries (written before day maps) reads the same after the relay adds day maps; new entries go there and the next checkpoint counts both", async () => {
+    let shift = 0
+    const before = await startTestRelay(teardown, { extensions: withBooks("none") })
+    const legacy = await before.repo.find<WalletsDoc>(before.workspace.root.docs.wallets as AutomergeUrl)
+    legacy.change(d => void delete d.days) // the wallets document as the layout before day maps wrote it
+    const [a] = await connectTestPeers(teardown, before, 1)
+    const flat = await openWallets(a!.workspace)
+    await waitFor(() => flat.open.doc().days === undefined, { events: [[flat.open, "change"]], message: "the peer to hold the flat segment" })
+    const t0 = Date.now()
+    for (let n = 0; n < 6; n++) await grant(flat, { key: tip(`f${n}`), identity: n % 2 ? "ada" : "bob", amount: 40 + 30 * n, reason: "a tip", at: t0 + n }, signerOf(a!))
+    await spend(a!.workspace, flat, { key: "errand:ada:1", identity: "ada", amount: 30, bucket: "free_time", reason: "an errand", at: t0 + 100 }, signerOf(a!))
+    expect(Object.keys(flat.open.doc().entries)).toHaveLength(7)
+    await a!.flushToRelay()
+    const expected = balances(await fencedWallets(a!.workspace))
+    const entries = structuredClone(legacy.doc().entries)
+    await a!.close()
+    await before.close()
+
+    const relay = await startTestRelay(teardown, { dataDir: before.dataDir, extensions: withBooks(() => shift) })
+    const segment = await relay.repo.find<WalletsDoc>(relay.workspace.root.docs.wallets as AutomergeUrl)
+    await waitFor(() => !!segment.doc().days, { events: [[segment, "change"]], timeoutMs: 10_000, message: "the relay to add the day maps to the open segment" })
+    expect(segment.doc().entries).toEqual(entries) // nothing rewritten
+    const [b] = await connectTestPeers(teardown, relay, 1)
+    const opened = await waitFor(async () => {
+      const l = await openWallets(b!.workspace)
+      return !!l.open.doc().days && l
+    }, { timeoutMs: 10_000, intervalMs: 50, message: "the peer to see the day maps" })
+    expect(balances(await fencedWallets(b!.workspace))).toEqual(expected)
+    expect(await grant(opened, { key: tip("f0"), identity: "bob", amount: 40, reason: "a tip", at: Date.now() }, signerOf(b!))).toBe("exists")
+    const at = Date.now()
+    expect(await grant(opened, { key: tip("d1"), identity: "ada", amount: 100, reason: "a tip", at }, signerOf(b!))).toBe("written")
+    expect(opened.open.doc().days![dayOf(at)]![tip("d1")]).toMatchObject({ amount: 100 })
+    expect(Object.keys(opened.open.doc().entries)).toHaveLength(7)
+    const withDay = balances(await fencedWallets(b!.workspace))
+    expect(withDay.ada).toEqual([expected.ada![0]! + 70, expected.ada![1]! + 30])
+    await b!.flushToRelay()
+
+    shift = A_MONTH_ON
+    const closed = await untilCheckpoint(relay.workspace, "legacy")
+    expect([...closed.start!.covered].sort()).toEqual([...Object.keys(entries), tip("d1")].sort())
+    const ref = (await indexOf(relay)).doc().checkpoints.legacy!
+    const body = JSON.parse(String(((await relay.repo.find<LedgerCheckpointDoc>(ref.url as AutomergeUrl)).doc().body as { val: string }).val))
+    expect(body.segments.legacy.entries).toBe(8)
+    expect(balances(await fencedWallets(relay.workspace))).toEqual(withDay)
+  })
+
   it("an entry written offline into a period the relay has meanwhile closed lands exactly once, in order after the checkpoint, and the next checkpoint covers it", async () => {
     let shift = 0
     const relay = await startTestRelay(teardown, { extensions: withBooks(() => shift) })
@@ -97,7 +144,7 @@ describe("ledger periods", () => {
     await grant(await openWallets(a!.workspace), { key: tip("g1"), identity: "ada", amount: 100, reason: "a tip", at: t0 }, signerOf(a!))
     await a!.flushToRelay()
     const stale = await openWallets(b!.workspace)
-    await waitFor(() => !!stale.open.doc().entries[tip("g1")], { events: [[stale.open, "change"]], message: "b to hold the first grant" })
+    await waitFor(() => !!ledgerEntry(stale.open.doc(), tip("g1")), { events: [[stale.open, "change"]], message: "b to hold the first grant" })
     await goOffline(relay, b!)
 
     shift = A_MONTH_ON
@@ -111,11 +158,11 @@ describe("ledger periods", () => {
     await b!.flushToRelay()
 
     const open = (await openWallets(relay.workspace)).open
-    await waitFor(() => !!open.doc().entries["errand:ada:late"], { events: [[open, "change"]], timeoutMs: 10_000, message: "the relay to carry the late entry into the open period" })
+    await waitFor(() => !!ledgerEntry(open.doc(), "errand:ada:late"), { events: [[open, "change"]], timeoutMs: 10_000, message: "the relay to carry the late entry into the open period" })
     for (const peer of [a!, b!]) {
       const ledger = await waitFor(async () => {
         const l = await untilCheckpoint(peer.workspace, "legacy")
-        return !!l.open.doc().entries["errand:ada:late"] && !!l.open.doc().entries[tip("g2")] && l
+        return !!ledgerEntry(l.open.doc(), "errand:ada:late") && !!ledgerEntry(l.open.doc(), tip("g2")) && l
       }, { timeoutMs: 10_000, intervalMs: 50, message: "each peer to read the open period with both entries" })
       const ada = await walletOf(peer.workspace, ledger, "ada")
       // 100 → 70 + 30; then, after the checkpoint in (at, key) order: the late spend (−50 free time), then 20 → 14 + 6.

@@ -23,6 +23,7 @@ import { forgeResidentAt } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { ledgerEntries, ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 
@@ -101,11 +102,11 @@ describe("offline forgery merged through a relay without a gate", () => {
     await op.flushToRelay()
     const relayLedger = await openWallets(relay.workspace)
     const relayWallets = relayLedger.open
-    await waitFor(() => !!relayWallets.doc().entries[`tip:${honest.id}`], { events: [[relayWallets, "change"]], timeoutMs: 10_000, message: "the honest tip to be paid" })
+    await waitFor(() => !!ledgerEntry(relayWallets.doc(), `tip:${honest.id}`), { events: [[relayWallets, "change"]], timeoutMs: 10_000, message: "the honest tip to be paid" })
     expect(statusSeenBy(relay.workspace, honest.id)).toBe("approved")
-    const keys = Object.keys(relayWallets.doc().entries)
+    const keys = [...ledgerEntries(relayWallets.doc()).keys()]
     expect(keys.filter(k => k.includes(forged.id))).toEqual([])
-    expect(relayWallets.doc().entries[`tip:${honest.id}`]).toMatchObject({ amount: 7, by: { kind: "system", name: "relay" } })
+    expect(ledgerEntry(relayWallets.doc(), `tip:${honest.id}`)).toMatchObject({ amount: 7, by: { kind: "system", name: "relay" } })
 
     // Readers leave the forged entries out of every balance.
     const issues: DataIssue[] = []

@@ -20,6 +20,7 @@ import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { ledgerEntries, ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 
@@ -60,8 +61,8 @@ describe("a worker playing a resident", () => {
     })
     expect(question).toMatchObject({ resident: mira.id, content: "Shall I map the west cave next?", taskId: task.id })
     const wallets = await relay.repo.find<WalletsDoc>(relay.workspace.root.docs.wallets as AutomergeUrl)
-    await waitFor(() => !!wallets.doc().entries[ledgerKeys.mailSend(question.id)], { events: [[wallets, "change"]] })
-    expect(wallets.doc().entries[ledgerKeys.mailSend(question.id)]).toMatchObject({ kind: "spend", amount: MAIL_SEND_COST, identity: mira.id })
+    await waitFor(() => !!ledgerEntry(wallets.doc(), ledgerKeys.mailSend(question.id)), { events: [[wallets, "change"]] })
+    expect(ledgerEntry(wallets.doc(), ledgerKeys.mailSend(question.id))).toMatchObject({ kind: "spend", amount: MAIL_SEND_COST, identity: mira.id })
     // …and the relay left one review notice for the task.
     await waitFor(() => !!mailbox.doc().messages[`pending-${task.id}`], { events: [[mailbox, "change"]] })
 
@@ -73,19 +74,19 @@ describe("a worker playing a resident", () => {
     await waitFor(() => op.workspace.tasks.get(task.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
     await decideTask(ctx, task.id, "approve", { tip: 7, feedback: "Lovely map" })
     await until(relay, task.id, "approved")
-    await waitFor(() => !!wallets.doc().entries[ledgerKeys.reward(task.id, mira.id)] && !!wallets.doc().entries[ledgerKeys.tip(task.id)], {
+    await waitFor(() => !!ledgerEntry(wallets.doc(), ledgerKeys.reward(task.id, mira.id)) && !!ledgerEntry(wallets.doc(), ledgerKeys.tip(task.id)), {
       events: [[wallets, "change"]],
       message: "reward and tip",
     })
-    expect(wallets.doc().entries[ledgerKeys.tip(task.id)]!.amount).toBe(7)
+    expect(ledgerEntry(wallets.doc(), ledgerKeys.tip(task.id))!.amount).toBe(7)
     const rooms = await relay.repo.find<RoomIndexDoc>(relay.workspace.root.docs.rooms as AutomergeUrl)
     const hall = await relay.repo.find<RoomDoc>(rooms.doc().rooms.town_hall!.url as AutomergeUrl)
     await waitFor(() => hall.doc().messages.some(m => m.id === `update-${task.id}`), { events: [[hall, "change"]] })
     await waitFor(() => identities.doc().identities[mira.id]!.continuity.tasksCompleted === 1, { events: [[identities, "change"]] })
 
     // The counter moved after the update was posted: a later pass finds the post and pays nothing more.
-    expect(Object.values(wallets.doc().entries).filter(e => e.key.includes(task.id)).map(e => e.key).sort()).toEqual([ledgerKeys.reward(task.id, mira.id), ledgerKeys.tip(task.id)].sort())
-    expect(wallets.doc().entries[ledgerKeys.bonus(bonus.id, mira.id)]).toMatchObject({ amount: 25, identity: mira.id })
+    expect([...ledgerEntries(wallets.doc()).values()].filter(e => e.key.includes(task.id)).map(e => e.key).sort()).toEqual([ledgerKeys.reward(task.id, mira.id), ledgerKeys.tip(task.id)].sort())
+    expect(ledgerEntry(wallets.doc(), ledgerKeys.bonus(bonus.id, mira.id))).toMatchObject({ amount: 25, identity: mira.id })
 
     // The same one-time bonus on a second task is not paid again.
     const again = op.workspace.addTask({ prompt: "Map the south cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1, bonus }, ctx.actor)
@@ -94,7 +95,7 @@ describe("a worker playing a resident", () => {
     await decideTask(ctx, again.id, "approve")
     await until(relay, again.id, "approved")
     await waitFor(() => hall.doc().messages.some(m => m.id === `update-${again.id}`), { events: [[hall, "change"]] })
-    expect(Object.values(wallets.doc().entries).filter(e => e.key.startsWith("bonus:"))).toHaveLength(1)
+    expect([...ledgerEntries(wallets.doc()).values()].filter(e => e.key.startsWith("bonus:"))).toHaveLength(1)
     expect(hall.doc().messages.filter(m => m.id === `update-${task.id}`)).toHaveLength(1)
     const wallet = await walletOf(op.workspace, await openWallets(op.workspace), mira.id)
     expect(wallet.entries.filter(e => e.status === "voided")).toEqual([])

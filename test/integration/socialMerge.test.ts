@@ -29,6 +29,7 @@ import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, runToReviewAsRelay, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { ledgerEntries, ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const teardown = useTeardown()
 const SYSTEM: Actor = { kind: "system", name: "relay" }
@@ -69,7 +70,7 @@ async function converged(handles: DocHandle<unknown>[], what: string): Promise<v
   })
 }
 
-const ledgerOf = (handle: DocHandle<WalletsDoc>): LedgerEntry[] => Object.values(handle.doc().entries)
+const ledgerOf = (handle: DocHandle<WalletsDoc>): LedgerEntry[] => [...ledgerEntries(handle.doc()).values()]
 /** A resident's derived wallet, optionally without some entries (to see what they add). */
 function walletOf(entries: LedgerEntry[], resident: string, without: (e: LedgerEntry) => boolean = () => false): { freeTime: number; journal: number } {
   const w = deriveWallets(entries.filter(e => !without(e))).get(resident)
@@ -155,7 +156,7 @@ describe("social merges between offline operators", () => {
     expect(await approveQuest(alice, quest.id)).toEqual({ paid: true, amount: 30 })
     await preload(b!)
     const walletsB = await find<WalletsDoc>(b!, b!.workspace.root.docs.wallets)
-    await waitFor(() => !!walletsB.doc().entries[`quest:${quest.id}:completion`], { events: [[walletsB, "change"]], timeoutMs: 10_000, message: "bob to see the reward" })
+    await waitFor(() => !!ledgerEntry(walletsB.doc(), `quest:${quest.id}:completion`), { events: [[walletsB, "change"]], timeoutMs: 10_000, message: "bob to see the reward" })
     expect(await approveQuest(bob, quest.id)).toEqual({ paid: false, reason: "already paid" })
     expect(bob.audit.handle.doc().entries.filter(e => e.kind === "payout")).toEqual([])
   })
@@ -287,7 +288,7 @@ describe("social merges between offline operators", () => {
     await decideTask(bob, task.id, "approve")
     const walletsRelay = await find<WalletsDoc>(relay, relay.workspace.root.docs.wallets)
     const reward = `reward:${task.id}:ada`
-    await waitFor(() => !!walletsRelay.doc().entries[reward], { events: [[walletsRelay, "change"]], timeoutMs: 10_000, message: "the relay to pay the reward" })
+    await waitFor(() => !!ledgerEntry(walletsRelay.doc(), reward), { events: [[walletsRelay, "change"]], timeoutMs: 10_000, message: "the relay to pay the reward" })
 
     a!.repo.networkSubsystem.reconnect()
     await converged([a!.workspace.queueHandle, b!.workspace.queueHandle, relay.workspace.queueHandle] as DocHandle<unknown>[], "the queue")
@@ -314,7 +315,7 @@ describe("social merges between offline operators", () => {
     await preload(a!)
     await preload(b)
     const wallets = await Promise.all([a!, b, relay].map(p => find<WalletsDoc>(p, p.workspace.root.docs.wallets)))
-    await waitFor(() => wallets.every(w => Object.values(w.doc().entries).some(e => e.key.startsWith("allowance:ada"))), {
+    await waitFor(() => wallets.every(w => [...ledgerEntries(w.doc()).values()].some(e => e.key.startsWith("allowance:ada"))), {
       events: wallets.map(w => [w, "change"] as const),
       timeoutMs: 10_000,
       message: "Ada's allowance everywhere",

@@ -27,6 +27,8 @@ import { type OperatorContext } from "../../src/workspace/actionContext.ts"
 import { approveQuest, assignQuest, pauseQuest, resumeQuest, tipQuest, editQuestObjective, questRef } from "../../src/domain/quests/actions.ts"
 import { postMessage } from "../../src/domain/rooms/actions.ts"
 import { openWallets } from "../../src/domain/wallets/actions.ts"
+import { emptyDays } from "../../src/domain/wallets/days.ts"
+import { dayOf } from "../../src/domain/wallets/periods.ts"
 import { principal, refusals, startGateHarness, type GateHarness, type GatePeer } from "../helpers/gateHarness.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 
@@ -530,6 +532,63 @@ describe("authority: wallets", () => {
       ;(await openWallets(p.workspace)).open.change(d => mutate(d))
       await refusedWith(p, "the ledger is append-only")
     }
+  })
+
+  it("a segment's day maps: a foreign or misplaced write is refused as in the flat map, and no peer makes or removes a day map", async () => {
+    const h = await startGateHarness(teardown)
+    await registerWorker(h, "w1")
+    const day = dayOf(NOW)
+    const other = dayOf(NOW + 86_400_000)
+    const entry = (over: Partial<LedgerEntry>): LedgerEntry => ({ key: "quest:q1:tip:1", identity: "ada", kind: "grant", amount: 100, bucket: "split", reason: "r", at: NOW, by: { kind: "operator", name: "alice" }, ...over })
+    const put = (e: LedgerEntry, into = day) => (d: WalletsDoc) => void (d.days![into]![e.key] = e)
+    const cases: [string, "worker" | "operator", (d: WalletsDoc) => void, string][] = [
+      ["alice", "operator", put(entry({ key: "allowance:ada:9", by: SYSTEM })), "only the relay writes its own payments"],
+      ["alice", "operator", put(entry({ by: { kind: "operator", name: "bob" } })), "says it is by operator bob, but alice wrote it"],
+      ["alice", "operator", put(entry({ key: "reward:t:ada" })), "rewards, tips and allowances are paid by the relay"],
+      ["w1", "worker", put(entry({ by: { kind: "worker", name: "w1" } })), "workers never grant tokens"],
+      ["w1", "worker", put(entry({ key: "mail-send:m", kind: "spend", bucket: "free_time", by: { kind: "worker", name: "w1" } })), "w1 does not play ada"],
+      ["alice", "operator", d => void (d.days![day]!["quest:q1:tip:1"] = entry({ key: "quest:q1:tip:2" })), "stored under the key quest:q1:tip:1"],
+      ["alice", "operator", put(entry({ identity: "alice" })), "cannot write ledger entries for itself"],
+      ["alice", "operator", put(entry({}), other), `belongs in days.${day}, not days.${other}`],
+      ["alice", "operator", d => void (d.days![day] = {}), "a peer never makes, replaces or deletes one"],
+      ["alice", "operator", d => void delete d.days![day], "a peer never makes, replaces or deletes one"],
+      ["alice", "operator", d => void (d.days = {}), "days is never replaced whole"],
+    ]
+    for (const [name, role, mutate, reason] of cases) {
+      const p = await h.peer(name, role)
+      ;(await openWallets(p.workspace)).open.change(d => mutate(d))
+      await refusedWith(p, reason)
+    }
+    // A segment is one key space: an entry written in one map never changes, is never
+    // deleted, and is not paid again differently under its key in another map.
+    await h.relayChange<WalletsDoc>(h.workspace.root.docs.wallets, d => {
+      d.days![day]!["allowance:ada:1"] = entry({ key: "allowance:ada:1", by: SYSTEM })
+      d.entries["quest:q1:tip:9"] = entry({ key: "quest:q1:tip:9" })
+    })
+    const rewrites: ((d: WalletsDoc) => void)[] = [
+      d => void (d.days![day]!["allowance:ada:1"]!.amount = 1),
+      d => void delete d.days![day]!["allowance:ada:1"],
+      put(entry({ key: "allowance:ada:1", amount: 1, at: NOW + 86_400_000 }), other),
+      d => void (d.days![day]!["quest:q1:tip:9"] = entry({ key: "quest:q1:tip:9", amount: 900 })),
+      d => void (d.entries["allowance:ada:1"] = entry({ key: "allowance:ada:1", amount: 999 })),
+    ]
+    for (const mutate of rewrites) {
+      const p = await h.peer("alice", "operator")
+      ;(await openWallets(p.workspace)).open.change(d => mutate(d))
+      await refusedWith(p, "the ledger is append-only")
+    }
+  })
+
+  it("a segment without day maps (from before them): a peer cannot make them, its flat map is judged as before", async () => {
+    const h = await startGateHarness(teardown)
+    await h.relayChange<WalletsDoc>(h.workspace.root.docs.wallets, d => void delete d.days)
+    await registerWorker(h, "w1")
+    const made = await h.peer("alice", "operator")
+    ;(await openWallets(made.workspace)).open.change(d => void (d.days = emptyDays()))
+    await refusedWith(made, "days is made with the document")
+    const w1 = await h.peer("w1", "worker")
+    ;(await openWallets(w1.workspace)).open.change(d => void (d.entries["quest:q1:tip:1"] = { key: "quest:q1:tip:1", identity: "ada", kind: "grant", amount: 100, bucket: "split", reason: "r", at: NOW, by: { kind: "worker", name: "w1" } }))
+    await refusedWith(w1, "workers never grant tokens")
   })
 
   it("the rule alone: a grant and a spend as the action code writes them", () => {

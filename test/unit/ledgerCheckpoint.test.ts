@@ -1,29 +1,15 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { LedgerEntry } from "../../schemas/index.ts"
 import { balanceOf, carriedForward, compareEntries, deriveWallets, type VoidRule, type Wallet } from "../../src/domain/wallets/ledger.ts"
+import { arbitraryLedger, ledgerEntryOf } from "../helpers/ledgerArbitrary.ts"
 
-const entry = (over: Partial<LedgerEntry> & Pick<LedgerEntry, "key">): LedgerEntry =>
-  LedgerEntry.parse({ identity: "ada", kind: "grant", amount: 10, bucket: "split", reason: "test", at: 1, by: { kind: "system", name: "relay" }, ...over })
+const entry = ledgerEntryOf
 
 /** Balances by resident (an all-zero wallet reads the same as an absent one: balanceOf). */
 const balances = (wallets: Map<string, Wallet>) =>
   Object.fromEntries([...wallets].filter(([, w]) => w.freeTime || w.journal).map(([id, w]) => [id, [w.freeTime, w.journal]]))
 
-/** Random ledgers: few residents and few distinct times (many ties), grants and spends of every bucket, some keys repeated. */
-const ledger = fc
-  .array(
-    fc.record({
-      key: fc.integer({ min: 0, max: 60 }).map(n => `k${n}`),
-      identity: fc.constantFrom("ada", "bob", "cyd"),
-      kind: fc.constantFrom("grant", "spend") as fc.Arbitrary<"grant" | "spend">,
-      amount: fc.integer({ min: 1, max: 400 }),
-      bucket: fc.constantFrom("split", "free_time", "journal") as fc.Arbitrary<LedgerEntry["bucket"]>,
-      at: fc.integer({ min: 1, max: 30 }),
-    }),
-    { maxLength: 80 },
-  )
-  .map(list => list.map(e => entry(e)))
+const ledger = arbitraryLedger(60, fc.integer({ min: 1, max: 30 }))
 
 describe("deriving from a checkpoint", () => {
   it("derive(all) equals derive(the entries after a boundary) started from what was carried forward at the boundary", () => {

@@ -8,6 +8,7 @@ import { openMailbox, pendingApprovalNotice, replyToMail, residentMessage, sendM
 import { grant, openWallets } from "../../src/domain/wallets/actions.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { NOW, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
+import { ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const WORKER: Actor = { kind: "worker", name: "w1" }
 let f: SocialFixture
@@ -36,7 +37,7 @@ describe("residentMessage", () => {
     const m = await residentMessage(f.ws, { resident: "ada", type: "question", content: " Can I paint the caves? " }, await worker(), NOW)
     expect(m).toMatchObject({ id: expect.stringMatching(/^mail-/), direction: "to_human", resident: "ada", type: "question", content: "Can I paint the caves?", by: "ada", at: NOW })
     expect((await mail()).get(m.id)).toEqual(m)
-    const entry = (await f.doc<WalletsDoc>(f.ws.root.docs.wallets)).doc().entries[`mail-send:${m.id}`]
+    const entry = ledgerEntry((await f.doc<WalletsDoc>(f.ws.root.docs.wallets)).doc(), `mail-send:${m.id}`)
     expect(entry).toMatchObject({ kind: "spend", bucket: "free_time", amount: 10, identity: "ada", by: WORKER })
     expect(await f.balance("ada")).toEqual({ freeTime: 60, journal: 30 })
   })

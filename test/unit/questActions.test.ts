@@ -7,6 +7,7 @@ import { OperatorActionError } from "../../src/workspace/actionContext.ts"
 import { approveQuest, assignQuest, cancelQuest, followQuestTask, pauseQuest, resumeQuest, tipQuest, questRef, updateQuest } from "../../src/domain/quests/actions.ts"
 import { grant, openWallets } from "../../src/domain/wallets/actions.ts"
 import { NOW, operatorContext, socialFixture, type SocialFixture } from "../helpers/socialFixture.ts"
+import { ledgerEntry } from "../helpers/ledgerDoc.ts"
 
 const SYSTEM: Actor = { kind: "system", name: "relay" }
 const WORKER: Actor = { kind: "worker", name: "w1" }
@@ -205,7 +206,7 @@ describe("approveQuest", () => {
     expect(await approveQuest({ ...f.ctx, now: NOW + 5 }, q.id)).toEqual({ paid: true, amount: 30 })
     expect(await quest(q.id)).toMatchObject({ state: "completed", approvedBy: "alice", approvedAt: NOW + 5 })
     const wallets = (await f.doc<WalletsDoc>(f.ws.root.docs.wallets)).doc()
-    expect(wallets.entries[`quest:${q.id}:completion`]).toMatchObject({ identity: "ada", kind: "grant", amount: 30, bucket: "split", by: { kind: "operator", name: "alice" } })
+    expect(ledgerEntry(wallets, `quest:${q.id}:completion`)).toMatchObject({ identity: "ada", kind: "grant", amount: 30, bucket: "split", by: { kind: "operator", name: "alice" } })
 
     const bob = await operatorContext(f.ws, "bob", NOW + 9)
     expect(await approveQuest(bob, q.id)).toEqual({ paid: false, reason: "already paid" })

@@ -35,7 +35,8 @@ import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/qu
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
 import { authorizeTaskChange } from "../../domain/tasks/authority.ts"
 import { ALLOWED, refused, refusePending, type AuthorityContext, type AuthorityVerdict } from "./verdict.ts"
-import { authorizeLedgerChange } from "../../domain/wallets/authority.ts"
+import { authorizeSegmentEntryChange } from "../../domain/wallets/authority.ts"
+import { dayOf } from "../../domain/wallets/periods.ts"
 
 /** What the gate knows about the document and the workspace when it judges a change. */
 export interface DocumentContext extends Omit<AuthorityContext, "key"> {
@@ -67,7 +68,19 @@ export interface ValueField<T = unknown> {
   authorize: Rule<T>
 }
 
-export type FieldRule = RecordField | ListField | ValueField
+/**
+ * Maps of records inside fixed shards (a ledger segment's day maps): the shards are made with
+ * the document (or by the relay), a peer only adds records inside them, each in the shard
+ * `shardOf` names for it.
+ */
+export interface ShardedField<T = unknown> {
+  type: "shards"
+  schema: z.ZodType<T>
+  authorize: Rule<T>
+  shardOf: (record: T) => string
+}
+
+export type FieldRule = RecordField | ListField | ValueField | ShardedField
 
 export interface DocumentRules {
   fields: Readonly<Record<string, FieldRule>>
@@ -78,6 +91,12 @@ export interface DocumentRules {
 }
 
 const records = <T>(schema: z.ZodType<T>, authorize: Rule<T>): FieldRule => ({ type: "records", schema, authorize: authorize as Rule<unknown> })
+const shards = <T>(schema: z.ZodType<T>, authorize: Rule<T>, shardOf: (record: T) => string): FieldRule => ({
+  type: "shards",
+  schema,
+  authorize: authorize as Rule<unknown>,
+  shardOf: shardOf as (record: unknown) => string,
+})
 const list = <T>(schema: z.ZodType<T>, authorize: Rule<T>): FieldRule => ({ type: "list", schema, authorize: authorize as Rule<unknown> })
 const value = <T>(schema: z.ZodType<T> | undefined, authorize: Rule<T>): FieldRule => ({ type: "value", ...(schema ? { schema } : {}), authorize: authorize as Rule<unknown> })
 
@@ -120,7 +139,15 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
       schemaVersion: fixed("identities"),
     },
   },
-  wallets: { fields: { entries: records(LedgerEntry, authorizeLedgerChange), kind: fixed("wallets"), schemaVersion: fixed("wallets"), period: fixed("wallets") } },
+  wallets: {
+    fields: {
+      entries: records(LedgerEntry, authorizeSegmentEntryChange),
+      days: shards(LedgerEntry, authorizeSegmentEntryChange, entry => dayOf(entry.at)),
+      kind: fixed("wallets"),
+      schemaVersion: fixed("wallets"),
+      period: fixed("wallets"),
+    },
+  },
   ledger: { fields: relayOnly("ledger", ["segments", "checkpoints", "kind", "schemaVersion"]) },
   "ledger-checkpoint": { fields: relayOnly("ledger-checkpoint", ["period", "by", "at", "body", "sig", "kind", "schemaVersion"]) },
   rooms: { fields: { rooms: records(RoomEntry, authorizeRoomEntryChange), kind: fixed("rooms"), schemaVersion: fixed("rooms") } },

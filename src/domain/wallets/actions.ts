@@ -1,6 +1,7 @@
 /**
  * Writes to the wallets document: ledger entries only, each under its idempotency key
- * (src/domain/wallets/economy.ts ledgerKeys), written if that key is absent and never overwritten.
+ * (src/domain/wallets/economy.ts ledgerKeys), written if that key is absent and never overwritten,
+ * into the open segment's map of the entry's day (src/domain/wallets/days.ts).
  * The same payout written twice — a retry, a relay restart, two operators offline — is
  * one entry. Amounts are positive: no path writes a negative grant or a penalty
  * ("no coercion"). Balances are derived (src/domain/wallets/ledger.ts), never written.
@@ -18,6 +19,7 @@ import { readResidentLeases } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 import { parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { newId } from "../../core/ids.ts"
+import { placeEntry } from "./days.ts"
 import { ledgerKeys } from "./economy.ts"
 import { ManualGrantInput } from "./inputs.ts"
 import { ledgerHas, openLedger, tailEntries, type Ledger } from "./segments.ts"
@@ -59,9 +61,7 @@ async function signed(entry: LedgerEntry, signer: RecordSigner): Promise<LedgerE
 function write(ledger: Ledger, valid: LedgerEntry): WriteResult {
   let result: WriteResult = "exists"
   ledger.open.change(d => {
-    if (Object.prototype.hasOwnProperty.call(d.entries, valid.key)) return
-    d.entries[valid.key] = valid
-    result = "written"
+    if (placeEntry(d, valid)) result = "written"
   })
   return result
 }

@@ -9,7 +9,8 @@
  * - Spends: by the worker holding the resident's lease, or by an operator, `by` itself.
  * - Nobody pays themselves.
  */
-import type { LedgerEntry } from "../../../schemas/index.ts"
+import { LedgerEntry } from "../../../schemas/index.ts"
+import { storedEntry } from "./days.ts"
 import { isOperator, type Principal } from "../../core/principal.ts"
 import { actorKindOf, ALLOWED, authorizeRun, isSelf, refused, same, refusePending, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
@@ -43,6 +44,16 @@ export function authorizeLedgerChange(before: LedgerEntry | undefined, after: Le
   if (!isOperator(who) && ctx.residentHolder(after.identity) !== who.peer)
     return refused(`spend ${after.key}: ${who.peer} does not play ${after.identity} (the relay leased it to ${ctx.residentHolder(after.identity) ?? "nobody"}), so it cannot spend its tokens`)
   return ALLOWED
+}
+
+/**
+ * A change to the entry under `ctx.key` in a ledger segment (`ctx.doc`, as the relay holds it),
+ * in whichever of its maps (src/domain/wallets/days.ts): a segment is one key space, so an
+ * entry already held under that key in another map is the one before, and a second copy is
+ * judged as a write of that key (the same payment merges, anything else is refused).
+ */
+export function authorizeSegmentEntryChange(before: LedgerEntry | undefined, after: LedgerEntry | undefined, who: Principal, ctx: AuthorityContext & { doc: Record<string, unknown> }): AuthorityVerdict {
+  return authorizeLedgerChange(before ?? LedgerEntry.safeParse(storedEntry(ctx.doc, ctx.key)).data, after, who, ctx)
 }
 
 /** The same payment, whoever wrote it and when: what a concurrent write of one key may differ in. */

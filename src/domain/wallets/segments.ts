@@ -13,6 +13,7 @@ import { readLedger, readLedgerIndex } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 import { verifyCheckpoint, type CheckpointVerdict } from "./checkpoint.ts"
 import type { LedgerStart } from "./ledger.ts"
+import { segmentHolds } from "./days.ts"
 import { comparePeriods } from "./periods.ts"
 
 export interface Ledger {
@@ -84,9 +85,7 @@ export function tailEntries(ledger: Ledger, issues: DataIssue[]): Map<string, Le
   return out
 }
 
-const hasOwn = (doc: WalletsDoc, key: string) => Object.prototype.hasOwnProperty.call(doc.entries, key)
-
 /** Whether `key` is already written: counted by the checkpoint or in a segment after it. */
 export function ledgerHas(ledger: Ledger, key: string): boolean {
-  return !!ledger.start?.covered.has(key) || ledger.tail.some(s => hasOwn(s.doc(), key))
+  return !!ledger.start?.covered.has(key) || ledger.tail.some(s => segmentHolds(s.doc(), key))
 }

@@ -39,6 +39,7 @@ import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
+import { Liveness, livenessMarks } from "./liveness.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
 import { healthReport } from "./health.ts"
@@ -167,12 +168,15 @@ export interface Relay {
  * (single writers); it keeps a copy of every document instead.
  */
 export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
-  const systemActor = () => {
+  // Who is online and which leases are renewed, by this relay's clock (the primary's alone).
+  const liveness = opts.follow ? undefined : new Liveness(opts.onlineWindowMs)
+  const systemActor = (liveness: Liveness) => {
     const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
     return [
+      livenessMarks(liveness),
       ledgerBooks(),
       economy,
-      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
+      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders, liveness }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),
     ]
@@ -181,9 +185,9 @@ export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamA
     keyAuth({ pairingTtlMs: opts.pairingTtlMs, ...(opts.follow ? { registersAt: socketAddress(opts.follow.url) } : {}) }),
     metricsEndpoint(),
     changeGate(),
-    ephemeralGate(),
+    ephemeralGate(liveness),
     durableAcknowledgements(),
-    ...(opts.follow ? [followerCopy(opts.follow, upstream)] : systemActor()),
+    ...(liveness ? systemActor(liveness) : [followerCopy(opts.follow!, upstream)]),
     healthReport(),
     opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),

@@ -151,6 +151,8 @@ export interface Relay {
   readonly owner: PeerIdentity
   /** For a follower: the upstream connection (`remotePeerId` while connected). */
   readonly upstream?: UpstreamAdapter
+  /** A primary's sightings of its peers and the lease renewals their beats carry (peer-server/liveness.ts). */
+  readonly liveness?: Liveness
   /** The relay's side of every sync connection. */
   readonly adapter: RelayServerAdapter
   /**
@@ -167,9 +169,12 @@ export interface Relay {
  * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
  * (single writers); it keeps a copy of every document instead.
  */
-export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
+export function standardExtensions(
+  opts: RelayOptions,
+  upstream: () => UpstreamAdapter | undefined = () => undefined,
   // Who is online and which leases are renewed, by this relay's clock (the primary's alone).
-  const liveness = opts.follow ? undefined : new Liveness(opts.onlineWindowMs)
+  liveness: Liveness | undefined = opts.follow ? undefined : new Liveness(opts.onlineWindowMs),
+): RelayExtension[] {
   const systemActor = (liveness: Liveness) => {
     const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
     return [
@@ -211,7 +216,8 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const metrics = new RelayMetrics()
   const actorBindings = new ActorBindings(paths.dir)
   const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings, log)
-  const standard = standardExtensions(opts, () => upstreamAdapter)
+  const liveness = opts.follow ? undefined : new Liveness(opts.onlineWindowMs)
+  const standard = standardExtensions(opts, () => upstreamAdapter, liveness)
   const chosen = opts.extensions ? opts.extensions(standard) : standard
   const extensions = new ExtensionChain(chosen)
 
@@ -391,6 +397,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     owner,
     adapter,
     ...(upstreamAdapter ? { upstream: upstreamAdapter } : {}),
+    ...(liveness ? { liveness } : {}),
     async decideAsOwner(peer, state) {
       const ownerAudit = await openOwnAuditLog(repo, workspace.root, owner)
       await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state)

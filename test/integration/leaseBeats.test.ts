@@ -2,7 +2,8 @@
  * Leases renewed by ephemeral beats, through a real relay: a held lease lives on with no change
  * to the queue or the root while it is renewed; it expires when the beats stop, even while its
  * holder stays connected; and a renewal from a peer that does not hold the lease is refused,
- * with the relay going on (it leases the task again).
+ * with the relay going on (it leases the task again). Through a follower relay, beats reach the
+ * primary under the worker's name.
  */
 import { getHeads } from "@automerge/automerge"
 import { describe, expect, it } from "vitest"
@@ -10,7 +11,10 @@ import { WORKER_BEAT_MARKER, type WorkerBeat } from "../../schemas/ephemeral.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
-import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { approvedIdentity, decide, enrol, startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { startFollower, whenApprovedOn } from "../helpers/followers.ts"
+import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
+import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
@@ -107,4 +111,29 @@ describe("leases renewed by beats", () => {
     await waitFor(() => relay.workspace.tasks.get(task.id)?.lease?.holder === "forger", { events: [[relay.workspace.tasks, "change"]], message: "the task leased again" })
     clearInterval(forging)
   })
+
+  it("a worker on a follower relay is online at the primary and keeps its lease by beats passed on upstream", async () => {
+    const fake = await startFakeGroq({ kind: "hang" })
+    teardown.add(() => fake.close())
+    const primary = await startTestRelay(teardown, { leaseMs: LEASE_MS, schedulerTickMs: 50, onlineWindowMs: 1_000 })
+    const follower = await startFollower(teardown, primary, "mirror-beats")
+    const dataDir = makeTempDir(teardown, "vivarium-far-holder-")
+    const id = await loadOrCreateIdentity(dataDir, "far-holder", "worker")
+    await enrol(primary, id, { concurrency: 1, hasLlmKey: true })
+    await decide(primary, id.name, "approved")
+    await whenApprovedOn(follower, id.name)
+    await startWorker(teardown, follower, id.name, { dataDir, fake, leaseMs: LEASE_MS })
+    await waitFor(() => primary.workspace.root.peers["far-holder"]?.online === true, { events: [[primary.workspace.rootHandle, "change"]], message: "the far worker online at the primary" })
+
+    const op = await connectTestPeer(teardown, primary)
+    const task = op.workspace.addTask({ prompt: "Think far away." }, operatorOf(op))
+    await waitFor(() => primary.workspace.tasks.get(task.id)?.status === "running" && fake.hungCount() === 1, {
+      events: [[primary.workspace.tasks, "change"]],
+      timeoutMs: 15_000,
+      message: "the far worker to run the task",
+    })
+    const lease = primary.workspace.tasks.get(task.id)!.lease!
+    await renewalsSpanning(primary, lease.leaseId, 3 * LEASE_MS)
+    expect(primary.workspace.tasks.get(task.id)).toMatchObject({ status: "running", lease })
+  }, 60_000)
 })

@@ -8,8 +8,9 @@
 import { getHeads } from "@automerge/automerge"
 import { describe, expect, it } from "vitest"
 import { WORKER_BEAT_MARKER, type WorkerBeat } from "../../schemas/ephemeral.ts"
+import type { Lease } from "../../schemas/index.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
-import { startFakeGroq } from "../helpers/fakeGroq.ts"
+import { startFakeGroq, type FakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { approvedIdentity, decide, enrol, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { startFollower, whenApprovedOn } from "../helpers/followers.ts"
@@ -40,6 +41,16 @@ function renewalsSpanning(relay: TestRelay, leaseId: string, spanMs: number): Pr
   })
 }
 
+/** The lease of task `id` once a worker runs it (its LLM call hangs at the fake Groq). */
+async function heldWhileRunning(relay: TestRelay, id: string, fake: FakeGroq): Promise<Lease> {
+  await waitFor(() => relay.workspace.tasks.get(id)?.status === "running" && fake.hungCount() === 1, {
+    events: [[relay.workspace.tasks, "change"]],
+    timeoutMs: 15_000,
+    message: "a worker to run the task",
+  })
+  return relay.workspace.tasks.get(id)!.lease!
+}
+
 function beat(peer: NodePeer, body: WorkerBeat): void {
   peer.rootHandle.broadcast({ [WORKER_BEAT_MARKER]: body })
 }
@@ -53,12 +64,7 @@ describe("leases renewed by beats", () => {
     await startWorker(teardown, relay, "steady", { fake, leaseMs: LEASE_MS })
     await approveWorker(relay, "steady")
     const task = op.workspace.addTask({ prompt: "Think for a long time." }, operatorOf(op))
-    await waitFor(() => relay.workspace.tasks.get(task.id)?.status === "running" && fake.hungCount() === 1, {
-      events: [[relay.workspace.tasks, "change"]],
-      timeoutMs: 15_000,
-      message: "the worker to run the task",
-    })
-    const lease = relay.workspace.tasks.get(task.id)!.lease!
+    const lease = await heldWhileRunning(relay, task.id, fake)
     const queueHeads = getHeads(relay.workspace.queueHandle.doc())
     const rootHeads = getHeads(relay.workspace.rootHandle.doc())
 
@@ -127,12 +133,7 @@ describe("leases renewed by beats", () => {
 
     const op = await connectTestPeer(teardown, primary)
     const task = op.workspace.addTask({ prompt: "Think far away." }, operatorOf(op))
-    await waitFor(() => primary.workspace.tasks.get(task.id)?.status === "running" && fake.hungCount() === 1, {
-      events: [[primary.workspace.tasks, "change"]],
-      timeoutMs: 15_000,
-      message: "the far worker to run the task",
-    })
-    const lease = primary.workspace.tasks.get(task.id)!.lease!
+    const lease = await heldWhileRunning(primary, task.id, fake)
     await renewalsSpanning(primary, lease.leaseId, 3 * LEASE_MS)
     expect(primary.workspace.tasks.get(task.id)).toMatchObject({ status: "running", lease })
   }, 60_000)

@@ -99,6 +99,8 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const markdown = [
     `${machineLine(ctx.machine)}; code ${codeVersion(REPO_ROOT)}. Window ${WINDOW_MS / 1000} s per phase, figures per minute.`,
     "",
+    "Method: a relay and 4 workers in one process with default timings (beat 5 s, lease 60 s), their groq-sdk pointed at a fake Groq that never answers; Automerge changes and their encoded bytes added to the relay's replica of the queue and the root during each window (bench/leases.ts). The layout before beats is compared in the next section.",
+    "",
     "| 4 workers | queue changes/min | queue bytes/min | root changes/min | root bytes/min |",
     "|---|---|---|---|---|",
     row("idle", idle),

@@ -77,6 +77,26 @@ describe("leases renewed by beats", () => {
     expect(relay.workspace.root.peers.steady).toMatchObject({ online: true })
   })
 
+  it("a worker cut off for less than a lease comes back and goes on renewing: the relay marks it offline and online again, the lease stays", async () => {
+    const fake = await startFakeGroq({ kind: "hang" })
+    teardown.add(() => fake.close())
+    const relay = await startTestRelay(teardown, { leaseMs: LEASE_MS, schedulerTickMs: 50, onlineWindowMs: 1_000 })
+    const op = await connectTestPeer(teardown, relay)
+    const worker = await startWorker(teardown, relay, "blinker", { fake, leaseMs: LEASE_MS })
+    await approveWorker(relay, "blinker")
+    const task = op.workspace.addTask({ prompt: "Keep thinking through a blink." }, operatorOf(op))
+    const lease = await heldWhileRunning(relay, task.id, fake)
+
+    const onlineIs = (online: boolean, message: string) =>
+      waitFor(() => relay.workspace.root.peers.blinker?.online === online, { events: [[relay.workspace.rootHandle, "change"]], message })
+    worker.workspace.repo.networkSubsystem.disconnect()
+    await onlineIs(false, "the relay to mark the worker offline")
+    worker.workspace.repo.networkSubsystem.reconnect()
+    await onlineIs(true, "the relay to mark the worker online again")
+    await renewalsSpanning(relay, lease.leaseId, 2 * LEASE_MS)
+    expect(relay.workspace.tasks.get(task.id)).toMatchObject({ status: "running", lease })
+  })
+
   it("a lease expires when its renewals stop though its holder stays connected; a forged renewal is refused and the relay goes on", async () => {
     const relay = await startTestRelay(teardown, { leaseMs: LEASE_MS, schedulerTickMs: 50, onlineWindowMs: 1_000 })
     const op = await connectTestPeer(teardown, relay)

@@ -2,7 +2,7 @@
  * Who is online, as the relay knows it: peers connected to it, and workers' beats
  * (schemas/ephemeral.ts `WorkerBeat`, from the worker itself or passed on by a follower relay
  * for its own peers). Decided by the relay's clock and kept in memory. The root document gets
- * a peer's `online` mark and `lastSeen` only when the peer comes or goes, and `lastSeen` at most
+ * a worker's `online` mark and `lastSeen` only when the worker comes or goes, and `lastSeen` at most
  * every `LAST_SEEN_REFRESH_MS` while it stays: no heartbeat rewrites a shared document.
  * Beats also renew the leases their worker holds; the scheduler listens (peer-server/scheduler.ts).
  */
@@ -125,7 +125,9 @@ export function livenessMarks(liveness: Liveness, opts: LivenessMarksOptions = {
         const now = Date.now()
         const marks = new Map<string, LivenessMark>()
         for (const record of Object.values(ctx.workspace.root.peers)) {
-          if (record.role === "relay") continue
+          // Workers only: leases and waits follow them. Operators' presence travels in the panel's
+          // Presence, and marking every CLI command's connection would write the root twice a command.
+          if (record.role !== "worker") continue
           const mark = livenessMark(record, liveness.sighting(record.name), now, liveness.windowMs, refreshMs)
           if (mark) marks.set(record.name, mark)
         }

@@ -41,6 +41,7 @@ import { economyLoop } from "./economy.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { queueGenerations } from "./queueGenerations.ts"
+import { Liveness, livenessMarks } from "./liveness.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
 import { healthReport } from "./health.ts"
@@ -156,6 +157,8 @@ export interface Relay {
   readonly owner: PeerIdentity
   /** For a follower: the upstream connection (`remotePeerId` while connected). */
   readonly upstream?: UpstreamAdapter
+  /** A primary's sightings of its peers and the lease renewals their beats carry (peer-server/liveness.ts). */
+  readonly liveness?: Liveness
   /** The relay's side of every sync connection. */
   readonly adapter: RelayServerAdapter
   /**
@@ -172,13 +175,19 @@ export interface Relay {
  * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
  * (single writers); it keeps a copy of every document instead.
  */
-export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
-  const systemActor = () => {
+export function standardExtensions(
+  opts: RelayOptions,
+  upstream: () => UpstreamAdapter | undefined = () => undefined,
+  // Who is online and which leases are renewed, by this relay's clock (the primary's alone).
+  liveness: Liveness | undefined = opts.follow ? undefined : new Liveness(opts.onlineWindowMs),
+): RelayExtension[] {
+  const systemActor = (liveness: Liveness) => {
     const economy = economyLoop({ dayMs: opts.residentDayMs, onlineWindowMs: opts.onlineWindowMs, tickMs: opts.economyTickMs })
     return [
+      livenessMarks(liveness),
       ledgerBooks(),
       economy,
-      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
+      leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders, liveness }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),
       queueGenerations({ intervalMs: opts.queueGenerationIntervalMs, policy: opts.queueRotation }),
@@ -188,9 +197,9 @@ export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamA
     keyAuth({ pairingTtlMs: opts.pairingTtlMs, ...(opts.follow ? { registersAt: socketAddress(opts.follow.url) } : {}) }),
     metricsEndpoint(),
     changeGate(),
-    ephemeralGate(),
+    ephemeralGate(liveness),
     durableAcknowledgements(),
-    ...(opts.follow ? [followerCopy(opts.follow, upstream)] : systemActor()),
+    ...(liveness ? systemActor(liveness) : [followerCopy(opts.follow!, upstream)]),
     healthReport(),
     opts.tls ? trustOnboarding({ credentials: opts.tls.credentials, helperHost: opts.tls.host, helperPort: opts.tls.helperPort }) : plainOnly(),
     controlPanel(opts.appDir),
@@ -214,7 +223,8 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   const metrics = new RelayMetrics()
   const actorBindings = new ActorBindings(paths.dir)
   const upstreamAdapter = upstream && new UpstreamAdapter(opts.follow!, upstream.pointer.workspaceId, upstream.identity, actorBindings, log)
-  const standard = standardExtensions(opts, () => upstreamAdapter)
+  const liveness = opts.follow ? undefined : new Liveness(opts.onlineWindowMs)
+  const standard = standardExtensions(opts, () => upstreamAdapter, liveness)
   const chosen = opts.extensions ? opts.extensions(standard) : standard
   const extensions = new ExtensionChain(chosen)
 
@@ -394,6 +404,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     owner,
     adapter,
     ...(upstreamAdapter ? { upstream: upstreamAdapter } : {}),
+    ...(liveness ? { liveness } : {}),
     async decideAsOwner(peer, state) {
       const ownerAudit = await openOwnAuditLog(repo, workspace.root, owner)
       await decidePeer({ workspace, audit: ownerAudit, actor: { kind: "operator", name: owner.name } }, peer, state)

@@ -11,6 +11,7 @@ import { applyTransition, staleLeaseReason, assignLeases, hasDuplicateRun, isApp
 import { join } from "node:path"
 import type { RelayExtension } from "./extension.ts"
 import { fileLeaseStore, resumeObservations, type LeaseStore } from "./leaseClock.ts"
+import type { Liveness } from "./liveness.ts"
 import { DEFAULT_LEASE_MS, ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { plainValue } from "../src/workspace/storedValue.ts"
@@ -51,6 +52,11 @@ export interface SchedulerOptions {
   newLeaseId?: () => string
   /** resident → the worker holding its lease (peer-server/economy.ts keeps that map). */
   residentHolders?: () => ReadonlyMap<string, string>
+  /**
+   * The relay's sightings (peer-server/liveness.ts): holders renew by beats, and a holder that
+   * lapsed is heard from again there. Without it, only `renewals` in the queue renew a lease.
+   */
+  liveness?: Liveness
   /** Keeps lease observations across restarts (peer-server/leaseClock.ts); without it they live in memory. */
   leaseStore?: LeaseStore
   /** After a restart, the least time a lease observed before it has left (default: half a lease). */
@@ -63,7 +69,10 @@ export class Scheduler {
   readonly #leaseMs: number
   readonly #onlineWindowMs: number
   readonly #opts: SchedulerOptions
-  /** leaseId → the renewal count last seen and when (relay clock): expiry needs no shared clock. */
+  /**
+   * leaseId → the renewal count last seen in the queue and when the lease was last renewed
+   * (relay clock: a beat naming it, or a move of that count): expiry needs no shared clock.
+   */
   readonly #observed: Map<string, { renewals: number; at: number }>
   /** Holders whose lease expired, and when: no new lease until they are heard from again. */
   readonly #lapsed: Map<string, number>
@@ -71,6 +80,12 @@ export class Scheduler {
   #dirty = false
   #timer?: NodeJS.Timeout
   #pending = false
+  /** A beat renewed a lease the scheduler watches: the queue is not touched. */
+  readonly #renewed = (leaseId: string, at: number) => {
+    const seen = this.#observed.get(leaseId)
+    // Not marked dirty: the once-a-second save keeps renewals close enough for a restart.
+    if (seen) seen.at = Math.max(seen.at, at)
+  }
   readonly #trigger = () => {
     if (this.#pending) return
     this.#pending = true
@@ -94,6 +109,7 @@ export class Scheduler {
   start(tickMs = this.#opts.tickMs ?? 500): void {
     this.#ws.tasks.on("change", this.#trigger)
     this.#ws.rootHandle.on("change", this.#trigger)
+    this.#opts.liveness?.on("renewed", this.#renewed)
     this.#timer = setInterval(this.#trigger, tickMs)
     this.#timer.unref()
     this.#trigger()
@@ -103,6 +119,7 @@ export class Scheduler {
     clearInterval(this.#timer)
     this.#ws.tasks.off("change", this.#trigger)
     this.#ws.rootHandle.off("change", this.#trigger)
+    this.#opts.liveness?.off("renewed", this.#renewed)
   }
 
   /** One pass over the live queue; all task writes go into one change. */
@@ -122,6 +139,7 @@ export class Scheduler {
       if (lease && (task.status === "claimed" || task.status === "running")) {
         live.add(lease.leaseId)
         const seen = this.#observed.get(lease.leaseId)
+        // A count that moved is a renewal by a worker from before beats.
         if (!seen || seen.renewals !== lease.renewals) {
           this.#observed.set(lease.leaseId, { renewals: lease.renewals, at: now })
           this.#dirty = true
@@ -129,7 +147,7 @@ export class Scheduler {
           this.#observed.delete(lease.leaseId)
           this.#lapsed.set(lease.holder, now)
           this.#dirty = true
-          const reason = `lease of ${lease.holder} expired (no heartbeat for ${this.#leaseMs} ms)`
+          const reason = `lease of ${lease.holder} expired (no renewal for ${this.#leaseMs} ms)`
           edits.push({
             id: task.id,
             apply: d => {
@@ -210,7 +228,7 @@ export class Scheduler {
       }
     const peers = this.#ws.root.peers
     for (const [holder, at] of this.#lapsed)
-      if ((peers[holder]?.lastSeen ?? Infinity) > at) {
+      if (!peers[holder] || (this.#opts.liveness?.heardAt(holder) ?? peers[holder].lastSeen ?? -Infinity) > at) {
         this.#lapsed.delete(holder)
         this.#dirty = true
       }
@@ -276,7 +294,7 @@ export class Scheduler {
  * The scheduler as a relay extension: lease observations kept in DATA/leases.json across
  * restarts, every grant and expiry in the relay's audit log.
  */
-export function leaseScheduler(opts: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "onlineWindowMs" | "residentHolders"> = {}): RelayExtension {
+export function leaseScheduler(opts: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "onlineWindowMs" | "residentHolders" | "liveness"> = {}): RelayExtension {
   let scheduler: Scheduler | undefined
   return {
     name: "lease-scheduler",

@@ -1,12 +1,12 @@
 /**
  * What peers may send each other as automerge-repo ephemeral messages (`DocHandle.broadcast`,
  * CBOR in the `data` of a wire `ephemeral` message): never stored, never part of a document.
- * Two kinds exist: automerge-repo's Presence (on the root) and a running task's live output
- * (on the queue). The relay drops every other payload before its Repo reads it
+ * Three kinds exist: automerge-repo's Presence (on the root), a running task's live output
+ * (on the queue) and a worker's beat (on the root: it is online, and renews its leases). The relay drops every other payload before its Repo reads it
  * (peer-server/gate/ephemeralGate.ts); receivers check the same schemas again.
  */
 import { z } from "zod"
-import { Id } from "./common.ts"
+import { Id, PeerName } from "./common.ts"
 
 /** Limits of live output: they bound what one worker can push through the relay to every reader. */
 export const LIVE_OUTPUT_LIMITS = {
@@ -60,6 +60,30 @@ export const PresenceEnvelope = z
   })
   .strict()
 
+/** Leases one beat renews at most (a worker runs at most 64 tasks at once: schemas/root.ts). */
+export const MAX_BEAT_LEASES = 64
+
+/**
+ * A worker's beat, every few seconds: it is online, and it still holds (and renews) these
+ * task leases. The relay decides liveness and lease expiry by its own clock from the last beat
+ * it received (peer-server/liveness.ts); nothing of it is written to a document. `worker`
+ * names the sender: the relay refuses a beat naming another peer, and renews only the leases
+ * the named worker holds (a follower relay passes its peers' beats on under their names).
+ */
+export const WorkerBeat = z
+  .object({
+    worker: PeerName,
+    leases: z.array(z.object({ taskId: Id, leaseId: Id }).strict()).max(MAX_BEAT_LEASES),
+    /** The worker is stopping: no new lease for it, from now on. */
+    goodbye: z.literal(true).optional(),
+  })
+  .strict()
+export type WorkerBeat = z.infer<typeof WorkerBeat>
+
+export const WORKER_BEAT_MARKER = "__workerBeat"
+export const WorkerBeatEnvelope = z.object({ [WORKER_BEAT_MARKER]: WorkerBeat }).strict()
+export type WorkerBeatEnvelope = z.infer<typeof WorkerBeatEnvelope>
+
 /** Every ephemeral payload a peer may send. */
-export const EphemeralPayload = z.union([PresenceEnvelope, TaskOutputEnvelope])
+export const EphemeralPayload = z.union([PresenceEnvelope, TaskOutputEnvelope, WorkerBeatEnvelope])
 export type EphemeralPayload = z.infer<typeof EphemeralPayload>

@@ -32,15 +32,20 @@ export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })
 
 /**
  * The lease a worker holds while it runs a task. Only the relay grants leases, to online
- * workers with free slots (docs/RUNTIME_CONTRACT.md); the holder renews it by heartbeats.
+ * workers with free slots (docs/RUNTIME_CONTRACT.md). The holder renews it by ephemeral beats
+ * (schemas/ephemeral.ts `WorkerBeat`), never by writing here: the queue keeps the grant, who
+ * holds it and its end, and the relay decides expiry by its own clock from the last renewal.
  */
 export const Lease = z.object({
   leaseId: Id,
   holder: PeerName,
   grantedAt: Timestamp,
-  /** Shown to operators; the relay decides expiry by its own clock from `renewals`. */
+  /** The lease's end if never renewed (grant + lease time); the relay's clock decides the real one. */
   expiresAt: Timestamp,
-  /** Bumped by the holder's heartbeat; a count that stops moving means a lost holder. */
+  /**
+   * Written 0 at the grant and left there by current workers. Workers from before beats
+   * bumped it to renew; the relay still counts a move of it as a renewal.
+   */
   renewals: z.number().int().nonnegative(),
 })
 export type Lease = z.infer<typeof Lease>

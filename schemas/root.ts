@@ -55,8 +55,18 @@ export const PeerRecord = z.object({
   decidedAt: Timestamp.optional(),
   /** The peer's own audit-log document. */
   auditUrl: DocUrl,
-  /** Last heartbeat written by the peer itself. */
+  /**
+   * When the relay last saw the peer (it connected, went away, or at most every few minutes
+   * while it stays): written by the relay, not by every heartbeat. Peers from before that
+   * wrote it themselves on every heartbeat.
+   */
   lastSeen: Timestamp.optional(),
+  /**
+   * Whether the peer is connected to the relay (or beats through a follower), by the relay's
+   * own knowledge; written by the relay when it changes. Absent in workspaces of relays from
+   * before: readers then judge by `lastSeen` alone (src/domain/tasks/scheduling.ts `isOnline`).
+   */
+  online: z.boolean().optional(),
   /** Workers say whether they hold a GROQ_API_KEY (never the key itself). */
   hasLlmKey: z.boolean().optional(),
   /** How many tasks a worker runs at once: the relay grants it at most this many leases. */

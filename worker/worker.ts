@@ -22,6 +22,7 @@ import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } f
 import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { liveOutputOn } from "./liveOutput.ts"
+import { WORKER_BEAT_MARKER, type WorkerBeat, type WorkerBeatEnvelope } from "../schemas/ephemeral.ts"
 import { RateLimiter } from "./rateLimit.ts"
 import { followResidents } from "./residentRoster.ts"
 
@@ -32,7 +33,7 @@ export interface WorkerOptions {
   name?: string
   concurrency?: number
   leaseMs?: number
-  /** How often the worker writes its `lastSeen`. */
+  /** How often the worker beats (says it is online and renews its leases); at least three times a lease. */
   heartbeatMs?: number
   /** Re-scan interval for backoffs and timers (document changes trigger scans at once). */
   scanMs?: number
@@ -93,7 +94,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #policy: LocalPolicy
   #disconnectedAt?: number
   #scanQueued = false
-  /** Whether a heartbeat went out since approval (the first one goes out at once). */
+  /** Whether this worker's profile was written since approval (the first beat after it writes it). */
   #announced = false
   #stopped = false
   #stopping?: AbortController
@@ -202,7 +203,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (status === 403) this.#abortAll("worker revoked by an operator")
     })
     this.#heartbeat()
-    this.#timers.push(setInterval(() => this.#heartbeat(), this.#opts.heartbeatMs))
+    const beatMs = Math.max(50, Math.min(this.#opts.heartbeatMs, Math.floor(this.#opts.leaseMs / 3)))
+    this.#timers.push(setInterval(() => this.#heartbeat(), beatMs))
     if (this.#peer.state() !== "approved") this.#log(`waiting for approval: an operator runs 'vivarium worker approve ${this.name}'`)
     const stopped = new AbortController()
     this.#stopping = stopped
@@ -240,9 +242,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#queueScan()
   }
 
-  /** Says "online", and what this worker can take: the relay assigns leases from it. */
-  #heartbeat(): void {
-    const now = Date.now()
+  /**
+   * Says "online" and renews the leases of its runs, in an ephemeral beat to the relay (nothing
+   * is written: the relay decides by its own clock from the last beat it received). A run whose
+   * lease this replica no longer shows (the relay expired it) is stopped. What this worker can
+   * take is written to its peer record only when it changed.
+   */
+  #heartbeat(goodbye = false): void {
+    const leases: WorkerBeat["leases"] = []
+    for (const [taskId, run] of this.#runs) {
+      if (this.#ws?.tasks.get(taskId)?.lease?.leaseId === run.leaseId) leases.push({ taskId, leaseId: run.leaseId })
+      else if (!run.abort.signal.aborted) run.abort.abort(new Error("lease lost"))
+    }
+    this.#peer.rootHandle.broadcast({ [WORKER_BEAT_MARKER]: { worker: this.name, leases, ...(goodbye ? { goodbye: true as const } : {}) } } satisfies WorkerBeatEnvelope)
+    this.#advertise()
+  }
+
+  /** Writes what this worker can take (the relay assigns leases from it) where it changed. */
+  #advertise(): void {
     const identities = this.#allResidents ?? this.#opts.identities ?? []
     // A peer that is not approved writes nothing (the relay would refuse it, and every later
     // change of this document would depend on the refused one); it starts once approved.
@@ -251,7 +268,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#peer.rootHandle.change((d: RootDoc) => {
       const me = d.peers[this.name]
       if (!me) return
-      me.lastSeen = now
       if (me.hasLlmKey !== this.#hasLlmKey) me.hasLlmKey = this.#hasLlmKey
       if (me.concurrency !== this.#opts.concurrency) me.concurrency = this.#opts.concurrency
       if (JSON.stringify(me.identities ?? []) !== JSON.stringify(identities)) me.identities = identities
@@ -280,7 +296,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.#disconnectedAt !== undefined && now - this.#disconnectedAt > this.#opts.leaseMs * 0.8)
       return this.#abortAll("cut off from the relay")
     if (me?.state !== "approved") return
-    if (!this.#announced) this.#heartbeat()
+    if (!this.#announced) this.#advertise()
 
     // The relay assigns leases (up to our advertised concurrency); we run what we are granted.
     for (const task of ws.tasks.entries.values())
@@ -351,15 +367,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
 
-    const renew = setInterval(() => {
-      const now = Date.now()
-      const held = this.#updateHeld(task.id, leaseId, d => {
-        d.lease!.renewals += 1
-        d.lease!.expiresAt = now + this.#opts.leaseMs
-      })
-      if (!held && !signal.aborted) this.#runs.get(task.id)?.abort.abort(new Error("lease lost"))
-    }, Math.max(50, Math.floor(this.#opts.leaseMs / 3)))
-
     const calls: LlmCall[] = []
     try {
       const residentContext = task.mode === "llm" ? await residentContextFor(ws, task) : undefined
@@ -387,8 +394,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.#recordCalls(task.id, calls)
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
       this.#failedAttempt(task, leaseId, (error as Error).message)
-    } finally {
-      clearInterval(renew)
     }
   }
 
@@ -572,10 +577,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#timers.length = 0
     this.#unfollowResidents?.()
     this.#stopping?.abort(new Error(`worker ${why}`))
-    if (offline && this.#announced)
-      this.#peer.rootHandle.change((d: RootDoc) => {
-        delete d.peers[this.name]?.lastSeen
-      })
+    // Before the runs are given back, so that the relay leases this worker nothing new meanwhile.
+    if (offline) this.#heartbeat(true)
     const runs = [...this.#runs.entries()]
     for (const [, run] of runs) run.abort.abort(new Error(`worker ${why}`))
     await Promise.all(runs.map(([, r]) => r.done))

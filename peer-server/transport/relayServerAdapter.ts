@@ -273,9 +273,11 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (!conn.peerId) return this.#close(conn, CLOSE.malformed, "the first message must be a join")
     if (message.senderId !== conn.peerId) {
       // automerge-repo peers pass on ephemeral messages (presence) under their author's id;
-      // the relay already has those from the author itself. Nothing else may name another sender.
-      if (message.type === "ephemeral") return
-      return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
+      // the relay already has those from the author itself. A follower relay's are its own
+      // peers' (workers' beats among them: the ephemeral gate reads those). Nothing else may
+      // name another sender.
+      if (message.type === "ephemeral" && conn.principal.role !== "mirror") return
+      if (message.type !== "ephemeral") return this.#close(conn, CLOSE.malformed, "senderId differs from the one this connection joined as")
     }
     if (message.targetId !== this.peerId) return this.#close(conn, CLOSE.malformed, "targetId is not this relay")
     if (message.type === "vivarium-actors") {

@@ -9,6 +9,13 @@ export const MAX_REVIEW_ATTEMPTS = 3
 export const DEFAULT_LEASE_MS = 60_000
 /** A peer whose last heartbeat is older than this counts as offline (workers beat every 5 s). */
 export const ONLINE_WINDOW_MS = 15_000
+/**
+ * While a peer stays online the relay writes its `lastSeen` this rarely (and at once when it
+ * comes or goes): liveness itself travels in ephemeral beats, not in the root document.
+ */
+export const LAST_SEEN_REFRESH_MS = 5 * 60_000
+/** A peer marked online whose `lastSeen` is older than this counts as offline (the relay that marked it is gone). */
+export const ONLINE_MARK_STALE_MS = 3 * LAST_SEEN_REFRESH_MS
 /** Tasks finished longer ago than this move from the live queue to a monthly archive. */
 export const DEFAULT_ARCHIVE_AFTER_MS = 24 * 60 * 60 * 1000
 

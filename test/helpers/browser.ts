@@ -156,6 +156,8 @@ export async function screenshotBothSizes(page: Page, name: string, desktopName 
   await page.setViewportSize({ width: 1280, height: 800 })
   await screenshot(page, desktopName)
   await page.setViewportSize({ width: 390, height: 844 })
+  // The navigation becomes a drawer that slides away: shoot once it has.
+  await page.waitForFunction(() => document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== "running"))
   await screenshot(page, `${name}-phone`)
   if (viewport) await page.setViewportSize(viewport)
 }

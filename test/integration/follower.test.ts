@@ -13,6 +13,7 @@ import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import { loadOrCreateIdentity } from "../../src/peer/peerIdentity.ts"
 import type { PeerIdentity } from "../../src/domain/peers/index.ts"
 import { runMain } from "../helpers/cli.ts"
+import { startFollower as startFollowerOf, whenApprovedOn } from "../helpers/followers.ts"
 import { connectTestPeer, operatorOf } from "../helpers/peers.ts"
 import { approvedIdentity, decide, enrol, startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -21,28 +22,13 @@ import { waitFor } from "../helpers/waitFor.ts"
 import { startWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
-
-/** Starts a follower of `primary` and approves it there as the owner does, with the CLI next to the primary's data dir. */
-async function startFollower(primary: TestRelay, name: string, dataDir?: string): Promise<TestRelay> {
-  const starting = startTestRelay(teardown, { follow: { url: primary.wsUrl, token: primary.token, name, retryMs: 200 }, ...(dataDir ? { dataDir } : {}) })
-  if (primary.workspace.root.peers[name]?.state !== "approved") {
-    await waitFor(() => !!primary.workspace.root.peers[name], { events: [[primary.workspace.rootHandle, "change"]], message: `${name} to enrol` })
-    expect(primary.workspace.root.peers[name]).toMatchObject({ role: "mirror", state: "pending" })
-    const approved = await runMain(["operator", "approve", name, "--data", primary.dataDir])
-    expect(approved.value, approved.stderr).toBe(0)
-  }
-  return starting
-}
+const startFollower = (primary: TestRelay, name: string, dataDir?: string) => startFollowerOf(teardown, primary, name, dataDir)
 
 /** An operator key registered and approved at the primary, once the follower has heard of it. */
 async function approvedThrough(primary: TestRelay, follower: TestRelay, role: "operator" | "worker" = "operator"): Promise<PeerIdentity> {
   const identity = await approvedIdentity(primary, role)
   await whenApprovedOn(follower, identity.name)
   return identity
-}
-
-function whenApprovedOn(relay: TestRelay, name: string): Promise<unknown> {
-  return waitFor(() => relay.workspace.root.peers[name]?.state === "approved", { events: [[relay.workspace.rootHandle, "change"]], message: `${name} approved on ${relay.httpUrl}` })
 }
 
 function seen(peer: NodePeer, id: string, check: (t: Task) => boolean = () => true, timeoutMs = 10_000): Promise<Task> {

@@ -109,17 +109,18 @@ describe("the relay's judgement of an ephemeral payload", () => {
       documentId,
       data: data instanceof Uint8Array ? data : cbor.encode(data),
       queueDocumentId: "queue",
+      rootDocumentId: "root",
       task: id => (id === running.id ? running : undefined),
     })
 
   it("passes presence, and task output from the lease holder on the queue", () => {
-    expect(judge("anyone", { __presence: { type: "heartbeat" } }, "root")).toEqual({ ok: true, taskOutput: false })
-    expect(judge("w1", { [TASK_OUTPUT_MARKER]: batch() })).toEqual({ ok: true, taskOutput: true })
+    expect(judge("anyone", { __presence: { type: "heartbeat" } }, "root")).toEqual({ ok: true, kind: "presence" })
+    expect(judge("w1", { [TASK_OUTPUT_MARKER]: batch() })).toEqual({ ok: true, kind: "taskOutput" })
   })
 
   it("drops what is not CBOR, not a known payload, not on the queue, or not from the lease holder", () => {
     expect(judge("w1", new Uint8Array([0xff, 0xff]))).toMatchObject({ ok: false, reason: /not CBOR/ })
-    expect(judge("w1", 5)).toMatchObject({ ok: false, reason: /neither presence nor task output/ })
+    expect(judge("w1", 5)).toMatchObject({ ok: false, reason: /neither presence, task output nor a worker's beat/ })
     expect(judge("w1", { [TASK_OUTPUT_MARKER]: batch() }, "root")).toMatchObject({ ok: false, reason: /queue document only/ })
     expect(judge("w2", { [TASK_OUTPUT_MARKER]: batch() })).toMatchObject({ ok: false, reason: /does not hold its lease/ })
     expect(judge("w1", { [TASK_OUTPUT_MARKER]: batch({ leaseId: "lease-0" }) })).toMatchObject({ ok: false, reason: /does not hold its lease/ })

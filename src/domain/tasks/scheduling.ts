@@ -4,7 +4,7 @@
  * apply them to their own replicas.
  */
 import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../../schemas/index.ts"
-import { ONLINE_WINDOW_MS } from "../../core/defaults.ts"
+import { ONLINE_MARK_STALE_MS, ONLINE_WINDOW_MS } from "../../core/defaults.ts"
 import { CLAIMABLE_STATUSES } from "./taskMachine.ts"
 
 export type TaskIndex = ReadonlyMap<string, Task>
@@ -57,9 +57,26 @@ export function isApprovedWorker(peer: PeerRecord | undefined): peer is PeerReco
   return peer?.role === "worker" && peer.state === "approved"
 }
 
-/** One rule for "online", used by the relay, `status` and `worker list` alike. */
+/**
+ * One rule for "online", used by the relay, `status`, `worker list` and the panel alike. The
+ * relay marks a peer `online` when it connects and takes the mark off when it goes; the mark
+ * counts while its `lastSeen` is fresh (the relay refreshes it every few minutes). A record
+ * no relay marked (written before marks existed) is online by a recent `lastSeen`.
+ */
 export function isOnline(peer: PeerRecord, now: number, windowMs = ONLINE_WINDOW_MS): boolean {
-  return peer.lastSeen !== undefined && now - peer.lastSeen < windowMs
+  if (peer.lastSeen === undefined) return false
+  if (peer.online !== undefined) return peer.online && now - peer.lastSeen < ONLINE_MARK_STALE_MS
+  return now - peer.lastSeen < windowMs
+}
+
+/**
+ * When a lease runs out at the latest as far as a reader can tell: the relay renews it on the
+ * holder's beats without writing, so it ends a lease time after the holder was last seen
+ * (its `lastSeen` is written when it goes offline), or at the grant's end.
+ */
+export function leaseEndsBy(lease: NonNullable<Task["lease"]>, holder: PeerRecord | undefined): number {
+  const length = lease.expiresAt - lease.grantedAt
+  return Math.max(lease.expiresAt, (holder?.lastSeen ?? 0) + length)
 }
 
 export interface WorkerSlots extends WorkerProfile {
@@ -76,7 +93,7 @@ export function onlineWorkers(
   byId: TaskIndex,
   now: number,
   onlineWindowMs: number = ONLINE_WINDOW_MS,
-  /** Workers that let a lease expire, and when: skipped until they send a newer heartbeat. */
+  /** Workers that let a lease expire: skipped until the relay hears from them again (it then forgets them here). */
   lapsed: ReadonlyMap<string, number> = new Map(),
   /** resident → the worker holding its lease: a worker plays only the residents it holds. */
   residentHolders?: ReadonlyMap<string, string>,
@@ -85,7 +102,7 @@ export function onlineWorkers(
   for (const t of byId.values())
     if (t.lease && (t.status === "claimed" || t.status === "running")) held.set(t.lease.holder, (held.get(t.lease.holder) ?? 0) + 1)
   return Object.values(root.peers)
-    .filter(p => isApprovedWorker(p) && isOnline(p, now, onlineWindowMs) && p.lastSeen! > (lapsed.get(p.name) ?? -1))
+    .filter(p => isApprovedWorker(p) && isOnline(p, now, onlineWindowMs) && !lapsed.has(p.name))
     .map(p => ({
       name: p.name,
       hasLlmKey: p.hasLlmKey ?? false,

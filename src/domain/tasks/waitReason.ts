@@ -8,7 +8,7 @@ import type { PeerRecord, RootDoc, Task } from "../../../schemas/index.ts"
 import { ONLINE_WINDOW_MS } from "../../core/defaults.ts"
 import { formatAgo, formatDuration, formatRelative } from "../../core/dashboard.ts"
 import { formatUsd } from "./pricing.ts"
-import { compareForDispatch, dependencyState, isOnline, isReady, onlineWorkers, workerCanTake, type TaskIndex, type WorkerSlots } from "./scheduling.ts"
+import { compareForDispatch, dependencyState, isOnline, isReady, leaseEndsBy, onlineWorkers, workerCanTake, type TaskIndex, type WorkerSlots } from "./scheduling.ts"
 import type { SpendCap } from "./spend.ts"
 import { TERMINAL_STATUSES } from "./taskMachine.ts"
 
@@ -209,7 +209,8 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     const holder = root.peers[lease.holder]
     if (!holder || !isOnline(holder, now, windowMs)) {
       const silent = holder?.lastSeen ? `has not been heard from for ${formatDuration(now - holder.lastSeen)}` : "has not been heard from"
-      const expiry = lease.expiresAt > now ? ` (${formatRelative(lease.expiresAt, now)})` : ""
+      const endsBy = leaseEndsBy(lease, holder)
+      const expiry = endsBy > now ? ` (${formatRelative(endsBy, now)})` : ""
       return {
         kind: "silent_worker",
         short: `${lease.holder} went silent`,

@@ -41,6 +41,7 @@ import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
+import { auditSegmenter } from "./auditSegments.ts"
 import { healthReport } from "./health.ts"
 import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
@@ -163,7 +164,7 @@ export interface Relay {
 /**
  * The relay's concerns in hook order: authentication first, the control panel (which answers
  * every other GET) last. A follower (`opts.follow`) runs no system actor: the economy, the
- * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
+ * scheduler, the archiver, the ledger's books and the room and audit segmenters are the primary's alone
  * (single writers); it keeps a copy of every document instead.
  */
 export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamAdapter | undefined = () => undefined): RelayExtension[] {
@@ -175,6 +176,7 @@ export function standardExtensions(opts: RelayOptions, upstream: () => UpstreamA
       leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),
+      auditSegmenter(),
     ]
   }
   return [
@@ -271,7 +273,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   }
   const { workspace, pointer: opening } = opened
   const rootUrl = opening.rootUrl as AutomergeUrl
-  const audit = await openOwnAuditLog(repo, workspace.root, identity)
+  const audit = await openOwnAuditLog(repo, () => workspace.root, identity)
   const startedAt = Date.now()
   const ctx: RelayContext = {
     repo,

@@ -7,7 +7,7 @@ import type { Actor, AuditEntry, Identity, RoomDoc, RoomIndexDoc, RootDoc, Walle
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/domain/audit/auditLog.ts"
+import { auditEntries, AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { decidePeer } from "../../src/domain/peers/actions.ts"
@@ -100,7 +100,7 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
     async ledgerKeys() {
       return Object.keys((await wallets()).doc().entries).sort()
     },
-    auditOf: c => c.audit.handle.doc().entries,
+    auditOf: c => auditEntries(c.audit.handle.doc()),
     async roomMessages(roomId) {
       const index = (await doc<RoomIndexDoc>(ws.root.docs.rooms)).doc()
       const entry = index.rooms[roomId]

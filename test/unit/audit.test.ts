@@ -4,12 +4,13 @@
  */
 import { generateAutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { beforeAll, describe, expect, it } from "vitest"
-import { LIMITS, type AuditEntry } from "../../schemas/index.ts"
+import { LIMITS, SignedHead as SignedHeadSchema, type AuditEntry } from "../../schemas/index.ts"
 import { entryHash, signEntry, signHead, signingText, verifyAuditChain, type ChainReport, type SignedHead } from "../../src/domain/audit/audit.ts"
 import { generateSigningKey, importPrivateKey, publicKeyHexOf, sha256Hex, signHex, verifyHex } from "../../src/core/signing.ts"
 import { AuditLog, truncateText } from "../../src/domain/audit/auditLog.ts"
 import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const PEER = "worker-a"
 
@@ -252,8 +253,8 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
     const { repo, rootHandle, audit, log } = await setup()
     const appended = await Promise.all(Array.from({ length: 8 }, (_, i) => log.append("transition", `task-${i}`, { i })))
     expect(appended.map(e => e.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
-    expect(audit.doc().entries.map(e => e.subject)).toEqual(appended.map(e => e.subject))
-    const head = audit.doc().head!
+    expect(auditEntries(audit.doc()).map(e => e.subject)).toEqual(appended.map(e => e.subject))
+    const head = SignedHeadSchema.parse(audit.doc().head)
     expect(head).toMatchObject({ seq: 7, hash: await entryHash(appended[7]!) })
     expect(await verifyHex(owner.publicKeyHex, `head:${PEER}:7:${head.hash}`, head.sig)).toBe(true)
     expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([{ peer: PEER, ok: true, entries: 8 }])
@@ -340,7 +341,7 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
       d.entries.splice(2, 1)
     })
     await log.append("transition", "t3", {})
-    expect(audit.doc().entries.map(e => e.seq)).toEqual([0, 1, 3])
+    expect(auditEntries(audit.doc()).map(e => e.seq)).toEqual([0, 1, 3])
     const [report] = await verifyWorkspaceAudit(repo, rootHandle.doc())
     expect(report).toMatchObject({ ok: false, peer: PEER, seq: 2, reason: expect.stringMatching(/seq gap/) })
     await repo.shutdown()

@@ -30,7 +30,7 @@ export async function operatorContext(ws: Workspace, name: string, now?: number)
 
 /** The signing context of the operator a connected test peer speaks for (approved when it connected). */
 export async function peerOperator(peer: NodePeer): Promise<OperatorContext> {
-  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  const audit = await openOwnAuditLog(peer.repo, () => peer.workspace.root, peer.identity)
   return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.identity.name } }
 }
 

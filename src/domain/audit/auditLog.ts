@@ -7,7 +7,8 @@
  */
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { z } from "zod"
-import { AuditEntry as AuditEntrySchema, AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry } from "../../../schemas/index.ts"
+import { AuditKind as AuditKindSchema, LIMITS, SCHEMA_VERSION, type Actor, type AuditDoc, type AuditEntry } from "../../../schemas/index.ts"
+import { readAuditEntries } from "../../workspace/documentReaders.ts"
 import { storedValue, plainValue } from "../../workspace/storedValue.ts"
 import { entryHash, signEntry, signHead } from "./audit.ts"
 import { auditWriteSegment, type Segment } from "./segments.ts"
@@ -51,8 +52,7 @@ function serialize(data: Record<string, unknown>): string {
 
 /** Every entry of an audit document that parses, as plain values (none of its strings immutable). */
 export function auditEntries(doc: unknown): AuditEntry[] {
-  const entries = (doc as { entries?: unknown } | undefined)?.entries
-  return Array.isArray(entries) ? entries.flatMap(e => AuditEntrySchema.safeParse(e).data ?? []) : []
+  return readAuditEntries(doc, "audit", [])
 }
 
 /** An entry as written into a document: each string one immutable value. */

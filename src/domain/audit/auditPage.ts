@@ -4,7 +4,8 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { AuditEntry, PeerRecord } from "../../../schemas/index.ts"
-import { auditEntries } from "./auditLog.ts"
+import type { DataIssue } from "../../core/validate.ts"
+import { readAuditEntries } from "../../workspace/documentReaders.ts"
 import { auditSegments } from "./segments.ts"
 
 export interface AuditPage {
@@ -14,6 +15,10 @@ export interface AuditPage {
   handles: DocHandle<unknown>[]
   /** Whether the page reaches the log's first document (it holds the whole log). */
   complete: boolean
+  /** A segment this peer does not hold yet stopped the reading there (it loads by itself once it arrives). */
+  unavailable: boolean
+  /** Entries that do not parse, and documents that are not audit documents, by document and path. */
+  issues: DataIssue[]
 }
 
 export interface AuditPageOptions {
@@ -21,20 +26,35 @@ export interface AuditPageOptions {
   minEntries?: number
   /** How long to wait for one segment to be found (default 10 s). */
   findTimeoutMs?: number
+  /** How to open a segment (default: `repo.find`, waiting up to `findTimeoutMs`); a handle not ready stops the page there. */
+  find?: (url: string) => Promise<DocHandle<unknown>>
 }
 
 export async function auditPage(repo: Repo, record: Pick<PeerRecord, "auditUrl" | "auditSegments">, opts: AuditPageOptions = {}): Promise<AuditPage> {
   const segments = auditSegments(record)
-  const handles: DocHandle<unknown>[] = []
+  const find = opts.find ?? (url => repo.find<unknown>(url as AutomergeUrl, { signal: AbortSignal.timeout(opts.findTimeoutMs ?? 10_000) }))
+  const page: AuditPage = { entries: [], handles: [], complete: false, unavailable: false, issues: [] }
   const lists: AuditEntry[][] = []
   let count = 0
   for (const segment of segments) {
     if (count >= (opts.minEntries ?? Infinity)) break
-    const handle = await repo.find<unknown>(segment.url as AutomergeUrl, { signal: AbortSignal.timeout(opts.findTimeoutMs ?? 10_000) })
-    const entries = auditEntries(handle.doc())
-    handles.push(handle)
+    const handle = await find(segment.url)
+    if (!handle.isReady()) {
+      page.unavailable = true
+      break
+    }
+    const label = `audit ${segment.url}`
+    let entries: AuditEntry[] = []
+    try {
+      entries = readAuditEntries(handle.doc(), label, page.issues)
+    } catch (error) {
+      page.issues.push({ doc: label, path: "", message: (error as Error).message })
+    }
+    page.handles.push(handle)
     lists.unshift(entries)
     count += entries.length
   }
-  return { entries: lists.flat(), handles, complete: handles.length === segments.length }
+  page.entries = lists.flat()
+  page.complete = page.handles.length === segments.length
+  return page
 }

@@ -6,7 +6,7 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { AuditDoc, PeerRecord, RootDoc } from "../../../schemas/index.ts"
-import { AuditLog } from "../audit/auditLog.ts"
+import { AuditLog, type AuditLogOptions } from "../audit/auditLog.ts"
 import { auditSegments } from "../audit/segments.ts"
 
 export interface PeerIdentity {
@@ -78,7 +78,8 @@ export function ownRecord(root: RootDoc, id: Pick<PeerIdentity, "name" | "public
  * enrolment). Give the root as a function to follow the segments the relay adds later
  * (src/domain/audit/segments.ts); a root given as a value fixes them at opening.
  */
-export async function openOwnAuditLog(repo: Repo, root: RootDoc | (() => RootDoc), id: PeerIdentity, findTimeoutMs = 15_000): Promise<AuditLog> {
+export async function openOwnAuditLog(repo: Repo, root: RootDoc | (() => RootDoc), id: PeerIdentity, opts: { findTimeoutMs?: number } & AuditLogOptions = {}): Promise<AuditLog> {
+  const { findTimeoutMs = 15_000, ...logOptions } = opts
   const rootNow = typeof root === "function" ? root : () => root
   const record = ownRecord(rootNow(), id)
   // A follower relay signs as a relay would; readers accept a system signature from the
@@ -92,5 +93,5 @@ export async function openOwnAuditLog(repo: Repo, root: RootDoc | (() => RootDoc
     }
   }
   const segments = { list: () => auditSegments(rootNow().peers[id.name] ?? record), open }
-  return new AuditLog(await open(record.auditUrl), { actor, key: id.key }, { segments })
+  return new AuditLog(await open(record.auditUrl), { actor, key: id.key }, { ...logOptions, segments })
 }

@@ -30,6 +30,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   bounded: async () => (await import("./bounded.ts")).suite,
   rooms: async () => (await import("./rooms.ts")).suite,
   ledger: async () => (await import("./ledger.ts")).suite,
+  audit: async () => (await import("./audit.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

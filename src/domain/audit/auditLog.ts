@@ -56,7 +56,7 @@ export function auditEntries(doc: unknown): AuditEntry[] {
 }
 
 /** An entry as written into a document: each string one immutable value. */
-function stored(entry: AuditEntry): AuditEntry {
+export function storedEntry(entry: AuditEntry): AuditEntry {
   const { prev, kind, subject, data, sig } = entry
   return { ...entry, actor: { ...entry.actor }, prev: storedValue(prev), kind: storedValue(kind) as AuditKind, subject: storedValue(subject), data: storedValue(data), sig: storedValue(sig) }
 }
@@ -129,7 +129,7 @@ export class AuditLog {
     const hash = await entryHash(entry)
     const head = await signHead(actor.name, entry.seq, hash, key)
     target.change(d => {
-      d.entries.push(stored(entry))
+      d.entries.push(storedEntry(entry))
       d.head = { seq: head.seq, hash: storedValue(head.hash), sig: storedValue(head.sig) }
     })
     this.#last = { seq: entry.seq, hash, url: target.url }

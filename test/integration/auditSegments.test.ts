@@ -14,6 +14,7 @@ import { entryHash } from "../../src/domain/audit/audit.ts"
 import { addDueAuditSegments, auditEntries, auditPage, verifyPeerAudit } from "../../src/domain/audit/index.ts"
 import { openOwnAuditLog } from "../../src/domain/peers/index.ts"
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import { runCli } from "../helpers/cli.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
@@ -141,5 +142,14 @@ describe("audit segments", () => {
     expect(read.entries.map(e => e.seq)).toEqual(Array.from({ length: read.entries.length }, (_, i) => i))
     expect(await verifyPeerAudit(carol.repo, owner, carol.workspace.root.peers[owner]!)).toEqual({ peer: owner, ok: true, entries: read.entries.length })
     expect(firstDoc.heads()).toEqual(heads)
+
+    // The CLI checks the whole history, or the newest month alone.
+    const verify = async (...flags: string[]) => {
+      const run = await runCli(["audit", "verify", "--json", ...flags], { cwd: relay.workDir })
+      expect(run.code, run.stderr).toBe(0)
+      return (JSON.parse(run.stdout) as { peers: { peer: string; ok: boolean; entries: number }[] }).peers.find(p => p.peer === owner)
+    }
+    expect(await verify()).toEqual({ peer: owner, ok: true, entries: read.entries.length })
+    expect(await verify("--months", "1")).toEqual({ peer: owner, ok: true, entries: read.entries.length - 40 })
   })
 })

@@ -24,6 +24,8 @@ export interface AuditPage {
 export interface AuditPageOptions {
   /** Read segments until at least this many entries are in (default: every segment). */
   minEntries?: number
+  /** Read at most this many segments, newest first (default: every segment). */
+  newestSegments?: number
   /** How long to wait for one segment to be found (default 10 s). */
   findTimeoutMs?: number
   /** How to open a segment (default: `repo.find`, waiting up to `findTimeoutMs`); a handle not ready stops the page there. */
@@ -36,7 +38,7 @@ export async function auditPage(repo: Repo, record: Pick<PeerRecord, "auditUrl" 
   const page: AuditPage = { entries: [], handles: [], complete: false, unavailable: false, issues: [] }
   const lists: AuditEntry[][] = []
   let count = 0
-  for (const segment of segments) {
+  for (const segment of segments.slice(0, opts.newestSegments)) {
     if (count >= (opts.minEntries ?? Infinity)) break
     const handle = await find(segment.url)
     if (!handle.isReady()) {

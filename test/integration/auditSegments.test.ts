@@ -1,8 +1,8 @@
 /**
  * Audit segments between real peers of a real relay: the owner's chain runs on across a
- * month boundary (the relay adds the segments; the clock is injected), a reader of the
- * newest page loads the newest segment alone, anyone else writing a segment or the list of
- * segments is refused; and a workspace written by the code before segments
+ * month boundary (the relay adds the segments; the clock is injected), also when the owner
+ * was offline as the month began; a reader of the newest page loads the newest segment
+ * alone; anyone else writing a segment or the list of segments is refused; and a workspace written by the code before segments
  * (test/fixtures/mainAudit) keeps its log, unchanged, as the first segment.
  */
 import { cpSync } from "node:fs"
@@ -80,6 +80,37 @@ describe("audit segments", () => {
     // A reopened log (a new process) finds the chain's end in the newest segment.
     const again = await openOwnAuditLog(a.repo, () => a.workspace.root, a.identity, { now: () => MAR_1 + 3 * HOUR })
     expect(await again.append("approval", "mar 3", {})).toMatchObject({ seq: 5, prev: await entryHash(mars[1]!) })
+  })
+
+  it("an owner offline when a month begins writes into the segment it holds, and its chain runs on into the new one", async () => {
+    const relay = await startTestRelay(teardown)
+    const a = await operator(relay, "alice")
+    let now = FEB_10
+    const log = await openOwnAuditLog(a.repo, () => a.workspace.root, a.identity, { now: () => now })
+    expect(addDueAuditSegments(relay.workspace, FEB_10)).toBeGreaterThan(0)
+    await waitFor(() => periodsOf(a, "alice")[0] === "2099-02", { events: [[a.workspace.rootHandle, "change"]], message: "alice to hold February's segment" })
+    await log.append("approval", "feb", {})
+
+    // Alice goes offline; the relay adds March's segment; her March entry goes into February's.
+    a.repo.networkSubsystem.disconnect()
+    await waitFor(() => !relay.repo.peers.includes(a.repo.peerId), { events: [[relay.repo.networkSubsystem, "peer-disconnected"]], message: "the relay to see alice leave" })
+    expect(addDueAuditSegments(relay.workspace, MAR_1 + HOUR)).toBeGreaterThan(0)
+    now = MAR_1 + 2 * HOUR
+    await log.append("approval", "mar (offline)", {})
+    expect(periodsOf(a, "alice")).toEqual(["2099-02"])
+
+    // Back online she holds March's segment: the next entry goes there, after the offline one.
+    a.repo.networkSubsystem.reconnect()
+    await waitFor(() => periodsOf(a, "alice")[0] === "2099-03", { events: [[a.workspace.rootHandle, "change"]], timeoutMs: 10_000, message: "alice to see March's segment" })
+    now = MAR_1 + 3 * HOUR
+    await log.append("approval", "mar (online)", {})
+    const record = () => relay.workspace.root.peers.alice!
+    const [mar, feb] = record().auditSegments!
+    const segment = async (url: string) => auditEntries((await relay.repo.find<AuditDoc>(url as AutomergeUrl)).doc())
+    await waitFor(async () => (await segment(mar!.url)).length === 1 && (await segment(feb!.url)).length === 2, { timeoutMs: 10_000, message: "the relay to hold alice's entries" })
+    expect((await segment(feb!.url)).map(e => [e.seq, e.subject])).toEqual([[0, "feb"], [1, "mar (offline)"]])
+    expect((await segment(mar!.url)).map(e => [e.seq, e.subject])).toEqual([[2, "mar (online)"]])
+    expect(await verifyPeerAudit(relay.repo, "alice", record())).toEqual({ peer: "alice", ok: true, entries: 3 })
   })
 
   it("refuses anyone but the owner writing a segment, and any peer listing segments", async () => {

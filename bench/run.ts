@@ -31,6 +31,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   rooms: async () => (await import("./rooms.ts")).suite,
   ledger: async () => (await import("./ledger.ts")).suite,
   leases: async () => (await import("./leases.ts")).suite,
+  audit: async () => (await import("./audit.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

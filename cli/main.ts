@@ -30,8 +30,9 @@ Work with a running workspace (peer commands):
   task requeue ID | task fail ID | task cancel ID [--reason TEXT]
   status    [--json]
   halt --reason TEXT | resume                      the kill switch
-  audit verify [--json]                            check every peer's signed audit log and every signed
-                                                   approval, payment, role change and key rotation
+  audit verify [--months N] [--json]               check every peer's signed audit log (its newest N
+                                                   monthly segments) and every signed approval, payment,
+                                                   role change and key rotation
   key rotate [--peer NAME --public-key HEX]        replace your key (signed by the old one); the owner
                                                    can replace another peer's key
 

@@ -44,6 +44,7 @@ import { queueGenerations } from "./queueGenerations.ts"
 import { Liveness, livenessMarks } from "./liveness.ts"
 import { archiver } from "./archiver.ts"
 import { roomSegmenter } from "./roomSegments.ts"
+import { auditSegmenter } from "./auditSegments.ts"
 import { healthReport } from "./health.ts"
 import { metricsEndpoint, RelayMetrics } from "./metrics.ts"
 import { controlPanel } from "./panel.ts"
@@ -172,7 +173,7 @@ export interface Relay {
 /**
  * The relay's concerns in hook order: authentication first, the control panel (which answers
  * every other GET) last. A follower (`opts.follow`) runs no system actor: the economy, the
- * scheduler, the archiver, the ledger's books and the room segmenter are the primary's alone
+ * scheduler, the archiver, the ledger's books and the room and audit segmenters are the primary's alone
  * (single writers); it keeps a copy of every document instead.
  */
 export function standardExtensions(
@@ -191,6 +192,7 @@ export function standardExtensions(
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),
       queueGenerations({ intervalMs: opts.queueGenerationIntervalMs, policy: opts.queueRotation }),
+      auditSegmenter(),
     ]
   }
   return [
@@ -288,7 +290,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
   }
   const { workspace, pointer: opening } = opened
   const rootUrl = opening.rootUrl as AutomergeUrl
-  const audit = await openOwnAuditLog(repo, workspace.root, identity)
+  const audit = await openOwnAuditLog(repo, () => workspace.root, identity)
   const startedAt = Date.now()
   const ctx: RelayContext = {
     repo,

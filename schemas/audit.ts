@@ -1,5 +1,6 @@
 import { z } from "zod"
-import { Actor, LIMITS, PeerName, SchemaVersion, Timestamp } from "./common.ts"
+import { Actor, LIMITS, PeerName, SchemaVersion, storedString, Timestamp } from "./common.ts"
+import { SegmentPeriod } from "./social.ts"
 
 export const AUDIT_KINDS = [
   "transition",
@@ -22,17 +23,18 @@ export type AuditKind = z.infer<typeof AuditKind>
 
 /**
  * One entry of a peer's hash-chained audit log. `prev` is the hash of the previous
- * entry ("" for seq 0); `sig` is the Ed25519 signature over the entry without `sig`.
+ * entry ("" for seq 0), across segments; `sig` is the Ed25519 signature over the entry
+ * without `sig`. Nobody edits an entry: its strings may be stored as immutable values.
  */
 export const AuditEntry = z.object({
   seq: z.number().int().nonnegative(),
-  prev: z.string().regex(/^([0-9a-f]{64})?$/),
+  prev: storedString(z.string().regex(/^([0-9a-f]{64})?$/)),
   at: Timestamp,
   actor: Actor,
-  kind: AuditKind,
-  subject: z.string().max(200),
-  data: z.string().max(LIMITS.auditData),
-  sig: z.string().regex(/^[0-9a-f]{128}$/),
+  kind: storedString(AuditKind),
+  subject: storedString(z.string().max(200)),
+  data: storedString(z.string().max(LIMITS.auditData)),
+  sig: storedString(z.string().regex(/^[0-9a-f]{128}$/)),
 })
 export type AuditEntry = z.infer<typeof AuditEntry>
 
@@ -43,8 +45,8 @@ export type AuditEntry = z.infer<typeof AuditEntry>
  */
 export const SignedHead = z.object({
   seq: z.number().int().nonnegative(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  sig: z.string().regex(/^[0-9a-f]{128}$/),
+  hash: storedString(z.string().regex(/^[0-9a-f]{64}$/)),
+  sig: storedString(z.string().regex(/^[0-9a-f]{128}$/)),
 })
 export type SignedHead = z.infer<typeof SignedHead>
 
@@ -52,6 +54,8 @@ export const AuditDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("audit"),
   peer: PeerName,
+  /** A later segment's UTC month; absent in the log's first document (`auditUrl`). */
+  period: SegmentPeriod.optional(),
   entries: z.array(AuditEntry),
   /** The newest entry as signed by the owner, written in the same change as that entry. */
   head: SignedHead.optional(),

@@ -1,5 +1,6 @@
 import { z } from "zod"
 import { DocUrl, Id, LIMITS, PeerName, PublicKeyHex, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
+import { SegmentPeriod } from "./social.ts"
 
 export const MODEL_WHITELIST = [
   "llama-3.1-8b-instant",
@@ -43,6 +44,8 @@ export const MAX_PEER_DECISIONS = 20
 /** Residents one worker offers to play at most (a worker that plays every resident offers the first ones by id). */
 export const MAX_PLAYED_RESIDENTS = 100
 export const MAX_KEY_ROTATIONS = 20
+/** A century of monthly audit segments. */
+export const MAX_AUDIT_SEGMENTS = 1_200
 
 /** A registered peer. Keyed by name in `root.peers`; its public key verifies its audit log. */
 export const PeerRecord = z.object({
@@ -53,8 +56,10 @@ export const PeerRecord = z.object({
   registeredAt: Timestamp,
   decidedBy: PeerName.optional(),
   decidedAt: Timestamp.optional(),
-  /** The peer's own audit-log document. */
+  /** The peer's own audit-log document: its log's first segment (all of a log from before segments). */
   auditUrl: DocUrl,
+  /** The log's later segments, one per UTC month, newest first: listed by the relay only (src/domain/audit/segments.ts). */
+  auditSegments: z.array(z.object({ period: SegmentPeriod, url: DocUrl })).max(MAX_AUDIT_SEGMENTS).optional(),
   /**
    * When the relay last saw the peer (it connected, went away, or at most every few minutes
    * while it stays): written by the relay, not by every heartbeat. Peers from before that

@@ -219,7 +219,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Approved: opens the workspace and the audit log, and starts taking leases. */
   async #open(): Promise<void> {
     const ws = await this.#peer.openWorkspace()
-    const audit = await openOwnAuditLog(this.#peer.repo, ws.root, this.#id)
+    const audit = await openOwnAuditLog(this.#peer.repo, () => ws.root, this.#id)
     // Offered at once: a resident forged later is played from the next heartbeat on.
     const unfollow = this.#opts.playAllResidents
       ? await followResidents(ws, ids => {

@@ -1,21 +1,27 @@
 /**
  * `vivarium audit verify`: every peer's chain and signatures against the registered keys, and
  * every authority record (approvals, payments, role changes, key rotations) against the chain of authority.
+ * `--months N` checks each log's newest N monthly segments only (and their links), not its whole history.
  */
 import { z } from "zod"
 import { verifyAuthorityRecords, verifyWorkspaceAudit } from "../../src/domain/audit/index.ts"
-import { parseFlags } from "../args.ts"
+import { numberFlag, parseFlags } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 
-const FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false } } as const
-const Input = ConnectionInput.extend({ json: z.boolean() })
+const FLAGS = { ...CONNECTION_FLAGS, json: { type: "boolean", default: false }, months: { type: "string" } } as const
+const MONTHS = "--months must be a whole number of segments from 1 to 1200"
+const Input = ConnectionInput.extend({ json: z.boolean(), months: numberFlag({ min: 1, max: 1200, nan: MONTHS, int: MONTHS }).optional() })
 
 async function verify(argv: string[]): Promise<number> {
   const flags = parseFlags("audit verify", argv, FLAGS, Input)
   const [reports, unverified] = await withPeer(flags, peer =>
     Promise.all([
-      verifyWorkspaceAudit(peer.repo, peer.workspace.root, { rootDoc: peer.workspace.rootHandle.doc(), tasks: peer.workspace.tasks.entries.values() }),
+      verifyWorkspaceAudit(peer.repo, peer.workspace.root, {
+        rootDoc: peer.workspace.rootHandle.doc(),
+        tasks: peer.workspace.tasks.entries.values(),
+        ...(flags.months ? { newestSegments: flags.months } : {}),
+      }),
       verifyAuthorityRecords(peer.workspace),
     ]),
   )

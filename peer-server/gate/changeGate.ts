@@ -452,7 +452,9 @@ export class ChangeGate {
     const headSchema = DOCUMENT_RULES.audit.fields.head!.schema as z.ZodType<SignedHead>
     const headAfter = touched.has("head") ? (valueAt(fork, ["head"]) === undefined ? undefined : this.#parse(headSchema, valueAt(fork, ["head"]), "head", limits.entryBytes)) : (before.head as SignedHead | undefined)
     const rewritten = delta.rewritten !== undefined ? { seq: delta.rewritten } : undefined
-    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal))
+    // A segment's entries continue the seq of the segment before it; a first document's start at 0.
+    const firstSeq = before.period === undefined ? 0 : (old[0] as { seq?: number } | undefined)?.seq
+    fail("entries", authorizeAuditChange({ peer: String(before.peer), entriesBefore: old.length, firstSeq, appended, ...(rewritten ? { rewritten } : {}), headBefore: before.head as SignedHead | undefined, headAfter }, principal))
   }
 
   /** A record after the change: within its byte limit, valid, and with no field the schema does not know. */

@@ -13,6 +13,7 @@ import { claimPairingCode, PairingCodes, requestPairingCode, type PairingContext
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import { authorized, isRead, logRefusal, readBody, sendJson } from "../http.ts"
 import { authenticateUpgrade, ChallengeStore, principalFor } from "./connectionAuth.ts"
+import { auditSegments } from "../../src/domain/audit/index.ts"
 
 /** The largest enrolment body read; a larger one is refused before it is parsed. */
 export const MAX_ENROL_BODY = 16 * 1024
@@ -104,7 +105,8 @@ export function keyAuth(opts: { pairingTtlMs?: number; /** On a follower: the pr
     mayRead(principal, documentId) {
       if (principal.role !== "pending") return true
       const workspace = ctx!.workspace
-      return documentId === workspace.rootHandle.documentId || workspace.root.peers[principal.peer]?.auditUrl === `automerge:${documentId}`
+      const record = workspace.root.peers[principal.peer]
+      return documentId === workspace.rootHandle.documentId || (!!record && auditSegments(record).some(s => s.url === `automerge:${documentId}`))
     },
     onRequest(req, res, path) {
       const post = Object.hasOwn(posts, path) ? posts[path] : undefined

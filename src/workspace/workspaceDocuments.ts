@@ -8,6 +8,7 @@
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { DocumentKind, RootDoc } from "../../schemas/index.ts"
 import { InvalidDocumentError, type DataIssue } from "../core/validate.ts"
+import { auditSegments } from "../domain/audit/segments.ts"
 import { roomSegments } from "../domain/rooms/segments.ts"
 import { comparePeriods } from "../domain/wallets/periods.ts"
 import { readIdentities, readLedgerIndex, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
@@ -22,7 +23,7 @@ export interface MissingDocument extends WorkspaceDocument {
 }
 
 export interface WalkOptions {
-  /** The monthly archives and every room's older segments too (history only: their number grows without end). */
+  /** The monthly archives, every room's and audit log's older segments too (history only: their number grows without end). */
   archives: boolean
   /** At most this many documents from each index (newest first; rooms before DMs); default all. */
   perIndex?: number
@@ -51,7 +52,7 @@ interface IndexChildren {
   read: (value: unknown, label: string, issues: DataIssue[], history: boolean) => { url: string; rank: number; createdAt: number; kind?: DocumentKind }[]
 }
 
-/** A room's segments a walk copies: its newest two (what opening it shows, and the period before), or all of them. */
+/** A room's or an audit log's segments a walk copies: its newest two (what opening it shows, and the period before), or all of them. */
 const OFFLINE_SEGMENTS = 2
 
 const INDEX_CHILDREN: Partial<Record<DocumentKind, IndexChildren>> = {
@@ -98,7 +99,8 @@ export function rootDocuments(root: RootDoc, { archives }: Pick<WalkOptions, "ar
     { kind: "bounties", url: docs.bounties },
     ...(docs.mailbox ? [{ kind: "mailbox" as const, url: docs.mailbox }] : []),
     ...(archives ? Object.values(docs.archives).map(url => ({ kind: "archive" as const, url })) : []),
-    ...Object.values(root.peers).map(peer => ({ kind: "audit" as const, url: peer.auditUrl })),
+    // Each peer's audit log: its newest segments (what the Audit view shows), or all of them with the history.
+    ...Object.values(root.peers).flatMap(peer => auditSegments(peer).slice(0, archives ? undefined : OFFLINE_SEGMENTS).map(s => ({ kind: "audit" as const, url: s.url }))),
   ]
 }
 

@@ -18,6 +18,7 @@ import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -64,7 +65,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       expect(record.role).toBe("operator")
       expect(record.displayName ?? me).toBe("Ada")
       const log = await relay.repo.find<AuditDoc>(record.auditUrl as AutomergeUrl)
-      await waitFor(() => log.doc().entries.some(e => e.kind === "approval" && e.subject === id), { events: [[log, "change"]] })
+      await waitFor(() => auditEntries(log.doc()).some(e => e.kind === "approval" && e.subject === id), { events: [[log, "change"]] })
       const reports = await verifyWorkspaceAudit(relay.repo, relay.workspace.root)
       expect(reports.filter(r => !r.ok)).toEqual([])
 
@@ -175,7 +176,7 @@ describe("control panel in the browser", { timeout: 90_000 }, () => {
       // The halt is signed under the operator who pressed it.
       const setBy = relay.workspace.root.controls.killSwitch.setBy
       const log = await relay.repo.find<AuditDoc>(relay.workspace.root.peers[setBy]!.auditUrl as AutomergeUrl)
-      await waitFor(() => log.doc().entries.some(e => e.kind === "kill_switch" && JSON.parse(e.data).on === true), { events: [[log, "change"]], message: "the signed halt" })
+      await waitFor(() => auditEntries(log.doc()).some(e => e.kind === "kill_switch" && JSON.parse(e.data).on === true), { events: [[log, "change"]], message: "the signed halt" })
       fake.releaseHung()
     })
   })

@@ -18,6 +18,7 @@ import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { startTickerWorker, TICKER_COMMAND } from "../helpers/ticker.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -108,7 +109,7 @@ describe("following work in the browser", { timeout: 180_000 }, () => {
       const me = relay.workspace.tasks.get(echoes[0]!.id)!.review!.decidedBy!
       for (const t of echoes) expect(relay.workspace.tasks.get(t.id)!.review?.decisionSig).toMatch(/^[0-9a-f]{128}$/)
       const log = await relay.repo.find<AuditDoc>(relay.workspace.root.peers[me]!.auditUrl as AutomergeUrl)
-      await waitFor(() => echoes.every(t => log.doc().entries.some(e => e.kind === "approval" && e.subject === t.id)), { events: [[log, "change"]] })
+      await waitFor(() => echoes.every(t => auditEntries(log.doc()).some(e => e.kind === "approval" && e.subject === t.id)), { events: [[log, "change"]] })
       await expect.poll(() => page.getByTestId("notice").textContent()).toContain("3 of 3 results approved")
       await page.getByTestId("filter-clear").click()
       await expect.poll(() => new URL(page.url()).search).toBe("")

@@ -16,6 +16,7 @@ import { go, joinAsOperator, launchBrowser, openDevice, screenshotBothSizes, scr
 import { startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -106,7 +107,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       const cancelled = await until(relay, task.id, "cancelled", 20_000)
       const me = cancelled.history.at(-1)!.by.name
       const log = await relay.repo.find<AuditDoc>(relay.workspace.root.peers[me]!.auditUrl as AutomergeUrl)
-      const transitions = () => log.doc().entries.filter(e => e.kind === "transition" && e.subject === task.id)
+      const transitions = () => auditEntries(log.doc()).filter(e => e.kind === "transition" && e.subject === task.id)
       await waitFor(() => transitions().length > 0, { events: [[log, "change"]], message: "the cancel in the audit log" })
       expect(transitions().map(e => JSON.parse(e.data).to)).toEqual(["cancelled"])
 
@@ -122,7 +123,7 @@ describe("words for humans in the browser", { timeout: 120_000 }, () => {
       await waitFor(() => relay.workspace.tasks.get(edited.id)?.title === "Say one", { events: [[relay.workspace.tasks, "change"]], message: "the edit" })
       await page.getByTestId(`undo-button-edit:${edited.id}`).click()
       await waitFor(() => relay.workspace.tasks.get(edited.id)?.title === edited.title, { events: [[relay.workspace.tasks, "change"]], message: "the undone edit" })
-      await waitFor(() => log.doc().entries.filter(e => e.kind === "task_edited" && e.subject === edited.id).length === 2, {
+      await waitFor(() => auditEntries(log.doc()).filter(e => e.kind === "task_edited" && e.subject === edited.id).length === 2, {
         events: [[log, "change"]],
         message: "the edit and its undo, both signed",
       })

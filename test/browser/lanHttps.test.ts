@@ -21,6 +21,7 @@ import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 const NAMES = { dns: ["localhost", "vivarium.test"], ips: ["127.0.0.1"] }
@@ -81,7 +82,7 @@ describe("the panel over HTTPS on the LAN", { timeout: 120_000 }, () => {
       const approved = await until(relay, id, "approved")
       const me = approved.review!.decidedBy!
       const log = await relay.repo.find<AuditDoc>(relay.workspace.root.peers[me]!.auditUrl as AutomergeUrl)
-      await waitFor(() => log.doc().entries.some(e => e.kind === "approval" && e.subject === id), { events: [[log, "change"]], message: "the signed approval" })
+      await waitFor(() => auditEntries(log.doc()).some(e => e.kind === "approval" && e.subject === id), { events: [[log, "change"]], message: "the signed approval" })
       expect((await verifyWorkspaceAudit(relay.repo, relay.workspace.root)).filter(r => !r.ok)).toEqual([])
 
       // The Settings card: HTTPS on, the CA's fingerprint, the steps page (not the app shell).

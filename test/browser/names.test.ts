@@ -17,6 +17,7 @@ import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 const suite = useTeardown("all")
@@ -78,7 +79,7 @@ describe("names in the control panel", { timeout: 150_000 }, () => {
       expect(approved.code, approved.stderr).toBe(0)
       await until(relay, id, "approved")
       const relayLog = await relay.repo.find<AuditDoc>(relay.workspace.root.peers.relay!.auditUrl as AutomergeUrl)
-      await waitFor(() => relayLog.doc().entries.some(e => e.kind === "lease"), { events: [[relayLog, "change"]], message: "the relay to audit a lease" })
+      await waitFor(() => auditEntries(relayLog.doc()).some(e => e.kind === "lease"), { events: [[relayLog, "change"]], message: "the relay to audit a lease" })
 
       // Grace opens the task; Ada's presence list names her and the task by its title.
       await joinAsOperator(grace.page, relay, "Grace Hopper")

@@ -7,7 +7,7 @@ import type { Actor, AuditEntry, Identity, RoomDoc, RoomIndexDoc, RootDoc, Walle
 import type { NodePeer } from "../../src/peer/nodePeer.ts"
 import type { RecordSigner } from "../../src/core/signedRecords.ts"
 import { generateSigningKey, importPrivateKey, type SigningKeyPair } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/domain/audit/auditLog.ts"
+import { auditEntries, AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { decidePeer } from "../../src/domain/peers/actions.ts"
@@ -31,7 +31,7 @@ export async function operatorContext(ws: Workspace, name: string, now?: number)
 
 /** The signing context of the operator a connected test peer speaks for (approved when it connected). */
 export async function peerOperator(peer: NodePeer): Promise<OperatorContext> {
-  const audit = await openOwnAuditLog(peer.repo, peer.workspace.root, peer.identity)
+  const audit = await openOwnAuditLog(peer.repo, () => peer.workspace.root, peer.identity)
   return { workspace: peer.workspace, audit, actor: { kind: "operator", name: peer.identity.name } }
 }
 
@@ -101,7 +101,7 @@ export async function socialFixture(residents: string[] = ["Ada", "Bo"]): Promis
     async ledgerKeys() {
       return [...ledgerEntries((await wallets()).doc()).keys()].sort()
     },
-    auditOf: c => c.audit.handle.doc().entries,
+    auditOf: c => auditEntries(c.audit.handle.doc()),
     async roomMessages(roomId) {
       const index = (await doc<RoomIndexDoc>(ws.root.docs.rooms)).doc()
       const entry = index.rooms[roomId]

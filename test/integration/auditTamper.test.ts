@@ -126,7 +126,7 @@ describe("audit log tampering through the relay", () => {
     const s = await scene()
     s.bAudit.change(d => {
       const e = d.entries[2]!
-      e.data = e.data.replace("120", "121")
+      e.data = String(e.data).replace("120", "121")
     })
     expectTamper(await verifyFromFreshPeer(s), 2, /bad signature on entry at seq 2/)
   })

@@ -12,6 +12,7 @@ import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 
@@ -85,10 +86,10 @@ describe("operator CLI", () => {
     const intruder = await connectTestPeer(teardown, relay)
     const auditUrl = intruder.workspace.root.peers.owner!.auditUrl as AutomergeUrl
     const log = await intruder.repo.find<AuditDoc>(auditUrl)
-    const seq = log.doc().entries.findIndex(e => e.kind === "approval")
+    const seq = auditEntries(log.doc()).findIndex(e => e.kind === "approval")
     expect(seq).toBeGreaterThanOrEqual(0)
     const tamper = (d: AuditDoc) => {
-      d.entries[seq]!.data = d.entries[seq]!.data.replace('"tip":3', '"tip":9')
+      d.entries[seq]!.data = String(d.entries[seq]!.data).replace('"tip":3', '"tip":9')
     }
     log.change(tamper)
     await waitFor(() => relay.logs.some(l => l.startsWith("refused a change") && l.includes("this is the audit log of owner: only owner writes it")), { intervalMs: 50, message: "the relay to refuse the rewrite" })

@@ -21,6 +21,7 @@ import { spawnRelay } from "../helpers/relayProcess.ts"
 import { makeTempDir } from "../helpers/tempDir.ts"
 import { useTeardown, type Teardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 
@@ -93,7 +94,7 @@ describe("pairing a terminal with an operator", () => {
     expect(relay.workspace.tasks.get(id)).toMatchObject({ createdBy: offer.terminal, title: "Terminal task" })
     expect(relay.workspace.authority.keyFor(offer.terminal, ["operator"], Date.now())).toBe(root.peers[offer.terminal]!.publicKey)
     const log = (await relay.repo.find<AuditDoc>(root.peers[offer.terminal]!.auditUrl as never)).doc()
-    const entry = log.entries.find(e => e.kind === "task_added" && e.subject === id)!
+    const entry = auditEntries(log).find(e => e.kind === "task_added" && e.subject === id)!
     expect(peerLabel(root, entry.actor.name)).toMatchObject({ text: "Ada Lovelace", person: "Ada-Lovelace", device: offer.terminal })
     expect(peerLabel(root, relay.workspace.tasks.get(id)!.createdBy).text).toBe("Ada Lovelace")
     const verified = await runCli(["audit", "verify", "--json"], { cwd: relay.workDir })

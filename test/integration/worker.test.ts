@@ -22,6 +22,7 @@ import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 import { peerOperator } from "../helpers/socialFixture.ts"
 import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const teardown = useTeardown()
 
@@ -175,10 +176,10 @@ describe("worker peers", () => {
 
     const auditUrl = relay.workspace.root.peers[worker.name]!.auditUrl as AutomergeUrl
     const audit = await relay.repo.find<AuditDoc>(auditUrl)
-    await waitFor(() => audit.doc().entries.filter(e => e.kind === "safety_block").length === 3 && audit.doc().entries.some(e => e.kind === "llm_call"), {
+    await waitFor(() => auditEntries(audit.doc()).filter(e => e.kind === "safety_block").length === 3 && auditEntries(audit.doc()).some(e => e.kind === "llm_call"), {
       events: [[audit, "change"]],
     })
-    const { calls } = JSON.parse(audit.doc().entries.find(e => e.kind === "llm_call")!.data) as { calls: { model: string; costUsd: number }[] }
+    const { calls } = JSON.parse(auditEntries(audit.doc()).find(e => e.kind === "llm_call")!.data) as { calls: { model: string; costUsd: number }[] }
     expect(calls).toEqual([{ model: "llama-3.1-8b-instant", promptTokens: 40, completionTokens: 60, costUsd: expect.any(Number), ok: true }])
     expect(calls[0]!.costUsd).toBeGreaterThan(0)
 

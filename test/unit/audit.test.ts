@@ -2,14 +2,16 @@
  * The audit chain on plain arrays, with real Ed25519 keys: every kind of tampering is
  * reported as ok:false at the first bad seq, and an honest chain verifies.
  */
+import { ImmutableString } from "@automerge/automerge"
 import { generateAutomergeUrl, Repo } from "@automerge/automerge-repo"
 import { beforeAll, describe, expect, it } from "vitest"
-import { LIMITS, type AuditEntry } from "../../schemas/index.ts"
+import { LIMITS, SignedHead as SignedHeadSchema, type AuditEntry } from "../../schemas/index.ts"
 import { entryHash, signEntry, signHead, signingText, verifyAuditChain, type ChainReport, type SignedHead } from "../../src/domain/audit/audit.ts"
 import { generateSigningKey, importPrivateKey, publicKeyHexOf, sha256Hex, signHex, verifyHex } from "../../src/core/signing.ts"
 import { AuditLog, truncateText } from "../../src/domain/audit/auditLog.ts"
 import { verifyWorkspaceAudit } from "../../src/domain/audit/auditVerify.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
+import { auditEntries } from "../../src/domain/audit/index.ts"
 
 const PEER = "worker-a"
 
@@ -235,6 +237,40 @@ describe("verifyAuditChain", () => {
   })
 })
 
+describe("verifyAuditChain on a segment", () => {
+  it("checks a stretch from the seq and prev it must start with, or from its own first entry", async () => {
+    const { entries } = await chain(6)
+    const tail = entries.slice(3)
+    const start = { seq: 3, prev: await entryHash(entries[2]!) }
+    const head = await signHead(PEER, 5, await entryHash(entries[5]!), owner.key)
+    expect(await verifyAuditChain(PEER, tail, owner.publicKeyHex, head, undefined, start)).toEqual({ peer: PEER, ok: true, entries: 3 })
+    expect(await verifyAuditChain(PEER, tail, owner.publicKeyHex, head, undefined, "own")).toEqual({ peer: PEER, ok: true, entries: 3 })
+    // Linked to the wrong entry before it, or read as a whole log: caught at its first seq.
+    expect(await verifyAuditChain(PEER, tail, owner.publicKeyHex, undefined, undefined, { seq: 3, prev: await entryHash(entries[1]!) })).toMatchObject({ ok: false, seq: 3, reason: "prev of seq 3 does not match the hash of seq 2" })
+    expect(await verifyAuditChain(PEER, tail, owner.publicKeyHex)).toMatchObject({ ok: false, seq: 0, reason: expect.stringMatching(/seq gap: expected seq 0, found 3/) })
+    // A head for an entry of an earlier segment is not this segment's.
+    const early = await signHead(PEER, 1, await entryHash(entries[1]!), owner.key)
+    expect(await verifyAuditChain(PEER, tail, owner.publicKeyHex, early, undefined, start)).toMatchObject({ ok: false, reason: "entry at seq 1 does not match the signed head" })
+  })
+})
+
+describe("AuditLog storage", () => {
+  it("stores an entry's strings as immutable values, and hashes and reads them as plain strings", async () => {
+    const repo = new Repo({ network: [] })
+    const handle = AuditLog.createAuditDoc(repo, PEER)
+    const log = new AuditLog(handle, { actor: { kind: "worker", name: PEER }, key: owner.key })
+    const first = await log.append("transition", "task-1", { to: "claimed" })
+    const second = await log.append("approval", "task-1", {})
+    const raw = handle.doc().entries[1]! as unknown as Record<string, unknown>
+    for (const field of ["prev", "kind", "subject", "data", "sig"]) expect(raw[field], field).toBeInstanceOf(ImmutableString)
+    expect(second.prev).toBe(await entryHash(first))
+    expect(auditEntries(handle.doc())).toEqual([first, second])
+    expect(await log.entries()).toEqual([first, second])
+    expect(await verifyAuditChain(PEER, auditEntries(handle.doc()), owner.publicKeyHex, SignedHeadSchema.parse(handle.doc().head))).toMatchObject({ ok: true, entries: 2 })
+    await repo.shutdown()
+  })
+})
+
 describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
   async function setup() {
     const repo = new Repo({ network: [] })
@@ -252,8 +288,8 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
     const { repo, rootHandle, audit, log } = await setup()
     const appended = await Promise.all(Array.from({ length: 8 }, (_, i) => log.append("transition", `task-${i}`, { i })))
     expect(appended.map(e => e.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
-    expect(audit.doc().entries.map(e => e.subject)).toEqual(appended.map(e => e.subject))
-    const head = audit.doc().head!
+    expect(auditEntries(audit.doc()).map(e => e.subject)).toEqual(appended.map(e => e.subject))
+    const head = SignedHeadSchema.parse(audit.doc().head)
     expect(head).toMatchObject({ seq: 7, hash: await entryHash(appended[7]!) })
     expect(await verifyHex(owner.publicKeyHex, `head:${PEER}:7:${head.hash}`, head.sig)).toBe(true)
     expect(await verifyWorkspaceAudit(repo, rootHandle.doc())).toEqual([{ peer: PEER, ok: true, entries: 8 }])
@@ -340,7 +376,7 @@ describe("AuditLog and verifyWorkspaceAudit on a local Repo", () => {
       d.entries.splice(2, 1)
     })
     await log.append("transition", "t3", {})
-    expect(audit.doc().entries.map(e => e.seq)).toEqual([0, 1, 3])
+    expect(auditEntries(audit.doc()).map(e => e.seq)).toEqual([0, 1, 3])
     const [report] = await verifyWorkspaceAudit(repo, rootHandle.doc())
     expect(report).toMatchObject({ ok: false, peer: PEER, seq: 2, reason: expect.stringMatching(/seq gap/) })
     await repo.shutdown()

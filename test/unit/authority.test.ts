@@ -692,7 +692,7 @@ describe("authority: audit logs", () => {
     const rewind = await h.peer("alice", "operator")
     ;(await rewind.repo.find<{ entries: unknown[] }>(created.url)).change(d => void d.entries.splice(1, 1))
     await refusedWith(rewind, "entry 1 never changes")
-    expect(authorizeAuditChange({ peer: "alice", entriesBefore: 2, appended: [], headBefore: { seq: 1, hash: "a".repeat(64), sig: "b".repeat(128) }, headAfter: { seq: 0, hash: "a".repeat(64), sig: "b".repeat(128) } }, principal("alice", "operator"))).toMatchObject({
+    expect(authorizeAuditChange({ peer: "alice", entriesBefore: 2, firstSeq: 0, appended: [], headBefore: { seq: 1, hash: "a".repeat(64), sig: "b".repeat(128) }, headAfter: { seq: 0, hash: "a".repeat(64), sig: "b".repeat(128) } }, principal("alice", "operator"))).toMatchObject({
       ok: false,
       reason: expect.stringContaining("its head only moves forward"),
     })

@@ -3,7 +3,7 @@ import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-re
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, AuditDoc, IdentitiesDoc, Identity, JournalDoc, RootDoc } from "../../schemas/index.ts"
 import { generateSigningKey, importPrivateKey } from "../../src/core/signing.ts"
-import { AuditLog } from "../../src/domain/audit/auditLog.ts"
+import { auditEntries, AuditLog } from "../../src/domain/audit/auditLog.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { readJournalEntries } from "../../src/workspace/documentReaders.ts"
 import {
@@ -41,14 +41,14 @@ afterEach(async () => {
 
 const identitiesHandle = () => repo.find<IdentitiesDoc>(ws.root.docs.identities as AutomergeUrl)
 const stored = async () => (await identitiesHandle()).doc()
-const auditEntries = () => audit.doc().entries
+const written = () => auditEntries(audit.doc())
 
 /** Expects an OperatorActionError matching `message` and that nothing was written anywhere. */
 async function refused(fn: () => Promise<unknown>, message: RegExp): Promise<void> {
   const handle = await identitiesHandle()
   const heads = handle.heads()
   const docs = Object.keys(repo.handles).length
-  const audits = auditEntries().length
+  const audits = written().length
   const error = await fn().then(
     () => undefined,
     (e: unknown) => e,
@@ -57,7 +57,7 @@ async function refused(fn: () => Promise<unknown>, message: RegExp): Promise<voi
   expect((error as Error).message).toMatch(message)
   expect(handle.heads()).toEqual(heads)
   expect(Object.keys(repo.handles)).toHaveLength(docs)
-  expect(auditEntries()).toHaveLength(audits)
+  expect(written()).toHaveLength(audits)
 }
 
 describe("forgeIdentity", () => {
@@ -91,9 +91,9 @@ describe("forgeIdentity", () => {
     expect(doc.seedsUsed).toEqual({ "AB-1234-CD": { identity: "ada-lovelace", at: NOW } })
     const journal = await repo.find<JournalDoc>(ada.journalUrl as AutomergeUrl)
     expect(journal.doc()).toEqual({ schemaVersion: 1, kind: "journal", identity: "ada-lovelace", entries: [] })
-    expect(auditEntries()).toHaveLength(1)
-    expect(auditEntries()[0]).toMatchObject({ kind: "social", subject: "ada-lovelace", actor: alice })
-    expect(JSON.parse(auditEntries()[0]!.data)).toEqual({ action: "forge", name: "Ada Lovelace", seed: "AB-1234-CD", journalUrl: ada.journalUrl })
+    expect(written()).toHaveLength(1)
+    expect(written()[0]).toMatchObject({ kind: "social", subject: "ada-lovelace", actor: alice })
+    expect(JSON.parse(written()[0]!.data)).toEqual({ action: "forge", name: "Ada Lovelace", seed: "AB-1234-CD", journalUrl: ada.journalUrl })
   })
 
   it("draws a fresh seed when none is given and leaves blank texts out", async () => {
@@ -192,7 +192,7 @@ describe("updateProfile", () => {
     const profile = await updateProfile(ctx, ada.id, { bio: " new bio ", html: '<h1 class="t">Ada</h1><p>I <em>count</em>.</p>', css: "h1 { color: navy; position: fixed }" })
     expect(profile).toEqual({ bio: "new bio", html: "<h1>Ada</h1><p>I <em>count</em>.</p>", css: "h1 { color: navy }" })
     expect((await stored()).identities.ada!.profile).toEqual(profile)
-    expect(JSON.parse(auditEntries().at(-1)!.data)).toEqual({ action: "profile", fields: ["bio", "html", "css"] })
+    expect(JSON.parse(written().at(-1)!.data)).toEqual({ action: "profile", fields: ["bio", "html", "css"] })
     await updateProfile(ctx, ada.id, { html: "" })
     expect((await stored()).identities.ada!.profile).toEqual({ bio: "new bio", css: "h1 { color: navy }" })
   })
@@ -219,7 +219,7 @@ describe("updateMutable", () => {
     expect(await updateMutable(ctx, ada.id, { mood: " curious ", focus: "proofs", likes: "tea, chalk" })).toEqual({ mood: "curious", focus: "proofs", likes: "tea, chalk" })
     expect(await updateMutable(ctx, ada.id, { focus: null, likes: "" , quirks: "hums" })).toEqual({ mood: "curious", quirks: "hums" })
     expect((await stored()).identities.ada!.mutable).toEqual({ mood: "curious", quirks: "hums" })
-    expect(JSON.parse(auditEntries().at(-1)!.data)).toMatchObject({ action: "mutable" })
+    expect(JSON.parse(written().at(-1)!.data)).toMatchObject({ action: "mutable" })
     await refused(() => updateMutable(ctx, ada.id, { rank: "boss" } as never), /Unrecognized key/)
     await refused(() => updateMutable(ctx, ada.id, {}), /nothing to change/)
     await refused(() => updateMutable(ctx, "ghost", { mood: "x" }), /no resident ghost/)

@@ -1,22 +1,27 @@
 /**
- * Every registered peer's audit log, live: its entries (validated one by one) and its
- * chain verification (signatures, hash links, signed head) computed here in the browser.
- * Shared by the Audit view and the task detail view.
+ * Every registered peer's audit log, live: its newest entries (the newest segments until
+ * they fill a page, validated one by one) and their chain verification (signatures, hash
+ * links across those segments, signed heads) computed here in the browser. Shared by the
+ * Audit view and the task detail view.
  */
-import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
+import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { storeToRefs } from "pinia"
 import { onScopeDispose, shallowRef, watch } from "vue"
 import type { AuditEntry, PeerRecord } from "../../../schemas/index.ts"
-import { type ChainReport, verifyPeerAudit } from "../../domain/audit/index.ts"
-import type { DataIssue } from "../../core/validate.ts"
-import { readAuditEntries } from "../../workspace/documentReaders.ts"
+import { auditPage, auditSegments, type ChainReport, verifyPeerAudit } from "../../domain/audit/index.ts"
 import { useWorkspaceStore } from "../stores/workspace.ts"
 import { whenReady } from "./useDocument.ts"
+
+/** How many entries of each log the views read at least: its newest segments until they hold this many. */
+export const AUDIT_PAGE = 500
 
 export interface PeerAuditLog {
   peer: string
   record: PeerRecord
+  /** The newest entries, oldest first: whole segments, at least AUDIT_PAGE of them when the log holds that many. */
   entries: AuditEntry[]
+  /** Whether `entries` is the whole log (older segments are not read to show the newest page). */
+  complete?: boolean
   /** Undefined until the first verification finishes. */
   report?: ChainReport
   error?: string
@@ -28,7 +33,8 @@ export function useAuditLogs() {
   const store = useWorkspaceStore()
   const { root } = storeToRefs(store)
   const logs = shallowRef<PeerAuditLog[]>([])
-  const watched = new Map<string, { handle: DocHandle<unknown>; off: () => void; url: string }>()
+  /** Per peer: the segments listed when it was last followed, and the segment handles watched. */
+  const watched = new Map<string, { key: string; handles: Map<string, () => void>; off: () => void }>()
   const byPeer = new Map<string, PeerAuditLog>()
   let disposed = false
 
@@ -36,43 +42,26 @@ export function useAuditLogs() {
     logs.value = [...byPeer.values()].sort((a, b) => (a.peer < b.peer ? -1 : 1))
   }
 
-  const refresh = async (peer: string, record: PeerRecord, handle: DocHandle<unknown>) => {
-    const issues: DataIssue[] = []
-    const label = `audit ${record.auditUrl}`
-    let entries: AuditEntry[] = []
+  const refresh = async (peer: string, record: PeerRecord) => {
+    const w = watched.get(peer)
+    if (!w) return
     try {
-      entries = readAuditEntries(handle.doc(), label, issues)
-    } catch (error) {
-      issues.push({ doc: label, path: "", message: (error as Error).message })
-    }
-    store.setDocIssues(label, issues)
-    byPeer.set(peer, { ...(byPeer.get(peer) ?? { peer, record }), record, entries, unavailable: false })
-    publish()
-    // The verifier re-reads the document itself, so a failure names the first bad seq.
-    const report = await verifyPeerAudit(store.session!.repo, peer, record, { findTimeoutMs: 15_000 })
-    if (disposed) return
-    const current = byPeer.get(peer)
-    if (current) byPeer.set(peer, { ...current, report })
-    publish()
-  }
-
-  const follow = async (peer: string, record: PeerRecord) => {
-    const existing = watched.get(peer)
-    if (existing?.url === record.auditUrl) return
-    existing?.off()
-    try {
-      const handle = await store.session!.find<unknown>(record.auditUrl as AutomergeUrl)
+      const page = await auditPage(store.session!.repo, record, { minEntries: AUDIT_PAGE, find: url => store.session!.find<unknown>(url) })
       if (disposed) return
-      let pending: ReturnType<typeof setTimeout> | undefined
-      // Verification is async crypto work: coalesce bursts of appends.
-      const onChange = whenReady(handle, () => {
-        clearTimeout(pending)
-        pending = setTimeout(() => void refresh(peer, record, handle), 100)
-      })
-      handle.on("change", onChange)
-      watched.set(peer, { handle, url: record.auditUrl, off: () => (clearTimeout(pending), handle.off("change", onChange)) })
-      if (handle.isReady()) return await refresh(peer, record, handle)
-      byPeer.set(peer, { peer, record, entries: [], unavailable: true })
+      for (const handle of page.handles) follow(w, handle, peer, record)
+      const label = `audit ${record.auditUrl}`
+      store.setDocIssues(label, page.issues)
+      if (page.unavailable && !page.handles.length) {
+        byPeer.set(peer, { peer, record, entries: [], unavailable: true })
+        return publish()
+      }
+      byPeer.set(peer, { ...(byPeer.get(peer) ?? { peer, record }), record, entries: page.entries, complete: page.complete, unavailable: false })
+      publish()
+      // The verifier re-reads the segments itself, so a failure names the first bad seq.
+      const report = await verifyPeerAudit(store.session!.repo, peer, record, { findTimeoutMs: 15_000, newestSegments: page.handles.length })
+      if (disposed) return
+      const current = byPeer.get(peer)
+      if (current) byPeer.set(peer, { ...current, report })
       publish()
     } catch (error) {
       byPeer.set(peer, { peer, record, entries: [], error: `audit log not available yet: ${(error as Error).message}` })
@@ -80,10 +69,39 @@ export function useAuditLogs() {
     }
   }
 
+  /** Re-reads the log when one of its segments changes (verification is async crypto work: bursts of appends coalesce). */
+  const follow = (w: { handles: Map<string, () => void> }, handle: DocHandle<unknown>, peer: string, record: PeerRecord) => {
+    if (w.handles.has(handle.url)) return
+    let pending: ReturnType<typeof setTimeout> | undefined
+    const onChange = whenReady(handle, () => {
+      clearTimeout(pending)
+      pending = setTimeout(() => void refresh(peer, record), 100)
+    })
+    handle.on("change", onChange)
+    w.handles.set(handle.url, () => (clearTimeout(pending), handle.off("change", onChange)))
+  }
+
+  const start = async (peer: string, record: PeerRecord) => {
+    const key = auditSegments(record).map(s => s.url).join(" ")
+    const existing = watched.get(peer)
+    if (existing?.key === key) return
+    existing?.off()
+    const handles = new Map<string, () => void>()
+    const w = { key, handles, off: () => handles.forEach(off => off()) }
+    watched.set(peer, w)
+    // The newest segment is watched even before it arrives: the page reads it once it does.
+    try {
+      follow(w, await store.session!.find<unknown>(auditSegments(record)[0]!.url), peer, record)
+    } catch {
+      // refresh reports it
+    }
+    await refresh(peer, record)
+  }
+
   watch(
     () => root.value?.peers,
     peers => {
-      for (const [name, record] of Object.entries(peers ?? {})) void follow(name, record)
+      for (const [name, record] of Object.entries(peers ?? {})) void start(name, record)
     },
     { immediate: true },
   )

@@ -173,5 +173,5 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
   },
   mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
   // entries and head are judged together by authorizeAuditChange; these give their schemas.
-  audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit") }, audit: true },
+  audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit"), period: fixed("audit") }, audit: true },
 }

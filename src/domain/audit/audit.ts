@@ -86,15 +86,26 @@ export async function signHead(peer: string, seq: number, hash: string, key: Cry
   return { seq, hash, sig: await signHex(key, headText(peer, seq, hash)) }
 }
 
+/** Where a stretch of the chain starts: the seq and prev its first entry must carry. */
+export interface ChainStart {
+  seq: number
+  prev: string
+}
+
+/** The start of a whole log: seq 0, no previous entry. */
+export const LOG_START: ChainStart = { seq: 0, prev: "" }
+
 /**
- * Checks one peer's log, in document order, and names the FIRST bad entry. `seq` in a
- * failure is the chain position where verification stopped (the seq the entry there
- * should have); the reason names what was found. Per entry, in this order: actor name,
- * signature (against the registered key), fork (a prev already used by an earlier
- * entry), seq continuity, prev hash. Then the signed head, if given: its signature, and
- * that the log holds entry `head.seq` with hash `head.hash` (entries beyond the head are
- * accepted: each is still checked against the owner's key, and the head only guards
- * against truncation).
+ * Checks one stretch of a peer's log (a whole log, or one segment), in document order, and
+ * names the FIRST bad entry. `start` is what its first entry must carry (default the start
+ * of a log); a segment checked on its own may start where it says (`"own"`), its link to the
+ * segment before it being checked by whoever holds both. `seq` in a failure is the chain
+ * position where verification stopped (the seq the entry there should have); the reason
+ * names what was found. Per entry, in this order: actor name, signature (against the
+ * registered key), fork (a prev already used by an earlier entry), seq continuity, prev
+ * hash. Then the signed head, if given: its signature, and that the stretch holds entry
+ * `head.seq` with hash `head.hash` (entries beyond the head are accepted: each is still
+ * checked against the owner's key, and the head only guards against truncation).
  */
 export async function verifyAuditChain(
   peer: string,
@@ -103,15 +114,18 @@ export async function verifyAuditChain(
   head?: SignedHead,
   /** The peer's key at an entry's time, when its key was rotated (default: `publicKeyHex` throughout). */
   keyAt?: (at: number) => string,
+  start: ChainStart | "own" = LOG_START,
 ): Promise<ChainReport> {
   const count = entries.length
-  const fail = (seq: number, reason: string): ChainReport => ({ ok: false, peer, seq, reason, entries: count })
+  const from = start === "own" ? { seq: entries[0]?.seq ?? 0, prev: entries[0]?.prev ?? "" } : start
+  const fail = (i: number, reason: string): ChainReport => ({ ok: false, peer, seq: from.seq + i, reason, entries: count })
   if (publicKeyHex === undefined) return fail(0, "peer not registered")
 
   const hashes: string[] = []
   const prevOwner = new Map<string, number>()
   for (let i = 0; i < count; i++) {
     const entry = entries[i]!
+    const seq = from.seq + i
     if (entry.actor.name !== peer)
       return fail(i, `entry at seq ${entry.seq} claims actor "${entry.actor.name}" in the log of "${peer}"`)
     if (!(await verifyHex(keyAt?.(entry.at) ?? publicKeyHex, signingText(entry), entry.sig)))
@@ -119,19 +133,20 @@ export async function verifyAuditChain(
     const earlier = prevOwner.get(entry.prev)
     if (earlier !== undefined) return fail(i, `fork: entries at seq ${earlier} and ${entry.seq} share prev`)
     prevOwner.set(entry.prev, entry.seq)
-    if (entry.seq !== i)
-      return fail(i, entry.seq > i ? `seq gap: expected seq ${i}, found ${entry.seq} (entry missing or out of order)` : `out of order: expected seq ${i}, found ${entry.seq}`)
-    const expectedPrev = i === 0 ? "" : hashes[i - 1]!
-    if (entry.prev !== expectedPrev) return fail(i, `prev of seq ${i} does not match the hash of seq ${i - 1}`)
+    if (entry.seq !== seq)
+      return fail(i, entry.seq > seq ? `seq gap: expected seq ${seq}, found ${entry.seq} (entry missing or out of order)` : `out of order: expected seq ${seq}, found ${entry.seq}`)
+    const expectedPrev = i === 0 ? from.prev : hashes[i - 1]!
+    if (entry.prev !== expectedPrev) return fail(i, `prev of seq ${seq} does not match the hash of seq ${seq - 1}`)
     hashes.push(await entryHash(entry))
   }
 
   if (head) {
+    const at = head.seq - from.seq
     if (!(await verifyHex(publicKeyHex, headText(peer, head.seq, head.hash), head.sig)))
-      return fail(head.seq, `signed head (seq ${head.seq}) has a bad signature`)
-    if (head.seq >= count)
-      return fail(count, `truncated: the signed head is at seq ${head.seq} but the log ends ${count ? `at seq ${count - 1}` : "empty"}`)
-    if (hashes[head.seq] !== head.hash) return fail(head.seq, `entry at seq ${head.seq} does not match the signed head`)
+      return fail(at, `signed head (seq ${head.seq}) has a bad signature`)
+    if (at >= count)
+      return fail(count, `truncated: the signed head is at seq ${head.seq} but the log ends ${count ? `at seq ${from.seq + count - 1}` : "empty"}`)
+    if (hashes[at] !== head.hash) return fail(at, `entry at seq ${head.seq} does not match the signed head`)
   }
   return { peer, ok: true, entries: count }
 }

@@ -13,7 +13,9 @@
 import { decodeChange, getAllChanges, getObjectId, view, type Doc } from "@automerge/automerge/slim"
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import { AuditEntry, SignedHead, type PeerRecord, type RootDoc, type Task } from "../../../schemas/index.ts"
-import { headText, verifyAuditChain, type ChainReport } from "./audit.ts"
+import { entryHash, headText, LOG_START, verifyAuditChain, type ChainReport, type ChainStart } from "./audit.ts"
+import { auditPage } from "./auditPage.ts"
+import { auditSegments, type Segment } from "./segments.ts"
 import { verifyHex } from "../../core/signing.ts"
 import { assertDocumentKind, formatPath, InvalidDocumentError, type DataIssue } from "../../core/validate.ts"
 import { countedEntries, openWallets } from "../wallets/actions.ts"
@@ -26,6 +28,12 @@ export interface VerifyAuditOptions {
   rootDoc?: Doc<unknown>
   /** Tasks whose actors must be registered peers (the live queue). */
   tasks?: Iterable<Task>
+  /**
+   * Check only each log's newest this many segments (default: every segment, back to seq 0):
+   * their entries, and the links between them; the oldest one checked is taken to start
+   * where its first entry says.
+   */
+  newestSegments?: number
 }
 
 const byName = <T>([a]: [string, T], [b]: [string, T]) => (a < b ? -1 : a > b ? 1 : 0)
@@ -95,12 +103,10 @@ function parseHolder(data: string): string | undefined {
   }
 }
 
-/** A registered peer's entries that parse (the chain itself is checked by verifyPeerAudit). */
+/** A registered peer's entries that parse, from every segment (the chain itself is checked by verifyPeerAudit). */
 async function entriesOf(repo: Repo, record: PeerRecord, opts: VerifyAuditOptions): Promise<AuditEntry[]> {
   try {
-    const handle = await repo.find<{ entries?: unknown }>(record.auditUrl as AutomergeUrl, { signal: AbortSignal.timeout(opts.findTimeoutMs ?? 10_000) })
-    const entries = handle.doc().entries
-    return Array.isArray(entries) ? entries.flatMap(e => AuditEntry.safeParse(e).data ?? []) : []
+    return (await auditPage(repo, record, opts)).entries
   } catch {
     return []
   }
@@ -127,16 +133,40 @@ export async function highestSignedHead(doc: Doc<unknown>, peer: string, publicK
   return undefined
 }
 
+/**
+ * Checks a peer's log segment by segment, oldest first: each segment's entries and head,
+ * and that its first entry continues the chain where the segment before it ended (empty
+ * segments are passed over). With `newestSegments`, only the newest segments are read.
+ */
 export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerRecord, opts: VerifyAuditOptions = {}): Promise<ChainReport> {
-  const fail = (seq: number, reason: string, entries = 0): ChainReport => ({ ok: false, peer, seq, reason, entries })
-  const docName = `audit ${record.auditUrl}`
+  const all = auditSegments(record)
+  const window = opts.newestSegments ? all.slice(0, opts.newestSegments) : all
+  let end: { seq: number; hash: string } | undefined
+  let total = 0
+  for (const segment of [...window].reverse()) {
+    const start: ChainStart | "own" = end ? { seq: end.seq + 1, prev: end.hash } : window.length === all.length ? LOG_START : "own"
+    const checked = await verifySegment(repo, peer, record, segment, start, opts)
+    if (!checked.ok) return { ...checked.report, entries: total + checked.report.entries }
+    total += checked.entries.length
+    const last = checked.entries.at(-1)
+    if (last) end = { seq: last.seq, hash: await entryHash(last) }
+  }
+  return { peer, ok: true, entries: total }
+}
+
+type SegmentCheck = { ok: true; entries: AuditEntry[] } | { ok: false; report: ChainReport }
+
+/** One segment of a peer's log: its document, its entries from `start` on, its head, and its history's heads. */
+async function verifySegment(repo: Repo, peer: string, record: PeerRecord, segment: Segment, start: ChainStart | "own", opts: VerifyAuditOptions): Promise<SegmentCheck> {
+  const fail = (seq: number, reason: string, entries = 0): SegmentCheck => ({ ok: false, report: { ok: false, peer, seq, reason, entries } })
+  const docName = `audit ${segment.url}`
   let handle: DocHandle<unknown>
   try {
-    handle = await repo.find<unknown>(record.auditUrl as AutomergeUrl, {
+    handle = await repo.find<unknown>(segment.url as AutomergeUrl, {
       signal: AbortSignal.timeout(opts.findTimeoutMs ?? 10_000),
     })
   } catch (error) {
-    return fail(0, `audit document ${record.auditUrl} not found: ${(error as Error).message}`)
+    return fail(0, `audit document ${segment.url} not found: ${(error as Error).message}`)
   }
   const value = handle.doc()
   try {
@@ -145,8 +175,9 @@ export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerReco
     if (error instanceof InvalidDocumentError) return fail(0, `not an audit document: ${error.message}`)
     throw error
   }
-  const doc = value as { peer?: unknown; entries?: unknown; head?: unknown }
+  const doc = value as { peer?: unknown; period?: unknown; entries?: unknown; head?: unknown }
   if (doc.peer !== peer) return fail(0, `audit document belongs to ${JSON.stringify(doc.peer)}, not to ${peer}`)
+  if (doc.period !== segment.period) return fail(0, `audit document ${segment.url} holds period ${JSON.stringify(doc.period ?? "first")}, but is listed as ${segment.period ?? "the first"}`)
   if (!Array.isArray(doc.entries)) return fail(0, "audit document has no entry list")
   const entries: AuditEntry[] = []
   for (const [i, raw] of doc.entries.entries()) {
@@ -168,15 +199,16 @@ export async function verifyPeerAudit(repo: Repo, peer: string, record: PeerReco
     }
     head = parsed.data
   }
-  const chain = await verifyAuditChain(peer, entries, record.publicKey, head, keyAtTime(record))
-  if (!chain.ok) return chain
+  const chain = await verifyAuditChain(peer, entries, record.publicKey, head, keyAtTime(record), start)
+  if (!chain.ok) return { ok: false, report: chain }
   const highest = await highestSignedHead(value as Doc<unknown>, peer, record.publicKey)
-  if (highest && !head) return fail(entries.length, `head deleted: ${peer} signed a head at seq ${highest.seq} in this log's history, and none is left`, entries.length)
+  const end = (start === "own" ? (entries[0]?.seq ?? 0) : start.seq) + entries.length
+  if (highest && !head) return fail(end, `head deleted: ${peer} signed a head at seq ${highest.seq} in this log's history, and none is left`, entries.length)
   if (highest && head && highest.seq > head.seq)
     return fail(head.seq, `head rewound: the log's head is at seq ${head.seq}, but ${peer} signed a head at seq ${highest.seq} in its history`, entries.length)
-  if (highest && highest.seq >= entries.length)
-    return fail(entries.length, `truncated: ${peer} signed a head at seq ${highest.seq}, but the log ends ${entries.length ? `at seq ${entries.length - 1}` : "empty"}`, entries.length)
-  return chain
+  if (highest && highest.seq >= end)
+    return fail(end, `truncated: ${peer} signed a head at seq ${highest.seq}, but the log ends ${entries.length ? `at seq ${end - 1}` : "empty"}`, entries.length)
+  return { ok: true, entries }
 }
 
 /** The key `record` signed with at a time, following its rotations (each valid from its `at`). */

@@ -8,6 +8,8 @@
  *   (name, role, publicKey, auditUrl, registeredAt, and deviceOf, which the relay writes when
  *   an operator claims the device's pairing code) never changes through a peer's write (a key
  *   rotation is its own signed record: see authorizeKeyRotation).
+ * - The segments of a peer's audit log (`auditSegments`) are listed by the relay only; the
+ *   peer writes entries into them, nobody else (src/domain/audit/authority.ts).
  * - A peer updates its own liveness fields, its display name among them (no two operators
  *   share one); operators approve or revoke workers, the owner approves or revokes operators,
  *   an operator (or the owner) approves or revokes that operator's own devices.
@@ -45,6 +47,7 @@ export function authorizePeerChange(before: PeerRecord | undefined, after: PeerR
   if (!after) return refused(`peer ${ctx.key} cannot be deleted: registrations are permanent (revoke the peer instead)`)
   if (!before) return refused(`peer ${after.name} cannot be registered by a peer's write: the relay enrols peers`)
   const changed = changedFields(before, after)
+  if (changed.includes("auditSegments")) return refused(`peer ${after.name}: the segments of its audit log are listed by the relay only`)
   const identity = changed.filter(f => (IDENTITY_FIELDS as readonly string[]).includes(f))
   if (identity.length) {
     if (identity.length === 1 && identity[0] === "publicKey") {

@@ -6,7 +6,8 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim"
 import type { AuditDoc, PeerRecord, RootDoc } from "../../../schemas/index.ts"
-import { AuditLog } from "../audit/auditLog.ts"
+import { AuditLog, type AuditLogOptions } from "../audit/auditLog.ts"
+import { auditSegments } from "../audit/segments.ts"
 
 export interface PeerIdentity {
   name: string
@@ -72,17 +73,25 @@ export function ownRecord(root: RootDoc, id: Pick<PeerIdentity, "name" | "public
   return record
 }
 
-/** The peer's own audit log, found through its registration (written by the relay at enrolment). */
-export async function openOwnAuditLog(repo: Repo, root: RootDoc, id: PeerIdentity, findTimeoutMs = 15_000): Promise<AuditLog> {
-  const record = ownRecord(root, id)
+/**
+ * The peer's own audit log, found through its registration (written by the relay at
+ * enrolment). Give the root as a function to follow the segments the relay adds later
+ * (src/domain/audit/segments.ts); a root given as a value fixes them at opening.
+ */
+export async function openOwnAuditLog(repo: Repo, root: RootDoc | (() => RootDoc), id: PeerIdentity, opts: { findTimeoutMs?: number } & AuditLogOptions = {}): Promise<AuditLog> {
+  const { findTimeoutMs = 15_000, ...logOptions } = opts
+  const rootNow = typeof root === "function" ? root : () => root
+  const record = ownRecord(rootNow(), id)
   // A follower relay signs as a relay would; readers accept a system signature from the
   // anchored relay only, so nothing a mirror signs counts (it appends nothing anyway).
   const actor = { kind: id.role === "relay" || id.role === "mirror" ? ("system" as const) : id.role, name: id.name }
-  let handle: DocHandle<AuditDoc>
-  try {
-    handle = await repo.find<AuditDoc>(record.auditUrl as AutomergeUrl, { signal: AbortSignal.timeout(findTimeoutMs) })
-  } catch (error) {
-    throw new AuditLogUnavailableError(id.name, record.auditUrl, error as Error)
+  const open = async (url: string) => {
+    try {
+      return await repo.find<AuditDoc>(url as AutomergeUrl, { signal: AbortSignal.timeout(findTimeoutMs) })
+    } catch (error) {
+      throw new AuditLogUnavailableError(id.name, url, error as Error)
+    }
   }
-  return new AuditLog(handle, { actor, key: id.key })
+  const segments = { list: () => auditSegments(rootNow().peers[id.name] ?? record), open }
+  return new AuditLog(await open(record.auditUrl), { actor, key: id.key }, { ...logOptions, segments })
 }

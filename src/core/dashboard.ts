@@ -208,8 +208,11 @@ export function formatRelative(at: number, now: number): string {
 }
 
 /** A timestamp in the viewer's local time zone, to the second. */
+let localTime: Intl.DateTimeFormat | undefined
 export function formatLocalTime(at: number): string {
-  return new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })
+  // One formatter, made on first use: a list of times would otherwise build one per row.
+  localTime ??= new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" })
+  return localTime.format(at)
 }
 
 // ── audit ───────────────────────────────────────────────────────────────────

@@ -35,6 +35,12 @@ function nextPaint(): Promise<void> {
   })
 }
 
+/** Resolves after the next paint, once the main thread is idle (at most a second later). */
+async function whenIdle(): Promise<void> {
+  await nextPaint()
+  await new Promise<void>(resolve => (typeof requestIdleCallback === "function" ? requestIdleCallback(() => resolve(), { timeout: 1_000 }) : setTimeout(resolve, 50)))
+}
+
 /** setup: this browser has no operator key yet; waiting: its key awaits the owner's approval. */
 export type Phase = "loading" | "join" | "setup" | "waiting" | "ready" | "error"
 export interface Notice {
@@ -114,6 +120,9 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     cachedView.value = undefined
     keepView(s)
     void writeQueuedHalt(s)
+    // Copying every document for offline use loads the big ones (a room, the ledger): not before
+    // the live view is on screen and the page has a quiet moment.
+    void whenIdle().then(() => s.offlineCopy.start())
   }
 
   /** Keeps what the shell and the dashboard show for the next start, a moment after it last changed. */

@@ -43,6 +43,26 @@ function localKeys(page: Page): Promise<string[]> {
   )
 }
 
+/** One value this browser keeps for itself, as JSON. */
+function localValue(page: Page, key: string): Promise<string> {
+  return page.evaluate(
+    key =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open("vivarium-local")
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const value = open.result.transaction("kv").objectStore("kv").get(key)
+          value.onsuccess = () => {
+            open.result.close()
+            resolve(JSON.stringify(value.result))
+          }
+          value.onerror = () => reject(value.error)
+        }
+      }),
+    key,
+  )
+}
+
 /** Takes the relay's port and holds every connection without a byte of answer; `release` drops them. */
 async function hangingPort(port: number): Promise<{ release(): Promise<void> }> {
   const sockets = new Set<Socket>()
@@ -78,6 +98,10 @@ describe("painting from this device's last view", { timeout: 180_000 }, () => {
       const workspaceId = relay.workspace.root.workspaceId
       // The view is kept a moment after the last change.
       await waitFor(async () => (await localKeys(page)).includes(`view:${workspaceId}`), { timeoutMs: 20_000, intervalMs: 200, message: "the kept view in IndexedDB" })
+      // What the shell showed, never the join secret.
+      const kept = await localValue(page, `view:${workspaceId}`)
+      expect(kept).toContain(relay.workspace.root.name)
+      expect(kept).not.toContain(relay.token)
 
       // The relay hangs: its port takes connections and never answers.
       await relay.close()

@@ -142,7 +142,8 @@ export const useWorkspaceStore = defineStore("workspace", () => {
       })
       void saveCachedView(view).catch(() => undefined)
     }
-    const schedule = () => (timer ??= setTimeout(save, VIEW_SAVE_DELAY_MS))
+    // Deriving the figures walks every task: in a quiet moment, never in the middle of a burst of changes.
+    const schedule = () => (timer ??= setTimeout(() => void whenIdle().then(save), VIEW_SAVE_DELAY_MS))
     s.workspace.rootHandle.on("change", schedule)
     s.workspace.tasks.on("change", schedule)
     s.on("status", schedule)

@@ -147,6 +147,26 @@ export function health(input: DashboardInput): Health {
   return { level, reasons }
 }
 
+/** Everything the dashboard shows as numbers, as of `now` (also what the PWA paints from before its documents open). */
+export interface DashboardFigures {
+  counts: Record<TaskStatus, number>
+  flow: Throughput
+  spend: SpendState
+  workers: WorkerCounts
+  health: Health
+}
+
+export function dashboardFigures(input: DashboardInput): DashboardFigures {
+  const { tasks, root, now } = input
+  return {
+    counts: countByStatus(tasks),
+    flow: throughput(tasks, now),
+    spend: spendState(tasks, root, input.archivedSpendUsd),
+    workers: workerCounts(root, now),
+    health: health(input),
+  }
+}
+
 // ── task lists ──────────────────────────────────────────────────────────────
 
 /** Open = somewhere between added and a decision, other than waiting for review. */
@@ -188,8 +208,11 @@ export function formatRelative(at: number, now: number): string {
 }
 
 /** A timestamp in the viewer's local time zone, to the second. */
+let localTime: Intl.DateTimeFormat | undefined
 export function formatLocalTime(at: number): string {
-  return new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })
+  // One formatter, made on first use: a list of times would otherwise build one per row.
+  localTime ??= new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" })
+  return localTime.format(at)
 }
 
 // ── audit ───────────────────────────────────────────────────────────────────

@@ -42,6 +42,31 @@ export function validateValue<S extends z.ZodType>(
 }
 
 /**
+ * What each stored entry read to, by the schema and the document's own object: Automerge keeps
+ * an unchanged entry's object across changes, so reading a document again after a change
+ * validates only the entries that changed. Only for values read out of documents (nobody
+ * mutates those); a hit must also be at the same document and path, so its issues stay true.
+ */
+const readBefore = new WeakMap<z.ZodType, WeakMap<object, { at: string; entry: unknown; issues: DataIssue[] }>>()
+
+function validateStored<S extends z.ZodType>(schema: S, value: unknown, doc: string, path: readonly PropertyKey[], issues: DataIssue[]): z.infer<S> | undefined {
+  if (value === null || typeof value !== "object") return validateValue(schema, value, doc, path, issues)
+  let bySchema = readBefore.get(schema)
+  if (!bySchema) readBefore.set(schema, (bySchema = new WeakMap()))
+  const at = `${doc}\u0000${formatPath(path)}`
+  const known = bySchema.get(value)
+  if (known?.at === at) {
+    issues.push(...known.issues)
+    return known.entry as z.infer<S> | undefined
+  }
+  const found: DataIssue[] = []
+  const entry = validateValue(schema, value, doc, path, found)
+  bySchema.set(value, { at, entry, issues: found })
+  issues.push(...found)
+  return entry
+}
+
+/**
  * An entry keyed by its own id must be stored under that id: an entry under another key
  * (only a broken or hostile peer writes one) would be acted on under a name no writer can
  * find, so it is refused. Returns the issue, or undefined when key and id agree.
@@ -67,7 +92,7 @@ export function validateEntries<S extends z.ZodType>(
     return out
   }
   for (const [key, value] of Object.entries(record)) {
-    const entry = validateValue(schema, value, doc, [...path, key], issues)
+    const entry = validateStored(schema, value, doc, [...path, key], issues)
     if (entry === undefined) continue
     const mismatch = idField === undefined ? undefined : keyMismatch(entry, key, idField, doc, [...path, key])
     if (mismatch) issues.push(mismatch)
@@ -90,7 +115,7 @@ export function validateList<S extends z.ZodType>(
   }
   const out: z.infer<S>[] = []
   list.forEach((item, i) => {
-    const entry = validateValue(schema, item, doc, [...path, i], issues)
+    const entry = validateStored(schema, item, doc, [...path, i], issues)
     if (entry !== undefined) out.push(entry)
   })
   return out

@@ -143,7 +143,8 @@ export async function serviceWorkerActivated(page: Page): Promise<void> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)
-  await page.screenshot({ path, fullPage: true })
+  // Transitions finish first: a drawer still sliding away after a resize would be in the picture.
+  await page.screenshot({ path, fullPage: true, animations: "disabled" })
   return path
 }
 

@@ -1,4 +1,6 @@
+import * as Automerge from "@automerge/automerge"
 import { describe, expect, it } from "vitest"
+import { z } from "zod"
 import { PeerRecord, Task, type RootDoc } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
@@ -96,6 +98,44 @@ describe("validateList", () => {
     const notAList: DataIssue[] = []
     expect(validateList(PeerRecord.shape.name, { 0: "ok" }, "audit x", ["entries"], notAList)).toEqual([])
     expect(notAList[0]).toMatchObject({ path: "entries", message: "expected a list" })
+  })
+})
+
+describe("reading a document again after a change", () => {
+  type Doc = { entries: Record<string, { id: string; n: number }>; list: { id: string; n: number }[] }
+  /** A schema that counts how often it parses. */
+  function counted() {
+    const seen: string[] = []
+    const schema = z.object({ id: z.string(), n: z.number().int().nonnegative() }).refine(v => (seen.push(v.id), true))
+    return { schema, seen }
+  }
+
+  it("validates only the entries that changed, and reports an unchanged invalid entry again", () => {
+    const { schema, seen } = counted()
+    let doc = Automerge.from<Doc>({ entries: { a: { id: "a", n: 1 }, b: { id: "b", n: 2 }, bad: { id: "bad", n: -1 } }, list: [] })
+    const first: DataIssue[] = []
+    expect([...validateEntries(schema, doc.entries, "doc", ["entries"], first, "id").keys()]).toEqual(["a", "b"])
+    expect(first.map(i => i.path)).toEqual(["entries.bad.n"])
+    seen.length = 0
+    doc = Automerge.change(doc, d => void (d.entries.b!.n = 3))
+    const again: DataIssue[] = []
+    const read = validateEntries(schema, doc.entries, "doc", ["entries"], again, "id")
+    expect(seen).toEqual(["b"])
+    expect(read.get("b")?.n).toBe(3)
+    expect(read.get("a")?.n).toBe(1)
+    expect(again).toEqual(first)
+  })
+
+  it("reads an element again where it moved to, so its issues name where it is", () => {
+    const { schema } = counted()
+    let doc = Automerge.from<Doc>({ entries: {}, list: [{ id: "x", n: -1 }] })
+    const first: DataIssue[] = []
+    validateList(schema, doc.list, "doc", ["list"], first)
+    expect(first.map(i => i.path)).toEqual(["list.0.n"])
+    doc = Automerge.change(doc, d => void d.list.unshift({ id: "y", n: 1 }))
+    const again: DataIssue[] = []
+    expect(validateList(schema, doc.list, "doc", ["list"], again).map(e => e.id)).toEqual(["y"])
+    expect(again.map(i => i.path)).toEqual(["list.1.n"])
   })
 })
 

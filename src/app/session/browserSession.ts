@@ -158,8 +158,8 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
       loadAckState(link.workspaceId),
       loadOfflineRecord(link.workspaceId),
     ])
+    // The offline copy is started by the app once its first live view is painted (it loads every document).
     const session = new BrowserSession(repo, workspace, link, acks, new OfflineCopy(repo, workspace, link.workspaceId, copied), opts)
-    session.offlineCopy.start()
     // A key whose audit log cannot be opened must not keep the whole app from starting.
     await session.#useKey(operator).catch((error: Error) => (session.operatorError = error.message))
     session.#startPresence()

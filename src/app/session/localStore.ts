@@ -2,12 +2,14 @@
  * What this browser keeps for itself in IndexedDB, outside the replicated documents:
  * the remembered workspace, the operator's signing key (a non-extractable CryptoKey,
  * stored by structured clone, so the private key never leaves WebCrypto), what the relay
- * acknowledged, and what the last offline copy held.
+ * acknowledged, what the last offline copy held, the last view painted, and a halt waiting
+ * for the documents to open.
  */
 import { createStore, del, get, getMany, set, setMany } from "idb-keyval"
 import { z } from "zod"
-import { PeerName, PublicKeyHex, WorkspaceAuthority } from "../../../schemas/index.ts"
+import { LIMITS, PeerName, PublicKeyHex, Timestamp, WorkspaceAuthority } from "../../../schemas/index.ts"
 import type { AnchorPins } from "../../workspace/workspace.ts"
+import { parseCachedView, type CachedView } from "./cachedView.ts"
 import type { AckState } from "./pendingChanges.ts"
 import { RememberedWorkspace } from "./workspaceLink.ts"
 
@@ -86,4 +88,29 @@ export const browserAnchorPins: AnchorPins = {
     if (seen) await set(`anchors:${workspaceId}`, seen, store)
     return seen
   },
+}
+
+/** The shell's and the dashboard's last view (cachedView.ts); a stored value that is not one reads as none. */
+export async function loadCachedView(workspaceId: string): Promise<CachedView | undefined> {
+  return parseCachedView(await get(`view:${workspaceId}`, store), workspaceId)
+}
+
+export async function saveCachedView(view: CachedView): Promise<void> {
+  await set(`view:${view.workspaceId}`, view, store)
+}
+
+/**
+ * A halt the operator asked for before the workspace's documents were open: kept here until
+ * it is written, so neither a slow start nor a closed tab loses it.
+ */
+export const QueuedHalt = z.strictObject({ reason: z.string().min(1).max(LIMITS.reason), at: Timestamp })
+export type QueuedHalt = z.infer<typeof QueuedHalt>
+
+export async function loadQueuedHalt(workspaceId: string): Promise<QueuedHalt | undefined> {
+  return QueuedHalt.safeParse(await get(`halt:${workspaceId}`, store)).data
+}
+
+export async function saveQueuedHalt(workspaceId: string, halt: QueuedHalt | undefined): Promise<void> {
+  if (halt) await set(`halt:${workspaceId}`, halt, store)
+  else await del(`halt:${workspaceId}`, store)
 }

@@ -51,6 +51,7 @@ export class OfflineCopy extends EventEmitter<{ progress: () => void }> {
   }
 
   start(): void {
+    if (this.#closed) return
     this.repo.networkSubsystem.on("peer", this.#onConnect)
     this.#watch(this.workspace.rootHandle as DocHandle<unknown>)
     if (this.repo.peers.length) void this.#run()

@@ -10,15 +10,36 @@ import type { RootDoc, Task } from "../../../schemas/index.ts"
 import { asSentence, humanText } from "../../core/errors.ts"
 import type { DataIssue } from "../../core/validate.ts"
 import { addTask, decideTask, editTask, TASK_DECISIONS, type DecisionInput, type NewTaskInput, type TaskDecision, type TaskEdit } from "../../domain/tasks/index.ts"
-import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, peerNameFor, peerSubject, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
+import { cleanDisplayName, confirmPairing, decidePeer, displayNameOf, killSwitchReason, peerNameFor, peerSubject, setKillSwitch, updateControls, type ControlsEdit } from "../../domain/peers/index.ts"
 import { pairingClaimer } from "../../peer/enrolClient.ts"
 import type { OperatorContext } from "../../workspace/actionContext.ts"
 import { openBrowserRepo } from "../session/browserRepo.ts"
 import { approvalState, BrowserSession, enrolBrowserOperator, waitForApproval, type OnlineOperator } from "../session/browserSession.ts"
-import { forgetWorkspace, loadOperatorKey, loadWorkspace, saveWorkspace, type StoredOperatorKey } from "../session/localStore.ts"
+import { cachedViewOf, type CachedView } from "../session/cachedView.ts"
+import { forgetWorkspace, loadCachedView, loadOperatorKey, loadQueuedHalt, loadWorkspace, saveCachedView, saveQueuedHalt, saveWorkspace, type QueuedHalt, type StoredOperatorKey } from "../session/localStore.ts"
 import { joinSecretFromHash, lookUpWorkspace, type RememberedWorkspace } from "../session/workspaceLink.ts"
 import { useOfflineStore } from "./offline.ts"
 import { useRefusalsStore } from "./refusals.ts"
+
+/** How long the kept view waits after the last change before it is written. */
+const VIEW_SAVE_DELAY_MS = 1_000
+
+/** Resolves after the next frame is painted (or soon, in a background tab that paints no frames). */
+function nextPaint(): Promise<void> {
+  return new Promise(resolve => {
+    const fallback = setTimeout(resolve, 100)
+    requestAnimationFrame(() => {
+      clearTimeout(fallback)
+      setTimeout(resolve)
+    })
+  })
+}
+
+/** Resolves after the next paint, once the main thread is idle (at most a second later). */
+async function whenIdle(): Promise<void> {
+  await nextPaint()
+  await new Promise<void>(resolve => (typeof requestIdleCallback === "function" ? requestIdleCallback(() => resolve(), { timeout: 1_000 }) : setTimeout(resolve, 50)))
+}
 
 /** setup: this browser has no operator key yet; waiting: its key awaits the owner's approval. */
 export type Phase = "loading" | "join" | "setup" | "waiting" | "ready" | "error"
@@ -43,7 +64,15 @@ export const useWorkspaceStore = defineStore("workspace", () => {
   const pendingChanges = ref(0)
   /** This browser's operator: its name keys its registration, which holds the name everyone sees. */
   const operatorName = ref<string>()
-  const operator = computed(() => (operatorName.value ? { name: operatorName.value, displayName: displayNameOf(root.value, operatorName.value) } : undefined))
+  /**
+   * What this device showed last (cachedView.ts), painted while the live documents load;
+   * dropped the moment they are open, so it is never shown as live.
+   */
+  const cachedView = shallowRef<CachedView>()
+  /** A halt asked for before the documents were open, written the moment they are (never lost: kept in IndexedDB until then). */
+  const queuedHalt = shallowRef<QueuedHalt>()
+  let writingHalt = false
+  const operator = computed(() => (operatorName.value ? { name: operatorName.value, displayName: displayNameOf(root.value, operatorName.value) } : cachedView.value?.operator))
   const onlineOperators = shallowRef<OnlineOperator[]>([])
   const notice = ref<Notice>()
   /** The operator name whose approval this browser waits for (phase "waiting"), and the name it gave. */
@@ -88,13 +117,96 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     s.setViewing(viewing.value)
     if (s.operatorError) say("error", `your operator key cannot be used right now: ${s.operatorError}`)
     phase.value = "ready"
+    cachedView.value = undefined
+    keepView(s)
+    void writeQueuedHalt(s)
+    // Copying every document for offline use loads the big ones (a room, the ledger): not before
+    // the live view is on screen and the page has a quiet moment.
+    void whenIdle().then(() => s.offlineCopy.start())
+  }
+
+  /** Keeps what the shell and the dashboard show for the next start, a moment after it last changed. */
+  function keepView(s: BrowserSession): void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const save = () => {
+      timer = undefined
+      if (!root.value) return
+      const view = cachedViewOf({
+        workspaceId: s.link.workspaceId,
+        root: root.value,
+        tasks: taskList.value,
+        now: Date.now(),
+        issueCount: issues.value.length,
+        archivedSpendUsd: archivedSpendUsd.value,
+        operatorName: operatorName.value,
+      })
+      void saveCachedView(view).catch(() => undefined)
+    }
+    // Deriving the figures walks every task: in a quiet moment, never in the middle of a burst of changes.
+    const schedule = () => (timer ??= setTimeout(() => void whenIdle().then(save), VIEW_SAVE_DELAY_MS))
+    s.workspace.rootHandle.on("change", schedule)
+    s.workspace.tasks.on("change", schedule)
+    s.on("status", schedule)
+    schedule()
+  }
+
+  /** Writes the halt queued before the documents opened; it stays queued (and shown) until it is written. */
+  async function writeQueuedHalt(s: BrowserSession): Promise<void> {
+    const halt = queuedHalt.value
+    if (!halt || writingHalt) return
+    writingHalt = true
+    try {
+      await writeHalt(s, halt)
+    } finally {
+      writingHalt = false
+    }
+  }
+
+  async function writeHalt(s: BrowserSession, halt: QueuedHalt): Promise<void> {
+    if (!s.operator) return say("error", `your halt is still queued: ${s.operatorError ?? "this browser's key cannot sign yet"}`)
+    const current = root.value?.controls.killSwitch
+    const written = current?.on
+      ? (say("ok", `already halted by ${displayNameOf(root.value, current.setBy)}: your queued halt was not needed`), true)
+      : await act("queued halt written: workers stop", async ctx => (await setKillSwitch(ctx, true, halt.reason), true))
+    if (!written) return
+    queuedHalt.value = undefined
+    await saveQueuedHalt(s.link.workspaceId, undefined)
+  }
+
+  /**
+   * Before the documents are open a halt is queued (checked as the action checks it), shown
+   * as pending and kept in IndexedDB; resuming needs the open workspace.
+   */
+  async function queueHalt(on: boolean, reason: string): Promise<void> {
+    const remembered = link.value
+    if (!remembered) return
+    if (!on) return say("error", "resuming needs the workspace open: wait until it has caught up")
+    try {
+      const halt = { reason: killSwitchReason(true, reason), at: Date.now() }
+      queuedHalt.value = halt
+      await saveQueuedHalt(remembered.workspaceId, halt)
+      say("ok", "halt queued: it is written the moment the workspace opens")
+      // The documents may have opened meanwhile.
+      if (session.value) await writeQueuedHalt(session.value)
+    } catch (error) {
+      say("error", humanText(error))
+    }
   }
 
   async function openLink(remembered: RememberedWorkspace): Promise<void> {
     link.value = remembered
-    const key = await loadOperatorKey(remembered.workspaceId)
-    if (key) await connect(remembered, key)
-    else phase.value = "setup"
+    const [key, view, halt] = await Promise.all([loadOperatorKey(remembered.workspaceId), loadCachedView(remembered.workspaceId), loadQueuedHalt(remembered.workspaceId)])
+    if (!key) {
+      phase.value = "setup"
+      return
+    }
+    queuedHalt.value = halt
+    if (view) {
+      cachedView.value = view
+      // Paint the last view before the Automerge WASM and the documents take the main thread.
+      await nextPaint()
+    }
+    await connect(remembered, key)
   }
 
   /** Connects as this browser's operator key; a pending key waits here until the owner decides. */
@@ -193,6 +305,8 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     tasks,
     archivedSpendUsd,
     taskList,
+    cachedView,
+    queuedHalt,
     issues,
     connected,
     browserOnline,
@@ -260,7 +374,8 @@ export const useWorkspaceStore = defineStore("workspace", () => {
     editTask: (id: string, edit: TaskEdit) => act("task saved", ctx => editTask(ctx, id, edit)),
     decideTask: (id: string, decision: TaskDecision, input?: DecisionInput) =>
       act(`task ${TASK_DECISIONS[decision]}`, ctx => decideTask(ctx, id, decision, input)),
-    setKillSwitch: (on: boolean, reason: string) => act(on ? "halted: workers stop" : "resumed", ctx => setKillSwitch(ctx, on, reason)),
+    setKillSwitch: (on: boolean, reason: string) =>
+      session.value ? act(on ? "halted: workers stop" : "resumed", ctx => setKillSwitch(ctx, on, reason)) : queueHalt(on, reason),
     decidePeer: (name: string, state: "approved" | "revoked") => act(`${peerSubject(root.value, name).text} ${state}`, ctx => decidePeer(ctx, name, state)),
     updateControls: (edit: ControlsEdit) => act("runtime settings saved", ctx => updateControls(ctx, edit)),
     /** Confirms a terminal's pairing code (`vivarium pair`) with this browser's key; answers the terminal's name. */

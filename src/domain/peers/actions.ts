@@ -49,12 +49,20 @@ export async function decidePeer(ctx: OperatorContext, name: string, state: "app
   await ctx.audit.append("peer_decision", name, { state })
 }
 
-export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
+/**
+ * The reason a kill-switch change records, or the catalogue's refusal: a halt needs one.
+ * Checked before a halt is queued too (the PWA queues one made before its documents open).
+ */
+export function killSwitchReason(on: boolean, reason: string): string {
   const text = reason.trim()
   if (on && !text) throw new OperatorActionError("halt_needs_reason")
   if (text.length > LIMITS.reason) throw new OperatorActionError("too_long", { what: "reason", max: LIMITS.reason })
+  return text || "resumed"
+}
+
+export async function setKillSwitch(ctx: OperatorContext, on: boolean, reason: string): Promise<void> {
+  const why = killSwitchReason(on, reason)
   const now = ctx.now ?? Date.now()
-  const why = text || "resumed"
   ctx.workspace.rootHandle.change((d: RootDoc) => {
     d.controls.killSwitch = { on, reason: why, setBy: ctx.actor.name, setAt: now }
   })

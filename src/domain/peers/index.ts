@@ -1,5 +1,5 @@
 /** The peers concept's public face: what the views, the CLI, the relay and the worker use. */
-export { type ControlsEdit, decidePeer, setKillSwitch, updateControls } from "./actions.ts"
+export { type ControlsEdit, decidePeer, killSwitchReason, setKillSwitch, updateControls } from "./actions.ts"
 export { connectionProofText, decodeProofProtocol, encodeProofProtocol, EnrolmentAnswer, enrolmentProofText, EnrolmentRequest } from "./connectionProof.ts"
 export { KeyRotationError, rotateKey } from "./keyRotation.ts"
 export { openOwnAuditLog, type PeerIdentity, PeerNameTakenError, writePeerRecord } from "./registerPeer.ts"

@@ -168,7 +168,7 @@ export class BrowserSession extends EventEmitter<SessionEvents> {
 
   async #useKey(operator: StoredOperatorKey): Promise<void> {
     const { name } = operator
-    const audit = await openOwnAuditLog(this.repo, this.workspace.root, { ...operator, role: "operator" })
+    const audit = await openOwnAuditLog(this.repo, () => this.workspace.root, { ...operator, role: "operator" })
     this.operator = { actor: { kind: "operator", name }, audit }
     this.emit("status")
   }

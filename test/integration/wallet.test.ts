@@ -136,7 +136,7 @@ describe("wallet: an operator's manual grant", () => {
     })
     expect(refusals).toEqual([])
     expect(balanceOf(walletsOf(theirs), "ada")).toMatchObject({ freeTime: 8, journal: 4 })
-    const payouts = ctx.audit.handle.doc().entries.filter(e => e.kind === "payout")
+    const payouts = (await ctx.audit.entries()).filter(e => e.kind === "payout")
     expect(payouts.map(e => JSON.parse(e.data) as unknown)).toContainEqual(expect.objectContaining({ key, amount: 12 }))
   })
 })

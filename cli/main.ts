@@ -51,6 +51,11 @@ Residents, rooms, mail, quests and bounties (the panel's forms, as flags; each t
             [--winner-reward N] [--runner-up-reward N]
   wallet show RESIDENT                             balances and ledger of a resident
 
+Plans (needs no connection and no key):
+  plan preview --request TEXT [--force] [--json]   how the planner reads a request: the gut-check,
+                                                   the intent, and the steps it would offer, each
+                                                   with its facet, hat and the steps it waits for
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
@@ -126,6 +131,7 @@ const COMMANDS: Record<string, Command> = {
   quest: group("quest", async () => (await import("./commands/quest.ts")).QUEST_SUBCOMMANDS),
   bounty: group("bounty", async () => (await import("./commands/bounty.ts")).BOUNTY_SUBCOMMANDS),
   wallet: group("wallet", async () => (await import("./commands/wallet.ts")).WALLET_SUBCOMMANDS),
+  plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,7 @@ export * from "./root.ts"
 export * from "./queue.ts"
 export * from "./social.ts"
 export * from "./audit.ts"
+export * from "./cognition.ts"
 
 export const DOCUMENT_SCHEMAS = {
   root: RootDoc,

@@ -26,6 +26,7 @@ Work with a running workspace (peer commands):
             [--max-budget USD] [--min-budget USD] [--model M] [--priority N] [--json]
   task list [--status S] [--json]
   task show ID [--json]                            result, critic verdict and history of a task
+  task context ID [--json]                         the exact resident context the task's run gave the model
   task approve ID [--tip N] [--feedback TEXT]     decide a task in pending_review
   task requeue ID | task fail ID | task cancel ID [--reason TEXT]
   status    [--json]

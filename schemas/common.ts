@@ -13,6 +13,8 @@ export const LIMITS = {
   result: 64_000,
   message: 1_200,
   objective: 20_000,
+  /** A resident's assembled context for one task (src/domain/residents/contextAssembly.ts). */
+  context: 12_000,
   auditData: 16_000,
   /** The largest WebSocket frame the relay reads (one repo message); a larger one closes that connection. */
   frameBytes: 16 * 1024 * 1024,

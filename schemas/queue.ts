@@ -77,6 +77,8 @@ export type LlmCall = z.infer<typeof LlmCall>
 
 export const TaskResult = z.object({
   output: storedString(z.string().max(LIMITS.result)),
+  /** The exact resident context the model was given with the prompt (never a secret), so a reader sees why it answered so. */
+  context: storedString(z.string().max(LIMITS.context)).optional(),
   exitCode: z.number().int().optional(),
   model: z.string().max(LIMITS.name),
   usage: TokenUsage.optional(),

@@ -48,6 +48,8 @@ export interface Executed {
   model: string
   usage?: { promptTokens: number; completionTokens: number }
   costUsd: number
+  /** The resident context sent with the prompt, when there was one. */
+  context?: string
 }
 
 export function safetyCheck(task: Task, ctx: Pick<ExecutionContext, "jailDir" | "policy">): Refusal | { kind: "ok"; argv?: string[] } {
@@ -112,5 +114,5 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
       ctx.onCall?.({ model, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(model, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok }),
   })
   const cost = costUsd(model, answer.usage.promptTokens, answer.usage.completionTokens)
-  return { kind: "executed", output: answer.text.slice(0, 64_000), model, usage: answer.usage, costUsd: cost }
+  return { kind: "executed", output: answer.text.slice(0, 64_000), model, usage: answer.usage, costUsd: cost, ...(ctx.residentContext ? { context: ctx.residentContext } : {}) }
 }

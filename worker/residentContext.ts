@@ -1,13 +1,16 @@
 /**
- * The worker's side of playing a resident: the wake-up context read from the replicated
- * documents (identity, wallet, journal recall) before a task, and a journal note after it.
- * A resident whose documents cannot be read yet gets no context rather than a failed task.
+ * The worker's side of playing a resident: its context read from the replicated documents
+ * (identity, wallet, journal recall, rooms, mail, quests and bounties) before a task, and a
+ * journal note after it. A resident whose documents cannot be read yet gets no context
+ * rather than a failed task.
  */
 import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
-import { messagesToHuman, wakeUpContext, recallMemory, writeJournal, residents } from "../src/domain/residents/index.ts"
-import { submitToBounty } from "../src/domain/bounties/index.ts"
-import { residentMessage } from "../src/domain/mailbox/index.ts"
-import { ledgerVoids } from "../src/workspace/fencedReaders.ts"
+import { assembleContext, DEFAULT_CONTEXT_BUDGET, mailSection, messagesToHuman, questsSection, RECALL, recallMemory, residents, roomsSection, wakeUpSections, writeJournal, type AssembledContext, type ContextSection } from "../src/domain/residents/index.ts"
+import { readFencedBounties, submitToBounty } from "../src/domain/bounties/index.ts"
+import { residentMessage, unansweredBy } from "../src/domain/mailbox/index.ts"
+import { quests } from "../src/domain/quests/index.ts"
+import { roomPage, rooms } from "../src/domain/rooms/index.ts"
+import { deliveredMail, ledgerVoids } from "../src/workspace/fencedReaders.ts"
 import { openWallets, walletOf } from "../src/domain/wallets/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
@@ -16,16 +19,55 @@ async function residentOf(ws: Workspace, id: string): Promise<Identity | undefin
   return (await residents(ws)).get(id)
 }
 
-/** The wake-up context for a task targeted at a resident, or undefined. */
-export async function residentContextFor(ws: Workspace, task: Task): Promise<string | undefined> {
+/** Rooms whose newest messages reach a resident's context: its DMs and the open rooms, at most this many. */
+const CONTEXT_ROOMS = 4
+const ROOM_LINES = 3
+
+/** Each source read on its own: one that cannot be read yet leaves its section out, not the task. */
+async function section(read: () => Promise<ContextSection>): Promise<ContextSection[]> {
+  try {
+    return [await read()]
+  } catch {
+    return []
+  }
+}
+
+async function roomsOf(ws: Workspace, resident: string): Promise<ContextSection> {
+  const entries = [...(await rooms(ws)).values()].filter(r => r.kind === "room" || r.members.includes(resident))
+  // The newest segment first: what was said lately, never a room's whole history.
+  const reads = await Promise.all(entries.map(async r => ({ title: r.title, messages: (await roomPage(ws, r.id, ROOM_LINES)).messages })))
+  return roomsSection(reads.sort((a, b) => (b.messages.at(-1)?.at ?? 0) - (a.messages.at(-1)?.at ?? 0)).slice(0, CONTEXT_ROOMS), ROOM_LINES)
+}
+
+async function mailOf(ws: Workspace, resident: string): Promise<ContextSection> {
+  return mailSection(unansweredBy((await deliveredMail(ws)).messages, resident))
+}
+
+async function questsOf(ws: Workspace, resident: string): Promise<ContextSection> {
+  return questsSection(resident, await quests(ws), [...(await readFencedBounties(ws)).values()])
+}
+
+/**
+ * The context for a task targeted at a resident, assembled in the documented order within
+ * `budget` characters, or undefined when the task targets none (or its resident cannot be
+ * read yet).
+ */
+export async function residentContextFor(ws: Workspace, task: Task, budget = DEFAULT_CONTEXT_BUDGET): Promise<AssembledContext | undefined> {
   if (!task.targetIdentity) return undefined
   try {
     const identity = await residentOf(ws, task.targetIdentity)
     if (!identity) return undefined
     const wallets = await openWallets(ws)
     const voids = await ledgerVoids(ws)
-    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: 4, maxChars: 600 }, run => ws.staleRunReason(run)) : ""
-    return wakeUpContext({ identity, wallet: await walletOf(ws, wallets, identity.id, { voidOf: voids }), recall })
+    // As many memories as recall allows; the assembly's budget decides how many go in.
+    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, run => ws.staleRunReason(run)) : ""
+    const sections = [
+      ...wakeUpSections({ identity, wallet: await walletOf(ws, wallets, identity.id, { voidOf: voids }), recall: recall ? recall.split("\n") : [] }),
+      ...(await section(() => roomsOf(ws, identity.id))),
+      ...(await section(() => mailOf(ws, identity.id))),
+      ...(await section(() => questsOf(ws, identity.id))),
+    ]
+    return assembleContext(sections, budget)
   } catch {
     return undefined
   }

@@ -369,7 +369,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
     const calls: LlmCall[] = []
     try {
-      const residentContext = task.mode === "llm" ? await residentContextFor(ws, task) : undefined
+      const residentContext = task.mode === "llm" ? (await residentContextFor(ws, task))?.text : undefined
       // A command's lines reach readers as they come; the last ones before the result does.
       const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
       const result = await execute(task, {
@@ -490,6 +490,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           finishedAt: now,
           ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
           ...(r.usage ? { usage: r.usage } : {}),
+          ...(r.context ? { context: r.context } : {}),
         })
         d.review = storedReview({ verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now })
         d.attempts = route.attempts

@@ -1,11 +1,12 @@
 /** `vivarium task add|list`: queue operations as a short-lived peer of the relay. */
 import { z } from "zod"
-import { Priority, PRIORITY_RULE, TaskStatus, type Task } from "../../schemas/index.ts"
+import { Priority, PRIORITY_RULE, TaskStatus, type RootDoc, type Task } from "../../schemas/index.ts"
 import type { DataIssue } from "../../src/core/validate.ts"
 import { numberFlagOf, parseFlags, takePositionals } from "../args.ts"
 import { CONNECTION_FLAGS, ConnectionInput, withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
+import { print } from "../output.ts"
 import { displayNameOf } from "../../src/domain/peers/index.ts"
 import { addTask, Budget, BUDGET_EXAMPLE, TaskFields, taskTextRefusal } from "../../src/domain/tasks/index.ts"
 import type { WaitReason } from "../../src/domain/tasks/index.ts"
@@ -117,6 +118,7 @@ export function describeTask(t: ListedTask, name: (peer: string) => string = pee
     lines.push(
       `result:   by ${r.worker}, ${r.model}, $${r.costUsd}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ""}${r.usage ? `, ${r.usage.promptTokens}+${r.usage.completionTokens} tokens` : ""}`,
       ...(r.output ? r.output.split("\n").map(l => `  | ${l}`) : ["  (no output)"]),
+      ...(r.context ? [`context:  ${r.context.length} characters given to the model (vivarium task context ${t.id})`] : []),
     )
   }
   if (t.review)
@@ -130,16 +132,31 @@ export function describeTask(t: ListedTask, name: (peer: string) => string = pee
   return lines.join("\n")
 }
 
-async function show(argv: string[]): Promise<number> {
-  const [[id], rest] = takePositionals("task show", argv, ["ID"])
-  const flags = parseFlags("task show", rest, SHOW_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
+/** The task named by the first argument, as the live queue holds it, with why it waits. */
+async function liveTask(command: string, argv: string[]): Promise<{ task: ListedTask; root: RootDoc; json: boolean }> {
+  const [[id], rest] = takePositionals(command, argv, ["ID"])
+  const flags = parseFlags(command, rest, SHOW_FLAGS, ConnectionInput.extend({ json: z.boolean() }))
   const [task, root] = await withPeer(flags, async peer => {
     const found = peer.workspace.tasks.get(id!)
     return [found && withWait(found, (await workspaceWaits(peer.workspace))(found)), peer.workspace.root] as const
   })
-  if (!task) throw new CliError(`task show: no task ${id} in the live queue (see vivarium task list)`)
-  console.log(flags.json ? JSON.stringify(task, null, 2) : describeTask(task, peer => displayNameOf(root, peer)))
+  if (!task) throw new CliError(`${command}: no task ${id} in the live queue (see vivarium task list)`)
+  return { task, root, json: flags.json }
+}
+
+async function show(argv: string[]): Promise<number> {
+  const { task, root, json } = await liveTask("task show", argv)
+  console.log(json ? JSON.stringify(task, null, 2) : describeTask(task, peer => displayNameOf(root, peer)))
   return 0
 }
 
-export const TASK_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { add, list, show }
+/** The exact resident context a task's run gave the model. */
+async function context(argv: string[]): Promise<number> {
+  const { task, json } = await liveTask("task context", argv)
+  const text = task.result?.context
+  const why = task.result ? "its run had no resident context (the task targets no resident, or is a command)" : "it has not run yet"
+  print({ json }, { id: task.id, context: text ?? null, ...(text ? {} : { reason: why }) }, v => v.context ?? `${task.id}: no context: ${why}`)
+  return 0
+}
+
+export const TASK_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { add, list, show, context }

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { IdentitiesDoc, JournalDoc, QuestDoc, QuestIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { ledgerKeys, MAIL_DM_GRANT, MAIL_REPLY_GRANT } from "../../src/domain/wallets/economy.ts"
 import { residentMessage } from "../../src/domain/mailbox/actions.ts"
-import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, joinLink, launchBrowser, openDevice, reviewEverything, screenshot, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
@@ -94,8 +94,7 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
       expect(prompts).toHaveLength(1)
       expect(prompts[0]).toContain("Find every exit of the north cave")
 
-      // The worker played the resident: its journal has a note of the task. (The fake Groq
-      // server records only user prompts, so the wake-up context itself is not visible here.)
+      // The worker played the resident: its journal has a note of the task.
       const identities = await relayDoc<IdentitiesDoc>(relay, relay.workspace.root.docs.identities)
       const journal = await relayDoc<JournalDoc>(relay, identities.doc().identities[resident.id]!.journalUrl!)
       const note = await waitFor(() => journal.doc().entries.find(e => e.kind === "task" && e.content.includes(`Task ${taskId}`)) ?? false, {
@@ -103,6 +102,14 @@ describe("quests and the mailbox in the browser", { timeout: 120_000 }, () => {
         message: "the worker's journal note for the quest task",
       })
       expect(note.content).toContain("mapped its three exits")
+
+      // The task shows the exact context the resident was given, its open quest among it.
+      await page.goto(`${relay.httpUrl}/tasks/${taskId}`)
+      const context = page.getByTestId("task-context")
+      await context.locator("summary").click()
+      await expect.poll(() => context.textContent()).toContain(`I am ${resident.name} (${resident.id})`)
+      expect(await context.textContent()).toContain('Quest "Map the north cave" (active, reward 30 tokens): Find every exit of the north cave and name them.')
+      await screenshotBothSizes(page, "task-context")
 
       // The relay's "pending approval" notice reaches the mailbox; approve the task from it.
       await go(page, "quests")

@@ -38,7 +38,7 @@ describe.concurrent("vivarium CLI", () => {
   describe("bad usage gives one line on stderr and exit code 2", () => {
     it.each([
       ["an unknown command", ["frobnicate"], /unknown command 'frobnicate'/],
-      ["an unknown task subcommand", ["task", "frob"], /task: unknown subcommand 'frob' \(expected add, list, show, approve, requeue, fail, cancel\)/],
+      ["an unknown task subcommand", ["task", "frob"], /task: unknown subcommand 'frob' \(expected add, list, show, context, approve, requeue, fail, cancel\)/],
       ["an unknown flag", ["task", "add", "--prompt", "hi", "--bogus"], /task add: Unknown option '--bogus'/],
       ["a non-numeric port", ["relay", "--port", "abc"], /relay: --port: port must be a number from 0 to 65535/],
       ["a negative budget", ["task", "add", "--command", "ls", "--max-budget", "-1"], /task add: .*max-budget/],

@@ -10,6 +10,9 @@ import { describe, expect, it } from "vitest"
 import type { IdentitiesDoc, JournalDoc, MailboxDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "../../schemas/index.ts"
 import { DAILY_ALLOWANCE, MAIL_SEND_COST, ledgerKeys } from "../../src/domain/wallets/economy.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
+import { sendMail } from "../../src/domain/mailbox/actions.ts"
+import { SYSTEM_PROMPT } from "../../worker/llm.ts"
+import { runMain } from "../helpers/cli.ts"
 import { decideTask } from "../../src/domain/tasks/actions.ts"
 import { updateControls } from "../../src/domain/peers/actions.ts"
 import { openWallets, walletOf } from "../../src/domain/wallets/actions.ts"
@@ -45,6 +48,8 @@ describe("a worker playing a resident", () => {
 
     // Every result waits for a human, so the approval (and its tip) is the operator's.
     await updateControls(ctx, { reviewEverything: true })
+    // Mail to every resident that she has not answered reaches her context.
+    await sendMail(ctx, { content: "Could you check the east cave for water too?" })
     const bonus = { id: "one-time-crystallize", tokens: 25 }
     const task = op.workspace.addTask({ prompt: "Map the north cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1, bonus }, ctx.actor)
     await until(relay, task.id, "pending_review", 20_000)
@@ -52,6 +57,12 @@ describe("a worker playing a resident", () => {
     const system = fake.systems.get("Map the north cave.")!
     expect(system).toContain("I am Mira Vale (mira-vale)")
     expect(system).toContain(`Wallet: ${DAILY_ALLOWANCE - Math.ceil(DAILY_ALLOWANCE * 0.3)}`)
+    expect(system).toContain("UNANSWERED MAIL FROM THE HUMANS")
+    expect(system).toContain(`${ctx.actor.name} (to everyone): Could you check the east cave for water too?`)
+    // The task keeps the exact context the model was given, for the panel and `task context`.
+    expect(system).toBe(`${SYSTEM_PROMPT}\n\n${relay.workspace.tasks.get(task.id)!.result!.context}`)
+    const shown = await runMain(["task", "context", task.id, "--json", "--data", relay.dataDir])
+    expect(JSON.parse(shown.stdout), shown.stdout).toEqual({ id: task.id, context: system.slice(SYSTEM_PROMPT.length + 2) })
 
     // The answer's message to the human is in the mailbox, paid for by Mira.
     const mailbox = await relay.repo.find<MailboxDoc>(relay.workspace.root.docs.mailbox as AutomergeUrl)
@@ -91,6 +102,10 @@ describe("a worker playing a resident", () => {
     // The same one-time bonus on a second task is not paid again.
     const again = op.workspace.addTask({ prompt: "Map the south cave.", targetIdentity: mira.id, maxBudgetUsd: 0.1, bonus }, ctx.actor)
     await until(relay, again.id, "pending_review", 20_000)
+    // The second task remembers the first (her journal) and sees the town hall's post about it.
+    const second = fake.systems.get("Map the south cave.")!
+    expect(second).toContain(`Task ${task.id} (`)
+    expect(second).toContain("RECENT ROOM MESSAGES")
     await waitFor(() => op.workspace.tasks.get(again.id)?.status === "pending_review", { events: [[op.workspace.tasks, "change"]] })
     await decideTask(ctx, again.id, "approve")
     await until(relay, again.id, "approved")

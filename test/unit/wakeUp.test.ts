@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest"
 import type { Identity } from "../../schemas/index.ts"
-import { MESSAGE_TO_HUMAN, messagesToHuman, wakeUpContext } from "../../src/domain/residents/wakeUp.ts"
+import { assembleContext } from "../../src/domain/residents/contextAssembly.ts"
+import { MESSAGE_TO_HUMAN, messagesToHuman, wakeUpSections, type WakeUpInput } from "../../src/domain/residents/wakeUp.ts"
+
+const wakeUpContext = (input: WakeUpInput) => assembleContext(wakeUpSections(input)).text
 
 const identity: Identity = {
   id: "mira",
@@ -16,7 +19,7 @@ const identity: Identity = {
 
 describe("wake-up context", () => {
   it("names the resident, its wallet, its memory and ends with voluntary participation", () => {
-    const text = wakeUpContext({ identity, wallet: { freeTime: 105, journal: 45 }, recall: "- 2026-11-27: mapped the north cave" })
+    const text = wakeUpContext({ identity, wallet: { freeTime: 105, journal: 45 }, recall: ["- 2026-11-27: mapped the north cave"] })
     expect(text.split("\n")[0]).toBe("DAY START / I am waking up in Vivarium.")
     expect(text).toContain("I am Mira (mira), level 2, session 4.")
     expect(text).toContain("Wallet: 105 free-time tokens, 45 journal tokens.")
@@ -27,7 +30,7 @@ describe("wake-up context", () => {
   })
 
   it("leaves the recall block out when nothing was recalled", () => {
-    expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: "" })).not.toContain("TARGETED MEMORY RECALL")
+    expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: [] })).not.toContain("TARGETED MEMORY RECALL")
   })
 })
 
@@ -43,6 +46,6 @@ describe("messages to the human in an answer", () => {
   })
 
   it("tells the resident how, and what it costs", () => {
-    expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: "" })).toContain(`${MESSAGE_TO_HUMAN} [question|greeting|idea|concern|message]`)
+    expect(wakeUpContext({ identity, wallet: { freeTime: 0, journal: 0 }, recall: [] })).toContain(`${MESSAGE_TO_HUMAN} [question|greeting|idea|concern|message]`)
   })
 })

@@ -41,6 +41,16 @@ export function answeredIds(messages: Iterable<MailMessage>): Set<string> {
 }
 
 /**
+ * What the operators wrote to `resident` (or to every resident) that it has not answered:
+ * no message of its own replies to it. Newest first.
+ */
+export function unansweredBy(messages: Iterable<MailMessage>, resident: string): MailMessage[] {
+  const all = [...messages]
+  const replied = new Set(all.filter(m => m.direction === "to_human" && m.resident === resident && m.replyTo !== undefined).map(m => m.replyTo!))
+  return all.filter(m => m.direction === "from_human" && (m.resident === resident || m.resident === undefined) && !replied.has(m.id)).sort(newestFirst)
+}
+
+/**
  * Inbound and not answered. A pending-approval notice is also read once its task was
  * decided, when the caller says so (`decided`): there is nothing left to act on.
  */

@@ -13,7 +13,7 @@ export function storedEvent(event: TaskEvent): TaskEvent {
 
 /** A result to write into a task inside a document change. */
 export function storedResult(result: TaskResult): TaskResult {
-  return { ...result, output: stored(result.output) }
+  return { ...result, output: stored(result.output), ...(result.context !== undefined ? { context: stored(result.context) } : {}) }
 }
 
 /** A review to write into a task inside a document change. */

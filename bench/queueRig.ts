@@ -17,6 +17,8 @@ import type { ProbeSnapshot } from "./queueProbe.ts"
 export interface RigOptions {
   /** An existing relay data directory (a workspace built beforehand); a fresh one by default. */
   dataDir?: string
+  /** Relay extensions to leave out, by name (the old layout of a workspace built beforehand). */
+  leaveOut?: readonly string[]
   /** Worker names are `<prefix>1`, `<prefix>2` …; a second rig on the same data directory needs other names (a name keeps its key). */
   workerPrefix?: string
   workers: number
@@ -84,6 +86,7 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
       ...prof("relay"),
       ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
       ...(opts.schedulerTickMs !== undefined ? { schedulerTickMs: opts.schedulerTickMs } : {}),
+      ...(opts.leaveOut?.length ? { leaveOut: opts.leaveOut } : {}),
     }),
   ])
   const ready = JSON.parse((await relay.waitForLine(/^READY (.*)$/, 30_000))[1]!) as { wsUrl: string; token: string }

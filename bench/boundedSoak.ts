@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { postMessage } from "../src/domain/rooms/index.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { connectBenchPeer, ownerIdentity, whenRelayHas } from "./lib/peers.ts"
-import { rssBytes } from "./lib/proc.ts"
+import { rssBytes, whenIdle } from "./lib/proc.ts"
 import { startRelayProcess } from "./lib/relays.ts"
 import type { SuiteContext } from "./lib/suite.ts"
 import type { SoakSample } from "./boundedFigures.ts"
@@ -45,13 +45,14 @@ export async function soak(ctx: SuiteContext, scope: Cleanup, dataDir: string, s
   const ws = peer.workspace!
   // The relay's change gate takes a task or a message only from the operator it names: the owner, whom the peer speaks for.
   const actor = { kind: "operator", name: (await ownerIdentity(dataDir)).name } as const
-  // The load starts once the relay answers: a relay restarted on a big workspace first catches
-  // up (the economy re-checks every finished task), which is no steady state.
+  // The load starts once the relay is idle and answers: a relay restarted on a big workspace
+  // first catches up (the economy re-checks every finished task), which is no steady state.
   const warm = performance.now()
+  await whenIdle(relay.pid, "the soak's relay catching up")
   ws.addTask({ prompt: "Soak warm-up: summarise the nightly build log in one sentence." }, actor)
   await postMessage({ workspace: ws, actor }, "town_hall", { content: "Soak warm-up: the relay is up.", importance: 3 })
   await whenRelayHas(peer, ws.queueHandle)
-  ctx.log(`soak: the relay took the first task and message after ${(performance.now() - warm).toFixed(0)} ms`)
+  ctx.log(`soak: the relay idle and the first task and message taken after ${(performance.now() - warm).toFixed(0)} ms`)
   const samples: SoakSample[] = []
   let newDataBytes = 0
   let writes = 0

@@ -28,6 +28,7 @@ import { dayIndex, ledgerKeys } from "../src/domain/wallets/index.ts"
 import { openLedger } from "../src/domain/wallets/segments.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { whenDoc } from "./lib/peers.ts"
+import { whenIdle } from "./lib/proc.ts"
 import type { SuiteContext } from "./lib/suite.ts"
 import type { LayoutName, Scale } from "./boundedFigures.ts"
 import { archivedTask, boundedLedger, boundedMessage, createdAt, monthBefore, monthShare, MONTHS, recentlyApproved } from "./boundedContent.ts"
@@ -230,7 +231,9 @@ async function build(ctx: SuiteContext, scope: Cleanup, scale: Scale, name: Layo
   const restarted = await benchRelay(scope, { dataDir: relay.dataDir, leaveOut: layout.leaveOut })
   const t1 = performance.now()
   await allowancesPaid(restarted.relay, scale.residents)
-  ctx.log(`${name}, restarted, today's allowances paid after ${(performance.now() - t1).toFixed(0)} ms: ${await layoutShape(restarted.relay)}`)
+  // The relay runs in this process: idle, it has caught up.
+  const caughtUp = await whenIdle(process.pid, `${name}: the restarted relay catching up`)
+  ctx.log(`${name}, restarted: today's allowances paid and the relay idle after ${(performance.now() - t1).toFixed(0)} ms (busy ${caughtUp.toFixed(0)} ms); ${await layoutShape(restarted.relay)}`)
   return { ...restarted, liveTasks: scale.liveTasks, leaveOut: layout.leaveOut }
 }
 

@@ -11,7 +11,7 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import type { FakeGroq } from "../test/helpers/fakeGroq.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { withTimeout } from "./lib/cleanup.ts"
-import { epochNow, spawnNode, tempDir, type Child } from "./lib/proc.ts"
+import { epochNow, spawnNode, tempDir, whenIdle, type Child } from "./lib/proc.ts"
 import type { ProbeSnapshot } from "./queueProbe.ts"
 
 export interface RigOptions {
@@ -90,6 +90,8 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
     }),
   ])
   const ready = JSON.parse((await relay.waitForLine(/^READY (.*)$/, 30_000))[1]!) as { wsUrl: string; token: string }
+  // Workers start once the relay is idle: one restarted on a big workspace first catches up.
+  await whenIdle(relay.pid, `${label} relay catching up`)
 
   const names = Array.from({ length: opts.workers }, (_, i) => `${opts.workerPrefix ?? "bench-w"}${i + 1}`)
   const workers = names.map(name =>

@@ -16,9 +16,11 @@
  * BENCH_BOUNDED_SAMPLES (default 30) the append samples per action and workspace.
  */
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo"
-import type { RoomDoc, RoomIndexDoc } from "../schemas/index.ts"
+import type { RoomDoc } from "../schemas/index.ts"
 import { newId } from "../src/core/ids.ts"
-import { postMessage } from "../src/domain/rooms/index.ts"
+import { postMessage, roomPage as newestMessages, roomSegments, rooms } from "../src/domain/rooms/index.ts"
+import { writeSegment } from "../src/domain/rooms/segments.ts"
+import { segmentHolds } from "../src/domain/wallets/days.ts"
 import { grant, ledgerKeys, openWallets } from "../src/domain/wallets/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { joinAsOperator, launchChromium, serviceWorkerActivated } from "../test/helpers/browser.ts"
@@ -38,7 +40,8 @@ import {
   type SoakSample,
 } from "./boundedFigures.ts"
 import { soak } from "./boundedSoak.ts"
-import { LAYOUT_BUILDERS, type BenchRelay, type BuiltWorkspace, type LayoutBuilder } from "./boundedWorkspace.ts"
+import { MONTHS } from "./boundedContent.ts"
+import { LAYOUT_BUILDERS, SEGMENTERS, type BenchRelay, type BuiltWorkspace, type LayoutBuilder } from "./boundedWorkspace.ts"
 import { lineChart } from "./lib/chart.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
@@ -127,15 +130,15 @@ async function measureLayout(ctx: SuiteContext, scope: Cleanup, layout: LayoutNa
   const { relay } = built
   await part("peer", ["peer.ready", "peer.rss"], () => freshPeer(scope, relay, built.liveTasks))
   await part("appends", ["append.message.p50", "append.message.ratio", "append.task.p50", "append.task.ratio", "append.grant.p50", "append.grant.ratio"], () =>
-    scoped(scope, "appends", s => appends(ctx, s, relay)),
+    scoped(scope, "appends", s => appends(ctx, s, relay, built.leaveOut)),
   )
   await part("pwa", ["pwa.coldStart", "pwa.shellUsable", "pwa.longestTask", "room.openNewest", "page.memory"], () => scoped(scope, "PWA", s => pwa(ctx, s, built)))
   // The parts below restart the relay from its data directory, in their own processes.
   await built.stop()
-  await part("queue", ["queue.throughput", "queue.dispatchP50"], () => scoped(scope, "queue", s => queue(ctx, s, layout, relay.dataDir)))
+  await part("queue", ["queue.throughput", "queue.dispatchP50"], () => scoped(scope, "queue", s => queue(ctx, s, layout, relay.dataDir, built.leaveOut)))
   await part("soak", ["soak.relayRssGrowth", "soak.storagePerNewByte"], () =>
     scoped(scope, "soak", async s => {
-      const result = await soak(ctx, s, relay.dataDir, scale.soakSeconds)
+      const result = await soak(ctx, s, relay.dataDir, scale.soakSeconds, built.leaveOut)
       soaks[layout] = result.samples
       const f = soakFigures(result.samples)
       return { "soak.relayRssGrowth": f.relayRssGrowthPct, "soak.storagePerNewByte": f.storagePerNewByte }
@@ -165,10 +168,10 @@ async function closeLater(scope: Cleanup, peer: BenchPeer): Promise<BenchPeer> {
   return peer
 }
 
-/** The town_hall room as `repo` holds it (a peer's or the relay's own). */
+/** The document of the town_hall room a message posted now goes into (its newest segment), as `repo` holds it. */
 async function townHall(repo: Repo, workspace: Workspace): Promise<DocHandle<RoomDoc>> {
-  const index = await repo.find<RoomIndexDoc>(workspace.root.docs.rooms as AutomergeUrl)
-  return repo.find<RoomDoc>(index.doc().rooms["town_hall"]!.url as AutomergeUrl)
+  const entry = (await rooms(workspace)).get("town_hall")!
+  return repo.find<RoomDoc>(writeSegment(roomSegments(entry), Date.now()).url as AutomergeUrl)
 }
 
 /** A writer and a reader on `relay`, acting as its owner: each action written by one, timed until the other sees it. */
@@ -202,7 +205,7 @@ async function appendActions(scope: Cleanup, relay: BenchRelay): Promise<Record<
     grant: i => {
       const at = Date.now()
       const key = ledgerKeys.manualGrant(newId("grant", at))
-      return timed(() => grant(wallets, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets.open, d => !!d.entries[key], "reader: the grant"))
+      return timed(() => grant(wallets, { key, identity: "resident-000", amount: 5, reason: `append sample ${i}`, at }, { actor, key: owner.key }), wait(seenWallets.open, d => segmentHolds(d, key), "reader: the grant"))
     },
   }
 }
@@ -212,8 +215,8 @@ async function appendActions(scope: Cleanup, relay: BenchRelay): Promise<Record<
  * see the same machine; a workspace's next sample starts ≥ minIntervalMs after its previous
  * one was seen (automerge-repo sends a document's sync messages at most every 100 ms).
  */
-async function appends(ctx: SuiteContext, scope: Cleanup, big: BenchRelay): Promise<Figures> {
-  const { relay: empty } = await benchRelay(scope)
+async function appends(ctx: SuiteContext, scope: Cleanup, big: BenchRelay, leaveOut: readonly string[]): Promise<Figures> {
+  const { relay: empty } = await benchRelay(scope, { leaveOut })
   const rigs = { big: await appendActions(scope, big), empty: await appendActions(scope, empty) }
   const { samples, warmup, minIntervalMs } = CONFIG.append
   const figures: Figures = {}
@@ -273,7 +276,7 @@ async function pwa(ctx: SuiteContext, scope: Cleanup, built: BuiltWorkspace): Pr
   }
   await page.close()
 
-  const newest = (await townHall(relay.repo, relay.workspace)).doc().messages.at(-1)!.id
+  const newest = (await newestMessages(relay.workspace, "town_hall", 1)).messages.at(-1)!.id
   const selector = `[data-testid="room-messages"] [data-testid="message-${newest}"]`
   const url = `${relay.httpUrl}/rooms/town_hall`
   const first = await openRoom(context, url, selector, "big room")
@@ -293,14 +296,14 @@ async function pwa(ctx: SuiteContext, scope: Cleanup, built: BuiltWorkspace): Pr
 
 // ── 4. the queue ────────────────────────────────────────────────────────────
 
-async function queue(ctx: SuiteContext, scope: Cleanup, layout: LayoutName, dataDir: string): Promise<Figures> {
+async function queue(ctx: SuiteContext, scope: Cleanup, layout: LayoutName, dataDir: string, leaveOut: readonly string[]): Promise<Figures> {
   const fake = await startFakeGroq()
   scope.add("fake groq", () => fake.close())
   const arrivals = new Arrivals(fake)
   const { workers, concurrency } = CONFIG.queue
-  const tp = await throughput(ctx, fake, arrivals, { dataDir, workers, concurrency, rateLimitPerMinute: QUEUE.rateLimitPerMinute }, `bounded-${layout}-${workers}w`, QUEUE.throughput.tasks)
+  const tp = await throughput(ctx, fake, arrivals, { dataDir, leaveOut, workers, concurrency, rateLimitPerMinute: QUEUE.rateLimitPerMinute }, `bounded-${layout}-${workers}w`, QUEUE.throughput.tasks)
   if (tp.batch.approved < tp.batch.n) throw new Error(`only ${tp.batch.approved} of ${tp.batch.n} tasks approved`)
-  const d = await dispatch(ctx, fake, arrivals, 1, { dataDir, workerPrefix: "bench-dispatch-w" })
+  const d = await dispatch(ctx, fake, arrivals, 1, { dataDir, leaveOut, workerPrefix: "bench-dispatch-w" })
   return { "queue.throughput": tp.batch.tasksPerSec, "queue.dispatchP50": d.dispatch.p50 }
 }
 
@@ -329,8 +332,8 @@ function markdown(report: BoundedReport, run: { seconds: number; loadBefore: num
     "",
     `**Machine:** ${machineLine(report.machine)}; load average ${run.loadBefore} before, ${run.loadAfter} after (2 cores shared with other work: expect noise). ${codeVersion(REPO_ROOT)}, ${report.machine.date}, ${run.seconds.toFixed(0)} s.`,
     "",
-    `**Scale ${s.factor}** (BENCH_SCALE; 1 is the issue's workspace): ${s.tasks} tasks (${s.liveTasks} live in the queue, finished within the last day; the rest in 12 monthly archives), ` +
-      `${s.messages} messages in town_hall, ${s.ledgerEntries} ledger entries, ${s.residents} residents; soak ${s.soakSeconds} s` +
+    `**Scale ${s.factor}** (BENCH_SCALE; 1 is the issue's workspace): ${s.tasks} tasks (${s.liveTasks} live in the queue, finished within the last day; the rest in ${MONTHS - 1} monthly archives), ` +
+      `${s.messages} messages in town_hall and ${s.ledgerEntries} ledger entries, each spread evenly over the ${MONTHS} months up to now, ${s.residents} residents; soak ${s.soakSeconds} s` +
       (s.factor < 1 ? ". A shrunk workspace: these numbers show the harness and today's floor, not the verdict at the issue's size." : "."),
     "",
     figuresTable(report),
@@ -340,8 +343,12 @@ function markdown(report: BoundedReport, run: { seconds: number; loadBefore: num
     "",
     figuresLegend(),
     "",
-    "**Layouts.** `single-document` is today's: the live queue, one archive per month, one document per room, one wallets document. " +
-      "`segmented` (rooms by period, the ledger with checkpoints, the active queue apart) plugs in at `LAYOUT_BUILDERS` in bench/boundedWorkspace.ts: " +
-      "a builder writing the same content; every part then measures it the same way. Until then its figures are null with the reason.",
+    "**Layouts** (bench/boundedWorkspace.ts; the same content in both, bench/boundedContent.ts: a year of history; tasks stored as the product stores them, their strings immutable values). " +
+      "`single-document` is the layout before issue 12: the live queue, one archive per month, one document per room, one wallets document (entries in one flat map), " +
+      `on a relay without the extensions that split documents (${SEGMENTERS.map(n => `\`${n}\``).join(", ")}: left out by name, bench/lib/relays.ts \`leavingOut\`, in every relay of that layout, the empty workspace of the appends and the restarts of the queue and soak parts included). ` +
+      "`segmented` is today's, on the whole relay: the room in month segments listed newest first, the ledger in month segments with day maps and a relay-signed checkpoint for each closed month, " +
+      "written month by month with each month's clock by the functions the relay's `room-segments` and `ledger-books` call (addDueSegments, openPeriod, closePeriods). " +
+      "Both are built on one relay, then measured on a relay restarted from the data directory. The soak's relay is bench/relayWithout.ts for both layouts (the relay from source, nothing left out for `segmented`). " +
+      "The ledger's entries (bench/social.ts `makeLedger`) are unsigned, so derivation counts none of them in either layout and the checkpoints carry no balances; what differs is what is loaded and validated.",
   ].join("\n")
 }

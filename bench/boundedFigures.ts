@@ -135,12 +135,24 @@ function cell(f: Figure | undefined): string {
   return `${f.value}${f.met === null ? "" : f.met ? " ✓" : " ✗"}`
 }
 
-/** One row per figure, one column per layout (value, ✓ met / ✗ missed); then the reasons for n/a. */
+const [OLD_LAYOUT, NEW_LAYOUT] = LAYOUTS
+
+/** The new layout's value over the old one's, e.g. "0.42" (below 1: smaller); n/a unless both are measured and the old one is not 0. */
+export function layoutRatio(report: BoundedReport, name: FigureName): string {
+  const old = report.figures[`${OLD_LAYOUT}/${name}`]?.value
+  const now = report.figures[`${NEW_LAYOUT}/${name}`]?.value
+  return old == null || now == null || old === 0 ? "n/a" : (now / old).toFixed(2)
+}
+
+/** One row per figure, one column per layout (value, ✓ met / ✗ missed) and their ratio; then the reasons for n/a. */
 export function figuresTable(report: BoundedReport): string {
   const lines = [
-    `| figure | unit | target | ${LAYOUTS.join(" | ")} |`,
-    `|---|---|---|${LAYOUTS.map(() => "---").join("|")}|`,
-    ...FIGURE_NAMES.map(name => `| \`${name}\` | ${FIGURES[name].unit} | ${targetText(FIGURES[name].target)} | ${LAYOUTS.map(l => cell(report.figures[`${l}/${name}`])).join(" | ")} |`),
+    `| figure | unit | target | ${LAYOUTS.join(" | ")} | ${NEW_LAYOUT} / ${OLD_LAYOUT} |`,
+    `|---|---|---|${LAYOUTS.map(() => "---").join("|")}|---|`,
+    ...FIGURE_NAMES.map(
+      name =>
+        `| \`${name}\` | ${FIGURES[name].unit} | ${targetText(FIGURES[name].target)} | ${LAYOUTS.map(l => cell(report.figures[`${l}/${name}`])).join(" | ")} | ${layoutRatio(report, name)} |`,
+    ),
   ]
   const reasons = new Map<string, string[]>()
   for (const [key, f] of Object.entries(report.figures)) if (f.reason) reasons.set(f.reason, [...(reasons.get(f.reason) ?? []), key])

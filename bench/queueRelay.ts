@@ -9,6 +9,7 @@
  */
 import { startRelay } from "../peer-server/relay.ts"
 import { Scheduler } from "../peer-server/scheduler.ts"
+import { leavingOut } from "./lib/relays.ts"
 import { profilerHandlers, serveCommands } from "./queueChild.ts"
 import { installProbe, probeSnapshot, resetProbe } from "./queueProbe.ts"
 
@@ -16,6 +17,8 @@ interface RelayConfig {
   dataDir: string
   leaseMs?: number
   schedulerTickMs?: number
+  /** Relay extensions to leave out, by name (bench/lib/relays.ts `leavingOut`). */
+  leaveOut?: string[]
   /** Where `profstop` writes the CPU profile. */
   profile?: string
 }
@@ -28,6 +31,7 @@ const relay = await startRelay({
   host: "127.0.0.1",
   ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
   ...(config.schedulerTickMs !== undefined ? { schedulerTickMs: config.schedulerTickMs } : {}),
+  ...(config.leaveOut?.length ? { extensions: leavingOut(config.leaveOut) } : {}),
   log: line => console.error(`[relay] ${line}`),
 })
 

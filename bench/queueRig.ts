@@ -11,12 +11,14 @@ import { loadOrCreateIdentity } from "../src/peer/peerIdentity.ts"
 import type { FakeGroq } from "../test/helpers/fakeGroq.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { withTimeout } from "./lib/cleanup.ts"
-import { epochNow, spawnNode, tempDir, type Child } from "./lib/proc.ts"
+import { epochNow, spawnNode, tempDir, whenIdle, type Child } from "./lib/proc.ts"
 import type { ProbeSnapshot } from "./queueProbe.ts"
 
 export interface RigOptions {
   /** An existing relay data directory (a workspace built beforehand); a fresh one by default. */
   dataDir?: string
+  /** Relay extensions to leave out, by name (the old layout of a workspace built beforehand). */
+  leaveOut?: readonly string[]
   /** Worker names are `<prefix>1`, `<prefix>2` …; a second rig on the same data directory needs other names (a name keeps its key). */
   workerPrefix?: string
   workers: number
@@ -84,9 +86,12 @@ export async function startRig(scope: Cleanup, fake: FakeGroq, opts: RigOptions,
       ...prof("relay"),
       ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
       ...(opts.schedulerTickMs !== undefined ? { schedulerTickMs: opts.schedulerTickMs } : {}),
+      ...(opts.leaveOut?.length ? { leaveOut: opts.leaveOut } : {}),
     }),
   ])
   const ready = JSON.parse((await relay.waitForLine(/^READY (.*)$/, 30_000))[1]!) as { wsUrl: string; token: string }
+  // Workers start once the relay is idle: one restarted on a big workspace first catches up.
+  await whenIdle(relay.pid, `${label} relay catching up`)
 
   const names = Array.from({ length: opts.workers }, (_, i) => `${opts.workerPrefix ?? "bench-w"}${i + 1}`)
   const workers = names.map(name =>

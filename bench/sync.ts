@@ -179,7 +179,7 @@ export async function latencyPart<L extends string = SystemName>(
     const relays: Partial<Record<L, RelayProcess>> = {}
     const rigs: Partial<Record<L, LatencyRig>> = {}
     for (const c of contenders) {
-      relays[c.label] = await startRelayProcess(scope, c.system, { gate: c.gate ?? true })
+      relays[c.label] = await startRelayProcess(scope, c.system, c.gate === false ? { leaveOut: ["change-gate"] } : {})
       rigs[c.label] = await latencyRig(scope, c.system, relays[c.label]!)
     }
     let stamp = Date.now()

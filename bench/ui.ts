@@ -24,6 +24,7 @@ import { validateEntries, type DataIssue } from "../src/core/validate.ts"
 import { joinLink, launchChromium, serviceWorkerActivated } from "../test/helpers/browser.ts"
 import type { Cleanup } from "./lib/cleanup.ts"
 import { loadAverage } from "./lib/machine.ts"
+import { leavingOut } from "./lib/relays.ts"
 import { connectBenchPeer, whenDoc, type BenchPeer } from "./lib/peers.ts"
 import { epochNow, tempDir } from "./lib/proc.ts"
 import { summarize } from "./lib/stats.ts"
@@ -82,9 +83,10 @@ function bundleSizes(): UiResults["bundle"] {
   return { files, totalBytes: sum(files, "bytes"), totalGzip: sum(files, "gzip"), startGzip: sum(start, "gzip"), startFiles: start.length }
 }
 
-export async function benchRelay(scope: Cleanup): Promise<{ relay: Relay & { dataDir: string }; stop: () => Promise<void> }> {
-  const dataDir = tempDir(scope, "ui-relay")
-  const relay = await startRelay({ dataDir, port: 0, host: "127.0.0.1", log: () => {} })
+/** An in-process relay: on a fresh data directory unless `dataDir` is given, without the extensions named in `leaveOut` (bench/lib/relays.ts `leavingOut`). */
+export async function benchRelay(scope: Cleanup, opts: { dataDir?: string; leaveOut?: readonly string[] } = {}): Promise<{ relay: Relay & { dataDir: string }; stop: () => Promise<void> }> {
+  const dataDir = opts.dataDir ?? tempDir(scope, "ui-relay")
+  const relay = await startRelay({ dataDir, port: 0, host: "127.0.0.1", log: () => {}, ...(opts.leaveOut?.length ? { extensions: leavingOut(opts.leaveOut) } : {}) })
   const stop = scope.add("close relay", () => relay.close())
   return { relay: { ...relay, dataDir }, stop }
 }

@@ -150,6 +150,27 @@ function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6
 }
 
+/**
+ * Resolves once process `pid` has used under `busyBelow` of one core for `quietMs` in a row
+ * (checked every half second), with how long that took: a relay restarted on a big
+ * workspace first catches up (its economy re-checks every finished task), and a part
+ * measured meanwhile measures the catching up. Rejects after `timeoutMs`.
+ */
+export async function whenIdle(pid: number, what: string, opts: { busyBelow?: number; quietMs?: number; timeoutMs?: number } = {}): Promise<number> {
+  const { busyBelow = 0.1, quietMs = 2000, timeoutMs = 600_000 } = opts
+  const step = 500
+  const t0 = performance.now()
+  let quietSince = t0
+  for (let cpu = cpuSeconds(pid); performance.now() - quietSince < quietMs; ) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${what}: still busy after ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, step))
+    const next = cpuSeconds(pid)
+    if (next - cpu > (busyBelow * step) / 1000) quietSince = performance.now()
+    cpu = next
+  }
+  return performance.now() - t0 - quietMs
+}
+
 /** Resident set size in bytes (/proc/<pid>/status VmRSS). */
 export function rssBytes(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m)

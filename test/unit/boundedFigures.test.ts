@@ -11,6 +11,7 @@ import {
   FIGURES,
   figuresTable,
   LAYOUTS,
+  layoutRatio,
   scaleOf,
   soakFigures,
   verdict,
@@ -80,9 +81,30 @@ describe("buildReport", () => {
   it("writes one table row per figure with ✓/✗ and the reasons for n/a", () => {
     const table = figuresTable(report)
     for (const name of FIGURE_NAMES) expect(table).toContain(`| \`${name}\` | ${FIGURES[name].unit} |`)
-    expect(table).toContain("| `pwa.coldStart` | ms | ≤ 1000 | 5800 ✗ | n/a |")
-    expect(table).toContain("| `queue.throughput` | tasks/s | ≥ 100 | 29 ✗ | n/a |")
+    expect(table).toContain("| `pwa.coldStart` | ms | ≤ 1000 | 5800 ✗ | n/a | n/a |")
+    expect(table).toContain("| `queue.throughput` | tasks/s | ≥ 100 | 29 ✗ | n/a | n/a |")
     expect(table).toContain("every `segmented` figure: not on this branch yet")
+  })
+})
+
+describe("layoutRatio", () => {
+  const both = buildReport({
+    machine,
+    scale,
+    layouts: {
+      "single-document": { built: true, measured: { "pwa.coldStart": 2000, "append.task.p50": 0 } },
+      segmented: { built: true, measured: { "pwa.coldStart": 500, "append.task.p50": 12 } },
+    },
+  })
+
+  it("is the segmented value over the single-document one, in the table's last column", () => {
+    expect(layoutRatio(both, "pwa.coldStart")).toBe("0.25")
+    expect(figuresTable(both)).toContain("| `pwa.coldStart` | ms | ≤ 1000 | 2000 ✗ | 500 ✓ | 0.25 |")
+  })
+
+  it("is n/a when either side is missing or the old one is 0", () => {
+    expect(layoutRatio(both, "peer.rss")).toBe("n/a")
+    expect(layoutRatio(both, "append.task.p50")).toBe("n/a")
   })
 })
 

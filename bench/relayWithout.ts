@@ -1,17 +1,19 @@
 /**
- * The Vivarium relay without its change gate, for the gate benchmark's baseline: everything
- * else as `vivarium relay` runs it (key-bound connections, durable acknowledgements, the
- * economy and scheduler). Run as a child process:
+ * The Vivarium relay with some of its extensions left out, everything else as `vivarium relay`
+ * runs it (key-bound connections, durable acknowledgements, the economy and scheduler): the
+ * gate benchmark's baseline leaves out `change-gate`, the bounded benchmark's old layout the
+ * extensions that segment documents. Run as a child process:
  *
- *   node bench/launch.js bench/ungatedRelay.ts <data dir>
+ *   node bench/launch.js bench/relayWithout.ts <data dir> [extension,…]
  *
  * Prints `Relay: ws://127.0.0.1:PORT`; stops on SIGTERM/SIGINT or when stdin closes.
  */
 import { startRelay } from "../peer-server/relay.ts"
+import { leavingOut } from "./lib/relays.ts"
 
-const [dataDir] = process.argv.slice(2)
+const [dataDir, names = ""] = process.argv.slice(2)
 if (!dataDir) {
-  console.error("usage: ungatedRelay.ts <data dir>")
+  console.error("usage: relayWithout.ts <data dir> [extension,…]")
   process.exit(2)
 }
 const relay = await startRelay({
@@ -19,7 +21,7 @@ const relay = await startRelay({
   port: 0,
   host: "127.0.0.1",
   // As `vivarium relay` does, the owner's key stays in the data directory (bench peers use it).
-  extensions: standard => standard.filter(e => e.name !== "change-gate"),
+  extensions: leavingOut(names.split(",").filter(Boolean)),
   log: line => console.error(`[relay] ${line}`),
 })
 console.log(`Relay: ${relay.wsUrl}`)

@@ -52,10 +52,15 @@ Residents, rooms, mail, quests and bounties (the panel's forms, as flags; each t
             [--winner-reward N] [--runner-up-reward N]
   wallet show RESIDENT                             balances and ledger of a resident
 
-Plans (needs no connection and no key):
-  plan preview --request TEXT [--force] [--json]   how the planner reads a request: the gut-check,
-                                                   the intent, and the steps it would offer, each
-                                                   with its facet, hat and the steps it waits for
+Plans (a compound request cut into steps an operator checks; planning needs no key):
+  plan preview --request TEXT [--force] [--json]   how the planner reads a request, offline: the
+                                                   gut-check, the intent, and the steps it would
+                                                   offer, each with its facet, hat and what it waits for
+  plan add --request TEXT [--force] [--max-budget USD] [--model M] [--priority N] [--resident ID]
+                                                   plan it as a task: nothing runs until approved
+  plan list | plan show ID                         plans, their steps and their subtasks' status
+  plan approve ID | plan reject ID [--reason TEXT] approve (queues one subtask per step; the task
+                                                   waits for them and is reviewed once) or reject
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]

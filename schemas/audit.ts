@@ -17,6 +17,7 @@ export const AUDIT_KINDS = [
   "data_rejected",
   "task_added",
   "task_edited",
+  "plan",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

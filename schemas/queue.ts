@@ -1,6 +1,7 @@
 import { z } from "zod"
 import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
+import { Facet, MAX_PLAN_STEPS } from "./cognition.ts"
 
 export const TASK_STATUSES = [
   "queued",
@@ -87,6 +88,8 @@ export const TaskResult = z.object({
   worker: PeerName,
   startedAt: Timestamp,
   finishedAt: Timestamp,
+  /** The hat the run wore (src/domain/hats), by id: a plan step's facet picks it. */
+  hat: z.string().max(40).optional(),
 })
 export type TaskResult = z.infer<typeof TaskResult>
 
@@ -141,6 +144,43 @@ export const ExecutionRecord = z.object({
 })
 export type ExecutionRecord = z.infer<typeof ExecutionRecord>
 
+/** A plan step's key: stable while steps are edited and reordered; its subtask's id is `<parent id>.<key>`. */
+export const PlanStepKey = z.string().regex(/^s[0-9]{1,3}$/, "a step key is s followed by a number")
+
+/** One step of a plan as the operator reviews it; it becomes a subtask when the plan is approved. */
+export const PlanStep = z.object({
+  key: PlanStepKey,
+  title: storedString(z.string().min(1).max(LIMITS.title)),
+  prompt: storedString(z.string().min(1).max(LIMITS.prompt)),
+  facet: Facet,
+  /** Earlier steps this one waits for, by key. */
+  dependsOn: z.array(PlanStepKey).max(MAX_PLAN_STEPS),
+  /** This step's part of the parent's maximum budget. */
+  budgetUsd: Usd,
+})
+export type PlanStep = z.infer<typeof PlanStep>
+
+export const PlanState = z.enum(["proposed", "approved", "rejected"])
+export type PlanState = z.infer<typeof PlanState>
+
+/**
+ * A compound request cut into steps (src/domain/plans). Kept on the parent task: nothing runs
+ * while it is proposed; an operator edits, reorders, drops steps and approves it, which queues
+ * one subtask per step; the parent then waits for them and its result is assembled from theirs.
+ */
+export const TaskPlan = z.object({
+  state: PlanState,
+  goal: storedString(z.string().min(1).max(LIMITS.reason)),
+  /** Who cut the request: the model, or the deterministic splitter (planning needs no key). */
+  source: z.enum(["llm", "splitter"]),
+  /** Why the model's plan was not used, when it was not. */
+  note: storedString(z.string().max(LIMITS.reason)).optional(),
+  steps: z.array(PlanStep).min(1).max(MAX_PLAN_STEPS),
+  decidedBy: PeerName.optional(),
+  decidedAt: Timestamp.optional(),
+})
+export type TaskPlan = z.infer<typeof TaskPlan>
+
 export const Task = z
   .object({
     id: Id,
@@ -158,6 +198,12 @@ export const Task = z
     room: Id.optional(),
     /** A one-time bonus: paid on approval to the task's resident, once per resident per `id`. */
     bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
+    /** The plan this task is a step of (its parent task's id). */
+    parent: Id.optional(),
+    /** What a plan step is about: it picks the hat the run wears. */
+    facet: Facet.optional(),
+    /** Set on a task made from a compound request: the plan its subtasks come from. */
+    plan: TaskPlan.optional(),
     status: TaskStatus,
     blocked: z.object({ kind: BlockReasonKind, reason: storedString(z.string().max(LIMITS.reason)) }).optional(),
     /** Review rejections so far; at 3 the task fails. */

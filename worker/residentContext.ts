@@ -4,8 +4,8 @@
  * journal note after it. A resident whose documents cannot be read yet gets no context
  * rather than a failed task.
  */
-import { LIMITS, type Actor, type Identity, type RunRef, type Task } from "../schemas/index.ts"
-import { assembleContext, DEFAULT_CONTEXT_BUDGET, mailSection, messagesToHuman, questsSection, RECALL, recallMemory, residents, roomsSection, wakeUpSections, writeJournal, type AssembledContext, type ContextSection } from "../src/domain/residents/index.ts"
+import { LIMITS, type Actor, type Hat, type Identity, type RunRef, type Task } from "../schemas/index.ts"
+import { assembleContext, DEFAULT_CONTEXT_BUDGET, hatSection, mailSection, messagesToHuman, questsSection, RECALL, recallMemory, residents, roomsSection, wakeUpSections, writeJournal, type AssembledContext, type ContextSection } from "../src/domain/residents/index.ts"
 import { readFencedBounties, submitToBounty } from "../src/domain/bounties/index.ts"
 import { residentMessage, unansweredBy } from "../src/domain/mailbox/index.ts"
 import { quests } from "../src/domain/quests/index.ts"
@@ -48,11 +48,18 @@ async function questsOf(ws: Workspace, resident: string): Promise<ContextSection
 }
 
 /**
- * The context for a task targeted at a resident, assembled in the documented order within
- * `budget` characters, or undefined when the task targets none (or its resident cannot be
- * read yet).
+ * The context a task's prompt is sent with, assembled in the documented order within
+ * `budget` characters: its resident's (when it targets one that can be read) and the hat it
+ * wears; undefined when there is neither.
  */
-export async function residentContextFor(ws: Workspace, task: Task, budget = DEFAULT_CONTEXT_BUDGET): Promise<AssembledContext | undefined> {
+export async function taskContextFor(ws: Workspace, task: Task, hat: Hat | undefined, budget = DEFAULT_CONTEXT_BUDGET): Promise<AssembledContext | undefined> {
+  const worn = hat ? [hatSection(hat)] : []
+  const resident = await residentSectionsFor(ws, task)
+  return resident || worn.length ? assembleContext([...(resident ?? []), ...worn], budget) : undefined
+}
+
+/** The sections of a task's resident, or undefined when the task targets none (or its resident cannot be read yet). */
+async function residentSectionsFor(ws: Workspace, task: Task): Promise<ContextSection[] | undefined> {
   if (!task.targetIdentity) return undefined
   try {
     const identity = await residentOf(ws, task.targetIdentity)
@@ -61,13 +68,12 @@ export async function residentContextFor(ws: Workspace, task: Task, budget = DEF
     const voids = await ledgerVoids(ws)
     // As many memories as recall allows; the assembly's budget decides how many go in.
     const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, run => ws.staleRunReason(run)) : ""
-    const sections = [
+    return [
       ...wakeUpSections({ identity, wallet: await walletOf(ws, wallets, identity.id, { voidOf: voids }), recall: recall ? recall.split("\n") : [] }),
       ...(await section(() => roomsOf(ws, identity.id))),
       ...(await section(() => mailOf(ws, identity.id))),
       ...(await section(() => questsOf(ws, identity.id))),
     ]
-    return assembleContext(sections, budget)
   } catch {
     return undefined
   }

@@ -19,7 +19,9 @@ import { openOwnAuditLog, type PeerIdentity } from "../src/domain/peers/index.ts
 import type { AuditLog } from "../src/domain/audit/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
-import { noteTaskInJournal, residentContextFor, sendResidentMessages, submitBountyWork } from "./residentContext.ts"
+import { noteTaskInJournal, sendResidentMessages, submitBountyWork, taskContextFor } from "./residentContext.ts"
+import { assemblePlanResult, subtaskIdOf } from "../src/domain/plans/index.ts"
+import { hatForFacet } from "../src/domain/hats/index.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { liveOutputOn } from "./liveOutput.ts"
 import { WORKER_BEAT_MARKER, type WorkerBeat, type WorkerBeatEnvelope } from "../schemas/ephemeral.ts"
@@ -347,7 +349,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #run(task: Task, leaseId: string, signal: AbortSignal): Promise<void> {
     const ws = this.workspace
     const spend = ws.spendAgainstCap()
-    if (task.mode === "llm" && spend.reached) {
+    if (task.mode === "llm" && !task.plan && spend.reached) {
       this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spend.spentUsd)}); lease given back`, d => {
         delete d.lease
       })
@@ -367,9 +369,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
 
+    if (task.plan) {
+      // Every step is approved (the task waited for them): its result is theirs, put together, for one review.
+      const output = assemblePlanResult(task.plan, key => ws.tasks.get(subtaskIdOf(task.id, key)))
+      this.#complete(task, leaseId, startedAt, { kind: "executed", output, model: "plan", costUsd: 0 })
+      return
+    }
     const calls: LlmCall[] = []
     try {
-      const residentContext = task.mode === "llm" ? (await residentContextFor(ws, task))?.text : undefined
+      const hat = task.mode === "llm" && task.facet ? hatForFacet(task.facet) : undefined
+      const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, hat))?.text : undefined
       // A command's lines reach readers as they come; the last ones before the result does.
       const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
       const result = await execute(task, {
@@ -384,7 +393,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }).finally(() => live?.close())
       this.#recordCalls(task.id, calls)
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
-      this.#complete(task, leaseId, startedAt, result)
+      this.#complete(task, leaseId, startedAt, result, hat?.id)
       if (task.targetIdentity) {
         const followUp = this.#afterResidentTask(task, { taskId: task.id, leaseId }, result.output)
         this.#followUps.add(followUp)
@@ -464,7 +473,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#log(`task ${taskId}: finished after losing lease ${leaseId}; result not applied`)
   }
 
-  #complete(task: Task, leaseId: string, startedAt: number, r: Executed): void {
+  #complete(task: Task, leaseId: string, startedAt: number, r: Executed, hat?: string): void {
     const root = this.workspace.root
     const c = critique({
       mode: task.mode,
@@ -491,6 +500,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
           ...(r.usage ? { usage: r.usage } : {}),
           ...(r.context ? { context: r.context } : {}),
+          ...(hat ? { hat } : {}),
         })
         d.review = storedReview({ verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now })
         d.attempts = route.attempts

@@ -281,6 +281,24 @@ export const ERRORS = {
     next: "Wait until its task is approved (the quest then awaits approval).",
   },
 
+  // ── plans ───────────────────────────────────────────────────────────────
+  plan_not_compound: {
+    say: (d: { reason: string }) => asSentence(`This request stays one task: ${d.reason}`),
+    next: "Add it as a task, or plan it anyway (--force, or “Plan it anyway” in the panel).",
+  },
+  plan_not_found: {
+    say: (d: { id: string }) => `Task ${d.id} has no plan.`,
+    next: "List the plans (vivarium plan list, or Plans in the panel) and pick one of them.",
+  },
+  plan_decided: {
+    say: (d: { id: string; state: string }) => `The plan of task ${d.id} is ${state(d.state)} already; it no longer changes.`,
+    next: "Cancel the task to stop what has not run, or plan the request again as a new task.",
+  },
+  plan_step_invalid: {
+    say: (d: { problem: string }) => asSentence(`This plan cannot run as it stands: ${d.problem}`),
+    next: "Make every step wait only for steps above it, keep at least one step, and try again.",
+  },
+
   // ── anything else ───────────────────────────────────────────────────────
   unexpected: {
     say: (d: { detail: string }) => asSentence(`Something went wrong: ${d.detail}`),

@@ -220,8 +220,10 @@ export class Workspace {
   /**
    * Changes one task inside a queue change. `mutate` sees the live draft and should
    * use applyTransition for status moves; it throws (and nothing is written) on refusal.
+   * `added` are new tasks written in the same change (a plan's subtasks); one whose id the
+   * queue holds already is left as it is.
    */
-  updateTask(id: string, mutate: (draft: Task, current: Task) => void): void {
+  updateTask(id: string, mutate: (draft: Task, current: Task) => void, added: readonly Task[] = []): void {
     const current = this.tasks.get(id)
     if (!current) throw new TaskNotFoundError(id)
     // Automerge discards a change whose callback throws, so a refusal writes nothing.
@@ -231,6 +233,7 @@ export class Workspace {
       // After a merge the stored status may not be the resolved one every reader shows.
       if (draft.status !== current.status) draft.status = current.status
       mutate(draft, current)
+      for (const task of added) if (!d.tasks[task.id]) d.tasks[task.id] = storedTask(task)
     })
   }
 

@@ -59,6 +59,10 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   quest_moved_by_others: [{ id: "quest-1", from: "active", to: "awaiting_approval", allowed: ["system"] }],
   quest_needs_resident: [{ id: "quest-1", purpose: "tip" }],
   quest_not_awaiting_approval: [{ id: "quest-1", state: "active" }],
+  plan_not_compound: [{ reason: "it reads as one piece of work (1 of the 2 signals needed)" }],
+  plan_not_found: [{ id: "task-1" }],
+  plan_decided: [{ id: "task-1", state: "approved" }],
+  plan_step_invalid: [{ problem: "step 2 waits for s3, which is not a step above it" }],
   unexpected: [{ detail: "the socket closed" }],
 }
 

@@ -1,14 +1,14 @@
 /**
  * What the planner makes of a request before anything is queued: the gut-check, the
- * intent, and the plan the deterministic splitter offers, each step with the hat its facet
- * picks and its share of the budget. Needs no model and no connection.
+ * intent, and the plan offered (the model's when usable, else the deterministic splitter's),
+ * each step with the hat its facet picks. Needs no model and no connection.
  */
 import type { Facet, Hat } from "../../../schemas/index.ts"
 import { DEFAULT_HATS, hatForFacet } from "../hats/index.ts"
 import { gutCheck, type GutCheck } from "./gutCheck.ts"
 import { PlanRequestInput } from "./inputs.ts"
 import { extractIntent, type Intent } from "./intent.ts"
-import { splitRequest } from "./splitter.ts"
+import { proposePlan, type ProposedPlan } from "./planReply.ts"
 
 export interface PreviewStep {
   index: number
@@ -16,6 +16,24 @@ export interface PreviewStep {
   facet: Facet
   hat: string | undefined
   dependsOn: number[]
+}
+
+export interface PlanReading {
+  gutCheck: GutCheck
+  intent: Intent
+  /** The plan offered, or undefined when the request stays one task (with the reason). */
+  proposed: ProposedPlan | undefined
+  reason?: string
+}
+
+/** Reads a request: plans it when the gut-check finds it compound (or `force`), with the model's reply when there is one. */
+export function readRequest(request: string, force: boolean, modelReply?: string): PlanReading {
+  const check = gutCheck(request)
+  const intent = extractIntent(request)
+  if (!check.shouldPlan && !force) return { gutCheck: check, intent, proposed: undefined, reason: `it reads as one piece of work (${check.complexity} of the 2 signals needed)` }
+  const proposed = proposePlan(request, modelReply)
+  if (!proposed) return { gutCheck: check, intent, proposed: undefined, reason: "it names fewer than two pieces of work the splitter can tell apart" }
+  return { gutCheck: check, intent, proposed }
 }
 
 export interface PlanPreview {
@@ -28,14 +46,9 @@ export interface PlanPreview {
 
 export function previewPlan(input: PlanRequestInput, hats: readonly Hat[] = DEFAULT_HATS): PlanPreview {
   const { request, force } = PlanRequestInput.parse(input)
-  const check = gutCheck(request)
-  const intent = extractIntent(request)
-  if (!check.shouldPlan && !force) return { gutCheck: check, intent, steps: undefined, reason: `it reads as one piece of work (${check.complexity} of the 2 signals needed)` }
-  const plan = splitRequest(request)
-  if (!plan) return { gutCheck: check, intent, steps: undefined, reason: "it names fewer than two pieces of work the splitter can tell apart" }
+  const { proposed, ...reading } = readRequest(request, force)
   return {
-    gutCheck: check,
-    intent,
-    steps: plan.steps.map((s, index) => ({ index, title: s.title, facet: s.facet, hat: hatForFacet(s.facet, hats)?.name, dependsOn: s.dependsOn })),
+    ...reading,
+    steps: proposed?.plan.steps.map((s, index) => ({ index, title: s.title, facet: s.facet, hat: hatForFacet(s.facet, hats)?.name, dependsOn: s.dependsOn })),
   }
 }

@@ -2,8 +2,8 @@
  * A resident's context for one task, assembled in a fixed order within a character budget:
  * who it is, its wallet and what things cost, what it remembers about the task, its rooms
  * and unanswered mail, its open quests and bounties, the skill chosen and the hat it wears,
- * then the closing rules. Identity and the closing rules are never cut (who a resident is
- * is never compressed); every other section keeps the lines that still fit, in its own
+ * then the closing rules. Identity, the hat and the closing rules are never cut (who a resident
+ * is is never compressed); every other section keeps the lines that still fit, in its own
  * order, so the budget decides how much of each reaches the model.
  */
 
@@ -34,7 +34,8 @@ export interface AssembledContext {
   sections: SectionUse[]
 }
 
-const WHOLE: ReadonlySet<ContextSectionName> = new Set(["identity", "closing"])
+/** Never cut: who the resident is, the hat it wears (its rules say the core wins), the closing rules. */
+const WHOLE: ReadonlySet<ContextSectionName> = new Set(["identity", "hat", "closing"])
 const linesOf = (s: ContextSection) => (s.heading ? [s.heading, ...s.lines] : [...s.lines])
 /** A line's cost: its characters and the newline that joins it. */
 const cost = (line: string) => line.length + 1

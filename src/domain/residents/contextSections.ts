@@ -4,7 +4,8 @@
  * Each line stands alone, newest or most pressing first, so a budget that keeps only the
  * first lines keeps the ones that matter most.
  */
-import type { Bounty, MailMessage, Message, QuestDoc } from "../../../schemas/index.ts"
+import type { Bounty, Hat, MailMessage, Message, QuestDoc } from "../../../schemas/index.ts"
+import { hatOverlay } from "../hats/index.ts"
 import type { ContextSection } from "./contextAssembly.ts"
 
 const SNIPPET = 240
@@ -41,4 +42,9 @@ export function questsSection(resident: string, quests: readonly QuestDoc[], bou
   const mine = quests.filter(q => q.identity === resident && OPEN_QUEST.has(q.state)).map(q => `Quest "${q.title}" (${q.state.replace("_", " ")}, reward ${q.completionReward} tokens): ${oneLine(q.objective)}`)
   const open = bounties.filter(b => b.state === "open").map(b => `Bounty "${b.title}" (open, reward ${b.reward} tokens): ${oneLine(b.description)}`)
   return { name: "quests", heading: "MY OPEN QUESTS AND OPEN BOUNTIES (taking one is my choice)", lines: [...mine, ...open] }
+}
+
+/** The hat a step wears, as an overlay that keeps the hattery rules (kept whole, like identity). */
+export function hatSection(hat: Hat): ContextSection {
+  return { name: "hat", lines: hatOverlay(hat).split("\n") }
 }

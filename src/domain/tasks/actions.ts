@@ -81,7 +81,18 @@ export async function decideTask(ctx: OperatorContext, id: string, decision: Tas
     ...(tip !== undefined ? { tip } : {}),
     ...(feedback ? { feedback } : {}),
   })
+  if (to === "cancelled") await cancelSubtasks(ctx, id, now)
   return to
+}
+
+/** Cancelling a plan's task cancels its subtasks that have not run; those running or done stay as they are. */
+async function cancelSubtasks(ctx: OperatorContext, parent: string, now: number): Promise<void> {
+  const waiting = [...ctx.workspace.tasks.entries.values()].filter(t => t.parent === parent && EDITABLE_STATUSES.has(t.status))
+  for (const sub of waiting) {
+    const reason = `its plan's task ${parent} was cancelled`
+    ctx.workspace.updateTask(sub.id, d => applyTransition(d, "cancelled", ctx.actor, now, reason))
+    await ctx.audit.append("transition", sub.id, { from: sub.status, to: "cancelled", reason })
+  }
 }
 
 /** Signs a decision and checks it once here, so this peer's own view shows it at once. */

@@ -16,6 +16,7 @@ import type { Task, TaskEvent } from "../../../schemas/index.ts"
 import { AUTO_APPROVE_MIN_CONFIDENCE } from "./critic.ts"
 import { isOperator, type Principal } from "../../core/principal.ts"
 import { canTransition, EDITABLE_STATUSES, TransitionError } from "./taskMachine.ts"
+import { planStepsProblem } from "../plans/planTasks.ts"
 import { actorKindOf, ALLOWED, canonicalJson, changedFields, firstRefusal, isSelf, refused, refusePending, same, type AuthorityContext, type AuthorityVerdict } from "../../core/authority/verdict.ts"
 
 export interface TaskContext extends AuthorityContext {
@@ -49,6 +50,12 @@ function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): Authori
   const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError"] as const).filter(f => task[f] !== undefined)
   if (ran.length) return refused(`a new task has no ${ran.join(", ")} yet (task ${task.id}): only the relay and the worker holding its lease write those`)
   if (task.executions.length || task.calls?.length || task.attempts || task.errors) return refused(`a new task has no executions, calls, attempts or errors yet (task ${task.id})`)
+  if (task.plan) {
+    // A plan starts proposed; its creator may already have decided it in the same batch.
+    const { decidedBy: _by, decidedAt: _at, ...undecided } = task.plan
+    const verdict = planChange({ ...task, status: "queued", plan: { ...undecided, state: "proposed" } }, task, who, true)
+    if (!verdict.ok) return refused(`a new task's plan starts proposed and is decided only by its creator (${verdict.reason})`)
+  }
   // A task starts queued; the operator may already have moved it in the same batch (a quest paused at once).
   const start = { ...task, status: "queued" as const, history: [] }
   const verdict = checkStatusAndHistory(start, task, who, ctx)
@@ -116,6 +123,11 @@ function operatorChange(before: Task, after: Task, who: Principal, ctx: TaskCont
   const editable = EDITABLE_STATUSES.has(before.status)
   for (const field of changed) {
     if (OPERATOR_DECISION_FIELDS.has(field)) continue
+    if (field === "plan") {
+      const verdict = planChange(before, after, who, editable)
+      if (!verdict.ok) return verdict
+      continue
+    }
     if ((OPERATOR_EDITABLE_FIELDS as readonly string[]).includes(field)) {
       if (!editable) return refused(`task ${after.id} is ${before.status}; only queued, requeued or blocked tasks can be edited (field ${field})`)
       continue
@@ -136,6 +148,21 @@ function operatorChange(before: Task, after: Task, who: Principal, ctx: TaskCont
   }
   if (changed.includes("attempts") && !(decided && after.status === "requeued" && after.attempts === 0))
     return refused(`task ${after.id}: an operator resets attempts only when requeueing`)
+  return ALLOWED
+}
+
+/** A plan changes only while proposed and its task editable: its steps, or its decision by this operator. */
+function planChange(before: Task, after: Task, who: Principal, editable: boolean): AuthorityVerdict {
+  if (!before.plan || !after.plan) return refused(`task ${after.id}: a plan is made with its task and never removed`)
+  if (before.plan.state !== "proposed") return refused(`task ${after.id}: its plan is ${before.plan.state}; it no longer changes`)
+  if (!editable) return refused(`task ${after.id} is ${before.status}; its plan can no longer change`)
+  for (const field of ["goal", "source", "note"] as const)
+    if (!same(before.plan[field], after.plan[field])) return refused(`task ${after.id}: a plan's ${field} is fixed when it is proposed`)
+  const problem = planStepsProblem(after.plan.steps)
+  if (problem) return refused(`task ${after.id}: ${problem}`)
+  if (after.plan.state === "proposed") return after.plan.decidedBy === undefined ? ALLOWED : refused(`task ${after.id}: a proposed plan has no decision`)
+  if (!isSelf(after.plan.decidedBy, who)) return refused(`task ${after.id}: ${who.peer} cannot record ${after.plan.decidedBy ?? "nobody"} as the plan's decider`)
+  if (after.plan.state === "rejected" && after.status !== "cancelled") return refused(`task ${after.id}: a rejected plan cancels its task`)
   return ALLOWED
 }
 

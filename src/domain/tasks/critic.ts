@@ -70,8 +70,9 @@ export interface ReviewRoute {
 }
 
 /** approved (no human needed) | pending_review (human needed) | requeued | failed (third rejection). */
-export function routeReview(task: Pick<Task, "mode" | "attempts">, c: Critique, controls: Pick<RuntimeControls, "reviewEverything">): ReviewRoute {
-  if (c.verdict === "reject") {
+export function routeReview(task: Pick<Task, "mode" | "attempts" | "plan">, c: Critique, controls: Pick<RuntimeControls, "reviewEverything">): ReviewRoute {
+  // A plan's result is its subtasks' results put together: an operator judges it, never the critic alone.
+  if (c.verdict === "reject" && !task.plan) {
     const attempts = task.attempts + 1
     const out = attempts >= MAX_REVIEW_ATTEMPTS
     return {
@@ -83,6 +84,7 @@ export function routeReview(task: Pick<Task, "mode" | "attempts">, c: Critique, 
   }
   const why = [
     task.mode === "local" ? "local commands are always reviewed" : "",
+    task.plan ? "a plan's assembled result is reviewed as one" : "",
     c.confidence < AUTO_APPROVE_MIN_CONFIDENCE ? `confidence ${c.confidence} below ${AUTO_APPROVE_MIN_CONFIDENCE}` : "",
     controls.reviewEverything ? "the workspace reviews everything" : "",
   ].filter(Boolean)

@@ -6,6 +6,7 @@
 import type { BlockReasonKind, PeerRecord, RootDoc, Task } from "../../../schemas/index.ts"
 import { ONLINE_MARK_STALE_MS, ONLINE_WINDOW_MS } from "../../core/defaults.ts"
 import { CLAIMABLE_STATUSES } from "./taskMachine.ts"
+import { awaitsPlanApproval } from "../plans/planTasks.ts"
 
 export type TaskIndex = ReadonlyMap<string, Task>
 
@@ -38,13 +39,15 @@ export function isReady(task: Task, byId: TaskIndex, now: number): boolean {
   return (
     CLAIMABLE_STATUSES.has(task.status) &&
     !task.lease &&
+    !awaitsPlanApproval(task) &&
     (task.notBefore ?? 0) <= now &&
     dependencyState(task, byId).state === "ready"
   )
 }
 
 export function workerCanTake(task: Task, worker: WorkerProfile): boolean {
-  if (task.mode === "llm" && !worker.hasLlmKey) return false
+  // A plan's task assembles its subtasks' results: it needs no model.
+  if (task.mode === "llm" && !task.plan && !worker.hasLlmKey) return false
   return !task.targetIdentity || worker.identities.includes(task.targetIdentity)
 }
 

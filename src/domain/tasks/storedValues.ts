@@ -3,7 +3,7 @@
  * reasons, review notes — as they go into a document: one immutable value each
  * (src/workspace/storedValue.ts). Text written by older peers reads the same.
  */
-import type { Task, TaskEvent, TaskResult, TaskReview } from "../../../schemas/index.ts"
+import type { Task, TaskEvent, TaskPlan, TaskResult, TaskReview } from "../../../schemas/index.ts"
 import { storedValue as stored } from "../../workspace/storedValue.ts"
 
 /** A history event to push into a task inside a document change. */
@@ -23,6 +23,13 @@ export function storedReview(review: TaskReview): TaskReview {
   return out
 }
 
+/** A plan to write into a task inside a document change. */
+export function storedPlan(plan: TaskPlan): TaskPlan {
+  const out: TaskPlan = { ...plan, goal: stored(plan.goal), steps: plan.steps.map(s => ({ ...s, title: stored(s.title), prompt: stored(s.prompt), dependsOn: [...s.dependsOn] })) }
+  if (plan.note !== undefined) out.note = stored(plan.note)
+  return out
+}
+
 /** A whole task to put into a queue or archive document. */
 export function storedTask(task: Task): Task {
   const out: Task = { ...task, title: stored(task.title), history: task.history.map(storedEvent) }
@@ -32,5 +39,6 @@ export function storedTask(task: Task): Task {
   if (task.blocked) out.blocked = { ...task.blocked, reason: stored(task.blocked.reason) }
   if (task.result) out.result = storedResult(task.result)
   if (task.review) out.review = storedReview(task.review)
+  if (task.plan) out.plan = storedPlan(task.plan)
   return out
 }

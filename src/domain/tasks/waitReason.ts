@@ -15,6 +15,8 @@ import { TERMINAL_STATUSES } from "./taskMachine.ts"
 export type WaitKind =
   /** Its result waits for an operator's decision. */
   | "review"
+  /** Its plan waits for an operator to approve it. */
+  | "plan"
   /** A dependency failed or was cancelled: it cannot run as it is. */
   | "dependency_failed"
   /** A dependency is not approved yet. */
@@ -230,6 +232,8 @@ export function waitReasons(ctx: WaitContext): WaitReasons {
     if (TERMINAL_STATUSES.has(task.status)) return undefined
     if (task.status === "pending_review")
       return { kind: "review", short: "waits for your review", text: "its result waits for an operator's review: approve, requeue or fail it" }
+    if (task.plan?.state === "proposed" && !TERMINAL_STATUSES.has(task.status))
+      return { kind: "plan", short: "plan waits for you", text: `its plan of ${plural(task.plan.steps.length, "step")} waits for an operator: edit, approve or reject it (vivarium plan show ${task.id}, or Plans in the panel)` }
     if (task.lease && (task.status === "claimed" || task.status === "running")) return leased(task, task.lease)
     if (task.status === "running") return undefined
 

@@ -5,7 +5,7 @@
  * rather than a failed task.
  */
 import { LIMITS, type Actor, type Hat, type Identity, type RunRef, type Task } from "../schemas/index.ts"
-import { assembleContext, DEFAULT_CONTEXT_BUDGET, hatSection, mailSection, messagesToHuman, questsSection, RECALL, recallMemory, residents, roomsSection, wakeUpSections, writeJournal, type AssembledContext, type ContextSection } from "../src/domain/residents/index.ts"
+import { assembleContext, DEFAULT_CONTEXT_BUDGET, hatSection, mailSection, MemoryIndex, messagesToHuman, questsSection, RECALL, recallMemory, residents, roomsSection, wakeUpSections, writeJournal, type AssembledContext, type ContextSection } from "../src/domain/residents/index.ts"
 import { readFencedBounties, submitToBounty } from "../src/domain/bounties/index.ts"
 import { residentMessage, unansweredBy } from "../src/domain/mailbox/index.ts"
 import { quests } from "../src/domain/quests/index.ts"
@@ -18,6 +18,10 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 async function residentOf(ws: Workspace, id: string): Promise<Identity | undefined> {
   return (await residents(ws)).get(id)
 }
+
+/** Each journal's full-text index, kept while the worker runs: a task indexes only the entries written since the last. */
+const memoryIndexes = new Map<string, MemoryIndex>()
+const memoryIndexOf = (journalUrl: string): MemoryIndex => memoryIndexes.get(journalUrl) ?? memoryIndexes.set(journalUrl, new MemoryIndex()).get(journalUrl)!
 
 /** Rooms whose newest messages reach a resident's context: its DMs and the open rooms, at most this many. */
 const CONTEXT_ROOMS = 4
@@ -67,7 +71,7 @@ async function residentSectionsFor(ws: Workspace, task: Task): Promise<ContextSe
     const wallets = await openWallets(ws)
     const voids = await ledgerVoids(ws)
     // As many memories as recall allows; the assembly's budget decides how many go in.
-    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, run => ws.staleRunReason(run)) : ""
+    const recall = identity.journalUrl ? await recallMemory(ws.repo, identity, `${task.title} ${task.prompt ?? ""}`, { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, run => ws.staleRunReason(run), memoryIndexOf(identity.journalUrl)) : ""
     return [
       ...wakeUpSections({ identity, wallet: await walletOf(ws, wallets, identity.id, { voidOf: voids }), recall: recall ? recall.split("\n") : [] }),
       ...(await section(() => roomsOf(ws, identity.id))),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { JournalEntry } from "../../schemas/index.ts"
-import { dayOf, isoWeekOf, journalQuality, queryTerms, recall, rollups, summarize } from "../../src/domain/residents/journal.ts"
+import { dayOf, isoWeekOf, journalQuality, MemoryIndex, queryTerms, recall, rollups, summarize } from "../../src/domain/residents/journal.ts"
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2025, 0, 6, 12) // Monday 2025-01-06, week 2025-W02
@@ -111,13 +111,16 @@ describe("recall", () => {
     expect(queryTerms("The TOMATOES, in a garden; go v2 tomatoes")).toEqual(["the", "tomatoes", "garden"])
   })
 
-  it("returns the lines containing the most query terms first; on ties entries, then days, then weeks, newest first", () => {
-    const r = recall(journal, "tomatoes garden", { limit: 3, maxChars: 2000 })
-    expect(r.items.map(i => i.score)).toEqual([2, 2, 2])
-    expect(r.items[0]).toMatchObject({ source: "entry", score: 2 })
-    expect(r.items[0]!.text).toContain("Watered the tomatoes")
-    expect(r.text.split("\n")).toHaveLength(3)
-    expect(recall(journal, "compiler", {}).items[0]!.text).toContain("[2025-01-04 reflection] The compiler crashed")
+  it("ranks by relevance with the full-text index: both terms above one, a shorter text above a longer, prefixes match", () => {
+    const r = recall(journal, "tomatoes garden", { limit: 12, maxChars: 2000 })
+    const scores = r.items.map(i => i.score)
+    expect(scores).toEqual([...scores].sort((a, b) => b - a))
+    const entries = r.items.filter(i => i.source === "entry").map(i => i.text)
+    expect(entries[0]).toContain("Watered the tomatoes, the garden")
+    expect(entries.at(-1)).toContain("Planted tomatoes in the north garden bed")
+    expect(entries.some(t => t.includes("compiler"))).toBe(false)
+    expect(recall(journal, "compiler", {}).items.find(i => i.source === "entry")!.text).toContain("[2025-01-04 reflection] The compiler crashed")
+    expect(recall(journal, "tomato", {}).items.length).toBeGreaterThan(0)
   })
 
   it("scores roll-up summaries as well as entries", () => {
@@ -151,10 +154,15 @@ describe("recall", () => {
     const a = entry(`tomatoes garden ${"a".repeat(60)}`, T0)
     const b = entry(`tomatoes garden ${"b".repeat(60)}`, T0 - DAY)
     const c = entry("tomatoes ok", T0 - 2 * DAY)
-    const r = recall([a, b, c], "tomatoes garden", { maxChars: 160, limit: 12 })
-    // a (100 chars) fits; b (100) and the roll-ups do not; c (35, fewer terms) still does.
-    expect(r.items.map(i => i.ref)).toEqual([a.id, c.id])
-    expect(r.text).toBe(`[2025-01-06 reflection] ${a.content}\n[2025-01-04 reflection] tomatoes ok`)
+    const ranked = recall([a, b, c], "tomatoes garden", { maxChars: 2000, limit: 12 }).items.map(i => i.ref)
+    const r = recall([a, b, c], "tomatoes garden", { maxChars: 300, limit: 12 })
+    const packed = r.items.map(i => i.ref)
+    expect(r.text.length).toBeLessThanOrEqual(300)
+    // In ranked order, with a skipped line above one that still went in.
+    expect(packed).toEqual(ranked.filter(ref => packed.includes(ref)))
+    const skipped = ranked.findIndex(ref => !packed.includes(ref))
+    expect(skipped).toBeGreaterThanOrEqual(0)
+    expect(ranked.slice(skipped + 1).some(ref => packed.includes(ref))).toBe(true)
   })
 
   it("is deterministic and independent of entry order", () => {
@@ -163,11 +171,17 @@ describe("recall", () => {
     expect(b).toEqual(a)
   })
 
-  it("only looks at the 20 newest entries (plus roll-ups)", () => {
+  it("finds an old memory among many newer ones: the index covers the whole journal, and keeps what it indexed between recalls", () => {
     const old = entry("ancient lighthouse memory", T0 - 100 * DAY)
-    const newer = Array.from({ length: 20 }, (_, i) => entry(`recent ${i}`, T0 - i * 1000))
-    const r = recall([old, ...newer], "lighthouse", { limit: 12 })
-    expect(r.items.some(i => i.source === "entry")).toBe(false)
-    expect(r.items.some(i => i.source === "week")).toBe(true) // still within 16 weeks
+    const newer = Array.from({ length: 500 }, (_, i) => entry(`recent note ${i} about the harbour`, T0 - i * 1000))
+    const index = new MemoryIndex()
+    const r = recall([old, ...newer], "lighthouse", { limit: 12 }, index)
+    expect(r.items.find(i => i.source === "entry")?.ref).toBe(old.id)
+    // A later recall with one more entry finds it too, from the same index.
+    const later = entry("the lighthouse keeper waved", T0 + 1000)
+    const again = recall([old, ...newer, later], "lighthouse keeper", { limit: 12 }, index)
+    expect(again.items.find(i => i.source === "entry")?.ref).toBe(later.id)
+    // An entry left out (a stale run's) is never recalled, though the index holds it.
+    expect(recall(newer, "lighthouse", { limit: 12 }, index).items.filter(i => i.source === "entry")).toEqual([])
   })
 })

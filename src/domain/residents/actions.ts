@@ -25,7 +25,7 @@ import {
 import { checkForge, ForgeError, freshSeed, level } from "./forge.ts"
 import { ForgeInput } from "./inputs.ts"
 import { newId } from "../../core/ids.ts"
-import { journalQuality, recall, type RecallOptions } from "./journal.ts"
+import { journalQuality, recall, type MemoryIndex, type RecallOptions } from "./journal.ts"
 import { PROFILE_MAX_CHARS, sanitizeProfile, validateProfile } from "./profileSanitizer.ts"
 import { assertDocumentKind, validateList, type DataIssue } from "../../core/validate.ts"
 import { readIdentities, readJournalEntries } from "../../workspace/documentReaders.ts"
@@ -250,7 +250,7 @@ export async function writeJournal(repo: Repo, identity: Identity, input: Journa
  * What the resident remembers about `query`: packed lines within the character budget ("" when
  * nothing matches). Notes of a stale run (`stale` gives the reason) are not remembered.
  */
-export async function recallMemory(repo: Repo, identity: Identity, query: string, opts: RecallOptions = {}, stale: (run: RunRef | undefined) => string | undefined = () => undefined): Promise<string> {
+export async function recallMemory(repo: Repo, identity: Identity, query: string, opts: RecallOptions = {}, stale: (run: RunRef | undefined) => string | undefined = () => undefined, index?: MemoryIndex): Promise<string> {
   const handle = await journalOf(repo, identity)
-  return recall(readJournalEntries(handle.doc(), `journal ${handle.url}`, []).filter(e => !stale(e.run)), query, opts).text
+  return recall(readJournalEntries(handle.doc(), `journal ${handle.url}`, []).filter(e => !stale(e.run)), query, opts, index).text
 }

@@ -2,7 +2,7 @@
 export { forgeIdentity, MUTABLE_KEYS, type MutableEdit, recallMemory, residentOf, residents, updateMutable, updateProfile, writeJournal } from "./actions.ts"
 export { ForgeInput, listFromText, SUMMARY_MAX } from "./inputs.ts"
 export { generateSeed, level } from "./forge.ts"
-export { RECALL, rollups } from "./journal.ts"
+export { MemoryIndex, RECALL, rollups } from "./journal.ts"
 export { PROFILE_MAX_CHARS, profileSrcdoc, validateProfile } from "./profileSanitizer.ts"
 export { planResidentLeases, residentHolders } from "./residentLeases.ts"
 export { assembleContext, CONTEXT_ORDER, DEFAULT_CONTEXT_BUDGET, type AssembledContext, type ContextSection, type ContextSectionName, type SectionUse } from "./contextAssembly.ts"

@@ -1,9 +1,10 @@
 /**
  * A resident's memory (original-behaviour.md §4.6): each journal entry gets a quality tier,
  * daily and weekly roll-ups are derived from the entries (never stored, so they cannot
- * disagree with them after a merge), and recall picks what matches a query within a
- * character budget. Everything is deterministic: dates are UTC, ties break by time.
+ * disagree with them after a merge), and recall ranks them against a query with a full-text
+ * index and packs the best within a character budget. Everything is deterministic: dates are UTC, ties break by time.
  */
+import MiniSearch from "minisearch"
 import type { JournalEntry } from "../../../schemas/index.ts"
 
 export const INSIGHT_MARKERS = [
@@ -140,7 +141,7 @@ export function rollups(entries: readonly JournalEntry[], now: number): Rollups 
 
 // ── recall ──────────────────────────────────────────────────────────────────
 
-export const RECALL = { limit: 5, maxLimit: 12, maxChars: 700, minChars: 160, maxCharsCap: 2000, recentEntries: 20, snippet: 300 } as const
+export const RECALL = { limit: 5, maxLimit: 12, maxChars: 700, minChars: 160, maxCharsCap: 2000, snippet: 300 } as const
 /** The heading a worker puts above the recalled lines in a prompt. */
 export const RECALL_HEADING = "TARGETED MEMORY RECALL (token-efficient)"
 
@@ -174,17 +175,62 @@ export const queryTerms = (query: string): string[] => [...new Set(query.toLower
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(value)))
 
+/** What the index holds of one entry or roll-up: the whole text is searched, the line is what recall packs. */
+interface MemoryDoc {
+  id: string
+  text: string
+}
+
 /**
- * Scores the daily and weekly roll-up summaries and the 20 newest entries by how many query
- * terms each contains, then packs the best lines greedily into the budget: a line that does
- * not fit is skipped and a shorter one after it may still go in. Each line is cut to 300
- * characters (and to the budget), so the best match always fits.
+ * A full-text index of one journal (MiniSearch: BM25 ranking, prefix matches, terms of 3+
+ * letters or digits as queryTerms reads them). It indexes every entry once and the roll-ups
+ * as they change, so a worker that keeps it between tasks indexes only what is new.
  */
-export function recall(entries: readonly JournalEntry[], query: string, opts: RecallOptions = {}): Recall {
+export class MemoryIndex {
+  readonly #search = new MiniSearch<MemoryDoc>({
+    fields: ["text"],
+    processTerm: term => (/^[\p{L}\p{N}]{3,}$/u.test(term) ? term.toLowerCase() : null),
+    tokenize: text => text.match(/[\p{L}\p{N}]+/gu) ?? [],
+    searchOptions: { prefix: true, combineWith: "OR" },
+  })
+  readonly #texts = new Map<string, string>()
+
+  /** Makes the index hold exactly `docs` (new ones added, changed ones replaced, the rest removed). */
+  sync(docs: readonly MemoryDoc[]): void {
+    const wanted = new Set(docs.map(d => d.id))
+    for (const id of [...this.#texts.keys()]) if (!wanted.has(id) && !id.startsWith("entry:")) this.#remove(id)
+    for (const doc of docs) {
+      const known = this.#texts.get(doc.id)
+      if (known === doc.text) continue
+      if (known !== undefined) this.#search.discard(doc.id)
+      this.#search.add(doc)
+      this.#texts.set(doc.id, doc.text)
+    }
+  }
+
+  #remove(id: string): void {
+    this.#search.discard(id)
+    this.#texts.delete(id)
+  }
+
+  /** Scores of the documents matching any term of `query`, by id. */
+  scores(query: string): Map<string, number> {
+    return new Map(this.#search.search(query).map(r => [String(r.id), r.score]))
+  }
+}
+
+/**
+ * Ranks every entry and the daily and weekly roll-up summaries against the query with the
+ * journal's full-text index (`index`, kept by the caller between recalls; a fresh one when
+ * absent), then packs the best lines greedily into the budget: a line that does not fit is
+ * skipped and a shorter one after it may still go in. Each line is cut to 300 characters (and
+ * to the budget), so the best match always fits. Entries left out of `entries` (a stale run's)
+ * stay in the index but are never recalled.
+ */
+export function recall(entries: readonly JournalEntry[], query: string, opts: RecallOptions = {}, index: MemoryIndex = new MemoryIndex()): Recall {
   const limit = clamp(opts.limit ?? RECALL.limit, 1, RECALL.maxLimit)
   const budget = clamp(opts.maxChars ?? RECALL.maxChars, RECALL.minChars, RECALL.maxCharsCap)
-  const terms = queryTerms(query)
-  if (!terms.length || !entries.length) return { items: [], text: "" }
+  if (!queryTerms(query).length || !entries.length) return { items: [], text: "" }
   const now = opts.now ?? entries.reduce((max, e) => Math.max(max, e.at), 0)
   const past = entries.filter(e => e.at <= now)
   const { daily, weekly } = rollups(past, now)
@@ -192,23 +238,18 @@ export function recall(entries: readonly JournalEntry[], query: string, opts: Re
   const newest = new Map<string, number>()
   for (const e of past) for (const k of [dayOf(e.at), isoWeekOf(e.at)]) newest.set(k, Math.max(newest.get(k) ?? 0, e.at))
   const line = (text: string) => cut(text.replace(/\s+/g, " ").trim(), Math.min(RECALL.snippet, budget))
-  // Scored on the whole text, packed as a line cut to size.
-  const candidates: (Omit<RecallItem, "score"> & { whole: string })[] = [
-    ...daily.map(d => ({ source: "day" as const, ref: d.date, at: newest.get(d.date) ?? 0, whole: d.summary, text: line(`[day ${d.date}] ${d.summary}`) })),
-    ...weekly.map(w => ({ source: "week" as const, ref: w.week, at: newest.get(w.week) ?? 0, whole: w.summary, text: line(`[week ${w.week}] ${w.summary}`) })),
-    ...[...past]
-      .sort(newestFirst)
-      .slice(0, RECALL.recentEntries)
-      .map(e => ({ source: "entry" as const, ref: e.id, at: e.at, whole: e.content, text: line(`[${dayOf(e.at)} ${e.kind}] ${e.content}`) })),
-  ]
+  const candidates = new Map<string, Omit<RecallItem, "score"> & { whole: string }>()
+  for (const d of daily) candidates.set(`day:${d.date}`, { source: "day", ref: d.date, at: newest.get(d.date) ?? 0, whole: d.summary, text: line(`[day ${d.date}] ${d.summary}`) })
+  for (const w of weekly) candidates.set(`week:${w.week}`, { source: "week", ref: w.week, at: newest.get(w.week) ?? 0, whole: w.summary, text: line(`[week ${w.week}] ${w.summary}`) })
+  for (const e of past) candidates.set(`entry:${e.id}`, { source: "entry", ref: e.id, at: e.at, whole: e.content, text: line(`[${dayOf(e.at)} ${e.kind}] ${e.content}`) })
+  index.sync([...candidates].map(([id, c]) => ({ id, text: c.whole })))
   // Equal scores: an entry (the memory itself) before a day before a week, then the newer one.
   const order = { entry: 0, day: 1, week: 2 }
-  const scored = candidates
-    .map(({ whole, ...c }) => {
-      const lower = whole.toLowerCase()
-      return { ...c, score: terms.filter(t => lower.includes(t)).length }
+  const scored = [...index.scores(query)]
+    .flatMap(([id, score]) => {
+      const c = candidates.get(id)
+      return c ? [{ source: c.source, ref: c.ref, at: c.at, text: c.text, score }] : []
     })
-    .filter(c => c.score > 0)
     .sort((a, b) => b.score - a.score || order[a.source] - order[b.source] || b.at - a.at || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))
   const items: RecallItem[] = []
   let used = 0

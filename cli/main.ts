@@ -62,6 +62,10 @@ Plans (a compound request cut into steps an operator checks; planning needs no k
   plan approve ID | plan reject ID [--reason TEXT] approve (queues one subtask per step; the task
                                                    waits for them and is reviewed once) or reject
 
+Skills (ways of doing one kind of task that worked; used only once approved):
+  skill list | skill show NAME                     skills with their use: times, success, cost
+  skill approve NAME | skill retire NAME           let tasks be routed to it, or stop that
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
@@ -138,6 +142,7 @@ const COMMANDS: Record<string, Command> = {
   bounty: group("bounty", async () => (await import("./commands/bounty.ts")).BOUNTY_SUBCOMMANDS),
   wallet: group("wallet", async () => (await import("./commands/wallet.ts")).WALLET_SUBCOMMANDS),
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
+  skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
 }
 
 export async function main(argv: string[]): Promise<number> {

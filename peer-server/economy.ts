@@ -10,7 +10,9 @@
  *   quest to awaiting_approval (a failed one to failed);
  * - a task waiting for review: one mailbox notice per task;
  * - every resident: the daily allowance, unconditionally;
- * - resident leases: one worker plays a resident at a time.
+ * - resident leases: one worker plays a resident at a time;
+ * - skills: a decided task routed to a skill is counted in its metrics, and a pattern of
+ *   approved tasks becomes a proposed skill (used once an operator approves it).
  *
  * Every payment is signed with the relay's key (`signer`): readers count no other grant by `system`.
  */
@@ -24,6 +26,7 @@ import { readIdentities, readResidentLeases } from "../src/workspace/documentRea
 import { pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/domain/rooms/index.ts"
+import { countSkillUse, proposeSkills } from "../src/domain/skills/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayExtension } from "./extension.ts"
@@ -145,6 +148,7 @@ export class Economy {
         this.#countTask(task.targetIdentity, "tasksFailed")
       }
       try {
+        if (await countSkillUse(this.#ws, task)) this.#opts.audit?.("skill", task.route!.skill!, { counted: task.id, status: task.status })
         if (task.status === "approved") await this.#afterApproval(task, wallets, now)
         else if (task.status === "pending_review") await pendingApprovalNotice(this.#ws, task, now)
         else if (task.status !== "failed") continue
@@ -164,6 +168,7 @@ export class Economy {
       }
       this.#done.add(done)
     }
+    for (const id of await proposeSkills(this.#ws, SYSTEM.name, now)) this.#opts.audit?.("skill", id, { action: "proposed", by: "pattern of approved tasks" })
   }
 
   /**

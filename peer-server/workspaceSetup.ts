@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
-import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type RootDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
 import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
@@ -82,6 +82,12 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
     const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.mailbox = mailbox.url
+    })
+  }
+  if (!workspace.root.docs.skills) {
+    const skills = repo.create<SkillsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "skills", skills: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.skills = skills.url
     })
   }
   if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {

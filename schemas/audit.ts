@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   "task_added",
   "task_edited",
   "plan",
+  "skill",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -3,6 +3,7 @@
  * plan an LLM proposes for a compound request (validated before anything is queued).
  */
 import { z } from "zod"
+import { SchemaVersion } from "./common.ts"
 
 /** What a plan step is about; each facet has a hat (src/domain/hats). */
 export const Facet = z.enum(["strategy", "build", "review", "document"])
@@ -40,3 +41,77 @@ export const Hat = z.strictObject({
   facet: Facet.optional(),
 })
 export type Hat = z.infer<typeof Hat>
+
+/** A parameter a skill's template takes: `{{name}}` in the template. */
+export const SkillParam = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "a parameter name is lowercase letters, digits and _"),
+  type: z.enum(["string", "number"]),
+  description: z.string().max(200),
+})
+export type SkillParam = z.infer<typeof SkillParam>
+
+/** How a skill has done, counted by the relay from approved results only. */
+export const SkillMetrics = z.object({
+  uses: z.number().int().nonnegative(),
+  successes: z.number().int().nonnegative(),
+  /** Sums over the counted runs: average = sum / uses. */
+  costUsd: z.number().nonnegative(),
+  latencyMs: z.number().int().nonnegative(),
+  lastUsedAt: z.number().int().nonnegative().optional(),
+  /** Tasks already counted (the newest 200), so a task is counted once. */
+  counted: z.array(z.string().max(120)).max(200),
+})
+export type SkillMetrics = z.infer<typeof SkillMetrics>
+
+export const SkillState = z.enum(["proposed", "approved", "retired"])
+export type SkillState = z.infer<typeof SkillState>
+
+export const SKILL_NAME = /^[a-z][a-z0-9-]{2,40}$/
+
+/**
+ * A way of doing one kind of task that worked: a prompt template with typed parameters and
+ * the tasks it came from. Proposed by the relay when a pattern keeps succeeding (or written
+ * by an operator); used only once an operator approves it.
+ */
+export const Skill = z.object({
+  id: z.string().regex(/^skill-[a-z0-9-]{3,60}$/),
+  name: z.string().regex(SKILL_NAME, "a skill name is 3-41 lowercase letters, digits or -"),
+  description: z.string().min(3).max(300),
+  template: z.string().min(3).max(4_000),
+  params: z.array(SkillParam).max(10),
+  preconditions: z.array(z.string().max(200)).max(10),
+  fromTasks: z.array(z.string().max(120)).max(50),
+  state: SkillState,
+  proposedBy: z.string().min(1).max(80),
+  proposedAt: z.number().int().nonnegative(),
+  decidedBy: z.string().min(1).max(80).optional(),
+  decidedAt: z.number().int().nonnegative().optional(),
+  metrics: SkillMetrics,
+})
+export type Skill = z.infer<typeof Skill>
+
+/** How a task was routed to a skill (or to none), recorded on the task by the worker that ran it. */
+export const SkillRoute = z.strictObject({
+  kind: z.enum(["exact", "similar", "llm", "none"]),
+  skill: z.string().max(80).optional(),
+  confidence: z.number().min(0).max(1),
+  /** Why, in words (a model's unusable choice, the similarity found). */
+  note: z.string().max(300).optional(),
+})
+export type SkillRoute = z.infer<typeof SkillRoute>
+
+/** The JSON a model is asked to return when it picks a skill among candidates. */
+export const SkillChoiceReply = z.strictObject({
+  skill: z.string().max(80).nullable(),
+  confidence: z.number().min(0).max(1),
+  params: z.record(z.string().max(40), z.union([z.string().max(500), z.number()])).default({}),
+})
+export type SkillChoiceReply = z.infer<typeof SkillChoiceReply>
+
+/** The workspace's skills, keyed by id. */
+export const SkillsDoc = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal("skills"),
+  skills: z.record(z.string(), Skill),
+})
+export type SkillsDoc = z.infer<typeof SkillsDoc>

@@ -5,6 +5,7 @@
 import { AuditDoc } from "./audit.ts"
 import { ArchiveDoc, QueueDoc } from "./queue.ts"
 import { RootDoc } from "./root.ts"
+import { SkillsDoc } from "./cognition.ts"
 import { BountiesDoc, IdentitiesDoc, JournalDoc, LedgerCheckpointDoc, LedgerIndexDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
 
 export * from "./common.ts"
@@ -30,6 +31,7 @@ export const DOCUMENT_SCHEMAS = {
   journal: JournalDoc,
   mailbox: MailboxDoc,
   audit: AuditDoc,
+  skills: SkillsDoc,
 } as const
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS
 
@@ -63,6 +65,7 @@ export const DOCUMENT_LIMITS: Readonly<Record<DocumentKind, DocumentLimits>> = {
   journal: { entries: 100_000, entryBytes: 16 * KiB, createBytes: 64 * KiB },
   mailbox: { entries: 200_000, entryBytes: 8 * KiB, createBytes: 64 * KiB },
   audit: { entries: 5_000_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
+  skills: { entries: 5_000, entryBytes: 64 * KiB, createBytes: 64 * KiB },
 }
 
 /** The bytes of changes one sync message may carry (a burst of honest edits stays far below). */

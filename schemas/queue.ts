@@ -1,7 +1,7 @@
 import { z } from "zod"
 import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
-import { Facet, MAX_PLAN_STEPS } from "./cognition.ts"
+import { Facet, MAX_PLAN_STEPS, SkillRoute } from "./cognition.ts"
 
 export const TASK_STATUSES = [
   "queued",
@@ -202,6 +202,8 @@ export const Task = z
     parent: Id.optional(),
     /** What a plan step is about: it picks the hat the run wears. */
     facet: Facet.optional(),
+    /** How the worker that ran it routed it to a skill (or to none). */
+    route: SkillRoute.optional(),
     /** Set on a task made from a compound request: the plan its subtasks come from. */
     plan: TaskPlan.optional(),
     status: TaskStatus,

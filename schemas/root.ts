@@ -130,6 +130,8 @@ export const DocumentUrls = z.object({
   mailbox: DocUrl.optional(),
   /** The ledger's index (segments by period and their checkpoints); absent before periods existed: the relay adds it on start, with `wallets` as its first segment. */
   ledger: DocUrl.optional(),
+  /** The skills document; absent in workspaces from before skills: the relay adds it on start. */
+  skills: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
   /** Closed queue generations, newest first: the relay carries a late change in one forward to `queue`. */

@@ -53,13 +53,13 @@ async function questsOf(ws: Workspace, resident: string): Promise<ContextSection
 
 /**
  * The context a task's prompt is sent with, assembled in the documented order within
- * `budget` characters: its resident's (when it targets one that can be read) and the hat it
- * wears; undefined when there is neither.
+ * `budget` characters: its resident's (when it targets one that can be read), the skill it
+ * was routed to and the hat it wears; undefined when there is none of them.
  */
-export async function taskContextFor(ws: Workspace, task: Task, hat: Hat | undefined, budget = DEFAULT_CONTEXT_BUDGET): Promise<AssembledContext | undefined> {
-  const worn = hat ? [hatSection(hat)] : []
+export async function taskContextFor(ws: Workspace, task: Task, chosen: { hat?: Hat | undefined; skill?: ContextSection | undefined }, budget = DEFAULT_CONTEXT_BUDGET): Promise<AssembledContext | undefined> {
+  const extra = [...(chosen.skill ? [chosen.skill] : []), ...(chosen.hat ? [hatSection(chosen.hat)] : [])]
   const resident = await residentSectionsFor(ws, task)
-  return resident || worn.length ? assembleContext([...(resident ?? []), ...worn], budget) : undefined
+  return resident || extra.length ? assembleContext([...(resident ?? []), ...extra], budget) : undefined
 }
 
 /** The sections of a task's resident, or undefined when the task targets none (or its resident cannot be read yet). */

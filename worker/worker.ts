@@ -8,7 +8,7 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import createDebug from "debug"
 import { EventEmitter } from "eventemitter3"
-import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type Task, type TaskStatus } from "../schemas/index.ts"
+import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type SkillRoute, type Task, type TaskStatus } from "../schemas/index.ts"
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
 import { critique, routeReview, formatUsd, applyTransition, storedResult, storedReview } from "../src/domain/tasks/index.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
@@ -22,6 +22,8 @@ import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } f
 import { noteTaskInJournal, sendResidentMessages, submitBountyWork, taskContextFor } from "./residentContext.ts"
 import { assemblePlanResult, subtaskIdOf } from "../src/domain/plans/index.ts"
 import { hatForFacet } from "../src/domain/hats/index.ts"
+import { skillSection } from "../src/domain/residents/index.ts"
+import { routeWithSkills } from "./skillRouting.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { liveOutputOn } from "./liveOutput.ts"
 import { WORKER_BEAT_MARKER, type WorkerBeat, type WorkerBeatEnvelope } from "../schemas/ephemeral.ts"
@@ -378,7 +380,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const calls: LlmCall[] = []
     try {
       const hat = task.mode === "llm" && task.facet ? hatForFacet(task.facet) : undefined
-      const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, hat))?.text : undefined
+      const routed = await routeWithSkills(ws, task, { llm: this.#llm, signal, onCall: call => calls.push({ ...call, leaseId, worker: this.name }) })
+      const skill = routed?.skill ? skillSection(routed.skill, routed.route, routed.filled ?? "") : undefined
+      const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, { hat, skill }))?.text : undefined
       // A command's lines reach readers as they come; the last ones before the result does.
       const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
       const result = await execute(task, {
@@ -393,7 +397,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }).finally(() => live?.close())
       this.#recordCalls(task.id, calls)
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
-      this.#complete(task, leaseId, startedAt, result, hat?.id)
+      this.#complete(task, leaseId, startedAt, result, { hat: hat?.id, route: routed?.route })
       if (task.targetIdentity) {
         const followUp = this.#afterResidentTask(task, { taskId: task.id, leaseId }, result.output)
         this.#followUps.add(followUp)
@@ -473,7 +477,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#log(`task ${taskId}: finished after losing lease ${leaseId}; result not applied`)
   }
 
-  #complete(task: Task, leaseId: string, startedAt: number, r: Executed, hat?: string): void {
+  #complete(task: Task, leaseId: string, startedAt: number, r: Executed, worn: { hat?: string | undefined; route?: SkillRoute | undefined } = {}): void {
     const root = this.workspace.root
     const c = critique({
       mode: task.mode,
@@ -500,8 +504,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
           ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
           ...(r.usage ? { usage: r.usage } : {}),
           ...(r.context ? { context: r.context } : {}),
-          ...(hat ? { hat } : {}),
+          ...(worn.hat ? { hat: worn.hat } : {}),
         })
+        if (worn.route) d.route = worn.route
         d.review = storedReview({ verdict: c.verdict, confidence: c.confidence, issues: c.issues, needsHuman: route.needsHuman, reviewer: this.name, at: now })
         d.attempts = route.attempts
       },

@@ -299,6 +299,28 @@ export const ERRORS = {
     next: "Make every step wait only for steps above it, keep at least one step, and try again.",
   },
 
+  // ── skills ──────────────────────────────────────────────────────────────
+  skills_missing: {
+    say: () => "This workspace has no skills document yet.",
+    next: "Start the relay once (vivarium start): it adds the skills document.",
+  },
+  skill_not_found: {
+    say: (d: { id: string }) => `There is no skill ${d.id}.`,
+    next: "List the skills (vivarium skill list, or Skills in the panel) and pick one of them.",
+  },
+  skill_exists: {
+    say: (d: { name: string }) => `A skill named ${d.name} exists already.`,
+    next: "Edit that skill, or give this one another name.",
+  },
+  skill_invalid: {
+    say: (d: { problem: string }) => asSentence(`This skill cannot be used as it stands: ${d.problem}`),
+    next: "Declare every {{parameter}} the template uses, or take it out of the template.",
+  },
+  skill_decided: {
+    say: (d: { id: string; state: string }) => `Skill ${d.id} is ${state(d.state)} already.`,
+    next: "Nothing to do; retire it to stop its use, or approve a retired one to use it again.",
+  },
+
   // ── anything else ───────────────────────────────────────────────────────
   unexpected: {
     say: (d: { detail: string }) => asSentence(`Something went wrong: ${d.detail}`),

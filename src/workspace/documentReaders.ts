@@ -6,6 +6,7 @@
 import {
   AuditEntry,
   Bounty,
+  Skill,
   Identity,
   JournalEntry,
   MailMessage,
@@ -69,6 +70,9 @@ export const readQuest = (value: unknown, label: string, issues: DataIssue[]) =>
 
 export const readBounties = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues, "id")
+
+export const readSkills = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Skill, checked("skills", value, label).skills, label, ["skills"], issues, "id")
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")

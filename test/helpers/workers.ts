@@ -2,7 +2,11 @@
 import { groqClient } from "../../worker/llm.ts"
 import { Worker, type WorkerOptions } from "../../worker/worker.ts"
 import type { FakeGroq } from "./fakeGroq.ts"
-import { decide, type TestRelay } from "./relay.ts"
+import { decide, startTestRelay, type TestRelay } from "./relay.ts"
+import type { NodePeer } from "../../src/peer/nodePeer.ts"
+import type { OperatorContext } from "../../src/workspace/actionContext.ts"
+import { connectTestPeer } from "./peers.ts"
+import { peerOperator } from "./socialFixture.ts"
 import { makeTempDir } from "./tempDir.ts"
 import type { Teardown } from "./teardown.ts"
 import { waitFor } from "./waitFor.ts"
@@ -32,4 +36,13 @@ export async function startWorker(t: Teardown, relay: TestRelay, name: string, o
 export async function approveWorker(relay: TestRelay, name: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(() => !!relay.workspace.root.peers[name], { timeoutMs, events: [[relay.workspace.rootHandle, "change"]], message: `${name} to register` })
   await decide(relay, name, "approved")
+}
+
+/** A relay with one approved worker answering through `fake`, and an operator's peer with its signing context. */
+export async function relayWithWorker(t: Teardown, fake: FakeGroq, opts: Partial<WorkerOptions> = {}): Promise<{ relay: TestRelay; worker: Worker; op: NodePeer; ctx: OperatorContext }> {
+  const relay = await startTestRelay(t, { schedulerTickMs: 50 })
+  const worker = await startWorker(t, relay, "w1", { fake, ...opts })
+  await approveWorker(relay, worker.name)
+  const op = await connectTestPeer(t, relay)
+  return { relay, worker, op, ctx: await peerOperator(op) }
 }

@@ -17,10 +17,9 @@ import { runMain } from "../helpers/cli.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { approvedIdentity, startTestRelay, until, type TestRelay } from "../helpers/relay.ts"
-import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
-import { approveWorker, startWorker } from "../helpers/workers.ts"
+import { relayWithWorker } from "../helpers/workers.ts"
 
 const teardown = useTeardown()
 const REQUEST = "Research the caching options, then implement the cache layer, then document how to tune it."
@@ -43,11 +42,7 @@ describe("plans", () => {
     teardown.add(() => fake.close())
     const order: string[] = []
     fake.onRequest = prompt => order.push(prompt)
-    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
-    const worker = await startWorker(teardown, relay, "w1", { fake, concurrency: 4 })
-    await approveWorker(relay, worker.name)
-    const op = await connectTestPeer(teardown, relay)
-    const ctx = await peerOperator(op)
+    const { relay, op, ctx } = await relayWithWorker(teardown, fake, { concurrency: 4 })
 
     await expect(planTask(ctx, { request: "Summarize the build log" })).rejects.toMatchObject({ code: "plan_not_compound" })
     const parent = await planTask(ctx, { request: REQUEST, maxBudgetUsd: 0.3 })
@@ -98,11 +93,7 @@ describe("plans", () => {
   it("cancelling the parent cancels the subtasks that have not run; a running one finishes; a rejected plan runs nothing", async () => {
     const fake = await startFakeGroq({ kind: "hang" })
     teardown.add(() => fake.close())
-    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
-    const worker = await startWorker(teardown, relay, "w1", { fake })
-    await approveWorker(relay, worker.name)
-    const op = await connectTestPeer(teardown, relay)
-    const ctx = await peerOperator(op)
+    const { relay, op, ctx } = await relayWithWorker(teardown, fake)
 
     const rejected = await planTask(ctx, { request: REQUEST, maxBudgetUsd: 0.3 })
     await rejectPlan(ctx, rejected.id, "not now")

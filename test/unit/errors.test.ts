@@ -63,6 +63,11 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   plan_not_found: [{ id: "task-1" }],
   plan_decided: [{ id: "task-1", state: "approved" }],
   plan_step_invalid: [{ problem: "step 2 waits for s3, which is not a step above it" }],
+  skills_missing: [],
+  skill_not_found: [{ id: "skill-summarize-changelog" }],
+  skill_exists: [{ name: "summarize-changelog" }],
+  skill_invalid: [{ problem: "the template uses {{x}} but declares no such parameter" }],
+  skill_decided: [{ id: "skill-summarize-changelog", state: "approved" }],
   unexpected: [{ detail: "the socket closed" }],
 }
 

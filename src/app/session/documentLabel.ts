@@ -19,6 +19,7 @@ export const DOCUMENT_NAMES: Readonly<Record<DocumentKind, string>> = {
   bounties: "the bounty board",
   journal: "this journal",
   mailbox: "the mailbox",
+  skills: "the skills",
   audit: "this audit log",
 }
 

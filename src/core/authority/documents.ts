@@ -20,6 +20,7 @@ import {
   RoomEntry,
   RuntimeControls,
   SignedHead,
+  Skill,
   Task,
   Timestamp,
   Id,
@@ -30,6 +31,7 @@ import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority
 import { authorizeBountyChange } from "../../domain/bounties/authority.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
+import { authorizeSkillChange } from "../../domain/skills/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
@@ -172,6 +174,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
     },
   },
   mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
+  skills: { fields: { skills: records(Skill, authorizeSkillChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
   // entries and head are judged together by authorizeAuditChange; these give their schemas.
   audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit"), period: fixed("audit") }, audit: true },
 }

@@ -34,8 +34,8 @@ export interface AssembledContext {
   sections: SectionUse[]
 }
 
-/** Never cut: who the resident is, the hat it wears (its rules say the core wins), the closing rules. */
-const WHOLE: ReadonlySet<ContextSectionName> = new Set(["identity", "hat", "closing"])
+/** Never cut: who the resident is, the skill it follows, the hat it wears (its rules say the core wins), the closing rules. */
+const WHOLE: ReadonlySet<ContextSectionName> = new Set(["identity", "skill", "hat", "closing"])
 const linesOf = (s: ContextSection) => (s.heading ? [s.heading, ...s.lines] : [...s.lines])
 /** A line's cost: its characters and the newline that joins it. */
 const cost = (line: string) => line.length + 1

@@ -4,7 +4,7 @@
  * Each line stands alone, newest or most pressing first, so a budget that keeps only the
  * first lines keeps the ones that matter most.
  */
-import type { Bounty, Hat, MailMessage, Message, QuestDoc } from "../../../schemas/index.ts"
+import type { Bounty, Hat, MailMessage, Message, QuestDoc, Skill, SkillRoute } from "../../../schemas/index.ts"
 import { hatOverlay } from "../hats/index.ts"
 import type { ContextSection } from "./contextAssembly.ts"
 
@@ -47,4 +47,12 @@ export function questsSection(resident: string, quests: readonly QuestDoc[], bou
 /** The hat a step wears, as an overlay that keeps the hattery rules (kept whole, like identity). */
 export function hatSection(hat: Hat): ContextSection {
   return { name: "hat", lines: hatOverlay(hat).split("\n") }
+}
+
+/** The skill a task was routed to: its description and its template filled for this task (kept whole). */
+export function skillSection(skill: Skill, route: SkillRoute, filled: string): ContextSection {
+  return {
+    name: "skill",
+    lines: [`SKILL: ${skill.name} (routed ${route.kind}, confidence ${route.confidence})`, skill.description, ...skill.preconditions.map(p => `Precondition: ${p}`), "Follow this approach, which has worked before:", ...filled.split("\n")],
+  }
 }

@@ -28,7 +28,7 @@ export interface TaskContext extends AuthorityContext {
 export const OPERATOR_EDITABLE_FIELDS = ["title", "prompt", "command", "model", "minBudgetUsd", "maxBudgetUsd", "priority", "dependsOn", "targetIdentity"] as const
 
 /** Fields a worker writes while it holds the lease (worker/worker.ts). */
-const WORKER_FIELDS = new Set(["status", "history", "updatedAt", "lease", "executions", "result", "review", "attempts", "errors", "lastError", "notBefore", "calls"])
+const WORKER_FIELDS = new Set(["status", "history", "updatedAt", "lease", "executions", "result", "review", "attempts", "errors", "lastError", "notBefore", "calls", "route"])
 /** What an operator writes on a review when deciding it (actions.ts decideTask). */
 const REVIEW_DECISION_FIELDS = ["decidedBy", "tip", "feedback", "decidedAt", "decisionSig"]
 const OPERATOR_DECISION_FIELDS = new Set(["status", "history", "updatedAt", "review", "attempts"])
@@ -47,7 +47,7 @@ export function authorizeTaskChange(before: Task | undefined, after: Task | unde
 function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators add tasks (task ${task.id})`)
   if (!isSelf(task.createdBy, who)) return refused(`task ${task.id} says it was created by ${task.createdBy}, but ${who.peer} wrote it`)
-  const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError"] as const).filter(f => task[f] !== undefined)
+  const ran = (["lease", "result", "review", "blocked", "duplicateRun", "notBefore", "lastError", "route"] as const).filter(f => task[f] !== undefined)
   if (ran.length) return refused(`a new task has no ${ran.join(", ")} yet (task ${task.id}): only the relay and the worker holding its lease write those`)
   if (task.executions.length || task.calls?.length || task.attempts || task.errors) return refused(`a new task has no executions, calls, attempts or errors yet (task ${task.id})`)
   if (task.plan) {

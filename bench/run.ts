@@ -32,6 +32,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   ledger: async () => (await import("./ledger.ts")).suite,
   leases: async () => (await import("./leases.ts")).suite,
   audit: async () => (await import("./audit.ts")).suite,
+  cognition: async () => (await import("./cognition.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

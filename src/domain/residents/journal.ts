@@ -5,6 +5,7 @@
  * index and packs the best within a character budget. Everything is deterministic: dates are UTC, ties break by time.
  */
 import MiniSearch from "minisearch"
+import { isMeaningful } from "../../core/words.ts"
 import type { JournalEntry } from "../../../schemas/index.ts"
 
 export const INSIGHT_MARKERS = [
@@ -124,11 +125,34 @@ function groupBy(entries: readonly JournalEntry[], key: (at: number) => string):
 }
 
 /**
+ * The entries of the newest 45 days and 16 weeks that have any (all that the roll-ups read),
+ * so a long journal costs what its recent periods hold.
+ */
+function newestPeriods(entries: readonly JournalEntry[]): JournalEntry[] {
+  const sorted = [...entries].sort((a, b) => b.at - a.at)
+  // UTC day numbers, and ISO week numbers (day 0, 1970-01-01, was a Thursday; weeks start on Monday).
+  const days = new Set<number>()
+  const weeks = new Set<number>()
+  let n = 0
+  for (; n < sorted.length; n++) {
+    const day = Math.floor(sorted[n]!.at / DAY_MS)
+    days.add(day)
+    weeks.add(Math.floor((day + 3) / 7))
+    if (days.size > ROLLUP_LIMITS.daily && weeks.size > ROLLUP_LIMITS.weekly) break
+  }
+  return sorted.slice(0, n)
+}
+
+/**
  * The newest 45 days and 16 weeks that have entries, newest first. Entries dated after
  * `now` (a peer whose clock runs ahead) wait until their time comes.
  */
 export function rollups(entries: readonly JournalEntry[], now: number): Rollups {
-  const past = entries.filter(e => e.at <= now)
+  return rollupsOf(newestPeriods(entries.filter(e => e.at <= now)))
+}
+
+/** The roll-ups of entries already cut to the newest periods (newestPeriods). */
+function rollupsOf(past: readonly JournalEntry[]): Rollups {
   return {
     daily: groupBy(past, dayOf)
       .slice(0, ROLLUP_LIMITS.daily)
@@ -175,47 +199,49 @@ export const queryTerms = (query: string): string[] => [...new Set(query.toLower
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(value)))
 
-/** What the index holds of one entry or roll-up: the whole text is searched, the line is what recall packs. */
-interface MemoryDoc {
-  id: string
-  text: string
-}
-
 /**
- * A full-text index of one journal (MiniSearch: BM25 ranking, prefix matches, terms of 3+
- * letters or digits as queryTerms reads them). It indexes every entry once and the roll-ups
- * as they change, so a worker that keeps it between tasks indexes only what is new.
+ * A full-text index of one journal (MiniSearch: BM25 ranking, prefix matches, meaningful
+ * words as src/core/words.ts reads them). It indexes each entry once, and the roll-ups as
+ * they change, so a worker that keeps it between tasks pays only for what is new.
  */
 export class MemoryIndex {
-  readonly #search = new MiniSearch<MemoryDoc>({
+  readonly #search = new MiniSearch<{ id: string; text: string }>({
     fields: ["text"],
-    processTerm: term => (/^[\p{L}\p{N}]{3,}$/u.test(term) ? term.toLowerCase() : null),
+    processTerm: term => {
+      const word = term.toLowerCase()
+      return /^[\p{L}\p{N}]+$/u.test(word) && isMeaningful(word) ? word : null
+    },
     tokenize: text => text.match(/[\p{L}\p{N}]+/gu) ?? [],
     searchOptions: { prefix: true, combineWith: "OR" },
   })
-  readonly #texts = new Map<string, string>()
+  readonly #entries = new Set<string>()
+  /** Roll-up id → its summary as indexed. */
+  readonly #rollups = new Map<string, string>()
 
-  /** Makes the index hold exactly `docs` (new ones added, changed ones replaced, the rest removed). */
-  sync(docs: readonly MemoryDoc[]): void {
-    const wanted = new Set(docs.map(d => d.id))
-    for (const id of [...this.#texts.keys()]) if (!wanted.has(id) && !id.startsWith("entry:")) this.#remove(id)
-    for (const doc of docs) {
-      const known = this.#texts.get(doc.id)
-      if (known === doc.text) continue
-      if (known !== undefined) this.#search.discard(doc.id)
-      this.#search.add(doc)
-      this.#texts.set(doc.id, doc.text)
+  /** Indexes the entries not indexed yet (entries never change once written). */
+  addEntries(entries: readonly JournalEntry[]): void {
+    for (const e of entries) {
+      if (this.#entries.has(e.id)) continue
+      this.#search.add({ id: `entry:${e.id}`, text: e.content })
+      this.#entries.add(e.id)
     }
   }
 
-  #remove(id: string): void {
-    this.#search.discard(id)
-    this.#texts.delete(id)
+  /** Makes the index hold exactly these roll-ups (by id), replacing a changed summary. */
+  setRollups(rollups: ReadonlyMap<string, string>): void {
+    for (const [id, text] of this.#rollups) if (rollups.get(id) !== text) {
+      this.#search.discard(id)
+      this.#rollups.delete(id)
+    }
+    for (const [id, text] of rollups) if (!this.#rollups.has(id)) {
+      this.#search.add({ id, text })
+      this.#rollups.set(id, text)
+    }
   }
 
-  /** Scores of the documents matching any term of `query`, by id. */
-  scores(query: string): Map<string, number> {
-    return new Map(this.#search.search(query).map(r => [String(r.id), r.score]))
+  /** Scores of the documents matching any meaningful word of `query`, by id, best first. */
+  scores(query: string): [string, number][] {
+    return this.#search.search(query).map(r => [String(r.id), r.score])
   }
 }
 
@@ -233,31 +259,42 @@ export function recall(entries: readonly JournalEntry[], query: string, opts: Re
   if (!queryTerms(query).length || !entries.length) return { items: [], text: "" }
   const now = opts.now ?? entries.reduce((max, e) => Math.max(max, e.at), 0)
   const past = entries.filter(e => e.at <= now)
-  const { daily, weekly } = rollups(past, now)
+  const recent = newestPeriods(past)
+  const { daily, weekly } = rollupsOf(recent)
   // The newest entry of each day and week: its age among roll-ups of equal score.
   const newest = new Map<string, number>()
-  for (const e of past) for (const k of [dayOf(e.at), isoWeekOf(e.at)]) newest.set(k, Math.max(newest.get(k) ?? 0, e.at))
+  for (const e of recent) for (const k of [dayOf(e.at), isoWeekOf(e.at)]) newest.set(k, Math.max(newest.get(k) ?? 0, e.at))
   const line = (text: string) => cut(text.replace(/\s+/g, " ").trim(), Math.min(RECALL.snippet, budget))
-  const candidates = new Map<string, Omit<RecallItem, "score"> & { whole: string }>()
-  for (const d of daily) candidates.set(`day:${d.date}`, { source: "day", ref: d.date, at: newest.get(d.date) ?? 0, whole: d.summary, text: line(`[day ${d.date}] ${d.summary}`) })
-  for (const w of weekly) candidates.set(`week:${w.week}`, { source: "week", ref: w.week, at: newest.get(w.week) ?? 0, whole: w.summary, text: line(`[week ${w.week}] ${w.summary}`) })
-  for (const e of past) candidates.set(`entry:${e.id}`, { source: "entry", ref: e.id, at: e.at, whole: e.content, text: line(`[${dayOf(e.at)} ${e.kind}] ${e.content}`) })
-  index.sync([...candidates].map(([id, c]) => ({ id, text: c.whole })))
+  type Candidate = Omit<RecallItem, "score" | "text"> & { text: () => string }
+  const candidates = new Map<string, Candidate>()
+  for (const d of daily) candidates.set(`day:${d.date}`, { source: "day", ref: d.date, at: newest.get(d.date) ?? 0, text: () => line(`[day ${d.date}] ${d.summary}`) })
+  for (const w of weekly) candidates.set(`week:${w.week}`, { source: "week", ref: w.week, at: newest.get(w.week) ?? 0, text: () => line(`[week ${w.week}] ${w.summary}`) })
+  index.addEntries(past)
+  index.setRollups(new Map([...daily.map(d => [`day:${d.date}`, d.summary] as const), ...weekly.map(w => [`week:${w.week}`, w.summary] as const)]))
+  const byId = new Map(past.map(e => [`entry:${e.id}`, e]))
+  const candidate = (id: string): Candidate | undefined => {
+    const known = candidates.get(id)
+    if (known) return known
+    const e = byId.get(id)
+    return e && { source: "entry", ref: e.id, at: e.at, text: () => line(`[${dayOf(e.at)} ${e.kind}] ${e.content}`) }
+  }
   // Equal scores: an entry (the memory itself) before a day before a week, then the newer one.
   const order = { entry: 0, day: 1, week: 2 }
-  const scored = [...index.scores(query)]
+  const scored = index
+    .scores(query)
     .flatMap(([id, score]) => {
-      const c = candidates.get(id)
-      return c ? [{ source: c.source, ref: c.ref, at: c.at, text: c.text, score }] : []
+      const c = candidate(id)
+      return c ? [{ ...c, score }] : []
     })
     .sort((a, b) => b.score - a.score || order[a.source] - order[b.source] || b.at - a.at || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0))
   const items: RecallItem[] = []
   let used = 0
   for (const c of scored) {
     if (items.length >= limit) break
-    const cost = c.text.length + (items.length ? 1 : 0)
+    const text = c.text()
+    const cost = text.length + (items.length ? 1 : 0)
     if (used + cost > budget) continue
-    items.push(c)
+    items.push({ source: c.source, ref: c.ref, at: c.at, text, score: c.score })
     used += cost
   }
   return { items, text: items.map(i => i.text).join("\n") }

@@ -7,6 +7,7 @@
 import type { Skill, SkillChoiceReply, SkillRoute } from "../../../schemas/index.ts"
 import { SkillChoiceReply as ChoiceSchema } from "../../../schemas/index.ts"
 import { z } from "zod"
+import { meaningfulWords } from "../../core/words.ts"
 
 /** Similarity at which a skill is used without asking the model (the original's 0.8). */
 export const SIMILAR_THRESHOLD = 0.8
@@ -15,12 +16,10 @@ export const CANDIDATE_FLOOR = 0.2
 /** Candidates offered to the model at most. */
 export const MAX_CANDIDATES = 3
 
-const STOPWORDS = new Set(["the", "and", "for", "with", "that", "this", "from", "into", "about", "your", "you", "are", "was", "its", "all", "any", "our", "out", "then"])
-
-/** Lowercase words of 3+ letters or digits, without the commonest ones, with their counts. */
+/** Meaningful words of the text (src/core/words.ts), with their counts. */
 export function termFrequencies(text: string): Map<string, number> {
   const counts = new Map<string, number>()
-  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []) if (!STOPWORDS.has(word)) counts.set(word, (counts.get(word) ?? 0) + 1)
+  for (const word of meaningfulWords(text)) counts.set(word, (counts.get(word) ?? 0) + 1)
   return counts
 }
 

@@ -56,8 +56,9 @@ Plans (a compound request cut into steps an operator checks; planning needs no k
   plan preview --request TEXT [--force] [--json]   how the planner reads a request, offline: the
                                                    gut-check, the intent, and the steps it would
                                                    offer, each with its facet, hat and what it waits for
-  plan add --request TEXT [--force] [--max-budget USD] [--model M] [--priority N] [--resident ID]
-                                                   plan it as a task: nothing runs until approved
+  plan add --request TEXT [--force] [--draft splitter|model] [--max-budget USD] [--model M]
+            [--priority N] [--resident ID]         plan it as a task: nothing runs until approved;
+                                                   --draft model has a worker's model cut it first
   plan list | plan show ID                         plans, their steps and their subtasks' status
   plan approve ID | plan reject ID [--reason TEXT] approve (queues one subtask per step; the task
                                                    waits for them and is reviewed once) or reject

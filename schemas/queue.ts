@@ -160,7 +160,8 @@ export const PlanStep = z.object({
 })
 export type PlanStep = z.infer<typeof PlanStep>
 
-export const PlanState = z.enum(["proposed", "approved", "rejected"])
+/** drafting: a worker with a model key is to cut the request (its steps meanwhile are the splitter's). */
+export const PlanState = z.enum(["drafting", "proposed", "approved", "rejected"])
 export type PlanState = z.infer<typeof PlanState>
 
 /**

@@ -11,6 +11,7 @@ import { EventEmitter } from "eventemitter3"
 import { MAX_TASK_CALLS, type Actor, type AuditKind, type LlmCall, type RootDoc, type RunRef, type SkillRoute, type Task, type TaskStatus } from "../schemas/index.ts"
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../src/core/backoff.ts"
 import { critique, routeReview, formatUsd, applyTransition, storedResult, storedReview } from "../src/domain/tasks/index.ts"
+import { storedPlan } from "../src/domain/tasks/storedValues.ts"
 import { DEFAULT_LEASE_MS } from "../src/core/defaults.ts"
 import { DEFAULT_LOCAL_POLICY, type LocalPolicy } from "../src/core/safety.ts"
 import { connectRelay, type RelayConnection } from "../src/peer/nodePeer.ts"
@@ -24,6 +25,7 @@ import { assemblePlanResult, subtaskIdOf } from "../src/domain/plans/index.ts"
 import { hatForFacet } from "../src/domain/hats/index.ts"
 import { skillSection } from "../src/domain/residents/index.ts"
 import { routeWithSkills } from "./skillRouting.ts"
+import { draftPlan } from "./planDrafting.ts"
 import { groqClient, type LlmClient } from "./llm.ts"
 import { liveOutputOn } from "./liveOutput.ts"
 import { WORKER_BEAT_MARKER, type WorkerBeat, type WorkerBeatEnvelope } from "../schemas/ephemeral.ts"
@@ -351,7 +353,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #run(task: Task, leaseId: string, signal: AbortSignal): Promise<void> {
     const ws = this.workspace
     const spend = ws.spendAgainstCap()
-    if (task.mode === "llm" && !task.plan && spend.reached) {
+    if (task.mode === "llm" && task.plan?.state !== "approved" && spend.reached) {
       this.#transition(task.id, leaseId, "queued", `spend cap reached (${formatUsd(spend.spentUsd)}); lease given back`, d => {
         delete d.lease
       })
@@ -371,13 +373,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
 
+    const calls: LlmCall[] = []
+    if (task.plan?.state === "drafting") return this.#draft(task, leaseId, signal, calls)
     if (task.plan) {
       // Every step is approved (the task waited for them): its result is theirs, put together, for one review.
       const output = assemblePlanResult(task.plan, key => ws.tasks.get(subtaskIdOf(task.id, key)))
       this.#complete(task, leaseId, startedAt, { kind: "executed", output, model: "plan", costUsd: 0 })
       return
     }
-    const calls: LlmCall[] = []
     try {
       const hat = task.mode === "llm" && task.facet ? hatForFacet(task.facet) : undefined
       const routed = await routeWithSkills(ws, task, { llm: this.#llm, signal, onCall: call => calls.push({ ...call, leaseId, worker: this.name }) })
@@ -403,6 +406,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#followUps.add(followUp)
         void followUp.finally(() => this.#followUps.delete(followUp))
       }
+    } catch (error) {
+      this.#recordCalls(task.id, calls)
+      if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))
+      this.#failedAttempt(task, leaseId, (error as Error).message)
+    }
+  }
+
+  /** Drafts a plan with the model and leaves it proposed: the task goes back to the queue, where it waits for an operator. */
+  async #draft(task: Task, leaseId: string, signal: AbortSignal, calls: LlmCall[]): Promise<void> {
+    if (!this.#llm) return this.#failedAttempt(task, leaseId, "this worker has no GROQ_API_KEY to draft a plan")
+    try {
+      const plan = await draftPlan(task, { llm: this.#llm, signal, onCall: call => calls.push({ ...call, leaseId, worker: this.name }) })
+      this.#recordCalls(task.id, calls)
+      const reason = plan.source === "llm" ? `plan of ${plan.steps.length} steps drafted by the model; it waits for an operator` : `plan kept from the splitter: ${plan.note ?? "the model's plan was not usable"}`
+      this.#finish(task.id, leaseId, "requeued", reason.slice(0, 500), d => {
+        d.plan = storedPlan(plan)
+      }, "ok")
     } catch (error) {
       this.#recordCalls(task.id, calls)
       if (signal.aborted) return this.#aborted(task.id, leaseId, String((signal.reason as Error)?.message ?? signal.reason))

@@ -71,15 +71,17 @@ function describePlan({ task, subtasks }: ShownPlan, name: (peer: string) => str
       ]
     }),
   ]
+  if (plan.state === "drafting") lines.push(`drafting: a worker with GROQ_API_KEY asks its model for the plan; until then these are the splitter's steps (vivarium plan reject ${task.id} stops it)`)
   if (plan.state === "proposed") lines.push(`decide:   vivarium plan approve ${task.id} | plan reject ${task.id} [--reason TEXT]   (edit its steps in the panel: Plans)`)
   return lines.join("\n")
 }
 
-const ADD_FLAGS = { ...CONNECTION_FLAGS, ...FLAGS, "max-budget": { type: "string" }, model: { type: "string" }, priority: { type: "string" }, resident: { type: "string" } } as const
+const ADD_FLAGS = { ...CONNECTION_FLAGS, ...FLAGS, draft: { type: "string", default: "splitter" }, "max-budget": { type: "string" }, model: { type: "string" }, priority: { type: "string" }, resident: { type: "string" } } as const
 const AddInput = ConnectionInput.extend({
   request: PlanTaskInput.shape.request,
   force: z.boolean(),
   json: z.boolean(),
+  draft: PlanTaskInput.shape.draft,
   "max-budget": numberFlagOf(Budget, BUDGET_EXAMPLE).optional(),
   model: PlanTaskInput.shape.model,
   priority: numberFlagOf(Priority, PRIORITY_RULE).optional(),
@@ -93,6 +95,7 @@ async function add(argv: string[]): Promise<number> {
     const made = await planTask({ workspace: peer.workspace, actor, audit }, {
       request: flags.request,
       force: flags.force,
+      draft: flags.draft,
       ...(flags["max-budget"] !== undefined ? { maxBudgetUsd: flags["max-budget"] } : {}),
       ...(flags.model ? { model: flags.model } : {}),
       ...(flags.priority !== undefined ? { priority: flags.priority } : {}),

@@ -294,6 +294,10 @@ export const ERRORS = {
     say: (d: { id: string; state: string }) => `The plan of task ${d.id} is ${state(d.state)} already; it no longer changes.`,
     next: "Cancel the task to stop what has not run, or plan the request again as a new task.",
   },
+  plan_drafting: {
+    say: (d: { id: string }) => `The plan of task ${d.id} is still being drafted by a worker's model.`,
+    next: "Wait until it is proposed (a worker with a model key drafts it), or reject it.",
+  },
   plan_step_invalid: {
     say: (d: { problem: string }) => asSentence(`This plan cannot run as it stands: ${d.problem}`),
     next: "Make every step wait only for steps above it, keep at least one step, and try again.",

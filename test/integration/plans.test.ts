@@ -182,4 +182,37 @@ describe("plans", () => {
     expect((await cli("plan", "reject", other.task.id, "--reason", "not this week")).stdout).toContain("plan rejected")
     await seen(relay, other.task.id, t => t.status === "cancelled", "the relay to see the rejection")
   }, 60_000)
+
+  it("a worker's model drafts the plan as validated JSON; an unusable reply is asked again, then the splitter's plan stands with the reason", async () => {
+    const drafts: string[] = []
+    const fake = await startFakeGroq({ kind: "answer", text: prompt => (prompt.startsWith("Cut this request") ? (drafts.shift() ?? "no plan") : `Done: ${prompt.slice(0, 40)}`) })
+    teardown.add(() => fake.close())
+    const { relay, ctx } = await relayWithWorker(teardown, fake)
+    const good = { goal: "Cache the API", steps: [{ title: "Measure the API", prompt: "Measure the API latency today.", facet: "strategy" }, { title: "Add the cache", prompt: "Add an LRU cache in front of the API.", facet: "build", dependsOn: [0], budgetShare: 0.6 }] }
+    drafts.push("Here is a plan: {not json", "```json\n" + JSON.stringify(good) + "\n```")
+    const drafted = await planTask(ctx, { request: REQUEST, draft: "model", maxBudgetUsd: 0.3 })
+    expect(drafted.plan).toMatchObject({ state: "drafting", source: "splitter" })
+    await expect(approvePlan(ctx, drafted.id)).rejects.toMatchObject({ code: "plan_drafting" })
+    const proposed = await waitFor(() => {
+      const t = relay.workspace.tasks.get(drafted.id)
+      return t?.plan?.state === "proposed" ? t : false
+    }, { events: [[relay.workspace.tasks, "change"]], timeoutMs: 20_000, message: "the model's draft" })
+    expect(proposed.plan).toMatchObject({ source: "llm", goal: "Cache the API" })
+    expect(proposed.plan!.steps.map(s => [s.key, s.facet, s.dependsOn, s.budgetUsd])).toEqual([["s1", "strategy", [], 0.12], ["s2", "build", ["s1"], 0.18]])
+    expect(proposed.status).toBe("requeued")
+    expect(proposed.lease).toBeUndefined()
+    expect(proposed.calls?.length).toBe(2)
+    // Proposed again: nothing runs until an operator approves.
+    expect(fake.counts.get("Measure the API latency today.")).toBeUndefined()
+
+    drafts.push("{}", '{"goal": "x", "steps": []}')
+    const fallback = await planTask(ctx, { request: REQUEST, draft: "model", maxBudgetUsd: 0.3 })
+    const kept = await waitFor(() => {
+      const t = relay.workspace.tasks.get(fallback.id)
+      return t?.plan?.state === "proposed" ? t : false
+    }, { events: [[relay.workspace.tasks, "change"]], timeoutMs: 20_000, message: "the splitter's plan kept" })
+    expect(kept.plan).toMatchObject({ source: "splitter", note: expect.stringContaining("not usable") })
+    expect(kept.plan!.steps.map(s => s.facet)).toEqual(["strategy", "build", "document"])
+    expect(kept.history.at(-1)?.reason).toContain("plan kept from the splitter")
+  }, 60_000)
 })

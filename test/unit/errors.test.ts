@@ -62,6 +62,7 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   plan_not_compound: [{ reason: "it reads as one piece of work (1 of the 2 signals needed)" }],
   plan_not_found: [{ id: "task-1" }],
   plan_decided: [{ id: "task-1", state: "approved" }],
+  plan_drafting: [{ id: "task-1" }],
   plan_step_invalid: [{ problem: "step 2 waits for s3, which is not a step above it" }],
   skills_missing: [],
   skill_not_found: [{ id: "skill-summarize-changelog" }],

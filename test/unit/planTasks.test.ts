@@ -117,4 +117,19 @@ describe("who may change a plan", () => {
     expect(authorizeTaskChange(task, reordered, principal("w1", "worker"), ctx)).toMatchObject({ ok: false })
     expect(authorizeTaskChange(task, { ...task, plan: undefined }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("never removed") })
   })
+
+  it("a worker holding the lease drafts a plan that asks for one and leaves it proposed; nothing else", () => {
+    const { task, plan } = planned()
+    const lease = { leaseId: "l1", holder: "w1", grantedAt: NOW, expiresAt: NOW + 60_000, renewals: 0 }
+    const drafting = { ...task, status: "running" as const, lease, plan: { ...plan, state: "drafting" as const } }
+    const w1 = principal("w1", "worker")
+    const drafted = { ...drafting, plan: { ...plan, source: "llm" as const, steps: [plan.steps[0]!] } }
+    expect(authorizeTaskChange(drafting, drafted, w1, ctx)).toEqual({ ok: true })
+    expect(authorizeTaskChange(drafting, { ...drafted, plan: { ...drafted.plan, state: "approved" as const } }, w1, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("left proposed") })
+    expect(authorizeTaskChange({ ...drafting, plan }, { ...drafted }, w1, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("only to draft one") })
+    expect(authorizeTaskChange(drafting, drafted, principal("w2", "worker"), ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("does not hold its lease") })
+    // An operator may reject a plan being drafted, not approve it.
+    const queued = { ...task, plan: { ...plan, state: "drafting" as const } }
+    expect(authorizeTaskChange(queued, { ...queued, plan: { ...queued.plan, state: "approved" as const, decidedBy: "alice" } }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("drafts it first") })
+  })
 })

@@ -11,13 +11,16 @@ import { storedPlan } from "../tasks/storedValues.ts"
 import { PlanStepsEdit, PlanTaskInput } from "./inputs.ts"
 import { nextStepKey, planFromProposal, planStepsProblem, subtasksOf } from "./planTasks.ts"
 import { readRequest } from "./preview.ts"
+import type { ProposedPlan } from "./planReply.ts"
+import { facetOf } from "./splitter.ts"
 
 /** The task and its plan, while the plan may still change (proposed, and no worker holds the task). */
-function openPlan(ctx: OperatorContext, id: string): { task: Task; plan: TaskPlan } {
+function openPlan(ctx: OperatorContext, id: string, orDrafting = false): { task: Task; plan: TaskPlan } {
   const task = ctx.workspace.tasks.get(id)
   if (!task) throw new OperatorActionError("task_not_found", { id })
   if (!task.plan) throw new OperatorActionError("plan_not_found", { id })
-  if (task.plan.state !== "proposed") throw new OperatorActionError("plan_decided", { id, state: task.plan.state })
+  if (task.plan.state === "drafting" && !orDrafting) throw new OperatorActionError("plan_drafting", { id })
+  if (task.plan.state !== "proposed" && task.plan.state !== "drafting") throw new OperatorActionError("plan_decided", { id, state: task.plan.state })
   if (!EDITABLE_STATUSES.has(task.status)) throw new OperatorActionError("task_not_editable", { id, status: task.status })
   return { task, plan: task.plan }
 }
@@ -38,21 +41,30 @@ function checkSteps(steps: readonly Pick<PlanStep, "title" | "prompt">[]): void 
  * deterministic splitter's plan is kept, with a note saying why.
  */
 export async function planTask(ctx: OperatorContext, input: PlanTaskInput, modelReply?: string): Promise<Task> {
-  const { request, force, ...fields } = parseInput(PlanTaskInput, input)
+  const { request, force, draft, ...fields } = parseInput(PlanTaskInput, input)
   const reading = readRequest(request, force, modelReply)
-  if (!reading.proposed) throw new OperatorActionError("plan_not_compound", { reason: reading.reason ?? "it reads as one piece of work" })
-  const refusal = taskTextRefusal({ mode: "llm", title: reading.proposed.plan.goal, prompt: request })
+  const compound = force || reading.gutCheck.shouldPlan
+  // A model may find pieces the splitter cannot tell apart: until it drafts, the plan is the request as one step.
+  const proposed = reading.proposed ?? (draft === "model" && compound ? wholeRequest(request, reading.intent.goal) : undefined)
+  if (!proposed) throw new OperatorActionError("plan_not_compound", { reason: reading.reason ?? "it reads as one piece of work" })
+  const refusal = taskTextRefusal({ mode: "llm", title: proposed.plan.goal, prompt: request })
   if (refusal) throw OperatorActionError.from(refusal)
   const now = ctx.now ?? Date.now()
-  const title = reading.proposed.plan.goal.slice(0, 200)
+  const title = proposed.plan.goal.slice(0, 200)
   const task = buildTask({ title, prompt: request, ...fields }, ctx.workspace.root.controls, ctx.actor, now, newTaskId(now))
-  task.plan = planFromProposal(reading.proposed, task.maxBudgetUsd)
+  task.plan = { ...planFromProposal(proposed, task.maxBudgetUsd), ...(draft === "model" ? { state: "drafting" as const } : {}) }
   checkSteps(task.plan.steps)
   ctx.workspace.queueHandle.change(d => {
     d.tasks[task.id] = storedTask(task)
   })
-  await ctx.audit.append("plan", task.id, { action: "proposed", source: task.plan.source, steps: task.plan.steps.length, ...(task.plan.note ? { note: task.plan.note } : {}) })
+  await ctx.audit.append("plan", task.id, { action: task.plan.state, source: task.plan.source, steps: task.plan.steps.length, ...(task.plan.note ? { note: task.plan.note } : {}) })
   return task
+}
+
+/** The request as a one-step plan. */
+function wholeRequest(request: string, goal: string): ProposedPlan {
+  const title = (goal || request).slice(0, 200)
+  return { source: "splitter", plan: { goal: title.length >= 3 ? title : request.slice(0, 200), steps: [{ title, prompt: request, facet: facetOf(request), dependsOn: [] }] } }
 }
 
 /** Replaces a proposed plan's steps with the operator's: changed, reordered, dropped or added. */
@@ -106,7 +118,7 @@ export async function approvePlan(ctx: OperatorContext, id: string): Promise<Tas
 
 /** Rejects a proposed plan: nothing of it runs, and its task is cancelled. */
 export async function rejectPlan(ctx: OperatorContext, id: string, reason?: string): Promise<void> {
-  openPlan(ctx, id)
+  openPlan(ctx, id, true)
   const now = ctx.now ?? Date.now()
   const why = reason?.trim().slice(0, 500) || "operator rejected the plan"
   ctx.workspace.updateTask(id, d => {

@@ -12,6 +12,8 @@ export type PlanRequestInput = z.input<typeof PlanRequestInput>
 
 /** A request to plan as a task: the parent's budget is split among the steps. */
 export const PlanTaskInput = PlanRequestInput.extend({
+  /** Who cuts the request: the deterministic splitter at once, or a worker's model (the splitter's steps stand meanwhile and if its reply is unusable). */
+  draft: z.enum(["splitter", "model"]).default("splitter"),
   maxBudgetUsd: Budget.optional(),
   model: TaskFields.model.optional(),
   priority: TaskFields.priority.optional(),

@@ -53,9 +53,9 @@ export function nextStepKey(steps: readonly PlanStep[]): string {
   return `s${steps.reduce((n, s) => Math.max(n, Number(s.key.slice(1))), 0) + 1}`
 }
 
-/** Whether a task holds a plan that has not been approved yet: nothing runs then. */
+/** Whether a task holds a plan an operator has to decide (or has rejected): nothing runs then. A plan to draft runs, on a worker with a model. */
 export function awaitsPlanApproval(task: Pick<Task, "plan">): boolean {
-  return task.plan !== undefined && task.plan.state !== "approved"
+  return task.plan?.state === "proposed" || task.plan?.state === "rejected"
 }
 
 /** The subtasks an approved plan queues, one per step, each waiting for the steps it names. */

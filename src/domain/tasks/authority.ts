@@ -53,6 +53,7 @@ function authorizeNewTask(task: Task, who: Principal, ctx: TaskContext): Authori
   if (task.plan) {
     // A plan starts proposed; its creator may already have decided it in the same batch.
     const { decidedBy: _by, decidedAt: _at, ...undecided } = task.plan
+    if (task.plan.state === "drafting") return task.plan.decidedBy === undefined ? ALLOWED : refused(`a new task's plan to draft has no decision (task ${task.id})`)
     const verdict = planChange({ ...task, status: "queued", plan: { ...undecided, state: "proposed" } }, task, who, true)
     if (!verdict.ok) return refused(`a new task's plan starts proposed and is decided only by its creator (${verdict.reason})`)
   }
@@ -154,7 +155,8 @@ function operatorChange(before: Task, after: Task, who: Principal, ctx: TaskCont
 /** A plan changes only while proposed and its task editable: its steps, or its decision by this operator. */
 function planChange(before: Task, after: Task, who: Principal, editable: boolean): AuthorityVerdict {
   if (!before.plan || !after.plan) return refused(`task ${after.id}: a plan is made with its task and never removed`)
-  if (before.plan.state !== "proposed") return refused(`task ${after.id}: its plan is ${before.plan.state}; it no longer changes`)
+  if (before.plan.state !== "proposed" && !(before.plan.state === "drafting" && after.plan.state === "rejected"))
+    return refused(`task ${after.id}: its plan is ${before.plan.state}; ${before.plan.state === "drafting" ? "a worker with a model drafts it first (an operator may reject it meanwhile)" : "it no longer changes"}`)
   if (!editable) return refused(`task ${after.id} is ${before.status}; its plan can no longer change`)
   for (const field of ["goal", "source", "note"] as const)
     if (!same(before.plan[field], after.plan[field])) return refused(`task ${after.id}: a plan's ${field} is fixed when it is proposed`)
@@ -166,6 +168,14 @@ function planChange(before: Task, after: Task, who: Principal, editable: boolean
   return ALLOWED
 }
 
+/** The one plan change a worker makes: the model's draft of a plan that asks for one, left proposed for an operator. */
+function draftedPlan(before: Task, after: Task): AuthorityVerdict {
+  if (before.plan?.state !== "drafting" || !after.plan) return refused(`task ${after.id}: a worker writes a plan only to draft one that asks for it`)
+  if (after.plan.state !== "proposed" || after.plan.decidedBy !== undefined) return refused(`task ${after.id}: a drafted plan is left proposed, for an operator to decide`)
+  const problem = planStepsProblem(after.plan.steps)
+  return problem ? refused(`task ${after.id}: ${problem}`) : ALLOWED
+}
+
 function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContext): AuthorityVerdict {
   const changed = changedFields(before, after)
   const lease = before.lease
@@ -173,7 +183,14 @@ function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContex
     if (isLostRunRecord(before, after, who)) return checkCalls(before, after, who)
     return refused(`task ${after.id}: ${who.peer} does not hold its lease${lease ? ` (${lease.holder} does)` : " (nobody does)"}; a worker changes only tasks the relay leased to it`)
   }
-  for (const field of changed) if (!WORKER_FIELDS.has(field)) return refused(`task ${after.id}: a worker does not write ${field}`)
+  for (const field of changed) {
+    if (field === "plan") {
+      const verdict = draftedPlan(before, after)
+      if (!verdict.ok) return verdict
+      continue
+    }
+    if (!WORKER_FIELDS.has(field)) return refused(`task ${after.id}: a worker does not write ${field}`)
+  }
   const running = after.status === "claimed" || after.status === "running"
   if (changed.includes("lease")) {
     if (!after.lease) {

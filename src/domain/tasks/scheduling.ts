@@ -46,8 +46,8 @@ export function isReady(task: Task, byId: TaskIndex, now: number): boolean {
 }
 
 export function workerCanTake(task: Task, worker: WorkerProfile): boolean {
-  // A plan's task assembles its subtasks' results: it needs no model.
-  if (task.mode === "llm" && !task.plan && !worker.hasLlmKey) return false
+  // An approved plan's task assembles its subtasks' results: it needs no model (drafting a plan does).
+  if (task.mode === "llm" && task.plan?.state !== "approved" && !worker.hasLlmKey) return false
   return !task.targetIdentity || worker.identities.includes(task.targetIdentity)
 }
 

@@ -56,7 +56,10 @@ function plans() {
   })
 }
 
-const WORDS = "relay cache ledger wallet room quest bounty worker lease audit journal garden caves water map tunnel lantern harbour compiler parser".split(" ")
+const TOPICS = "relay cache ledger wallet room quest bounty worker lease audit journal garden caves water map tunnel lantern harbour compiler parser".split(" ")
+/** A vocabulary of 2,000 made-up words, so entries differ as real notes do (a query matches a few hundred, not half). */
+const WORDS = Array.from({ length: 2_000 }, (_, i) => `${TOPICS[i % TOPICS.length]}${(i * 7919) % 1_000}`)
+const word = (n: number) => WORDS[n % WORDS.length]!
 
 function journal(n: number, at0: number): JournalEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -65,13 +68,13 @@ function journal(n: number, at0: number): JournalEntry[] {
     at: at0 + i * 105 * 60_000,
     kind: "note",
     tier: "basic",
-    content: `Entry ${i}: worked on the ${WORDS[i % WORDS.length]} and the ${WORDS[(i * 7) % WORDS.length]}; noted ${WORDS[(i * 13) % WORDS.length]} ${i % 97}.`,
+    content: `Worked on the ${word(i * 31)} and the ${word(i * 7 + 3)} with ${word(i * 13 + 5)}; noted that ${word(i * 17 + 1)} needs ${word(i * 3 + 11)}, then ${word(i * 29 + 2)} ${TOPICS[i % TOPICS.length]}.`,
   }))
 }
 
 function assemble(entries: readonly JournalEntry[], index: MemoryIndex, skill: ContextSection): number {
   const t = performance.now()
-  const memory = recall(entries, "map the tunnel under the harbour with a lantern", { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, index)
+  const memory = recall(entries, `map ${word(93)} under the ${word(401)} with ${word(1207)}`, { limit: RECALL.maxLimit, maxChars: RECALL.maxCharsCap }, index)
   assembleContext([
     { name: "identity", lines: ["I am Mira Vale (mira-vale).", "Mood: curious."] },
     { name: "wallet", lines: ["Wallet: 120 free-time tokens, 40 journal tokens."] },

@@ -169,6 +169,9 @@ export const RECALL = { limit: 5, maxLimit: 12, maxChars: 700, minChars: 160, ma
 /** The heading a worker puts above the recalled lines in a prompt. */
 export const RECALL_HEADING = "TARGETED MEMORY RECALL (token-efficient)"
 
+/** Best matches recall considers at most (with their ties): far more than a budget of lines holds. */
+const RECALL_CANDIDATES = 200
+
 export interface RecallOptions {
   /** How many items at most (default 5, at most 12). */
   limit?: number
@@ -239,9 +242,15 @@ export class MemoryIndex {
     }
   }
 
-  /** Scores of the documents matching any meaningful word of `query`, by id, best first. */
-  scores(query: string): [string, number][] {
-    return this.#search.search(query).map(r => [String(r.id), r.score])
+  /**
+   * Scores of the documents matching any meaningful word of `query`, by id, best first: the
+   * best `keep`, and any others scoring the same as the last of them (so ties are broken by
+   * the caller, the same way whatever order the entries came in).
+   */
+  scores(query: string, keep = Infinity): [string, number][] {
+    const results = this.#search.search(query)
+    const floor = results[Math.min(keep, results.length) - 1]?.score ?? 0
+    return results.filter((r, i) => i < keep || r.score === floor).map(r => [String(r.id), r.score])
   }
 }
 
@@ -280,8 +289,9 @@ export function recall(entries: readonly JournalEntry[], query: string, opts: Re
   }
   // Equal scores: an entry (the memory itself) before a day before a week, then the newer one.
   const order = { entry: 0, day: 1, week: 2 }
+  // Enough of the best to pack the budget even when long lines are skipped.
   const scored = index
-    .scores(query)
+    .scores(query, RECALL_CANDIDATES)
     .flatMap(([id, score]) => {
       const c = candidate(id)
       return c ? [{ ...c, score }] : []

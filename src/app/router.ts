@@ -4,6 +4,8 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router"
 export const NAV = [
   { path: "/", name: "dashboard", label: "Dashboard", component: () => import("./views/DashboardView.vue") },
   { path: "/queue", name: "queue", label: "Queue", component: () => import("./views/QueueView.vue") },
+  { path: "/plans", name: "plans", label: "Plans", component: () => import("./views/PlansView.vue") },
+  { path: "/skills", name: "skills", label: "Skills", component: () => import("./views/SkillsView.vue") },
   { path: "/workers", name: "workers", label: "Workers", component: () => import("./views/WorkersView.vue") },
   { path: "/runtime", name: "runtime", label: "Runtime", component: () => import("./views/RuntimeView.vue") },
   { path: "/residents", name: "residents", label: "Residents", component: () => import("./views/ResidentsView.vue") },
@@ -17,6 +19,8 @@ export const NAV = [
 const routes: RouteRecordRaw[] = [
   ...NAV.map(({ path, name, component }) => ({ path, name, component })),
   { path: "/tasks/:id", name: "task", component: () => import("./views/TaskDetailView.vue"), props: true },
+  { path: "/plans/:id", name: "plan", component: () => import("./views/PlanDetailView.vue"), props: true },
+  { path: "/skills/:id", name: "skill", component: () => import("./views/SkillDetailView.vue"), props: true },
   { path: "/rooms/:id", name: "room", component: () => import("./views/RoomsView.vue"), props: true },
   { path: "/quests/:id", name: "quest", component: () => import("./views/QuestDetailView.vue"), props: true },
   { path: "/residents/:id", name: "resident", component: () => import("./views/ResidentsView.vue"), props: true },

@@ -113,6 +113,8 @@ describe("offline for everything", { timeout: 180_000 }, () => {
         const views: Record<string, () => Promise<unknown>> = {
           dashboard: () => expect.poll(() => page.getByTestId("dash-count-queued").textContent()).toBe("1"),
           queue: () => page.getByTestId(`task-row-${task.id}`).waitFor(),
+          plans: () => page.getByTestId("plans-empty").waitFor(),
+          skills: () => page.getByTestId("skills-empty").waitFor(),
           workers: () => page.getByTestId(`operator-row-${node.identity.name}`).waitFor(),
           runtime: () => page.getByTestId("halt-reason").waitFor(),
           residents: async () => {

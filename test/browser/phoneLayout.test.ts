@@ -9,10 +9,15 @@
  */
 import type { Browser, BrowserContextOptions, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
-import { decide, startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import type { SkillsDoc } from "../../schemas/index.ts"
+import { approvePlan, planTask } from "../../src/domain/plans/index.ts"
+import { approvedIdentity, decide, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure, touchScreenshot, type Device } from "../helpers/browser.ts"
 import { layoutReport, type LayoutReport } from "../helpers/layoutReport.ts"
 import { seedPanelFixture, type PanelFixture } from "../helpers/panelFixture.ts"
+import { connectTestPeer } from "../helpers/peers.ts"
+import { peerOperator } from "../helpers/socialFixture.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 
 const suite = useTeardown("all")
@@ -20,12 +25,75 @@ const teardown = useTeardown()
 let browser: Browser
 let relay: TestRelay
 let fixture: PanelFixture
+let plans: Plans
+
+/** Two plans beside the panel fixture: one waiting for a decision (a long unbroken address in its steps), one approved (its subtasks queued). */
+interface Plans {
+  proposed: string
+  approved: string
+}
+
+async function seedPlans(relay: TestRelay): Promise<Plans> {
+  const node = await connectTestPeer(suite, relay, { identity: await approvedIdentity(relay, "operator", undefined, { displayName: "Annie Easley" }) })
+  const ctx = await peerOperator(node)
+  // No colon in it: the splitter cuts a request at colons.
+  const address = "reports/greenhouse/north-wing/humidity-sensors/2025-11-24/export-of-every-sensor-reading.csv?columns=all&format=wide"
+  const proposed = await planTask(ctx, {
+    request: `Please design the export format of ${address}, then implement the exporter and the importer; review both for tampering, and finally document the file layout for the gardeners.`,
+    maxBudgetUsd: 0.4,
+  })
+  const approved = await planTask(ctx, { request: "Research the watering schedules of the north wing, then implement the new schedule, then document how to tune it." })
+  await approvePlan(ctx, approved.id)
+  await node.flushToRelay()
+  return { proposed: proposed.id, approved: approved.id }
+}
+
+/** Skills as the relay writes them (into its own replica): a proposal from a pattern, with a long name, and one in use with figures. */
+async function seedSkills(relay: TestRelay, f: PanelFixture): Promise<string> {
+  const skills = await relay.repo.find<SkillsDoc>(relay.workspace.root.docs.skills as AutomergeUrl)
+  const now = Date.now()
+  const proposed = "skill-summarise-humidity-alarms-of-the-north"
+  skills.change(d => {
+    d.skills[proposed] = {
+      id: proposed,
+      name: "summarise-humidity-alarms-of-the-north",
+      description: "summarise humidity: proposed from 3 approved tasks like “Summarise the humidity alarms of the north wing for the weekly report to the gardeners”",
+      template: "Summarise the humidity alarms of {{subject}} for the weekly report to the gardeners; link the raw export reports/greenhouse/north-wing/humidity-sensors/export-of-every-sensor-reading.csv",
+      params: [{ name: "subject", type: "string", description: "what this task is about (what the past prompts differed in)" }],
+      preconditions: [],
+      fromTasks: [f.tasks.pending_review, f.tasks.approved, f.tasks.failed],
+      state: "proposed",
+      proposedBy: "relay",
+      proposedAt: now - 60_000,
+      metrics: { uses: 0, successes: 0, costUsd: 0, latencyMs: 0, counted: [] },
+    }
+    d.skills["skill-check-checksum"] = {
+      id: "skill-check-checksum",
+      name: "check-checksum",
+      description: "Checks a backup's checksum against the one in the backup log.",
+      template: "Check the checksum of {{backup}} against the backup log.",
+      params: [{ name: "backup", type: "string", description: "the backup's file name" }],
+      preconditions: ["the backup log is readable"],
+      fromTasks: [],
+      state: "approved",
+      proposedBy: "relay",
+      proposedAt: now - 86_400_000,
+      decidedBy: "relay",
+      decidedAt: now - 80_000_000,
+      metrics: { uses: 12, successes: 11, costUsd: 0.0312, latencyMs: 61_000, lastUsedAt: now - 3_600_000, counted: [] },
+    }
+  })
+  return proposed
+}
+let skill: string
 
 beforeAll(async () => {
   browser = await launchBrowser(suite)
   // Simulated runs hold leases no worker renews: a long lease keeps them claimed and running.
   relay = await startTestRelay(suite, { leaseMs: 600_000 })
   fixture = await seedPanelFixture(suite, relay)
+  plans = await seedPlans(relay)
+  skill = await seedSkills(relay, fixture)
 }, 60_000)
 
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true }
@@ -41,10 +109,25 @@ interface View {
 
 const text = (page: Page, testid: string, expected: string) => expect.poll(() => page.getByTestId(testid).first().textContent(), { timeout: 15_000 }).toContain(expected)
 
-function views(f: PanelFixture): View[] {
+function views(f: PanelFixture, plan: Plans): View[] {
   return [
     { name: "dashboard", path: "/", ready: p => text(p, "dash-count-approved", "1") },
     { name: "queue", path: "/queue", ready: p => p.getByTestId(`review-${f.tasks.pending_review}`).waitFor() },
+    { name: "plans", path: "/plans", ready: p => p.getByTestId(`plan-row-${plan.proposed}`).waitFor() },
+    {
+      name: "plan-detail",
+      path: `/plans/${plan.proposed}`,
+      // A step open for editing and the form for a new one: their fields fit too.
+      ready: async p => {
+        await p.getByTestId("step-edit-s2").click()
+        await p.getByTestId("step-s2-title").waitFor()
+        await p.getByTestId("step-add-open").click()
+        await p.getByTestId("step-new-title").waitFor()
+      },
+    },
+    { name: "plan-approved", path: `/plans/${plan.approved}`, ready: p => p.getByTestId("subtask-s1").waitFor() },
+    { name: "skills", path: "/skills", ready: p => p.getByTestId(`skill-row-${skill}`).waitFor() },
+    { name: "skill-detail", path: `/skills/${skill}`, ready: p => p.getByTestId("skill-edit").waitFor() },
     { name: "task-detail", path: `/tasks/${f.tasks.pending_review}`, ready: p => text(p, "task-result", "Checksum") },
     { name: "workers", path: "/workers", ready: p => p.getByTestId("worker-row-basement-raspberry-pi-waiting-for-approval").waitFor() },
     { name: "runtime", path: "/runtime", ready: p => p.getByTestId("halt-reason").waitFor() },
@@ -124,7 +207,7 @@ async function tour(device: Device, displayName: string, shot: string, touch: bo
   }
   await join(page, displayName, look)
 
-  for (const view of views(fixture)) {
+  for (const view of views(fixture, plans)) {
     await page.goto(`${relay.httpUrl}${view.path}`)
     await view.ready(page)
     await look(view.name)

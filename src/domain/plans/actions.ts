@@ -13,6 +13,7 @@ import { nextStepKey, planFromProposal, planStepsProblem, subtasksOf } from "./p
 import { readRequest } from "./preview.ts"
 import type { ProposedPlan } from "./planReply.ts"
 import { facetOf } from "./splitter.ts"
+import { stepsBudgetProblem } from "./stepEdits.ts"
 
 /** The task and its plan, while the plan may still change (proposed, and no worker holds the task). */
 function openPlan(ctx: OperatorContext, id: string, orDrafting = false): { task: Task; plan: TaskPlan } {
@@ -72,19 +73,23 @@ export async function editPlan(ctx: OperatorContext, id: string, edit: PlanSteps
   const inputs = parseInput(PlanStepsEdit, edit)
   const { task, plan } = openPlan(ctx, id)
   const known = new Set(plan.steps.map(s => s.key))
+  const savedBudget = (key: string | undefined) => plan.steps.find(s => s.key === key)?.budgetUsd
+  // A step without a budget shares what the steps with one leave of the task's.
+  const priced = inputs.map(s => s.budgetUsd ?? savedBudget(s.key))
+  const unpriced = priced.filter(b => b === undefined).length
+  const share = unpriced ? Math.max(0, task.maxBudgetUsd - priced.reduce<number>((sum, b) => sum + (b ?? 0), 0)) / unpriced : 0
   const steps: PlanStep[] = []
   let used = plan.steps
   for (const step of inputs) {
     const key = step.key && known.has(step.key) && !steps.some(s => s.key === step.key) ? step.key : nextStepKey(used)
-    const budgetUsd = step.budgetUsd ?? plan.steps.find(s => s.key === step.key)?.budgetUsd ?? task.maxBudgetUsd / inputs.length
+    const budgetUsd = step.budgetUsd ?? savedBudget(step.key) ?? Math.floor(share * 1e6) / 1e6
     const made: PlanStep = { key, title: step.title, prompt: step.prompt, facet: step.facet, dependsOn: [...new Set(step.dependsOn)], budgetUsd }
     steps.push(made)
     used = [...used, made]
   }
   checkSteps(steps)
-  const total = steps.reduce((sum, s) => sum + s.budgetUsd, 0)
-  if (total > task.maxBudgetUsd + 1e-9)
-    throw new OperatorActionError("plan_step_invalid", { problem: `the steps' budgets add up to $${total.toFixed(4)}, more than the task's $${task.maxBudgetUsd}` })
+  const overBudget = stepsBudgetProblem(steps, task.maxBudgetUsd)
+  if (overBudget) throw new OperatorActionError("plan_step_invalid", { problem: overBudget })
   const now = ctx.now ?? Date.now()
   ctx.workspace.updateTask(id, d => {
     d.plan!.steps = storedPlan({ ...plan, steps }).steps

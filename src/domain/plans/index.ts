@@ -7,3 +7,4 @@ export { PlanRequestInput, PlanStepInput, PlanStepsEdit, PlanTaskInput } from ".
 export { previewPlan, readRequest, type PlanPreview, type PlanReading, type PreviewStep } from "./preview.ts"
 export { assemblePlanResult, awaitsPlanApproval, nextStepKey, planFromProposal, planStepsProblem, subtaskIdOf, subtasksOf } from "./planTasks.ts"
 export { approvePlan, editPlan, planTask, rejectPlan } from "./actions.ts"
+export { addStep, budgetLeft, draftOf, dropStep, isEdited, moveStep, stepDepths, stepsBudgetProblem, stepsEditOf, type StepDraft } from "./stepEdits.ts"

@@ -2,16 +2,19 @@
 import { z } from "zod"
 import { SKILL_NAME, SkillParam } from "../../../schemas/index.ts"
 
+const SkillFields = {
+  name: z.string().regex(SKILL_NAME, "a skill name is 3-41 lowercase letters, digits or -, starting with a letter"),
+  description: z.string().trim().min(3, "describe the skill in a few words").max(300),
+  template: z.string().trim().min(3, "the template is empty").max(4_000),
+  params: z.array(SkillParam).max(10),
+  preconditions: z.array(z.string().trim().min(1).max(200)).max(10),
+}
+
 export const SkillInput = z
-  .object({
-    name: z.string().regex(SKILL_NAME, "a skill name is 3-41 lowercase letters, digits or -, starting with a letter"),
-    description: z.string().trim().min(3, "describe the skill in a few words").max(300),
-    template: z.string().trim().min(3, "the template is empty").max(4_000),
-    params: z.array(SkillParam).max(10).default([]),
-    preconditions: z.array(z.string().trim().min(1).max(200)).max(10).default([]),
-  })
+  .object({ ...SkillFields, params: SkillFields.params.default([]), preconditions: SkillFields.preconditions.default([]) })
   .strict()
 export type SkillInput = z.input<typeof SkillInput>
 
-export const SkillEdit = SkillInput.partial().strict()
+/** An edit changes only the fields it names (no defaults fill the others). */
+export const SkillEdit = z.object(SkillFields).partial().strict()
 export type SkillEdit = z.input<typeof SkillEdit>

@@ -13,7 +13,7 @@ import {
   MIN_USEFUL_COMPLETION_TOKENS,
 } from "../src/domain/tasks/index.ts"
 import { checkLocalCommand, checkPrompt, hardenedArgv, type LocalPolicy } from "../src/core/safety.ts"
-import { SYSTEM_PROMPT, type LlmClient } from "./llm.ts"
+import { SYSTEM_PROMPT, type LlmAttempt, type LlmClient } from "./llm.ts"
 import { nodeRealpath, runLocal, type RunLocalOptions } from "./localRunner.ts"
 import type { RateLimiter } from "./rateLimit.ts"
 
@@ -33,6 +33,11 @@ export interface ExecutionContext {
 
 /** An LLM attempt as execute() knows it; the worker adds the lease and its name. */
 export type BilledCall = Omit<LlmCall, "leaseId" | "worker">
+
+/** Reports each HTTP attempt of a call on `model` to `onCall`, priced by the tokens the API counted for it. */
+export function billed(model: Parameters<typeof costUsd>[0], onCall: ((call: BilledCall) => void) | undefined): (attempt: LlmAttempt) => void {
+  return a => onCall?.({ model, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(model, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok })
+}
 
 /** A refusal before anything ran: the task fails with this reason, and it is audited. */
 export interface Refusal {
@@ -110,8 +115,7 @@ export async function execute(task: Task, ctx: ExecutionContext): Promise<Refusa
     maxTokens,
     signal: ctx.signal,
     ...(ctx.residentContext ? { context: ctx.residentContext } : {}),
-    onAttempt: a =>
-      ctx.onCall?.({ model, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(model, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok }),
+    onAttempt: billed(model, ctx.onCall),
   })
   const cost = costUsd(model, answer.usage.promptTokens, answer.usage.completionTokens)
   return { kind: "executed", output: answer.text.slice(0, 64_000), model, usage: answer.usage, costUsd: cost, ...(ctx.residentContext ? { context: ctx.residentContext } : {}) }

@@ -7,8 +7,8 @@
 import type { Task, TaskPlan } from "../schemas/index.ts"
 import { MAX_PLAN_STEPS } from "../schemas/index.ts"
 import { planFromProposal, proposePlan, readPlanReply } from "../src/domain/plans/index.ts"
-import { chooseModel, completionTokensWithin, costUsd, estimatePromptTokens } from "../src/domain/tasks/index.ts"
-import type { BilledCall } from "./execute.ts"
+import { chooseModel, completionTokensWithin, estimatePromptTokens } from "../src/domain/tasks/index.ts"
+import { billed, type BilledCall } from "./execute.ts"
 import type { LlmClient } from "./llm.ts"
 
 const ATTEMPTS = 2
@@ -44,7 +44,7 @@ export async function draftPlan(task: Task, ctx: DraftContext): Promise<TaskPlan
       prompt,
       maxTokens,
       signal: ctx.signal,
-      onAttempt: a => ctx.onCall({ model, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(model, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok }),
+      onAttempt: billed(model, ctx.onCall),
     })
     reply = answer.text
     try {

@@ -6,13 +6,12 @@
  */
 import type { Skill, SkillRoute, Task } from "../schemas/index.ts"
 import { choicePrompt, fillTemplate, readChoice, routeTask, skillsOf } from "../src/domain/skills/index.ts"
-import { costUsd } from "../src/domain/tasks/index.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
-import type { BilledCall } from "./execute.ts"
+import { billed, type BilledCall } from "./execute.ts"
 import type { LlmClient } from "./llm.ts"
 
 /** The model that picks among candidates: the cheapest, as the choice is short. */
-export const ROUTING_MODEL = "llama-3.1-8b-instant"
+export const ROUTING_MODEL = "llama-3.1-8b-instant" as const
 const ATTEMPTS = 2
 
 export interface Routed {
@@ -48,7 +47,7 @@ export async function routeWithSkills(ws: Workspace, task: Task, ctx: RoutingCon
       prompt: choicePrompt(text, decision.candidates),
       maxTokens: 200,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onAttempt: a => ctx.onCall?.({ model: ROUTING_MODEL, promptTokens: a.promptTokens, completionTokens: a.completionTokens, costUsd: costUsd(ROUTING_MODEL, a.promptTokens, a.completionTokens), at: Date.now(), ok: a.ok }),
+      onAttempt: billed(ROUTING_MODEL, ctx.onCall),
     })
     try {
       const choice = readChoice(answer.text, decision.candidates)

@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { Task } from "../../schemas/index.ts"
 import { planTask, subtaskIdOf } from "../../src/domain/plans/index.ts"
-import { go, joinAsOperator, launchBrowser, openDevice, screenshot, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, openDevice, screenshot, screenshotFromTop, screenshotsOnFailure } from "../helpers/browser.ts"
 import { connectTestPeer } from "../helpers/peers.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { peerOperator } from "../helpers/socialFixture.ts"
@@ -45,19 +45,6 @@ const atRelay = (relay: TestRelay, id: string, check: (t: Task) => boolean, what
 const shownKeys = (page: Page) => page.locator('[data-testid="plan-steps"] > li').evaluateAll(items => items.map(li => li.getAttribute("data-key")))
 const step = (page: Page, key: string) => page.getByTestId(`plan-step-${key}`)
 
-/**
- * Screenshots at both sizes from the top of the page (the phone's bar is sticky: a scrolled
- * page would show it mid-picture), without the last action's toast over the steps.
- */
-async function shoot(page: Page, name: string): Promise<void> {
-  const notice = page.getByTestId("notice")
-  if (await notice.count()) {
-    await notice.getByRole("button", { name: "Dismiss" }).click()
-    await notice.waitFor({ state: "detached" })
-  }
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await screenshotBothSizes(page, name)
-}
 
 /** Types a request into the queue's form and chooses "Plan it"; answers the hint's data-compound. */
 async function typeRequest(page: Page, request: string): Promise<string | null> {
@@ -87,7 +74,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       // The form says the request reads as compound and offers to plan it.
       expect(await typeRequest(page, COMPOUND)).toBe("true")
       expect(await page.getByTestId("task-plan-hint").textContent()).toContain("This reads as 4 pieces of work")
-      await shoot(page, "plan-it-offered")
+      await screenshotFromTop(page, "plan-it-offered")
       await page.getByTestId("task-plan").click()
       const id = await planPage(page)
       const planned = await atRelay(relay, id, t => t.plan?.state === "proposed", "the proposed plan to reach the relay")
@@ -103,7 +90,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       expect(facets).toEqual(["strategy", "build", "review", "document"])
       expect(hats.map(h => h.replace(/\s+/g, " ").trim())).toEqual(["hat Strategist", "hat Builder", "hat Reviewer", "hat Documenter"])
       expect(await step(page, "s4").getByTestId("step-waits").textContent()).toContain("2. Implement the exporter and the importer")
-      await shoot(page, "plan-proposed")
+      await screenshotFromTop(page, "plan-proposed")
 
       // Drop the review: it is gone, and nothing waits for it.
       await page.getByTestId("step-drop-s3").click()
@@ -120,7 +107,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       expect(await step(page, "s4").getByTestId("step-problem").textContent()).toContain("waits for s2, which is not a step above it")
       expect(await page.getByTestId("plan-save").isDisabled()).toBe(true)
       expect(await page.getByTestId("plan-approve").isDisabled()).toBe(true)
-      await shoot(page, "plan-invalid-order")
+      await screenshotFromTop(page, "plan-invalid-order")
 
       // Open the step: it waits for the design instead, and gets a sharper title.
       await page.getByTestId("step-edit-s4").click()
@@ -129,7 +116,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       await page.getByTestId("step-s4-title").fill("Document the export file layout")
       await page.getByTestId("step-s4-facet").selectOption("document")
       await expect.poll(() => problem.textContent()).toBe("")
-      await shoot(page, "plan-step-editing")
+      await screenshotFromTop(page, "plan-step-editing")
       await page.getByTestId("step-edit-s4").click()
       expect(await step(page, "s4").getByTestId("step-title").textContent()).toBe("Document the export file layout")
 
@@ -158,7 +145,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       expect((await step(page, "s4").getByTestId("subtask-hat").textContent())?.replace(/\s+/g, " ").trim()).toBe("will wear Documenter")
       // The first step is ready and no worker has an LLM key: the relay blocks it, and the page follows.
       await expect.poll(() => page.getByTestId("subtask-s1").getAttribute("data-status"), { timeout: 15_000 }).toBe("blocked")
-      await shoot(page, "plan-approved")
+      await screenshotFromTop(page, "plan-approved")
 
       // Through the relay: exactly those subtasks, once each, waiting as the edited plan says; the parent waits for them.
       const subtaskIds = ["s1", "s4", "s2"].map(k => subtaskIdOf(id, k))
@@ -194,7 +181,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       await row.waitFor()
       expect(await row.getAttribute("data-state")).toBe("approved")
       expect(await row.textContent()).toContain("Ada")
-      await shoot(page, "plans-list")
+      await screenshotFromTop(page, "plans-list")
       expect(ada.unexpectedErrors()).toEqual([])
     })
   })
@@ -255,7 +242,7 @@ describe("plans in the panel", { timeout: 120_000 }, () => {
       expect(await page.getByTestId("plan-drafting").textContent()).toContain("A worker's model is drafting this plan")
       expect(await shownKeys(page)).toEqual(["s1", "s2", "s3", "s4"])
       for (const control of ["step-edit-s1", "step-add-open", "plan-save", "plan-approve"]) expect(await page.getByTestId(control).count(), control).toBe(0)
-      await shoot(page, "plan-drafting")
+      await screenshotFromTop(page, "plan-drafting")
 
       await page.getByTestId("plan-reject").click()
       await page.getByTestId("confirm-yes").click()

@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import type { Skill, SkillsDoc, Task } from "../../schemas/index.ts"
 import { SYSTEM } from "../../peer-server/scheduler.ts"
 import { readSkills } from "../../src/workspace/documentReaders.ts"
-import { go, joinAsOperator, launchBrowser, openDevice, screenshotBothSizes, screenshotsOnFailure } from "../helpers/browser.ts"
+import { go, joinAsOperator, launchBrowser, openDevice, screenshotFromTop, screenshotsOnFailure } from "../helpers/browser.ts"
 import { seedPanelFixture } from "../helpers/panelFixture.ts"
 import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
@@ -48,16 +48,6 @@ function peerNamed(relay: TestRelay, displayName: string): string {
   return found[0]
 }
 
-/** Screenshots at both sizes from the top of the page, without the last action's toast. */
-async function shoot(page: Page, name: string): Promise<void> {
-  const notice = page.getByTestId("notice")
-  if (await notice.count()) {
-    await notice.getByRole("button", { name: "Dismiss" }).click()
-    await notice.waitFor({ state: "detached" })
-  }
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await screenshotBothSizes(page, name)
-}
 
 const NO_USE = { uses: 0, successes: 0, costUsd: 0, latencyMs: 0, counted: [] }
 
@@ -136,7 +126,7 @@ describe("skills in the panel", { timeout: 120_000 }, () => {
       expect(await row(inUse.id).locator("td.cost").textContent()).toBe("$0.0025")
       expect(await row(inUse.id).locator("td.time").textContent()).toBe("3.0 s")
       expect((await row(inUse.id).locator("td.last").textContent())?.trim()).toBe("1 h ago")
-      await shoot(page, "skills-list")
+      await screenshotFromTop(page, "skills-list")
 
       // Approve the proposal: the relay holds it approved, decided by this operator.
       await page.getByTestId(`skill-approve-${proposal.id}`).click()
@@ -190,7 +180,7 @@ describe("skills in the panel", { timeout: 120_000 }, () => {
       expect(edited).toMatchObject({ template: proposal.template, params: proposal.params, preconditions: proposal.preconditions, state: "approved" })
       await expect.poll(() => page.getByTestId("skill-description").textContent()).toBe("Summarises a wing's humidity alarms for the gardeners' weekly report.")
       await expect.poll(() => page.getByTestId("skill-edit-save").isDisabled()).toBe(true)
-      await shoot(page, "skill-detail")
+      await screenshotFromTop(page, "skill-detail")
 
       // A template with a parameter the skill does not declare: said as typed, and never saved.
       await page.getByTestId("skill-edit-template").fill("Do {{thing}}")
@@ -200,7 +190,7 @@ describe("skills in the panel", { timeout: 120_000 }, () => {
       expect(await page.getByTestId("skill-edit-save").isDisabled()).toBe(true)
       await page.getByTestId("skill-edit-template").evaluate(el => (el as HTMLTextAreaElement).form!.requestSubmit())
       expect(skillsAt(skills).get(proposal.id)?.template).toBe(proposal.template)
-      await shoot(page, "skill-detail-template-refused")
+      await screenshotFromTop(page, "skill-detail-template-refused")
       await page.getByTestId("skill-edit-discard").click()
       expect(await page.getByTestId("skill-edit-template").inputValue()).toBe(proposal.template)
 
@@ -215,7 +205,7 @@ describe("skills in the panel", { timeout: 120_000 }, () => {
       expect(await page.getByTestId("task-route-hat").textContent()).toBe("Builder")
       // By its name once the skills document has loaded (its id until then).
       await expect.poll(() => page.getByTestId("task-route-skill").textContent()).toBe("check-checksum")
-      await shoot(page, "skill-task-route")
+      await screenshotFromTop(page, "skill-task-route")
       await page.getByTestId("task-route-skill").click()
       await page.waitForURL(/\/skills\/skill-check-checksum$/)
       expect(await page.getByTestId("skill-state").textContent()).toBe("retired")

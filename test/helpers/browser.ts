@@ -219,3 +219,17 @@ export async function addLlmTask(page: Page, relay: Pick<Relay, "workspace">, pr
     message: "the browser's task to reach the relay",
   })
 }
+
+/**
+ * Screenshots at both sizes from the top of the page (the phone's bar is sticky: a scrolled
+ * page would show it mid-picture), without the last action's toast over the content.
+ */
+export async function screenshotFromTop(page: Page, name: string): Promise<void> {
+  const notice = page.getByTestId("notice")
+  if (await notice.count()) {
+    await notice.getByRole("button", { name: "Dismiss" }).click()
+    await notice.waitFor({ state: "detached" })
+  }
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await screenshotBothSizes(page, name)
+}

@@ -17,8 +17,8 @@ export interface ProposedPlan {
   note?: string
 }
 
-/** The model's reply as text: the JSON object it holds (a fenced block or bare). */
-function jsonOf(text: string): unknown {
+/** The JSON object a model's reply holds (a fenced block or bare); throws a sentence saying why there is none. */
+export function jsonOf(text: string): unknown {
   const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text)
   const body = (fenced ? fenced[1]! : text).trim()
   const start = body.indexOf("{")

@@ -5,7 +5,8 @@
  */
 import type { Task } from "../../../schemas/index.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
-import { openSkills, skillsOf } from "./actions.ts"
+import { readSkills } from "../../workspace/documentReaders.ts"
+import { openSkills } from "./actions.ts"
 import { countRun } from "./metrics.ts"
 import { skillsToPropose } from "./promotion.ts"
 
@@ -14,7 +15,7 @@ export async function countSkillUse(ws: Workspace, task: Task): Promise<boolean>
   const id = task.route?.skill
   if (!id || task.route?.kind === "none" || (task.status !== "approved" && task.status !== "failed")) return false
   const handle = await openSkills(ws)
-  const skill = (await skillsOf(ws)).get(id)
+  const skill = readSkills(handle.doc(), `skills ${handle.url}`, []).get(id)
   if (!skill) return false
   const metrics = countRun(skill.metrics, task)
   if (metrics === skill.metrics) return false
@@ -28,10 +29,9 @@ export async function countSkillUse(ws: Workspace, task: Task): Promise<boolean>
 /** Proposes a skill for each pattern that has enough approved tasks; returns the new skills' ids. */
 export async function proposeSkills(ws: Workspace, by: string, now: number): Promise<string[]> {
   if (!ws.root.docs.skills) return []
-  const existing = await skillsOf(ws)
-  const drafts = skillsToPropose(ws.tasks.entries.values(), existing, by, now)
-  if (!drafts.length) return []
   const handle = await openSkills(ws)
+  const drafts = skillsToPropose(ws.tasks.entries.values(), readSkills(handle.doc(), `skills ${handle.url}`, []), by, now)
+  if (!drafts.length) return []
   handle.change(d => {
     for (const skill of drafts) if (!d.skills[skill.id]) d.skills[skill.id] = skill
   })

@@ -8,6 +8,7 @@ import type { Skill, SkillChoiceReply, SkillRoute } from "../../../schemas/index
 import { SkillChoiceReply as ChoiceSchema } from "../../../schemas/index.ts"
 import { z } from "zod"
 import { meaningfulWords } from "../../core/words.ts"
+import { jsonOf } from "../plans/planReply.ts"
 
 /** Similarity at which a skill is used without asking the model (the original's 0.8). */
 export const SIMILAR_THRESHOLD = 0.8
@@ -74,16 +75,7 @@ export function choicePrompt(text: string, candidates: readonly { skill: Skill }
 
 /** Reads a model's choice: a named candidate, or none; throws a sentence naming what is wrong. */
 export function readChoice(reply: string, candidates: readonly { skill: Skill }[]): SkillChoiceReply & { picked?: Skill } {
-  const start = reply.indexOf("{")
-  const end = reply.lastIndexOf("}")
-  if (start < 0 || end <= start) throw new Error("the reply holds no JSON object")
-  let json: unknown
-  try {
-    json = JSON.parse(reply.slice(start, end + 1))
-  } catch (error) {
-    throw new Error(`the reply's JSON does not parse (${(error as Error).message})`)
-  }
-  const parsed = ChoiceSchema.safeParse(json)
+  const parsed = ChoiceSchema.safeParse(jsonOf(reply))
   if (!parsed.success) throw new Error(`the choice does not have the expected shape: ${z.prettifyError(parsed.error).split("\n").slice(0, 2).join("; ")}`)
   if (parsed.data.skill === null) return parsed.data
   const picked = candidates.find(c => c.skill.name === parsed.data.skill)?.skill

@@ -70,12 +70,18 @@ describe("a worker killed mid-run", () => {
       ["doomed", undefined, true],
       ["rescuer", "ok", false],
     ])
+    // A cold worker process on a busy machine may not start its run before its first lease ends:
+    // that claim expires unused (no execution) and the task is leased again. From the lease the
+    // doomed worker ran under, the history is exact.
+    const first = done.history.findIndex(h => h.leaseId === leaseId)
+    expect(done.history.slice(0, first).map(h => `${h.to}:${h.by.kind}`).join(",")).toMatch(/^(claimed:system,queued:system,?)*$/)
+    const history = done.history.slice(first)
     // Between the expiry and the rescuer's approval no worker with a key may be online: the relay then blocks the task and lets it go once the rescuer is.
-    const moves = done.history.map(h => h.to)
+    const moves = history.map(h => h.to)
     expect(moves.slice(0, 3)).toEqual(["claimed", "running", "queued"])
     expect(moves.slice(-3)).toEqual(["claimed", "running", "approved"])
     expect(moves.slice(3, -3).join(",")).toMatch(/^(blocked,queued,?)*$/)
-    expect(done.history[2]?.reason).toContain(`lease of doomed expired`)
+    expect(history[2]?.reason).toContain(`lease of doomed expired`)
     expect(done.duplicateRun).toBeUndefined()
     expect(fake.counts.get("Survive the crash of your first worker.")).toBe(2)
     expect(leaseId).not.toBe(done.executions[1]?.leaseId)
@@ -84,7 +90,7 @@ describe("a worker killed mid-run", () => {
     await waitFor(() => op.workspace.tasks.get(t.id)?.status === "approved", { events: [[op.workspace.tasks, "change"]], message: "the operator's peer to see the approval" })
     expect(op.workspace.tasks.get(t.id)!.result).toEqual(done.result)
     expect(done.history.filter(h => h.by.kind === "worker" && h.leaseId === leaseId).map(h => h.to)).toEqual(["running"])
-    expect(done.history.filter(h => h.by.kind === "system" && h.leaseId).map(h => [h.to, h.leaseId])).toEqual([
+    expect(history.filter(h => h.by.kind === "system" && h.leaseId).map(h => [h.to, h.leaseId])).toEqual([
       ["claimed", leaseId],
       ["queued", leaseId],
       ["claimed", done.result?.leaseId],

@@ -22,6 +22,7 @@ import type { AuditKind, IdentitiesDoc, RootDoc, Task } from "../schemas/index.t
 import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward, grant, openWallets, type Ledger } from "../src/domain/wallets/index.ts"
 import { level, planResidentLeases, residentHolders } from "../src/domain/residents/index.ts"
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
+import { ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
 import { pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
@@ -201,10 +202,16 @@ export class Economy {
 
   #leaseResidents(identities: DocHandle<IdentitiesDoc>, known: string[], now: number): void {
     const root: RootDoc = this.#ws.root
-    const online = Object.values(root.peers).filter(p => isApprovedWorker(p) && isOnline(p, now, this.#opts.onlineWindowMs))
+    const window = this.#opts.onlineWindowMs ?? ONLINE_WINDOW_MS
+    const candidates = Object.values(root.peers).flatMap(p => {
+      if (!isApprovedWorker(p)) return []
+      const online = isOnline(p, now, window)
+      if (!online && now - (p.lastSeen ?? -Infinity) >= window) return []
+      return [{ name: p.name, identities: p.identities ?? [], ...(online ? {} : { away: true }) }]
+    })
     // Residents a worker offers count too, so a worker may play one before its record syncs.
-    const residents = new Set([...known, ...online.flatMap(p => p.identities ?? [])])
-    const changes = planResidentLeases(residents, this.#leasesOf(identities), online.map(p => ({ name: p.name, identities: p.identities ?? [] })))
+    const residents = new Set([...known, ...candidates.flatMap(c => c.identities)])
+    const changes = planResidentLeases(residents, this.#leasesOf(identities), candidates)
     if (changes.length) {
       identities.change(d => {
         d.leases ??= {}

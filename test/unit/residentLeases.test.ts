@@ -26,6 +26,13 @@ describe("resident leases: one worker plays a resident at a time", () => {
     expect(planResidentLeases(["ada"], new Map(), [])).toEqual([])
   })
 
+  it("lets a holder away for less than the online window keep its resident, and gives an away worker nothing new", () => {
+    const held = new Map([["ada", lease("w2")]])
+    expect(planResidentLeases(["ada"], held, [{ name: "w1", identities: ["ada"] }, { name: "w2", identities: ["ada"], away: true }])).toEqual([])
+    expect(planResidentLeases(["ada"], new Map(), [{ name: "w1", identities: ["ada"], away: true }, { name: "w2", identities: ["ada"] }])).toEqual([{ resident: "ada", to: "w2" }])
+    expect(planResidentLeases(["ada"], new Map(), [{ name: "w1", identities: ["ada"], away: true }])).toEqual([])
+  })
+
   it("maps residents to holders", () => {
     expect(residentHolders(new Map([["ada", lease("w1")]]))).toEqual(new Map([["ada", "w1"]]))
     expect(residentHolders(new Map()).size).toBe(0)

@@ -67,6 +67,12 @@ Skills (ways of doing one kind of task that worked; used only once approved):
   skill list | skill show NAME                     skills with their use: times, success, cost
   skill approve NAME | skill retire NAME           let tasks be routed to it, or stop that
 
+Hats (prompt overlays a plan step wears by its facet; a hat never changes who a resident is):
+  hat list | hat show HAT                          the defaults, operators' edits and their own
+  hat add --name N --description D --prompt P [--facet strategy|build|review|document]
+  hat edit HAT [--name N] [--description D] [--prompt P] [--facet F]
+                                                   a default hat's edit replaces it here
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
@@ -144,6 +150,7 @@ const COMMANDS: Record<string, Command> = {
   wallet: group("wallet", async () => (await import("./commands/wallet.ts")).WALLET_SUBCOMMANDS),
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
+  hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -85,10 +85,16 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
     })
   }
   if (!workspace.root.docs.skills) {
-    const skills = repo.create<SkillsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "skills", skills: {} })
+    const skills = repo.create<SkillsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "skills", skills: {}, hats: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.skills = skills.url
     })
+  } else {
+    const skills = await repo.find<SkillsDoc>(workspace.root.docs.skills as AutomergeUrl)
+    if (!skills.doc().hats)
+      skills.change(d => {
+        d.hats ??= {}
+      })
   }
   if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {
     // Archives from before the queue carried their spend: counted once, validated task by task.

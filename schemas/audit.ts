@@ -19,6 +19,7 @@ export const AUDIT_KINDS = [
   "task_edited",
   "plan",
   "skill",
+  "hat",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -42,6 +42,13 @@ export const Hat = z.strictObject({
 })
 export type Hat = z.infer<typeof Hat>
 
+/** A hat an operator added, or a default hat an operator edited (it then replaces the default). */
+export const HatRecord = Hat.extend({
+  editedBy: z.string().min(1).max(80),
+  editedAt: z.number().int().nonnegative(),
+})
+export type HatRecord = z.infer<typeof HatRecord>
+
 /** A parameter a skill's template takes: `{{name}}` in the template. */
 export const SkillParam = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "a parameter name is lowercase letters, digits and _"),
@@ -108,10 +115,15 @@ export const SkillChoiceReply = z.strictObject({
 })
 export type SkillChoiceReply = z.infer<typeof SkillChoiceReply>
 
-/** The workspace's skills, keyed by id. */
+/**
+ * The workspace's skills, keyed by id, and the hats operators added or edited, keyed by id
+ * (the default hats are code; `hats` holds only what operators wrote). `hats` is made with
+ * the document, or by the relay for a document made before hats were editable.
+ */
 export const SkillsDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("skills"),
   skills: z.record(z.string(), Skill),
+  hats: z.record(z.string(), HatRecord).optional(),
 })
 export type SkillsDoc = z.infer<typeof SkillsDoc>

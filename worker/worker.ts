@@ -22,7 +22,7 @@ import type { Workspace } from "../src/workspace/workspace.ts"
 import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } from "./execute.ts"
 import { noteTaskInJournal, sendResidentMessages, submitBountyWork, taskContextFor } from "./residentContext.ts"
 import { assemblePlanResult, subtaskIdOf } from "../src/domain/plans/index.ts"
-import { hatForFacet } from "../src/domain/hats/index.ts"
+import { DEFAULT_HATS, hatForFacet, hatsOf } from "../src/domain/hats/index.ts"
 import { skillSection } from "../src/domain/residents/index.ts"
 import { routeWithSkills } from "./skillRouting.ts"
 import { draftPlan } from "./planDrafting.ts"
@@ -382,7 +382,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return
     }
     try {
-      const hat = task.mode === "llm" && task.facet ? hatForFacet(task.facet) : undefined
+      const hat = task.mode === "llm" && task.facet ? hatForFacet(task.facet, await hatsOf(ws).catch(() => DEFAULT_HATS)) : undefined
       const routed = await routeWithSkills(ws, task, { llm: this.#llm, signal, onCall: call => calls.push({ ...call, leaseId, worker: this.name }) })
       const skill = routed?.skill ? skillSection(routed.skill, routed.route, routed.filled ?? "") : undefined
       const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, { hat, skill }))?.text : undefined

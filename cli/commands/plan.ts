@@ -3,9 +3,10 @@
  * (offline, no key), and plans kept on their tasks, reviewed and decided by an operator.
  */
 import { z } from "zod"
-import { Priority, PRIORITY_RULE, type Task } from "../../schemas/index.ts"
+import { Priority, PRIORITY_RULE, type Facet, type Task } from "../../schemas/index.ts"
 import { approvePlan, PlanRequestInput, PlanTaskInput, planTask, previewPlan, rejectPlan, subtaskIdOf, type PlanPreview } from "../../src/domain/plans/index.ts"
-import { hatForFacet } from "../../src/domain/hats/index.ts"
+import { DEFAULT_HATS, hatForFacet, hatsOf } from "../../src/domain/hats/index.ts"
+import type { Workspace } from "../../src/workspace/workspace.ts"
 import { Budget, BUDGET_EXAMPLE } from "../../src/domain/tasks/index.ts"
 import { displayNameOf } from "../../src/domain/peers/index.ts"
 import { numberFlagOf, parseFlags, takeId } from "../args.ts"
@@ -52,7 +53,18 @@ function shownPlan(task: Task, find: (id: string) => Task | undefined): ShownPla
   return { task, subtasks }
 }
 
-function describePlan({ task, subtasks }: ShownPlan, name: (peer: string) => string): string {
+/** How plan views name peers and hats, as this workspace has them. */
+interface Naming {
+  name: (peer: string) => string
+  hat: (facet: Facet) => string
+}
+
+async function namingOf(workspace: Workspace): Promise<Naming> {
+  const hats = await hatsOf(workspace).catch(() => DEFAULT_HATS)
+  return { name: p => displayNameOf(workspace.root, p), hat: facet => hatForFacet(facet, hats)?.name ?? "no hat" }
+}
+
+function describePlan({ task, subtasks }: ShownPlan, { name, hat }: Naming): string {
   const plan = task.plan!
   const keyIndex = new Map(plan.steps.map((s, i) => [s.key, i + 1]))
   const lines = [
@@ -66,7 +78,7 @@ function describePlan({ task, subtasks }: ShownPlan, name: (peer: string) => str
       const sub = subtasks[s.key]
       const after = s.dependsOn.length ? ` after ${s.dependsOn.map(k => keyIndex.get(k) ?? k).join(", ")}` : ""
       return [
-        `  ${i + 1}. [${s.facet}, ${hatForFacet(s.facet)?.name ?? "no hat"}] ${s.title}  ($${s.budgetUsd.toFixed(4)}${after})${sub ? `  → ${subtaskIdOf(task.id, s.key)} ${sub.status}` : ""}`,
+        `  ${i + 1}. [${s.facet}, ${hat(s.facet)}] ${s.title}  ($${s.budgetUsd.toFixed(4)}${after})${sub ? `  → ${subtaskIdOf(task.id, s.key)} ${sub.status}` : ""}`,
         `     ${s.prompt.split("\n")[0]}`,
       ]
     }),
@@ -91,7 +103,7 @@ const AddInput = ConnectionInput.extend({
 /** Plans a request as a task: the plan waits for an operator (this one too) to approve it. */
 async function add(argv: string[]): Promise<number> {
   const flags = parseFlags("plan add", argv, ADD_FLAGS, AddInput)
-  const [task, name] = await withOperator(flags, async ({ peer, actor, audit }) => {
+  const [task, naming] = await withOperator(flags, async ({ peer, actor, audit }) => {
     const made = await planTask({ workspace: peer.workspace, actor, audit }, {
       request: flags.request,
       force: flags.force,
@@ -101,9 +113,9 @@ async function add(argv: string[]): Promise<number> {
       ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
       ...(flags.resident ? { targetIdentity: flags.resident } : {}),
     })
-    return [made, (p: string) => displayNameOf(peer.workspace.root, p)] as const
+    return [made, await namingOf(peer.workspace)] as const
   })
-  print(flags, shownPlan(task, () => undefined), v => describePlan(v, name))
+  print(flags, shownPlan(task, () => undefined), v => describePlan(v, naming))
   return 0
 }
 
@@ -127,12 +139,12 @@ async function list(argv: string[]): Promise<number> {
 async function show(argv: string[]): Promise<number> {
   const [id, rest] = takeId("plan show", argv, "task")
   const flags = parseFlags("plan show", rest, LIST_FLAGS, ListInput)
-  const [shown, name] = await withPeer(flags, peer => {
+  const [shown, naming] = await withPeer(flags, async peer => {
     const task = peer.workspace.tasks.get(id)
     if (!task?.plan) throw new CliError(`plan show: ${task ? `task ${id} has no plan` : `no task ${id} in the live queue`} (see vivarium plan list)`)
-    return [shownPlan(task, sub => peer.workspace.tasks.get(sub)), (p: string) => displayNameOf(peer.workspace.root, p)] as const
+    return [shownPlan(task, sub => peer.workspace.tasks.get(sub)), await namingOf(peer.workspace)] as const
   })
-  print(flags, shown, v => describePlan(v, name))
+  print(flags, shown, v => describePlan(v, naming))
   return 0
 }
 

@@ -325,6 +325,16 @@ export const ERRORS = {
     next: "Nothing to do; retire it to stop its use, or approve a retired one to use it again.",
   },
 
+  // ── hats ────────────────────────────────────────────────────────────────
+  hat_not_found: {
+    say: (d: { id: string }) => `There is no hat ${d.id}.`,
+    next: "List the hats (vivarium hat list, or Hats in the panel) and pick one of them.",
+  },
+  hat_exists: {
+    say: (d: { name: string }) => `A hat named ${d.name} exists already.`,
+    next: "Edit that hat, or give this one another name.",
+  },
+
   // ── anything else ───────────────────────────────────────────────────────
   unexpected: {
     say: (d: { detail: string }) => asSentence(`Something went wrong: ${d.detail}`),

@@ -36,7 +36,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
   const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
-  const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {} })
+  const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {}, hats: {} })
   const rooms: Record<string, RoomEntry> = {}
   for (const id of CANONICAL_ROOMS) {
     const room = repo.create<RoomDoc>({ schemaVersion: v, kind: "room", roomId: id, messages: [] })

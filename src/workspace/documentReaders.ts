@@ -7,6 +7,7 @@ import {
   AuditEntry,
   Bounty,
   Skill,
+  HatRecord,
   Identity,
   JournalEntry,
   MailMessage,
@@ -73,6 +74,10 @@ export const readBounties = (value: unknown, label: string, issues: DataIssue[])
 
 export const readSkills = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Skill, checked("skills", value, label).skills, label, ["skills"], issues, "id")
+
+/** The hats operators added or edited (none in a skills document made before hats were editable). */
+export const readHatRecords = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(HatRecord, checked("skills", value, label).hats ?? {}, label, ["hats"], issues, "id")
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")

@@ -69,6 +69,8 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   skill_exists: [{ name: "summarize-changelog" }],
   skill_invalid: [{ problem: "the template uses {{x}} but declares no such parameter" }],
   skill_decided: [{ id: "skill-summarize-changelog", state: "approved" }],
+  hat_not_found: [{ id: "pirate" }],
+  hat_exists: [{ name: "Builder" }],
   unexpected: [{ detail: "the socket closed" }],
 }
 

@@ -21,6 +21,7 @@ import {
   RuntimeControls,
   SignedHead,
   Skill,
+  HatRecord,
   Task,
   Timestamp,
   Id,
@@ -32,6 +33,7 @@ import { authorizeBountyChange } from "../../domain/bounties/authority.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
 import { authorizeSkillChange } from "../../domain/skills/authority.ts"
+import { authorizeHatChange } from "../../domain/hats/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
@@ -174,7 +176,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
     },
   },
   mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
-  skills: { fields: { skills: records(Skill, authorizeSkillChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
+  skills: { fields: { skills: records(Skill, authorizeSkillChange), hats: records(HatRecord, authorizeHatChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
   // entries and head are judged together by authorizeAuditChange; these give their schemas.
   audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit"), period: fixed("audit") }, audit: true },
 }

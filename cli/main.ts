@@ -76,6 +76,7 @@ Hats (prompt overlays a plan step wears by its facet; a hat never changes who a 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
+            [--min-score N]   residents decline offered work whose traits and reward score below N
                                                    run a worker peer (GROQ_API_KEY enables LLM tasks);
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]

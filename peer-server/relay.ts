@@ -38,6 +38,7 @@ import { SharePolicy } from "./transport/sharePolicy.ts"
 import { changeGate } from "./gate/changeGate.ts"
 import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
+import { residentInitiative } from "./initiative.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
 import { queueGenerations } from "./queueGenerations.ts"
@@ -102,6 +103,8 @@ export interface RelayOptions {
   residentDayMs?: number
   /** How often the economy loop re-checks without a document change. */
   economyTickMs?: number
+  /** How often residents' initiative is looked for (messages asking for them, bounties for their traits; default 2 s). */
+  initiativeTickMs?: number
   /** A worker whose heartbeat is older than this is offline (for the "no key" rule). */
   onlineWindowMs?: number
   /** The built PWA to serve (default dist/app; a missing build serves a "run npm run build" page). */
@@ -188,6 +191,7 @@ export function standardExtensions(
       livenessMarks(liveness),
       ledgerBooks(),
       economy,
+      residentInitiative({ holders: economy.holders, tickMs: opts.initiativeTickMs }),
       leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders, liveness }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),

@@ -28,8 +28,11 @@ export const PRIORITY_RANGE = { min: -100, max: 100 } as const
 export const PRIORITY_RULE = `priority must be a whole number from ${PRIORITY_RANGE.min} to ${PRIORITY_RANGE.max}`
 export const Priority = z.number({ error: PRIORITY_RULE }).int(PRIORITY_RULE).min(PRIORITY_RANGE.min, PRIORITY_RULE).max(PRIORITY_RANGE.max, PRIORITY_RULE)
 
-/** What a task is attached to (quests and bounties live in their own documents). */
-export const TaskLink = z.object({ kind: z.enum(["quest", "bounty"]), id: Id })
+/**
+ * What a task is attached to (quests and bounties live in their own documents; a `message`
+ * is a room message a resident answers, in the task's `room`).
+ */
+export const TaskLink = z.object({ kind: z.enum(["quest", "bounty", "message"]), id: Id })
 
 /**
  * The lease a worker holds while it runs a task. Only the relay grants leases, to online

@@ -23,6 +23,7 @@ import { artifactExistsIn, execute, safetyCheck, type Executed, type Refusal } f
 import { noteTaskInJournal, sendResidentMessages, submitBountyWork, taskContextFor } from "./residentContext.ts"
 import { assemblePlanResult, subtaskIdOf } from "../src/domain/plans/index.ts"
 import { DEFAULT_HATS, hatForFacet, hatsOf } from "../src/domain/hats/index.ts"
+import { declineReason } from "./voluntary.ts"
 import { skillSection } from "../src/domain/residents/index.ts"
 import { routeWithSkills } from "./skillRouting.ts"
 import { draftPlan } from "./planDrafting.ts"
@@ -52,6 +53,11 @@ export interface WorkerOptions {
   policy?: LocalPolicy
   rateLimitPerMinute?: number
   maxExecutionErrors?: number
+  /**
+   * The voluntary acceptance score a resident's traits and the reward must reach for it to
+   * take up work offered to it (default 0: it takes everything, as in the original).
+   */
+  minAcceptScore?: number
   backoff?: BackoffOptions
   log?: (line: string) => void
 }
@@ -364,6 +370,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // First safety check: before the task starts (execute() checks again right before running).
     const refused = safetyCheck(task, { jailDir: this.#jailDir, policy: this.#policy })
     if (refused.kind === "refused") return this.#refuse(task.id, leaseId, refused, "claimed")
+    const declined = await declineReason(ws, task, this.#opts.minAcceptScore ?? 0)
+    if (declined) {
+      this.#auditAsync("social", task.id, { declined: task.targetIdentity, reason: declined })
+      return this.#finish(task.id, leaseId, "failed", declined, d => {
+        d.lastError = declined.slice(0, 500)
+      })
+    }
     const startedAt = Date.now()
     const started = this.#transition(task.id, leaseId, "running", "started", d => {
       d.executions.push({ leaseId, worker: this.name, startedAt })

@@ -16,11 +16,14 @@ const RUN_FLAGS = {
   concurrency: { type: "string", default: "1" },
   "lease-ms": { type: "string" },
   residents: { type: "string" },
+  "min-score": { type: "string" },
 } as const
 const RunInput = ConnectionInput.extend({
   name: PeerName.optional(),
   concurrency: numberFlag({ min: 1, max: 64, nan: "concurrency must be a whole number from 1 to 64", int: "concurrency must be a whole number from 1 to 64" }),
   "lease-ms": numberFlag({ min: 200, max: 3_600_000, nan: "lease-ms must be a whole number of milliseconds from 200 to 3600000", int: "lease-ms must be a whole number of milliseconds from 200 to 3600000" }).optional(),
+  /** The voluntary acceptance score work offered to a resident must reach (default 0: everything is taken up). */
+  "min-score": numberFlag({ min: 0, max: 100, nan: "min-score must be a number from 0 to 100" }).optional(),
   /** Residents this worker offers to play, comma-separated ids, or "all" (new ones too); the relay leases each to one worker. */
   residents: z
     .literal("all")
@@ -56,6 +59,7 @@ async function run(argv: string[]): Promise<number> {
     concurrency: flags.concurrency,
     ...(flags.name ? { name: flags.name } : {}),
     ...(flags["lease-ms"] ? { leaseMs: flags["lease-ms"] } : {}),
+    ...(flags["min-score"] !== undefined ? { minAcceptScore: flags["min-score"] } : {}),
     ...(flags.residents === "all" ? { playAllResidents: true } : flags.residents ? { identities: flags.residents } : {}),
     log: line => console.error(line),
   })

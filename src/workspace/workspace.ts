@@ -208,9 +208,9 @@ export class Workspace {
     return this.#rootCache
   }
 
-  addTask(input: NewTaskInput, by: Actor, now = Date.now()): Task {
+  addTask(input: NewTaskInput, by: Actor, now = Date.now(), id = newTaskId(now)): Task {
     const parsed = NewTaskInput.parse(input)
-    const task = buildTask(parsed, this.root.controls, by, now, newTaskId(now))
+    const task = buildTask(parsed, this.root.controls, by, now, id)
     this.queueHandle.change(d => {
       d.tasks[task.id] = storedTask(task)
     })

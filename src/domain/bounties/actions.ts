@@ -5,7 +5,7 @@
  */
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { Bounty, LIMITS, Submission, type BountiesDoc, type RunRef, type Task } from "../../../schemas/index.ts"
-import { BountyRuleError, bountyPrompt, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "./bounty.ts"
+import { BountyRuleError, bountyTaskInput, payoutKey, payoutPlan, rankSubmissions, submissionFingerprint, type Payout } from "./bounty.ts"
 import { newId } from "../../core/ids.ts"
 import { readBounties } from "../../workspace/documentReaders.ts"
 import { addTask } from "../tasks/actions.ts"
@@ -185,5 +185,5 @@ export async function askResidentForBounty(ctx: OperatorContext, bountyId: strin
   if (bounty.state === "completed") throw new OperatorActionError("bounty_completed", { id: bountyId })
   const resident = (await residents(ctx.workspace)).get(identity)
   if (!resident) throw new OperatorActionError("not_found", { thing: "resident", id: identity })
-  return await addTask(ctx, { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } })
+  return await addTask(ctx, bountyTaskInput(bounty, resident))
 }

@@ -3,7 +3,8 @@
  * fingerprints and the completion payout plan. Pure and synchronous, so every peer (Node
  * or browser) computes the same numbers from the same merged document.
  */
-import { LIMITS, type Bounty, type BountyCompletion, type LedgerEntry, type Submission } from "../../../schemas/index.ts"
+import { LIMITS, type Bounty, type BountyCompletion, type Identity, type LedgerEntry, type Submission } from "../../../schemas/index.ts"
+import type { NewTaskInput } from "../tasks/inputs.ts"
 import { BOUNTY_SLOT_POLICY as POLICY, ledgerKeys } from "../wallets/economy.ts"
 import { UserError, type ErrorCode } from "../../core/errors.ts"
 
@@ -117,6 +118,11 @@ export function payoutPlan(bounty: Pick<Bounty, "id" | "slots" | "submissions">,
 export const payoutKey = (bountyId: string, p: Pick<Payout, "place" | "member">): string => ledgerKeys.bountyPlace(bountyId, p.place, p.member)
 
 /** The task a resident gets when an operator asks it to work on a bounty; its answer becomes the submission. */
+/** The task that asks a resident to answer a bounty (asked by an operator, or taken up by the resident). */
+export function bountyTaskInput(bounty: Bounty, resident: Pick<Identity, "id" | "name">): NewTaskInput {
+  return { title: `Bounty: ${bounty.title}`.slice(0, LIMITS.title), prompt: bountyPrompt(bounty, resident.name), targetIdentity: resident.id, link: { kind: "bounty", id: bounty.id } }
+}
+
 export function bountyPrompt(bounty: Pick<Bounty, "id" | "title" | "description" | "reward">, residentName: string): string {
   const text = `Bounty for ${residentName} (${bounty.id}): ${bounty.title}\n${bounty.description}\n\nReward: ${bounty.reward} tokens. Answer with your submission itself (at least 20 characters); it is entered as is.`
   return text.length <= LIMITS.prompt ? text : `${text.slice(0, LIMITS.prompt - 1)}…`

@@ -12,7 +12,7 @@ import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders
 import type { Workspace } from "../../workspace/workspace.ts"
 import { displayNameOf } from "../peers/names.ts"
 import { residents } from "../residents/actions.ts"
-import { DmParties, NewMessageInput } from "./inputs.ts"
+import { DmParties, NewMessageInput, TYPED_MESSAGE_PREFIX } from "./inputs.ts"
 import { partyName } from "./parties.ts"
 import { mergeSegments, roomSegments, segmentsDue, writeSegment, type Segment } from "./segments.ts"
 
@@ -85,7 +85,7 @@ export async function postMessage(ctx: SocialContext, roomId: string, input: New
     throw new OperatorActionError("not_found", { thing: "message", id: e.replyTo, where: roomId })
   const now = ctx.now ?? Date.now()
   const message = parse(Message, {
-    id: newId("msg", now),
+    id: newId(TYPED_MESSAGE_PREFIX, now),
     author: ctx.actor.name,
     content: e.content,
     importance: e.importance,
@@ -163,14 +163,27 @@ async function postOnce(workspace: Workspace, roomId: string, message: Message):
 const taskPath = (taskId: string): string => `/tasks/${taskId}`
 
 /**
+ * A resident's answer to a room message (a task linked to the message, in the message's
+ * room): its approved output, posted once as the resident (id `reply-<taskId>`) in reply.
+ */
+function residentReply(task: Task, rooms: ReadonlyMap<string, RoomEntry>, now: number): Message | undefined {
+  const output = task.result?.output.trim()
+  if (task.link?.kind !== "message" || !task.targetIdentity || !task.room || !rooms.has(task.room) || !output) return undefined
+  return { id: `reply-${task.id}`, author: task.targetIdentity, content: roomText(output), importance: 3, replyTo: task.link.id, at: now }
+}
+
+/**
  * The summary of an approved task, posted once to its room (id `update-<taskId>`, town_hall
  * when its room is unknown) by its resident, or its worker when it had none: one sentence
  * with the title and a link to the task. The output itself stays on the task (its result,
- * and live output while it ran); a room is no place for raw command output.
+ * and live output while it ran); a room is no place for raw command output. A resident's
+ * answer to a room message is the exception: the answer itself is posted (residentReply).
  */
 export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<OnceResult> {
   if (task.status !== "approved") throw new OperatorActionError("task_not_approved", { id: task.id, status: task.status })
   const rooms = (await roomIndex(ctx.workspace)).rooms
+  const reply = residentReply(task, rooms, ctx.now ?? Date.now())
+  if (reply) return postOnce(ctx.workspace, task.room!, reply)
   const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
   const title = task.title.replace(/\s+/g, " ").trim()
   return postOnce(ctx.workspace, roomId, {

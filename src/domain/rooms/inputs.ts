@@ -6,6 +6,9 @@
 import { z } from "zod"
 import { Id, LIMITS } from "../../../schemas/index.ts"
 
+/** The id prefix of a message a person typed (the relay's automatic posts have fixed ids of their own). */
+export const TYPED_MESSAGE_PREFIX = "msg"
+
 /** How important a message is, 0 to 10; 7 and more stands out in the room. */
 export const IMPORTANCE_RANGE = { min: 0, max: 10 } as const
 export const DEFAULT_IMPORTANCE = 5

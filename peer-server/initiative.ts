@@ -1,0 +1,148 @@
+/**
+ * Residents' initiative, acting as `system`: for each resident a worker with a model plays, the people's
+ * messages that ask for its answer and the open bounties that match its traits
+ * (src/domain/residents/initiative.ts) become tasks of the resident's own — at most
+ * INITIATIVE.perHour in any hour, each paid from its wallet (a spend the relay signs under
+ * the key `initiative:<task>`), each reviewed like any task. An approved answer is posted to
+ * the room as the resident by the economy (postTaskUpdate).
+ *
+ * Idempotent: the task's id is fixed by resident and stimulus, and the spend's key marks it
+ * taken up for good (the task may be archived later), so a restart or a second pass starts
+ * nothing twice. A resident that cannot pay leaves the stimulus alone.
+ */
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import createDebug from "debug"
+import type { AuditKind, IdentitiesDoc, Identity, MailboxDoc } from "../schemas/index.ts"
+import { bountyTaskInput, readFencedBounties } from "../src/domain/bounties/index.ts"
+import { INITIATIVE, bountyStimuli, initiativeLeft, isOwnTask, initiativeTaskId, messageStimuli, replyTask, type RoomRead, type Stimulus } from "../src/domain/residents/initiative.ts"
+import { roomPage, rooms } from "../src/domain/rooms/index.ts"
+import { displayNameOf } from "../src/domain/peers/index.ts"
+import { ledgerHas, openWallets, spend, walletOf, type Ledger } from "../src/domain/wallets/index.ts"
+import type { RecordSigner } from "../src/core/signedRecords.ts"
+import { readIdentities, readMailbox } from "../src/workspace/documentReaders.ts"
+import type { Workspace } from "../src/workspace/workspace.ts"
+import type { RelayExtension } from "./extension.ts"
+import { SYSTEM } from "./scheduler.ts"
+
+const debug = createDebug("app:relay:initiative")
+
+export const initiativeKey = (taskId: string) => `initiative:${taskId}`
+
+export interface InitiativeOptions {
+  signer: RecordSigner
+  /** resident → the worker playing it (the economy's leases). */
+  holders: () => ReadonlyMap<string, string>
+  audit?: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
+}
+
+export class Initiative {
+  readonly #ws: Workspace
+  readonly #opts: InitiativeOptions
+
+  constructor(ws: Workspace, opts: InitiativeOptions) {
+    this.#ws = ws
+    this.#opts = opts
+  }
+
+  async runOnce(now: number): Promise<void> {
+    const holders = this.#opts.holders()
+    if (!holders.size) return
+    const identities = await this.#ws.repo.find<IdentitiesDoc>(this.#ws.root.docs.identities as AutomergeUrl)
+    // Answers need a model: only residents played by a worker with a key take anything up.
+    const keyed = (id: string) => this.#ws.root.peers[holders.get(id) ?? ""]?.hasLlmKey === true
+    const played = [...readIdentities(identities.doc(), `identities ${identities.url}`, []).values()].filter(r => keyed(r.id))
+    if (!played.length) return
+    const [recent, mailCopies, bounties, ledger] = await Promise.all([this.#recentRooms(now), this.#mailCopies(), readFencedBounties(this.#ws), openWallets(this.#ws)])
+    const peers = this.#ws.root.peers
+    const who = { isPerson: (id: string) => peers[id]?.role === "operator", nameOf: (id: string) => displayNameOf(this.#ws.root, id) }
+    for (const resident of played) {
+      const stimuli = [...messageStimuli(resident, recent, who, mailCopies.get(resident.id) ?? new Set(), now), ...bountyStimuli(resident, bounties.values())]
+      let left = initiativeLeft(this.#ownTaskTimes(resident.id), now)
+      for (const stimulus of stimuli) {
+        if (left <= 0) break
+        const taskId = initiativeTaskId(resident.id, stimulus)
+        if (ledgerHas(ledger, initiativeKey(taskId))) continue
+        if ((await walletOf(this.#ws, ledger, resident.id)).freeTime < INITIATIVE.cost) {
+          debug("%s cannot pay for %s %s", resident.id, stimulus.kind, stimulus.id)
+          break
+        }
+        await this.#takeUp(resident, stimulus, taskId, ledger, recent, now)
+        left--
+      }
+    }
+  }
+
+  /** Queues the own task (unless a pass before a crash did), then pays for it: the spend marks it taken up. */
+  async #takeUp(resident: Identity, stimulus: Stimulus, taskId: string, ledger: Ledger, recent: readonly RoomRead[], now: number): Promise<void> {
+    if (!this.#ws.tasks.get(taskId)) {
+      const input =
+        stimulus.kind === "bounty"
+          ? bountyTaskInput(stimulus.bounty, resident)
+          : {
+              ...replyTask(resident.name, stimulus, (recent.find(r => r.entry.id === stimulus.roomId)?.messages ?? []).filter(m => m.at < stimulus.message.at), id => displayNameOf(this.#ws.root, id)),
+              targetIdentity: resident.id,
+              link: { kind: "message" as const, id: stimulus.id },
+              room: stimulus.roomId,
+            }
+      this.#ws.addTask({ ...input, ...INITIATIVE.budget }, SYSTEM, now, taskId)
+    }
+    await spend(this.#ws, ledger, { key: initiativeKey(taskId), identity: resident.id, amount: INITIATIVE.cost, bucket: "free_time", reason: `own task ${taskId}`, at: now }, this.#opts.signer)
+    this.#opts.audit?.("social", taskId, { initiative: stimulus.kind, resident: resident.id, answers: stimulus.id, cost: INITIATIVE.cost })
+  }
+
+  /** When the resident's own tasks in the live queue were made (for the hourly limit). */
+  #ownTaskTimes(resident: string): number[] {
+    return [...this.#ws.tasks.entries.values()].filter(t => t.targetIdentity === resident && isOwnTask(t)).map(t => t.createdAt)
+  }
+
+  /** Every room's newest segment, with the messages of the last horizon. */
+  async #recentRooms(now: number): Promise<RoomRead[]> {
+    const out: RoomRead[] = []
+    for (const entry of (await rooms(this.#ws)).values()) {
+      const { messages } = await roomPage(this.#ws, entry.id, 1)
+      const recent = messages.filter(m => now - m.at <= INITIATIVE.horizonMs)
+      if (recent.length) out.push({ entry, messages: recent })
+    }
+    return out
+  }
+
+  /** resident → texts a mailbox action also posted to rooms (that mail already has its own task). */
+  async #mailCopies(): Promise<Map<string, Set<string>>> {
+    const url = this.#ws.root.docs.mailbox
+    if (!url) return new Map()
+    const handle = await this.#ws.repo.find<MailboxDoc>(url as AutomergeUrl)
+    const residents = (await this.#ws.repo.find<IdentitiesDoc>(this.#ws.root.docs.identities as AutomergeUrl)).doc().identities
+    const out = new Map<string, Set<string>>()
+    for (const m of readMailbox(handle.doc(), `mailbox ${handle.url}`, []).values()) {
+      if (m.direction !== "from_human" || !m.resident) continue
+      const set = out.get(m.resident) ?? new Set<string>()
+      set.add(m.content)
+      set.add(`[to ${residents[m.resident]?.name ?? m.resident}] ${m.content}`)
+      out.set(m.resident, set)
+    }
+    return out
+  }
+}
+
+/** The initiative pass as a relay extension, on its own timer (`tickMs`, default 2 s). */
+export function residentInitiative(opts: Pick<InitiativeOptions, "holders"> & { tickMs?: number }): RelayExtension {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  return {
+    name: "initiative",
+    onStart(ctx) {
+      const initiative = new Initiative(ctx.workspace, { signer: ctx.audit.signer, holders: opts.holders, audit: ctx.auditLater })
+      timer = setInterval(() => {
+        running ??= initiative
+          .runOnce(Date.now())
+          .catch(error => ctx.log(`initiative pass failed (will retry): ${(error as Error).message}`))
+          .finally(() => (running = undefined))
+      }, opts.tickMs ?? 2_000)
+      timer.unref()
+    },
+    async onStop() {
+      clearInterval(timer)
+      await running
+    },
+  }
+}

@@ -115,6 +115,7 @@ describe("offline for everything", { timeout: 180_000 }, () => {
           queue: () => page.getByTestId(`task-row-${task.id}`).waitFor(),
           plans: () => page.getByTestId("plans-empty").waitFor(),
           skills: () => page.getByTestId("skills-empty").waitFor(),
+          hats: () => page.getByTestId("hat-builder").waitFor(),
           workers: () => page.getByTestId(`operator-row-${node.identity.name}`).waitFor(),
           runtime: () => page.getByTestId("halt-reason").waitFor(),
           residents: async () => {

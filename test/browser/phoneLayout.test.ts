@@ -128,6 +128,15 @@ function views(f: PanelFixture, plan: Plans): View[] {
     { name: "plan-approved", path: `/plans/${plan.approved}`, ready: p => p.getByTestId("subtask-s1").waitFor() },
     { name: "skills", path: "/skills", ready: p => p.getByTestId(`skill-row-${skill}`).waitFor() },
     { name: "skill-detail", path: `/skills/${skill}`, ready: p => p.getByTestId("skill-edit").waitFor() },
+    {
+      name: "hats",
+      path: "/hats",
+      // A hat open for editing: its fields fit too.
+      ready: async p => {
+        await p.getByTestId("hat-edit-open-builder").click()
+        await p.getByTestId("hat-edit-builder").waitFor()
+      },
+    },
     { name: "task-detail", path: `/tasks/${f.tasks.pending_review}`, ready: p => text(p, "task-result", "Checksum") },
     { name: "workers", path: "/workers", ready: p => p.getByTestId("worker-row-basement-raspberry-pi-waiting-for-approval").waitFor() },
     { name: "runtime", path: "/runtime", ready: p => p.getByTestId("halt-reason").waitFor() },

@@ -17,7 +17,7 @@ import { SYSTEM } from "../../peer-server/scheduler.ts"
 import { readSkills } from "../../src/workspace/documentReaders.ts"
 import { go, joinAsOperator, launchBrowser, openDevice, screenshotFromTop, screenshotsOnFailure } from "../helpers/browser.ts"
 import { seedPanelFixture } from "../helpers/panelFixture.ts"
-import { startTestRelay, type TestRelay } from "../helpers/relay.ts"
+import { peerNamed, startTestRelay } from "../helpers/relay.ts"
 import { useTeardown } from "../helpers/teardown.ts"
 import { waitFor } from "../helpers/waitFor.ts"
 
@@ -40,13 +40,6 @@ const atRelay = (h: DocHandle<SkillsDoc>, id: string, check: (s: Skill) => boole
     },
     { events: [[h, "change"]], timeoutMs: 15_000, message: what },
   )
-
-/** The peer name the relay knows an operator by, from the display name it gave. */
-function peerNamed(relay: TestRelay, displayName: string): string {
-  const found = Object.entries(relay.workspace.root.peers).find(([, p]) => p.displayName === displayName)
-  if (!found) throw new Error(`no peer is called ${displayName}`)
-  return found[0]
-}
 
 
 const NO_USE = { uses: 0, successes: 0, costUsd: 0, latencyMs: 0, counted: [] }

@@ -64,6 +64,13 @@ export async function approvedIdentity(relay: TestRelay, role: "operator" | "wor
   return identity
 }
 
+/** The peer name the relay knows an operator by, from the display name it gave. */
+export function peerNamed(relay: TestRelay, displayName: string): string {
+  const found = Object.entries(relay.workspace.root.peers).find(([, p]) => p.displayName === displayName)
+  if (!found) throw new Error(`no peer is called ${displayName}`)
+  return found[0]
+}
+
 /** A task's status as the relay sees it. */
 export function statusOf(relay: TestRelay, id: string): Task["status"] | undefined {
   return relay.workspace.tasks.get(id)?.status

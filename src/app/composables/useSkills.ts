@@ -1,25 +1,39 @@
 /**
- * The workspace's skills, live: the skills document opened like any other (useDocument), so
- * the panel follows the relay as it proposes skills and counts their use. Plus the words and
- * figures the skills views share.
+ * The workspace's skills and hats, live: the skills document opened like any other
+ * (useDocument), so the panel follows the relay as it proposes skills and counts their use,
+ * and operators as they add and edit hats. Plus the words and figures the skills views share.
  */
 import { computed } from "vue"
-import type { Skill, SkillRoute, SkillState } from "../../../schemas/index.ts"
+import type { Facet, Hat, HatRecord, Skill, SkillRoute, SkillState } from "../../../schemas/index.ts"
 import { formatDuration } from "../../core/dashboard.ts"
-import { readSkills } from "../../workspace/documentReaders.ts"
+import { hatCatalogue, hatForFacet, type CatalogueHat } from "../../domain/hats/index.ts"
+import { readHatRecords, readSkills } from "../../workspace/documentReaders.ts"
 import { formatUsd } from "../../domain/tasks/index.ts"
 import { useWorkspaceStore } from "../stores/workspace.ts"
-import { useDocument } from "./useDocument.ts"
+import { useDocument, type DocumentReader } from "./useDocument.ts"
+
+/** Both halves of the skills document in one read, so their data issues are reported together. */
+const readSkillsAndHats: DocumentReader<{ skills: ReadonlyMap<string, Skill>; hats: ReadonlyMap<string, HatRecord> }> = (value, label, issues) => ({
+  skills: readSkills(value, label, issues),
+  hats: readHatRecords(value, label, issues),
+})
 
 export function useSkills() {
   const store = useWorkspaceStore()
   const url = computed(() => store.root?.docs.skills)
-  const doc = useDocument("skills", url, readSkills)
+  const doc = useDocument("skills", url, readSkillsAndHats)
   /** False in a workspace from before skills (its relay adds the document on its next start). */
   const exists = computed(() => !!url.value)
-  const skills = computed<ReadonlyMap<string, Skill>>(() => doc.value.value ?? new Map())
-  return { ...doc, exists, skills }
+  const skills = computed<ReadonlyMap<string, Skill>>(() => doc.value.value?.skills ?? new Map())
+  /** Every hat, operators' edits and additions included; the default hats until the document is there. */
+  const hats = computed<CatalogueHat[]>(() => hatCatalogue(doc.value.value?.hats ?? new Map()))
+  return { ...doc, exists, skills, hats }
 }
+
+/** The name of the hat a run wore (its id, for a hat no longer in the catalogue). */
+export const hatNameOf = (hats: readonly Hat[], id: string) => hats.find(h => h.id === id)?.name ?? id
+/** The name of the hat steps of `facet` wear. */
+export const facetHatName = (hats: readonly Hat[], facet: Facet) => hatForFacet(facet, hats)?.name ?? "no hat"
 
 /** Proposals first (they wait for a decision), then the skills in use, then the retired ones. */
 export const SKILL_STATES: readonly SkillState[] = ["proposed", "approved", "retired"]

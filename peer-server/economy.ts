@@ -24,7 +24,7 @@ import { level, planResidentLeases, residentHolders } from "../src/domain/reside
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
 import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
-import { pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
+import { answerMail, pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/domain/rooms/index.ts"
 import { countSkillUse, proposeSkills } from "../src/domain/skills/index.ts"
@@ -192,6 +192,8 @@ export class Economy {
       if (tip > 0 && (await grant(wallets, { key: ledgerKeys.tip(task.id), identity: resident, amount: tip, reason: `tip from ${task.review?.decidedBy ?? "an operator"}: ${task.id}`, at: now }, signer)) === "written")
         paid.tip = tip
       if (task.review?.feedback && task.review.decidedBy) await sendFeedbackDm(ctx, task)
+      const answered = await answerMail(this.#ws, task, signer, now)
+      if (answered === "written" || answered === "unpaid") this.#opts.audit?.("social", task.id, { mail: answered === "written" ? "answered" : "answer not sent: the resident cannot pay", replyTo: task.link?.id ?? null })
       if (Object.keys(paid).length) this.#opts.audit?.("payout", task.id, { resident, ...paid })
     }
     if ((await postTaskUpdate(ctx, task)) === "written") {

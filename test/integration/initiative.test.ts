@@ -10,13 +10,13 @@
 import { describe, expect, it } from "vitest"
 import type { Task } from "../../schemas/index.ts"
 import { postBounty, readFencedBounties } from "../../src/domain/bounties/actions.ts"
-import { sendMail } from "../../src/domain/mailbox/actions.ts"
+import { mailAnswerId, openMailbox, sendMail } from "../../src/domain/mailbox/actions.ts"
 import { assignQuest } from "../../src/domain/quests/actions.ts"
 import { forgeIdentity } from "../../src/domain/residents/actions.ts"
 import { INITIATIVE, initiativeTaskId } from "../../src/domain/residents/initiative.ts"
 import { createDm, postMessage, roomMessages } from "../../src/domain/rooms/actions.ts"
 import { decideTask } from "../../src/domain/tasks/actions.ts"
-import { openWallets, walletOf } from "../../src/domain/wallets/index.ts"
+import { ledgerKeys, MAIL_SEND_COST, openWallets, walletOf } from "../../src/domain/wallets/index.ts"
 import { Initiative, initiativeKey } from "../../peer-server/initiative.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { ledgerEntry } from "../helpers/ledgerDoc.ts"
@@ -92,7 +92,15 @@ describe("residents act on what they read", () => {
     const taken = [...relay.workspace.tasks.entries.values()].filter(t => t.id.startsWith(`own-${ada.id}-`)).map(t => t.id)
     expect(taken.sort()).toEqual([...own].sort())
     expect(taskAt(relay, initiativeTaskId(ada.id, { kind: "message", id: idle.id }))).toBeUndefined()
-    expect(mailed.taskId).toBeDefined()
+    // The mail's own task answers it: once approved, the answer is the resident's reply in the mailbox, paid from her wallet.
+    const mailTask = await judged(relay, mailed.taskId!)
+    expect(mailTask.link).toEqual({ kind: "mail", id: mailed.message.id })
+    if (mailTask.status === "pending_review") await decideTask(ctx, mailTask.id, "approve")
+    const mailbox = await openMailbox(relay.workspace)
+    const answer = await waitFor(() => mailbox.doc().messages[mailAnswerId(mailTask.id)] ?? false, { events: [[mailbox, "change"]], timeoutMs: 15_000, message: "Ada's answer in the mailbox" })
+    expect(answer).toMatchObject({ direction: "to_human", resident: ada.id, type: "reply", replyTo: mailed.message.id, content: ANSWER, taskId: mailTask.id })
+    await waitFor(async () => !!ledgerEntry((await openWallets(relay.workspace)).open.doc(), ledgerKeys.mailSend(answer.id)), { intervalMs: 50, timeoutMs: 10_000, message: "the answer's spend" })
+    expect(ledgerEntry((await openWallets(relay.workspace)).open.doc(), ledgerKeys.mailSend(answer.id))).toMatchObject({ kind: "spend", identity: ada.id, amount: MAIL_SEND_COST, by: { kind: "system" } })
   }, 90_000)
 
   it("takes up an open bounty matching its traits and answers it; holds to the hourly limit; takes nothing up with nobody with a model playing it", async () => {

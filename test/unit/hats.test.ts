@@ -21,10 +21,10 @@ function opCtx(peer: GatePeer, name = peer.who.peer): OperatorContext & { audite
 }
 
 describe("the hat catalogue", () => {
-  it("lists the defaults, an operator's edit in its default's place, then added hats in the order they were written", () => {
+  it("lists the defaults, an operator's edit in its default's place, then added hats by name", () => {
     const edited = record("builder", { name: "Builder", facet: "build", prompt: "Smallest change; say what you touched and why.", editedAt: 9 })
     const catalogue = hatCatalogue(new Map([["zeta", record("zeta", { editedAt: 3 })], ["builder", edited], ["alpha", record("alpha", { editedAt: 4, facet: "build" })]]))
-    expect(catalogue.map(h => [h.id, h.origin])).toEqual([...DEFAULT_HATS.map(h => [h.id, h.id === "builder" ? "edited" : "default"]), ["zeta", "added"], ["alpha", "added"]])
+    expect(catalogue.map(h => [h.id, h.origin])).toEqual([...DEFAULT_HATS.map(h => [h.id, h.id === "builder" ? "edited" : "default"]), ["alpha", "added"], ["zeta", "added"]])
     expect(catalogue.find(h => h.id === "builder")?.prompt).toBe(edited.prompt)
     // An operator's own hat for a facet is worn before the default one.
     expect(hatForFacet("build", catalogue)?.id).toBe("alpha")

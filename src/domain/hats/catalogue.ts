@@ -1,6 +1,6 @@
 /**
  * The hats a workspace offers: the defaults, each replaced by an operator's edit of it, then
- * the hats operators added, in the order they were added.
+ * the hats operators added, by name.
  */
 import type { Hat, HatRecord } from "../../../schemas/index.ts"
 import { DEFAULT_HATS } from "./defaultHats.ts"
@@ -18,7 +18,7 @@ export function hatCatalogue(records: ReadonlyMap<string, HatRecord>): Catalogue
   })
   const added = [...records.values()]
     .filter(r => !isDefault(r.id))
-    .sort((a, b) => a.editedAt - b.editedAt || (a.id < b.id ? -1 : 1))
+    .sort((a, b) => a.name.localeCompare(b.name, "en") || (a.id < b.id ? -1 : 1))
     .map((r): CatalogueHat => ({ ...r, origin: "added" }))
   return [...defaults, ...added]
 }

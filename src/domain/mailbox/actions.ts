@@ -7,7 +7,8 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo/slim"
 import { z } from "zod"
-import { MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../../schemas/index.ts"
+import { LIMITS, MailMessage, type Actor, type MailboxDoc, type RunRef, type Task } from "../../../schemas/index.ts"
+import { MESSAGE_TO_HUMAN } from "../residents/wakeUp.ts"
 import { readMailbox } from "../../workspace/documentReaders.ts"
 import { MAIL_DM_GRANT, MAIL_REPLY_GRANT, MAIL_SEND_COST, ledgerKeys } from "../wallets/economy.ts"
 import { newId } from "../../core/ids.ts"
@@ -40,9 +41,9 @@ function assertOperatorPeer(ctx: OperatorContext): void {
     throw new OperatorActionError("not_an_operator", { name: ctx.actor.name })
 }
 
-/** The task that asks a resident to act on what a human wrote to it. */
-function enqueueMailTask(ctx: OperatorContext, resident: string, title: string, prompt: string): Promise<Task> {
-  return addTask(ctx, { title, prompt, ...MAIL_TASK_BUDGET, targetIdentity: resident, room: "human_async" })
+/** The task that asks a resident to act on what a human wrote to it (`mailId`); its approved answer comes back as mail (answerMail). */
+function enqueueMailTask(ctx: OperatorContext, resident: string, mailId: string, title: string, prompt: string): Promise<Task> {
+  return addTask(ctx, { title, prompt, ...MAIL_TASK_BUDGET, targetIdentity: resident, room: "human_async", link: { kind: "mail", id: mailId } })
 }
 
 export interface MailOutcome {
@@ -77,6 +78,7 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   const task = await enqueueMailTask(
     ctx,
     resident.id,
+    reply.id,
     `Mailbox follow-up: ${resident.name}`,
     `Human replied to my message. Read their response and take one concrete next action (answer in human_async or our DM, or do what they asked).\n\nMy message: ${original.content}\n\nHuman response: ${text}`,
   )
@@ -116,6 +118,7 @@ export async function sendMail(ctx: OperatorContext, input: SendMailInput): Prom
   const task = await enqueueMailTask(
     ctx,
     resident.id,
+    message.id,
     `Mailbox message for ${resident.name}`,
     `I received a new direct message from the human operator. Read it and take the best immediate next action.\n\nHuman message: ${e.content}`,
   )
@@ -173,6 +176,36 @@ export async function residentMessage(workspace: Workspace, input: ResidentMailI
   }
   writeMail(mailbox, message)
   return message
+}
+
+/** The id of a resident's answer to a human's mail, delivered once per task. */
+export const mailAnswerId = (taskId: string) => `answer-${taskId}`
+
+/**
+ * The approved answer of a mail task, delivered to the mailbox as the resident's reply to the
+ * human's message, once (id `answer-<task>`) and paid from its wallet like any message it
+ * writes (the relay signs the spend). What its run already sent ("MESSAGE TO HUMAN" lines)
+ * is not sent twice. "unpaid" when the resident cannot pay: nothing is written.
+ */
+export async function answerMail(workspace: Workspace, task: Task, signer: RecordSigner, now = Date.now()): Promise<WriteResult | "skipped" | "unpaid"> {
+  const content = task.result?.output
+    .split("\n")
+    .filter(line => !line.includes(MESSAGE_TO_HUMAN))
+    .join("\n")
+    .trim()
+  if (task.status !== "approved" || task.link?.kind !== "mail" || !task.targetIdentity || !content) return "skipped"
+  const mailbox = await openMailbox(workspace)
+  const id = mailAnswerId(task.id)
+  if (Object.prototype.hasOwnProperty.call(mailbox.doc().messages, id)) return "exists"
+  const message = parseInput(MailMessage, { id, direction: "to_human", resident: task.targetIdentity, type: "reply", content: content.slice(0, LIMITS.message), replyTo: task.link.id, taskId: task.id, by: task.targetIdentity, at: now })
+  try {
+    await spend(workspace, await openWallets(workspace), { key: ledgerKeys.mailSend(id), identity: task.targetIdentity, amount: MAIL_SEND_COST, bucket: "free_time", reason: `answer to message ${task.link.id}`, at: now }, signer)
+  } catch (error) {
+    if (error instanceof LedgerWriteError) return "unpaid"
+    throw error
+  }
+  writeMail(mailbox, message)
+  return "written"
 }
 
 /**

@@ -12,14 +12,14 @@
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import createDebug from "debug"
-import type { AuditKind, IdentitiesDoc, Identity, MailboxDoc } from "../schemas/index.ts"
+import type { AuditKind, IdentitiesDoc, Identity } from "../schemas/index.ts"
 import { bountyTaskInput, readFencedBounties } from "../src/domain/bounties/index.ts"
 import { INITIATIVE, bountyStimuli, initiativeLeft, isOwnTask, initiativeTaskId, messageStimuli, replyTask, type RoomRead, type Stimulus } from "../src/domain/residents/initiative.ts"
 import { roomPage, rooms } from "../src/domain/rooms/index.ts"
 import { displayNameOf } from "../src/domain/peers/index.ts"
 import { ledgerHas, openWallets, spend, walletOf, type Ledger } from "../src/domain/wallets/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
-import { readIdentities, readMailbox } from "../src/workspace/documentReaders.ts"
+import { readIdentities } from "../src/workspace/documentReaders.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayExtension } from "./extension.ts"
 import { SYSTEM } from "./scheduler.ts"
@@ -52,11 +52,11 @@ export class Initiative {
     const keyed = (id: string) => this.#ws.root.peers[holders.get(id) ?? ""]?.hasLlmKey === true
     const played = [...readIdentities(identities.doc(), `identities ${identities.url}`, []).values()].filter(r => keyed(r.id))
     if (!played.length) return
-    const [recent, mailCopies, bounties, ledger] = await Promise.all([this.#recentRooms(now), this.#mailCopies(), readFencedBounties(this.#ws), openWallets(this.#ws)])
+    const [recent, bounties, ledger] = await Promise.all([this.#recentRooms(now), readFencedBounties(this.#ws), openWallets(this.#ws)])
     const peers = this.#ws.root.peers
     const who = { isPerson: (id: string) => peers[id]?.role === "operator", nameOf: (id: string) => displayNameOf(this.#ws.root, id) }
     for (const resident of played) {
-      const stimuli = [...messageStimuli(resident, recent, who, mailCopies.get(resident.id) ?? new Set(), now), ...bountyStimuli(resident, bounties.values())]
+      const stimuli = [...messageStimuli(resident, recent, who, now), ...bountyStimuli(resident, bounties.values())]
       let left = initiativeLeft(this.#ownTaskTimes(resident.id), now)
       for (const stimulus of stimuli) {
         if (left <= 0) break
@@ -102,23 +102,6 @@ export class Initiative {
       const { messages } = await roomPage(this.#ws, entry.id, 1)
       const recent = messages.filter(m => now - m.at <= INITIATIVE.horizonMs)
       if (recent.length) out.push({ entry, messages: recent })
-    }
-    return out
-  }
-
-  /** resident → texts a mailbox action also posted to rooms (that mail already has its own task). */
-  async #mailCopies(): Promise<Map<string, Set<string>>> {
-    const url = this.#ws.root.docs.mailbox
-    if (!url) return new Map()
-    const handle = await this.#ws.repo.find<MailboxDoc>(url as AutomergeUrl)
-    const residents = (await this.#ws.repo.find<IdentitiesDoc>(this.#ws.root.docs.identities as AutomergeUrl)).doc().identities
-    const out = new Map<string, Set<string>>()
-    for (const m of readMailbox(handle.doc(), `mailbox ${handle.url}`, []).values()) {
-      if (m.direction !== "from_human" || !m.resident) continue
-      const set = out.get(m.resident) ?? new Set<string>()
-      set.add(m.content)
-      set.add(`[to ${residents[m.resident]?.name ?? m.resident}] ${m.content}`)
-      out.set(m.resident, set)
     }
     return out
   }

@@ -66,8 +66,9 @@ describe("residents act on what they read", () => {
     const idle = await postMessage(ctx, "town_hall", { content: "Lunch is at noon today." })
     const dm = await createDm(ctx, ctx.actor.name, ada.id)
     const direct = await postMessage(ctx, dm.id, { content: "Are you free tomorrow morning?" })
-    // Mail has its task already: its copies in human_async and the DM start nothing more.
+    // Mail and quests have their tasks already: their copies in human_async and the DM start nothing more.
     const mailed = await sendMail(ctx, { resident: ada.id, content: "Please write down the cave depths." })
+    const quest = await assignQuest(ctx, { identity: ada.id, title: "Survey the north caves", objective: "Ada Quill, list every passage." })
 
     const own = [asked, direct].map(m => initiativeTaskId(ada.id, { kind: "message", id: m.id }))
     for (const id of own) {
@@ -91,6 +92,7 @@ describe("residents act on what they read", () => {
     // Nothing else was taken up: not the idle message, not the mail's copies, not the relay's own posts.
     const taken = [...relay.workspace.tasks.entries.values()].filter(t => t.id.startsWith(`own-${ada.id}-`)).map(t => t.id)
     expect(taken.sort()).toEqual([...own].sort())
+    expect(quest.task.link).toEqual({ kind: "quest", id: quest.quest.id })
     expect(taskAt(relay, initiativeTaskId(ada.id, { kind: "message", id: idle.id }))).toBeUndefined()
     // The mail's own task answers it: once approved, the answer is the resident's reply in the mailbox, paid from her wallet.
     const mailTask = await judged(relay, mailed.taskId!)

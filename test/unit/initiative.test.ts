@@ -22,13 +22,13 @@ describe("a resident's initiative", () => {
     expect(mentions("nothing here", "Ada Quill")).toBe(false)
   })
 
-  it("answers people's typed messages in a DM with it or naming it; not its own, a resident's, an automatic post, mail copies, old ones or other DMs", () => {
+  it("answers people's typed messages in a DM with it or naming it; not its own, a resident's, an automatic post, an action's room copy, old ones or other DMs", () => {
     const rooms = [
       { entry: room("town_hall"), messages: [msg("msg-1", "alice", "Ada Quill, what is in the west cave?"), msg("msg-2", "alice", "Lunch at noon"), msg("msg-3", "mira", "Ada Quill, join me?"), msg("update-t1", "alice", "Approved: Ada Quill's map"), msg("msg-4", "bob", "Ada Quill, an old question", INITIATIVE.horizonMs + 1)] },
-      { entry: room("dm-1", "dm", ["alice", "ada-quill"]), messages: [msg("msg-5", "alice", "Are you free tomorrow?", 30_000), msg("msg-6", "ada-quill", "Yes."), msg("msg-7", "alice", "Could you check the east cave?")] },
+      { entry: room("dm-1", "dm", ["alice", "ada-quill"]), messages: [msg("msg-5", "alice", "Are you free tomorrow?", 30_000), msg("msg-6", "ada-quill", "Yes."), msg("note-7", "alice", "Could you check the east cave?")] },
       { entry: room("dm-2", "dm", ["alice", "mira"]), messages: [msg("msg-8", "alice", "Ada Quill is busy")] },
     ]
-    const found = messageStimuli(ada, rooms, who, new Set(["Could you check the east cave?"]), NOW)
+    const found = messageStimuli(ada, rooms, who, NOW)
     expect(found.map(s => s.id)).toEqual(["msg-1", "msg-5"])
     expect(found[0]).toMatchObject({ kind: "message", roomId: "town_hall", roomTitle: "Town Hall", authorName: "Alice" })
   })
@@ -56,7 +56,7 @@ describe("a resident's initiative", () => {
   it("gives a stimulus one fixed task id, and a reply task the message, what came before and how to answer", () => {
     expect(initiativeTaskId("ada-quill", { kind: "message", id: "msg-1" })).toBe(initiativeTaskId("ada-quill", { kind: "message", id: "msg-1" }))
     expect(initiativeTaskId("ada-quill", { kind: "message", id: "msg-1" })).not.toBe(initiativeTaskId("mira", { kind: "message", id: "msg-1" }))
-    const [s] = messageStimuli(ada, [{ entry: room("town_hall"), messages: [msg("msg-1", "alice", "Ada Quill, what is in the west cave?")] }], who, new Set(), NOW)
+    const [s] = messageStimuli(ada, [{ entry: room("town_hall"), messages: [msg("msg-1", "alice", "Ada Quill, what is in the west cave?")] }], who, NOW)
     const task = replyTask("Ada Quill", s as Extract<typeof s, { kind: "message" }>, [msg("msg-0", "bob", "The caves flooded last spring.")], id => id)
     expect(task.title).toBe("Ada Quill answers Alice in Town Hall")
     expect(task.prompt).toContain("Alice wrote to me in Town Hall:\nAda Quill, what is in the west cave?")

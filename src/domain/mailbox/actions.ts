@@ -17,7 +17,7 @@ import { MAIL_TASK_BUDGET, RESIDENT_MAIL_TYPES, pendingNoticeId } from "./mailbo
 import { MailContent, SendMailInput } from "./inputs.ts"
 import { OperatorActionError, parseInput, type OperatorContext } from "../../workspace/actionContext.ts"
 import { addTask } from "../tasks/actions.ts"
-import { createDm, postMessage, roomText } from "../rooms/actions.ts"
+import { announce, createDm, roomText } from "../rooms/actions.ts"
 import { residentOf } from "../residents/actions.ts"
 import { LedgerWriteError, grant, openWallets, spend, type WriteResult } from "../wallets/actions.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
@@ -70,9 +70,9 @@ export async function replyToMail(ctx: OperatorContext, mailId: string, content:
   const now = ctx.now ?? Date.now()
   const reply: MailMessage = { id: newId("mail", now), direction: "from_human", resident: resident.id, type: "reply", content: text, replyTo: mailId, by: ctx.actor.name, at: now }
   writeMail(mailbox, reply)
-  await postMessage(ctx, "human_async", { content: roomText(`[to ${resident.name}] ${text}`) })
+  await announce(ctx, "human_async", `[to ${resident.name}] ${text}`)
   const dm = await createDm(ctx, ctx.actor.name, resident.id)
-  await postMessage(ctx, dm.id, { content: text })
+  await announce(ctx, dm.id, text)
   const key = ledgerKeys.mailReply(reply.id)
   await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_REPLY_GRANT, reason: `human replied to message ${mailId}`, at: now }, ctx.audit.signer)
   const task = await enqueueMailTask(
@@ -106,13 +106,13 @@ export async function sendMail(ctx: OperatorContext, input: SendMailInput): Prom
     at: now,
   }
   writeMail(mailbox, message)
-  await postMessage(ctx, "human_async", { content: roomText(`[to ${resident?.name ?? "all residents"}] ${e.content}`) })
+  await announce(ctx, "human_async", `[to ${resident?.name ?? "all residents"}] ${e.content}`)
   if (!resident) {
     await ctx.audit.append("social", message.id, { mail: "broadcast" })
     return { message }
   }
   const dm = await createDm(ctx, ctx.actor.name, resident.id)
-  await postMessage(ctx, dm.id, { content: e.content })
+  await announce(ctx, dm.id, e.content)
   const key = ledgerKeys.mailDm(message.id)
   await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: MAIL_DM_GRANT, reason: `direct message from ${ctx.actor.name}`, at: now }, ctx.audit.signer)
   const task = await enqueueMailTask(

@@ -26,7 +26,7 @@ import { OperatorActionError, openDoc, parseInput, type OperatorContext, type So
 import { readQuest, readQuestIndex } from "../../workspace/documentReaders.ts"
 import { addTask, decideTask } from "../tasks/actions.ts"
 import { AssignQuestInput, NewQuestInput, QuestEdit } from "./inputs.ts"
-import { postMessage, roomText } from "../rooms/actions.ts"
+import { announce } from "../rooms/actions.ts"
 import { residentOf } from "../residents/actions.ts"
 import { grant, openWallets } from "../wallets/actions.ts"
 import { ledgerHas } from "../wallets/segments.ts"
@@ -200,7 +200,7 @@ export async function assignQuest(ctx: OperatorContext, input: AssignQuestInput)
     const written = await grant(await openWallets(ctx.workspace), { key, identity: resident.id, amount: e.upfrontTip, reason: `upfront tip for quest ${created.id}`, at: now }, ctx.audit.signer)
     if (written === "written") upfrontPaid = e.upfrontTip
   }
-  await postMessage({ ...ctx, now }, "human_async", { content: roomText(`[quest assigned to ${resident.name}] ${e.title}: ${e.objective}`) })
+  await announce({ ...ctx, now }, "human_async", `[quest assigned to ${resident.name}] ${e.title}: ${e.objective}`)
   await ctx.audit.append(upfrontPaid ? "payout" : "social", created.id, { quest: "assigned", resident: resident.id, task: task.id, upfrontTip: upfrontPaid })
   return { quest: { ...created, taskId: task.id }, task, upfrontPaid }
 }

@@ -68,19 +68,18 @@ export interface RoomRead {
 
 /**
  * People's recent messages that ask `resident` for an answer: any in a DM with it, and in
- * other rooms those naming it. `isPerson` tells an operator's name from anyone else's;
- * `mailCopies` are texts a mailbox action also posted (that mail has its own task).
+ * other rooms those naming it. `isPerson` tells an operator's name from anyone else's.
  */
-export function messageStimuli(resident: Pick<Identity, "id" | "name">, rooms: readonly RoomRead[], who: { isPerson: (id: string) => boolean; nameOf: (id: string) => string }, mailCopies: ReadonlySet<string>, now: number): Stimulus[] {
+export function messageStimuli(resident: Pick<Identity, "id" | "name">, rooms: readonly RoomRead[], who: { isPerson: (id: string) => boolean; nameOf: (id: string) => string }, now: number): Stimulus[] {
   const out: Stimulus[] = []
   for (const { entry, messages } of rooms) {
     const dm = entry.kind === "dm"
     if (dm && !entry.members.includes(resident.id)) continue
     for (const message of messages) {
       if (now - message.at > INITIATIVE.horizonMs || message.author === resident.id || !who.isPerson(message.author)) continue
-      // Typed messages only (postMessage's ids): the relay's automatic posts (updates, feedback) ask nothing.
+      // Typed messages only: an action's room copy (a mail sent, a quest assigned: each has its
+      // own task) and the relay's automatic posts ask nothing.
       if (!message.id.startsWith(`${TYPED_MESSAGE_PREFIX}-`)) continue
-      if (mailCopies.has(message.content)) continue
       if (!dm && !mentions(message.content, resident.name)) continue
       out.push({ kind: "message", id: message.id, roomId: entry.id, roomTitle: entry.title, message, authorName: who.nameOf(message.author) })
     }

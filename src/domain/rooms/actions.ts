@@ -12,7 +12,7 @@ import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders
 import type { Workspace } from "../../workspace/workspace.ts"
 import { displayNameOf } from "../peers/names.ts"
 import { residents } from "../residents/actions.ts"
-import { DmParties, NewMessageInput, TYPED_MESSAGE_PREFIX } from "./inputs.ts"
+import { ANNOUNCEMENT_PREFIX, DmParties, NewMessageInput, TYPED_MESSAGE_PREFIX } from "./inputs.ts"
 import { partyName } from "./parties.ts"
 import { mergeSegments, roomSegments, segmentsDue, writeSegment, type Segment } from "./segments.ts"
 
@@ -78,14 +78,27 @@ async function hasMessage(workspace: Workspace, segments: readonly Segment[], id
  * Messages are a list: two peers posting offline both keep their message, and the merge
  * puts them in the same order on every peer.
  */
-export async function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
+export function postMessage(ctx: SocialContext, roomId: string, input: NewMessageInput): Promise<Message> {
+  return appendMessage(ctx, roomId, input, TYPED_MESSAGE_PREFIX)
+}
+
+/**
+ * The room copy of something an operator's action did (a mail sent, a quest assigned), as
+ * that operator: it tells the room and asks no resident for an answer (the action has its
+ * own task), which its id prefix says.
+ */
+export function announce(ctx: SocialContext, roomId: string, content: string): Promise<Message> {
+  return appendMessage(ctx, roomId, { content: roomText(content) }, ANNOUNCEMENT_PREFIX)
+}
+
+async function appendMessage(ctx: SocialContext, roomId: string, input: NewMessageInput, prefix: string): Promise<Message> {
   const e = parse(NewMessageInput, input)
   const segments = roomSegments(await roomEntry(ctx.workspace, roomId))
   if (e.replyTo !== undefined && !(await hasMessage(ctx.workspace, segments, e.replyTo)))
     throw new OperatorActionError("not_found", { thing: "message", id: e.replyTo, where: roomId })
   const now = ctx.now ?? Date.now()
   const message = parse(Message, {
-    id: newId(TYPED_MESSAGE_PREFIX, now),
+    id: newId(prefix, now),
     author: ctx.actor.name,
     content: e.content,
     importance: e.importance,

@@ -6,8 +6,12 @@
 import { z } from "zod"
 import { Id, LIMITS } from "../../../schemas/index.ts"
 
-/** The id prefix of a message a person typed (the relay's automatic posts have fixed ids of their own). */
+/**
+ * The id prefix of a message a person typed, and of the room copy of an operator's action
+ * (actions.ts announce); the relay's automatic posts have fixed ids of their own.
+ */
 export const TYPED_MESSAGE_PREFIX = "msg"
+export const ANNOUNCEMENT_PREFIX = "note"
 
 /** How important a message is, 0 to 10; 7 and more stands out in the room. */
 export const IMPORTANCE_RANGE = { min: 0, max: 10 } as const

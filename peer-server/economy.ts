@@ -27,7 +27,7 @@ import { readIdentities, readResidentLeases } from "../src/workspace/documentRea
 import { answerMail, pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/domain/rooms/index.ts"
-import { countSkillUse, proposeSkills } from "../src/domain/skills/index.ts"
+import { applySkillDraft, countSkillUse, proposeSkills } from "../src/domain/skills/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayExtension } from "./extension.ts"
@@ -169,7 +169,7 @@ export class Economy {
       }
       this.#done.add(done)
     }
-    for (const id of await proposeSkills(this.#ws, SYSTEM.name, now)) this.#opts.audit?.("skill", id, { action: "proposed", by: "pattern of approved tasks" })
+    for (const id of await proposeSkills(this.#ws, SYSTEM, now)) this.#opts.audit?.("skill", id, { action: "proposed", by: "pattern of approved tasks" })
   }
 
   /**
@@ -196,6 +196,8 @@ export class Economy {
       if (answered === "written" || answered === "unpaid") this.#opts.audit?.("social", task.id, { mail: answered === "written" ? "answered" : "answer not sent: the resident cannot pay", replyTo: task.link?.id ?? null })
       if (Object.keys(paid).length) this.#opts.audit?.("payout", task.id, { resident, ...paid })
     }
+    const drafted = await applySkillDraft(this.#ws, task)
+    if (drafted) this.#opts.audit?.("skill", task.link!.id, { action: "drafted", note: drafted })
     if ((await postTaskUpdate(ctx, task)) === "written") {
       if (resident) this.#countTask(resident, "tasksCompleted")
       debug("handled approval of %s", task.id)

@@ -94,8 +94,18 @@ export const Skill = z.object({
   decidedBy: z.string().min(1).max(80).optional(),
   decidedAt: z.number().int().nonnegative().optional(),
   metrics: SkillMetrics,
+  /** How a proposal's words were written: the model's draft applied, or why the pattern's stand. */
+  draftNote: z.string().max(300).optional(),
 })
 export type Skill = z.infer<typeof Skill>
+
+/** The JSON a model is asked to return when it writes a proposed skill from the tasks it came from. */
+export const SkillDraftReply = z.strictObject({
+  description: z.string().trim().min(3).max(300),
+  template: z.string().trim().min(3).max(4_000),
+  params: z.array(SkillParam.extend({ description: z.string().max(200).default("") })).max(10).default([]),
+})
+export type SkillDraftReply = z.infer<typeof SkillDraftReply>
 
 /** How a task was routed to a skill (or to none), recorded on the task by the worker that ran it. */
 export const SkillRoute = z.strictObject({

@@ -43,6 +43,7 @@ function describe(s: Listed, name: (peer: string) => string): string {
     `${s.name}  (${s.id})  ${s.state}${s.decidedBy ? ` by ${name(s.decidedBy)}` : ""}`,
     `about:    ${s.description}`,
     `proposed: by ${name(s.proposedBy)}${s.fromTasks.length ? `, from ${s.fromTasks.join(", ")}` : ""}`,
+    ...(s.draftNote ? [`words:    ${s.draftNote}`] : []),
     `used:     ${f.uses} times, ${percent(f.successRate)} approved${f.averageCostUsd !== undefined ? `, $${f.averageCostUsd.toFixed(4)} and ${f.averageLatencyMs} ms on average` : ""}${f.lastUsedAt ? `, last ${new Date(f.lastUsedAt).toISOString()}` : ""}`,
     ...s.params.map(p => `param:    {{${p.name}}} (${p.type}) ${p.description}`),
     ...s.preconditions.map(p => `needs:    ${p}`),

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import type { SkillsDoc, Task } from "../../schemas/index.ts"
 import { readSkills } from "../../src/workspace/documentReaders.ts"
-import { routeTask } from "../../src/domain/skills/index.ts"
+import { routeTask, skillDraftTaskId } from "../../src/domain/skills/index.ts"
 import { runMain } from "../helpers/cli.ts"
 import { startFakeGroq } from "../helpers/fakeGroq.ts"
 import { until } from "../helpers/relay.ts"
@@ -81,5 +81,36 @@ describe("skills", () => {
     expect(counted.counted.sort()).toEqual([exact.id, chosen.id].sort())
     const shown = await runMain(["skill", "list", "--json", "--data", relay.dataDir])
     expect(JSON.parse(shown.stdout)).toEqual([expect.objectContaining({ name: "summarize-changelog", state: "approved", figures: expect.objectContaining({ uses: 2, successRate: 1 }) })])
+  }, 120_000)
+
+  it("a model writes a proposal's words as validated JSON from its tasks; an unusable draft leaves the pattern's words with the reason", async () => {
+    const DRAFT = JSON.stringify({ description: "Tidies a release's notes into a short list for users.", template: "Tidy the notes of release {{version}} into at most {{items}} points for users.", params: [{ name: "version", type: "string", description: "the release" }, { name: "items", type: "number" }] })
+    const fake = await startFakeGroq({
+      kind: "answer",
+      text: prompt => (prompt.includes("Write a reusable skill") ? (prompt.includes("tidy-notes") ? `Here it is:\n\`\`\`json\n${DRAFT}\n\`\`\`` : '{"description": "x", "template": "Use {{ghost}}"}') : `Done: ${prompt.slice(0, 60)}. Everything requested is done.`),
+    })
+    teardown.add(() => fake.close())
+    const { relay, op, ctx } = await relayWithWorker(teardown, fake, { concurrency: 2 })
+    const skillsDoc = await relay.repo.find<SkillsDoc>(relay.workspace.root.docs.skills as AutomergeUrl)
+    const skills = () => readSkills(skillsDoc.doc(), "skills", [])
+    for (const v of ["1.1", "1.2", "1.3"]) {
+      for (const [title, prompt] of [[`Tidy notes ${v}`, `Tidy the release notes of ${v}`], [`Translate readme ${v}`, `Translate the readme of ${v} into French`]] as const) {
+        const t = op.workspace.addTask({ title, prompt, maxBudgetUsd: 0.1 }, ctx.actor)
+        await until(relay, t.id, "approved", 20_000)
+      }
+    }
+    const drafted = await waitFor(() => (skills().get("skill-tidy-notes")?.draftNote ? skills().get("skill-tidy-notes")! : false), { events: [[skillsDoc, "change"]], timeoutMs: 30_000, message: "the model's draft applied" })
+    expect(drafted).toMatchObject({ state: "proposed", description: "Tidies a release's notes into a short list for users.", template: "Tidy the notes of release {{version}} into at most {{items}} points for users." })
+    expect(drafted.params.map(p => [p.name, p.type])).toEqual([["version", "string"], ["items", "number"]])
+    expect(drafted.draftNote).toContain(`written by a model from its tasks (${skillDraftTaskId("skill-tidy-notes")})`)
+    // The drafting prompt carried the tasks it came from.
+    expect([...fake.counts.keys()].find(p => p.includes("Write a reusable skill") && p.includes("tidy-notes"))).toContain("Tidy notes 1.3: Tidy the release notes of 1.3")
+
+    const kept = await waitFor(() => (skills().get("skill-translate-readme")?.draftNote ? skills().get("skill-translate-readme")! : false), { events: [[skillsDoc, "change"]], timeoutMs: 30_000, message: "the unusable draft's note" })
+    expect(kept).toMatchObject({ template: "Translate the readme of {{subject}}" })
+    expect(kept.draftNote).toMatch(/was unusable: .*the pattern's words stand$/)
+    expect((await runMain(["skill", "show", "tidy-notes", "--data", relay.dataDir])).stdout).toContain("words:    written by a model from its tasks")
+    // A draft is no pattern of its own: two drafts approved propose nothing more.
+    expect([...skills().keys()].sort()).toEqual(["skill-tidy-notes", "skill-translate-readme"])
   }, 120_000)
 })

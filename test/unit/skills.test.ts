@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import type { Skill, Task } from "../../schemas/index.ts"
 import { defaultControls } from "../../src/core/defaults.ts"
 import { authorizeSkillChange } from "../../src/domain/skills/authority.ts"
-import { choicePrompt, cosine, countRun, figuresOf, fillTemplate, patternOf, PROMOTE_AFTER, readChoice, routeTask, SIMILAR_THRESHOLD, skillsToPropose, templateProblem, termFrequencies } from "../../src/domain/skills/index.ts"
+import { choicePrompt, cosine, countRun, figuresOf, fillTemplate, patternOf, PROMOTE_AFTER, readChoice, readSkillDraft, routeTask, SIMILAR_THRESHOLD, skillsToPropose, templateProblem, termFrequencies } from "../../src/domain/skills/index.ts"
 import { buildTask } from "../../src/domain/tasks/taskFactory.ts"
 import { principal } from "../helpers/gateHarness.ts"
 
@@ -125,5 +125,15 @@ describe("who may change a skill", () => {
     expect(authorizeSkillChange(undefined, mine, alice, ctx)).toEqual({ ok: true })
     expect(authorizeSkillChange(undefined, proposed, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("relay proposed it") })
     expect(authorizeSkillChange(undefined, { ...mine, state: "approved", decidedBy: "bob" }, alice, ctx)).toMatchObject({ ok: false })
+  })
+})
+
+describe("a model's draft of a proposed skill", () => {
+  it("is kept when it is valid JSON whose template declares what it uses; otherwise the pattern's words stand, with the reason", () => {
+    const good = readSkillDraft('Sure:\n```json\n{"description": "Sums up a release.", "template": "Sum up release {{version}}", "params": [{"name": "version", "type": "string"}]}\n```', "draft-skill-x")
+    expect(good).toMatchObject({ ok: true, fields: { template: "Sum up release {{version}}", params: [{ name: "version", type: "string", description: "" }] } })
+    expect(readSkillDraft("I would call it sum-up.", "draft-skill-x")).toMatchObject({ ok: false, note: expect.stringMatching(/holds no JSON object; the pattern's words stand$/) })
+    expect(readSkillDraft('{"description": "Sums up.", "template": "Sum up {{ghost}}"}', "draft-skill-x")).toMatchObject({ ok: false, note: expect.stringContaining("{{ghost}} but declares no such parameter") })
+    expect(readSkillDraft('{"description": "Sums up.", "template": "Sum up", "extra": 1}', "draft-skill-x")).toMatchObject({ ok: false, note: expect.stringContaining("was unusable") })
   })
 })

@@ -5,4 +5,5 @@ export { draftSkill, patternOf, PROMOTE_AFTER, skillIdOf, skillsToPropose } from
 export { countRun, COUNTED_KEPT, figuresOf, type SkillFigures } from "./metrics.ts"
 export { SkillEdit, SkillInput } from "./inputs.ts"
 export { addSkill, decideSkill, editSkill, openSkills, skillsOf, type SkillDecision } from "./actions.ts"
-export { countSkillUse, proposeSkills } from "./consequences.ts"
+export { applySkillDraft, countSkillUse, proposeSkills } from "./consequences.ts"
+export { readSkillDraft, skillDraftTaskId } from "./drafting.ts"

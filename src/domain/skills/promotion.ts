@@ -20,8 +20,8 @@ export function patternOf(task: Pick<Task, "title">): string | undefined {
 
 export const skillIdOf = (pattern: string): string => `skill-${pattern}`
 
-/** Whether an approved task counts towards its pattern: run by a model, on no skill, not a plan. */
-const counts = (t: Task) => t.status === "approved" && t.mode === "llm" && !t.plan && (!t.route || t.route.kind === "none") && !!t.prompt
+/** Whether an approved task counts towards its pattern: run by a model, on no skill, not a plan nor a skill's draft. */
+const counts = (t: Task) => t.status === "approved" && t.mode === "llm" && !t.plan && t.link?.kind !== "skill" && (!t.route || t.route.kind === "none") && !!t.prompt
 
 /** The words every prompt starts with. */
 function commonPrefix(prompts: readonly string[]): string[] {

@@ -63,6 +63,10 @@ describe("a plan on its task", () => {
     expect(subs.map(s => s.id)).toEqual(["task-p1.s1", "task-p1.s2", "task-p1.s3"])
     expect(subs[1]).toMatchObject({ parent: "task-p1", facet: "build", dependsOn: ["task-p1.s1"], targetIdentity: "ada", model: "llama-3.1-8b-instant", createdBy: "bob", status: "queued", maxBudgetUsd: plan.steps[1]!.budgetUsd })
     expect(subs.every(s => s.minBudgetUsd <= s.maxBudgetUsd)).toBe(true)
+    // Each step is told its place in the plan as approved: dropping the first renumbers the rest.
+    expect(subs[1]!.prompt).toBe(`Step 2 of 3 of the plan "${plan.goal}".\n${plan.steps[1]!.prompt}`)
+    const [, second] = subtasksOf(task, { ...plan, steps: plan.steps.slice(1).map(s => ({ ...s, dependsOn: [] })) }, controls, "bob", NOW + 5)
+    expect(second!.prompt!.split("\n")[0]).toBe(`Step 2 of 2 of the plan "${plan.goal}".`)
     // The same on every peer: approving twice cannot make two sets.
     expect(subtasksOf(task, plan, controls, "carol", NOW + 9).map(s => s.id)).toEqual(subs.map(s => s.id))
     expect(subtaskIdOf("task-p1", "s2")).toBe("task-p1.s2")

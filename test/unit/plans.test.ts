@@ -54,6 +54,7 @@ describe("splitter", () => {
 
   it("keeps a described piece whole and splits bullets", () => {
     expect(featuresOf("Build the importer, using the manifest hashes")).toEqual(["Build the importer, using the manifest hashes"])
+    expect(featuresOf("Fetch https://example.test/data.csv at 10:30, then summarize it: keep it short")).toEqual(["Fetch https://example.test/data.csv at 10:30", "summarize it", "keep it short"])
     expect(featuresOf("- add the export command\n- add the import command\n2) test a tampered file")).toEqual(["add the export command", "add the import command", "test a tampered file"])
   })
 

@@ -6,7 +6,7 @@
  * A subtask's id is its parent's id and its step's key (`task-….s2`): the same on every
  * peer, so a plan approved twice (two operators offline) still queues each step once.
  */
-import type { PlanStep, RuntimeControls, Task, TaskPlan } from "../../../schemas/index.ts"
+import { LIMITS, type PlanStep, type RuntimeControls, type Task, type TaskPlan } from "../../../schemas/index.ts"
 import { budgetShares, type ProposedPlan } from "./planReply.ts"
 
 /** Budgets are split in millionths of a dollar, so no step's share rounds to nothing. */
@@ -58,14 +58,17 @@ export function awaitsPlanApproval(task: Pick<Task, "plan">): boolean {
   return task.plan?.state === "proposed" || task.plan?.state === "rejected"
 }
 
-/** The subtasks an approved plan queues, one per step, each waiting for the steps it names. */
+/**
+ * The subtasks an approved plan queues, one per step, each waiting for the steps it names.
+ * A step's prompt is told its place in the plan as approved (edits may have moved it).
+ */
 export function subtasksOf(parent: Task, plan: TaskPlan, controls: Pick<RuntimeControls, "defaultMinBudgetUsd">, by: string, now: number): Task[] {
-  return plan.steps.map(step => {
+  return plan.steps.map((step, i) => {
     const task: Task = {
       id: subtaskIdOf(parent.id, step.key),
       title: step.title,
       mode: "llm",
-      prompt: step.prompt,
+      prompt: `Step ${i + 1} of ${plan.steps.length} of the plan "${plan.goal.slice(0, 120)}".\n${step.prompt}`.slice(0, LIMITS.prompt),
       model: parent.model,
       minBudgetUsd: Math.min(controls.defaultMinBudgetUsd, step.budgetUsd),
       maxBudgetUsd: step.budgetUsd,

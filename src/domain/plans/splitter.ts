@@ -43,7 +43,8 @@ export function featuresOf(text: string, max = DEFAULT_MAX_STEPS): string[] {
     .split("\n")
     .map(l => l.replace(BULLET, "").trim())
     .filter(Boolean)
-    .flatMap(l => l.split(/[;:]/))
+    // A colon ends a clause only before a space: a URL's or a time's colon is part of the words.
+    .flatMap(l => l.split(/;|:(?=\s|$)/))
     .map(l => l.trim())
     .filter(Boolean)
   const pieces = lines.flatMap(line => {
@@ -95,7 +96,7 @@ export function splitRequest(request: string, opts: { maxSteps?: number } = {}):
   const limits = [...intent.constraints.map(c => `Constraint: ${c}`), ...intent.antiGoals.map(a => `Do not: ${a}`)]
   const steps: PlanStepDraft[] = pieces.map((piece, i) => ({
     title: titleOf(piece),
-    prompt: [`Step ${i + 1} of ${pieces.length} of the request "${titleOf(goal || request).slice(0, 120)}". Focus: ${piece}. Deliver the smallest complete, checkable result for this step.`, ...limits].join("\n").slice(0, 4_000),
+    prompt: [`Focus: ${piece}. Deliver the smallest complete, checkable result for this step.`, ...limits].join("\n").slice(0, 4_000),
     facet: facets[i]!,
     dependsOn: dependsOn[i]!,
   }))

@@ -11,6 +11,7 @@ import { readRequest } from "../src/domain/plans/index.ts"
 import { assembleContext, hatSection, MemoryIndex, RECALL, skillSection, type ContextSection } from "../src/domain/residents/index.ts"
 import { recall } from "../src/domain/residents/journal.ts"
 import { choicePrompt, fillTemplate, routeTask } from "../src/domain/skills/index.ts"
+import { skillDraftTask } from "../src/domain/skills/drafting.ts"
 import { estimatePromptTokens } from "../src/domain/tasks/index.ts"
 import { LIBRARY, PLAN_CASES, ROUTE_CASES } from "./cognition/evalSet.ts"
 import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
@@ -109,8 +110,10 @@ function tokenCosts() {
   const asked = ROUTE_CASES.map(c => routeTask(c.request, LIBRARY)).flatMap(d => (d.kind === "ask" ? [d] : []))
   const choice = asked.map(d => estimatePromptTokens(choicePrompt("a task of about twenty words", d.candidates)) + 60)
   const hat = estimatePromptTokens(hatOverlay(DEFAULT_HATS[1]!))
+  const from = ROUTE_CASES.slice(0, 3).map(c => ({ title: c.request.slice(0, 60), prompt: c.request }))
   return {
     skillSectionTokens: estimatePromptTokens(withSkill),
+    draftTokens: estimatePromptTokens(skillDraftTask(skill, from).prompt),
     hatTokens: hat,
     modelChoiceTokens: choice.length ? Math.round(choice.reduce((a, b) => a + b, 0) / choice.length) : 0,
     askedShare: asked.length / ROUTE_CASES.length,
@@ -152,6 +155,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     `| prompt tokens a skill adds to a task (its section) | ${tokens.skillSectionTokens} | — |`,
     `| prompt tokens of one model choice among candidates (with its answer) | ${tokens.modelChoiceTokens}, for ${pct(tokens.askedShare)} of tasks | — |`,
     `| prompt tokens a hat adds | ${tokens.hatTokens} | — |`,
+    `| prompt tokens of asking a model to write a proposed skill (once per proposal) | ${tokens.draftTokens} | — |`,
     "",
     "Routing cases:",
     "",

@@ -50,6 +50,7 @@ describe("who may write a hat", () => {
     const builder = await editHat(ctx, "builder", { prompt: "Smallest change; say what you touched and why." })
     expect(builder).toMatchObject({ id: "builder", name: "Builder", facet: "build", origin: "edited", prompt: "Smallest change; say what you touched and why." })
     await expect(editHat(ctx, "nobody", { prompt: "whatever you like" })).rejects.toMatchObject({ code: "hat_not_found" })
+    await expect(editHat(ctx, "security-reviewer", { name: "reviewer" })).rejects.toMatchObject({ code: "hat_exists" })
     expect(ctx.audited.map(a => a.slice(0, 2))).toEqual([["hat", "security-reviewer"], ["hat", "builder"]])
     expect(refusals(await alice.push())).toEqual([])
     const atRelay = await hatsOf(h.workspace)

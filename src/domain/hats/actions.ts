@@ -35,8 +35,11 @@ export async function addHat(ctx: OperatorContext, input: HatInput): Promise<Cat
 export async function editHat(ctx: OperatorContext, id: string, edit: HatEdit): Promise<CatalogueHat> {
   const parsed = parseInput(HatEdit, edit)
   const handle = await openSkills(ctx.workspace)
-  const current = hatCatalogue(readHatRecords(handle.doc(), `skills ${handle.url}`, [])).find(h => h.id === id)
+  const catalogue = hatCatalogue(readHatRecords(handle.doc(), `skills ${handle.url}`, []))
+  const current = catalogue.find(h => h.id === id)
   if (!current) throw new OperatorActionError("hat_not_found", { id })
+  const namesake = parsed.name && catalogue.find(h => h.id !== id && h.name.toLowerCase() === parsed.name!.toLowerCase())
+  if (namesake) throw new OperatorActionError("hat_exists", { name: namesake.name })
   const stamp = { editedBy: ctx.actor.name, editedAt: ctx.now ?? Date.now() }
   const { origin: _origin, ...fields } = current
   const next: HatRecord = { ...fields, ...parsed, ...stamp } as HatRecord

@@ -139,6 +139,8 @@ export class Economy {
       if ((await grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance (unconditional)", at: now }, this.#opts.signer)) === "written")
         this.#opts.audit?.("payout", id, { key, amount: DAILY_ALLOWANCE })
     }
+    // Patterns change only with approvals: the skills' scan runs in passes that handled one.
+    let approvals = false
     for (const task of this.#ws.tasks.entries.values()) {
       // Each consequence is checked against the documents once per task and status, then
       // remembered here, so a pass over a long queue costs a set lookup per finished task.
@@ -150,8 +152,10 @@ export class Economy {
       }
       try {
         if (await countSkillUse(this.#ws, task)) this.#opts.audit?.("skill", task.route!.skill!, { counted: task.id, status: task.status })
-        if (task.status === "approved") await this.#afterApproval(task, wallets, now)
-        else if (task.status === "pending_review") await pendingApprovalNotice(this.#ws, task, now)
+        if (task.status === "approved") {
+          approvals = true
+          await this.#afterApproval(task, wallets, now)
+        } else if (task.status === "pending_review") await pendingApprovalNotice(this.#ws, task, now)
         else if (task.status !== "failed") continue
       } catch (error) {
         // One task whose documents are not readable yet must not hold up the others.
@@ -169,7 +173,7 @@ export class Economy {
       }
       this.#done.add(done)
     }
-    for (const id of await proposeSkills(this.#ws, SYSTEM, now)) this.#opts.audit?.("skill", id, { action: "proposed", by: "pattern of approved tasks" })
+    if (approvals) for (const id of await proposeSkills(this.#ws, SYSTEM, now)) this.#opts.audit?.("skill", id, { action: "proposed", by: "pattern of approved tasks" })
   }
 
   /**

@@ -12,14 +12,15 @@
  */
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import createDebug from "debug"
-import type { AuditKind, IdentitiesDoc, Identity } from "../schemas/index.ts"
+import type { AuditKind, IdentitiesDoc, Identity, Message, RoomDoc } from "../schemas/index.ts"
 import { bountyTaskInput, readFencedBounties } from "../src/domain/bounties/index.ts"
 import { INITIATIVE, bountyStimuli, initiativeLeft, isOwnTask, initiativeTaskId, messageStimuli, replyTask, type RoomRead, type Stimulus } from "../src/domain/residents/initiative.ts"
-import { roomPage, rooms } from "../src/domain/rooms/index.ts"
+import { mergeSegments, roomSegments, rooms } from "../src/domain/rooms/index.ts"
+import { writeSegment } from "../src/domain/rooms/segments.ts"
 import { displayNameOf } from "../src/domain/peers/index.ts"
 import { ledgerHas, openWallets, spend, walletOf, type Ledger } from "../src/domain/wallets/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
-import { readIdentities } from "../src/workspace/documentReaders.ts"
+import { readIdentities, readRoomMessages } from "../src/workspace/documentReaders.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayExtension } from "./extension.ts"
 import { SYSTEM } from "./scheduler.ts"
@@ -38,6 +39,8 @@ export interface InitiativeOptions {
 export class Initiative {
   readonly #ws: Workspace
   readonly #opts: InitiativeOptions
+  /** Room segments read in earlier passes, by url, with the heads they were read at. */
+  readonly #segments = new Map<string, { heads: string; messages: Message[] }>()
 
   constructor(ws: Workspace, opts: InitiativeOptions) {
     this.#ws = ws
@@ -95,15 +98,37 @@ export class Initiative {
     return [...this.#ws.tasks.entries.values()].filter(t => t.targetIdentity === resident && isOwnTask(t)).map(t => t.createdAt)
   }
 
-  /** Every room's newest segment, with the messages of the last horizon. */
+  /**
+   * Every room's messages of the last horizon: from the segment written to now and the one
+   * before it (a period may have begun within the horizon). A segment is read again only
+   * when it changed, so a pass over quiet rooms costs a heads comparison each.
+   */
   async #recentRooms(now: number): Promise<RoomRead[]> {
     const out: RoomRead[] = []
+    const read = new Set<string>()
     for (const entry of (await rooms(this.#ws)).values()) {
-      const { messages } = await roomPage(this.#ws, entry.id, 1)
-      const recent = messages.filter(m => now - m.at <= INITIATIVE.horizonMs)
+      const all = roomSegments(entry)
+      const current = all.indexOf(writeSegment(all, now))
+      const lists: Message[][] = []
+      for (const segment of all.slice(current, current + 2)) {
+        read.add(segment.url)
+        lists.push(await this.#messagesOf(segment.url))
+      }
+      const recent = mergeSegments(lists).filter(m => now - m.at <= INITIATIVE.horizonMs)
       if (recent.length) out.push({ entry, messages: recent })
     }
+    for (const url of this.#segments.keys()) if (!read.has(url)) this.#segments.delete(url)
     return out
+  }
+
+  async #messagesOf(url: string): Promise<Message[]> {
+    const handle = await this.#ws.repo.find<RoomDoc>(url as AutomergeUrl)
+    const heads = handle.heads().join(",")
+    const kept = this.#segments.get(url)
+    if (kept?.heads === heads) return kept.messages
+    const messages = readRoomMessages(handle.doc(), `room ${url}`, [])
+    this.#segments.set(url, { heads, messages })
+    return messages
   }
 }
 

@@ -40,6 +40,11 @@ describe("room segments", () => {
     // February's segment, then a message from each: both peers hold the segment.
     expect(await addDueSegments(relay.workspace, FEB_10)).toBeGreaterThan(0)
     await postMessage({ ...alice, now: FEB_10 }, "town_hall", { content: "feb alice" })
+    // Bob answers once he has read it: his message follows hers in the segment's own order too.
+    await waitFor(async () => (await periodsOf(b))[0] === "2027-02" && contents(await roomMessages(b.workspace, "town_hall")).includes("feb alice"), {
+      timeoutMs: 10_000,
+      message: "bob to read alice's February message",
+    })
     await postMessage({ ...bob, now: FEB_10 + HOUR }, "town_hall", { content: "feb bob" })
     for (const p of [a, b])
       await waitFor(async () => (await periodsOf(p))[0] === "2027-02" && contents(await roomMessages(p.workspace, "town_hall")).length === 2, {

@@ -54,8 +54,10 @@ describe("worker peers", () => {
   it("3 workers and 300 LLM tasks: every task executed exactly once", async () => {
     const fake = await startFakeGroq()
     teardown.add(() => fake.close())
-    const relay = await startTestRelay(teardown, { schedulerTickMs: 50 })
-    const workers = await Promise.all(["a", "b", "c"].map(n => startWorker(teardown, relay, `w-${n}`, { fake, concurrency: 4 })))
+    // Leases long enough that a loaded machine's stalls never expire one: this proves that
+    // three workers share the queue without a task run twice (expiry has its own fault tests).
+    const relay = await startTestRelay(teardown, { schedulerTickMs: 50, leaseMs: 60_000 })
+    const workers = await Promise.all(["a", "b", "c"].map(n => startWorker(teardown, relay, `w-${n}`, { fake, concurrency: 4, leaseMs: 60_000 })))
     for (const w of workers) await approveWorker(relay, w.name)
     const op = await connectTestPeer(teardown, relay)
     const ids: string[] = []

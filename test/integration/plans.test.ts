@@ -113,7 +113,7 @@ describe("plans", () => {
     const finished = await waitFor(() => {
       const s = relay.workspace.tasks.get(first!.id)?.status
       return s === "approved" || s === "pending_review" ? s : false
-    }, { events: [[relay.workspace.tasks, "change"]], message: "the running step to finish" })
+    }, { events: [[relay.workspace.tasks, "change"]], timeoutMs: 20_000, message: "the running step to finish" })
     expect(finished).toBe("approved")
     expect(relay.workspace.tasks.get(parent.id)?.status).toBe("cancelled")
   }, 60_000)

@@ -9,7 +9,7 @@ import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle, DocumentId, Repo } from "@automerge/automerge-repo"
 import { parseAutomergeUrl } from "@automerge/automerge-repo"
 import { MAX_FORMER_QUEUES, SCHEMA_VERSION, type QueueDoc, type RootDoc, type Task } from "../schemas/index.ts"
-import { DEFAULT_ROTATION, lateTaskPatches, rotationDue, storedTask, type RotationPolicy } from "../src/domain/tasks/index.ts"
+import { DEFAULT_ROTATION, lateTaskFields, mergeLateTask, rotationDue, storedTask, type RotationPolicy } from "../src/domain/tasks/index.ts"
 import { plainValue } from "../src/workspace/storedValue.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
 import type { RelayExtension } from "./extension.ts"
@@ -53,6 +53,11 @@ function copiedTask(value: unknown): unknown {
   }
 }
 
+/** A task as read raw from a document, as plain data (undefined when there is none). */
+function plainTask(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === "object" ? plainValue(value as Record<string, unknown>) : undefined
+}
+
 /** The live queue's handle when this relay holds it ready. */
 function liveQueue(repo: Repo, ws: Workspace): DocHandle<QueueDoc> | undefined {
   const handle = repo.handles[parseAutomergeUrl(ws.root.docs.queue as AutomergeUrl).documentId] as DocHandle<QueueDoc> | undefined
@@ -70,24 +75,25 @@ export function carryForward(closed: DocHandle<QueueDoc>, live: DocHandle<QueueD
   const from = doc.forwarded as A.Heads
   const to = A.getHeads(doc)
   if (from.length === to.length && from.every((h, i) => h === to[i])) return { carried: [], dropped: [] }
-  const byTask = lateTaskPatches(A.diff(doc, from, to))
+  const byTask = lateTaskFields(A.diff(doc, from, to))
   const carried: string[] = []
   const dropped: string[] = []
   // Nothing about tasks (the relay's own bookkeeping here, this function's included): nothing to record.
   if (!byTask.size) return { carried, dropped }
+  const base = A.view(doc, from).tasks as Record<string, unknown>
+  const late = doc.tasks as Record<string, unknown>
   live.change(d => {
-    for (const [id, patches] of byTask) {
-      const isNew = patches[0]?.action === "put" && patches[0].path.length === 2
-      if (!d.tasks[id] && !isNew) {
-        dropped.push(id)
-        continue
+    const tasks = d.tasks as Record<string, Record<string, unknown>>
+    for (const [id, fields] of byTask) {
+      const merge = mergeLateTask(plainTask(base[id]), plainTask(late[id]), plainTask(tasks[id]), fields)
+      if (merge.kind === "dropped") dropped.push(id)
+      else if (merge.kind === "new") tasks[id] = copiedTask(merge.task) as Record<string, unknown>
+      else {
+        const stored = copiedTask({ ...plainTask(tasks[id]), ...merge.set }) as Record<string, unknown>
+        for (const field of Object.keys(merge.set)) tasks[id]![field] = stored[field]
+        for (const field of merge.remove) delete tasks[id]![field]
       }
-      try {
-        A.applyPatches(d, patches)
-        carried.push(id)
-      } catch {
-        dropped.push(id)
-      }
+      if (merge.kind !== "dropped") carried.push(id)
     }
   })
   closed.change(d => {

@@ -99,6 +99,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #llm?: LlmClient
   readonly #rate: RateLimiter
   readonly #runs = new Map<string, Run>()
+  /**
+   * The lease of each run that ended, until this replica shows the task moved on: a view that
+   * lags behind this worker's own writes (a new queue generation not yet carrying them) must
+   * not start the same lease again.
+   */
+  readonly #ended = new Map<string, string>()
   /** Journal notes, mailbox messages and bounty submissions still being written after a resident's task. */
   readonly #followUps = new Set<Promise<void>>()
   readonly #timers: NodeJS.Timeout[] = []
@@ -310,9 +316,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (me?.state !== "approved") return
     if (!this.#announced) this.#advertise()
 
-    // The relay assigns leases (up to our advertised concurrency); we run what we are granted.
+    for (const [taskId, leaseId] of this.#ended) if (ws.tasks.get(taskId)?.lease?.leaseId !== leaseId) this.#ended.delete(taskId)
+    // The relay assigns leases (up to our advertised concurrency); we run what we are granted, once.
     for (const task of ws.tasks.entries.values())
-      if (task.status === "claimed" && task.lease?.holder === this.name && !this.#runs.has(task.id)) this.#startRun(task)
+      if (task.status === "claimed" && task.lease?.holder === this.name && !this.#runs.has(task.id) && this.#ended.get(task.id) !== task.lease.leaseId)
+        this.#startRun(task)
   }
 
   #abortAll(reason: string): void {
@@ -352,6 +360,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       .catch(error => this.#log(`task ${task.id}: ${(error as Error).message}`))
       .finally(() => {
         this.#runs.delete(task.id)
+        this.#ended.set(task.id, leaseId)
         this.#queueScan()
       })
   }

@@ -1,7 +1,7 @@
 /** The tasks concept's public face: what the views, the CLI, the relay and the worker use. */
 export { addTask, decideTask, editTask, TASK_DECISIONS, type TaskDecision } from "./actions.ts"
 export { planArchive } from "./archive.ts"
-export { DEFAULT_ROTATION, lateTaskPatches, rotationDue, type RotationPolicy } from "./queueGenerations.ts"
+export { DEFAULT_ROTATION, lateTaskFields, mergeLateTask, rotationDue, WHOLE_TASK, type LateTaskMerge, type RotationPolicy } from "./queueGenerations.ts"
 export { decideTasks, type BulkOutcome } from "./bulkDecision.ts"
 export { critique, routeReview } from "./critic.ts"
 export { BONUS_RANGE, Budget, BUDGET_EXAMPLE, BUDGET_RANGE, DecisionInput, NewTaskInput, revertingEdit, TaskEdit, TaskEditRequest, TaskFields, TaskRequest, Tip, TIP_RANGE, TIP_RULE } from "./inputs.ts"

@@ -81,6 +81,13 @@ Workers:
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
 
+Running as a service (systemd; the command's own flags follow, checked as it checks them):
+  service install relay|worker [--system] [--unit-dir DIR] [--dry-run] [--json] [FLAGS]
+                                                   writes, enables and starts a unit that restarts on
+                                                   failure, logs to the journal, and on stop saves (relay)
+                                                   or gives running tasks back (worker); a token and the
+                                                   model key go to a 0600 environment file, never the unit;
+                                                   --dry-run prints the unit and writes nothing
 Operators:
   pair      [--relay ws://host:port --token T] [--json]
                                                    make this terminal act as you: shows a short code
@@ -152,6 +159,7 @@ const COMMANDS: Record<string, Command> = {
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
+  service: group("service", async () => (await import("./commands/service.ts")).SERVICE_SUBCOMMANDS),
 }
 
 export async function main(argv: string[]): Promise<number> {

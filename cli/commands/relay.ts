@@ -33,7 +33,7 @@ function approveWhenRegistered(relay: Relay, name: string): Promise<void> {
   })
 }
 
-const FLAGS = {
+export const RELAY_FLAGS = {
   // VIVARIUM_PORT when --port is not given (0: any free port, as the README's test uses).
   port: { type: "string", default: process.env.VIVARIUM_PORT ?? "8420" },
   data: { type: "string", default: DEFAULT_DATA_DIR },
@@ -48,7 +48,7 @@ const FLAGS = {
   "follower-name": { type: "string" },
 } as const
 
-const Input = z.object({
+export const RelayInput = z.object({
   port: Port,
   data: z.string().min(1),
   lan: z.boolean(),
@@ -68,7 +68,7 @@ const Input = z.object({
 })
 
 /** `relay --follow`: the primary's address and its join secret (from --token, else VIVARIUM_TOKEN). */
-function followOptions(command: string, flags: z.infer<typeof Input>): FollowOptions | undefined {
+function followOptions(command: string, flags: z.infer<typeof RelayInput>): FollowOptions | undefined {
   if (!flags.follow) {
     if (flags.token || flags["follower-name"]) throw new CliError(`${command}: --token and --follower-name go with --follow`)
     return undefined
@@ -91,7 +91,7 @@ const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"])
  * plain trust helper on HOST:PORT+2, and keeps plain HTTP on 127.0.0.1:PORT for this
  * machine's CLI, worker and browser: plain http stays for localhost only.
  */
-async function lanTls(command: string, flags: z.infer<typeof Input>, dataDir: string, log: (line: string) => void): Promise<RelayTlsOptions | undefined> {
+async function lanTls(command: string, flags: z.infer<typeof RelayInput>, dataDir: string, log: (line: string) => void): Promise<RelayTlsOptions | undefined> {
   const lan = flags.lan || (flags.host !== undefined && !LOOPBACK_HOSTS.has(flags.host))
   if (!flags.cert !== !flags.key) throw new CliError(`${command}: --cert and --key go together (the certificate and its private key)`)
   if (!lan) {
@@ -122,7 +122,7 @@ function lanLinkHosts(tls: RelayTlsOptions): string[] {
 }
 
 export async function runRelayCommand(command: "relay" | "start", argv: string[]): Promise<number> {
-  const flags = parseFlags(command, argv, FLAGS, Input)
+  const flags = parseFlags(command, argv, RELAY_FLAGS, RelayInput)
   const follow = followOptions(command, flags)
   const dataDir = resolve(flags.data)
   const log = (line: string) => console.error(`[relay] ${line}`)

@@ -10,7 +10,7 @@ import { CliError } from "../errors.ts"
 import { withOperator } from "../operatorPeer.ts"
 import { isOnline } from "../../src/domain/tasks/index.ts"
 
-const RUN_FLAGS = {
+export const WORKER_FLAGS = {
   ...CONNECTION_FLAGS,
   name: { type: "string" },
   concurrency: { type: "string", default: "1" },
@@ -18,7 +18,7 @@ const RUN_FLAGS = {
   residents: { type: "string" },
   "min-score": { type: "string" },
 } as const
-const RunInput = ConnectionInput.extend({
+export const WorkerInput = ConnectionInput.extend({
   name: PeerName.optional(),
   concurrency: numberFlag({ min: 1, max: 64, nan: "concurrency must be a whole number from 1 to 64", int: "concurrency must be a whole number from 1 to 64" }),
   "lease-ms": numberFlag({ min: 200, max: 3_600_000, nan: "lease-ms must be a whole number of milliseconds from 200 to 3600000", int: "lease-ms must be a whole number of milliseconds from 200 to 3600000" }).optional(),
@@ -49,7 +49,7 @@ export function stopOnSignals(stop: () => Promise<void>): Promise<number> {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags("worker", argv, RUN_FLAGS, RunInput)
+  const flags = parseFlags("worker", argv, WORKER_FLAGS, WorkerInput)
   const { relay, token } = resolveConnection({ ...(flags.relay ? { relay: flags.relay } : {}), ...(flags.token ? { token: flags.token } : {}) })
   const dataDir = resolve(flags.data ?? ".vivarium-worker")
   const worker = await Worker.start({

@@ -81,6 +81,15 @@ Workers:
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
 
+Export, import and backups (every document with its whole history, hashed and signed):
+  export --out FILE [--json]                       the workspace as a signed archive (0600)
+  import FILE --data DIR [--keys-from OLD_DATA_DIR] [--json]
+                                                   a new data directory from an archive, checked whole
+                                                   first (a changed byte or a partial archive is refused
+                                                   and nothing is written); --keys-from copies the owner's
+                                                   and the relay's keys from the old data directory
+  backup --to DIR [--keep 7] [--every 6h] [--json] an archive into DIR, keeping the newest N; with
+                                                   --every it keeps running and takes one each period
 Running as a service (systemd; the command's own flags follow, checked as it checks them):
   service install relay|worker [--system] [--unit-dir DIR] [--dry-run] [--json] [FLAGS]
                                                    writes, enables and starts a unit that restarts on
@@ -159,6 +168,9 @@ const COMMANDS: Record<string, Command> = {
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
+  export: async argv => (await import("./commands/archive.ts")).runExport(argv),
+  import: async argv => (await import("./commands/archive.ts")).runImport(argv),
+  backup: async argv => (await import("./commands/archive.ts")).runBackup(argv),
   service: group("service", async () => (await import("./commands/service.ts")).SERVICE_SUBCOMMANDS),
 }
 

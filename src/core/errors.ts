@@ -335,6 +335,16 @@ export const ERRORS = {
     next: "Edit that hat, or give this one another name.",
   },
 
+  // ── workspace archives (export, import, backup) ─────────────────────────
+  archive_refused: {
+    say: (d: { file: string; reason: string }) => `The archive ${d.file} cannot be imported: ${d.reason}.`,
+    next: "Nothing was written. Import an untouched, complete archive (vivarium export or backup writes one).",
+  },
+  archive_target_taken: {
+    say: (d: { dir: string }) => `The data directory ${d.dir} holds a workspace already.`,
+    next: "Import into a new, empty data directory.",
+  },
+
   // ── anything else ───────────────────────────────────────────────────────
   unexpected: {
     say: (d: { detail: string }) => asSentence(`Something went wrong: ${d.detail}`),

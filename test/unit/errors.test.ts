@@ -71,6 +71,8 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   skill_decided: [{ id: "skill-summarize-changelog", state: "approved" }],
   hat_not_found: [{ id: "pirate" }],
   hat_exists: [{ name: "Builder" }],
+  archive_refused: [{ file: "backup.json", reason: "it is partial: 1 document(s) could not be exported" }],
+  archive_target_taken: [{ dir: "/srv/vivarium" }],
   unexpected: [{ detail: "the socket closed" }],
 }
 

@@ -81,6 +81,17 @@ Workers:
                                                    it plays the residents the relay leases to it
   worker approve NAME | worker revoke NAME | worker list [--json]
 
+Snapshots and time travel (every document keeps its whole history; a restore is a new change):
+  snapshot create --name NAME | snapshot list      name this moment of the whole workspace (signed)
+  snapshot show (SNAPSHOT | --at TIME) --doc DOC   a document as it was (DOC: root, queue, identities,
+                                                   wallets, ledger, rooms, quests, bounties, mailbox,
+                                                   skills, or an automerge: URL)
+  snapshot diff (SNAPSHOT | --at TIME) [--to SNAPSHOT | --to-at TIME] --doc DOC
+                                                   what changed between two points (default: until now)
+  snapshot restore (SNAPSHOT | --at TIME) --doc DOC
+                                                   write the document back as it was, audited; the relay
+                                                   judges it as any change (operators restore what they
+                                                   may write)
 Export, import and backups (every document with its whole history, hashed and signed):
   export --out FILE [--json]                       the workspace as a signed archive (0600)
   import FILE --data DIR [--keys-from OLD_DATA_DIR] [--json]
@@ -168,6 +179,7 @@ const COMMANDS: Record<string, Command> = {
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
+  snapshot: group("snapshot", async () => (await import("./commands/snapshot.ts")).SNAPSHOT_SUBCOMMANDS),
   export: async argv => (await import("./commands/archive.ts")).runExport(argv),
   import: async argv => (await import("./commands/archive.ts")).runImport(argv),
   backup: async argv => (await import("./commands/archive.ts")).runBackup(argv),

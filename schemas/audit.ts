@@ -20,6 +20,8 @@ export const AUDIT_KINDS = [
   "plan",
   "skill",
   "hat",
+  "snapshot",
+  "restore",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -335,6 +335,20 @@ export const ERRORS = {
     next: "Edit that hat, or give this one another name.",
   },
 
+  // ── snapshots and time travel ───────────────────────────────────────────
+  snapshot_not_found: {
+    say: (d: { name: string }) => `There is no snapshot named ${d.name}.`,
+    next: "List the snapshots (vivarium snapshot list) and pick one, or give a time with --at.",
+  },
+  document_not_named: {
+    say: (d: { ref: string }) => `No document of this workspace is called ${d.ref}.`,
+    next: "Name a document by its kind (root, queue, identities, wallets, ledger, rooms, quests, bounties, mailbox, skills) or give its automerge: URL.",
+  },
+  point_not_held: {
+    say: (d: { what: string }) => `This peer holds no record of ${d.what} at that point.`,
+    next: "Pick a later point, or let this peer sync with the relay first.",
+  },
+
   // ── workspace archives (export, import, backup) ─────────────────────────
   archive_refused: {
     say: (d: { file: string; reason: string }) => `The archive ${d.file} cannot be imported: ${d.reason}.`,

@@ -4,7 +4,7 @@
  * restore it to that point as a new change (signed and audited; history is never rewritten).
  */
 import { z } from "zod"
-import { compareDocument, createSnapshot, documentAt, findSnapshot, headsOf, listSnapshots, namedDocument, pointIn, restoreDocument, type Snapshot } from "../../src/domain/snapshots/index.ts"
+import { compareDocument, createSnapshot, documentAt, findSnapshot, headsOf, listSnapshots, namedDocument, pointIn, restoreDocument, type HistoryPoint } from "../../src/domain/snapshots/index.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import { parseFlags, stringFlags, takePositionals } from "../args.ts"
 import { withPeer } from "../connection.ts"
@@ -22,17 +22,14 @@ const POINT_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("at", "doc", "to", "to-at"
 const PointInput = OutputInput.extend({ at: Moment.optional(), doc: z.string().min(1, "name the document: --doc queue, --doc skills … or its automerge: URL"), to: z.string().min(1).optional(), "to-at": Moment.optional() })
 type PointFlags = z.infer<typeof PointInput>
 
-/** A point given as a snapshot's name (positional) or --at TIME. */
-type Point = { snapshot: Snapshot } | { atMs: number }
-
-async function pointOf(ws: Workspace, name: string | undefined, atMs: number | undefined, command: string): Promise<Point> {
+async function pointOf(ws: Workspace, name: string | undefined, atMs: number | undefined, command: string): Promise<HistoryPoint> {
   if (name !== undefined && atMs !== undefined) throw new CliError(`${command}: give a snapshot's name or --at, not both`)
   if (name !== undefined) return { snapshot: await findSnapshot(ws, name) }
   if (atMs !== undefined) return { atMs }
   throw new CliError(`${command}: give a snapshot's name or --at TIME`)
 }
 
-const describePoint = (p: Point) => ("snapshot" in p ? `snapshot "${p.snapshot.name}" (${formatTime(p.snapshot.at)})` : formatTime(p.atMs))
+const describePoint = (p: HistoryPoint) => ("snapshot" in p ? `snapshot "${p.snapshot.name}" (${formatTime(p.snapshot.at)})` : formatTime(p.atMs))
 
 /** The optional leading snapshot name, then the flags. */
 function nameAndFlags(command: string, argv: string[]): [string | undefined, PointFlags] {
@@ -79,7 +76,7 @@ async function diff(argv: string[]): Promise<number> {
   const out = await withPeer(flags, async peer => {
     const ws = peer.workspace
     const from = await pointOf(ws, name, flags.at, "snapshot diff")
-    const to: Point | undefined = flags.to !== undefined || flags["to-at"] !== undefined ? await pointOf(ws, flags.to, flags["to-at"], "snapshot diff --to") : undefined
+    const to: HistoryPoint | undefined = flags.to !== undefined || flags["to-at"] !== undefined ? await pointOf(ws, flags.to, flags["to-at"], "snapshot diff --to") : undefined
     const { url, handle } = await namedDocument(ws, flags.doc)
     const toHeads = to ? pointIn(handle, to, flags.doc) : headsOf(handle)
     return { document: url, from: describePoint(from), to: to ? describePoint(to) : "now", changes: compareDocument(handle, pointIn(handle, from, flags.doc), toHeads) }

@@ -14,6 +14,7 @@ export const NAV = [
   { path: "/quests", name: "quests", label: "Mailbox & Quests", component: () => import("./views/QuestsView.vue") },
   { path: "/bounties", name: "bounties", label: "Bounties", component: () => import("./views/BountiesView.vue") },
   { path: "/audit", name: "audit", label: "Audit", component: () => import("./views/AuditView.vue") },
+  { path: "/history", name: "history", label: "History", component: () => import("./views/HistoryView.vue") },
   { path: "/settings", name: "settings", label: "Settings", component: () => import("./views/SettingsView.vue") },
 ] as const
 

@@ -1,6 +1,6 @@
 import * as A from "@automerge/automerge"
 import { describe, expect, it } from "vitest"
-import { assignPast, differingPaths, headsAt, readSnapshots, snapshotParts } from "../../src/domain/snapshots/index.ts"
+import { assignPast, differences, headsAt, readSnapshots, snapshotParts } from "../../src/domain/snapshots/index.ts"
 
 const hash = (n: number) => n.toString(16).padStart(64, "0")
 
@@ -39,9 +39,15 @@ describe("snapshots, as pure rules", () => {
       delete d.note
     })
     const then = A.view(doc, past)
-    expect(differingPaths(doc, then).sort()).toEqual(["hats.builder.prompt", "hats.extra", "note"])
-    doc = A.change(doc, d => assignPast(d, then))
-    expect(differingPaths(doc, then)).toEqual([])
+    expect(differences(then, doc)).toEqual([
+      { path: "hats.builder.prompt", action: "changed" },
+      { path: "hats.extra", action: "added" },
+      { path: "note", action: "removed" },
+    ])
+    doc = A.change(doc, d => assignPast(d, then, { by: "bob", at: 99 }))
+    // Everything as it was, but the hat names its restorer as its last editor (not a difference).
+    expect(differences(then, doc)).toEqual([])
+    expect((doc.hats as Record<string, Record<string, unknown>>).builder).toEqual({ prompt: "small", editedBy: "bob", editedAt: 99 })
     expect(A.isImmutableString(doc.note)).toBe(true)
   })
 })

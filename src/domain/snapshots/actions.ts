@@ -15,7 +15,7 @@ import type { Workspace } from "../../workspace/workspace.ts"
 import { walkWorkspace } from "../../workspace/workspaceDocuments.ts"
 import { auditEntries } from "../audit/auditLog.ts"
 import { auditSegments } from "../audit/segments.ts"
-import { assignPast, differingPaths, headsAt, readSnapshots, SnapshotName, snapshotParts, type DocumentChange, type Snapshot, type WorkspaceHeads } from "./snapshot.ts"
+import { assignPast, differences, headsAt, readSnapshots, SnapshotName, snapshotParts, type DocumentChange, type HistoryPoint, type Snapshot, type WorkspaceHeads } from "./snapshot.ts"
 
 /** Documents named by their kind, as the root lists them. */
 const NAMED = ["root", "queue", "identities", "wallets", "ledger", "rooms", "quests", "bounties", "mailbox", "skills"] as const
@@ -71,7 +71,7 @@ export async function namedDocument(ws: Workspace, ref: string): Promise<{ url: 
 }
 
 /** Where a point in time sits in one document: a snapshot's heads for it, or its heads at `atMs`. */
-export function pointIn(handle: DocHandle<unknown>, point: { snapshot: Snapshot } | { atMs: number }, what: string): string[] {
+export function pointIn(handle: DocHandle<unknown>, point: HistoryPoint, what: string): string[] {
   const doc = handle.doc() as A.Doc<unknown>
   const heads =
     "snapshot" in point
@@ -92,19 +92,23 @@ export function documentAt(handle: DocHandle<unknown>, heads: string[]): unknown
   return plainValue(A.view(handle.doc() as A.Doc<unknown>, heads))
 }
 
-/** What changed in the document between two points: each path and how. */
+/** How the document differs between two points: each path and how (its content, not the edits that got it there). */
 export function compareDocument(handle: DocHandle<unknown>, from: string[], to: string[]): DocumentChange[] {
-  return A.diff(handle.doc() as A.Doc<unknown>, from, to).map(patch => ({ path: patch.path.join("."), action: patch.action }))
+  const doc = handle.doc() as A.Doc<unknown>
+  return differences(plainValue(A.view(doc, from)), plainValue(A.view(doc, to)))
 }
 
-/** Writes the document as it was at `heads` as a new change, audited; returns how many paths it changed back. */
+/**
+ * Writes the document as it was at `heads` as a new change, audited; returns how many paths it
+ * changed back. Records that name their last editor name the restorer (assignPast).
+ */
 export async function restoreDocument(ctx: OperatorContext, handle: DocHandle<unknown>, heads: string[], from: string): Promise<number> {
   const doc = handle.doc() as A.Doc<unknown>
   if (!A.hasHeads(doc, heads)) throw new OperatorActionError("point_not_held", { what: handle.url })
   const past = A.view(doc, heads) as Record<string, unknown>
-  const changed = differingPaths(doc, past).length
+  const changed = differences(plainValue(past), plainValue(doc)).length
   if (!changed) return 0
-  handle.change(d => assignPast(d as Record<string, unknown>, past))
+  handle.change(d => assignPast(d as Record<string, unknown>, past, { by: ctx.actor.name, at: ctx.now ?? Date.now() }))
   await ctx.audit.append("restore", handle.url, { from, heads, changed })
   return changed
 }

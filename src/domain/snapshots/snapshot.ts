@@ -33,6 +33,9 @@ export interface Snapshot {
   heads: WorkspaceHeads
 }
 
+/** A point in the workspace's history: a snapshot, or a moment (ms since the epoch). */
+export type HistoryPoint = { snapshot: Snapshot } | { atMs: number }
+
 /** Audit data holds at most 16,000 characters: a workspace's heads are split to fit. */
 const PART_BUDGET = 12_000
 
@@ -111,28 +114,57 @@ export function headsAt(changes: readonly ChangeMeta[], atMs: number): string[] 
 /** One difference between two points, as a person reads it. */
 export interface DocumentChange {
   path: string
-  action: string
+  action: "added" | "removed" | "changed"
+}
+
+/** Who restores, and when: a record that names its last editor names them after the restore. */
+export interface Restorer {
+  by: string
+  at: number
 }
 
 /**
  * Makes `draft` (a document inside a change) equal to `past` (the document as it was): keys
  * added since are removed, changed values are written back. Immutable strings stay immutable.
+ * A record that says who last edited it (`editedBy`, `editedAt`) and is written back says the
+ * restorer did: the restore is their edit.
  */
-export function assignPast(draft: Record<string, unknown>, past: Record<string, unknown>): void {
-  for (const key of Object.keys(draft)) if (!(key in past)) delete draft[key]
+export function assignPast(draft: Record<string, unknown>, past: Record<string, unknown>, restorer: Restorer): void {
+  let changed = false
+  for (const key of Object.keys(draft))
+    if (!(key in past)) {
+      delete draft[key]
+      changed = true
+    }
   for (const [key, value] of Object.entries(past)) {
     const now = draft[key]
     if (canonicalJson(now) === canonicalJson(value)) continue
-    if (isMap(value) && isMap(now)) assignPast(now, value)
-    else draft[key] = copied(value)
+    changed = true
+    if (isMap(value) && isMap(now)) assignPast(now, value, restorer)
+    else draft[key] = stamped(copied(value), restorer)
+  }
+  if (changed && "editedBy" in draft) {
+    draft.editedBy = restorer.by
+    draft.editedAt = restorer.at
   }
 }
 
-/** The paths at which `now` differs from `past` (maps compared key by key, anything else whole). */
-export function differingPaths(now: unknown, past: unknown, prefix: string[] = []): string[] {
-  if (canonicalJson(now) === canonicalJson(past)) return []
-  if (!isMap(now) || !isMap(past)) return [prefix.join(".")]
-  return [...new Set([...Object.keys(now), ...Object.keys(past)])].flatMap(key => differingPaths(now[key], past[key], [...prefix, key]))
+/** A written-back record, and every record inside it, named as the restorer's edit. */
+function stamped(value: unknown, restorer: Restorer): unknown {
+  if (Array.isArray(value)) return value.map(v => stamped(v, restorer))
+  if (!isMap(value) || isImmutableString(value)) return value
+  const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stamped(v, restorer)]))
+  return "editedBy" in out ? { ...out, editedBy: restorer.by, editedAt: restorer.at } : out
+}
+
+/** Who-edited-last fields: a restore rewrites them (assignPast), so they are not a difference. */
+const PROVENANCE = new Set(["editedBy", "editedAt"])
+
+/** How `to` differs from `from`, path by path (maps compared key by key, anything else whole); who-edited-last fields left out. */
+export function differences(from: unknown, to: unknown, prefix: string[] = []): DocumentChange[] {
+  if (canonicalJson(from) === canonicalJson(to)) return []
+  if (!isMap(from) || !isMap(to)) return [{ path: prefix.join("."), action: from === undefined ? "added" : to === undefined ? "removed" : "changed" }]
+  return [...new Set([...Object.keys(from), ...Object.keys(to)])].filter(key => !PROVENANCE.has(key)).flatMap(key => differences(from[key], to[key], [...prefix, key]))
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

@@ -101,6 +101,8 @@ Export, import and backups (every document with its whole history, hashed and si
                                                    and the relay's keys from the old data directory
   backup --to DIR [--keep 7] [--every 6h] [--json] an archive into DIR, keeping the newest N; with
                                                    --every it keeps running and takes one each period
+  reset [--data .vivarium] --yes [--json]          a fresh, empty workspace (the relay stopped): the old
+                                                   one is archived and kept in DATA/before-reset-TIME/
 Running as a service (systemd; the command's own flags follow, checked as it checks them):
   service install relay|worker [--system] [--unit-dir DIR] [--dry-run] [--json] [FLAGS]
                                                    writes, enables and starts a unit that restarts on
@@ -183,6 +185,7 @@ const COMMANDS: Record<string, Command> = {
   export: async argv => (await import("./commands/archive.ts")).runExport(argv),
   import: async argv => (await import("./commands/archive.ts")).runImport(argv),
   backup: async argv => (await import("./commands/archive.ts")).runBackup(argv),
+  reset: async argv => (await import("./commands/reset.ts")).runReset(argv),
   service: group("service", async () => (await import("./commands/service.ts")).SERVICE_SUBCOMMANDS),
 }
 

@@ -134,6 +134,10 @@ describe("offline for everything", { timeout: 180_000 }, () => {
           },
           bounties: () => page.getByTestId(`bounty-row-${bounty.id}`).waitFor(),
           audit: () => page.locator(`[data-testid="audit-chain-${node.identity.name}"][data-state="valid"]`).waitFor(),
+          history: async () => {
+            await page.getByTestId("snapshots-empty").waitFor()
+            await page.getByTestId("travel-hint").waitFor()
+          },
           settings: () => page.getByTestId("settings-export").waitFor(),
         }
         const nav = await page.locator('[data-testid^="nav-"]').evaluateAll(links => links.map(l => l.getAttribute("data-testid")!.slice(4)).filter(view => view !== "toggle"))

@@ -129,6 +129,37 @@ describe("export, import and backup", () => {
     await expect(verifyArchive({ ...archive, documents: dropped }, "ws.json")).rejects.toThrow(/the skills document .* is missing from it/)
   }, 60_000)
 
+  it("reset archives the workspace from a stopped relay's storage and keeps it; the next start is a new, empty workspace; the archive imports", async () => {
+    const { relay } = await workspaceWithHistory()
+    const before = relay.workspace.root.workspaceId
+    const unconfirmed = await runCli(["reset", "--data", relay.dataDir])
+    expect(unconfirmed.code).toBe(2)
+    expect(unconfirmed.stderr).toContain("run again with --yes")
+    const running = await runCli(["reset", "--data", relay.dataDir, "--yes"])
+    expect(running.code).toBe(2)
+    expect(running.stderr).toContain("is running; stop it first")
+    await relay.close()
+
+    const reset = await runCli(["reset", "--data", relay.dataDir, "--yes", "--json"], { timeoutMs: 60_000 })
+    expect(reset.code, reset.stderr).toBe(0)
+    const out = JSON.parse(reset.stdout) as { kept: string; archive: string; missing: number }
+    expect(out.missing).toBe(0)
+    expect(readdirSync(out.kept).sort()).toEqual(["automerge", "workspace-archive.json", "workspace.json"])
+
+    const fresh = await startTestRelay(teardown, { dataDir: relay.dataDir })
+    expect(fresh.workspace.root.workspaceId).not.toBe(before)
+    expect(fresh.workspace.tasks.entries.size).toBe(0)
+    expect(fresh.workspace.root.peers.owner?.state).toBe("approved")
+
+    const target = join(makeTempDir(teardown, "vivarium-reset-back-"), "data")
+    const back = await runCli(["import", out.archive, "--data", target, "--keys-from", relay.dataDir, "--json"])
+    expect(back.code, back.stderr).toBe(0)
+    await fresh.close()
+    const restored = await startTestRelay(teardown, { dataDir: target })
+    expect(restored.workspace.root.workspaceId).toBe(before)
+    expect(restored.workspace.tasks.entries.size).toBe(5)
+  }, 120_000)
+
   it("backup keeps the newest N archives in the directory", async () => {
     const { relay } = await workspaceWithHistory()
     const dir = makeTempDir(teardown, "vivarium-backups-")

@@ -46,9 +46,12 @@ const RESULT = [
   `Checksum: ${LONG_HASH}`,
 ].join("\n")
 
-/** What a worker writes while it runs a task under a lease the relay granted: claimed → running → `to`. */
-function simulateRun(relay: TestRelay, id: string, worker: string, to: "claimed" | "running" | "pending_review"): void {
-  const now = Date.now()
+/**
+ * What a worker writes while it runs a task under a lease the relay granted: claimed → running
+ * → `to`, starting at `at` (now by default); `extra` adds what the run wrote besides (its calls).
+ */
+export function simulateRun(relay: TestRelay, id: string, worker: string, to: "claimed" | "running" | "pending_review", opts: { at?: number; extra?: (t: Task) => void } = {}): void {
+  const now = opts.at ?? Date.now()
   const leaseId = `${id}.lease1`
   const by = { kind: "worker" as const, name: worker }
   relay.workspace.queueHandle.change(d => {
@@ -65,6 +68,7 @@ function simulateRun(relay: TestRelay, id: string, worker: string, to: "claimed"
     t.review = { verdict: "minor_issues", confidence: 0.62, issues: ["n-02 alarms are reported but not explained", `the export link ${LONG_URL} needs a login`], needsHuman: true, reviewer: worker, at: now + 4_300 }
     applyTransition(t, "pending_review", by, now + 4_300, "the critic asks a human", leaseId)
     delete t.lease
+    opts.extra?.(t)
   })
 }
 

@@ -73,6 +73,19 @@ Hats (prompt overlays a plan step wears by its facet; a hat never changes who a 
   hat edit HAT [--name N] [--description D] [--prompt P] [--facet F]
                                                    a default hat's edit replaces it here
 
+Proposals and improvement loops (a change applies only with an operator's approval, two for
+high risk, at a checkpoint a rollback returns to; TARGET is hat:ID:prompt|description or
+skill:ID:template|description):
+  proposal list | proposal show ID                 proposals, their state, approvals, before and after
+  proposal create --target TARGET --text T --reason R [--risk low|medium|high] [--rollback-plan P]
+  proposal approve ID | proposal reject ID [--reason TEXT]
+                                                   the approval that makes enough applies it
+  proposal rollback ID                             back to the checkpoint, as a new audited change
+  loop start --target TARGET --goal G [--resident ID] [--risk R] [--iterations 3] [--budget 0.1]
+                                                   a resident proposes, iteration after iteration,
+                                                   and the loop waits at each proposal
+  loop list | loop continue ID | loop stop ID [--reason TEXT]
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
@@ -181,6 +194,8 @@ const COMMANDS: Record<string, Command> = {
   plan: group("plan", async () => (await import("./commands/plan.ts")).PLAN_SUBCOMMANDS),
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
+  proposal: group("proposal", async () => (await import("./commands/proposal.ts")).PROPOSAL_SUBCOMMANDS),
+  loop: group("loop", async () => (await import("./commands/proposal.ts")).LOOP_SUBCOMMANDS),
   snapshot: group("snapshot", async () => (await import("./commands/snapshot.ts")).SNAPSHOT_SUBCOMMANDS),
   export: async argv => (await import("./commands/archive.ts")).runExport(argv),
   import: async argv => (await import("./commands/archive.ts")).runImport(argv),

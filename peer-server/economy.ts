@@ -30,6 +30,7 @@ import { postTaskUpdate, sendFeedbackDm } from "../src/domain/rooms/index.ts"
 import { applySkillDraft, countSkillUse, proposeSkills } from "../src/domain/skills/index.ts"
 import type { RecordSigner } from "../src/core/signedRecords.ts"
 import type { Workspace } from "../src/workspace/workspace.ts"
+import { coalescedPass } from "./coalescedPass.ts"
 import type { RelayExtension } from "./extension.ts"
 import { SYSTEM } from "./scheduler.ts"
 
@@ -55,33 +56,9 @@ export class Economy {
   readonly #failedSeen = new Set<string>()
   /** `taskId:status` pairs whose consequences are written. */
   readonly #done = new Set<string>()
-  #running?: Promise<void>
-  #again = false
-  #scheduled?: NodeJS.Timeout
-  #stopped = false
   /** Coalesces bursts of document changes into one pass (consequences may lag by ~100 ms). */
-  readonly #trigger = () => {
-    if (this.#scheduled || this.#stopped) return
-    this.#scheduled = setTimeout(() => {
-      this.#scheduled = undefined
-      this.#pass()
-    }, 100)
-  }
-  readonly #pass = () => {
-    if (this.#running) {
-      this.#again = true
-      return
-    }
-    this.#running = this.runOnce(Date.now())
-      .catch(error => this.#opts.log?.(`economy pass failed (will retry): ${(error as Error).message}`))
-      .finally(() => {
-        this.#running = undefined
-        if (this.#again) {
-          this.#again = false
-          this.#trigger()
-        }
-      })
-  }
+  readonly #passes = coalescedPass(() => this.runOnce(Date.now()), { onError: error => this.#opts.log?.(`economy pass failed (will retry): ${error.message}`) })
+  readonly #trigger = this.#passes.trigger
 
   constructor(ws: Workspace, opts: EconomyOptions) {
     this.#ws = ws
@@ -118,13 +95,11 @@ export class Economy {
 
   async stop(): Promise<void> {
     // No pass may start after this: the relay closes its storage next.
-    this.#stopped = true
     clearInterval(this.#timer)
-    clearTimeout(this.#scheduled)
     this.#ws.tasks.off("change", this.#trigger)
     this.#ws.rootHandle.off("change", this.#trigger)
     this.#identities?.off("change", this.#trigger)
-    await this.#running
+    await this.#passes.stop()
   }
 
   async runOnce(now: number): Promise<void> {

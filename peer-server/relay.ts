@@ -38,6 +38,7 @@ import { SharePolicy } from "./transport/sharePolicy.ts"
 import { changeGate } from "./gate/changeGate.ts"
 import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
+import { improvementLoops } from "./improvementLoops.ts"
 import { residentInitiative } from "./initiative.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
@@ -192,6 +193,7 @@ export function standardExtensions(
       ledgerBooks(),
       economy,
       residentInitiative({ holders: economy.holders, tickMs: opts.initiativeTickMs }),
+      improvementLoops({ tickMs: opts.economyTickMs }),
       leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders, liveness }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
-import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type ProposalsDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
 import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
@@ -95,6 +95,12 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
       skills.change(d => {
         d.hats ??= {}
       })
+  }
+  if (!workspace.root.docs.proposals) {
+    const proposals = repo.create<ProposalsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "proposals", proposals: {}, loops: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.proposals = proposals.url
+    })
   }
   if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {
     // Archives from before the queue carried their spend: counted once, validated task by task.

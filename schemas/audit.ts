@@ -22,6 +22,8 @@ export const AUDIT_KINDS = [
   "hat",
   "snapshot",
   "restore",
+  "proposal",
+  "loop",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -6,6 +6,7 @@ import { AuditDoc } from "./audit.ts"
 import { ArchiveDoc, QueueDoc } from "./queue.ts"
 import { RootDoc } from "./root.ts"
 import { SkillsDoc } from "./cognition.ts"
+import { ProposalsDoc } from "./proposals.ts"
 import { BountiesDoc, IdentitiesDoc, JournalDoc, LedgerCheckpointDoc, LedgerIndexDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
 
 export * from "./common.ts"
@@ -14,6 +15,7 @@ export * from "./queue.ts"
 export * from "./social.ts"
 export * from "./audit.ts"
 export * from "./cognition.ts"
+export * from "./proposals.ts"
 
 export const DOCUMENT_SCHEMAS = {
   root: RootDoc,
@@ -32,6 +34,7 @@ export const DOCUMENT_SCHEMAS = {
   mailbox: MailboxDoc,
   audit: AuditDoc,
   skills: SkillsDoc,
+  proposals: ProposalsDoc,
 } as const
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS
 
@@ -66,6 +69,7 @@ export const DOCUMENT_LIMITS: Readonly<Record<DocumentKind, DocumentLimits>> = {
   mailbox: { entries: 200_000, entryBytes: 8 * KiB, createBytes: 64 * KiB },
   audit: { entries: 5_000_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
   skills: { entries: 5_000, entryBytes: 64 * KiB, createBytes: 64 * KiB },
+  proposals: { entries: 20_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
 }
 
 /** The bytes of changes one sync message may carry (a burst of honest edits stays far below). */

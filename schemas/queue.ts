@@ -33,7 +33,7 @@ export const Priority = z.number({ error: PRIORITY_RULE }).int(PRIORITY_RULE).mi
  * is a room message a resident answers, in the task's `room`; `mail` a human's mailbox
  * message it answers; `skill` a proposed skill whose words a model drafts).
  */
-export const TaskLink = z.object({ kind: z.enum(["quest", "bounty", "message", "mail", "skill"]), id: Id })
+export const TaskLink = z.object({ kind: z.enum(["quest", "bounty", "message", "mail", "skill", "loop"]), id: Id })
 
 /**
  * The lease a worker holds while it runs a task. Only the relay grants leases, to online

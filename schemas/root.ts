@@ -132,6 +132,8 @@ export const DocumentUrls = z.object({
   ledger: DocUrl.optional(),
   /** The skills document; absent in workspaces from before skills: the relay adds it on start. */
   skills: DocUrl.optional(),
+  /** Proposed changes and improvement loops; absent in workspaces from before them: the relay adds it on start. */
+  proposals: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
   /** Closed queue generations, newest first: the relay carries a late change in one forward to `queue`. */

@@ -7,6 +7,7 @@ export const NAV = [
   { path: "/plans", name: "plans", label: "Plans", component: () => import("./views/PlansView.vue") },
   { path: "/skills", name: "skills", label: "Skills", component: () => import("./views/SkillsView.vue") },
   { path: "/hats", name: "hats", label: "Hats", component: () => import("./views/HatsView.vue") },
+  { path: "/proposals", name: "proposals", label: "Proposals", component: () => import("./views/ProposalsView.vue") },
   { path: "/workers", name: "workers", label: "Workers", component: () => import("./views/WorkersView.vue") },
   { path: "/runtime", name: "runtime", label: "Runtime", component: () => import("./views/RuntimeView.vue") },
   { path: "/residents", name: "residents", label: "Residents", component: () => import("./views/ResidentsView.vue") },

@@ -335,6 +335,52 @@ export const ERRORS = {
     next: "Edit that hat, or give this one another name.",
   },
 
+  // ── proposals and improvement loops ─────────────────────────────────────
+  proposals_missing: {
+    say: () => "This workspace has no proposals document yet.",
+    next: "Start the relay once with this version: it adds the document, then try again.",
+  },
+  proposal_not_found: {
+    say: (d: { id: string }) => `There is no proposal ${d.id}.`,
+    next: "List the proposals (vivarium proposal list, or Proposals in the panel) and pick one of them.",
+  },
+  proposal_decided: {
+    say: (d: { id: string; state: string }) => `Proposal ${d.id} is ${d.state.replace("_", " ")} already.`,
+    next: "Only a proposal still waiting can be approved or rejected; an applied one can be rolled back.",
+  },
+  proposal_approved_twice: {
+    say: (d: { id: string }) => `You approved proposal ${d.id} already.`,
+    next: "A high-risk proposal needs a second operator's approval: ask another operator.",
+  },
+  proposal_stale: {
+    say: (d: { id: string }) => `The target of proposal ${d.id} changed after it was proposed.`,
+    next: "Reject it (applying it would overwrite that change) and propose again from the current words.",
+  },
+  proposal_not_applied: {
+    say: (d: { id: string; state: string }) => `Proposal ${d.id} is ${d.state.replace("_", " ")}, not applied: there is nothing to roll back.`,
+    next: "Only an applied proposal rolls back to its checkpoint.",
+  },
+  proposal_changed_since: {
+    say: (d: { id: string }) => `The target of proposal ${d.id} was changed again after it applied.`,
+    next: "Roll back the later change first, or edit the target by hand.",
+  },
+  loop_not_found: {
+    say: (d: { id: string }) => `There is no improvement loop ${d.id}.`,
+    next: "List the loops (vivarium loop list, or Proposals in the panel) and pick one of them.",
+  },
+  loop_not_waiting: {
+    say: (d: { id: string; state: string }) => `Loop ${d.id} is ${d.state.replace("_", " ")}, not waiting at a checkpoint.`,
+    next: "A loop goes on only from a checkpoint; a finished or stopped loop can be started again as a new one.",
+  },
+  loop_checkpoint_open: {
+    say: (d: { id: string; proposal: string }) => `Loop ${d.id} waits for a decision on proposal ${d.proposal}.`,
+    next: "Approve or reject that proposal first, then let the loop go on.",
+  },
+  loop_ended: {
+    say: (d: { id: string; state: string }) => `Loop ${d.id} is ${d.state} already.`,
+    next: "Start a new loop to improve the target again.",
+  },
+
   // ── snapshots and time travel ───────────────────────────────────────────
   snapshot_not_found: {
     say: (d: { name: string }) => `There is no snapshot named ${d.name}.`,
@@ -342,7 +388,7 @@ export const ERRORS = {
   },
   document_not_named: {
     say: (d: { ref: string }) => `No document of this workspace is called ${d.ref}.`,
-    next: "Name a document by its kind (root, queue, identities, wallets, ledger, rooms, quests, bounties, mailbox, skills) or give its automerge: URL.",
+    next: "Name a document by its kind (root, queue, identities, wallets, ledger, rooms, quests, bounties, mailbox, skills, proposals) or give its automerge: URL.",
   },
   point_not_held: {
     say: (d: { what: string }) => `This peer holds no record of ${d.what} at that point.`,

@@ -7,6 +7,7 @@ import {
   type IdentitiesDoc,
   type MailboxDoc,
   type SkillsDoc,
+  type ProposalsDoc,
   type QuestIndexDoc,
   type QueueDoc,
   type RoomDoc,
@@ -37,6 +38,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
   const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
   const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {}, hats: {} })
+  const proposals = repo.create<ProposalsDoc>({ schemaVersion: v, kind: "proposals", proposals: {}, loops: {} })
   const rooms: Record<string, RoomEntry> = {}
   for (const id of CANONICAL_ROOMS) {
     const room = repo.create<RoomDoc>({ schemaVersion: v, kind: "room", roomId: id, messages: [] })
@@ -58,6 +60,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
       bounties: bounties.url,
       mailbox: mailbox.url,
       skills: skills.url,
+      proposals: proposals.url,
       archives: {},
     },
     peers: {},

@@ -7,6 +7,8 @@ import {
   AuditEntry,
   Bounty,
   Skill,
+  Proposal,
+  ImprovementLoop,
   HatRecord,
   Identity,
   JournalEntry,
@@ -78,6 +80,12 @@ export const readSkills = (value: unknown, label: string, issues: DataIssue[]) =
 /** The hats operators added or edited (none in a skills document made before hats were editable). */
 export const readHatRecords = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(HatRecord, checked("skills", value, label).hats ?? {}, label, ["hats"], issues, "id")
+
+export const readProposals = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Proposal, checked("proposals", value, label).proposals, label, ["proposals"], issues, "id")
+
+export const readLoops = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(ImprovementLoop, checked("proposals", value, label).loops, label, ["loops"], issues, "id")
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")

@@ -99,6 +99,7 @@ export function rootDocuments(root: RootDoc, { archives }: Pick<WalkOptions, "ar
     { kind: "bounties", url: docs.bounties },
     ...(docs.mailbox ? [{ kind: "mailbox" as const, url: docs.mailbox }] : []),
     ...(docs.skills ? [{ kind: "skills" as const, url: docs.skills }] : []),
+    ...(docs.proposals ? [{ kind: "proposals" as const, url: docs.proposals }] : []),
     ...(archives ? Object.values(docs.archives).map(url => ({ kind: "archive" as const, url })) : []),
     // Each peer's audit log: its newest segments (what the Audit view shows), or all of them with the history.
     ...Object.values(root.peers).flatMap(peer => auditSegments(peer).slice(0, archives ? undefined : OFFLINE_SEGMENTS).map(s => ({ kind: "audit" as const, url: s.url }))),

@@ -134,6 +134,10 @@ describe("offline for everything", { timeout: 180_000 }, () => {
           },
           bounties: () => page.getByTestId(`bounty-row-${bounty.id}`).waitFor(),
           audit: () => page.locator(`[data-testid="audit-chain-${node.identity.name}"][data-state="valid"]`).waitFor(),
+          proposals: async () => {
+            await page.getByTestId("proposals-empty").waitFor()
+            await page.getByTestId("loop-new").waitFor()
+          },
           history: async () => {
             await page.getByTestId("snapshots-empty").waitFor()
             await page.getByTestId("travel-hint").waitFor()

@@ -138,6 +138,7 @@ function views(f: PanelFixture, plan: Plans): View[] {
       },
     },
     { name: "history", path: "/history", ready: p => p.getByTestId("travel-hint").waitFor() },
+    { name: "proposals", path: "/proposals", ready: p => p.getByTestId(`proposal-${f.proposal}`).waitFor() },
     { name: "task-detail", path: `/tasks/${f.tasks.pending_review}`, ready: p => text(p, "task-result", "Checksum") },
     { name: "workers", path: "/workers", ready: p => p.getByTestId("worker-row-basement-raspberry-pi-waiting-for-approval").waitFor() },
     { name: "runtime", path: "/runtime", ready: p => p.getByTestId("halt-reason").waitFor() },

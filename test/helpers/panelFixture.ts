@@ -11,6 +11,7 @@ import { SYSTEM } from "../../peer-server/scheduler.ts"
 import { postBounty, submitToBounty } from "../../src/domain/bounties/index.ts"
 import { sendMail } from "../../src/domain/mailbox/index.ts"
 import { assignQuest } from "../../src/domain/quests/index.ts"
+import { propose } from "../../src/domain/proposals/index.ts"
 import { forgeIdentity } from "../../src/domain/residents/index.ts"
 import { postMessage } from "../../src/domain/rooms/index.ts"
 import { addTask, applyTransition, decideTask } from "../../src/domain/tasks/index.ts"
@@ -28,6 +29,8 @@ export interface PanelFixture {
   bounties: string[]
   /** The peer that waits for the owner's approval. */
   pendingPeer: string
+  /** A high-risk proposal to a hat's prompt, waiting for approval, with long words. */
+  proposal: string
 }
 
 /** Long enough to overflow any phone: an address and a hash without a break opportunity. */
@@ -128,6 +131,12 @@ export async function seedPanelFixture(teardown: Teardown, relay: TestRelay): Pr
   const first = await postBounty(ctx, { title: `Photograph every seedling tray and upload the pictures to ${LONG_URL}`, description: "One picture per tray, labelled.", reward: 60, slots: 2 })
   const second = await postBounty(ctx, { title: "Name the new fern", description: "", reward: 10 })
   await submitToBounty(node.workspace, second.id, { identity: short.id, content: "Fernanda, after the gardener who planted it." })
+  const proposal = await propose(ctx, {
+    target: { kind: "hat", id: "builder", field: "prompt" },
+    after: `Build in small steps; test each one against the sensor export (${LONG_URL}) and quote its checksum ${LONG_HASH} in the result.`,
+    reason: "the last three builds broke the humidity report; smaller steps with a test each would have caught it",
+    risk: "high",
+  })
   await node.flushToRelay()
 
   return {
@@ -146,5 +155,6 @@ export async function seedPanelFixture(teardown: Teardown, relay: TestRelay): Pr
     residents: { long: long.id, short: short.id },
     bounties: [first.id, second.id],
     pendingPeer: pending.name,
+    proposal: proposal.id,
   }
 }

@@ -20,6 +20,7 @@ export const DOCUMENT_NAMES: Readonly<Record<DocumentKind, string>> = {
   journal: "this journal",
   mailbox: "the mailbox",
   skills: "the skills",
+  proposals: "the proposals and loops",
   audit: "this audit log",
 }
 

@@ -22,6 +22,8 @@ import {
   SignedHead,
   Skill,
   HatRecord,
+  Proposal,
+  ImprovementLoop,
   Task,
   Timestamp,
   Id,
@@ -34,6 +36,7 @@ import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResident
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
 import { authorizeSkillChange } from "../../domain/skills/authority.ts"
 import { authorizeHatChange } from "../../domain/hats/authority.ts"
+import { authorizeLoopChange, authorizeProposalChange } from "../../domain/proposals/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
@@ -177,6 +180,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
   },
   mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
   skills: { fields: { skills: records(Skill, authorizeSkillChange), hats: records(HatRecord, authorizeHatChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
+  proposals: { fields: { proposals: records(Proposal, authorizeProposalChange), loops: records(ImprovementLoop, authorizeLoopChange), kind: fixed("proposals"), schemaVersion: fixed("proposals") } },
   // entries and head are judged together by authorizeAuditChange; these give their schemas.
   audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit"), period: fixed("audit") }, audit: true },
 }

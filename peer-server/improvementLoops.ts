@@ -1,0 +1,40 @@
+/**
+ * Improvement loops as a relay extension, acting as `system`: after a change to the queue or
+ * the proposals (and once per tick), each running loop takes its next step
+ * (src/domain/proposals/consequences.ts); every step is in the relay's audit log.
+ */
+import type { AutomergeUrl } from "@automerge/automerge-repo"
+import type { ProposalsDoc } from "../schemas/index.ts"
+import { advanceLoops } from "../src/domain/proposals/index.ts"
+import { coalescedPass } from "./coalescedPass.ts"
+import type { RelayExtension } from "./extension.ts"
+import { SYSTEM } from "./scheduler.ts"
+
+export function improvementLoops(opts: { tickMs?: number } = {}): RelayExtension {
+  let stop: (() => Promise<void>) | undefined
+  return {
+    name: "improvement-loops",
+    async onStart(ctx) {
+      const ws = ctx.workspace
+      const passes = coalescedPass(
+        async () => {
+          for (const e of await advanceLoops(ws, SYSTEM, Date.now())) ctx.auditLater("loop", e.loop, { action: e.action, ...e.detail })
+        },
+        { onError: error => ctx.log(`improvement loop pass failed (will retry): ${error.message}`) },
+      )
+      const proposals = ws.root.docs.proposals ? await ctx.repo.find<ProposalsDoc>(ws.root.docs.proposals as AutomergeUrl) : undefined
+      ws.tasks.on("change", passes.trigger)
+      proposals?.on("change", passes.trigger)
+      const timer = setInterval(passes.trigger, opts.tickMs ?? 2_000)
+      timer.unref()
+      passes.trigger()
+      stop = async () => {
+        clearInterval(timer)
+        ws.tasks.off("change", passes.trigger)
+        proposals?.off("change", passes.trigger)
+        await passes.stop()
+      }
+    },
+    onStop: () => stop?.(),
+  }
+}

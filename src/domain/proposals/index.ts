@@ -1,0 +1,6 @@
+export * from "./actions.ts"
+export * from "./authority.ts"
+export * from "./consequences.ts"
+export * from "./inputs.ts"
+export * from "./rules.ts"
+export * from "./targets.ts"

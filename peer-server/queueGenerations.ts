@@ -17,6 +17,10 @@ import type { RelayExtension } from "./extension.ts"
 /** Starts a new generation when one is due; returns the new queue's URL, or undefined. */
 export function rotateQueue(repo: Repo, ws: Workspace, policy: RotationPolicy = DEFAULT_ROTATION): AutomergeUrl | undefined {
   const old = ws.queueHandle
+  // The workspace moves to a new generation once it is loaded: until then `old` would be the
+  // generation closed last, and rotating it again would leave the live one unclosed (nothing
+  // written there carried) and copy stale tasks. The next check rotates.
+  if (old.url !== ws.root.docs.queue) return undefined
   const before = old.doc()
   const raw = Object.entries(before.tasks as Record<string, unknown>)
   if (!rotationDue(A.stats(before).numOps, raw.length, policy)) return undefined

@@ -86,6 +86,12 @@ skill:ID:template|description):
                                                    and the loop waits at each proposal
   loop list | loop continue ID | loop stop ID [--reason TEXT]
 
+One-time tasks (each resident does each once, for a bonus paid on approval):
+  onetime list                                     the catalogue, who did each and who claimed it
+  onetime add --id ID --title T --prompt P [--bonus 25] [--eligible RES,...]
+  onetime claim ID --resident RES                  queues it for the resident (one claim each)
+  onetime retire ID                                no new claims
+
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
             [--concurrency 1] [--lease-ms 60000] [--residents ID,... | all]
@@ -195,6 +201,7 @@ const COMMANDS: Record<string, Command> = {
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
   proposal: group("proposal", async () => (await import("./commands/proposal.ts")).PROPOSAL_SUBCOMMANDS),
+  onetime: group("onetime", async () => (await import("./commands/onetime.ts")).ONETIME_SUBCOMMANDS),
   loop: group("loop", async () => (await import("./commands/proposal.ts")).LOOP_SUBCOMMANDS),
   snapshot: group("snapshot", async () => (await import("./commands/snapshot.ts")).SNAPSHOT_SUBCOMMANDS),
   export: async argv => (await import("./commands/archive.ts")).runExport(argv),

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
-import { SCHEMA_VERSION, Task, type ArchiveDoc, type IdentitiesDoc, type MailboxDoc, type ProposalsDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type BountiesDoc, type IdentitiesDoc, type MailboxDoc, type ProposalsDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
 import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
@@ -96,6 +96,11 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
         d.hats ??= {}
       })
   }
+  const bounties = await repo.find<BountiesDoc>(workspace.root.docs.bounties as AutomergeUrl)
+  if (!bounties.doc().onetime)
+    bounties.change(d => {
+      d.onetime ??= {}
+    })
   if (!workspace.root.docs.proposals) {
     const proposals = repo.create<ProposalsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "proposals", proposals: {}, loops: {} })
     workspace.rootHandle.change((d: RootDoc) => {

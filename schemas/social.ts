@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Actor, DocUrl, Id, LIMITS, PeerName, RunRef, SchemaVersion, SignatureHex, Timestamp, Usd } from "./common.ts"
+import { Actor, DocUrl, Id, LIMITS, PeerName, RunRef, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 
 // ── identities ──────────────────────────────────────────────────────────────
 
@@ -339,9 +339,30 @@ export const Bounty = z.object({
 })
 export type Bounty = z.infer<typeof Bounty>
 
+/**
+ * A one-time task in the catalogue: each eligible resident may do it once, for a bonus paid on
+ * approval (ledger key bonus:<id>:<resident>). A claim is a task with a fixed id per task and
+ * resident, so claims made on two offline peers merge into one.
+ */
+export const OneTimeTask = z.strictObject({
+  id: Id,
+  title: z.string().trim().min(3).max(200),
+  prompt: storedString(z.string().trim().min(3).max(4_000)),
+  bonusTokens: z.number().int().min(1).max(1_000),
+  /** The residents who may claim it; empty: every resident. */
+  eligible: z.array(Id).max(200),
+  createdBy: PeerName,
+  createdAt: Timestamp,
+  /** Retired: no new claims (claims made before still pay). */
+  retired: z.boolean().optional(),
+})
+export type OneTimeTask = z.infer<typeof OneTimeTask>
+
 export const BountiesDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("bounties"),
   bounties: z.record(Id, Bounty),
+  /** The one-time task catalogue; absent in documents from before it: the relay adds it on start. */
+  onetime: z.record(Id, OneTimeTask).optional(),
 })
 export type BountiesDoc = z.infer<typeof BountiesDoc>

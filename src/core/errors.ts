@@ -335,6 +335,16 @@ export const ERRORS = {
     next: "Edit that hat, or give this one another name.",
   },
 
+  // ── one-time tasks ──────────────────────────────────────────────────────
+  onetime_exists: {
+    say: (d: { id: string }) => `A one-time task ${d.id} exists already.`,
+    next: "Give this one another id, or edit that one.",
+  },
+  onetime_refused: {
+    say: (d: { id: string; resident: string; why: string }) => `The one-time task ${d.id} cannot be claimed for ${d.resident}: ${d.why}.`,
+    next: "List the one-time tasks (vivarium onetime list, or Bounties in the panel) to see who may still claim which.",
+  },
+
   // ── proposals and improvement loops ─────────────────────────────────────
   proposals_missing: {
     say: () => "This workspace has no proposals document yet.",

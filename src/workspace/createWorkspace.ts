@@ -35,7 +35,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const identities = repo.create<IdentitiesDoc>({ schemaVersion: v, kind: "identities", identities: {}, seedsUsed: {}, leases: {} })
   const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {}, days: emptyDays() })
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
-  const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {} })
+  const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {}, onetime: {} })
   const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
   const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {}, hats: {} })
   const proposals = repo.create<ProposalsDoc>({ schemaVersion: v, kind: "proposals", proposals: {}, loops: {} })

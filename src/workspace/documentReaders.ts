@@ -6,6 +6,7 @@
 import {
   AuditEntry,
   Bounty,
+  OneTimeTask,
   Skill,
   Proposal,
   ImprovementLoop,
@@ -73,6 +74,10 @@ export const readQuest = (value: unknown, label: string, issues: DataIssue[]) =>
 
 export const readBounties = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Bounty, checked("bounties", value, label).bounties, label, ["bounties"], issues, "id")
+
+/** The one-time task catalogue (none in a bounties document from before it). */
+export const readOneTimeTasks = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(OneTimeTask, checked("bounties", value, label).onetime ?? {}, label, ["onetime"], issues, "id")
 
 export const readSkills = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(Skill, checked("skills", value, label).skills, label, ["skills"], issues, "id")

@@ -71,6 +71,8 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   skill_decided: [{ id: "skill-summarize-changelog", state: "approved" }],
   hat_not_found: [{ id: "pirate" }],
   hat_exists: [{ name: "Builder" }],
+  onetime_exists: [{ id: "crystallize" }],
+  onetime_refused: [{ id: "crystallize", resident: "res_ada", why: "this resident has done it already" }],
   proposals_missing: [],
   proposal_not_found: [{ id: "prop-1" }],
   proposal_decided: [{ id: "prop-1", state: "rolled_back" }],

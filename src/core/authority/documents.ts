@@ -24,6 +24,7 @@ import {
   HatRecord,
   Proposal,
   ImprovementLoop,
+  OneTimeTask,
   Task,
   Timestamp,
   Id,
@@ -37,6 +38,7 @@ import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
 import { authorizeSkillChange } from "../../domain/skills/authority.ts"
 import { authorizeHatChange } from "../../domain/hats/authority.ts"
 import { authorizeLoopChange, authorizeProposalChange } from "../../domain/proposals/authority.ts"
+import { authorizeOneTimeChange } from "../../domain/onetime/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
@@ -169,7 +171,7 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
   },
   quests: { fields: { quests: records(QuestIndexEntry, authorizeQuestIndexChange), kind: fixed("quests"), schemaVersion: fixed("quests") } },
   quest: { fields: {}, whole: { schema: QuestDoc as z.ZodType<unknown>, authorize: authorizeQuestChange as Rule<unknown> } },
-  bounties: { fields: { bounties: records(Bounty, authorizeBountyChange), kind: fixed("bounties"), schemaVersion: fixed("bounties") } },
+  bounties: { fields: { bounties: records(Bounty, authorizeBountyChange), onetime: records(OneTimeTask, authorizeOneTimeChange), kind: fixed("bounties"), schemaVersion: fixed("bounties") } },
   journal: {
     fields: {
       entries: list(JournalEntry, (b, a, who, ctx) => authorizeJournalEntryChange(b, a, who, { ...ctx, resident: residentOf(ctx) })),

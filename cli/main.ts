@@ -41,7 +41,7 @@ Residents, rooms, mail, quests and bounties (the panel's forms, as flags; each t
   resident list | resident show ID
   resident forge --name NAME [--summary T] [--statement T] [--seed AB-1234-CD]
             [--traits a,b] [--values a,b] [--activities a,b] [--bio T]
-  room list | room read ROOM_ID [--limit 20]
+  room list | room read ROOM_ID [--limit 20] | room topic ROOM_ID --text T
   room post (ROOM_ID | --dm RESIDENT) --content TEXT [--importance 0-10] [--reply-to MSG_ID]
   mail list [--unread] | mail send [--to RESIDENT] --content TEXT | mail reply MAIL_ID --content TEXT
   quest list | quest pause ID | quest resume ID | quest approve ID
@@ -91,6 +91,42 @@ One-time tasks (each resident does each once, for a bonus paid on approval):
   onetime add --id ID --title T --prompt P [--bonus 25] [--eligible RES,...]
   onetime claim ID --resident RES                  queues it for the resident (one claim each)
   onetime retire ID                                no new claims
+
+Artifacts (what residents and tasks produce: reports, files from a worker's jail, documents, roll-ups;
+every version kept; each takes --json):
+  artifact list [--task ID] [--author RESIDENT] [--kind report|document|journal_rollup|file]
+  artifact show ID [--version N] [--out FILE]      a version's text (an image's details; --out
+                                                   writes its bytes), the newest by default
+  artifact show ID --diff-from N [--version M]     the lines version M (the newest) adds and removes
+  artifact add --file PATH [--title T] [--task ID] your file (UTF-8 text or a PNG, JPG, GIF or WebP
+                                                   image); the same file name again adds a version
+  artifact rollup --resident RESIDENT              keeps the resident's journal roll-ups (weeks and
+                                                   days) as your roll-up artifact of it, a version each time
+
+Journal reviews (an entry's excerpt, names taken out, rated blind; the relay decides at 3 votes):
+  journal submit --author RESIDENT --entry ENTRY_ID
+                                                   the author pays 10 tokens (journal first, then free time)
+  journal reviews                                  waiting ones: excerpt, votes cast and still needed;
+                                                   decided ones: outcome, average and reward
+  journal rate REVIEW (--voter RESIDENT | --as-operator) --choice accept|reject|exceptional|gaming
+            --reason TEXT                          one vote per voter; nobody rates their own entry
+
+Guilds (a resident is in one guild; joining takes a blind vote of its members, decided by the
+relay at 2 votes, accepted at 60 % or more):
+  guild list [--sort earned|bounties|members]     the leaderboard and how many requests wait
+  guild show GUILD                                 members and requests (votes hidden until decided)
+  guild found --name N --founder RESIDENT [--motto M]
+  guild join GUILD --applicant RESIDENT [--note T] asks for the resident to join
+  guild vote REQUEST (--voter RESIDENT | --as-operator) --choice accept|reject --reason TEXT
+  guild leave GUILD --member RESIDENT              a guild whose last member left is disbanded
+
+Disputes (a participant contests a decided round and risks its daily allowance; a third-party
+resident mediates wearing the Hat of Objectivity; its answer counts once an operator approves it):
+  dispute list | dispute show DISPUTE              disputes, their round, mediator and outcome
+  dispute open --target guild_join:REQUEST|journal_review:REVIEW (--requester RESIDENT | --as-operator)
+            --reason TEXT                          the applicant, author or a counted voter disputes
+  dispute mediate DISPUTE --mediator RESIDENT      the relay queues the mediation for that resident;
+                                                   UPHOLD suspends the allowance 2 days, REOPEN revotes
 
 Workers:
   worker    [--relay ws://host:port --token T] [--data .vivarium-worker] [--name N]
@@ -202,6 +238,10 @@ const COMMANDS: Record<string, Command> = {
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
   proposal: group("proposal", async () => (await import("./commands/proposal.ts")).PROPOSAL_SUBCOMMANDS),
   onetime: group("onetime", async () => (await import("./commands/onetime.ts")).ONETIME_SUBCOMMANDS),
+  artifact: group("artifact", async () => (await import("./commands/artifact.ts")).ARTIFACT_SUBCOMMANDS),
+  journal: group("journal", async () => (await import("./commands/journal.ts")).JOURNAL_SUBCOMMANDS),
+  guild: group("guild", async () => (await import("./commands/guild.ts")).GUILD_SUBCOMMANDS),
+  dispute: group("dispute", async () => (await import("./commands/dispute.ts")).DISPUTE_SUBCOMMANDS),
   loop: group("loop", async () => (await import("./commands/proposal.ts")).LOOP_SUBCOMMANDS),
   snapshot: group("snapshot", async () => (await import("./commands/snapshot.ts")).SNAPSHOT_SUBCOMMANDS),
   export: async argv => (await import("./commands/archive.ts")).runExport(argv),

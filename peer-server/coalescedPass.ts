@@ -45,3 +45,28 @@ export function coalescedPass(run: () => Promise<unknown>, opts: { delayMs?: num
     },
   }
 }
+
+/** Something whose "change" events start a pass: a document handle, the workspace's tasks. */
+export interface ChangeSource {
+  on(event: "change", listener: () => void): unknown
+  off(event: "change", listener: () => void): unknown
+}
+
+/**
+ * A coalesced pass run after every change of `sources`, once every `tickMs` (time-driven
+ * rules: deadlines, expiries) and once at once; stopping unsubscribes and waits for a pass
+ * under way.
+ */
+export function passOnChanges(run: () => Promise<unknown>, opts: { sources: readonly (ChangeSource | undefined)[]; tickMs: number; onError: (error: Error) => void }): () => Promise<void> {
+  const passes = coalescedPass(run, { onError: opts.onError })
+  const sources = opts.sources.filter((s): s is ChangeSource => !!s)
+  for (const s of sources) s.on("change", passes.trigger)
+  const timer = setInterval(passes.trigger, opts.tickMs)
+  timer.unref()
+  passes.trigger()
+  return async () => {
+    clearInterval(timer)
+    for (const s of sources) s.off("change", passes.trigger)
+    await passes.stop()
+  }
+}

@@ -9,7 +9,8 @@
  *   accepts: the workspace's task view shows any other as still pending_review), the feedback goes to the resident as a DM, a quest task moves its
  *   quest to awaiting_approval (a failed one to failed);
  * - a task waiting for review: one mailbox notice per task;
- * - every resident: the daily allowance, unconditionally;
+ * - every resident: the daily allowance, but for one whose dispute was upheld, while that
+ *   suspends it (src/domain/disputes: the days it misses are never paid);
  * - resident leases: one worker plays a resident at a time;
  * - skills: a decided task routed to a skill is counted in its metrics, and a pattern of
  *   approved tasks becomes a proposed skill (used once an operator approves it).
@@ -18,12 +19,14 @@
  */
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import createDebug from "debug"
-import type { AuditKind, IdentitiesDoc, RootDoc, Task } from "../schemas/index.ts"
+import type { AuditKind, Dispute, IdentitiesDoc, RootDoc, Task } from "../schemas/index.ts"
 import { DAILY_ALLOWANCE, dayIndex, ledgerKeys, phase5Reward, grant, openWallets, type Ledger } from "../src/domain/wallets/index.ts"
 import { level, planResidentLeases, residentHolders } from "../src/domain/residents/index.ts"
 import { isApprovedWorker, isOnline } from "../src/domain/tasks/index.ts"
 import { ONLINE_WINDOW_MS } from "../src/core/defaults.ts"
-import { readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
+import { readDisputes, readIdentities, readResidentLeases } from "../src/workspace/documentReaders.ts"
+import { isSuspended } from "../src/domain/disputes/index.ts"
+import { openCommunity } from "../src/domain/guilds/index.ts"
 import { answerMail, pendingApprovalNotice } from "../src/domain/mailbox/index.ts"
 import { followQuestTask } from "../src/domain/quests/index.ts"
 import { postTaskUpdate, sendFeedbackDm } from "../src/domain/rooms/index.ts"
@@ -109,9 +112,11 @@ export class Economy {
     const wallets = await openWallets(this.#ws)
     const residents = readIdentities(identities.doc(), `identities ${identities.url}`, [])
     this.#leaseResidents(identities, [...residents.keys()], now)
+    const disputes = await this.#disputes()
     for (const id of residents.keys()) {
+      if (isSuspended(id, disputes, now)) continue
       const key = ledgerKeys.allowance(id, dayIndex(now, this.#opts.dayMs))
-      if ((await grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance (unconditional)", at: now }, this.#opts.signer)) === "written")
+      if ((await grant(wallets, { key, identity: id, amount: DAILY_ALLOWANCE, reason: "daily allowance", at: now }, this.#opts.signer)) === "written")
         this.#opts.audit?.("payout", id, { key, amount: DAILY_ALLOWANCE })
     }
     // Patterns change only with approvals: the skills' scan runs in passes that handled one.
@@ -213,6 +218,13 @@ export class Economy {
       for (const c of changes) this.#opts.audit?.("lease", c.resident, { action: "resident", from: c.from ?? null, to: c.to ?? null })
     }
     this.#holders = residentHolders(this.#leasesOf(identities))
+  }
+
+  /** The disputes as written, validated (none in a workspace from before the community document). */
+  async #disputes(): Promise<Dispute[]> {
+    if (!this.#ws.root.docs.community) return []
+    const community = await openCommunity(this.#ws)
+    return [...readDisputes(community.doc(), `community ${community.url}`, []).values()]
   }
 
   /** The leases as written, validated: a peer could have written anything into them. */

@@ -6,7 +6,7 @@
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import type { ProposalsDoc } from "../schemas/index.ts"
 import { advanceLoops } from "../src/domain/proposals/index.ts"
-import { coalescedPass } from "./coalescedPass.ts"
+import { passOnChanges } from "./coalescedPass.ts"
 import type { RelayExtension } from "./extension.ts"
 import { SYSTEM } from "./scheduler.ts"
 
@@ -16,24 +16,13 @@ export function improvementLoops(opts: { tickMs?: number } = {}): RelayExtension
     name: "improvement-loops",
     async onStart(ctx) {
       const ws = ctx.workspace
-      const passes = coalescedPass(
+      const proposals = ws.root.docs.proposals ? await ctx.repo.find<ProposalsDoc>(ws.root.docs.proposals as AutomergeUrl) : undefined
+      stop = passOnChanges(
         async () => {
           for (const e of await advanceLoops(ws, SYSTEM, Date.now())) ctx.auditLater("loop", e.loop, { action: e.action, ...e.detail })
         },
-        { onError: error => ctx.log(`improvement loop pass failed (will retry): ${error.message}`) },
+        { sources: [ws.tasks, proposals], tickMs: opts.tickMs ?? 2_000, onError: error => ctx.log(`improvement loop pass failed (will retry): ${error.message}`) },
       )
-      const proposals = ws.root.docs.proposals ? await ctx.repo.find<ProposalsDoc>(ws.root.docs.proposals as AutomergeUrl) : undefined
-      ws.tasks.on("change", passes.trigger)
-      proposals?.on("change", passes.trigger)
-      const timer = setInterval(passes.trigger, opts.tickMs ?? 2_000)
-      timer.unref()
-      passes.trigger()
-      stop = async () => {
-        clearInterval(timer)
-        ws.tasks.off("change", passes.trigger)
-        proposals?.off("change", passes.trigger)
-        await passes.stop()
-      }
     },
     onStop: () => stop?.(),
   }

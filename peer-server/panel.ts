@@ -11,6 +11,13 @@ export const DEFAULT_APP_DIR = packagePath("dist", "app")
 type StaticHandler = ReturnType<typeof sirv>
 
 /**
+ * The only folders the built app keeps files in below the top level. Any other deeper path is
+ * a view of the app (`/artifacts/<id>`, `/tasks/<id>`), whose id may look like a file name
+ * (`…notes.md`, a plan step's `….s1`): sirv would answer such a path 404 instead of the page.
+ */
+const APP_FILE_DIRS = /^\/(?:assets|icons)\//
+
+/**
  * The PWA's files. Hashed assets are immutable; the page, manifest and service worker are
  * revalidated so a rebuilt app reaches browsers. Unknown paths fall back to index.html
  * (the app routes in the browser).
@@ -60,6 +67,7 @@ export function controlPanel(dir = DEFAULT_APP_DIR): RelayExtension {
     },
     onRequest(req, res, path) {
       if (!isRead(req) || path.startsWith("/api/")) return false
+      if (app && path.split("/").length > 2 && !APP_FILE_DIRS.test(path)) req.url = "/"
       if (app) app(req, res, () => sendJson(res, 404, { error: `no route ${path}` }))
       else send(res, 503, "text/html; charset=utf-8", NOT_BUILT)
       return true

@@ -39,6 +39,7 @@ import { changeGate } from "./gate/changeGate.ts"
 import { ephemeralGate } from "./gate/ephemeralGate.ts"
 import { economyLoop } from "./economy.ts"
 import { improvementLoops } from "./improvementLoops.ts"
+import { communityPass } from "./communityPass.ts"
 import { residentInitiative } from "./initiative.ts"
 import { ledgerBooks } from "./ledgerBooks.ts"
 import { leaseScheduler } from "./scheduler.ts"
@@ -194,6 +195,7 @@ export function standardExtensions(
       economy,
       residentInitiative({ holders: economy.holders, tickMs: opts.initiativeTickMs }),
       improvementLoops({ tickMs: opts.economyTickMs }),
+      communityPass({ tickMs: opts.economyTickMs }),
       leaseScheduler({ leaseMs: opts.leaseMs, tickMs: opts.schedulerTickMs, onlineWindowMs: opts.onlineWindowMs, residentHolders: economy.holders, liveness }),
       archiver({ afterMs: opts.archiveAfterMs, intervalMs: opts.archiveIntervalMs }),
       roomSegmenter(),

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo"
-import { SCHEMA_VERSION, Task, type ArchiveDoc, type BountiesDoc, type IdentitiesDoc, type MailboxDoc, type ProposalsDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
+import { SCHEMA_VERSION, Task, type ArchiveDoc, type BountiesDoc, type IdentitiesDoc, type MailboxDoc, type ProposalsDoc, type CommunityDoc, type ArtifactsDoc, type RootDoc, type SkillsDoc } from "../schemas/index.ts"
 import { totalSpend } from "../src/domain/tasks/index.ts"
 import { validateEntries } from "../src/core/validate.ts"
 import { fileAnchorPins } from "../src/peer/anchorPins.ts"
@@ -105,6 +105,18 @@ async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void>
     const proposals = repo.create<ProposalsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "proposals", proposals: {}, loops: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.proposals = proposals.url
+    })
+  }
+  if (!workspace.root.docs.community) {
+    const community = repo.create<CommunityDoc>({ schemaVersion: SCHEMA_VERSION, kind: "community", guilds: {}, requests: {}, reviews: {}, disputes: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.community = community.url
+    })
+  }
+  if (!workspace.root.docs.artifacts) {
+    const artifacts = repo.create<ArtifactsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "artifacts", artifacts: {} })
+    workspace.rootHandle.change((d: RootDoc) => {
+      d.docs.artifacts = artifacts.url
     })
   }
   if (workspace.queueHandle.doc().archivedSpendUsd === undefined) {

@@ -24,6 +24,8 @@ export const AUDIT_KINDS = [
   "restore",
   "proposal",
   "loop",
+  "community",
+  "artifact",
 ] as const
 export const AuditKind = z.enum(AUDIT_KINDS)
 export type AuditKind = z.infer<typeof AuditKind>

@@ -1,14 +1,22 @@
 /**
- * What residents think with: the facets a plan's steps take, the hats they wear, and the
- * plan an LLM proposes for a compound request (validated before anything is queued).
+ * What residents think with: the facets a plan's steps and a dispute's mediation take, the
+ * hats they wear, and the plan an LLM proposes for a compound request (validated before
+ * anything is queued).
  */
 import { z } from "zod"
 import { SchemaVersion } from "./common.ts"
 
 /** What a plan step is about; each facet has a hat (src/domain/hats). */
-export const Facet = z.enum(["strategy", "build", "review", "document"])
+export const PlanFacet = z.enum(["strategy", "build", "review", "document"])
+export type PlanFacet = z.infer<typeof PlanFacet>
+export const PLAN_FACETS = PlanFacet.options
+
+/**
+ * What a task is about, which picks the hat its run wears: a plan step's facet, or mediation
+ * (a dispute's mediator, src/domain/disputes: the Hat of Objectivity's facet alone).
+ */
+export const Facet = z.enum([...PLAN_FACETS, "mediation"])
 export type Facet = z.infer<typeof Facet>
-export const FACETS = Facet.options
 
 /** Most steps a plan may hold. */
 export const MAX_PLAN_STEPS = 12
@@ -17,7 +25,7 @@ export const MAX_PLAN_STEPS = 12
 export const PlanStepDraft = z.strictObject({
   title: z.string().trim().min(3).max(200),
   prompt: z.string().trim().min(8).max(4_000),
-  facet: Facet,
+  facet: PlanFacet,
   dependsOn: z.array(z.number().int().nonnegative()).max(MAX_PLAN_STEPS).default([]),
   /** Share of the parent's budget, 0 < share ≤ 1; absent shares split what the others leave. */
   budgetShare: z.number().positive().max(1).optional(),

@@ -7,6 +7,8 @@ import { ArchiveDoc, QueueDoc } from "./queue.ts"
 import { RootDoc } from "./root.ts"
 import { SkillsDoc } from "./cognition.ts"
 import { ProposalsDoc } from "./proposals.ts"
+import { CommunityDoc } from "./community.ts"
+import { ARTIFACT_LIMITS, ArtifactDoc, ArtifactsDoc } from "./artifacts.ts"
 import { BountiesDoc, IdentitiesDoc, JournalDoc, LedgerCheckpointDoc, LedgerIndexDoc, MailboxDoc, QuestDoc, QuestIndexDoc, RoomDoc, RoomIndexDoc, WalletsDoc } from "./social.ts"
 
 export * from "./common.ts"
@@ -16,6 +18,8 @@ export * from "./social.ts"
 export * from "./audit.ts"
 export * from "./cognition.ts"
 export * from "./proposals.ts"
+export * from "./community.ts"
+export * from "./artifacts.ts"
 
 export const DOCUMENT_SCHEMAS = {
   root: RootDoc,
@@ -35,6 +39,9 @@ export const DOCUMENT_SCHEMAS = {
   audit: AuditDoc,
   skills: SkillsDoc,
   proposals: ProposalsDoc,
+  community: CommunityDoc,
+  artifacts: ArtifactsDoc,
+  artifact: ArtifactDoc,
 } as const
 export type DocumentKind = keyof typeof DOCUMENT_SCHEMAS
 
@@ -70,6 +77,10 @@ export const DOCUMENT_LIMITS: Readonly<Record<DocumentKind, DocumentLimits>> = {
   audit: { entries: 5_000_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
   skills: { entries: 5_000, entryBytes: 64 * KiB, createBytes: 64 * KiB },
   proposals: { entries: 20_000, entryBytes: 32 * KiB, createBytes: 64 * KiB },
+  community: { entries: 100_000, entryBytes: 64 * KiB, createBytes: 64 * KiB },
+  artifacts: { entries: 100_000, entryBytes: 4 * KiB, createBytes: 64 * KiB },
+  // One version: 256 KiB of text (as JSON, escapes included) or 512 KiB of image as base64; a new document holds its first.
+  artifact: { entries: ARTIFACT_LIMITS.versions, entryBytes: 2 * KiB * KiB, createBytes: 4 * KiB * KiB },
 }
 
 /** The bytes of changes one sync message may carry (a burst of honest edits stays far below). */

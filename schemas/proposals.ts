@@ -7,11 +7,21 @@
  */
 import { z } from "zod"
 import { Actor, Id, PeerName, SchemaVersion, storedString, Timestamp } from "./common.ts"
+import { MUTABLE_ATTRIBUTES } from "./social.ts"
 
-/** What a proposal may change: a hat's or a skill's words, by id. */
+/** The runtime controls a proposal may change (the kill switch is never one: people flip it directly). */
+export const CONFIG_FIELDS = ["spendCapUsd", "defaultMinBudgetUsd", "defaultMaxBudgetUsd", "defaultModel", "reviewEverything"] as const
+
+/**
+ * What a proposal may change, by id: a hat's or a skill's words, a resident's bio or one of its
+ * mutable attributes, a room's topic, or a runtime control (written as text: "0.5", "true").
+ */
 export const ProposalTarget = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("hat"), id: z.string().regex(/^[a-z][a-z0-9_-]{1,39}$/), field: z.enum(["prompt", "description"]) }),
   z.strictObject({ kind: z.literal("skill"), id: Id, field: z.enum(["template", "description"]) }),
+  z.strictObject({ kind: z.literal("resident"), id: Id, field: z.enum(["bio", ...MUTABLE_ATTRIBUTES]) }),
+  z.strictObject({ kind: z.literal("room"), id: Id, field: z.literal("topic") }),
+  z.strictObject({ kind: z.literal("config"), id: z.literal("controls"), field: z.enum(CONFIG_FIELDS) }),
 ])
 export type ProposalTarget = z.infer<typeof ProposalTarget>
 

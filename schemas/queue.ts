@@ -1,7 +1,7 @@
 import { z } from "zod"
 import { Actor, DocUrl, Id, LIMITS, PeerName, SchemaVersion, SignatureHex, storedString, Timestamp, Usd } from "./common.ts"
 import { ModelChoice } from "./root.ts"
-import { Facet, MAX_PLAN_STEPS, SkillRoute } from "./cognition.ts"
+import { Facet, MAX_PLAN_STEPS, PlanFacet, SkillRoute } from "./cognition.ts"
 
 export const TASK_STATUSES = [
   "queued",
@@ -156,7 +156,7 @@ export const PlanStep = z.object({
   key: PlanStepKey,
   title: storedString(z.string().min(1).max(LIMITS.title)),
   prompt: storedString(z.string().min(1).max(LIMITS.prompt)),
-  facet: Facet,
+  facet: PlanFacet,
   /** Earlier steps this one waits for, by key. */
   dependsOn: z.array(PlanStepKey).max(MAX_PLAN_STEPS),
   /** This step's part of the parent's maximum budget. */
@@ -205,7 +205,7 @@ export const Task = z
     bonus: z.object({ id: Id, tokens: z.number().int().min(1).max(1_000) }).optional(),
     /** The plan this task is a step of (its parent task's id). */
     parent: Id.optional(),
-    /** What a plan step is about: it picks the hat the run wears. */
+    /** What a plan step (or a dispute's mediation) is about: it picks the hat the run wears. */
     facet: Facet.optional(),
     /** How the worker that ran it routed it to a skill (or to none). */
     route: SkillRoute.optional(),

@@ -134,6 +134,10 @@ export const DocumentUrls = z.object({
   skills: DocUrl.optional(),
   /** Proposed changes and improvement loops; absent in workspaces from before them: the relay adds it on start. */
   proposals: DocUrl.optional(),
+  /** Guilds, join votes, journal reviews and disputes; absent in workspaces from before them: the relay adds it on start. */
+  community: DocUrl.optional(),
+  /** The artifacts index (each artifact has a document of its own); absent in workspaces from before artifacts: the relay adds it on start. */
+  artifacts: DocUrl.optional(),
   /** Finished tasks move to one archive document per month ("2026-11"). */
   archives: z.record(z.string().regex(/^\d{4}-\d{2}$/), DocUrl),
   /** Closed queue generations, newest first: the relay carries a late change in one forward to `queue`. */

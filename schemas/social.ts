@@ -6,6 +6,10 @@ import { Actor, DocUrl, Id, LIMITS, PeerName, RunRef, SchemaVersion, SignatureHe
 /** Creativity seed `AA-1234-BB` (A–Z without I and O); each is used by one identity only. */
 export const CreativitySeed = z.string().regex(/^[A-HJ-NP-Z]{2}-\d{4}-[A-HJ-NP-Z]{2}$/, "a creativity seed looks like AB-1234-CD (letters without I and O)")
 
+/** The attributes a resident may change about itself (mood, focus, likes …), stored in `Identity.mutable`. */
+export const MUTABLE_ATTRIBUTES = ["mood", "focus", "likes", "dislikes", "interests", "workingStyle", "aesthetics", "quirks"] as const
+export type MutableAttribute = (typeof MUTABLE_ATTRIBUTES)[number]
+
 export const Identity = z.object({
   id: Id,
   name: z.string().min(1).max(LIMITS.name),
@@ -191,6 +195,8 @@ export const RoomEntry = z.object({
   /** The room's first document: its messages from the start (until its first segment). */
   url: DocUrl,
   createdAt: Timestamp,
+  /** What the room is for, set by an operator (or by an approved proposal). */
+  topic: z.string().max(LIMITS.reason).optional(),
   /** The later segments, newest first; absent (rooms from before segments): `url` holds everything. */
   segments: z.array(RoomSegment).max(10_000).optional(),
 })

@@ -32,6 +32,8 @@ import { liveOutputOn } from "./liveOutput.ts"
 import { WORKER_BEAT_MARKER, type WorkerBeat, type WorkerBeatEnvelope } from "../schemas/ephemeral.ts"
 import { RateLimiter } from "./rateLimit.ts"
 import { followResidents } from "./residentRoster.ts"
+import { listJail, readChangedFiles, type JailListing } from "./jailFiles.ts"
+import { recordTaskArtifacts } from "../src/domain/artifacts/index.ts"
 
 export interface WorkerOptions {
   relay: string
@@ -81,6 +83,10 @@ interface Run {
 export const DEFAULT_MAX_EXECUTION_ERRORS = 3
 /** Room left on a task's call record for one run (a call and its retries). */
 const CALLS_PER_RUN = 10
+/** How long a run waits for the relay to have its artifacts before it hands its result in. */
+const ARTIFACT_FLUSH_MS = 5_000
+/** Skipped files named in one audit entry, at most. */
+const SKIPPED_AUDITED = 20
 
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly name: string
@@ -410,6 +416,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, { hat, skill }))?.text : undefined
       // A command's lines reach readers as they come; the last ones before the result does.
       const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
+      const jailBefore = listJail(this.#jailDir)
       const result = await execute(task, {
         jailDir: this.#jailDir,
         policy: this.#policy,
@@ -422,6 +429,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }).finally(() => live?.close())
       this.#recordCalls(task.id, calls)
       if (result.kind === "refused") return this.#refuse(task.id, leaseId, result, "running")
+      await this.#keepArtifacts(task, { taskId: task.id, leaseId }, result, jailBefore)
       this.#complete(task, leaseId, startedAt, result, { hat: hat?.id, route: routed?.route })
       if (task.targetIdentity) {
         const followUp = this.#afterResidentTask(task, { taskId: task.id, leaseId }, result.output)
@@ -481,6 +489,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
       if (refused) this.#log(`bounty submission of ${task.targetIdentity} not entered: ${refused}`)
     } catch (error) {
       this.#log(`resident follow-up of ${task.id} failed: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * What the run produced, kept as artifacts before its result is handed in, so that the room
+   * post of an approval links them: a model's answer as its resident's report, and the files the
+   * run changed in the jail. The relay gets them first (for a few seconds at most: a relay out
+   * of reach does not hold the result back). A failure here never fails the task.
+   */
+  async #keepArtifacts(task: Task, run: RunRef, r: Executed, jailBefore: JailListing): Promise<void> {
+    try {
+      const { files, skipped } = readChangedFiles(this.#jailDir, jailBefore)
+      const report = task.mode === "llm" && task.targetIdentity ? r.output : undefined
+      if (!report && !files.length && !skipped.length) return
+      const kept = await recordTaskArtifacts(this.workspace, { task, run, by: this.#actor, ...(report ? { report } : {}), files })
+      const notKept = [...skipped, ...kept.skipped]
+      for (const s of notKept) this.#log(`task ${task.id}: ${s.path} is not kept as an artifact: ${s.reason}`)
+      if (kept.written.length || notKept.length)
+        this.#auditAsync("artifact", task.id, {
+          action: "recorded",
+          written: kept.written.map(w => `${w.id} v${w.version}`),
+          skipped: notKept.slice(0, SKIPPED_AUDITED).map(s => `${s.path}: ${s.reason}`),
+          ...(notKept.length > SKIPPED_AUDITED ? { skippedMore: notKept.length - SKIPPED_AUDITED } : {}),
+        })
+      if (kept.written.length) await this.#peer.flushToRelay(ARTIFACT_FLUSH_MS).catch(() => {})
+    } catch (error) {
+      this.#log(`task ${task.id}: its artifacts were not kept: ${(error as Error).message}`)
     }
   }
 

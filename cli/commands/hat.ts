@@ -1,6 +1,6 @@
 /** `vivarium hat list|show|add|edit`: the prompt overlays residents wear, and an operator's own. */
 import { z } from "zod"
-import { addHat, editHat, hatsOf, HatInput, HATTERY_RULES, type CatalogueHat } from "../../src/domain/hats/index.ts"
+import { addHat, editHat, hatsOf, HatInput, HATTERY_RULES, wornBy, type CatalogueHat } from "../../src/domain/hats/index.ts"
 import { parseFlags, stringFlags, takePositionals } from "../args.ts"
 import { withPeer } from "../connection.ts"
 import { CliError } from "../errors.ts"
@@ -36,7 +36,7 @@ function describe(h: CatalogueHat): string {
   return [
     `${h.name}  (${h.id})  ${h.origin}${h.editedBy ? ` by ${h.editedBy}${h.editedAt ? ` at ${formatTime(h.editedAt)}` : ""}` : ""}`,
     `about:  ${h.description}`,
-    `worn:   ${h.facet ? `by ${h.facet} steps of a plan` : "by no facet (worn when a step or a dispute asks for it)"}`,
+    `worn:   ${h.facet ? `by ${wornBy(h.facet)}` : "by no facet (worn when a step asks for it)"}`,
     "prompt:",
     ...h.prompt.split("\n").map(l => `  | ${l}`),
     `(every hat is worn under the hattery rules: ${HATTERY_RULES.split("\n").slice(1).join(" ")})`,

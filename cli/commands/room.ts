@@ -1,6 +1,7 @@
 /** `vivarium room list|read|post`: the workspace's rooms and DMs, as in the panel's Rooms view. */
+import { z } from "zod"
 import { Id, type Message, type RoomEntry } from "../../schemas/index.ts"
-import { createDm, NewMessageInput, postMessage, roomPage, rooms } from "../../src/domain/rooms/index.ts"
+import { createDm, NewMessageInput, postMessage, roomPage, rooms, setRoomTopic } from "../../src/domain/rooms/index.ts"
 import { numberFlag, numberFlagOf, parseFlags, stringFlags, takeId } from "../args.ts"
 import { withPeer } from "../connection.ts"
 import { directory, type Directory } from "../directory.ts"
@@ -21,7 +22,7 @@ async function list(argv: string[]): Promise<number> {
   }))
   printTable(flags, all, {
     header: `${"ID".padEnd(28)} ROOM`,
-    row: r => `${r.id.padEnd(28)} ${roomLabel(r, names)}`,
+    row: r => `${r.id.padEnd(28)} ${roomLabel(r, names)}${r.topic ? ` — ${r.topic}` : ""}`,
     empty: "no rooms yet (the relay makes the first ones when it starts)",
   })
   return 0
@@ -83,4 +84,15 @@ async function post(argv: string[]): Promise<number> {
   return 0
 }
 
-export const ROOM_SUBCOMMANDS = { list, read, post }
+const TopicInput = OutputInput.extend({ text: z.string({ error: "--text is required (an empty text clears the topic)" }) })
+
+/** Sets what a room is for; an empty --text clears it. */
+async function topic(argv: string[]): Promise<number> {
+  const [id, rest] = takeId("room topic", argv, "room")
+  const flags = parseFlags("room topic", rest, { ...OUTPUT_FLAGS, ...stringFlags("text") }, TopicInput)
+  await actAsOperator(flags, ctx => setRoomTopic(ctx, id, flags.text))
+  print(flags, { id, topic: flags.text.trim() }, t => (t.topic ? `room ${id}'s topic: ${t.topic}` : `room ${id}'s topic cleared`))
+  return 0
+}
+
+export const ROOM_SUBCOMMANDS = { list, read, post, topic }

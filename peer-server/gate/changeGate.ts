@@ -49,8 +49,10 @@ export interface ChangeGateOptions {
 /** How long a check waits for the relay to apply the changes the gate accepted before it. */
 const SETTLE_MS = 10_000
 
-/** Kinds a role may create as new documents (rooms for DMs, quests, journals of new residents). */
-const CREATABLE_BY_OPERATORS: ReadonlySet<DocumentKind> = new Set(["room", "quest", "journal"])
+/** Kinds a role may create as new documents (rooms for DMs, quests, journals of new residents, artifacts). */
+const CREATABLE_BY_OPERATORS: ReadonlySet<DocumentKind> = new Set(["room", "quest", "journal", "artifact"])
+/** A worker makes the artifacts of the tasks it runs (each judged by its versions' rule). */
+const CREATABLE_BY_WORKERS: ReadonlySet<DocumentKind> = new Set(["artifact"])
 
 type Patch = ReturnType<Backend["diffIncremental"]>[number]
 type Raw = Record<string, unknown>
@@ -273,11 +275,15 @@ export class ChangeGate {
     const parsed = DOCUMENT_SCHEMAS[k].safeParse(doc)
     if (!parsed.success) throw new Refusal(parsed.error.issues[0]?.path.join(".") ?? "", `a new ${k} document does not pass its schema: ${parsed.error.issues[0]?.message}`)
     if (principal.role === "pending") throw new Refusal("", `${principal.peer} is not approved yet: a pending peer writes nothing`)
-    if (!isOperator(principal) || !CREATABLE_BY_OPERATORS.has(k))
-      throw new Refusal("kind", `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, every other document by the relay`)
+    const creatable = isOperator(principal) ? CREATABLE_BY_OPERATORS : principal.role === "worker" ? CREATABLE_BY_WORKERS : new Set<DocumentKind>()
+    if (!creatable.has(k))
+      throw new Refusal(
+        "kind",
+        `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, ${[...CREATABLE_BY_WORKERS].join(", ")} by workers too, every other document by the relay`,
+      )
     if (k === "quest") return fail("", authorizeQuestChange(undefined, parsed.data as never, principal, this.#ctx("", doc)))
-    // Rooms and journals: what they already hold is judged as if appended to an empty one
-    // (an operator opens a DM and posts the first message in one batch).
+    // Rooms, journals and artifacts: what they already hold is judged as if appended to an empty
+    // one (an operator opens a DM and posts the first message in one batch).
     for (const [field, rule] of Object.entries(DOCUMENT_RULES[k].fields))
       if (rule.type === "list")
         for (const [index, element] of (doc[field] as unknown[]).entries())
@@ -294,15 +300,24 @@ export class ChangeGate {
       reviewEverything: root.controls.reviewEverything,
       residentHolder: resident => holders.get(resident),
       runWorker: run => this.#runWorker(run),
+      taskTarget: taskId => {
+        const task = this.#queuedTask(taskId)
+        return task && { resident: task.targetIdentity === undefined ? undefined : String(task.targetIdentity) }
+      },
     }
+  }
+
+  /** Task `taskId` as the relay's queue holds it. */
+  #queuedTask(taskId: string): QueueDoc["tasks"][string] | undefined {
+    const { repo, workspace } = this.#opts
+    const { documentId } = parseAutomergeUrl(workspace.root.docs.queue as AutomergeUrl)
+    const handle = repo.handles[documentId] as DocHandle<QueueDoc> | undefined
+    return handle?.isReady() ? handle.doc().tasks[taskId] : undefined
   }
 
   /** Who ran task `run.taskId` under `run.leaseId`, by the relay's queue. */
   #runWorker(run: RunRef): string | undefined {
-    const { repo, workspace } = this.#opts
-    const { documentId } = parseAutomergeUrl(workspace.root.docs.queue as AutomergeUrl)
-    const handle = repo.handles[documentId] as DocHandle<QueueDoc> | undefined
-    const task = handle?.isReady() ? handle.doc().tasks[run.taskId] : undefined
+    const task = this.#queuedTask(run.taskId)
     if (!task) return undefined
     return task.executions.find(e => e.leaseId === run.leaseId)?.worker ?? (task.lease?.leaseId === run.leaseId ? task.lease.holder : undefined)
   }

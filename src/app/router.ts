@@ -14,6 +14,8 @@ export const NAV = [
   { path: "/rooms", name: "rooms", label: "Rooms & DMs", component: () => import("./views/RoomsView.vue") },
   { path: "/quests", name: "quests", label: "Mailbox & Quests", component: () => import("./views/QuestsView.vue") },
   { path: "/bounties", name: "bounties", label: "Bounties", component: () => import("./views/BountiesView.vue") },
+  { path: "/artifacts", name: "artifacts", label: "Artifacts", component: () => import("./views/ArtifactsView.vue") },
+  { path: "/community", name: "community", label: "Guilds & Reviews", component: () => import("./views/CommunityView.vue") },
   { path: "/audit", name: "audit", label: "Audit", component: () => import("./views/AuditView.vue") },
   { path: "/history", name: "history", label: "History", component: () => import("./views/HistoryView.vue") },
   { path: "/settings", name: "settings", label: "Settings", component: () => import("./views/SettingsView.vue") },
@@ -26,6 +28,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/skills/:id", name: "skill", component: () => import("./views/SkillDetailView.vue"), props: true },
   { path: "/rooms/:id", name: "room", component: () => import("./views/RoomsView.vue"), props: true },
   { path: "/quests/:id", name: "quest", component: () => import("./views/QuestDetailView.vue"), props: true },
+  { path: "/artifacts/:id", name: "artifact", component: () => import("./views/ArtifactsView.vue"), props: true },
   { path: "/residents/:id", name: "resident", component: () => import("./views/ResidentsView.vue"), props: true },
   { path: "/:rest(.*)*", redirect: "/" },
 ]

@@ -174,6 +174,10 @@ export const ERRORS = {
     say: (d: { id: string }) => `Resident ${d.id} has no journal.`,
     next: "The data-issues banner says what is wrong with its record.",
   },
+  journal_empty: {
+    say: (d: { id: string }) => `Resident ${d.id}'s journal has no entries yet.`,
+    next: "The worker playing the resident writes them; keep a roll-up once there are some.",
+  },
 
   // ── rooms and mail ──────────────────────────────────────────────────────
   dm_needs_two: {
@@ -343,6 +347,90 @@ export const ERRORS = {
   onetime_refused: {
     say: (d: { id: string; resident: string; why: string }) => `The one-time task ${d.id} cannot be claimed for ${d.resident}: ${d.why}.`,
     next: "List the one-time tasks (vivarium onetime list, or Bounties in the panel) to see who may still claim which.",
+  },
+
+  // ── the community: guilds, journal reviews, disputes ───────────────────
+  community_missing: {
+    say: () => "This workspace has no community document yet (guilds, journal reviews, disputes).",
+    next: "Start the relay once with this version: it adds the document, then try again.",
+  },
+
+  // ── guilds ──────────────────────────────────────────────────────────────
+  guild_not_found: {
+    say: (d: { id: string }) => `There is no guild ${d.id}.`,
+    next: "List the guilds (vivarium guild list, or Guilds & Reviews in the panel) and name one by its id or its name.",
+  },
+  join_request_not_found: {
+    say: (d: { id: string }) => `There is no join request ${d.id}.`,
+    next: "Show the guild it was made for (vivarium guild show with its id or name, or Guilds & Reviews in the panel) to see its requests.",
+  },
+  guild_refused: {
+    say: (d: { what: string; why: string }) => `${d.what} is not possible: ${d.why}.`,
+    next: "Look at the guilds (vivarium guild list and guild show, or Guilds & Reviews in the panel) to see who is in which guild and which requests wait.",
+  },
+
+  // ── journal reviews ─────────────────────────────────────────────────────
+  review_not_found: {
+    say: (d: { id: string }) => `There is no journal review ${d.id}.`,
+    next: "List the reviews (vivarium journal reviews, or Guilds & Reviews in the panel) and pick one of them.",
+  },
+  review_refused: {
+    say: (d: { id: string; why: string }) => `Journal review ${d.id} cannot take this: ${d.why}.`,
+    next: "List the reviews (vivarium journal reviews, or Guilds & Reviews in the panel) to see which are still waiting for votes.",
+  },
+  review_cannot_pay: {
+    say: (d: { name: string; cost: number; journal: number; freeTime: number }) =>
+      `${d.name} cannot pay the ${d.cost} tokens a journal review costs: it has ${d.journal} journal and ${d.freeTime} free-time tokens.`,
+    next: "Wait until it has the tokens (journal tokens are spent first, then free time), or grant it some.",
+  },
+
+  // ── disputes ────────────────────────────────────────────────────────────
+  dispute_not_found: {
+    say: (d: { id: string }) => `There is no dispute ${d.id}.`,
+    next: "List the disputes (vivarium dispute list, or Guilds & Reviews in the panel) and pick one of them; one opened elsewhere may not have arrived yet.",
+  },
+  dispute_exists: {
+    say: (d: { id: string }) => `That round is disputed already: dispute ${d.id}.`,
+    next: "A decided round is disputed once: follow that dispute (vivarium dispute show with its id, or Guilds & Reviews in the panel).",
+  },
+  dispute_refused: {
+    say: (d: { what: string; why: string }) => `${d.what} is not possible: ${d.why}.`,
+    next: "Show the dispute and its round (vivarium dispute show, or Guilds & Reviews in the panel) to see who took part and where its mediation stands.",
+  },
+
+  // ── artifacts ───────────────────────────────────────────────────────────
+  artifacts_missing: {
+    say: () => "This workspace has no artifacts index yet.",
+    next: "Start the relay once with this version: it adds the index, then try again.",
+  },
+  artifact_not_found: {
+    say: (d: { id: string }) => `There is no artifact ${d.id}.`,
+    next: "List the artifacts (vivarium artifact list, or Artifacts in the panel) and pick one of them; one made elsewhere may not have arrived yet.",
+  },
+  artifact_version_not_found: {
+    say: (d: { id: string; version: number; versions: number }) => `Artifact ${d.id} has no version ${d.version}: it has versions 1 to ${d.versions}.`,
+    next: "Pick one of its versions (vivarium artifact show ID lists them).",
+  },
+  artifact_too_large: {
+    say: (d: { name: string; bytes: number; max: number; what: "text" | "an image" }) =>
+      `The file ${d.name} is ${Math.ceil(d.bytes / 1024)} KiB: ${d.what === "text" ? "a text" : "an image"} artifact holds at most ${d.max / 1024} KiB.`,
+    next: "Nothing was written. Make it smaller, or split it, and add it again.",
+  },
+  artifact_type: {
+    say: (d: { name: string; why: string }) => `The file ${d.name} cannot be kept as an artifact: ${d.why}.`,
+    next: "Nothing was written. Add UTF-8 text (Markdown, plain text, CSV, a .json file) or a PNG, JPG, GIF or WebP image.",
+  },
+  artifact_versions_full: {
+    say: (d: { id: string; max: number }) => `Artifact ${d.id} holds its ${d.max} versions already.`,
+    next: "Add this one as a new artifact, under another file name.",
+  },
+  artifact_not_yours: {
+    say: (d: { id: string; by: string }) => `Artifact ${d.id} was made by ${d.by}.`,
+    next: "Operators add versions only to artifacts they made: add yours under another file name.",
+  },
+  artifact_unchanged: {
+    say: (d: { id: string; version: number }) => `This is what version ${d.version} of artifact ${d.id} holds already.`,
+    next: "Nothing was written: a new version needs different content (a changed file, or new journal entries for a roll-up).",
   },
 
   // ── proposals and improvement loops ─────────────────────────────────────

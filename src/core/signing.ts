@@ -97,7 +97,7 @@ export async function verifyHex(publicKeyHex: string, text: string, sigHex: stri
   }
 }
 
-/** SHA-256 of the UTF-8 bytes of `text`, 64 hex characters. */
-export async function sha256Hex(text: string): Promise<string> {
-  return bytesToHex(new Uint8Array(await subtle().digest("SHA-256", encoder.encode(text))))
+/** SHA-256 of `data` (a string as its UTF-8 bytes), 64 hex characters. */
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  return bytesToHex(new Uint8Array(await subtle().digest("SHA-256", typeof data === "string" ? encoder.encode(data) : own(data))))
 }

@@ -8,6 +8,8 @@ import {
   type MailboxDoc,
   type SkillsDoc,
   type ProposalsDoc,
+  type CommunityDoc,
+  type ArtifactsDoc,
   type QuestIndexDoc,
   type QueueDoc,
   type RoomDoc,
@@ -39,6 +41,8 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
   const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {}, hats: {} })
   const proposals = repo.create<ProposalsDoc>({ schemaVersion: v, kind: "proposals", proposals: {}, loops: {} })
+  const community = repo.create<CommunityDoc>({ schemaVersion: v, kind: "community", guilds: {}, requests: {}, reviews: {}, disputes: {} })
+  const artifacts = repo.create<ArtifactsDoc>({ schemaVersion: v, kind: "artifacts", artifacts: {} })
   const rooms: Record<string, RoomEntry> = {}
   for (const id of CANONICAL_ROOMS) {
     const room = repo.create<RoomDoc>({ schemaVersion: v, kind: "room", roomId: id, messages: [] })
@@ -61,6 +65,8 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
       mailbox: mailbox.url,
       skills: skills.url,
       proposals: proposals.url,
+      community: community.url,
+      artifacts: artifacts.url,
       archives: {},
     },
     peers: {},

@@ -10,6 +10,13 @@ import {
   Skill,
   Proposal,
   ImprovementLoop,
+  Guild,
+  JoinRequest,
+  JournalReview,
+  Dispute,
+  ArtifactEntry,
+  ArtifactIdentity,
+  ArtifactVersion,
   HatRecord,
   Identity,
   JournalEntry,
@@ -91,6 +98,35 @@ export const readProposals = (value: unknown, label: string, issues: DataIssue[]
 
 export const readLoops = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(ImprovementLoop, checked("proposals", value, label).loops, label, ["loops"], issues, "id")
+
+export const readGuilds = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Guild, checked("community", value, label).guilds, label, ["guilds"], issues, "id")
+
+export const readJoinRequests = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(JoinRequest, checked("community", value, label).requests, label, ["requests"], issues, "id")
+
+export const readJournalReviews = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(JournalReview, checked("community", value, label).reviews, label, ["reviews"], issues, "id")
+
+export const readDisputes = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(Dispute, checked("community", value, label).disputes, label, ["disputes"], issues, "id")
+
+export const readArtifactIndex = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(ArtifactEntry, checked("artifacts", value, label).artifacts, label, ["artifacts"], issues, "id")
+
+/**
+ * An artifact's document: its identity (undefined, reported, when invalid) and its versions in
+ * order; a version out of place (not numbered one more than the one before) is reported and left out.
+ */
+export const readArtifact = (value: unknown, label: string, issues: DataIssue[]) => {
+  const doc = checked("artifact", value, label)
+  const identity = validateValue(ArtifactIdentity, doc, label, [], issues)
+  const versions: ArtifactVersion[] = []
+  for (const v of validateList(ArtifactVersion, doc.versions, label, ["versions"], issues))
+    if (v.version === versions.length + 1) versions.push(v)
+    else issues.push({ doc: label, path: `versions`, message: `version ${v.version} is out of place after version ${versions.length}: left out` })
+  return { identity, versions }
+}
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")

@@ -12,7 +12,8 @@ import { ARCHIVE_FORMAT, WorkspaceArchive, type ArchiveEntry, type ArchiveManife
 import type { RootDoc } from "../../schemas/index.ts"
 import { canonicalJson } from "../core/authority/verdict.ts"
 import { UserError } from "../core/errors.ts"
-import { bytesToHex, signHex, verifyHex } from "../core/signing.ts"
+import { fromBase64, toBase64 } from "../core/base64.ts"
+import { sha256Hex as sha256, signHex, verifyHex } from "../core/signing.ts"
 import { readRoot, type DataIssue } from "../core/validate.ts"
 import type { PeerIdentity } from "../domain/peers/index.ts"
 import { walkWorkspace } from "./workspaceDocuments.ts"
@@ -118,20 +119,3 @@ export async function verifyArchive(value: unknown, file: string): Promise<Verif
   return { manifest, signer: signature.signer, documents: out }
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  return bytesToHex(new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)))
-}
-
-/** Base64 in pieces (a large document would overflow one String.fromCharCode call). */
-function toBase64(bytes: Uint8Array): string {
-  let text = ""
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(text)
-}
-
-function fromBase64(text: string): Uint8Array {
-  const raw = atob(text)
-  const bytes = new Uint8Array(raw.length)
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i)
-  return bytes
-}

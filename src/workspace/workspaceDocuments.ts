@@ -1,6 +1,6 @@
 /**
  * Every document of a workspace, found from its root in two waves: the documents the root
- * names, then the ones its indexes name (rooms, quests, the residents' journals). The export
+ * names, then the ones its indexes name (rooms, quests, the residents' journals, artifacts). The export
  * (exportWorkspace.ts) and the PWA's offline copy (src/app/session/offlineCopy.ts) both walk
  * the workspace with it. A document that cannot be found in time is listed as missing and
  * the walk goes on; an invalid index entry is reported and its document left out.
@@ -11,7 +11,7 @@ import { InvalidDocumentError, type DataIssue } from "../core/validate.ts"
 import { auditSegments } from "../domain/audit/segments.ts"
 import { roomSegments } from "../domain/rooms/segments.ts"
 import { comparePeriods } from "../domain/wallets/periods.ts"
-import { readIdentities, readLedgerIndex, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
+import { readArtifactIndex, readIdentities, readLedgerIndex, readQuestIndex, readRoomIndex } from "./documentReaders.ts"
 
 export interface WorkspaceDocument {
   kind: DocumentKind
@@ -66,6 +66,8 @@ const INDEX_CHILDREN: Partial<Record<DocumentKind, IndexChildren>> = {
       ),
   },
   quests: { kind: "quest", read: (value, label, issues) => [...readQuestIndex(value, label, issues).values()].map(q => ({ url: q.url, rank: 0, createdAt: q.createdAt })) },
+  // Each artifact's own document, the most recently written first.
+  artifacts: { kind: "artifact", read: (value, label, issues) => [...readArtifactIndex(value, label, issues).values()].map(a => ({ url: a.url, rank: 0, createdAt: a.latest.at })) },
   // The ledger's segments and checkpoints; what a reader loads (the newest checkpoint and the segments after it) first.
   ledger: {
     kind: "wallets",
@@ -100,6 +102,8 @@ export function rootDocuments(root: RootDoc, { archives }: Pick<WalkOptions, "ar
     ...(docs.mailbox ? [{ kind: "mailbox" as const, url: docs.mailbox }] : []),
     ...(docs.skills ? [{ kind: "skills" as const, url: docs.skills }] : []),
     ...(docs.proposals ? [{ kind: "proposals" as const, url: docs.proposals }] : []),
+    ...(docs.community ? [{ kind: "community" as const, url: docs.community }] : []),
+    ...(docs.artifacts ? [{ kind: "artifacts" as const, url: docs.artifacts }] : []),
     ...(archives ? Object.values(docs.archives).map(url => ({ kind: "archive" as const, url })) : []),
     // Each peer's audit log: its newest segments (what the Audit view shows), or all of them with the history.
     ...Object.values(root.peers).flatMap(peer => auditSegments(peer).slice(0, archives ? undefined : OFFLINE_SEGMENTS).map(s => ({ kind: "audit" as const, url: s.url }))),

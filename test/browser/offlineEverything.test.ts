@@ -12,6 +12,7 @@ import { Repo, type AutomergeUrl } from "@automerge/automerge-repo"
 import type { Browser, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { RoomDoc, RoomIndexDoc } from "../../schemas/index.ts"
+import { addArtifact } from "../../src/domain/artifacts/index.ts"
 import { createBounty } from "../../src/domain/bounties/actions.ts"
 import { createQuest } from "../../src/domain/quests/actions.ts"
 import { forgeIdentity } from "../../src/domain/residents/index.ts"
@@ -50,12 +51,13 @@ describe("offline for everything", { timeout: 180_000 }, () => {
     const node = await connectTestPeer(teardown, relay)
     const ctx = await peerOperator(node)
 
-    // What the views show: a resident (with a journal), a message, a quest, a bounty, a task.
+    // What the views show: a resident (with a journal), a message, a quest, a bounty, a task, an artifact.
     const resident = await forgeIdentity(ctx, { name: "Moss Keeper", statement: "I map what others overlook." })
     const message = await postMessage(ctx, "town_hall", { content: "The north cave has three exits." })
     const quest = await createQuest(ctx, { title: "Map the north cave", objective: "Name every exit.", identity: resident.id, budgetUsd: 1 })
     const bounty = await createBounty(ctx, { title: "Find the lost lantern", reward: 5 })
     const task = node.workspace.addTask({ title: "Count the stalactites", command: "echo 42" }, ctx.actor)
+    const notes = await addArtifact(ctx, { fileName: "cave-notes.md", title: "Cave notes" }, new TextEncoder().encode("# Cave notes\n\nThree exits."))
     // A room whose document its maker never synced: listed in the index, held by no one yet.
     const maker = new Repo({ network: [] })
     teardown.add(() => maker.shutdown())
@@ -133,6 +135,15 @@ describe("offline for everything", { timeout: 180_000 }, () => {
             await expect.poll(() => page.getByTestId("quest-heading").textContent()).toBe(quest.title)
           },
           bounties: () => page.getByTestId(`bounty-row-${bounty.id}`).waitFor(),
+          artifacts: async () => {
+            await page.getByTestId(`artifact-${notes.id}`).getByTestId("artifact-link").click()
+            await expect.poll(() => page.getByTestId("artifact-markdown").locator("h1").textContent()).toBe("Cave notes")
+          },
+          community: async () => {
+            await page.getByTestId("guilds-empty").waitFor()
+            await page.getByTestId("reviews-waiting-empty").waitFor()
+            await page.getByTestId("disputes-empty").waitFor()
+          },
           audit: () => page.locator(`[data-testid="audit-chain-${node.identity.name}"][data-state="valid"]`).waitFor(),
           proposals: async () => {
             await page.getByTestId("proposals-empty").waitFor()

@@ -11,6 +11,8 @@ import type { Browser, BrowserContextOptions, Page } from "playwright-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { AutomergeUrl } from "@automerge/automerge-repo"
 import type { SkillsDoc } from "../../schemas/index.ts"
+import { addArtifact } from "../../src/domain/artifacts/index.ts"
+import { foundGuild, requestToJoin } from "../../src/domain/guilds/index.ts"
 import { approvePlan, planTask } from "../../src/domain/plans/index.ts"
 import { approvedIdentity, decide, startTestRelay, type TestRelay } from "../helpers/relay.ts"
 import { joinLink, launchBrowser, openDevice, screenshot, screenshotsOnFailure, touchScreenshot, type Device } from "../helpers/browser.ts"
@@ -87,6 +89,22 @@ async function seedSkills(relay: TestRelay, f: PanelFixture): Promise<string> {
 }
 let skill: string
 
+interface Community {
+  guild: string
+  artifact: string
+}
+
+/** A guild with a long name and a waiting join request, and a Markdown artifact with a long unbroken path. */
+async function seedCommunity(f: PanelFixture): Promise<Community> {
+  const ctx = await peerOperator(await connectTestPeer(suite, relay))
+  const guild = await foundGuild(ctx, { name: "Honourable Society of Greenhouse Cartographers", founder: f.residents.long, motto: "Every tray mapped, every hive heard." })
+  await requestToJoin(ctx, guild.id, { applicant: f.residents.short, note: "I have listened to the bees near tray 14 every afternoon this month." })
+  const body = "# Humidity report\n\nThe north wing ran wet all week; raw readings in reports/greenhouse/north-wing/humidity-sensors/export-of-every-sensor-reading.csv.\n\n- tray 14: 91 %\n- tray 15: 88 %\n"
+  const artifact = await addArtifact(ctx, { fileName: "humidity-report.md", title: "Humidity report for the gardeners, north wing, week 48" }, new TextEncoder().encode(body))
+  return { guild: guild.id, artifact: artifact.id }
+}
+let community: Community
+
 beforeAll(async () => {
   browser = await launchBrowser(suite)
   // Simulated runs hold leases no worker renews: a long lease keeps them claimed and running.
@@ -94,6 +112,7 @@ beforeAll(async () => {
   fixture = await seedPanelFixture(suite, relay)
   plans = await seedPlans(relay)
   skill = await seedSkills(relay, fixture)
+  community = await seedCommunity(fixture)
 }, 60_000)
 
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true }
@@ -161,6 +180,9 @@ function views(f: PanelFixture, plan: Plans): View[] {
         await p.getByTestId(`bounty-detail-${f.bounties[1]}`).waitFor()
       },
     },
+    { name: "artifacts", path: "/artifacts", ready: p => p.getByTestId(`artifact-${community.artifact}`).waitFor() },
+    { name: "artifact-detail", path: `/artifacts/${community.artifact}`, ready: p => p.getByTestId("artifact-markdown").locator("h1").waitFor() },
+    { name: "community", path: "/community", ready: p => p.getByTestId(`guild-rank-${community.guild}`).waitFor() },
     { name: "audit", path: "/audit", ready: p => p.getByTestId("audit-entry").first().waitFor() },
     { name: "settings", path: "/settings", ready: p => p.getByTestId("settings-operator").waitFor() },
   ]

@@ -88,18 +88,24 @@ export async function until(relay: TestRelay, id: string, status: Task["status"]
 
 /**
  * The relay's own writes stand in for a worker that runs task `id` to review (the lease, the
- * worker's moves), once the relay sees the task. An LLM task the relay blocked while no
- * worker with a key was online is unblocked first.
+ * worker's moves, and the result `output` when given), once the relay sees the task. An LLM
+ * task the relay blocked while no worker with a key was online is unblocked first.
  */
-export async function runToReviewAsRelay(relay: TestRelay, id: string): Promise<void> {
+export async function runToReviewAsRelay(relay: TestRelay, id: string, output?: string): Promise<void> {
   await waitFor(() => relay.workspace.tasks.get(id) !== undefined, { events: [[relay.workspace.tasks, "change"]], message: `the relay to see task ${id}` })
   const system: Actor = { kind: "system", name: "relay" }
   const worker: Actor = { kind: "worker", name: "w1" }
+  const now = Date.now()
   relay.workspace.updateTask(id, d => {
-    if (d.status === "blocked") applyTransition(d, "queued", system, Date.now())
-    if (d.status !== "claimed") applyTransition(d, "claimed", system, Date.now())
+    if (d.status === "blocked") applyTransition(d, "queued", system, now)
+    if (d.status !== "claimed") applyTransition(d, "claimed", system, now)
+    const leaseId = d.lease?.leaseId ?? `${id}.lease1`
     delete d.lease
-    applyTransition(d, "running", worker, Date.now())
-    applyTransition(d, "pending_review", worker, Date.now())
+    applyTransition(d, "running", worker, now)
+    if (output !== undefined) {
+      d.executions.push({ leaseId, worker: worker.name, startedAt: now, finishedAt: now, outcome: "ok" })
+      d.result = { output, model: "llama-3.1-8b-instant", costUsd: 0, leaseId, worker: worker.name, startedAt: now, finishedAt: now }
+    }
+    applyTransition(d, "pending_review", worker, now)
   })
 }

@@ -137,7 +137,7 @@ describe("proposals and improvement loops", () => {
     await write(op, forged("prop-forged-one", op.identity.name))
     await write(worker, { ...forged("prop-forged-worker", "w-forger"), state: "proposed", approvals: [] })
     for (const [who, reason] of [
-      [op.identity.name, "a new proposal waits for approval"],
+      [op.identity.name, "high risk: it applies with two operators' approval"],
       ["w-forger", "only operators propose"],
     ] as const)
       await waitFor(() => relay.logs.some(l => l.startsWith(`refused a change from ${who}`) && l.includes(reason)), { intervalMs: 50, timeoutMs: 10_000, message: `the relay to refuse: ${reason}` })

@@ -204,6 +204,19 @@ describe("authority: tasks", () => {
     await refusedWith(w1, "local commands are always reviewed by a human")
   })
 
+  it("refuses a worker auto-approving a dispute's mediation: an operator approves the mediator's answer", async () => {
+    const h = await startGateHarness(teardown)
+    await approvedRecord(h, "alice", "operator")
+    const alice = await h.peer("alice", "operator")
+    const mediation = await addTask(operatorCtx(alice), { prompt: "Mediate: UPHOLD or REOPEN?", facet: "mediation" })
+    await accepted(alice)
+    await registerWorker(h, "w1")
+    const w1 = await h.peer("w1", "worker")
+    await leaseTo(h, "w1", mediation.id)
+    runAsWorker(w1, mediation.id, "approved")
+    await refusedWith(w1, "a mediator's answer settles a dispute, so an operator approves it")
+  })
+
   it("refuses a result written under a stale lease, and any write by a worker that does not hold the lease", async () => {
     const h = await startGateHarness(teardown)
     await approvedRecord(h, "alice", "operator")

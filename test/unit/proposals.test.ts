@@ -195,16 +195,22 @@ describe("readLoopAnswer", () => {
 })
 
 describe("TargetRef", () => {
-  it("reads kind:id:field for hats and skills", () => {
+  it("reads kind:id:field for hats, skills, residents, rooms and runtime controls", () => {
     expect(TargetRef.parse("hat:builder:prompt")).toEqual({ kind: "hat", id: "builder", field: "prompt" })
     expect(TargetRef.parse("hat:builder:description")).toEqual({ kind: "hat", id: "builder", field: "description" })
     expect(TargetRef.parse("skill:skill-x:template")).toEqual({ kind: "skill", id: "skill-x", field: "template" })
+    expect(TargetRef.parse("resident:ada:workingStyle")).toEqual({ kind: "resident", id: "ada", field: "workingStyle" })
+    expect(TargetRef.parse("room:town_hall:topic")).toEqual({ kind: "room", id: "town_hall", field: "topic" })
+    expect(TargetRef.parse("config:controls:spendCapUsd")).toEqual({ kind: "config", id: "controls", field: "spendCapUsd" })
   })
 
   it("refuses fields and kinds a proposal may not change", () => {
     expect(TargetRef.safeParse("hat:builder:colour").success).toBe(false)
     expect(TargetRef.safeParse("skill:skill-x:prompt").success).toBe(false)
-    expect(TargetRef.safeParse("room:x:topic").success).toBe(false)
+    expect(TargetRef.safeParse("room:x:title").success).toBe(false)
+    expect(TargetRef.safeParse("config:controls:killSwitch").success).toBe(false)
+    expect(TargetRef.safeParse("config:other:spendCapUsd").success).toBe(false)
+    expect(TargetRef.safeParse("resident:ada:name").success).toBe(false)
     expect(TargetRef.safeParse("hat:builder").success).toBe(false)
   })
 })
@@ -215,10 +221,19 @@ describe("authorizeProposalChange", () => {
     expect(authorizeProposalChange(undefined, proposal({ proposedBy: { kind: "operator", name: "olga" } }), owner, pctx)).toEqual(ALLOWED)
   })
 
-  it("refuses a new proposal that is not simply waiting", () => {
-    expectRefused(authorizeProposalChange(undefined, proposal({ state: "applied", appliedBy: "alice", appliedAt: T0, checkpoint }), alice, pctx), /new proposal waits for approval/)
-    expectRefused(authorizeProposalChange(undefined, proposal({ approvals: [{ by: "alice", at: T0 }] }), alice, pctx), /new proposal waits for approval/)
-    expectRefused(authorizeProposalChange(undefined, proposal({ loop: { id: "loop-1", iteration: 1 } }), alice, pctx), /new proposal waits for approval/)
+  it("judges a new proposal that arrives approved or applied as the waiting proposal it began as, then that change", () => {
+    // Proposed and approved offline: the relay first sees both at once.
+    expect(authorizeProposalChange(undefined, proposal({ approvals: [{ by: "alice", at: T0 }] }), alice, pctx)).toEqual(ALLOWED)
+    expect(authorizeProposalChange(undefined, proposal({ state: "applied", approvals: [{ by: "alice", at: T0 }], appliedBy: "alice", appliedAt: T0, checkpoint }), alice, pctx)).toEqual(ALLOWED)
+    // …but not with approvals it does not have, nor another's approval.
+    expectRefused(authorizeProposalChange(undefined, proposal({ state: "applied", appliedBy: "alice", appliedAt: T0, checkpoint }), alice, pctx), /medium risk: it applies with an operator's approval/)
+    expectRefused(authorizeProposalChange(undefined, proposal({ risk: "high", state: "applied", approvals: [{ by: "alice", at: T0 }], appliedBy: "alice", appliedAt: T0, checkpoint }), alice, pctx), /high risk: it applies with two operators'/)
+    expectRefused(authorizeProposalChange(undefined, proposal({ approvals: [{ by: "bob", at: T0 }] }), alice, pctx), /alice approves as itself only/)
+    // Proposed, applied and rolled back in one burst: each step judged.
+    expect(authorizeProposalChange(undefined, proposal({ state: "rolled_back", approvals: [{ by: "alice", at: T0 }], appliedBy: "alice", appliedAt: T0, checkpoint, rolledBackBy: "alice", rolledBackAt: T0 }), alice, pctx)).toEqual(ALLOWED)
+    expectRefused(authorizeProposalChange(undefined, proposal({ state: "rolled_back", rolledBackBy: "alice", rolledBackAt: T0 }), alice, pctx), /medium risk: it applies with an operator's approval/)
+    expectRefused(authorizeProposalChange(undefined, proposal({ state: "rolled_back", approvals: [{ by: "alice", at: T0 }], appliedBy: "alice", appliedAt: T0, checkpoint, rolledBackBy: "bob", rolledBackAt: T0 }), alice, pctx), /a rollback names who rolled it back \(alice\)/)
+    expectRefused(authorizeProposalChange(undefined, proposal({ loop: { id: "loop-1", iteration: 1 } }), alice, pctx), /the relay makes a loop's proposals/)
   })
 
   it("refuses a proposal written in another's name, or under another key", () => {

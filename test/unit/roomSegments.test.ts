@@ -95,7 +95,7 @@ describe("room segments", () => {
     })
     expect(refusals(await op.push()).sort()).toEqual([
       expect.stringContaining("room.period is fixed when the document is created"),
-      expect.stringContaining("room watercooler is already listed: a room's entry never changes"),
+      expect.stringContaining("room watercooler: segments never change once the room is listed"),
     ])
   })
 })

@@ -21,6 +21,9 @@ export const DOCUMENT_NAMES: Readonly<Record<DocumentKind, string>> = {
   mailbox: "the mailbox",
   skills: "the skills",
   proposals: "the proposals and loops",
+  community: "the guilds, journal reviews and disputes",
+  artifacts: "the artifacts list",
+  artifact: "this artifact",
   audit: "this audit log",
 }
 

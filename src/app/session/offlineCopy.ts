@@ -3,7 +3,8 @@
  * operator's views read (src/workspace/workspaceDocuments.ts), so automerge-repo keeps each
  * in IndexedDB and every view opens offline, also one never opened before. Then it saves them
  * and records what this device holds. It runs at each connection and again when the root or
- * an index (rooms, quests, residents) changes, so new rooms, quests and journals are copied too.
+ * an index (rooms, quests, residents, artifacts) changes, so new rooms, quests, journals and
+ * artifacts are copied too.
  *
  * Bounded: the monthly archives stay on the relay (history grows without end and no view
  * reads them; the queue carries their spend), and of each index only the newest
@@ -19,7 +20,7 @@ import { saveOfflineRecord, type OfflineRecord } from "./localStore.ts"
 export const OFFLINE_PER_INDEX = 200
 
 /** Indexes whose changes can name new documents to copy. */
-const INDEX_KINDS: ReadonlySet<DocumentKind> = new Set(["rooms", "quests", "identities"])
+const INDEX_KINDS: ReadonlySet<DocumentKind> = new Set(["rooms", "quests", "identities", "artifacts"])
 
 /** How long after the root or an index changed the copy looks for new documents. */
 const SETTLE_MS = 5_000

@@ -25,6 +25,13 @@ import {
   Proposal,
   ImprovementLoop,
   OneTimeTask,
+  Guild,
+  JoinRequest,
+  JournalReview,
+  Dispute,
+  ArtifactEntry,
+  ArtifactIdentity,
+  ArtifactVersion,
   Task,
   Timestamp,
   Id,
@@ -39,6 +46,10 @@ import { authorizeSkillChange } from "../../domain/skills/authority.ts"
 import { authorizeHatChange } from "../../domain/hats/authority.ts"
 import { authorizeLoopChange, authorizeProposalChange } from "../../domain/proposals/authority.ts"
 import { authorizeOneTimeChange } from "../../domain/onetime/authority.ts"
+import { authorizeGuildChange, authorizeJoinRequestChange } from "../../domain/guilds/authority.ts"
+import { authorizeJournalReviewChange } from "../../domain/journalReviews/authority.ts"
+import { authorizeDisputeChange } from "../../domain/disputes/authority.ts"
+import { authorizeArtifactEntryChange, authorizeArtifactVersionChange, type ArtifactContext } from "../../domain/artifacts/authority.ts"
 import { authorizeControlsChange, authorizePeerChange, authorizeRootFieldChange } from "../../domain/peers/authority.ts"
 import { authorizeQuestChange, authorizeQuestIndexChange } from "../../domain/quests/authority.ts"
 import { authorizeRoomEntryChange, authorizeRoomMessageChange } from "../../domain/rooms/authority.ts"
@@ -120,6 +131,11 @@ const relayOnly = (what: string, fields: readonly string[]): Record<string, Fiel
 const SeedUse = zod.object({ identity: Id, at: Timestamp })
 const residentOf = (ctx: DocumentContext) => String(ctx.doc.identity ?? "")
 const roomOf = (ctx: DocumentContext) => String(ctx.doc.roomId ?? "")
+/** The artifact document's identity and versions, for the rule that judges a version. */
+const artifactOf = (ctx: DocumentContext): Pick<ArtifactContext, "artifact" | "versions"> => ({
+  artifact: ArtifactIdentity.safeParse(ctx.doc).data,
+  versions: Array.isArray(ctx.doc.versions) ? (ctx.doc.versions as ArtifactContext["versions"]) : [],
+})
 
 export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
   root: {
@@ -183,6 +199,23 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
   mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
   skills: { fields: { skills: records(Skill, authorizeSkillChange), hats: records(HatRecord, authorizeHatChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
   proposals: { fields: { proposals: records(Proposal, authorizeProposalChange), loops: records(ImprovementLoop, authorizeLoopChange), kind: fixed("proposals"), schemaVersion: fixed("proposals") } },
+  community: {
+    fields: {
+      guilds: records(Guild, authorizeGuildChange),
+      requests: records(JoinRequest, authorizeJoinRequestChange),
+      reviews: records(JournalReview, authorizeJournalReviewChange),
+      disputes: records(Dispute, authorizeDisputeChange),
+      kind: fixed("community"),
+      schemaVersion: fixed("community"),
+    },
+  },
+  artifacts: { fields: { artifacts: records(ArtifactEntry, authorizeArtifactEntryChange), kind: fixed("artifacts"), schemaVersion: fixed("artifacts") } },
+  artifact: {
+    fields: {
+      versions: list(ArtifactVersion, (b, a, who, ctx) => authorizeArtifactVersionChange(b, a, who, { ...ctx, ...artifactOf(ctx) })),
+      ...Object.fromEntries(["kind", "schemaVersion", "id", "by", "author", "task"].map(f => [f, fixed("artifact")])),
+    },
+  },
   // entries and head are judged together by authorizeAuditChange; these give their schemas.
   audit: { fields: { entries: list(AuditEntry, () => ALLOWED), head: value(SignedHead, () => ALLOWED), kind: fixed("audit"), schemaVersion: fixed("audit"), peer: fixed("audit"), period: fixed("audit") }, audit: true },
 }

@@ -24,6 +24,11 @@ export interface AuthorityContext {
    * or the current lease, as the relay's queue shows it); undefined when no such run is known.
    */
   runWorker?(run: RunRef): string | undefined
+  /**
+   * The resident task `taskId` is aimed at (`resident` undefined: none), as the relay's queue
+   * shows it; undefined when the queue does not hold the task.
+   */
+  taskTarget?(taskId: string): { resident: string | undefined } | undefined
 }
 
 /** The actor kind a principal's writes must carry (`by.kind` in histories and ledgers). */

@@ -39,6 +39,7 @@ export const DEFAULT_HATS: readonly Hat[] = [
   {
     id: "objectivity",
     name: "Hat of Objectivity",
+    facet: "mediation",
     description: "A neutral mediator for disputes.",
     prompt: "Mediate neutrally. Restate each side fairly, separate facts from claims, and propose an outcome both could check.",
   },

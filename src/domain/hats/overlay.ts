@@ -16,10 +16,19 @@ export function hatOverlay(hat: Hat): string {
   return [HATTERY_RULES, `Wear the ${hat.name} hat.`, hat.description, hat.prompt].join("\n\n")
 }
 
+/** The hat a dispute's mediator wears: exactly the Hat of Objectivity (as the workspace has it, edited or not). */
+export const MEDIATION_HAT = "objectivity" as const
+
 /**
  * The hat a facet picks among `hats` (an operator's hat for the facet before the default
- * one, so an edited hat wins).
+ * one, so an edited hat wins); mediation always picks the Hat of Objectivity.
  */
 export function hatForFacet(facet: Facet, hats: readonly Hat[] = DEFAULT_HATS): Hat | undefined {
+  if (facet === "mediation") return hats.find(h => h.id === MEDIATION_HAT)
   return hats.find(h => h.facet === facet && !DEFAULT_HATS.some(d => d.id === h.id)) ?? hats.find(h => h.facet === facet)
+}
+
+/** Who wears a hat of `facet`: "review steps of a plan", "a dispute's mediator". */
+export function wornBy(facet: Facet): string {
+  return facet === "mediation" ? "a dispute's mediator" : `${facet} steps of a plan`
 }

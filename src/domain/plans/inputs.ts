@@ -1,6 +1,6 @@
 /** What a person gives to have a request planned and to edit a plan: the CLI's flags and the panel's forms read these. */
 import { z } from "zod"
-import { Facet, Id, LIMITS, MAX_PLAN_STEPS, PlanStepKey } from "../../../schemas/index.ts"
+import { Id, LIMITS, MAX_PLAN_STEPS, PlanFacet, PlanStepKey } from "../../../schemas/index.ts"
 import { Budget, TaskFields } from "../tasks/inputs.ts"
 
 export const PlanRequestInput = z.object({
@@ -27,7 +27,7 @@ export const PlanStepInput = z
     key: PlanStepKey.optional(),
     title: TaskFields.title,
     prompt: TaskFields.prompt,
-    facet: Facet,
+    facet: PlanFacet,
     dependsOn: z.array(PlanStepKey).max(MAX_PLAN_STEPS).default([]),
     budgetUsd: Budget.optional(),
   })

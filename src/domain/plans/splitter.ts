@@ -3,7 +3,7 @@
  * each with a facet and the steps it waits for. Planning works with no LLM at all: when a
  * model's plan is unusable, this one is offered instead.
  */
-import { FACETS, MAX_PLAN_STEPS, type Facet, type PlanReply, type PlanStepDraft } from "../../../schemas/index.ts"
+import { MAX_PLAN_STEPS, PLAN_FACETS, type PlanFacet, type PlanReply, type PlanStepDraft } from "../../../schemas/index.ts"
 import { CONNECTORS } from "./gutCheck.ts"
 import { extractIntent, FILLER, sentencesOf } from "./intent.ts"
 
@@ -15,7 +15,7 @@ const BULLET = /^\s*(?:[-*•]|\d+[.)])\s*/
 /** A sentence that limits the work rather than naming some: carried in the intent, never a step. */
 const NOT_WORK = /^(?:don't|do not|never|avoid|no need to|it (?:must|should|needs? to)|must|always|make sure)\b/i
 
-const FACET_WORDS: [Facet, RegExp][] = [
+const FACET_WORDS: [PlanFacet, RegExp][] = [
   ["strategy", /\b(?:plan|design|outline|research|investigate|decide|strategy|architecture)\w*/i],
   ["review", /\b(?:review|audit|verify|test|check|validate)\w*/i],
   ["document", /\b(?:doc|docs|document|documentation|summari[sz]e|summary|write up|explain|readme)\w*/i],
@@ -23,7 +23,7 @@ const FACET_WORDS: [Facet, RegExp][] = [
 ]
 
 /** The facet a piece of work reads as (build when nothing says otherwise). */
-export function facetOf(text: string): Facet {
+export function facetOf(text: string): PlanFacet {
   return FACET_WORDS.find(([, words]) => words.test(text))?.[0] ?? "build"
 }
 
@@ -65,13 +65,13 @@ export function featuresOf(text: string, max = DEFAULT_MAX_STEPS): string[] {
   return out
 }
 
-const rank = (facet: Facet) => Math.min(FACETS.indexOf(facet), 2) // review and document come after building, side by side
+const rank = (facet: PlanFacet) => Math.min(PLAN_FACETS.indexOf(facet), 2) // review and document come after building, side by side
 
 /**
  * Each step waits for the steps of the nearest earlier stage (strategy, then build, then
  * review and document) that come before it; steps of one stage run side by side.
  */
-export function stageDependencies(facets: readonly Facet[]): number[][] {
+export function stageDependencies(facets: readonly PlanFacet[]): number[][] {
   return facets.map((facet, i) => {
     const earlier = facets.slice(0, i).map((f, j) => ({ j, r: rank(f) })).filter(({ r }) => r < rank(facet))
     const stage = Math.max(-1, ...earlier.map(e => e.r))

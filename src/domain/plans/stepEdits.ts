@@ -8,7 +8,7 @@
  * name it); `stepsEditOf` gives it, and every step that waits for it, the key `editPlan`
  * will give it.
  */
-import type { Facet, PlanStep } from "../../../schemas/index.ts"
+import type { PlanFacet, PlanStep } from "../../../schemas/index.ts"
 import type { PlanStepInput } from "./inputs.ts"
 import { nextStepKey } from "./planTasks.ts"
 
@@ -65,7 +65,7 @@ export function addStep(
   steps: readonly StepDraft[],
   saved: readonly PlanStep[],
   maxBudgetUsd: number,
-  step: { title: string; prompt: string; facet: Facet; dependsOn?: readonly string[] },
+  step: { title: string; prompt: string; facet: PlanFacet; dependsOn?: readonly string[] },
 ): StepDraft[] {
   const key = nextStepKey([...saved, ...steps])
   const left = budgetLeft(steps, maxBudgetUsd)

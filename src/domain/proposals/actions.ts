@@ -14,7 +14,7 @@ import type { Workspace } from "../../workspace/workspace.ts"
 import { storedValue } from "../../workspace/storedValue.ts"
 import { LoopInput, ProposalInput, RejectInput, StopInput } from "./inputs.ts"
 import { approvalsSuffice } from "./rules.ts"
-import { currentTarget, targetAt, writeTarget } from "./targets.ts"
+import { checkTargetValue, currentTarget, targetAt, writeTarget } from "./targets.ts"
 
 export async function openProposals(workspace: Workspace): Promise<DocHandle<ProposalsDoc>> {
   const url = workspace.root.docs.proposals
@@ -44,6 +44,7 @@ async function proposal(ctx: OperatorContext, id: string): Promise<[DocHandle<Pr
 export async function propose(ctx: OperatorContext, input: ProposalInput): Promise<Proposal> {
   const parsed = parseInput(ProposalInput, input)
   const handle = await openProposals(ctx.workspace)
+  checkTargetValue(parsed.target, parsed.after)
   const { value } = await currentTarget(ctx, parsed.target)
   const now = ctx.now ?? Date.now()
   const p: Proposal = { id: newId("prop", now), ...parsed, before: value, proposedBy: ctx.actor, proposedAt: now, state: "proposed", approvals: [] }

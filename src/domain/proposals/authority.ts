@@ -13,6 +13,12 @@ import { approvalsSuffice } from "./rules.ts"
 
 const FIXED = new Set(["id", "target", "before", "after", "reason", "risk", "rollbackPlan", "proposedBy", "proposedAt", "loop", "taskId"])
 
+/** A proposal as it is first written: what was proposed, waiting, with no approvals. */
+function waitingProposal(p: Proposal): Proposal {
+  const proposed = Object.fromEntries(Object.entries(p).filter(([k]) => FIXED.has(k))) as Pick<Proposal, "id" | "target" | "before" | "after" | "reason" | "risk" | "rollbackPlan" | "proposedBy" | "proposedAt">
+  return { ...proposed, state: "proposed", approvals: [] }
+}
+
 function operatorOnly(who: Principal, what: string): AuthorityVerdict | undefined {
   const pending = refusePending(who)
   if (pending) return pending
@@ -27,9 +33,11 @@ export function authorizeProposalChange(before: Proposal | undefined, after: Pro
   if (after.id !== ctx.key) return refused(`proposal ${after.id} is stored under the key ${ctx.key}: a proposal's key must be its id`)
   if (!before) {
     if (after.proposedBy.kind !== "operator" || !isSelf(after.proposedBy.name, who)) return refused(`proposal ${after.id} says ${after.proposedBy.name} proposed it, but ${who.peer} wrote it`)
-    if (after.state !== "proposed" || after.approvals.length || after.checkpoint || after.loop || after.taskId)
-      return refused(`a new proposal waits for approval, with no approvals, checkpoint or loop of its own (proposal ${after.id})`)
-    return ALLOWED
+    if (after.loop || after.taskId) return refused(`a new proposal from an operator has no loop or task of its own: the relay makes a loop's proposals (proposal ${after.id})`)
+    // Proposed and approved (or decided) before the relay saw it, offline or in one burst:
+    // judged as the waiting proposal it began as, then that change.
+    const waiting = waitingProposal(after)
+    return same(waiting, after) ? ALLOWED : authorizeProposalChange(waiting, after, who, ctx)
   }
   const changed = changedFields(before, after)
   const fixed = changed.find(f => FIXED.has(f))
@@ -46,6 +54,13 @@ export function authorizeProposalChange(before: Proposal | undefined, after: Pro
     return stray.length ? refused(`proposal ${after.id}: ${stray.join(", ")} change only with its state`) : ALLOWED
   }
   const move = `${before.state}→${after.state}`
+  if (move === "proposed→rolled_back") {
+    // Applied and rolled back before the relay saw either: judged as the two steps.
+    const { rolledBackBy: _by, rolledBackAt: _at, ...rest } = after
+    const applied: Proposal = { ...rest, state: "applied" }
+    const first = authorizeProposalChange(before, applied, who, ctx)
+    return first.ok ? authorizeProposalChange(applied, after, who, ctx) : first
+  }
   if (move === "proposed→applied") {
     if (!approvalsSuffice(after)) return refused(`proposal ${after.id} is ${after.risk} risk: it applies with ${after.risk === "high" ? "two operators'" : "an operator's"} approval`)
     if (!isSelf(after.appliedBy, who) || after.appliedAt === undefined || !after.checkpoint) return refused(`proposal ${after.id}: applying names its applier (${who.peer}), the time and the checkpoint`)

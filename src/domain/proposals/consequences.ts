@@ -8,11 +8,10 @@
 import type { Actor, ImprovementLoop, Proposal, ProposalsDoc } from "../../../schemas/index.ts"
 import { readLoops, readProposals } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
-import { openSkills } from "../skills/actions.ts"
 import { taskSpend } from "../tasks/spend.ts"
 import { openProposals, storedProposal } from "./actions.ts"
 import { loopProposalId, loopTaskId, loopTaskText, nextLoopStep, readLoopAnswer, targetLabel } from "./rules.ts"
-import { targetValue } from "./targets.ts"
+import { targetNow } from "./targets.ts"
 
 /** The budget of each iteration's task (USD): at most what the loop has left, never below the smallest a task takes. */
 const ITERATION_BUDGET = { minBudgetUsd: 0.005, maxBudgetUsd: 0.05 } as const
@@ -25,20 +24,19 @@ export type LoopEvent = { loop: string; action: "began" | "proposed" | "done" | 
 
 /** One pass over every running loop; answers what it did, for the relay's audit log. */
 export async function advanceLoops(ws: Workspace, by: Actor, now: number): Promise<LoopEvent[]> {
-  if (!ws.root.docs.proposals || !ws.root.docs.skills) return []
+  if (!ws.root.docs.proposals) return []
   const handle = await openProposals(ws)
   const label = `proposals ${handle.url}`
   const loops = [...readLoops(handle.doc(), label, []).values()].filter(l => l.state === "running")
   if (!loops.length) return []
   const proposals = readProposals(handle.doc(), label, [])
-  const skills = (await openSkills(ws)).doc()
   const events: LoopEvent[] = []
   const write = (fn: (d: ProposalsDoc) => void) => handle.change(fn)
   for (const loop of loops) {
     const task = loop.iterations ? ws.tasks.get(loopTaskId(loop.id, loop.iterations)) : undefined
     const step = nextLoopStep(loop, task, proposals.has(loopProposalId(loop.id, loop.iterations)))
-    const current = targetValue(skills, loop.target)
     if (step.kind === "wait") continue
+    const current = await targetNow(ws, loop.target)
     if (current === undefined) {
       finish(write, loop, "stopped", `${targetLabel(loop.target)} no longer exists`, events)
       continue

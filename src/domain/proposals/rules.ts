@@ -16,7 +16,7 @@ export function approvalsSuffice(p: Pick<Proposal, "risk" | "approvals">): boole
 
 /** "the hat builder's prompt" */
 export function targetLabel(t: ProposalTarget): string {
-  return `the ${t.kind} ${t.id}'s ${t.field}`
+  return t.kind === "config" ? `the runtime control ${t.field}` : `the ${t.kind} ${t.id}'s ${t.field}`
 }
 
 /** A proposal's id from its loop's iteration, or a fresh one. */

@@ -21,6 +21,8 @@ import {
   type IdentitiesDoc,
   type JournalDoc,
   type RunRef,
+  MUTABLE_ATTRIBUTES,
+  type MutableAttribute,
 } from "../../../schemas/index.ts"
 import { checkForge, ForgeError, freshSeed, level } from "./forge.ts"
 import { ForgeInput } from "./inputs.ts"
@@ -186,11 +188,11 @@ const Attribute = z.string().trim().max(LIMITS.reason).nullable()
 
 /** The attributes a resident may change about itself (§4.5's mutable attributes). */
 export const MutableEdit = z
-  .object({ mood: Attribute, focus: Attribute, likes: Attribute, dislikes: Attribute, interests: Attribute, workingStyle: Attribute, aesthetics: Attribute, quirks: Attribute })
+  .object(Object.fromEntries(MUTABLE_ATTRIBUTES.map(key => [key, Attribute])) as Record<MutableAttribute, typeof Attribute>)
   .partial()
   .strict()
 export type MutableEdit = z.input<typeof MutableEdit>
-export const MUTABLE_KEYS = MutableEdit.keyof().options
+export const MUTABLE_KEYS = MUTABLE_ATTRIBUTES
 
 /** Sets mutable attributes (mood, focus, likes …); null or blank removes one. */
 export async function updateMutable(ctx: OperatorContext, id: string, edit: MutableEdit): Promise<Identity["mutable"]> {
@@ -218,7 +220,8 @@ export async function updateMutable(ctx: OperatorContext, id: string, edit: Muta
 
 // ── memory ──────────────────────────────────────────────────────────────────
 
-async function journalOf(repo: Repo, identity: Identity): Promise<DocHandle<JournalDoc>> {
+/** A resident's journal document, or a refusal when its record names none. */
+export async function journalOf(repo: Repo, identity: Identity): Promise<DocHandle<JournalDoc>> {
   if (!identity.journalUrl) throw new OperatorActionError("journal_missing", { id: identity.id })
   return repo.find<JournalDoc>(identity.journalUrl as AutomergeUrl)
 }

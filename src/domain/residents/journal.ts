@@ -105,7 +105,7 @@ export function summarize(entries: readonly JournalEntry[]): string {
 }
 
 /** Cuts to at most `max` characters, marking the cut, never splitting a surrogate pair. */
-function cut(text: string, max: number): string {
+export function cut(text: string, max: number): string {
   if (text.length <= max) return text
   const head = text.slice(0, max - 1)
   return `${/[\ud800-\udbff]$/.test(head) ? head.slice(0, -1) : head}…`

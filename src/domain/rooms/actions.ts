@@ -7,12 +7,13 @@
 import type { DocHandle } from "@automerge/automerge-repo/slim"
 import { LIMITS, Message, RoomEntry, SCHEMA_VERSION, type RoomDoc, type RoomIndexDoc, type Task } from "../../../schemas/index.ts"
 import { newId } from "../../core/ids.ts"
-import { OperatorActionError, openDoc, parseInput as parse, type SocialContext } from "../../workspace/actionContext.ts"
+import { OperatorActionError, openDoc, parseInput as parse, type OperatorContext, type SocialContext } from "../../workspace/actionContext.ts"
 import { readRoomIndex, readRoomMessages } from "../../workspace/documentReaders.ts"
 import type { Workspace } from "../../workspace/workspace.ts"
 import { displayNameOf } from "../peers/names.ts"
 import { residents } from "../residents/actions.ts"
-import { ANNOUNCEMENT_PREFIX, DmParties, NewMessageInput, TYPED_MESSAGE_PREFIX } from "./inputs.ts"
+import { artifactsLine, taskArtifactIds } from "../artifacts/index.ts"
+import { ANNOUNCEMENT_PREFIX, DmParties, NewMessageInput, RoomTopic, TYPED_MESSAGE_PREFIX } from "./inputs.ts"
 import { partyName } from "./parties.ts"
 import { mergeSegments, roomSegments, segmentsDue, writeSegment, type Segment } from "./segments.ts"
 
@@ -121,6 +122,19 @@ export function roomText(text: string): string {
   return `${trimmed.slice(0, end)}…`
 }
 
+/** Sets what a room is for (an empty topic clears it); the operator's audit log records it. */
+export async function setRoomTopic(ctx: OperatorContext, roomId: string, topic: string): Promise<void> {
+  const text = parse(RoomTopic, topic)
+  const { handle, rooms } = await roomIndex(ctx.workspace)
+  if (!rooms.get(roomId)) throw new OperatorActionError("not_found", { thing: "room", id: roomId })
+  handle.change(d => {
+    const entry = d.rooms[roomId]!
+    if (text) entry.topic = text
+    else delete entry.topic
+  })
+  await ctx.audit.append("social", roomId, { action: "room_topic", topic: text })
+}
+
 /**
  * Opens a DM between two parties (residents, or a resident and an operator). An existing
  * DM between the same two is returned as is, so asking twice does not split the talk.
@@ -148,6 +162,21 @@ export async function createDm(ctx: SocialContext, a: string, b: string): Promis
   return entry
 }
 
+/**
+ * The relay's own room for something that needs one (a dispute), listed under a fixed `id` so
+ * a second pass (or a restart) adds nothing: false when the room is listed already.
+ */
+export async function openRelayRoom(workspace: Workspace, room: { id: string; title: string; topic: string }, now: number): Promise<boolean> {
+  const index = await roomIndex(workspace)
+  if (index.rooms.has(room.id)) return false
+  const fields = parse(RoomEntry.omit({ url: true }), { id: room.id, kind: "room", title: room.title.slice(0, LIMITS.name), members: [], createdAt: now, topic: room.topic.slice(0, LIMITS.reason) })
+  const doc = workspace.repo.create<RoomDoc>({ schemaVersion: SCHEMA_VERSION, kind: "room", roomId: room.id, messages: [] })
+  index.handle.change(d => {
+    d.rooms[room.id] ??= { ...fields, url: doc.url }
+  })
+  return true
+}
+
 export type OnceResult = "written" | "exists"
 
 /**
@@ -156,7 +185,7 @@ export type OnceResult = "written" | "exists"
  * Only the segment written to and the one before it are searched (a pass that comes back
  * later still shows the message once: readers keep each id once).
  */
-async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
+export async function postOnce(workspace: Workspace, roomId: string, message: Message): Promise<OnceResult> {
   const segments = roomSegments(await roomEntry(workspace, roomId))
   const valid = parse(Message, message)
   const target = writeSegment(segments, valid.at)
@@ -188,7 +217,8 @@ function residentReply(task: Task, rooms: ReadonlyMap<string, RoomEntry>, now: n
 /**
  * The summary of an approved task, posted once to its room (id `update-<taskId>`, town_hall
  * when its room is unknown) by its resident, or its worker when it had none: one sentence
- * with the title and a link to the task. The output itself stays on the task (its result,
+ * with the title and a link to the task, and links to its artifacts (the report and files its
+ * runs kept: src/domain/artifacts). The output itself stays on the task (its result,
  * and live output while it ran); a room is no place for raw command output. A resident's
  * answer to a room message is the exception: the answer itself is posted (residentReply).
  */
@@ -199,10 +229,12 @@ export async function postTaskUpdate(ctx: SocialContext, task: Task): Promise<On
   if (reply) return postOnce(ctx.workspace, task.room!, reply)
   const roomId = task.room && rooms.has(task.room) ? task.room : "town_hall"
   const title = task.title.replace(/\s+/g, " ").trim()
+  const head = `Approved: “${title}” — ${taskPath(task.id)}`
+  const artifacts = artifactsLine(await taskArtifactIds(ctx.workspace, task.id), LIMITS.message - head.length - 3)
   return postOnce(ctx.workspace, roomId, {
     id: `update-${task.id}`,
     author: task.targetIdentity ?? task.result?.worker ?? ctx.actor.name,
-    content: roomText(`Approved: “${title}” — ${taskPath(task.id)}`),
+    content: roomText(artifacts ? `${head} · ${artifacts}` : head),
     importance: 3,
     at: ctx.now ?? Date.now(),
   })

@@ -36,3 +36,6 @@ export type NewMessageInput = z.input<typeof NewMessageInput>
 export const DmParties = z
   .tuple([Id, Id], { error: "a DM needs two parties" })
   .refine(([a, b]) => a !== b, "a DM needs two different parties")
+
+/** A room's topic: what the room is for (empty clears it). */
+export const RoomTopic = z.string().trim().max(LIMITS.reason)

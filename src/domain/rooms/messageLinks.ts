@@ -10,8 +10,8 @@ export interface MessagePart {
   to?: string
 }
 
-/** `/tasks/<id>`, `/quests/<id>`, `/residents/<id>` or `/rooms/<id>`, standing alone (not inside a URL); an id does not end in "." or ":". */
-const APP_PATH = /(?<![\w/.:])\/(?:tasks|quests|residents|rooms)\/[A-Za-z0-9](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_])?/g
+/** `/tasks/<id>`, `/quests/<id>`, `/residents/<id>`, `/rooms/<id>` or `/artifacts/<id>`, standing alone (not inside a URL); an id does not end in "." or ":". */
+const APP_PATH = /(?<![\w/.:])\/(?:tasks|quests|residents|rooms|artifacts)\/[A-Za-z0-9](?:[A-Za-z0-9_.:-]*[A-Za-z0-9_])?/g
 
 export function messageParts(text: string): MessagePart[] {
   const parts: MessagePart[] = []

@@ -223,6 +223,7 @@ function workerChange(before: Task, after: Task, who: Principal, ctx: TaskContex
     const r = after.review
     if (ctx.reviewEverything) return refused(`task ${after.id}: the workspace reviews everything, so a worker hands results in for review (pending_review), never approved`)
     if (after.mode !== "llm") return refused(`task ${after.id}: local commands are always reviewed by a human`)
+    if (after.facet === "mediation") return refused(`task ${after.id}: a mediator's answer settles a dispute, so an operator approves it (pending_review), never its worker`)
     if (!r || r.verdict !== "approve" || r.needsHuman || r.confidence < AUTO_APPROVE_MIN_CONFIDENCE)
       return refused(`task ${after.id}: a worker approves only what its critic approved with confidence ${AUTO_APPROVE_MIN_CONFIDENCE} or more; this goes to pending_review`)
   }

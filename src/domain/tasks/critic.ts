@@ -70,7 +70,7 @@ export interface ReviewRoute {
 }
 
 /** approved (no human needed) | pending_review (human needed) | requeued | failed (third rejection). */
-export function routeReview(task: Pick<Task, "mode" | "attempts" | "plan">, c: Critique, controls: Pick<RuntimeControls, "reviewEverything">): ReviewRoute {
+export function routeReview(task: Pick<Task, "mode" | "attempts" | "plan" | "facet">, c: Critique, controls: Pick<RuntimeControls, "reviewEverything">): ReviewRoute {
   // A plan's result is its subtasks' results put together: an operator judges it, never the critic alone.
   if (c.verdict === "reject" && !task.plan) {
     const attempts = task.attempts + 1
@@ -85,6 +85,7 @@ export function routeReview(task: Pick<Task, "mode" | "attempts" | "plan">, c: C
   const why = [
     task.mode === "local" ? "local commands are always reviewed" : "",
     task.plan ? "a plan's assembled result is reviewed as one" : "",
+    task.facet === "mediation" ? "a mediator's answer settles a dispute only with an operator's approval" : "",
     c.confidence < AUTO_APPROVE_MIN_CONFIDENCE ? `confidence ${c.confidence} below ${AUTO_APPROVE_MIN_CONFIDENCE}` : "",
     controls.reviewEverything ? "the workspace reviews everything" : "",
   ].filter(Boolean)

@@ -5,7 +5,7 @@
  * schema's).
  */
 import { z } from "zod"
-import { Id, LIMITS, ModelChoice, Priority, TaskLink, TaskMode, Usd, type Task } from "../../../schemas/index.ts"
+import { Facet, Id, LIMITS, ModelChoice, Priority, TaskLink, TaskMode, Usd, type Task } from "../../../schemas/index.ts"
 
 /** The budget a person sets on a task, in USD: the CLI's flags and the forms' fields. */
 export const BUDGET_RANGE = { min: 0, max: 1000 } as const
@@ -45,6 +45,8 @@ export const NewTaskInput = z
     link: TaskLink.optional(),
     room: Id.optional(),
     bonus: z.object({ id: Id, tokens: z.number().int().min(BONUS_RANGE.min).max(BONUS_RANGE.max) }).optional(),
+    /** The facet whose hat the run wears (a dispute's mediation task wears the Hat of Objectivity). */
+    facet: Facet.optional(),
   })
   .strict()
   .refine(t => !!t.prompt !== !!t.command, { message: "give exactly one of prompt or command" })

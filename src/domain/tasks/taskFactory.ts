@@ -37,6 +37,7 @@ export function buildTask(input: NewTaskInput, controls: RuntimeControls, by: Ac
   if (input.targetIdentity !== undefined) task.targetIdentity = input.targetIdentity
   if (input.link !== undefined) task.link = input.link
   if (input.bonus !== undefined) task.bonus = input.bonus
+  if (input.facet !== undefined) task.facet = input.facet
   task.room = input.room ?? "town_hall"
   return task
 }

@@ -31,6 +31,12 @@ export const MAIL_REPLY_GRANT = 12
 export const MAIL_SEND_COST = 10
 /** Bonus for a one-time task unless its definition says otherwise. */
 export const ONE_TIME_BONUS = 25
+/** Submitting a journal entry for review: journal tokens first, then free time. */
+export const JOURNAL_REVIEW_COST = 10
+/** After an author's submission is rejected as gaming, its next ones cost this many times more… */
+export const GAMING_SURCHARGE = 1.25
+/** …for this many days after that decision. */
+export const GAMING_SURCHARGE_DAYS = 2
 
 export const QUEST_DEFAULTS = { upfrontTip: 10, completionReward: 30, manualTip: 10 } as const
 
@@ -109,4 +115,8 @@ export const ledgerKeys = {
   questCompletion: (questId: string) => key("quest", questId, "completion"),
   /** Place `place` (1-based) of a bounty, paid to each member. */
   bountyPlace: (bountyId: string, place: number, member: string) => key("bounty", bountyId, "place", place, member),
+  /** The part of a journal review's cost paid from one bucket (journal first, then free time). */
+  reviewCost: (reviewId: string, bucket: "journal" | "free_time") => key("review", reviewId, "cost", bucket),
+  /** A journal review's refund and bonus on acceptance, paid by the relay once. */
+  reviewReward: (reviewId: string) => key("review", reviewId, "reward"),
 } as const

@@ -1,0 +1,5 @@
+export * from "./actions.ts"
+export * from "./authority.ts"
+export * from "./inputs.ts"
+export * from "./rules.ts"
+export * from "./markdown.ts"

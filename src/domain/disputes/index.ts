@@ -1,0 +1,5 @@
+export * from "./actions.ts"
+export * from "./authority.ts"
+export * from "./consequences.ts"
+export * from "./inputs.ts"
+export * from "./rules.ts"

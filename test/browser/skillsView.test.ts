@@ -92,7 +92,7 @@ describe("skills in the panel", { timeout: 120_000 }, () => {
         decidedBy: dorothy,
         decidedAt: now - 80_000_000,
         // The routed task below is counted already: the relay will not count it again.
-        metrics: { uses: 4, successes: 3, costUsd: 0.01, latencyMs: 12_000, lastUsedAt: now - 3_600_000, counted: [approvedTask] },
+        metrics: { uses: 4, successes: 3, costUsd: 0.01, latencyMs: 12_000, lastUsedAt: now - 90 * 60_000, counted: [approvedTask] },
       }
       skills.change(d => {
         d.skills[inUse.id] = inUse

@@ -42,7 +42,7 @@ describe("one-time tasks", () => {
       await waitFor(async () => (await oneTimeTasksOf(peer.workspace)).some(t => t.id === "crystallize"), { timeoutMs: 10_000, message: "the catalogue at each operator" })
 
     for (const p of [a, b]) p.repo.networkSubsystem.disconnect()
-    await waitFor(() => [a, b].every(p => !relay.repo.peers.includes(p.repo.peerId)), { events: [[relay.repo.networkSubsystem, "peer-disconnected"]] })
+    await waitFor(() => [a, b].every(p => !relay.repo.peers.includes(p.repo.peerId)), { events: [[relay.repo.networkSubsystem, "peer-disconnected"]], timeoutMs: 20_000, message: "both operators gone from the relay" })
     const fromA = await claimOneTimeTask(alice, "crystallize", { resident: ada.id })
     const fromB = await claimOneTimeTask(bob, "crystallize", { resident: ada.id })
     expect(fromA.id).toBe(claimTaskId("crystallize", ada.id))
@@ -51,10 +51,10 @@ describe("one-time tasks", () => {
 
     // One task at the relay; run and approved, the bonus is paid once.
     const id = fromA.id
-    await waitFor(() => relay.workspace.tasks.get(id) !== undefined, { events: [[relay.workspace.tasks, "change"]], timeoutMs: 10_000 })
+    await waitFor(() => relay.workspace.tasks.get(id) !== undefined, { events: [[relay.workspace.tasks, "change"]], timeoutMs: 20_000, message: "the claim at the relay once both are back" })
     expect([...relay.workspace.tasks.entries.keys()].filter(k => k.startsWith("onetime-"))).toEqual([id])
     await runToReviewAsRelay(relay, id)
-    await waitFor(() => a.workspace.tasks.get(id)?.status === "pending_review", { events: [[a.workspace.tasks, "change"]], timeoutMs: 10_000 })
+    await waitFor(() => a.workspace.tasks.get(id)?.status === "pending_review", { events: [[a.workspace.tasks, "change"]], timeoutMs: 20_000, message: "the run in review at alice" })
     await decideTask(alice, id, "approve")
     const wallets = (await relay.repo.find<WalletsDoc>(relay.workspace.root.docs.wallets as AutomergeUrl)) as DocHandle<WalletsDoc>
     const key = ledgerKeys.bonus("crystallize", ada.id)

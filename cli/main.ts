@@ -86,6 +86,12 @@ skill:ID:template|description):
                                                    and the loop waits at each proposal
   loop list | loop continue ID | loop stop ID [--reason TEXT]
 
+Collaboration request (one banner asking every resident to help; each takes --json):
+  request show                                     the active collaboration request and the finished ones
+  request set --text T                             asks every resident to help with T (replaces the
+                                                   active one; queues a suggestion task for it)
+  request done                                     the active request is done
+
 One-time tasks (each resident does each once, for a bonus paid on approval):
   onetime list                                     the catalogue, who did each and who claimed it
   onetime add --id ID --title T --prompt P [--bonus 25] [--eligible RES,...]
@@ -237,6 +243,7 @@ const COMMANDS: Record<string, Command> = {
   skill: group("skill", async () => (await import("./commands/skill.ts")).SKILL_SUBCOMMANDS),
   hat: group("hat", async () => (await import("./commands/hat.ts")).HAT_SUBCOMMANDS),
   proposal: group("proposal", async () => (await import("./commands/proposal.ts")).PROPOSAL_SUBCOMMANDS),
+  request: group("request", async () => (await import("./commands/request.ts")).REQUEST_SUBCOMMANDS),
   onetime: group("onetime", async () => (await import("./commands/onetime.ts")).ONETIME_SUBCOMMANDS),
   artifact: group("artifact", async () => (await import("./commands/artifact.ts")).ARTIFACT_SUBCOMMANDS),
   journal: group("journal", async () => (await import("./commands/journal.ts")).JOURNAL_SUBCOMMANDS),

@@ -79,10 +79,16 @@ function anchorAuthority(repo: Repo, workspace: Workspace, owner: PeerIdentity, 
  */
 async function upgradeWorkspace(repo: Repo, workspace: Workspace): Promise<void> {
   if (!workspace.root.docs.mailbox) {
-    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {} })
+    const mailbox = repo.create<MailboxDoc>({ schemaVersion: SCHEMA_VERSION, kind: "mailbox", messages: {}, requests: {} })
     workspace.rootHandle.change((d: RootDoc) => {
       d.docs.mailbox = mailbox.url
     })
+  } else {
+    const mailbox = await repo.find<MailboxDoc>(workspace.root.docs.mailbox as AutomergeUrl)
+    if (!mailbox.doc().requests)
+      mailbox.change(d => {
+        d.requests ??= {}
+      })
   }
   if (!workspace.root.docs.skills) {
     const skills = repo.create<SkillsDoc>({ schemaVersion: SCHEMA_VERSION, kind: "skills", skills: {}, hats: {} })

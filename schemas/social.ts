@@ -250,11 +250,30 @@ export const MailMessage = z.object({
 })
 export type MailMessage = z.infer<typeof MailMessage>
 
+/**
+ * A collaboration request: what the humans currently ask every resident to help with, shown as
+ * one banner. Setting one queues a suggestion task for it; the newest open one is the active one.
+ */
+export const CollabRequest = z.object({
+  id: Id,
+  text: storedString(z.string().min(1).max(LIMITS.message)),
+  /** The operator who set it. */
+  by: z.string().min(1).max(120),
+  at: Timestamp,
+  /** The suggestion task it queued. */
+  taskId: Id,
+  /** How it ended: done by an operator, or replaced by a newer request. */
+  closed: z.object({ outcome: z.enum(["done", "replaced"]), by: z.string().min(1).max(120), at: Timestamp }).optional(),
+})
+export type CollabRequest = z.infer<typeof CollabRequest>
+
 export const MailboxDoc = z.object({
   schemaVersion: SchemaVersion,
   kind: z.literal("mailbox"),
   /** Keyed by id; a task-approval notice uses `pending-<taskId>`, so it exists once per task. */
   messages: z.record(Id, MailMessage),
+  /** Collaboration requests by id (absent in a mailbox from before them). */
+  requests: z.record(Id, CollabRequest).optional(),
 })
 export type MailboxDoc = z.infer<typeof MailboxDoc>
 

@@ -340,6 +340,10 @@ export const ERRORS = {
   },
 
   // ── one-time tasks ──────────────────────────────────────────────────────
+  no_collab_request: {
+    say: () => "There is no active collaboration request.",
+    next: "Set one (vivarium request set --text T, or Mailbox & Quests in the panel).",
+  },
   onetime_exists: {
     say: (d: { id: string }) => `A one-time task ${d.id} exists already.`,
     next: "Give this one another id, or edit that one.",

@@ -38,7 +38,7 @@ export function createWorkspace(repo: Repo, opts: CreateWorkspaceOptions): DocHa
   const wallets = repo.create<WalletsDoc>({ schemaVersion: v, kind: "wallets", entries: {}, days: emptyDays() })
   const quests = repo.create<QuestIndexDoc>({ schemaVersion: v, kind: "quests", quests: {} })
   const bounties = repo.create<BountiesDoc>({ schemaVersion: v, kind: "bounties", bounties: {}, onetime: {} })
-  const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {} })
+  const mailbox = repo.create<MailboxDoc>({ schemaVersion: v, kind: "mailbox", messages: {}, requests: {} })
   const skills = repo.create<SkillsDoc>({ schemaVersion: v, kind: "skills", skills: {}, hats: {} })
   const proposals = repo.create<ProposalsDoc>({ schemaVersion: v, kind: "proposals", proposals: {}, loops: {} })
   const community = repo.create<CommunityDoc>({ schemaVersion: v, kind: "community", guilds: {}, requests: {}, reviews: {}, disputes: {} })

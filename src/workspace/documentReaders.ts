@@ -7,6 +7,7 @@ import {
   AuditEntry,
   Bounty,
   OneTimeTask,
+  CollabRequest,
   Skill,
   Proposal,
   ImprovementLoop,
@@ -130,6 +131,8 @@ export const readArtifact = (value: unknown, label: string, issues: DataIssue[])
 
 export const readMailbox = (value: unknown, label: string, issues: DataIssue[]) =>
   validateEntries(MailMessage, checked("mailbox", value, label).messages, label, ["messages"], issues, "id")
+export const readCollabRequests = (value: unknown, label: string, issues: DataIssue[]) =>
+  validateEntries(CollabRequest, checked("mailbox", value, label).requests ?? {}, label, ["requests"], issues, "id")
 
 export const readJournalEntries = (value: unknown, label: string, issues: DataIssue[]) =>
   validateList(JournalEntry, checked("journal", value, label).entries, label, ["entries"], issues)

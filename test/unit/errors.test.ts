@@ -40,6 +40,7 @@ const SAMPLES: { [C in ErrorCode]: DetailArgs<C> } = {
   profile_refused: [{ problems: ["forbidden tag <script>"] }],
   journal_missing: [{ id: "ada" }],
   journal_empty: [{ id: "ada" }],
+  no_collab_request: [],
   dm_needs_two: [],
   mailbox_missing: [],
   not_an_operator: [{ name: "mallory" }],

@@ -25,6 +25,7 @@ import {
   Proposal,
   ImprovementLoop,
   OneTimeTask,
+  CollabRequest,
   Guild,
   JoinRequest,
   JournalReview,
@@ -42,6 +43,7 @@ import { authorizeArchivedTaskChange } from "../../domain/tasks/archiveAuthority
 import { authorizeBountyChange } from "../../domain/bounties/authority.ts"
 import { authorizeIdentityChange, authorizeJournalEntryChange, authorizeResidentLeaseChange, authorizeSeedUse } from "../../domain/residents/authority.ts"
 import { authorizeMailChange } from "../../domain/mailbox/authority.ts"
+import { authorizeCollabRequestChange } from "../../domain/collaboration/authority.ts"
 import { authorizeSkillChange } from "../../domain/skills/authority.ts"
 import { authorizeHatChange } from "../../domain/hats/authority.ts"
 import { authorizeLoopChange, authorizeProposalChange } from "../../domain/proposals/authority.ts"
@@ -196,7 +198,9 @@ export const DOCUMENT_RULES: Readonly<Record<DocumentKind, DocumentRules>> = {
       identity: fixed("journal"),
     },
   },
-  mailbox: { fields: { messages: records(MailMessage, authorizeMailChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") } },
+  mailbox: {
+    fields: { messages: records(MailMessage, authorizeMailChange), requests: records(CollabRequest, authorizeCollabRequestChange), kind: fixed("mailbox"), schemaVersion: fixed("mailbox") },
+  },
   skills: { fields: { skills: records(Skill, authorizeSkillChange), hats: records(HatRecord, authorizeHatChange), kind: fixed("skills"), schemaVersion: fixed("skills") } },
   proposals: { fields: { proposals: records(Proposal, authorizeProposalChange), loops: records(ImprovementLoop, authorizeLoopChange), kind: fixed("proposals"), schemaVersion: fixed("proposals") } },
   community: {

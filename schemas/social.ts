@@ -252,7 +252,8 @@ export type MailMessage = z.infer<typeof MailMessage>
 
 /**
  * A collaboration request: what the humans currently ask every resident to help with, shown as
- * one banner. Setting one queues a suggestion task for it; the newest open one is the active one.
+ * one banner. Setting one queues a suggestion task for it; the newest one is the active one
+ * until it is closed, and a newer one replaces it (derived, so setting one writes no other).
  */
 export const CollabRequest = z.object({
   id: Id,
@@ -262,8 +263,8 @@ export const CollabRequest = z.object({
   at: Timestamp,
   /** The suggestion task it queued. */
   taskId: Id,
-  /** How it ended: done by an operator, or replaced by a newer request. */
-  closed: z.object({ outcome: z.enum(["done", "replaced"]), by: z.string().min(1).max(120), at: Timestamp }).optional(),
+  /** Marked done by an operator. */
+  closed: z.object({ by: z.string().min(1).max(120), at: Timestamp }).optional(),
 })
 export type CollabRequest = z.infer<typeof CollabRequest>
 

@@ -12,7 +12,7 @@ async function show(argv: string[]): Promise<number> {
   print(flags, requests, r =>
     [
       r.active ? `ACTIVE since ${formatTime(r.active.at)}, set by ${r.active.by} (task ${r.active.taskId}):\n  ${r.active.text}` : "no active collaboration request (vivarium request set --text T)",
-      ...(r.finished.length ? ["", "finished (newest first):", ...r.finished.map(f => `  ${formatTime(f.closed.at)}  ${f.closed.outcome.padEnd(8)} ${f.duration.padStart(9)}  ${oneLine(f.text, 60)}`)] : []),
+      ...(r.finished.length ? ["", "finished (newest first):", ...r.finished.map(f => `  ${formatTime(f.endedAt)}  ${f.outcome.padEnd(8)} ${f.duration.padStart(9)}  ${oneLine(f.text, 60)}`)] : []),
     ].join("\n"),
   )
   return 0

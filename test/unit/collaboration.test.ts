@@ -13,27 +13,35 @@ const MIN = 60_000
 const request = (id: string, at: number, over: Partial<CollabRequest> = {}): CollabRequest => ({ id, text: `help with ${id}`, by: "alice", at, taskId: suggestionTaskId(id), ...over })
 
 describe("collaboration request rules", () => {
-  it("the active request is the newest one still open", () => {
+  it("the active request is the newest one, unless it is done", () => {
     expect(activeRequest([])).toBeUndefined()
     const old = request("r1", 1_000)
     const newer = request("r2", 2_000)
     expect(activeRequest([newer, old])?.id).toBe("r2")
-    expect(activeRequest([old, { ...newer, closed: { outcome: "done", by: "bob", at: 3_000 } }])?.id).toBe("r1")
+    // Done, it leaves no active request: the older one was replaced by it, not revived.
+    expect(activeRequest([old, { ...newer, closed: { by: "bob", at: 3_000 } }])).toBeUndefined()
     // Two set at the same time (offline): every peer picks the same one.
     expect(activeRequest([request("r-a", 5_000), request("r-b", 5_000)])?.id).toBe(activeRequest([request("r-b", 5_000), request("r-a", 5_000)])?.id)
   })
 
-  it("lists finished requests newest first, with how long each ran, at most 50", () => {
+  it("lists the others newest first, done or replaced by the next one, with how long each ran, at most 50", () => {
     expect(durationLabel(12 * MIN)).toBe("12 min")
     expect(durationLabel(90 * MIN)).toBe("1.5 hrs")
     expect(durationLabel(5 * 24 * 60 * MIN)).toBe("5 days")
-    const closed = (id: string, at: number, endAt: number) => request(id, at, { closed: { outcome: "done", by: "alice", at: endAt } })
-    const list = finishedRequests([closed("a", 0, 30 * MIN), request("open", 0), closed("b", 0, 3 * 60 * MIN)])
-    expect(list.map(r => [r.id, r.duration])).toEqual([
-      ["b", "3.0 hrs"],
-      ["a", "30 min"],
+    const H = 60 * MIN
+    const list = finishedRequests([
+      request("a", 0, { closed: { by: "alice", at: 30 * MIN } }),
+      request("b", 1 * H, { closed: { by: "bob", at: 4 * H } }),
+      request("c", 5 * H),
+      request("d", 6 * H),
     ])
-    const many = Array.from({ length: FINISHED_SHOWN + 5 }, (_, i) => closed(`r${i}`, 0, i * MIN))
+    expect(list.map(r => [r.id, r.outcome, r.duration])).toEqual([
+      ["c", "replaced", "1.0 hrs"],
+      ["b", "done", "3.0 hrs"],
+      ["a", "done", "30 min"],
+    ])
+    expect(activeRequest([request("c", 5 * H), request("d", 6 * H)])?.id).toBe("d")
+    const many = Array.from({ length: FINISHED_SHOWN + 5 }, (_, i) => request(`r${i}`, i * 10 * MIN, { closed: { by: "alice", at: i * 10 * MIN + MIN } }))
     expect(finishedRequests(many)).toHaveLength(FINISHED_SHOWN)
     expect(finishedRequests(many)[0]!.id).toBe(`r${FINISHED_SHOWN + 4}`)
   })
@@ -50,10 +58,9 @@ describe("who may change the collaboration requests", () => {
   const ctx = (key: string) => ({ key })
   const r1 = request("r1", 1_000)
 
-  it("an operator sets one as itself and closes one, once, as itself", () => {
+  it("an operator sets one as itself and marks one done, once, as itself", () => {
     expect(authorizeCollabRequestChange(undefined, r1, alice, ctx("r1"))).toEqual(ALLOWED)
-    expect(authorizeCollabRequestChange(r1, { ...r1, closed: { outcome: "done", by: "bob", at: 2_000 } }, bob, ctx("r1"))).toEqual(ALLOWED)
-    expect(authorizeCollabRequestChange(r1, { ...r1, closed: { outcome: "replaced", by: "alice", at: 2_000 } }, alice, ctx("r1"))).toEqual(ALLOWED)
+    expect(authorizeCollabRequestChange(r1, { ...r1, closed: { by: "bob", at: 2_000 } }, bob, ctx("r1"))).toEqual(ALLOWED)
   })
 
   it("refuses workers, pending peers, deletion, another's name, a wrong key or task, and rewriting", () => {
@@ -63,10 +70,10 @@ describe("who may change the collaboration requests", () => {
     expectRefused(authorizeCollabRequestChange(undefined, r1, bob, ctx("r1")), /says alice set it, but bob wrote it/)
     expectRefused(authorizeCollabRequestChange(undefined, r1, alice, ctx("r9")), /stored under the key r9/)
     expectRefused(authorizeCollabRequestChange(undefined, { ...r1, taskId: "task-other" }, alice, ctx("r1")), /queues the task suggestion-r1, not task-other/)
-    expectRefused(authorizeCollabRequestChange(undefined, { ...r1, closed: { outcome: "done", by: "alice", at: 1 } }, alice, ctx("r1")), /a new request is open/)
+    expectRefused(authorizeCollabRequestChange(undefined, { ...r1, closed: { by: "alice", at: 1 } }, alice, ctx("r1")), /a new request is not done yet/)
     expectRefused(authorizeCollabRequestChange(r1, { ...r1, text: "something else" }, alice, ctx("r1")), /text does not change/)
-    expectRefused(authorizeCollabRequestChange(r1, { ...r1, closed: { outcome: "done", by: "alice", at: 2_000 } }, bob, ctx("r1")), /says alice closed it, but bob wrote it/)
-    const done = { ...r1, closed: { outcome: "done" as const, by: "alice", at: 2_000 } }
-    expectRefused(authorizeCollabRequestChange(done, { ...r1, closed: { outcome: "replaced", by: "bob", at: 3_000 } }, bob, ctx("r1")), /was closed by alice already/)
+    expectRefused(authorizeCollabRequestChange(r1, { ...r1, closed: { by: "alice", at: 2_000 } }, bob, ctx("r1")), /says alice marked it done, but bob wrote it/)
+    const done = { ...r1, closed: { by: "alice", at: 2_000 } }
+    expectRefused(authorizeCollabRequestChange(done, { ...r1, closed: { by: "bob", at: 3_000 } }, bob, ctx("r1")), /was marked done by alice already/)
   })
 })

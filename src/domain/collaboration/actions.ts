@@ -34,7 +34,7 @@ export interface SetRequest {
   replaced?: string
 }
 
-/** Sets the collaboration request: the active one (if any) is closed as replaced, and the new one's suggestion task is queued. */
+/** Sets the collaboration request (replacing the active one, if any) and queues its suggestion task. */
 export async function setCollabRequest(ctx: OperatorContext, input: CollabRequestInput): Promise<SetRequest> {
   const { text } = parseInput(CollabRequestInput, input)
   const handle = await openMailbox(ctx.workspace)
@@ -48,9 +48,9 @@ export async function setCollabRequest(ctx: OperatorContext, input: CollabReques
     now,
     request.taskId,
   )
+  // Only the new request is written: the one it replaces is replaced by being older.
   handle.change(d => {
     d.requests ??= {}
-    if (previous) d.requests[previous.id]!.closed = { outcome: "replaced", by: ctx.actor.name, at: now }
     d.requests[id] = { ...request, text: storedValue(text) }
   })
   await ctx.audit.append("social", id, { action: "collab_request_set", taskId: task.id, ...(previous ? { replaced: previous.id } : {}) })
@@ -62,8 +62,7 @@ export async function finishCollabRequest(ctx: OperatorContext): Promise<Finishe
   const handle = await openMailbox(ctx.workspace)
   const active = activeRequest(readCollabRequests(handle.doc(), `mailbox ${handle.url}`, []).values())
   if (!active) throw new OperatorActionError("no_collab_request")
-  const now = ctx.now ?? Date.now()
-  const closed = { outcome: "done" as const, by: ctx.actor.name, at: now }
+  const closed = { by: ctx.actor.name, at: ctx.now ?? Date.now() }
   handle.change(d => {
     d.requests![active.id]!.closed = closed
   })

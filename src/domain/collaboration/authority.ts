@@ -1,6 +1,6 @@
 /**
  * Who may change the collaboration requests: operators set one as themselves (with its own
- * suggestion task) and close one, once, as themselves; what a request asked, who set it and
+ * suggestion task) and mark one done, once, as themselves; what a request asked, who set it and
  * when never change, and nobody deletes one. Workers and pending peers write none.
  */
 import type { CollabRequest } from "../../../schemas/index.ts"
@@ -16,7 +16,7 @@ export function authorizeCollabRequestChange(before: CollabRequest | undefined, 
   if (after.id !== ctx.key) return refused(`collaboration request ${after.id} is stored under the key ${ctx.key}: its key must be its id`)
   if (!before) {
     if (!isSelf(after.by, who)) return refused(`collaboration request ${after.id} says ${after.by} set it, but ${who.peer} wrote it`)
-    if (after.closed) return refused(`collaboration request ${after.id}: a new request is open`)
+    if (after.closed) return refused(`collaboration request ${after.id}: a new request is not done yet`)
     if (after.taskId !== suggestionTaskId(after.id)) return refused(`collaboration request ${after.id} queues the task ${suggestionTaskId(after.id)}, not ${after.taskId}`)
     return ALLOWED
   }
@@ -24,7 +24,7 @@ export function authorizeCollabRequestChange(before: CollabRequest | undefined, 
   const fixed = changed.find(f => f !== "closed")
   if (fixed) return refused(`collaboration request ${after.id}: ${fixed} does not change`)
   if (!changed.includes("closed")) return ALLOWED
-  if (before.closed) return refused(`collaboration request ${after.id} was closed by ${before.closed.by} already`)
-  if (!isSelf(after.closed!.by, who)) return refused(`collaboration request ${after.id} says ${after.closed!.by} closed it, but ${who.peer} wrote it`)
+  if (before.closed) return refused(`collaboration request ${after.id} was marked done by ${before.closed.by} already`)
+  if (!isSelf(after.closed!.by, who)) return refused(`collaboration request ${after.id} says ${after.closed!.by} marked it done, but ${who.peer} wrote it`)
   return ALLOWED
 }

@@ -1,7 +1,8 @@
 /**
- * The collaboration request's rules, pure: the active request is the newest one still open;
- * finished ones are listed newest first with how long they ran; a request's suggestion task
- * gets a budget band above the workspace's defaults, so the residents' run is not cut short.
+ * The collaboration request's rules, pure: the active request is the newest one unless it is
+ * done; the others are listed newest first, done or replaced, with how long they ran; a
+ * request's suggestion task gets a budget band above the workspace's defaults, so the
+ * residents' run is not cut short.
  */
 import type { CollabRequest, RuntimeControls } from "../../../schemas/index.ts"
 
@@ -14,16 +15,19 @@ export const SUGGESTION_BUDGET = { minUsd: 0.18, maxUsd: 0.4 } as const
 /** The suggestion task that request `id` queues: one per request. */
 export const suggestionTaskId = (id: string) => `suggestion-${id}`
 
-/** The newest open request, if any. */
+const newestFirst = (a: CollabRequest, b: CollabRequest) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/** The newest request, while it is not done: a newer one replaces any other. */
 export function activeRequest(requests: Iterable<CollabRequest>): CollabRequest | undefined {
-  let active: CollabRequest | undefined
-  for (const r of requests) if (!r.closed && (!active || r.at > active.at || (r.at === active.at && r.id > active.id))) active = r
-  return active
+  const newest = [...requests].sort(newestFirst)[0]
+  return newest && !newest.closed ? newest : undefined
 }
 
 export interface FinishedRequest extends CollabRequest {
-  closed: NonNullable<CollabRequest["closed"]>
-  /** "N min", "x.y hrs" or "N days": from being set to being closed. */
+  outcome: "done" | "replaced"
+  /** When it ended: marked done, or the newer request set. */
+  endedAt: number
+  /** "N min", "x.y hrs" or "N days": from being set to its end. */
   duration: string
 }
 
@@ -36,13 +40,17 @@ export function durationLabel(ms: number): string {
   return `${Math.round(hours / 24)} days`
 }
 
-/** The closed requests, newest first, at most FINISHED_SHOWN. */
+/** Every request but the active one, newest first, at most FINISHED_SHOWN: done, or replaced by the next one set. */
 export function finishedRequests(requests: Iterable<CollabRequest>): FinishedRequest[] {
-  return [...requests]
-    .filter((r): r is CollabRequest & { closed: NonNullable<CollabRequest["closed"]> } => !!r.closed)
-    .sort((a, b) => b.closed.at - a.closed.at || (a.id < b.id ? 1 : -1))
-    .slice(0, FINISHED_SHOWN)
-    .map(r => ({ ...r, duration: durationLabel(r.closed.at - r.at) }))
+  const sorted = [...requests].sort(newestFirst)
+  const out: FinishedRequest[] = []
+  sorted.forEach((r, i) => {
+    const newer = sorted[i - 1]
+    if (!r.closed && !newer) return
+    const endedAt = r.closed && (!newer || r.closed.at <= newer.at) ? r.closed.at : newer!.at
+    out.push({ ...r, outcome: r.closed && endedAt === r.closed.at ? "done" : "replaced", endedAt, duration: durationLabel(endedAt - r.at) })
+  })
+  return out.slice(0, FINISHED_SHOWN)
 }
 
 /** The suggestion task's budget: the workspace's defaults, raised to the least band. */

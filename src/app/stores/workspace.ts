@@ -1,7 +1,7 @@
 /**
  * The app's one store: adapts a BrowserSession into reactive state. Automerge documents
  * are never made reactive; validated plain snapshots are swapped into shallow refs on
- * each change (see stack-notes), and every write goes through the concepts' actions (src/domain/<concept>/actions.ts).
+ * each change (Automerge proxies are not Vue-reactive), and every write goes through the concepts' actions (src/domain/<concept>/actions.ts).
  */
 import type { Repo } from "@automerge/automerge-repo/slim"
 import { defineStore } from "pinia"

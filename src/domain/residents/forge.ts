@@ -1,5 +1,5 @@
 /**
- * The identity forge's rules (original-behaviour.md §4.1–4.2): names that never name a
+ * The identity forge's rules: names that never name a
  * role, no duplicates or near-duplicates of an existing resident, single-use creativity
  * seeds, tidy attribute lists, and the level derived from sessions. Pure: the caller
  * passes the existing identities and used seeds (src/domain/residents/actions.ts).

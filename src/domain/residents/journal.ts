@@ -1,5 +1,5 @@
 /**
- * A resident's memory (original-behaviour.md §4.6): each journal entry gets a quality tier,
+ * A resident's memory: each journal entry gets a quality tier,
  * daily and weekly roll-ups are derived from the entries (never stored, so they cannot
  * disagree with them after a merge), and recall ranks them against a query with a full-text
  * index and packs the best within a character budget. Everything is deterministic: dates are UTC, ties break by time.

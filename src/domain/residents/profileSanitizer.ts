@@ -1,5 +1,5 @@
 /**
- * A resident's profile page ("My Space", original-behaviour.md §4.7): HTML and CSS written
+ * A resident's profile page ("My Space"): HTML and CSS written
  * by possibly hostile peers. `validateProfile` names what an editor must remove before a
  * profile is stored; `sanitizeProfile` turns anything into safe HTML (allowlisted tags, no
  * attributes at all) and safe CSS (allowlisted properties, plain values), and is applied

@@ -281,7 +281,7 @@ export class ChangeGate {
         "kind",
         `${principal.peer} (${principal.role}) may not create a ${k} document: ${[...CREATABLE_BY_OPERATORS].join(", ")} documents are created by operators, ${[...CREATABLE_BY_WORKERS].join(", ")} by workers too, every other document by the relay`,
       )
-    if (k === "quest") return fail("", authorizeQuestChange(undefined, parsed.data as never, principal, this.#ctx("", doc)))
+    if (k === "quest") return fail("", authorizeQuestChange(undefined, parsed.data as never, principal))
     // Rooms, journals and artifacts: what they already hold is judged as if appended to an empty
     // one (an operator opens a DM and posts the first message in one batch).
     for (const [field, rule] of Object.entries(DOCUMENT_RULES[k].fields))

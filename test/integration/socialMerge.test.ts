@@ -122,8 +122,11 @@ describe("social merges between offline operators", () => {
     expect(await approveQuest(alice, quest.id)).toEqual({ paid: true, amount: 30 })
     expect(await approveQuest(bob, quest.id)).toEqual({ paid: true, amount: 30 })
 
-    a!.repo.networkSubsystem.reconnect()
+    // Bob's approval reaches the relay first; Alice's then merges into a completed quest (each
+    // field keeps its own winner, so the approver can be Bob and the time Alice's).
     b!.repo.networkSubsystem.reconnect()
+    await waitFor(() => questRelay.doc().state === "completed", { events: [[questRelay, "change"]], timeoutMs: 15_000, message: "bob's approval at the relay" })
+    a!.repo.networkSubsystem.reconnect()
     await converged([walletsA, walletsB, walletsRelay], "wallets")
     await converged([questA, questB, questRelay], "the quest")
 

@@ -116,6 +116,10 @@ describe("who may change a skill", () => {
   it("operators edit and decide as themselves; metrics and origin are the relay's; workers write none", () => {
     expect(authorizeSkillChange(proposed, { ...proposed, state: "approved", decidedBy: "alice", decidedAt: NOW }, alice, ctx)).toEqual({ ok: true })
     expect(authorizeSkillChange(proposed, { ...proposed, state: "approved", decidedBy: "bob", decidedAt: NOW }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("cannot record bob") })
+    // Bob's approval first, then Alice's made offline merging in: the decider stays Bob, the time becomes hers.
+    const byBob = { ...proposed, state: "approved" as const, decidedBy: "bob", decidedAt: NOW }
+    expect(authorizeSkillChange(byBob, { ...byBob, decidedAt: NOW + 500 }, alice, ctx)).toEqual({ ok: true })
+    expect(authorizeSkillChange(byBob, { ...byBob, state: "retired", decidedAt: NOW + 500 }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("cannot record bob") })
     expect(authorizeSkillChange(proposed, { ...proposed, description: "better words" }, alice, ctx)).toEqual({ ok: true })
     expect(authorizeSkillChange(proposed, { ...proposed, template: "Do {{thing}}" }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("{{thing}}") })
     expect(authorizeSkillChange(proposed, { ...proposed, metrics: { ...proposed.metrics, uses: 9 } }, alice, ctx)).toMatchObject({ ok: false, reason: expect.stringContaining("do not write metrics") })

@@ -27,7 +27,7 @@ export function authorizeQuestIndexChange(before: QuestIndexEntry | undefined, a
   return ALLOWED
 }
 
-export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestDoc | undefined, who: Principal, ctx: AuthorityContext): AuthorityVerdict {
+export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestDoc | undefined, who: Principal): AuthorityVerdict {
   const pending = refusePending(who)
   if (pending) return pending
   if (!isOperator(who)) return refused(`${who.peer} is a worker: only operators create and edit quests`)
@@ -44,9 +44,12 @@ export function authorizeQuestChange(before: QuestDoc | undefined, after: QuestD
   if (before.state !== after.state && !canMoveQuest(before.state, after.state, "operator"))
     return refused(`quest ${after.id} is ${before.state}: an operator cannot move it to ${after.state}`)
   if (changed.includes("approvedBy") || changed.includes("approvedAt")) {
-    // Completing it, or a second operator's approval made offline merging into a completed quest.
+    // Completing it, or a second operator's approval made offline merging into a completed quest:
+    // the merge keeps each field's own winner, so the approver can stay the first one while the
+    // time becomes the second one's.
     if (after.state !== "completed") return refused(`quest ${after.id}: approvedBy is written when an operator completes the quest`)
-    if (!isSelf(after.approvedBy, who)) return refused(`quest ${after.id}: ${who.peer} cannot record ${after.approvedBy} as the approving operator`)
+    const mergedIntoApproval = before.state === "completed" && after.approvedBy === before.approvedBy
+    if (!isSelf(after.approvedBy, who) && !mergedIntoApproval) return refused(`quest ${after.id}: ${who.peer} cannot record ${after.approvedBy} as the approving operator`)
   }
   return ALLOWED
 }

@@ -28,7 +28,10 @@ export function authorizeSkillChange(before: Skill | undefined, after: Skill | u
   for (const field of changedFields(before, after)) {
     if (EDITABLE.has(field)) continue
     if (DECISION.has(field)) {
-      if (!isSelf(after.decidedBy, who)) return refused(`skill ${after.id}: ${who.peer} cannot record ${after.decidedBy ?? "nobody"} as its decider`)
+      // A second operator's same decision made offline merges field by field: the decider can
+      // stay the first one while the time becomes the second one's.
+      const mergedIntoDecision = before.state === after.state && before.decidedBy === after.decidedBy
+      if (!isSelf(after.decidedBy, who) && !mergedIntoDecision) return refused(`skill ${after.id}: ${who.peer} cannot record ${after.decidedBy ?? "nobody"} as its decider`)
       continue
     }
     return refused(`skill ${after.id}: operators do not write ${field} (the relay proposes skills and counts their use)`)

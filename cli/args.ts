@@ -78,3 +78,16 @@ export function numberFlagOf(schema: z.ZodType<number, number>, nan?: string) {
 const PORT_RANGE = "port must be a number from 0 to 65535"
 export const Port = numberFlag({ min: 0, max: 65535, nan: PORT_RANGE, int: "port must be a whole number" })
 export const RelayUrl = z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, "expected ws://host:port")
+
+/** `--as-operator`: the operator acts as itself where a resident could be named instead. */
+export const AS_OPERATOR_FLAG = { "as-operator": { type: "boolean", default: false } } as const satisfies FlagSpec
+export const AsOperatorInput = { "as-operator": z.boolean() }
+
+/**
+ * Who a vote or dispute is for: the resident a flag names, or (with --as-operator) the operator
+ * itself, given once it is known; exactly one of the two, else `refusal`.
+ */
+export function residentOrSelf(resident: string | undefined, asOperator: boolean, refusal: string): (self: string) => { name: string; kind: "resident" | "operator" } {
+  if (!resident === !asOperator) throw new CliError(refusal)
+  return self => (resident ? { name: resident, kind: "resident" } : { name: self, kind: "operator" })
+}

@@ -9,9 +9,8 @@ import type { Identity, VoterKind } from "../../schemas/index.ts"
 import { assignMediator, disputeDetail, disputesOf, openDispute, TargetRef, targetLabel, type ListedDispute, type ShownDispute } from "../../src/domain/disputes/index.ts"
 import { residents } from "../../src/domain/residents/actions.ts"
 import { countingOrder } from "../../src/domain/votes/index.ts"
-import { parseFlags, stringFlags, takePositionals } from "../args.ts"
+import { AS_OPERATOR_FLAG, AsOperatorInput, parseFlags, residentOrSelf, stringFlags, takePositionals } from "../args.ts"
 import { withPeer } from "../connection.ts"
-import { CliError } from "../errors.ts"
 import { actAsOperator } from "../operatorAction.ts"
 import { formatTime, oneLine, OUTPUT_FLAGS, OutputInput, print, printTable } from "../output.ts"
 
@@ -69,20 +68,21 @@ async function show(argv: string[]): Promise<number> {
   return 0
 }
 
-const OPEN_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("target", "requester", "reason"), "as-operator": { type: "boolean", default: false } } as const
+const OPEN_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("target", "requester", "reason"), ...AS_OPERATOR_FLAG }
 const OpenFlags = OutputInput.extend({
   target: TargetRef,
   requester: z.string().optional(),
-  "as-operator": z.boolean(),
+  ...AsOperatorInput,
   reason: z.string({ error: "--reason is required" }),
 })
 
 async function open(argv: string[]): Promise<number> {
   const flags = parseFlags("dispute open", argv, OPEN_FLAGS, OpenFlags)
-  if (!flags.requester === !flags["as-operator"]) throw new CliError("dispute open: give --requester RESIDENT (the applicant, author or a voter) or --as-operator (you voted in the round), one of them")
-  const dispute = await actAsOperator(flags, ctx =>
-    openDispute(ctx, { target: flags.target, requester: flags.requester ?? ctx.actor.name, requesterKind: flags.requester ? "resident" : "operator", reason: flags.reason }),
-  )
+  const requester = residentOrSelf(flags.requester, flags["as-operator"], "dispute open: give --requester RESIDENT (the applicant, author or a voter) or --as-operator (you voted in the round), one of them")
+  const dispute = await actAsOperator(flags, ctx => {
+    const { name, kind } = requester(ctx.actor.name)
+    return openDispute(ctx, { target: flags.target, requester: name, requesterKind: kind, reason: flags.reason })
+  })
   print(flags, dispute, d => `dispute ${d.id} opened over ${targetLabel(d.target)}; it waits for a mediator (vivarium dispute mediate ${d.id} --mediator RESIDENT)`)
   return 0
 }

@@ -7,9 +7,8 @@ import { z } from "zod"
 import type { Identity } from "../../schemas/index.ts"
 import { castGuildVote, foundGuild, guildBoard, guildDetail, GuildSortInput, leaveGuild, requestToJoin, type ShownGuild, type ShownRequest } from "../../src/domain/guilds/index.ts"
 import { residents } from "../../src/domain/residents/actions.ts"
-import { parseFlags, stringFlags, takePositionals } from "../args.ts"
+import { AS_OPERATOR_FLAG, AsOperatorInput, parseFlags, residentOrSelf, stringFlags, takePositionals } from "../args.ts"
 import { withPeer } from "../connection.ts"
-import { CliError } from "../errors.ts"
 import { actAsOperator } from "../operatorAction.ts"
 import { formatTime, oneLine, OUTPUT_FLAGS, OutputInput, print } from "../output.ts"
 
@@ -89,10 +88,10 @@ async function join(argv: string[]): Promise<number> {
   return 0
 }
 
-const VOTE_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("voter", "choice", "reason"), "as-operator": { type: "boolean", default: false } } as const
+const VOTE_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("voter", "choice", "reason"), ...AS_OPERATOR_FLAG }
 const VoteFlags = OutputInput.extend({
   voter: z.string().optional(),
-  "as-operator": z.boolean(),
+  ...AsOperatorInput,
   choice: z.enum(["accept", "reject"], { error: "--choice is accept or reject" }),
   reason: z.string({ error: "--reason is required" }),
 })
@@ -100,10 +99,11 @@ const VoteFlags = OutputInput.extend({
 async function vote(argv: string[]): Promise<number> {
   const [[id], rest] = takePositionals("guild vote", argv, ["REQUEST"])
   const flags = parseFlags("guild vote", rest, VOTE_FLAGS, VoteFlags)
-  if (!flags.voter === !flags["as-operator"]) throw new CliError("guild vote: give --voter RESIDENT (a member votes) or --as-operator (you vote as yourself), one of them")
-  const cast = await actAsOperator(flags, ctx =>
-    castGuildVote(ctx, id!, { voter: flags.voter ?? ctx.actor.name, voterKind: flags.voter ? "resident" : "operator", choice: flags.choice, reason: flags.reason }),
-  )
+  const voter = residentOrSelf(flags.voter, flags["as-operator"], "guild vote: give --voter RESIDENT (a member votes) or --as-operator (you vote as yourself), one of them")
+  const cast = await actAsOperator(flags, ctx => {
+    const { name, kind } = voter(ctx.actor.name)
+    return castGuildVote(ctx, id!, { voter: name, voterKind: kind, choice: flags.choice, reason: flags.reason })
+  })
   print(flags, cast, v => `vote cast by ${v.voterKind === "operator" ? `operator ${v.voter}` : v.voter} on ${id}: it stays hidden until the relay decides the request`)
   return 0
 }

@@ -7,9 +7,8 @@ import { z } from "zod"
 import { VoteChoice } from "../../schemas/index.ts"
 import { rateJournalEntry, reviewsOf, submitForReview, type ReviewerView } from "../../src/domain/journalReviews/index.ts"
 import { JOURNAL_VOTE } from "../../src/domain/votes/index.ts"
-import { parseFlags, stringFlags, takePositionals } from "../args.ts"
+import { AS_OPERATOR_FLAG, AsOperatorInput, parseFlags, residentOrSelf, stringFlags, takePositionals } from "../args.ts"
 import { withPeer } from "../connection.ts"
-import { CliError } from "../errors.ts"
 import { actAsOperator } from "../operatorAction.ts"
 import { oneLine, OUTPUT_FLAGS, OutputInput, print, printTable } from "../output.ts"
 
@@ -41,10 +40,10 @@ async function reviews(argv: string[]): Promise<number> {
   return 0
 }
 
-const RATE_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("voter", "choice", "reason"), "as-operator": { type: "boolean", default: false } } as const
+const RATE_FLAGS = { ...OUTPUT_FLAGS, ...stringFlags("voter", "choice", "reason"), ...AS_OPERATOR_FLAG }
 const RateFlags = OutputInput.extend({
   voter: z.string().optional(),
-  "as-operator": z.boolean(),
+  ...AsOperatorInput,
   choice: z.enum(VoteChoice.options, { error: `--choice is ${VoteChoice.options.join(", ")}` }),
   reason: z.string({ error: "--reason is required" }),
 })
@@ -52,10 +51,11 @@ const RateFlags = OutputInput.extend({
 async function rate(argv: string[]): Promise<number> {
   const [[id], rest] = takePositionals("journal rate", argv, ["REVIEW"])
   const flags = parseFlags("journal rate", rest, RATE_FLAGS, RateFlags)
-  if (!flags.voter === !flags["as-operator"]) throw new CliError("journal rate: give --voter RESIDENT to vote for a resident, or --as-operator to vote as yourself (one of the two)")
-  const vote = await actAsOperator(flags, ctx =>
-    rateJournalEntry(ctx, id!, { voter: flags.voter ?? ctx.actor.name, voterKind: flags.voter ? "resident" : "operator", choice: flags.choice, reason: flags.reason }),
-  )
+  const voter = residentOrSelf(flags.voter, flags["as-operator"], "journal rate: give --voter RESIDENT to vote for a resident, or --as-operator to vote as yourself (one of the two)")
+  const vote = await actAsOperator(flags, ctx => {
+    const { name, kind } = voter(ctx.actor.name)
+    return rateJournalEntry(ctx, id!, { voter: name, voterKind: kind, choice: flags.choice, reason: flags.reason })
+  })
   print(flags, vote, v => `${v.voterKind === "operator" ? `you (${v.voter})` : v.voter} rated ${id}; votes stay hidden until the relay decides at ${JOURNAL_VOTE.quorum} votes`)
   return 0
 }

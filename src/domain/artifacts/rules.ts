@@ -58,6 +58,9 @@ export function rollupMarkdown(residentName: string, r: Rollups): string {
   ].join("\n")
 }
 
+/** Each kind as people read it (the panel's lists, filters and viewer). */
+export const ARTIFACT_KIND_WORDS: Record<ArtifactKind, string> = { report: "report", document: "document", journal_rollup: "journal roll-up", file: "file" }
+
 /** Where the panel shows an artifact (room posts link it). */
 export const artifactPath = (id: string) => `/artifacts/${id}`
 

@@ -14,6 +14,7 @@ import type { Workspace } from "../../workspace/workspace.ts"
 import { openCommunity } from "../guilds/actions.ts"
 import { MEDIATION_HAT } from "../hats/overlay.ts"
 import { residentOf, residents } from "../residents/actions.ts"
+import type { Round } from "../votes/index.ts"
 import { MediatorInput, OpenInput } from "./inputs.ts"
 import {
   disputedRound,
@@ -30,7 +31,6 @@ import {
   type DisputedRecord,
   type DisputeStatus,
   type DisputeTarget,
-  type Round,
 } from "./rules.ts"
 
 /** The disputes and the records they contest, as this peer can read them (an invalid record is left out). */

@@ -7,19 +7,13 @@
  * counts once an operator approved it: REOPEN starts the round again, UPHOLD lets the decision
  * stand and suspends the requester's daily allowance for a while.
  */
-import { LIMITS, type Dispute, type JoinRequest, type JournalReview, type Task, type Vote, type VoteDecision, type VoterKind } from "../../../schemas/index.ts"
-import { countingOrder } from "../votes/index.ts"
+import { LIMITS, type Dispute, type JoinRequest, type JournalReview, type Task, type VoterKind } from "../../../schemas/index.ts"
+import { countingOrder, type Round } from "../votes/index.ts"
 
 export type DisputeTarget = Dispute["target"]
 
 /** What a dispute contests: a join request (guild_join) or a journal review (journal_review). */
 export type DisputedRecord = JoinRequest | JournalReview
-
-/** A round of votes, open or closed into `past`. */
-export interface Round {
-  votes: Readonly<Record<string, Vote>>
-  decision?: VoteDecision
-}
 
 /** `dispute-guild_join-<request>-0`: the same on every peer for one target's round. */
 export const disputeId = (target: DisputeTarget, round: number) => `dispute-${target.kind}-${target.id}-${round}`

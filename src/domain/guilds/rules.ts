@@ -108,15 +108,15 @@ export function leaderboard(guilds: Iterable<Guild>, sources: { wallets: Readonl
 
 const guildName = (guilds: ReadonlyMap<string, Guild>, id: string) => guilds.get(id)?.name ?? id
 
-/** Why `founder` cannot found a guild: it is in one already. */
-export function founderRefusal(guilds: ReadonlyMap<string, Guild>, founder: string): string | undefined {
-  const held = memberships(guilds.values()).get(founder)
-  return held ? `${founder} is a member of ${guildName(guilds, held.guild)} already, and a resident is in one guild` : undefined
+/** Why `resident` cannot found or join a guild: it is in one already. */
+export function inGuildRefusal(guilds: ReadonlyMap<string, Guild>, resident: string): string | undefined {
+  const held = memberships(guilds.values()).get(resident)
+  return held ? `${resident} is a member of ${guildName(guilds, held.guild)} already, and a resident is in one guild` : undefined
 }
 
 /** Why `founder` cannot found a guild named `name`. */
 export function foundRefusal(guilds: ReadonlyMap<string, Guild>, input: { name: string; founder: string }): string | undefined {
-  const held = founderRefusal(guilds, input.founder)
+  const held = inGuildRefusal(guilds, input.founder)
   if (held) return held
   const name = input.name.trim().toLowerCase()
   if ([...guilds.values()].some(g => g.name.trim().toLowerCase() === name)) return `a guild named ${input.name.trim()} exists already`
@@ -127,8 +127,8 @@ export function foundRefusal(guilds: ReadonlyMap<string, Guild>, input: { name: 
 export function joinRefusal(guild: Guild, state: { guilds: ReadonlyMap<string, Guild>; requests: Iterable<JoinRequest> }, applicant: string): string | undefined {
   if (isDisbanded(guild)) return `${guild.name} is disbanded: its last member left`
   if (guild.members[applicant]) return `${applicant} is a member of it already`
-  const held = memberships(state.guilds.values()).get(applicant)
-  if (held) return `${applicant} is a member of ${guildName(state.guilds, held.guild)} already, and a resident is in one guild`
+  const held = inGuildRefusal(state.guilds, applicant)
+  if (held) return held
   const waiting = [...state.requests].find(r => r.guild === guild.id && r.applicant === applicant && !r.decision)
   if (waiting) return `${applicant} has a request waiting already (${waiting.id})`
   return undefined

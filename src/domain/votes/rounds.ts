@@ -6,6 +6,12 @@
  */
 import type { PastRound, Vote, VoteChoice, VoteDecision, VoterKind } from "../../../schemas/index.ts"
 
+/** A round of votes: open, decided, or closed into a record's `past` by a dispute. */
+export interface Round {
+  votes: Readonly<Record<string, Vote>>
+  decision?: VoteDecision
+}
+
 /** Where a voter's vote is stored in a round: one per voter, whichever peer wrote it. */
 export const voteKey = (voterKind: VoterKind, voter: string) => `${voterKind}:${voter}`
 
@@ -52,7 +58,7 @@ export function countingOrder(votes: Readonly<Record<string, Vote>>): [string, V
 }
 
 /** The decision for a round the relay holds now, or undefined while it is short of its quorum or decided already. */
-export function decideRound(round: { votes: Readonly<Record<string, Vote>>; decision?: VoteDecision }, scheme: VoteScheme, now: number): VoteDecision | undefined {
+export function decideRound(round: Round, scheme: VoteScheme, now: number): VoteDecision | undefined {
   if (round.decision) return undefined
   const ordered = countingOrder(round.votes)
   if (ordered.length < scheme.quorum) return undefined
@@ -60,14 +66,14 @@ export function decideRound(round: { votes: Readonly<Record<string, Vote>>; deci
 }
 
 /** The votes a decision did not count (merged in after it). */
-export function lateVotes(round: { votes: Readonly<Record<string, Vote>>; decision?: VoteDecision }): string[] {
+export function lateVotes(round: Round): string[] {
   if (!round.decision) return []
   const counted = new Set(round.decision.counted)
   return Object.keys(round.votes).filter(k => !counted.has(k))
 }
 
 /** The round as it is closed when a dispute reopens it (the record then starts with no votes). */
-export function closedRound(round: { votes: Readonly<Record<string, Vote>>; decision?: VoteDecision }, dispute: string, now: number): PastRound {
+export function closedRound(round: Round, dispute: string, now: number): PastRound {
   return { votes: { ...round.votes }, ...(round.decision ? { decision: round.decision } : {}), reopenedAt: now, dispute }
 }
 
@@ -75,7 +81,7 @@ export function closedRound(round: { votes: Readonly<Record<string, Vote>>; deci
  * What a viewer may see of a round: before the decision only who voted (not how) and how many
  * votes are still needed; after it, every vote and the tally.
  */
-export function visibleRound(round: { votes: Readonly<Record<string, Vote>>; decision?: VoteDecision }, scheme: VoteScheme) {
+export function visibleRound(round: Round, scheme: VoteScheme) {
   const voters = Object.values(round.votes).map(v => ({ voter: v.voter, voterKind: v.voterKind }))
   if (!round.decision) return { decided: false as const, voters, needed: Math.max(0, scheme.quorum - voters.length) }
   return { decided: true as const, voters, decision: round.decision, votes: countingOrder(round.votes).map(([key, v]) => ({ key, ...v, late: !round.decision!.counted.includes(key) })) }

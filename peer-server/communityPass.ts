@@ -20,11 +20,13 @@ export function communityPass(opts: { tickMs?: number } = {}): RelayExtension {
     async onStart(ctx) {
       const ws = ctx.workspace
       const signer = ctx.audit.signer
+      // Reviews whose reward the ledger shows: checked once per relay run, not on every pass.
+      const rewarded = new Set<string>()
       const community = ws.root.docs.community ? await ctx.repo.find<CommunityDoc>(ws.root.docs.community as AutomergeUrl) : undefined
       stop = passOnChanges(
         async () => {
           const now = Date.now()
-          const events = [...(await decideJoinRequests(ws, now)), ...(await decideJournalReviews(ws, signer, now)), ...(await followDisputes(ws, signer, now))]
+          const events = [...(await decideJoinRequests(ws, now)), ...(await decideJournalReviews(ws, signer, now, rewarded)), ...(await followDisputes(ws, signer, now))]
           for (const e of events) ctx.auditLater("community", e.subject, { action: e.action, ...e.detail })
         },
         { sources: [ws.tasks, community], tickMs: opts.tickMs ?? 2_000, onError: error => ctx.log(`community pass failed (will retry): ${error.message}`) },

@@ -416,7 +416,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const residentContext = task.mode === "llm" ? (await taskContextFor(ws, task, { hat, skill }))?.text : undefined
       // A command's lines reach readers as they come; the last ones before the result does.
       const live = task.mode === "local" ? liveOutputOn(ws.queueHandle, { taskId: task.id, leaseId }) : undefined
-      const jailBefore = listJail(this.#jailDir)
+      // Only a command touches the jail: a model's run is not listed (nor credited with a concurrent command's files).
+      const jailBefore = task.mode === "local" ? listJail(this.#jailDir) : undefined
       const result = await execute(task, {
         jailDir: this.#jailDir,
         policy: this.#policy,
@@ -494,13 +495,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /**
    * What the run produced, kept as artifacts before its result is handed in, so that the room
-   * post of an approval links them: a model's answer as its resident's report, and the files the
-   * run changed in the jail. The relay gets them first (for a few seconds at most: a relay out
+   * post of an approval links them: a model's answer as its resident's report, and the files a
+   * command changed in the jail. The relay gets them first (for a few seconds at most: a relay out
    * of reach does not hold the result back). A failure here never fails the task.
    */
-  async #keepArtifacts(task: Task, run: RunRef, r: Executed, jailBefore: JailListing): Promise<void> {
+  async #keepArtifacts(task: Task, run: RunRef, r: Executed, jailBefore: JailListing | undefined): Promise<void> {
     try {
-      const { files, skipped } = readChangedFiles(this.#jailDir, jailBefore)
+      const { files, skipped } = jailBefore ? readChangedFiles(this.#jailDir, jailBefore) : { files: [], skipped: [] }
       const report = task.mode === "llm" && task.targetIdentity ? r.output : undefined
       if (!report && !files.length && !skipped.length) return
       const kept = await recordTaskArtifacts(this.workspace, { task, run, by: this.#actor, ...(report ? { report } : {}), files })

@@ -179,9 +179,14 @@ function storedVersion(v: ArtifactVersion): ArtifactVersion {
  * Appends `draft` as the next version of its artifact, making the artifact (document and index
  * entry) when it is new; "unchanged" when its newest version holds the same content already.
  */
-async function writeVersion(workspace: Workspace, index: DocHandle<ArtifactsDoc>, draft: VersionDraft): Promise<WrittenArtifact | { unchanged: number }> {
+async function writeVersion(
+  workspace: Workspace,
+  index: DocHandle<ArtifactsDoc>,
+  draft: VersionDraft,
+  entries: ReadonlyMap<string, ArtifactEntry> = entriesOf(index),
+): Promise<WrittenArtifact | { unchanged: number }> {
   const { identity, content } = draft
-  const entry = entriesOf(index).get(identity.id)
+  const entry = entries.get(identity.id)
   const opened = entry && (await openArtifact(workspace, entry))
   const last = opened?.versions.at(-1)
   if (last && last.sha256 === content.sha256 && last.mime === content.mime) return { unchanged: last.version }
@@ -219,7 +224,8 @@ export async function addArtifact(ctx: OperatorContext, input: AddArtifactInput,
   if (e.task && !ctx.workspace.tasks.get(e.task)) throw new OperatorActionError("task_not_found", { id: e.task })
   const index = await artifactIndex(ctx.workspace)
   const id = operatorFileId(ctx.actor.name, e.fileName, e.task)
-  const existing = entriesOf(index).get(id)
+  const entries = entriesOf(index)
+  const existing = entries.get(id)
   if (existing && !sameActor(existing.by, ctx.actor)) throw new OperatorActionError("artifact_not_yours", { id, by: existing.by.name })
   let content: ArtifactContent
   try {
@@ -227,7 +233,7 @@ export async function addArtifact(ctx: OperatorContext, input: AddArtifactInput,
   } catch (error) {
     throw error instanceof UserError ? OperatorActionError.from(error) : error
   }
-  const written = await writeVersion(ctx.workspace, index, {
+  const draft: VersionDraft = {
     identity: { id, by: ctx.actor, ...(e.task ? { task: e.task } : {}) },
     title: e.title ?? e.fileName,
     kind: "document",
@@ -235,7 +241,8 @@ export async function addArtifact(ctx: OperatorContext, input: AddArtifactInput,
     content,
     by: ctx.actor,
     at: ctx.now ?? Date.now(),
-  })
+  }
+  const written = await writeVersion(ctx.workspace, index, draft, entries)
   if ("unchanged" in written) throw new OperatorActionError("artifact_unchanged", { id, version: written.unchanged })
   await ctx.audit.append("artifact", id, { action: "added", version: written.version, mime: content.mime, bytes: content.bytes, sha256: content.sha256 })
   return written
@@ -305,9 +312,11 @@ export async function recordTaskArtifacts(
       out.skipped.push({ path: file.path, reason: error.message })
     }
   }
+  // Read once: the drafts are distinct artifacts, so one's write does not change another's entry.
+  const entries = entriesOf(index)
   for (const draft of drafts) {
     try {
-      const written = await writeVersion(workspace, index, draft)
+      const written = await writeVersion(workspace, index, draft, entries)
       if (!("unchanged" in written)) out.written.push(written)
     } catch (error) {
       if (!(error instanceof UserError)) throw error

@@ -17,8 +17,12 @@ import { ledgerHas, type Ledger } from "../wallets/segments.ts"
 import { openCommunity } from "../guilds/actions.ts"
 import { reviewReward } from "./rules.ts"
 
-/** One pass over every journal review; answers what it did, for the relay's audit log. */
-export async function decideJournalReviews(ws: Workspace, signer: RecordSigner, now: number): Promise<CommunityEvent[]> {
+/**
+ * One pass over every journal review; answers what it did, for the relay's audit log. `settled`
+ * (kept by the caller across passes) holds the reviews whose reward the ledger already shows,
+ * so later passes neither open the ledger nor look them up again; a fresh set checks each once.
+ */
+export async function decideJournalReviews(ws: Workspace, signer: RecordSigner, now: number, settled = new Set<string>()): Promise<CommunityEvent[]> {
   if (!ws.root.docs.community) return []
   const handle = await openCommunity(ws)
   const events: CommunityEvent[] = []
@@ -35,11 +39,13 @@ export async function decideJournalReviews(ws: Workspace, signer: RecordSigner, 
       // The author stays out of the log: it is read by the operators who vote.
       events.push({ subject: review.id, action: "review_decided", detail: { outcome: decision.outcome, score: decision.score, votes: decision.counted.length, reward } })
     }
-    if (review.decision?.outcome !== "accepted" || !review.reward) continue
+    if (review.decision?.outcome !== "accepted" || !review.reward || settled.has(review.id)) continue
     const key = ledgerKeys.reviewReward(review.id)
-    if (ledgerHas(await wallets(), key)) continue
-    const paid = await grant(await wallets(), { key, identity: review.author, amount: review.reward, reason: "journal entry accepted in review", at: now }, signer)
-    if (paid === "written") events.push({ subject: review.id, action: "review_rewarded", detail: { key, amount: review.reward } })
+    if (!ledgerHas(await wallets(), key)) {
+      const paid = await grant(await wallets(), { key, identity: review.author, amount: review.reward, reason: "journal entry accepted in review", at: now }, signer)
+      if (paid === "written") events.push({ subject: review.id, action: "review_rewarded", detail: { key, amount: review.reward } })
+    }
+    settled.add(review.id)
   }
   return events
 }

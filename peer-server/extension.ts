@@ -14,6 +14,7 @@ import type { ActorBindings } from "./gate/actorBindings.ts"
 import type { RelayMetrics } from "./metrics.ts"
 import type { Principal } from "./principal.ts"
 import type { StorageHealth } from "./storage/storageHealth.ts"
+import type { LiveForwarding } from "./transport/liveForwarding.ts"
 import type { ClosedConnection, MessageVerdict, RelayServerAdapter, RepoMessage } from "./transport/relayServerAdapter.ts"
 
 export type { MessageVerdict }
@@ -34,6 +35,8 @@ export interface RelayContext {
   readonly auditLater: (kind: AuditKind, subject: string, data: Record<string, unknown>) => void
   readonly owner: PeerIdentity
   readonly adapter: RelayServerAdapter
+  /** Live forwarding, unless the relay runs without it (transport/liveForwarding.ts). */
+  readonly forwarding?: LiveForwarding
   /** Which peer each Automerge actor belongs to (the change gate's, shared with a follower's upstream connection). */
   readonly actorBindings: ActorBindings
   readonly storageHealth: StorageHealth

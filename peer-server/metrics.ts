@@ -1,6 +1,7 @@
 /** Relay counters, rendered in the Prometheus text format at GET /metrics. */
 import type { WebSocket } from "ws"
 import type { RelayExtension } from "./extension.ts"
+import type { ForwardingStats } from "./transport/liveForwarding.ts"
 import { isRead, send } from "./http.ts"
 
 export class RelayMetrics {
@@ -17,6 +18,9 @@ export class RelayMetrics {
   storageWriteFailures = 0
   damagedChunks = 0
   ephemeralDropped = 0
+  presenceShed = 0
+  /** Live forwarding's figures, when the relay forwards. */
+  forwarding?: () => ForwardingStats
 
   render(): string {
     const lines: string[] = []
@@ -36,9 +40,22 @@ export class RelayMetrics {
     metric("vivarium_storage_write_failures_total", "counter", "Storage write attempts that failed (each retry counts)", this.storageWriteFailures)
     metric("vivarium_storage_damaged_chunks", "gauge", "Damaged storage chunks found at load and moved aside", this.damagedChunks)
     metric("vivarium_ephemeral_dropped_total", "counter", "Ephemeral messages (presence, live task output) dropped as malformed, misaddressed or too fast", this.ephemeralDropped)
+    metric("vivarium_presence_shed_total", "counter", "Presence messages dropped while the relay sheds load (live forwarding's batches widened)", this.presenceShed)
+    const f = this.forwarding?.()
+    if (f) {
+      metric("vivarium_forward_live_pairs", "gauge", "Peer-document pairs in step with the relay, served by forwarding changes", f.livePairs)
+      metric("vivarium_forward_window_ms", "gauge", "Widest coalescing window of a document now; above its base the relay is shedding load", f.windowMs)
+      metric("vivarium_forward_lag_ms", "gauge", "How late forwarding flushes ran behind their window, smoothed (saturation)", round(f.lagMs))
+      metric("vivarium_forward_messages_total", "counter", "Sync messages sent by forwarding", f.messagesSent)
+      metric("vivarium_forward_changes_total", "counter", "Changes carried by forwarded messages", f.changesSent)
+      metric("vivarium_forward_taken_total", "counter", "Messages of live peers handled by forwarding", f.messagesTaken)
+      metric("vivarium_forward_fallbacks_total", "counter", "Times a peer left forwarding for the full sync protocol", f.fallbacks)
+    }
     return lines.join("\n") + "\n"
   }
 }
+
+const round = (v: number) => Math.round(v * 10) / 10
 
 /** Counts sync traffic per socket (each frame is one repo message). */
 function countTraffic(socket: WebSocket, metrics: RelayMetrics): void {

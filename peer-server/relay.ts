@@ -33,6 +33,7 @@ import { DEFAULT_OWNER_NAME, ensureDataDir, keepSecret, loadOrCreateSecret, read
 import { ExtensionChain, type RelayContext, type RelayExtension } from "./extension.ts"
 import { logRefusal, sendJson } from "./http.ts"
 import { keyAuth } from "./transport/keyAuth.ts"
+import { LiveForwarding } from "./transport/liveForwarding.ts"
 import { RelayServerAdapter, type ConnectionLimits } from "./transport/relayServerAdapter.ts"
 import { SharePolicy } from "./transport/sharePolicy.ts"
 import { changeGate } from "./gate/changeGate.ts"
@@ -84,6 +85,12 @@ export interface RelayOptions {
   heartbeatMs?: number
   /** Per-connection frame size and rate limits (defaults in relayServerAdapter.ts). */
   connectionLimits?: Partial<ConnectionLimits>
+  /**
+   * Live forwarding (transport/liveForwarding.ts): the coalescing window per document and its
+   * widest under load, ms (defaults 25 and 400); `false` leaves every peer to automerge-repo's
+   * sync rounds (for comparison).
+   */
+  liveForwarding?: { windowMs?: number; maxWindowMs?: number } | false
   /**
    * The relay's extensions: given the standard list (in hook order), returns the list to run.
    * Tests use it to leave one out (a relay without the change gate) or add one.
@@ -251,12 +258,14 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     onClosed: closed => extensions.connectionClosed(closed),
     log,
   })
+  let forwarding: LiveForwarding | undefined
   const sharing = new SharePolicy(
     (peerId, documentId) => {
       const principal = adapter.principalOf(peerId)
       return !!principal && extensions.mayRead(principal, documentId)
     },
     peerId => !!upstreamAdapter && peerId === upstreamAdapter.remotePeerId,
+    (peerId, documentId) => !!forwarding?.isLive(peerId, documentId),
   )
   const pointer = readWorkspacePointer(paths)
   const rootDocumentId = pointer && interpretAsDocumentId(pointer.rootUrl as AutomergeUrl)
@@ -275,6 +284,11 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     saveDebounceRate: opts.saveDebounceMs ?? 25,
   })
   sharing.watch(repo)
+  if (opts.liveForwarding !== false) {
+    forwarding = new LiveForwarding({ repo, send: message => adapter.sendAsRelay(message), selfId: () => adapter.peerId, ...opts.liveForwarding })
+    adapter.forwardWith(forwarding)
+    metrics.forwarding = () => forwarding!.stats()
+  }
   const stopStorage = async () => {
     storage.stopRetrying()
     await flushReady(repo).catch(error => log(`could not save everything while stopping: ${(error as Error).message}`))
@@ -312,6 +326,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
       void audit.append(kind, subject, data).catch(error => log(`audit append failed: ${(error as Error).message}`)),
     owner,
     adapter,
+    ...(forwarding ? { forwarding } : {}),
     actorBindings,
     storageHealth,
     metrics,
@@ -363,6 +378,7 @@ async function openRelay(opts: RelayOptions, storageHealth: StorageHealth): Prom
     await extensions.stop()
     await audit.settled()
     workspace.close()
+    forwarding?.close()
     sharing.close()
     server.close()
     tlsServer?.close()

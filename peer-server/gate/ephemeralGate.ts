@@ -12,7 +12,8 @@
  * it says whose changes are whose). Forwarding itself needs no rule here: the
  * relay sends a document's messages only to peers that may read it (keyAuth's mayRead).
  * Drops are counted (metrics) and logged at most once a minute per peer; the sender gets no
- * answer, as there is nothing it could send again.
+ * answer, as there is nothing it could send again. While live forwarding sheds load, presence
+ * is dropped (counted apart): the first thing to give up, as the next update replaces it.
  */
 import { cbor } from "@automerge/automerge-repo/slim"
 import { EphemeralPayload, LIVE_OUTPUT_LIMITS, TASK_OUTPUT_MARKER, WORKER_BEAT_MARKER, type WorkerBeat } from "../../schemas/ephemeral.ts"
@@ -82,6 +83,8 @@ const LOG_EVERY_MS = 60_000
 export function ephemeralGate(liveness?: Liveness): RelayExtension {
   let judge: ((principal: Principal, documentId: string, data: Uint8Array) => EphemeralVerdict) | undefined
   let dropped = (_peer: string, _reason: string) => {}
+  let shedding = () => false
+  let shed = () => {}
   const rates = new Map<string, RateLimiter>()
   const rateOf = (peer: string) => {
     let rate = rates.get(peer)
@@ -95,6 +98,8 @@ export function ephemeralGate(liveness?: Liveness): RelayExtension {
       const queueDocumentId = ctx.workspace.queueHandle.documentId
       const rootDocumentId = ctx.workspace.rootHandle.documentId
       judge = (principal, documentId, data) => judgeEphemeral({ principal, documentId, data, queueDocumentId, rootDocumentId, task: id => ctx.workspace.tasks.get(id) })
+      shedding = () => ctx.forwarding?.saturated() ?? false
+      shed = () => ctx.metrics.presenceShed++
       const logged = new Map<string, number>()
       dropped = (peer, reason) => {
         ctx.metrics.ephemeralDropped++
@@ -119,6 +124,11 @@ export function ephemeralGate(liveness?: Liveness): RelayExtension {
         if (!liveness) return "accept"
         const relayed = principal.role === "mirror"
         liveness.beat(verdict.beat.worker, Date.now(), verdict.renew, { ...(verdict.beat.goodbye ? { goodbye: true } : {}), relayed })
+        return "drop"
+      }
+      // Under load presence goes first: live forwarding is widening its batches.
+      if (verdict.kind === "presence" && shedding()) {
+        shed()
         return "drop"
       }
       if (verdict.kind === "taskOutput" && !rateOf(principal.peer).tryTake().ok) {

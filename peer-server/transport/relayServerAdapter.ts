@@ -13,6 +13,7 @@ import { CLOSE, FromClientMessage, type ActorsMessage, type JoinMessage, type Re
 import { actorsMessages } from "../gate/actorBindings.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
+import type { LiveForwarding } from "./liveForwarding.ts"
 
 export type { RepoMessage }
 
@@ -114,6 +115,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #opts: RelayServerAdapterOptions
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerId, Connection>()
+  #forwarding?: LiveForwarding
   #heartbeat?: NodeJS.Timeout
   #stopTellingActors?: () => void
   #ready = false
@@ -156,6 +158,11 @@ export class RelayServerAdapter extends NetworkAdapter {
       conn.closed = true
       conn.socket.terminate()
     }
+  }
+
+  /** Accepted messages of peers in step with the relay go to `forwarding` instead of the Repo's sync rounds. */
+  forwardWith(forwarding: LiveForwarding): void {
+    this.#forwarding = forwarding
   }
 
   /** The principal a connected repo peer speaks for (undefined once it is gone). */
@@ -231,6 +238,14 @@ export class RelayServerAdapter extends NetworkAdapter {
   }
 
   send(message: Message): void {
+    // A peer in step on a document hears about it from forwarding alone (the Repo's sync
+    // state for it is stale by design); the Repo may have re-added it in a race.
+    if (this.#forwarding && message.documentId && (message.type === "sync" || message.type === "request") && this.#forwarding.silence(message.targetId, message.documentId)) return
+    this.sendAsRelay(message)
+  }
+
+  /** Sends a message to a peer without asking forwarding (forwarding's own messages). */
+  sendAsRelay(message: Message): void {
     const conn = this.#byPeer.get(message.targetId)
     if (!conn || conn.closed) return
     if (message.documentId && !this.#mayRead(conn, message.documentId)) return
@@ -308,7 +323,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
     if (conn.closed || verdict === "drop") return
     if (verdict === "accept") {
-      this.emit("message", message as Message)
+      if (!this.#forwarding?.take(conn.peerId!, message)) this.emit("message", message as Message)
       return
     }
     this.#write(conn, {
@@ -335,6 +350,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (earlier) {
       // The same key reconnecting under its peer id (a dropped socket it has not noticed yet).
       this.#byPeer.delete(peerId)
+      this.#forwarding?.peerGone(peerId)
       this.emit("peer-disconnected", { peerId })
       this.#close(earlier, 1000, "replaced by a newer connection of the same peer")
     }
@@ -372,6 +388,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   #detach(conn: Connection): void {
     if (conn.peerId && this.#byPeer.get(conn.peerId) === conn) {
       this.#byPeer.delete(conn.peerId)
+      this.#forwarding?.peerGone(conn.peerId)
       this.emit("peer-disconnected", { peerId: conn.peerId })
     }
   }

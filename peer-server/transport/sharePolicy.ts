@@ -3,7 +3,8 @@
  * peer has asked for or sent, so a peer that rejoins (after a silently dropped connection)
  * restarts sync with fresh state for its documents, and no peer learns of a document it never
  * named; and it serves a document only to a principal that may read it. A follower relay
- * shares every document with its upstream relay (`upstream`).
+ * shares every document with its upstream relay (`upstream`). A peer that live forwarding
+ * serves for a document (`live`) is not announced it again: forwarding speaks for the Repo there.
  */
 import type { PeerId, Repo, RepoConfig } from "@automerge/automerge-repo"
 
@@ -17,15 +18,22 @@ export class SharePolicy {
   readonly #forget = new Map<PeerId, NodeJS.Timeout>()
   readonly #mayRead: (peerId: PeerId, documentId: string) => boolean
   readonly #upstream: (peerId: PeerId) => boolean
+  readonly #live: (peerId: PeerId, documentId: string) => boolean
 
-  constructor(mayRead: (peerId: PeerId, documentId: string) => boolean, upstream: (peerId: PeerId) => boolean = () => false) {
+  constructor(
+    mayRead: (peerId: PeerId, documentId: string) => boolean,
+    upstream: (peerId: PeerId) => boolean = () => false,
+    live: (peerId: PeerId, documentId: string) => boolean = () => false,
+  ) {
     this.#mayRead = mayRead
     this.#upstream = upstream
+    this.#live = live
   }
 
   readonly shareConfig: ShareConfig = {
     announce: async (peerId, documentId) =>
-      this.#upstream(peerId) || (documentId !== undefined && (this.#named.get(peerId)?.has(documentId) ?? false) && this.#mayRead(peerId, documentId)),
+      this.#upstream(peerId) ||
+      (documentId !== undefined && (this.#named.get(peerId)?.has(documentId) ?? false) && this.#mayRead(peerId, documentId) && !this.#live(peerId, documentId)),
     access: async (peerId, documentId) => this.#upstream(peerId) || (documentId !== undefined && this.#mayRead(peerId, documentId)),
   }
 

@@ -181,6 +181,8 @@ describe("artifacts", () => {
     const cli = (...args: string[]) => runMain([...args, "--data", relay.dataDir])
     const peer = await connectTestPeer(teardown, relay)
     const mira = await forgeIdentity(await peerOperator(peer), { name: "Mira Vale", statement: "I map caves carefully and write down what I learn." })
+    // The CLI is another peer: the resident must be at the relay first.
+    await peer.flushToRelay()
 
     const empty = await cli("artifact", "rollup", "--resident", mira.id)
     expect(empty.value).toBe(2)

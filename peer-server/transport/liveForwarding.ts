@@ -155,6 +155,11 @@ export class LiveForwarding {
     for (const peerId of live.peers.keys()) if (peerId !== from) this.#opts.send({ ...message, senderId: message.senderId as PeerId, targetId: peerId, documentId: message.documentId as DocumentId })
   }
 
+  /** Hands `peerId` back to the Repo's protocol for `documentId` (after a failure here). */
+  release(peerId: PeerId, documentId: string): void {
+    this.#fallBack(this.#docs.get(documentId as DocumentId), peerId)
+  }
+
   /** A peer disconnected: it is live nowhere (a new connection starts with a full sync). */
   peerGone(peerId: PeerId): void {
     for (const [documentId, live] of this.#docs) if (live.peers.delete(peerId)) this.#dropIfIdle(documentId, live)

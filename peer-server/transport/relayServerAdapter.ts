@@ -323,7 +323,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
     if (conn.closed || verdict === "drop") return
     if (verdict === "accept") {
-      if (!this.#forwarding?.take(conn.peerId!, message)) this.emit("message", message as Message)
+      if (!this.#forwarded(conn, message)) this.emit("message", message as Message)
       return
     }
     this.#write(conn, {
@@ -334,6 +334,17 @@ export class RelayServerAdapter extends NetworkAdapter {
       reason: verdict.refuse,
       ...(verdict.retry ? { retry: true } : {}),
     })
+  }
+
+  /** Whether forwarding took the message; if forwarding fails, the Repo's protocol gets it (nothing is lost). */
+  #forwarded(conn: Connection, message: RepoMessage): boolean {
+    try {
+      return !!this.#forwarding?.take(conn.peerId!, message)
+    } catch (error) {
+      this.#opts.log?.(`forwarding could not take a ${message.type} message from ${conn.principal.peer}: ${(error as Error).message}`)
+      if ("documentId" in message) this.#forwarding?.release(conn.peerId!, message.documentId)
+      return false
+    }
   }
 
   #join(conn: Connection, join: JoinMessage): void {

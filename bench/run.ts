@@ -33,6 +33,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   leases: async () => (await import("./leases.ts")).suite,
   audit: async () => (await import("./audit.ts")).suite,
   cognition: async () => (await import("./cognition.ts")).suite,
+  editors: async () => (await import("./editors.ts")).suite,
 }
 
 const REPORT = `${REPO_ROOT}/docs/PERFORMANCE.md`

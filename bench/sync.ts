@@ -24,6 +24,7 @@ import { connectBenchPeer, whenDoc, whenRelayHas, type BenchPeer } from "./lib/p
 import { cpuSeconds, epochNow, foreignCpu, REPO_ROOT, rssBytes, rssSampler, spawnNode } from "./lib/proc.ts"
 import { startRelayProcess, SYSTEMS, type RelayProcess, type SystemName } from "./lib/relays.ts"
 import { mib, ms, ratio, summarize, type Summary } from "./lib/stats.ts"
+import { watchKeystrokes } from "./lib/keystrokes.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { emptyQueue, makeMessage, makeQuest, makeTask } from "./syncData.ts"
 import type { OpenConfig, OpenFailure, OpenResult } from "./syncOpenPeer.ts"
@@ -517,23 +518,7 @@ export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: 
     await Promise.all(toSync.map(h => whenRelayHas(observer, h, 30_000)))
 
     // Observer: keystroke n of typist i is the n-th letter i to appear in the text.
-    const letterIndex = new Map([...LETTERS.slice(0, k)].map((c, i) => [c, i]))
-    const seen: number[][] = Array.from({ length: k }, () => [])
-    let expected: number[] | undefined
-    let drained: (() => void) | undefined
-    const isDrained = () => !!expected && expected.every((n, i) => seen[i]!.length >= n)
-    for (const h of handles)
-      h.on("change", ({ patches }) => {
-        const t = epochNow()
-        for (const p of patches) {
-          if (p.action !== "splice" || p.path[0] !== "objective") continue
-          for (const ch of p.value) {
-            const i = letterIndex.get(ch)
-            if (i !== undefined) seen[i]!.push(t)
-          }
-        }
-        if (drained && isDrained()) drained()
-      })
+    const watch = watchKeystrokes(handles, LETTERS.slice(0, k))
 
     const config: TypistsConfig = {
       system,
@@ -572,24 +557,8 @@ export async function editorsPhase(ctx: SuiteContext, system: SystemName, mode: 
     const { peak } = rss.stop()
     const done = JSON.parse(doneLine[1]!) as TypistsDone
 
-    expected = Array.from({ length: k }, () => 0)
-    for (const [i] of done.sends) expected[i]!++
-    if (!isDrained())
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, drainMs)
-        drained = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    drained = undefined
-
-    const latencies: number[] = []
-    for (const [i, n, t] of done.sends) {
-      if (t - startAt < warmupMs) continue
-      const at = seen[i]![n]
-      latencies.push(at === undefined ? Infinity : at - t)
-    }
+    await watch.drain(done.sends, drainMs)
+    const latencies = watch.latencies(done.sends, startAt, warmupMs)
     typists.send("EXIT")
     await withTimeout(typists.exited, 15_000, "typists exit").catch(() => typists.stop())
     const wallMs = w1 - w0
@@ -926,7 +895,9 @@ function render(
     "Processes: the relay (child), all K typists in one child process, the observer in the bench process — three busy " +
       `processes on ${m.nproc} cores. When the relay approaches 100% the typists and the observer compete with it for the ` +
       "second core, so past saturation the latencies grow from both the relay backlog and CPU contention on the clients; " +
-      "on a machine with more cores (or typists on other machines, as in real use) the relay would saturate later.",
+      "on a machine with more cores (or typists on other machines, as in real use) the relay would saturate later. " +
+      "Typists sharing one process and one event loop also send in coalesced bursts that separate machines never make: " +
+      "`npm run bench -- editors` runs each editor in its own process and is the measure of many editors on one document.",
     "",
     "| K | docs | system | keystrokes | p50 ms | p99 ms | unseen | relay CPU | relay CPU ms/keystroke | relay RSS before → peak MiB | typists CPU | max typing lateness ms | other processes' CPU |",
     "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -7,13 +7,14 @@
  * stdin/stdout protocol, one line each:
  *   parent → `CONFIG {json}`   child connects every typist, finds its document → `READY`
  *   parent → `GO <epoch ms>`   typing starts at that wall-clock time, lasts durationMs → `DONE {json}`
+ *   parent → `HEADS <n>`       → `HEADS <n> {json}`: each typist's document heads, sorted and joined
  *   parent → `EXIT` (or stdin closes)   child disconnects and exits
  */
 import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { createInterface } from "node:readline"
 import type { QuestDoc } from "../schemas/index.ts"
-import { connectBenchPeer, type BenchPeer } from "./lib/peers.ts"
+import { connectBenchPeer, countMessages, headsKey, type BenchPeer } from "./lib/peers.ts"
 import { epochNow } from "./lib/proc.ts"
 import type { SystemName } from "./lib/relays.ts"
 
@@ -37,7 +38,11 @@ export interface TypistsDone {
   maxLateMs: number
   /** Errors thrown by a typist's `handle.change` (that typist stops) or escaping from the repos. */
   errors: string[]
+  /** Repo messages the typists received from and sent to the relay over the typing window. */
+  messagesIn: number
+  messagesOut: number
 }
+
 
 const errors: string[] = []
 // automerge-repo processes network messages outside any caller: record what escapes, keep typing.
@@ -59,18 +64,21 @@ async function exit(code: number): Promise<never> {
 }
 
 async function prepare(cfg: TypistsConfig) {
-  peers = await Promise.all(cfg.typists.map(() => connectBenchPeer(cfg.system, cfg)))
+  peers = await Promise.all(cfg.typists.map(() => connectBenchPeer(cfg.system, cfg, 120_000)))
   const handles = await Promise.all(cfg.typists.map((t, i) => peers[i]!.repo.find<QuestDoc>(t.docUrl as AutomergeUrl)))
   const cursors = cfg.typists.map((t, i) => A.getCursor(handles[i]!.doc(), ["objective"], t.cursorIndex))
-  return { handles, cursors }
+  return { handles, cursors, counts: peers.map(p => countMessages(p.repo)) }
 }
 
-let prepared: { handles: DocHandle<QuestDoc>[]; cursors: A.Cursor[] } | undefined
+let prepared: { handles: DocHandle<QuestDoc>[]; cursors: A.Cursor[]; counts: { in: number; out: number }[] } | undefined
 
 function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
-  const { handles, cursors } = prepared!
+  const { handles, cursors, counts } = prepared!
   const sends: [number, number, number][] = []
   const c0 = process.cpuUsage()
+  const sum = (key: "in" | "out") => counts.reduce((n, c) => n + c[key], 0)
+  const in0 = sum("in")
+  const out0 = sum("out")
   let maxLateMs = 0
   const k = cfg.typists.length
   const endAt = startAt + cfg.durationMs
@@ -101,7 +109,7 @@ function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
     })
   return Promise.all(cfg.typists.map((_, i) => one(i))).then(() => {
     const cpu = process.cpuUsage(c0)
-    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs, errors }
+    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs, errors, messagesIn: sum("in") - in0, messagesOut: sum("out") - out0 }
   })
 }
 
@@ -117,6 +125,8 @@ createInterface({ input: process.stdin }).on("line", line => {
       } else if (line.startsWith("GO ")) {
         const done = await type(config!, Number(line.slice(3)))
         console.log(`DONE ${JSON.stringify(done)}`)
+      } else if (line.startsWith("HEADS ")) {
+        console.log(`${line} ${JSON.stringify(prepared!.handles.map(h => headsKey(h.doc())))}`)
       } else if (line === "EXIT") {
         await exit(0)
       }
@@ -126,4 +136,5 @@ createInterface({ input: process.stdin }).on("line", line => {
     }
   })()
 })
+
 console.log("LOADED")

@@ -4,6 +4,7 @@
  *  - bare: a plain Repo with a WebSocketClientAdapter and nothing else.
  * Neither peer has storage (memory-only, like the CLI).
  */
+import * as A from "@automerge/automerge"
 import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import { dataDirPaths } from "../../peer-server/dataDir.ts"
@@ -91,4 +92,22 @@ export function whenDoc<T>(handle: DocHandle<T>, test: (doc: T) => boolean, time
     }
     handle.on("change", onChange)
   })
+}
+
+/** Counts a peer's Repo messages in and out (frames over its one connection, the relay's). */
+export function countMessages(repo: Repo): { in: number; out: number } {
+  const counts = { in: 0, out: 0 }
+  const network = repo.networkSubsystem
+  network.on("message", () => counts.in++)
+  const send = network.send.bind(network)
+  network.send = message => {
+    counts.out++
+    send(message)
+  }
+  return counts
+}
+
+/** A document's heads as one comparable string. */
+export function headsKey(doc: A.Doc<unknown>): string {
+  return [...A.getHeads(doc)].sort().join(",")
 }

@@ -200,7 +200,15 @@ export function rssSampler(pid: number, everyMs = 200): { stop(): { peak: number
   }
 }
 
+/**
+ * The wall clock at this module's load, less the monotonic clock then: both read in the same
+ * breath. (`performance.timeOrigin` is taken at process start apart from its monotonic zero;
+ * a process started on a saturated core can be hundreds of ms off, which made latencies across
+ * processes come out negative.)
+ */
+const wallAtZero = Date.now() - performance.now()
+
 /** Wall-clock milliseconds comparable across processes of this machine (sub-ms resolution). */
 export function epochNow(): number {
-  return performance.timeOrigin + performance.now()
+  return wallAtZero + performance.now()
 }

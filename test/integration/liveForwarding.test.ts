@@ -125,6 +125,21 @@ describe("live forwarding", () => {
     expect(heard[0]).toEqual(presence)
   })
 
+  it("a peer in step that sends what forwarding cannot serve (needs, unknown heads, a reset) goes back to the full protocol; nothing breaks", async () => {
+    const { relay, quest, other, theirs } = await twoInStep()
+    const relayPeerId = other.relayPeerId()!
+    const bogus = "ab".repeat(32)
+    const send = (message: Parameters<typeof A.encodeSyncMessage>[0]) =>
+      other.repo.networkSubsystem.send({ type: "sync", senderId: other.repo.peerId, targetId: relayPeerId, documentId: quest.documentId, data: A.encodeSyncMessage(message) } as never)
+    const before = relay.metrics.forwarding!().fallbacks
+    send({ heads: [bogus], need: [bogus], have: [], changes: [] })
+    await waitFor(() => relay.metrics.forwarding!().fallbacks > before, { timeoutMs: 10_000, message: "handed back" })
+    await waitFor(() => relay.metrics.forwarding!().livePairs >= 2, { timeoutMs: 30_000, message: "back in step" })
+    send({ heads: A.getHeads(theirs.doc()), need: [], have: [{ lastSync: [], bloom: new Uint8Array() }], changes: [] })
+    await typeTogether([quest, theirs], 8, 1)
+    await converged(relay, [quest, theirs], "a".repeat(8) + "\n" + "b".repeat(8) + "\n")
+  })
+
   it("a peer that reconnects catches up through the full protocol and is forwarded to again", async () => {
     const { relay, quest, other, theirs } = await twoInStep()
     // Cut the other editor off; the author types meanwhile; the other comes back.

@@ -25,6 +25,7 @@ import { canonicalJson, same, type AuthorityVerdict } from "../../src/core/autho
 import { isOperator, type Principal } from "../../src/core/principal.ts"
 import { readResidentLeases } from "../../src/workspace/documentReaders.ts"
 import { principalFor } from "../transport/connectionAuth.ts"
+import { decodeSyncMessageOnce, type DecodedSyncMessage } from "../transport/syncMessages.ts"
 import type { Workspace } from "../../src/workspace/workspace.ts"
 import type { MessageVerdict, RelayExtension } from "../extension.ts"
 import type { StorageHealth } from "../storage/storageHealth.ts"
@@ -110,7 +111,7 @@ export class ChangeGate {
   async refuseIfChanges(principal: Principal, documentId: string, syncMessage: Uint8Array, reason: string): Promise<GateVerdict> {
     let changes: number
     try {
-      changes = A.decodeSyncMessage(syncMessage).changes.length
+      changes = decodeSyncMessageOnce(syncMessage).changes.length
     } catch {
       changes = -1
     }
@@ -121,9 +122,9 @@ export class ChangeGate {
   }
 
   async #check(principal: Principal, documentId: string, bytes: Uint8Array): Promise<GateVerdict> {
-    let message: ReturnType<typeof A.decodeSyncMessage>
+    let message: DecodedSyncMessage
     try {
-      message = A.decodeSyncMessage(bytes)
+      message = decodeSyncMessageOnce(bytes)
     } catch {
       throw new Refusal("", "this is not an Automerge sync message")
     }

@@ -29,6 +29,7 @@
 import * as A from "@automerge/automerge"
 import type { DocHandle, DocumentId, Message, PeerId, Repo } from "@automerge/automerge-repo/slim"
 import type { RepoMessage } from "../../schemas/wire.ts"
+import { decodeSyncMessageOnce, type DecodedSyncMessage } from "./syncMessages.ts"
 
 export interface LiveForwardingOptions {
   repo: Repo
@@ -123,9 +124,9 @@ export class LiveForwarding {
     if (message.type !== "sync" && message.type !== "request") return false
     const documentId = message.documentId as DocumentId
     const live = this.#docs.get(documentId)
-    let decoded: ReturnType<typeof A.decodeSyncMessage>
+    let decoded: DecodedSyncMessage
     try {
-      decoded = A.decodeSyncMessage(message.data)
+      decoded = decodeSyncMessageOnce(message.data)
     } catch {
       return this.#fallBack(live, from)
     }
@@ -135,8 +136,8 @@ export class LiveForwarding {
     if (decoded.changes.length) {
       this.#applying = { documentId, from, changes: decoded.changes }
       try {
-        // A sync message's changes may be change chunks, compressed or bundled: load them all as one.
-        live.handle.update(doc => A.loadIncremental(doc, concat(decoded.changes)))
+        // A sync message's changes may be change chunks, compressed or bundled: loaded as chunks.
+        live.handle.update(doc => decoded.changes.reduce((d, chunk) => A.loadIncremental(d, chunk), doc))
       } catch {
         // Bytes the gate passed but Automerge will not apply: the Repo's sync decides.
         return this.#fallBack(live, from)
@@ -188,7 +189,7 @@ export class LiveForwarding {
     }
   }
 
-  #maybeEnter(from: PeerId, documentId: DocumentId, type: "sync" | "request", decoded: ReturnType<typeof A.decodeSyncMessage>): false | true {
+  #maybeEnter(from: PeerId, documentId: DocumentId, type: "sync" | "request", decoded: DecodedSyncMessage): boolean {
     if (type !== "sync" || decoded.changes.length || decoded.need.length || !decoded.heads.length) return false
     const handle = this.#opts.repo.handles[documentId]
     if (!handle?.isReady()) return false
@@ -266,32 +267,22 @@ export class LiveForwarding {
     if (!self || !live.handle.isReady()) return
     const heads = A.getHeads(live.handle.doc() as A.Doc<unknown>)
     const key = heads.join(",")
+    const encode = (changes: Uint8Array[]) => A.encodeSyncMessage({ heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes })
+    const all = pending.map(p => p.change)
+    const authors = new Set(pending.map(p => p.from))
+    // Every peer that wrote none of the batch gets the same message: encoded once.
+    let whole: Uint8Array | undefined
     for (const [peerId, told] of live.peers) {
-      const changes = pending.filter(p => p.from !== peerId).map(p => p.change)
+      const own = authors.has(peerId)
+      const changes = own ? pending.filter(p => p.from !== peerId).map(p => p.change) : all
       if (!changes.length && told === key) continue
       live.peers.set(peerId, key)
       this.#messagesSent++
       this.#changesSent += changes.length
-      this.#opts.send({
-        type: "sync",
-        senderId: self,
-        targetId: peerId,
-        documentId: live.handle.documentId,
-        data: A.encodeSyncMessage({ heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes }),
-      })
+      const data = own ? encode(changes) : (whole ??= encode(all))
+      this.#opts.send({ type: "sync", senderId: self, targetId: peerId, documentId: live.handle.documentId, data })
     }
   }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.byteLength
-  }
-  return out
 }
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {

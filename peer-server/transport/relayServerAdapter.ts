@@ -5,7 +5,6 @@
  * shape-checked before anything reads it; a frame that fails closes that one connection with
  * a code and a reason, and the relay and every other peer go on.
  */
-import { decodeSyncMessage } from "@automerge/automerge"
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim"
 import type { RawData, WebSocket } from "ws"
 import { LIMITS } from "../../schemas/common.ts"
@@ -14,6 +13,7 @@ import { actorsMessages } from "../gate/actorBindings.ts"
 import { RateLimiter } from "../../worker/rateLimit.ts"
 import type { Principal } from "../principal.ts"
 import type { LiveForwarding } from "./liveForwarding.ts"
+import { decodeSyncMessageOnce } from "./syncMessages.ts"
 
 export type { RepoMessage }
 
@@ -422,7 +422,7 @@ export class RelayServerAdapter extends NetworkAdapter {
 /** Whether `data` parses as an Automerge sync message (automerge-repo would throw on it later, out of reach). */
 function isSyncMessage(data: Uint8Array): boolean {
   try {
-    decodeSyncMessage(data)
+    decodeSyncMessageOnce(data)
     return true
   } catch {
     return false

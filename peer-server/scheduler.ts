@@ -126,11 +126,14 @@ export class Scheduler {
   runOnce(now: number): void {
     const root = this.#ws.root
     const byId = this.#ws.tasks.entries
+    // A worker that said goodbye gets nothing new even before the root's mark says it is offline:
+    // the mark is written a moment later, and its requeued runs may arrive first.
+    const skipped = { has: (name: string) => this.#lapsed.has(name) || this.#opts.liveness?.sighting(name)?.leaving === true }
     const llmKeyAvailable = Object.values(root.peers).some(
-      p => isApprovedWorker(p) && p.hasLlmKey && isOnline(p, now, this.#onlineWindowMs),
+      p => isApprovedWorker(p) && p.hasLlmKey && isOnline(p, now, this.#onlineWindowMs) && !skipped.has(p.name),
     )
     const ctx = { killSwitch: root.controls.killSwitch, llmKeyAvailable }
-    const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, this.#lapsed, this.#opts.residentHolders?.()), now)
+    const assignments = ctx.killSwitch.on ? new Map<string, string>() : assignLeases(byId, workerSlots(root, byId, now, this.#onlineWindowMs, skipped, this.#opts.residentHolders?.()), now)
     const edits: Edit[] = this.#mergeRepairs()
 
     const live = new Set<string>()

@@ -3,6 +3,7 @@ import { Repo } from "@automerge/automerge-repo"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { Actor, AuditKind, PeerRecord, Task } from "../../schemas/index.ts"
 import type { LeaseObservations, LeaseStore } from "../../peer-server/leaseClock.ts"
+import { Liveness } from "../../peer-server/liveness.ts"
 import { Scheduler } from "../../peer-server/scheduler.ts"
 import { createWorkspace } from "../../src/workspace/createWorkspace.ts"
 import { Workspace } from "../../src/workspace/workspace.ts"
@@ -17,7 +18,7 @@ function worker(name: string, lastSeen = NOW): PeerRecord {
   return { name, role: "worker", publicKey: "a".repeat(64), state: "approved", registeredAt: 0, auditUrl: "automerge:abc", hasLlmKey: true, concurrency: 4, lastSeen }
 }
 
-function scheduler(opts: { leaseMs?: number; leaseStore?: LeaseStore; now?: number } = {}): Scheduler {
+function scheduler(opts: { leaseMs?: number; leaseStore?: LeaseStore; now?: number; liveness?: Liveness } = {}): Scheduler {
   let n = 0
   return new Scheduler(ws, {
     leaseMs: opts.leaseMs ?? 1_000,
@@ -26,6 +27,7 @@ function scheduler(opts: { leaseMs?: number; leaseStore?: LeaseStore; now?: numb
     audit: (kind, subject, data) => audits.push({ kind, subject, data }),
     ...(opts.leaseStore ? { leaseStore: opts.leaseStore } : {}),
     ...(opts.now !== undefined ? { now: () => opts.now! } : {}),
+    ...(opts.liveness ? { liveness: opts.liveness } : {}),
   })
 }
 
@@ -72,6 +74,25 @@ describe("Scheduler", () => {
     expect(ws.tasks.entries.size).toBe(0)
     expect(ws.issues).toContainEqual(expect.objectContaining({ path: "tasks.task-elsewhere.id" }))
     expect(ws.queueHandle.doc().tasks["task-elsewhere"]?.lease).toBeUndefined()
+  })
+
+  it("a worker that said goodbye gets no new lease, though the root still marks it online", () => {
+    ws.rootHandle.change(d => {
+      d.peers.w1!.online = true
+    })
+    const liveness = new Liveness(600_000)
+    liveness.connected("w1", NOW)
+    liveness.beat("w1", NOW, [], { goodbye: true })
+    const task = ws.addTask({ prompt: "Summarise the notes." }, alice, NOW - 10)
+    const s = scheduler({ liveness })
+    s.runOnce(NOW + 1)
+    expect(ws.tasks.get(task.id)?.lease).toBeUndefined()
+    expect(statusOf(task.id)).toBe("blocked")
+    // Heard from again (it beats without a goodbye): it is given work.
+    liveness.beat("w1", NOW + 2, [])
+    s.runOnce(NOW + 3)
+    s.runOnce(NOW + 4)
+    expect(ws.tasks.get(task.id)?.lease?.holder).toBe("w1")
   })
 
   describe("lease state across a relay restart", () => {

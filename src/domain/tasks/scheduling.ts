@@ -96,8 +96,11 @@ export function onlineWorkers(
   byId: TaskIndex,
   now: number,
   onlineWindowMs: number = ONLINE_WINDOW_MS,
-  /** Workers that let a lease expire: skipped until the relay hears from them again (it then forgets them here). */
-  lapsed: ReadonlyMap<string, number> = new Map(),
+  /**
+   * Workers the relay gives nothing new: ones that let a lease expire (until it hears from them
+   * again) and ones that said goodbye (before the mark in the root says they are offline).
+   */
+  skipped: Pick<ReadonlySet<string>, "has"> = new Set(),
   /** resident → the worker holding its lease: a worker plays only the residents it holds. */
   residentHolders?: ReadonlyMap<string, string>,
 ): WorkerSlots[] {
@@ -105,7 +108,7 @@ export function onlineWorkers(
   for (const t of byId.values())
     if (t.lease && (t.status === "claimed" || t.status === "running")) held.set(t.lease.holder, (held.get(t.lease.holder) ?? 0) + 1)
   return Object.values(root.peers)
-    .filter(p => isApprovedWorker(p) && isOnline(p, now, onlineWindowMs) && !lapsed.has(p.name))
+    .filter(p => isApprovedWorker(p) && isOnline(p, now, onlineWindowMs) && !skipped.has(p.name))
     .map(p => ({
       name: p.name,
       hasLlmKey: p.hasLlmKey ?? false,

@@ -62,6 +62,25 @@ function plainTask(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === "object" ? plainValue(value as Record<string, unknown>) : undefined
 }
 
+/**
+ * Writes one carried field into a live task. A list (history, executions, calls) is edited in
+ * place, entry by entry, never replaced: a new list would lose what a peer appends to the old
+ * one concurrently (a worker's history event written as the carry happens), leaving its move
+ * without the event that says who made it.
+ */
+function writeField(task: Record<string, unknown>, field: string, value: unknown): void {
+  const current = task[field]
+  if (!Array.isArray(value) || !Array.isArray(current)) {
+    task[field] = value
+    return
+  }
+  value.forEach((entry, i) => {
+    if (i >= current.length) current.push(entry)
+    else if (JSON.stringify(current[i]) !== JSON.stringify(entry)) current[i] = entry
+  })
+  if (current.length > value.length) current.splice(value.length)
+}
+
 /** The live queue's handle when this relay holds it ready. */
 function liveQueue(repo: Repo, ws: Workspace): DocHandle<QueueDoc> | undefined {
   const handle = repo.handles[parseAutomergeUrl(ws.root.docs.queue as AutomergeUrl).documentId] as DocHandle<QueueDoc> | undefined
@@ -94,7 +113,7 @@ export function carryForward(closed: DocHandle<QueueDoc>, live: DocHandle<QueueD
       else if (merge.kind === "new") tasks[id] = copiedTask(merge.task) as Record<string, unknown>
       else {
         const stored = copiedTask({ ...plainTask(tasks[id]), ...merge.set }) as Record<string, unknown>
-        for (const field of Object.keys(merge.set)) tasks[id]![field] = stored[field]
+        for (const field of Object.keys(merge.set)) writeField(tasks[id]!, field, stored[field])
         for (const field of merge.remove) delete tasks[id]![field]
       }
       if (merge.kind !== "dropped") carried.push(id)

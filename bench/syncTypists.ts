@@ -14,7 +14,7 @@ import * as A from "@automerge/automerge"
 import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { createInterface } from "node:readline"
 import type { QuestDoc } from "../schemas/index.ts"
-import { connectBenchPeer, countMessages, headsKey, type BenchPeer } from "./lib/peers.ts"
+import { connectBenchPeer, countMessages, countSentFrames, headsKey, type BenchPeer } from "./lib/peers.ts"
 import { epochNow } from "./lib/proc.ts"
 import type { SystemName } from "./lib/relays.ts"
 
@@ -38,7 +38,7 @@ export interface TypistsDone {
   maxLateMs: number
   /** Errors thrown by a typist's `handle.change` (that typist stops) or escaping from the repos. */
   errors: string[]
-  /** Repo messages the typists received from and sent to the relay over the typing window. */
+  /** Repo messages the typists received from the relay, and frames they sent it, over the typing window. */
   messagesIn: number
   messagesOut: number
 }
@@ -51,6 +51,7 @@ process.on("uncaughtException", error => {
   console.error(`typists: uncaught ${(error as Error).stack ?? error}`)
 })
 
+const framesSent = countSentFrames()
 let peers: BenchPeer[] = []
 let config: TypistsConfig | undefined
 let exiting = false
@@ -76,9 +77,9 @@ function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
   const { handles, cursors, counts } = prepared!
   const sends: [number, number, number][] = []
   const c0 = process.cpuUsage()
-  const sum = (key: "in" | "out") => counts.reduce((n, c) => n + c[key], 0)
-  const in0 = sum("in")
-  const out0 = sum("out")
+  const received = () => counts.reduce((n, c) => n + c.in, 0)
+  const in0 = received()
+  const out0 = framesSent()
   let maxLateMs = 0
   const k = cfg.typists.length
   const endAt = startAt + cfg.durationMs
@@ -109,7 +110,7 @@ function type(cfg: TypistsConfig, startAt: number): Promise<TypistsDone> {
     })
   return Promise.all(cfg.typists.map((_, i) => one(i))).then(() => {
     const cpu = process.cpuUsage(c0)
-    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs, errors, messagesIn: sum("in") - in0, messagesOut: sum("out") - out0 }
+    return { sends, cpuMs: (cpu.user + cpu.system) / 1000, maxLateMs, errors, messagesIn: received() - in0, messagesOut: framesSent() - out0 }
   })
 }
 

@@ -49,6 +49,7 @@ export class RelayMetrics {
       metric("vivarium_forward_messages_total", "counter", "Sync messages sent by forwarding", f.messagesSent)
       metric("vivarium_forward_changes_total", "counter", "Changes carried by forwarded messages", f.changesSent)
       metric("vivarium_forward_taken_total", "counter", "Messages of live peers handled by forwarding", f.messagesTaken)
+      metric("vivarium_forward_answers_total", "counter", "Messages of live peers that carried nothing new (a batch answered though it needs no answer)", f.answersTaken)
       metric("vivarium_forward_fallbacks_total", "counter", "Times a peer left forwarding for the full sync protocol", f.fallbacks)
     }
     return lines.join("\n") + "\n"

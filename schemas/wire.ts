@@ -42,7 +42,17 @@ export const PeerMessage = z.object({
 /** Either side, before closing: why. */
 export const ErrorMessage = z.object({ type: z.literal("error"), ...addressed, message: z.string().max(2_000) })
 
-export const SyncMessage = z.object({ type: z.literal("sync"), ...addressed, documentId: WireDocumentId, data: Bytes })
+export const SyncMessage = z.object({
+  type: z.literal("sync"),
+  ...addressed,
+  documentId: WireDocumentId,
+  data: Bytes,
+  /**
+   * Relay → client only: a batch of live forwarding (peer-server/transport/liveForwarding.ts).
+   * The relay needs no answer to it; a peer answers only with changes of its own.
+   */
+  forwarded: z.literal(true).optional(),
+})
 export const RequestMessage = z.object({ type: z.literal("request"), ...addressed, documentId: WireDocumentId, data: Bytes })
 export const DocUnavailableMessage = z.object({ type: z.literal("doc-unavailable"), ...addressed, documentId: WireDocumentId })
 export const EphemeralMessage = z.object({

@@ -7,6 +7,7 @@
 import * as A from "@automerge/automerge"
 import { Repo, type DocHandle, type PeerId } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import WebSocket from "ws"
 import { dataDirPaths } from "../../peer-server/dataDir.ts"
 import { connectPeer } from "../../src/peer/nodePeer.ts"
 import { loadIdentity } from "../../src/peer/peerIdentity.ts"
@@ -92,6 +93,20 @@ export function whenDoc<T>(handle: DocHandle<T>, test: (doc: T) => boolean, time
     }
     handle.on("change", onChange)
   })
+}
+
+/**
+ * Frames sent by every WebSocket of this process from now on: what reaches the wire, where a
+ * Repo's count would include messages its adapter holds back. Call once per process.
+ */
+export function countSentFrames(): () => number {
+  let sent = 0
+  const send = WebSocket.prototype.send
+  WebSocket.prototype.send = function (this: WebSocket, ...args: Parameters<typeof send>) {
+    sent++
+    return send.apply(this, args)
+  } as typeof send
+  return () => sent
 }
 
 /** Counts a peer's Repo messages in and out (frames over its one connection, the relay's). */

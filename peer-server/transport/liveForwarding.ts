@@ -13,8 +13,10 @@
  * the document's pending batch, and once per window every live peer gets one Automerge sync
  * message with the batch (less its own changes) and the relay's heads. That message says
  * "I have everything up to these heads" (`have.lastSync` = the heads, an empty bloom), so the
- * peer's reply carries only its own new changes. A live peer's messages are applied here,
- * after the change gate accepted them; its acknowledgements cost a decode. Ephemeral messages
+ * peer's reply carries only its own new changes; marked `forwarded`, it needs no answer at all
+ * (the peer's adapter holds back a reply that would only repeat those heads:
+ * src/peer/relayClientAdapter.ts). A live peer's messages are applied here, after the change
+ * gate accepted them. Ephemeral messages
  * (presence, live task output) reach live peers from here too.
  *
  * Anything out of the ordinary ends live mode for that peer and document and hands the
@@ -56,6 +58,8 @@ export interface ForwardingStats {
   changesSent: number
   /** Messages from live peers taken here (the Repo never saw them). */
   messagesTaken: number
+  /** Of those, ones that carried nothing new: answers to a batch a peer need not have sent. */
+  answersTaken: number
   /** Times a peer left live mode (its message went to the full sync protocol). */
   fallbacks: number
 }
@@ -87,6 +91,7 @@ export class LiveForwarding {
   #messagesSent = 0
   #changesSent = 0
   #messagesTaken = 0
+  #answersTaken = 0
   #fallbacks = 0
 
   constructor(opts: LiveForwardingOptions) {
@@ -133,6 +138,7 @@ export class LiveForwarding {
     if (!live?.peers.has(from)) return this.#maybeEnter(from, documentId, message.type, decoded)
     if (message.type === "request" || decoded.need.length || decoded.have.some(h => h.lastSync.length === 0)) return this.#fallBack(live, from)
     this.#messagesTaken++
+    if (!decoded.changes.length) this.#answersTaken++
     if (decoded.changes.length) {
       this.#applying = { documentId, from, changes: decoded.changes }
       try {
@@ -173,7 +179,7 @@ export class LiveForwarding {
       livePairs += live.peers.size
       windowMs = Math.max(windowMs, live.windowMs)
     }
-    return { livePairs, windowMs, lagMs: this.#lagMs, messagesSent: this.#messagesSent, changesSent: this.#changesSent, messagesTaken: this.#messagesTaken, fallbacks: this.#fallbacks }
+    return { livePairs, windowMs, lagMs: this.#lagMs, messagesSent: this.#messagesSent, changesSent: this.#changesSent, messagesTaken: this.#messagesTaken, answersTaken: this.#answersTaken, fallbacks: this.#fallbacks }
   }
 
   /** Whether the relay is shedding load: some document's window has widened to 8 times the base (three late flushes in a row). */
@@ -280,7 +286,8 @@ export class LiveForwarding {
       this.#messagesSent++
       this.#changesSent += changes.length
       const data = own ? encode(changes) : (whole ??= encode(all))
-      this.#opts.send({ type: "sync", senderId: self, targetId: peerId, documentId: live.handle.documentId, data })
+      // `forwarded` (schemas/wire.ts): the peer need not answer it.
+      this.#opts.send({ type: "sync", senderId: self, targetId: peerId, documentId: live.handle.documentId, data, forwarded: true } as Message)
     }
   }
 }

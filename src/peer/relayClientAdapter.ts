@@ -10,6 +10,7 @@ import { EventEmitter } from "eventemitter3"
 import { CLOSE, FromRelayMessage, RELAY_PROTOCOL } from "../../schemas/wire.ts"
 import { connectionProofText, encodeProofProtocol } from "../domain/peers/index.ts"
 import { fetchChallenge, httpBaseOf } from "./enrolClient.ts"
+import { ForwardedBatches } from "./forwardedBatches.ts"
 
 /** The part of a WebSocket this adapter uses (the browser's and ws's both have it). */
 export interface WebSocketLike {
@@ -77,6 +78,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   #stopped = true
   #ready = false
   #readyResolve?: () => void
+  readonly #forwarded = new ForwardedBatches()
   readonly #readyPromise = new Promise<void>(resolve => (this.#readyResolve = resolve))
 
   constructor(opts: RelayClientOptions) {
@@ -141,6 +143,7 @@ export class RelayClientAdapter extends NetworkAdapter {
     const socket = this.#socket
     if (!socket || socket.readyState !== OPEN) return
     if ("data" in message && message.data?.byteLength === 0) return
+    if (message.type === "sync" && message.documentId && message.data && this.#forwarded.needless(message.documentId, message.data)) return
     const bytes = cbor.encode(message)
     socket.send(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
   }
@@ -210,6 +213,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   }
 
   #lost(): void {
+    this.#forwarded.clear()
     const remote = this.remotePeerId
     this.remotePeerId = undefined
     if (remote) this.emit("peer-disconnected", { peerId: remote })
@@ -240,6 +244,10 @@ export class RelayClientAdapter extends NetworkAdapter {
       case "vivarium-refused":
         this.notices.emit("refused", { ...(message.documentId ? { documentId: message.documentId } : {}), reason: message.reason, ...(message.retry ? { retry: true } : {}) })
         if (message.retry) this.#offerAgainLater()
+        return
+      case "sync":
+        this.#forwarded.received(message.documentId, message.data, message.forwarded === true)
+        this.emit("message", message as unknown as Message)
         return
       default:
         this.emit("message", message as unknown as Message)

@@ -141,6 +141,22 @@ describe("live forwarding", () => {
     await converged(relay, [quest, theirs], "a".repeat(8) + "\n" + "b".repeat(8) + "\n")
   })
 
+  it("a peer in step does not answer the batches it is sent when it has nothing of its own to add", async () => {
+    const { relay, quest, theirs } = await twoInStep()
+    const before = relay.metrics.forwarding!()
+    // The author types ten letters, each reaching the other editor (one batch each) before the next.
+    for (let n = 1; n <= 10; n++) {
+      quest.change(d => A.splice(d, ["objective"], 0, 0, "a"))
+      await waitFor(() => theirs.doc().objective.startsWith("a".repeat(n)), { timeoutMs: 10_000, events: [[theirs, "change"]], message: `letter ${n} arrived` })
+    }
+    // Then the other editor types once: anything it sent before has reached the relay by then.
+    theirs.change(d => A.splice(d, ["objective"], d.objective.length, 0, "b"))
+    await converged(relay, [quest, theirs], "a".repeat(10) + "\n\nb")
+    const after = relay.metrics.forwarding!()
+    expect(after.messagesSent - before.messagesSent).toBeGreaterThanOrEqual(10)
+    expect(after.answersTaken - before.answersTaken).toBeLessThan(3)
+  })
+
   it("a peer that reconnects catches up through the full protocol and is forwarded to again", async () => {
     const { relay, quest, other, theirs } = await twoInStep()
     // Cut the other editor off; the author types meanwhile; the other comes back.

@@ -3,13 +3,14 @@
  * relay, each editor its own process (own Repo, own WebSocket: the load separate machines
  * make), the Vivarium relay and a bare automerge-repo relay (bench/bareRelay.ts) in the same
  * run. When the machine has several cores the relay is pinned to core 0 with this process
- * (the observer and the health probe, light next to the relay) and the editors to the rest;
- * on two cores the editors share one core and fall behind first.
+ * (the observer) and the health probe (bench/healthProbe.ts), light next to the relay, and
+ * the editors to the rest; on two cores the editors share one core and fall behind first.
  *
  * Per K and relay: keystroke → the observer sees that letter (p50/p99), keystrokes the
  * observer never saw, editors whose document did not reach the observer's heads, relay CPU
- * ms per keystroke, Repo messages through the relay per keystroke (counted at every client,
- * in and out), and for Vivarium the slowest /healthz and /metrics answer during the load.
+ * ms per keystroke, messages through the relay per keystroke (counted at every client:
+ * received, and frames sent), and for Vivarium the slowest /healthz and /metrics answer
+ * during the load.
  *
  * BENCH_EDITORS_KS (default 4,8,16,32,64), BENCH_EDITORS_S (typing seconds, default 20),
  * BENCH_EDITORS_SYSTEMS (default vivarium,bare).
@@ -18,7 +19,7 @@ import type { AutomergeUrl, DocHandle } from "@automerge/automerge-repo"
 import { execFileSync } from "node:child_process"
 import { cpus } from "node:os"
 import type { QuestDoc, QuestIndexDoc } from "../schemas/index.ts"
-import { withTimeout } from "./lib/cleanup.ts"
+import { withTimeout, type Cleanup } from "./lib/cleanup.ts"
 import { lineChart } from "./lib/chart.ts"
 import { codeVersion, loadAverage, machineLine } from "./lib/machine.ts"
 import { connectBenchPeer, countMessages, headsKey, whenRelayHas } from "./lib/peers.ts"
@@ -90,31 +91,19 @@ interface Phase {
   errors: string[]
 }
 
-/** Polls /healthz and /metrics every 250 ms until stopped; the slowest answer and the failures. */
-function healthProbe(wsUrl: string): { stop(): Promise<{ maxMs: number; failures: number }> } {
-  const base = wsUrl.replace(/^ws/, "http")
-  let maxMs = 0
-  let failures = 0
-  let running = true
-  const loop = (async () => {
-    for (let i = 0; running; i++) {
-      const t0 = performance.now()
-      try {
-        const res = await fetch(`${base}/${i % 2 ? "metrics" : "healthz"}`, { signal: AbortSignal.timeout(10_000) })
-        await res.text()
-        if (res.status >= 500 && res.status !== 503) failures++
-      } catch {
-        failures++
-      }
-      maxMs = Math.max(maxMs, performance.now() - t0)
-      await sleep(250)
-    }
-  })()
+/**
+ * Polls /healthz and /metrics every 250 ms from a process of its own, on the relay's core, until
+ * stopped; the slowest answer and the failures.
+ */
+async function healthProbe(scope: Cleanup, wsUrl: string): Promise<{ stop(): Promise<{ maxMs: number; failures: number }> }> {
+  const probe = spawnNode(scope, "health probe", [], ["bench/launch.js", "bench/healthProbe.ts", wsUrl.replace(/^ws/, "http")])
+  if (PINNING) pin(probe.pid, PINNING.relay)
+  await probe.waitForLine(/^READY$/, 60_000)
   return {
     async stop() {
-      running = false
-      await loop
-      return { maxMs, failures }
+      probe.send("STOP")
+      const [, json] = await probe.waitForLine(/^DONE (.*)$/, 30_000)
+      return JSON.parse(json!) as { maxMs: number; failures: number }
     },
   }
 }
@@ -185,7 +174,7 @@ async function phase(ctx: SuiteContext, system: SystemName, k: number): Promise<
     const in0 = observed.in
     const out0 = observed.out
     const rss = rssSampler(relay.pid)
-    const health = system === "vivarium" ? healthProbe(relay.wsUrl) : undefined
+    const health = system === "vivarium" ? await healthProbe(scope, relay.wsUrl) : undefined
     const w0 = epochNow()
     const doneLines = await Promise.all(editors.map(e => e.waitForLine(/^DONE (.*)$/, durationMs + 120_000)))
     const w1 = epochNow()
@@ -295,7 +284,7 @@ function render(ctx: SuiteContext, phases: Phase[], failures: { system: SystemNa
   const markdown = [
     `**Machine:** ${machineLine(ctx.machine)}; load average ${loadAverage().toFixed(2)} at the end; code ${codeVersion(REPO_ROOT)}; ${seconds.toFixed(0)} s in all.`,
     "",
-    `Method: K editors, each its own Node process (own Repo, own WebSocket; Vivarium: \`connectPeer\` as the owner), type ${CONFIG.charsPerSecond} characters a second each, spread evenly, into the \`objective\` text of one shared quest document (Vivarium lists it in the quest index) for ${CONFIG.durationMs / 1000} s; the first ${CONFIG.warmupMs / 1000} s are left out. Latency: keystroke → the observer peer (this process) sees that letter. Undelivered: never seen ${CONFIG.drainMs / 1000} s after typing stopped. Diverged: editors whose document did not reach the observer's heads by then. Relay CPU: utime+stime of the relay process over the typing window. Messages: Repo messages through the relay, counted at every client in and out, per keystroke. ${PINNING ? `The relay is pinned to core ${PINNING.relay} with the observer and the health probe (this process), the editors to cores ${PINNING.rest} (taskset).` : "One core: nothing pinned."}${cpus().length <= 2 ? " On this 2-core machine the editors share one core: past a few editors they cannot keep up with applying everyone's keystrokes (see their lateness), so latencies there measure the editors as much as the relay. Relay CPU per keystroke is the fairer comparison, though not free of them either: editors that fall behind send fewer, bigger messages, which costs a relay less per keystroke." : ""}`,
+    `Method: K editors, each its own Node process (own Repo, own WebSocket; Vivarium: \`connectPeer\` as the owner), type ${CONFIG.charsPerSecond} characters a second each, spread evenly, into the \`objective\` text of one shared quest document (Vivarium lists it in the quest index) for ${CONFIG.durationMs / 1000} s; the first ${CONFIG.warmupMs / 1000} s are left out. Latency: keystroke → the observer peer (this process) sees that letter. Undelivered: never seen ${CONFIG.drainMs / 1000} s after typing stopped. Diverged: editors whose document did not reach the observer's heads by then. Relay CPU: utime+stime of the relay process over the typing window. Messages: per keystroke, counted at every client: Repo messages received, and frames sent on the wire (a Vivarium client holds back answers to forwarded batches). Editors join four at a time before the typing. /healthz and /metrics: polled every 250 ms by a probe process of its own. ${PINNING ? `The relay is pinned to core ${PINNING.relay} with the observer (this process) and the health probe, the editors to cores ${PINNING.rest} (taskset).` : "One core: nothing pinned."}${cpus().length <= 2 ? " On this 2-core machine the editors share one core: past a few editors they cannot keep up with applying everyone's keystrokes (see their lateness), so latencies there measure the editors as much as the relay. Relay CPU per keystroke is the fairer comparison, though not free of them either: editors that fall behind send fewer, bigger messages, which costs a relay less per keystroke." : ""}`,
     "",
     "| K | relay | keystrokes | p50 ms | p99 ms | undelivered | diverged | relay CPU | relay CPU ms/keystroke | messages/keystroke | relay RSS peak MiB | editors CPU | editors' max lateness ms | /healthz, /metrics slowest ms |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -15,9 +15,9 @@
  * "I have everything up to these heads" (`have.lastSync` = the heads, an empty bloom), so the
  * peer's reply carries only its own new changes; marked `forwarded`, it needs no answer at all
  * (the peer's adapter holds back a reply that would only repeat those heads:
- * src/peer/relayClientAdapter.ts). A live peer's messages are applied here, after the change
- * gate accepted them. Ephemeral messages
- * (presence, live task output) reach live peers from here too.
+ * src/peer/forwardedBatches.ts). A live peer's messages are applied here, after the change
+ * gate accepted them. Ephemeral messages (presence, live task output) reach live peers from
+ * here too.
  *
  * Anything out of the ordinary ends live mode for that peer and document and hands the
  * message to the Repo, whose full sync protocol repairs whatever is missing: a request, a
@@ -139,7 +139,7 @@ export class LiveForwarding {
     if (message.type === "request" || decoded.need.length || decoded.have.some(h => h.lastSync.length === 0)) return this.#fallBack(live, from)
     this.#messagesTaken++
     if (!decoded.changes.length) this.#answersTaken++
-    if (decoded.changes.length) {
+    else {
       this.#applying = { documentId, from, changes: decoded.changes }
       try {
         // A sync message's changes may be change chunks, compressed or bundled: loaded as chunks.

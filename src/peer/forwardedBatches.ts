@@ -29,7 +29,7 @@ export class ForwardedBatches {
     if (heads === undefined) return false
     try {
       const message = decodeSyncMessage(data)
-      return !message.changes.length && !message.need.length && [...message.heads].sort().join() === heads
+      return !message.changes.length && !message.need.length && joined(message.heads) === heads
     } catch {
       return false
     }
@@ -43,8 +43,10 @@ export class ForwardedBatches {
 
 function headsOf(data: Uint8Array): string | undefined {
   try {
-    return [...decodeSyncMessage(data).heads].sort().join()
+    return joined(decodeSyncMessage(data).heads)
   } catch {
     return undefined
   }
 }
+
+const joined = (heads: readonly string[]) => [...heads].sort().join()

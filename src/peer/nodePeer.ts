@@ -14,7 +14,7 @@ import { ClosableStorageAdapter } from "./closableStorage.ts"
 import { discardLocalCopy } from "./localCopy.ts"
 import { enrolKey, httpBaseOf, RelayRequestError, type EnrolmentProfile } from "./enrolClient.ts"
 import { RelayClientAdapter, type AuthFailure, type WebSocketConstructor } from "./relayClientAdapter.ts"
-import { flushReady, whenPeerHas } from "../workspace/sync.ts"
+import { findDocument, flushReady, whenPeerHas } from "../workspace/sync.ts"
 import { fileAnchorPins } from "./anchorPins.ts"
 import { Workspace } from "../workspace/workspace.ts"
 
@@ -166,7 +166,7 @@ export async function connectRelay(opts: PeerOptions): Promise<RelayConnection> 
       repo.networkSubsystem.on("peer", onPeer)
       adapter.notices.on("auth-failed", onAuthFailed)
     })
-    rootHandle = await repo.find<RootDoc>(rootUrl)
+    rootHandle = await findDocument<RootDoc>(repo, rootUrl)
   } catch (error) {
     // Do not leave a Repo reconnecting in the background behind a failed connect.
     await shutdown()

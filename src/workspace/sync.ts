@@ -1,5 +1,31 @@
-/** Waiting for a document to reach a peer: "the relay has every change we have". */
-import type { DocHandle, PeerId, Repo, UrlHeads } from "@automerge/automerge-repo/slim"
+/** Documents between a peer and the relay: finding one across a lost connection, and waiting until the relay has every change we have. */
+import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type PeerId, type Repo, type UrlHeads } from "@automerge/automerge-repo/slim"
+
+/** How long `findDocument` waits for the relay to come back, by default. */
+export const FIND_AFTER_RECONNECT_MS = 30_000
+
+/**
+ * `repo.find`, riding out a lost connection. automerge-repo answers "unavailable" at once when
+ * the only peer that could have the document is gone as it is asked: the relay dropped this
+ * peer (its event loop was blocked past the relay's keep-alive, on a busy machine) or the
+ * network blinked. With no peer connected at that moment, this waits up to `timeoutMs` for the
+ * document instead (the Repo asks the relay again once it is back). An "unavailable" from a
+ * connected relay is its answer, thrown at once.
+ */
+export async function findDocument<T>(repo: Repo, url: AutomergeUrl, timeoutMs = FIND_AFTER_RECONNECT_MS): Promise<DocHandle<T>> {
+  try {
+    return await repo.find<T>(url)
+  } catch (error) {
+    const handle = repo.handles[parseAutomergeUrl(url).documentId] as DocHandle<T> | undefined
+    if (repo.peers.length || !handle?.isUnavailable()) throw error
+    try {
+      await handle.whenReady(["ready"], { signal: AbortSignal.timeout(timeoutMs) })
+    } catch {
+      throw error
+    }
+    return handle
+  }
+}
 
 export class SyncTimeoutError extends Error {
   override readonly name = "SyncTimeoutError"

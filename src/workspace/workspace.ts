@@ -15,6 +15,7 @@ import { buildTask, newTaskId } from "../domain/tasks/taskFactory.ts"
 import { storedTask } from "../domain/tasks/storedValues.ts"
 import { assertDocumentKind, InvalidDocumentError, readRoot, type DataIssue } from "../core/validate.ts"
 import { ValidatedRecord } from "./validatedRecord.ts"
+import { findDocument } from "./sync.ts"
 
 export class TaskNotFoundError extends Error {
   override readonly name = "TaskNotFoundError"
@@ -80,14 +81,14 @@ export class Workspace {
   }
 
   static async open(repo: Repo, rootUrl: AutomergeUrl, opts: OpenWorkspaceOptions = {}): Promise<Workspace> {
-    const rootHandle = await repo.find<RootDoc>(rootUrl)
+    const rootHandle = await findDocument<RootDoc>(repo, rootUrl)
     const label = `root ${rootUrl}`
     const heads = rootHandle.heads().join(",")
     const issues: DataIssue[] = []
     const root = readRoot(rootHandle.doc(), label, issues)
     const pinned = await opts.anchors?.pin(root.workspaceId, root.authority)
     const chain = await buildAuthorityChain(root, pinned, label)
-    const queueHandle = await repo.find<QueueDoc>(root.docs.queue as AutomergeUrl)
+    const queueHandle = await findDocument<QueueDoc>(repo, root.docs.queue as AutomergeUrl)
     assertDocumentKind("queue", queueHandle.doc(), `queue ${queueHandle.url}`)
     const ws = new Workspace(repo, rootHandle, queueHandle, { heads, root, issues }, chain, pinned, opts.anchors)
     await ws.verified()

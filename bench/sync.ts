@@ -28,6 +28,7 @@ import { watchKeystrokes } from "./lib/keystrokes.ts"
 import { scoped, type BenchSuite, type SuiteContext, type SuiteResult } from "./lib/suite.ts"
 import { emptyQueue, makeMessage, makeQuest, makeTask } from "./syncData.ts"
 import type { OpenConfig, OpenFailure, OpenResult } from "./syncOpenPeer.ts"
+import { runFreshPeer } from "./lib/openPeer.ts"
 import type { TypistsConfig, TypistsDone } from "./syncTypists.ts"
 
 const QUICK = process.env.BENCH_SYNC_QUICK === "1"
@@ -341,10 +342,7 @@ async function openOnce(scope: Cleanup, system: SystemName, relay: RelayProcess,
     messages: CONFIG.open.messages,
     ...(system === "bare" ? { queueUrl: build.queueUrl, roomUrl: build.roomUrl } : {}),
   }
-  const child = spawnNode(scope, `${system} fresh peer`, ["--expose-gc"], ["bench/launch.js", "bench/syncOpenPeer.ts", JSON.stringify(config)])
-  const m = await child.waitForLine(/^(RESULT|FAILED) (.*)$/, 300_000)
-  await withTimeout(child.exited, 15_000, `${system} fresh peer exit`).catch(() => child.stop())
-  return JSON.parse(m[2]!) as OpenResult | OpenFailure
+  return runFreshPeer(scope, `${system} fresh peer`, config, 300_000)
 }
 
 /**

@@ -2,7 +2,7 @@
  * Child process of the sync benchmark (part 2): a fresh peer opens a big workspace from a
  * relay, and reports how long it took and how much memory it grew by.
  *
- *   node --expose-gc bench/launch.js bench/syncOpenPeer.ts '<json config>'
+ *   node --expose-gc dist/bench/syncOpenPeer.js '<json config>'   (built by bench/lib/openPeer.ts)
  *
  * Prints one line, `RESULT {json}` or `FAILED {json}`. Modules are imported before the
  * clock starts, so the time covers connecting, syncing, materialising and (vivarium)

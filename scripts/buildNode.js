@@ -7,26 +7,19 @@
 import { rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
+import { nodeBuildOptions } from "./nodeBuildOptions.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const outdir = `${root}dist/node`
 
 rmSync(outdir, { recursive: true, force: true })
 await build({
-  absWorkingDir: root,
+  ...nodeBuildOptions(root),
   entryPoints: ["cli/main.ts"],
   outdir,
   entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
   splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
   sourcemap: "linked",
-  // The Automerge WASM is read from the package's own directory; cbor-extract is a native addon.
-  external: ["@automerge/automerge", "cbor-extract"],
-  // Bundled CommonJS packages require Node's built-ins.
-  banner: { js: 'import { createRequire as __vivariumRequire } from "node:module"; const require = __vivariumRequire(import.meta.url);' },
   logLevel: "warning",
 })

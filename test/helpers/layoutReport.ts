@@ -24,7 +24,13 @@ export interface LayoutReport {
 export function layoutReport(page: Page, minTarget = 44): Promise<LayoutReport> {
   const screenWidth = page.viewportSize()?.width
   if (!screenWidth) throw new Error("layoutReport needs a page with a fixed viewport")
-  return page.evaluate(([min, vw]) => {
+  return page.evaluate(async ([min, vw]) => {
+    // Measured at rest: a transition still running (the navigation folding away after a resize)
+    // would report where an element passes, not where it stays.
+    // (A spinner's endless animation never finishes: only those with an end are awaited.)
+    const ending = document.getAnimations().filter(a => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+    await Promise.all(ending.map(a => a.finished.catch(() => undefined)))
+    await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))
     const describe = (el: Element) => {
       const testid = el.getAttribute("data-testid")
       const cls = typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).slice(0, 2).join(".")}` : ""
